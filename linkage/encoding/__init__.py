@@ -1,0 +1,1 @@
+"""Encoding spec: normalisation and keyed encodings. Import-light: no Splink, no Dagster."""

@@ -1,0 +1,57 @@
+"""Names of the encoded columns of spec 1.0. Every other part imports them from here.
+
+The design and its measured trade-offs are in docs/encoding.md.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SPEC_VERSION: Final = "1.0"
+SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
+
+# Keyed HMAC tokens: 32 lower-hex characters (128 bits) each, null when the inputs are missing.
+TOKEN_COLUMNS: Final = (
+    "tok_name_dob",  # canonical first + last + dob: exact agreement on the lot
+    "tok_first_dob",  # nickname-canonical first name + swap-invariant dob
+    "tok_last_dob",  # last name + swap-invariant dob
+    "tok_fullname",  # sorted(first, last): robust to dob errors and first/last swaps
+    "tok_dob",  # full dob
+    "tok_dob_swap",  # year + sorted(month, day): day/month swaps agree
+    "tok_dob_ym",  # year + month
+    "tok_addr",  # normalised street line + ZIP5
+    "tok_zip5",  # ZIP5 alone
+    "tok_phone",  # 10-digit phone
+    "tok_ssn",  # 9-digit SSN
+)
+# Bloom filters: 512 bits each, stored as 8 signed BIGINT words bf_<field>_0 .. bf_<field>_7.
+BLOOM_FIELDS: Final = ("first", "last", "addr")
+BLOOM_WORDS: Final = 8
+BLOOM_BITS: Final = BLOOM_WORDS * 64
+
+
+def bloom_columns(field: str) -> list[str]:
+    """The word columns of one Bloom filter, in order."""
+    return [f"bf_{field}_{i}" for i in range(BLOOM_WORDS)]
+
+
+SAFE_HARBOR_COLUMNS: Final = ("birth_year", "age_90_plus", "sex", "zip3")
+FLAG_COLUMNS: Final = ("consented", "part2_consent")
+PERSON_COLUMNS: Final = (
+    "record_pseudonym",
+    *SAFE_HARBOR_COLUMNS,
+    *FLAG_COLUMNS,
+    *TOKEN_COLUMNS,
+    *(c for f in BLOOM_FIELDS for c in bloom_columns(f)),
+)
+EVENT_COLUMNS: Final = (
+    "record_pseudonym",
+    "event_id",
+    "event_type",
+    "event_date",
+    "end_date",
+    "category",
+    "result",
+    "program",
+    "part2",
+)

@@ -1,0 +1,13 @@
+"""Resources for every asset in the code location. Kept in their own module (see stack notes)."""
+
+import dagster as dg
+
+from pipelines.resources import HubResource
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={"hub": HubResource(home=dg.EnvVar("CAREHUB_HOME"))},
+        executor=dg.in_process_executor,
+    )
