@@ -10,6 +10,8 @@ from __future__ import annotations
 import typer
 
 from carehub.commands import audit, demo, marts, status, synth, ui
+from carehub.commands import hub as hub_command
+from carehub.commands import run as run_command
 from partner.cli import app as partner_app
 
 app = typer.Typer(
@@ -24,5 +26,7 @@ app.command("demo")(demo.demo)
 app.command("status")(status.status)
 app.command("marts")(marts.marts)
 app.command("ui")(ui.ui)
+app.command("run")(run_command.run)
 app.add_typer(audit.app, name="audit")
+app.add_typer(hub_command.app, name="hub")
 app.add_typer(partner_app, name="partner")

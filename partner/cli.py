@@ -2,6 +2,175 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
 app = typer.Typer(help="Partner-side tools: encode, keygen, open extracts.", no_args_is_help=True)
+
+
+def _report_table(report: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Encoding report (counts only)", show_lines=False)
+    reasons = sorted({r for counts in report["fields"].values() for r in counts if r != "valid"})
+    table.add_column("field")
+    table.add_column("valid", justify="right")
+    for reason in reasons:
+        table.add_column(reason, justify="right")
+    for fld, counts in report["fields"].items():
+        table.add_row(fld, str(counts.get("valid", "")), *(str(counts.get(r, "")) for r in reasons))
+    return table
+
+
+@app.command("encode")
+def encode(
+    partner: Annotated[str, typer.Option("--partner", help="Partner id, e.g. mercy_hospital.")],
+    secret: Annotated[Path, typer.Option("--secret", help="Shared secret file (mode 0600).")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="The partner's YAML mapping.")],
+    input_path: Annotated[
+        Path, typer.Option("--input", help="Folder of the mapped raw files, or one CSV/Parquet.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Parent folder of the package.")],
+    supersedes: Annotated[
+        str | None, typer.Option("--supersedes", help="Submission id this package replaces.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
+    ] = None,
+    partner_key: Annotated[
+        Path | None,
+        typer.Option("--partner-key", help="Pseudonym key (default: next to the secret)."),
+    ] = None,
+    crosswalk: Annotated[
+        Path | None,
+        typer.Option("--crosswalk", help="Local crosswalk CSV (default: next to the secret)."),
+    ] = None,
+    report_json: Annotated[
+        Path | None, typer.Option("--report", help="Also write the encoding report here.")
+    ] = None,
+) -> None:
+    """Encode a raw export into a submission package (manifest.json written last)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from partner.encode import EncodeError, encode_partner
+
+    console = Console(stderr=True)
+    try:
+        when = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        console.print("[red]--as-of must be a date YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task(f"{partner}: starting", total=None)
+        try:
+            result = encode_partner(
+                partner,
+                secret,
+                mapping,
+                input_path,
+                out,
+                as_of=when,
+                supersedes=supersedes,
+                partner_key_path=partner_key,
+                crosswalk_path=crosswalk,
+                progress=lambda msg: progress.update(task, description=f"{partner}: {msg}"),
+            )
+        except EncodeError as exc:
+            progress.stop()
+            console.print(f"[red]refused:[/red] {exc}")
+            console.print("nothing was written")
+            raise typer.Exit(1) from None
+    out_console = Console()
+    out_console.print(_report_table(result.report))
+    out_console.print(
+        f"[green]package[/green] {result.package}\n"
+        f"submission {result.submission_id}: {result.persons_rows} persons, "
+        f"{result.events_rows} events; key fingerprint {result.key_fingerprint[:16]}...\n"
+        f"crosswalk (keep it here, never send it) {result.crosswalk}"
+    )
+    if report_json:
+        report_json.write_text(json.dumps(result.report, indent=2) + "\n")
+
+
+@app.command("keygen")
+def keygen_cmd(
+    partner: Annotated[str, typer.Option("--partner", help="Partner id.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the key files.")],
+    shared_secret: Annotated[
+        Path | None,
+        typer.Option(
+            "--shared-secret",
+            help="Shared secret file: created (0600) if missing, else its fingerprint is shown.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing extract key.")] = False,
+) -> None:
+    """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
+    from rich.console import Console
+
+    from linkage.encoding.keys import SecretError
+    from partner.keygen import keygen
+
+    console = Console(soft_wrap=True)
+    try:
+        result = keygen(out, partner, shared_secret=shared_secret, force=force)
+    except (FileExistsError, SecretError) as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"private extract key (keep, 0600): {result.private_key}")
+    console.print(f"public extract key PEM: {result.public_key_pem}")
+    console.print(f"public extract key for the hub registry (base64): {result.public_key_b64}")
+    console.print(f"pseudonym key (keep, 0600, never share): {result.pseudonym_key}")
+    if result.shared_secret:
+        console.print(f"shared secret (0600, share out of band only): {result.shared_secret}")
+        console.print(f"key fingerprint for the hub registry: {result.key_fingerprint}")
+
+
+@app.command("open")
+def open_cmd(
+    extract: Annotated[Path, typer.Option("--extract", help="The .extract.json from the hub.")],
+    key: Annotated[
+        list[Path],
+        typer.Option(
+            "--key",
+            help="Your X25519 private extract key; repeat to also try keys you rotated away from.",
+        ),
+    ],
+    crosswalk: Annotated[Path, typer.Option("--crosswalk", help="Your local crosswalk CSV.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write for the care team.")],
+    hub_keys: Annotated[
+        Path,
+        typer.Option("--hub-keys", help="The hub's published hub_public_keys.json."),
+    ] = Path("hub_public_keys.json"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Ledger of opened extracts (default: next to the key)."),
+    ] = None,
+) -> None:
+    """Verify, decrypt and map back a hub extract; write a CSV of your own clients."""
+    from rich.console import Console
+
+    from partner.open import OpenError, open_extract
+
+    console = Console()
+    try:
+        result = open_extract(extract, key, crosswalk, out, hub_keys, ledger=ledger)
+    except OpenError as exc:
+        console.print(f"[red]refused ({exc.code}):[/red] {exc}")
+        console.print("nothing was written")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]opened[/green] {result.extract_id} for {result.recipient} "
+        f"(signed by hub key {result.hub_kid}, expires {result.expires_at:%Y-%m-%d})"
+    )
+    console.print(f"purpose: {result.purpose}")
+    for segment, size in sorted(result.cohort_sizes.items()):
+        console.print(f"  {segment:<40} {size:>6} of your clients")
+    console.print(f"{result.rows} row(s) written to {result.out}")

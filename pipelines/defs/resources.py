@@ -2,12 +2,15 @@
 
 import dagster as dg
 
-from pipelines.resources import HubResource
+from pipelines.resources import HubResource, LinkageBackendResource
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"hub": HubResource(home=dg.EnvVar("CAREHUB_HOME"))},
+        resources={
+            "hub": HubResource(home=dg.EnvVar("CAREHUB_HOME")),
+            "linkage_backend": LinkageBackendResource.from_env(),
+        },
         executor=dg.in_process_executor,
     )

@@ -1,0 +1,214 @@
+"""Splink comparisons and settings over the encoded columns.
+
+Bloom-filter Dice is written with integer ``bit_count`` sums so the same SQL runs on DuckDB and
+Spark: each ``bit_count`` is cast to INTEGER before summing (DuckDB returns TINYINT).
+The per-record popcounts (``bfn_<field>``) are precomputed by ``prepare_records.sql``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+from linkage.encoding.spec import BLOOM_FIELDS, bloom_columns
+from linkage.settings import BlockingRule, LinkageSettings, LocationSettings, NameSettings
+
+UNIQUE_ID = "record_pseudonym"
+SOURCE_DATASET = "partner_id"
+
+
+def popcount_column(field: str) -> str:
+    """The precomputed number of set bits of one Bloom filter."""
+    if field not in BLOOM_FIELDS:
+        raise ValueError(f"unknown Bloom field {field!r}; known: {', '.join(BLOOM_FIELDS)}")
+    return f"bfn_{field}"
+
+
+def dice_sql(left_field: str, right_field: str | None = None) -> str:
+    """Dice coefficient between the ``_l`` filter of one field and the ``_r`` filter of another."""
+    right_field = right_field or left_field
+    pairs = zip(bloom_columns(left_field), bloom_columns(right_field), strict=True)
+    inter = " + ".join(f"CAST(bit_count({a}_l & {b}_r) AS INTEGER)" for a, b in pairs)
+    total = f"({popcount_column(left_field)}_l + {popcount_column(right_field)}_r)"
+    return f"(2.0 * ({inter}) / NULLIF({total}, 0))"
+
+
+def _null(field: str) -> str:
+    return f"({bloom_columns(field)[0]}_l IS NULL OR {bloom_columns(field)[0]}_r IS NULL)"
+
+
+def _eq(col: str) -> str:
+    return f"{col}_l = {col}_r"
+
+
+# Spec 1.0 salts the name Bloom filters with the birth year, so a Dice level can only fire for
+# pairs born the same year, and tok_first_dob equality implies the same (swap-invariant) birth
+# date. Their u, sampled over all pairs, would count the birth year (or date) a second time on
+# top of the date-of-birth comparison; training divides it out (see model.correct_salted_u).
+SAME_BIRTH_YEAR_LEVELS = (
+    "first/last swapped (cross Dice)",
+    "both similar",
+    "first name only",
+    "surname only",
+    "both partly similar",
+)
+SAME_DOB_SWAP_LEVELS = ("nickname, surname similar",)
+
+
+def name_comparison(s: NameSettings) -> cl.CustomComparison:
+    """One comparison of first and last name, so a swap or a twin counts once."""
+    first, last = dice_sql("first"), dice_sql("last")
+    cross = f"({dice_sql('first', 'last')} >= {s.swap_dice} AND {dice_sql('last', 'first')} >= {s.swap_dice})"
+    # An exact level must be a bare equality for Splink's term-frequency adjustment.
+    exact = cll.CustomLevel(_eq("tok_fullname"), label_for_charts="exact name (or exact swap)")
+    if s.tf_adjust_fullname:
+        exact = exact.configure(tf_adjustment_column="tok_fullname", tf_adjustment_weight=1.0)
+    twin = cll.CustomLevel(
+        f"{_eq('tok_last_dob')} AND tok_first_dob_l <> tok_first_dob_r "
+        f"AND {first} < {s.twin_first_dice}",
+        label_for_charts="twin guard: same surname and birth date, other first name",
+    ).configure(
+        m_probability=s.twin_guard_m,
+        u_probability=s.twin_guard_u,
+        fix_m_probability=True,
+        fix_u_probability=True,
+    )
+    levels: list[Any] = [
+        cll.CustomLevel(f"{_null('first')} OR {_null('last')}").configure(is_null_level=True),
+        exact,
+        cll.CustomLevel(cross, label_for_charts="first/last swapped (cross Dice)"),
+        twin,
+        cll.CustomLevel(
+            f"{first} >= {s.high_dice} AND {last} >= {s.high_dice}", label_for_charts="both similar"
+        ),
+        cll.CustomLevel(
+            f"({_eq('tok_first_dob')}) AND {last} >= {s.nickname_last_dice}",
+            label_for_charts="nickname, surname similar",
+        ),
+        cll.CustomLevel(f"{first} >= {s.one_name_dice}", label_for_charts="first name only"),
+        cll.CustomLevel(f"{last} >= {s.one_name_dice}", label_for_charts="surname only"),
+        cll.CustomLevel(
+            f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",
+            label_for_charts="both partly similar",
+        ),
+        cll.ElseLevel(),
+    ]
+    return cl.CustomComparison(
+        comparison_levels=levels,
+        output_column_name="name",
+        comparison_description="first and last name (Bloom Dice, tokens)",
+    )
+
+
+def dob_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel("tok_dob_l IS NULL OR tok_dob_r IS NULL").configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel(_eq("tok_dob"), label_for_charts="exact"),
+            cll.CustomLevel(_eq("tok_dob_swap"), label_for_charts="day/month swapped"),
+            cll.CustomLevel(_eq("tok_dob_ym"), label_for_charts="same year and month"),
+            cll.CustomLevel(_eq("birth_year"), label_for_charts="same year"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="dob",
+        comparison_description="date of birth (tokens)",
+    )
+
+
+def location_comparison(s: LocationSettings) -> cl.CustomComparison:
+    """Street and ZIP together: a move changes both, and separate comparisons break EM."""
+    addr = dice_sql("addr")
+    exact = cll.CustomLevel(_eq("tok_addr"), label_for_charts="same address")
+    if s.tf_adjust_addr:
+        exact = exact.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel(
+                f"{_null('addr')} AND (tok_zip5_l IS NULL OR tok_zip5_r IS NULL)"
+            ).configure(is_null_level=True),
+            exact,
+            cll.CustomLevel(
+                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
+                label_for_charts="similar street, same ZIP",
+            ),
+            cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
+            cll.CustomLevel(
+                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
+                label_for_charts="partly similar street, same ZIP",
+            ),
+            cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
+            cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="location",
+        comparison_description="address: street Bloom Dice, tok_addr, tok_zip5, zip3",
+    )
+
+
+def _exact(column: str, label: str, *, tf: bool) -> cl.CustomComparison:
+    exact = cll.CustomLevel(_eq(column), label_for_charts="exact")
+    if tf:
+        exact = exact.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0)
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel(f"{column}_l IS NULL OR {column}_r IS NULL").configure(
+                is_null_level=True
+            ),
+            exact,
+            cll.ElseLevel(),
+        ],
+        output_column_name=label,
+        comparison_description=f"{label} ({column})",
+    )
+
+
+def sex_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel(
+                "sex_l IS NULL OR sex_r IS NULL OR sex_l = 'U' OR sex_r = 'U'"
+            ).configure(is_null_level=True),
+            cll.CustomLevel(_eq("sex"), label_for_charts="exact"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="sex",
+        comparison_description="sex (clear, Safe Harbor)",
+    )
+
+
+def blocking_sql(rule: BlockingRule) -> str:
+    """A blocking rule as a SQL condition over ``l`` and ``r``."""
+    return " AND ".join(f"l.{c} = r.{c}" for c in rule.columns)
+
+
+def settings_creator(settings: LinkageSettings) -> SettingsCreator:
+    """The Splink settings for ``settings``: comparisons, blocking, id columns."""
+    return SettingsCreator(
+        link_type=settings.link_type,
+        unique_id_column_name=UNIQUE_ID,
+        source_dataset_column_name=SOURCE_DATASET,
+        comparisons=[
+            name_comparison(settings.names),
+            dob_comparison(),
+            location_comparison(settings.location),
+            _exact("tok_phone", "phone", tf=True),
+            _exact("tok_ssn", "ssn", tf=False),
+            sex_comparison(),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on(*rule.columns) for rule in settings.blocking
+        ],
+        em_convergence=settings.training.em_convergence,
+        max_iterations=settings.training.max_iterations,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+    )
+
+
+TF_COLUMNS: tuple[str, ...] = ("tok_fullname", "tok_addr", "tok_phone")

@@ -1,0 +1,134 @@
+"""Hardened 512-bit Bloom filters of names and street lines.
+
+A value's padded bigrams (``_SMITH_`` -> ``_S SM MI IT TH H_``) each set ``k`` bits chosen by
+``HMAC(key, salt | bigram)``: 16-bit chunks of the MAC, modulo 512. Bits of one distinct value
+are computed once and shared by every record that has it. Each record's filter is then hardened
+with ``flips`` deterministic pseudo-random bit flips seeded by an HMAC of the whole normalised
+record (BLIP-style), so the same name in two records gives two different filters while Dice
+stays high. Bit ``p`` lives in word ``p // 64`` at bit ``p % 64`` (least significant first);
+words are stored as signed 64-bit integers.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from linkage.encoding.hmac_sql import hmac_table
+from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
+
+_U64 = np.uint64
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+MAX_HASHES = 16  # one 256-bit MAC gives sixteen 16-bit chunks
+
+
+def bigrams(value: str) -> list[str]:
+    """Padded bigrams of a value, in order (duplicates kept)."""
+    padded = f"_{value}_"
+    return [padded[i : i + 2] for i in range(len(padded) - 1)]
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    z = x + _GOLDEN
+    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def value_filters(
+    con: duckdb.DuckDBPyConnection,
+    values: pl.Series,
+    salts: pl.Series,
+    key: bytes,
+    hashes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unhardened filters per record.
+
+    Returns:
+        ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where the value is
+        null) and ``present`` a boolean mask of the rows that have a value.
+    """
+    if not 1 <= hashes <= MAX_HASHES:
+        raise ValueError(f"hashes must be 1..{MAX_HASHES}")
+    n = len(values)
+    words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
+    frame = pl.DataFrame({"v": values, "s": salts.cast(pl.String).fill_null("")})
+    present = frame["v"].is_not_null().to_numpy()
+    if not present.any():
+        return words, present
+    distinct = (
+        frame.filter(pl.col("v").is_not_null()).unique(maintain_order=True).with_row_index("vid")
+    )
+    grams = (
+        distinct.with_columns(p="_" + pl.col("v") + "_")
+        .with_columns(i=pl.int_ranges(0, pl.col("p").str.len_chars() - 1))
+        .explode("i")
+        .with_columns(g=pl.col("p").str.slice(pl.col("i"), 2))
+        .with_columns(msg=pl.col("s") + "|" + pl.col("g"))
+        .select("vid", "msg")
+    )
+    macs = hmac_table(con, grams["msg"], key, 64).with_row_index("gid")
+    positions = np.column_stack(
+        [
+            (macs["mac"].str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
+            for j in range(hashes)
+        ]
+    ).astype(np.int64)
+    gram_words = np.zeros((len(macs), BLOOM_WORDS), dtype=_U64)
+    rows = np.repeat(np.arange(len(macs)), hashes)
+    flat = positions.ravel()
+    np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
+    gram_ids = grams.join(macs.select("msg", "gid"), on="msg", how="left", maintain_order="left")
+    gid = gram_ids["gid"].to_numpy()
+    vid = gram_ids["vid"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, vid[1:] != vid[:-1]])
+    value_words = np.bitwise_or.reduceat(gram_words[gid], starts, axis=0)
+    record_vid = frame.join(
+        distinct, on=["v", "s"], how="left", nulls_equal=False, maintain_order="left"
+    )["vid"]
+    idx = record_vid.to_numpy()[present].astype(np.int64)
+    words[present] = value_words[idx]
+    return words, present
+
+
+def harden(words: np.ndarray, present: np.ndarray, seeds: np.ndarray, stream: int, flips: int) -> None:
+    """Flip ``flips`` pseudo-random bits of each present row, in place.
+
+    Args:
+        words: ``(n, 8)`` uint64 filters.
+        present: rows that have a filter (others stay all-zero and are stored as null).
+        seeds: ``(n,)`` uint64 secret per-record seeds (from an HMAC of the whole record).
+        stream: distinct per Bloom field, so the fields of one record flip different bits.
+        flips: flips per filter (a bit drawn twice flips back).
+    """
+    rows = np.flatnonzero(present)
+    if flips <= 0 or rows.size == 0:
+        return
+    base = seeds[rows].astype(_U64)
+    for j in range(flips):
+        counter = _U64((stream * 1024 + j + 1) & 0xFFFFFFFFFFFFFFFF)
+        with np.errstate(over="ignore"):
+            z = _splitmix64(base ^ (counter * _GOLDEN))
+        pos = (z >> _U64(55)).astype(np.int64)  # top 9 bits: 0..511
+        words[rows, pos >> 6] ^= _U64(1) << (pos & 63).astype(_U64)
+
+
+def to_columns(words: np.ndarray, present: np.ndarray, prefix: str) -> dict[str, pl.Series]:
+    """Signed BIGINT word columns ``<prefix>_0 .. _7``, null where no value."""
+    signed = words.view(np.int64)
+    mask = ~present
+    return {
+        f"{prefix}_{i}": pl.Series(f"{prefix}_{i}", signed[:, i]).scatter(np.flatnonzero(mask), None)
+        if mask.any()
+        else pl.Series(f"{prefix}_{i}", signed[:, i])
+        for i in range(BLOOM_WORDS)
+    }
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice coefficient of two filters given as 8 words (signed or unsigned)."""
+    au, bu = np.asarray(a).view(_U64), np.asarray(b).view(_U64)
+    inter = sum(int(x).bit_count() for x in (au & bu))
+    total = sum(int(x).bit_count() for x in au) + sum(int(x).bit_count() for x in bu)
+    return 2 * inter / total if total else 0.0

@@ -1,0 +1,477 @@
+"""Normalisation of identifiers before encoding (spec 1.0, documented in docs/encoding.md).
+
+Every rule is a polars expression applied to a whole column at once; the scalar helpers
+(``normalise_first`` and friends) run the same expression on a one-element column, so tests, the
+golden vectors and the vectorised encoder can never disagree. Each normaliser returns the
+normalised values and a parallel column of reasons (``None`` when the value is valid), so the
+encoder can count invalid values by field and reason without ever keeping the values.
+
+All normalisers are idempotent: ``norm(norm(x)) == norm(x)``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Final, Literal
+
+import polars as pl
+
+Reason = Literal[
+    "missing", "placeholder", "invalid", "unparseable", "before_1900", "future", "unknown"
+]
+NamePart = Literal["first", "middle", "last"]
+
+# Letters that Unicode NFKD does not decompose into an ASCII base letter.
+SPECIAL_LETTERS: Final = {
+    "Ø": "O",
+    "Ł": "L",
+    "Æ": "AE",
+    "Œ": "OE",
+    "Đ": "D",
+    "Ð": "D",
+    "Þ": "TH",
+    "ß": "SS",
+    "ẞ": "SS",
+    "Ħ": "H",
+    "İ": "I",
+    "ı": "I",
+}
+TITLES: Final = frozenset(
+    "MR MRS MS MISS MX DR PROF REV FR SIR DAME LADY LORD CAPT SGT HON MSTR MASTER".split()
+)
+SUFFIXES: Final = frozenset("JR JNR SR SNR II III IV ESQ MD PHD DDS DO RN LPN".split())
+NAME_STOPWORDS: Final = TITLES | SUFFIXES
+NAME_PLACEHOLDERS: Final = frozenset(
+    {
+        "UNKNOWN",
+        "UNK",
+        "UNKN",
+        "NONE",
+        "NULL",
+        "NIL",
+        "NA",
+        "N A",
+        "TEST",
+        "TESTPATIENT",
+        "TEST PATIENT",
+        "PATIENT",
+        "FNU",
+        "LNU",
+        "NFN",
+        "NLN",
+        "NMN",
+        "ANONYMOUS",
+        "ANON",
+        "NOT GIVEN",
+        "NOTGIVEN",
+        "NOT STATED",
+        "REFUSED",
+        "DECLINED",
+        "NO NAME",
+        "NONAME",
+        "BABY",
+        "BABY BOY",
+        "BABYBOY",
+        "BABY GIRL",
+        "BABYGIRL",
+        "BB",
+        "BG",
+        "INFANT",
+        "NEWBORN",
+        "TWIN A",
+        "TWIN B",
+        "X",
+        "XX",
+        "XXX",
+        "XXXX",
+        "ZZZ",
+        "ZZZZ",
+    }
+)
+ADDRESS_PLACEHOLDERS: Final = frozenset(
+    {
+        "UNKNOWN",
+        "UNK",
+        "NONE",
+        "NA",
+        "N A",
+        "HOMELESS",
+        "UNDOMICILED",
+        "UNHOUSED",
+        "NO ADDRESS",
+        "NO FIXED ADDRESS",
+        "NFA",
+        "GENERAL DELIVERY",
+        "REFUSED",
+        "DECLINED",
+        "SAME",
+        "X",
+        "XXX",
+    }
+)
+# Street-line vocabulary (USPS Publication 28 abbreviations), applied whole-word.
+STREET_WORDS: Final = {
+    "STREET": "ST",
+    "STR": "ST",
+    "AVENUE": "AVE",
+    "AV": "AVE",
+    "ROAD": "RD",
+    "DRIVE": "DR",
+    "BOULEVARD": "BLVD",
+    "LANE": "LN",
+    "COURT": "CT",
+    "PLACE": "PL",
+    "TERRACE": "TER",
+    "CIRCLE": "CIR",
+    "HIGHWAY": "HWY",
+    "PARKWAY": "PKWY",
+    "SQUARE": "SQ",
+    "TRAIL": "TRL",
+    "WAY": "WAY",
+    "ALLEY": "ALY",
+    "PLAZA": "PLZ",
+    "EXPRESSWAY": "EXPY",
+    "CRESCENT": "CRES",
+    "NORTH": "N",
+    "SOUTH": "S",
+    "EAST": "E",
+    "WEST": "W",
+    "NORTHEAST": "NE",
+    "NORTHWEST": "NW",
+    "SOUTHEAST": "SE",
+    "SOUTHWEST": "SW",
+    "APARTMENT": "UNIT",
+    "APT": "UNIT",
+    "SUITE": "UNIT",
+    "STE": "UNIT",
+    "NO": "UNIT",
+    "NUMBER": "UNIT",
+    "RM": "UNIT",
+    "ROOM": "UNIT",
+    "FLOOR": "FL",
+    "FIRST": "1ST",
+    "SECOND": "2ND",
+    "THIRD": "3RD",
+    "FOURTH": "4TH",
+    "FIFTH": "5TH",
+    "SIXTH": "6TH",
+    "SEVENTH": "7TH",
+    "EIGHTH": "8TH",
+    "NINTH": "9TH",
+    "TENTH": "10TH",
+}
+DOB_PLACEHOLDERS: Final = frozenset(
+    {date(1900, 1, 1), date(1901, 1, 1), date(1899, 12, 31), date(1800, 1, 1), date(1111, 1, 1)}
+)
+ZIP_PLACEHOLDERS: Final = frozenset({"00000", "11111", "12345", "99999"})
+PHONE_PLACEHOLDERS: Final = frozenset({"1234567890", "0123456789", "9876543210"})
+SSN_PLACEHOLDERS: Final = frozenset(
+    {"123456789", "987654321", "078051120", "219099999", "012345678"}
+)
+SEX_VALUES: Final = {
+    "F": "F",
+    "FEMALE": "F",
+    "W": "F",
+    "WOMAN": "F",
+    "GIRL": "F",
+    "M": "M",
+    "MALE": "M",
+    "MAN": "M",
+    "BOY": "M",
+}
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Normalised values and, per row, why a value became null (``None`` when valid)."""
+
+    values: pl.Series
+    reasons: pl.Series
+
+
+@cache
+def nicknames() -> dict[str, str]:
+    """Nickname -> canonical first name (closed: no canonical name is itself a nickname)."""
+    text = resources.files("linkage.encoding").joinpath("data/nicknames.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    return {r["nickname"]: r["canonical"] for r in rows}
+
+
+@cache
+def restricted_zip3() -> frozenset[str]:
+    """ZIP3 prefixes that Safe Harbor maps to ``000`` (shipped as data)."""
+    text = resources.files("linkage.encoding").joinpath("data/restricted_zip3.txt").read_text()
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def _as_text(s: pl.Series) -> pl.Series:
+    return s if s.dtype == pl.String else s.cast(pl.String)
+
+
+def _fold(e: pl.Expr) -> pl.Expr:
+    """Unicode fold to upper-case ASCII letters, digits and single spaces."""
+    e = e.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
+    e = e.str.replace_many(list(SPECIAL_LETTERS), list(SPECIAL_LETTERS.values()))
+    e = e.str.replace_all(r"['’‘`´ʼ]", "")
+    return e
+
+
+def _squash(e: pl.Expr) -> pl.Expr:
+    return e.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _reasons(raw: pl.Expr, value: pl.Expr, placeholder: pl.Expr) -> pl.Expr:
+    missing = raw.is_null() | (raw.str.strip_chars() == "")
+    return (
+        pl.when(missing)
+        .then(pl.lit("missing"))
+        .when(placeholder)
+        .then(pl.lit("placeholder"))
+        .when(value.is_null() | (value == ""))
+        .then(pl.lit("invalid"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
+    """Names: fold accents and case, drop apostrophes, titles and suffixes, flag placeholders.
+
+    ``first`` and ``middle`` keep the first remaining word; ``first`` then maps nicknames to a
+    canonical name. ``last`` joins the remaining words (``VAN DER BERG`` -> ``VANDERBERG``,
+    ``GARCIA-LOPEZ`` -> ``GARCIALOPEZ``).
+    """
+    frame = pl.DataFrame({"raw": _as_text(s)})
+    raw = pl.col("raw")
+    folded = _squash(_fold(raw).str.replace_all(r"[^A-Z]+", " "))
+    words = folded.str.split(" ").list.eval(
+        pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(NAME_STOPWORDS)))
+    )
+    if part == "last":
+        value = words.list.join("")
+    else:
+        value = words.list.first()
+    if part == "first":
+        value = value.replace(nicknames())
+    out = frame.with_columns(folded.alias("folded")).with_columns(value.alias("value"))
+    placeholder = (
+        pl.col("folded").is_in(list(NAME_PLACEHOLDERS))
+        | pl.col("value").is_in(list(NAME_PLACEHOLDERS | NAME_STOPWORDS))
+        | pl.col("folded").str.contains(r"^BABY ?(BOY|GIRL|[A-D0-9])\b")
+        | pl.col("folded").str.contains(r"^(TWIN|TRIPLET) ?[A-D0-9]$")
+        | ((pl.col("folded") != "") & (pl.col("value").is_null() | (pl.col("value") == "")))
+    )
+    out = out.with_columns(_reasons(raw, pl.col("value"), placeholder).alias("reason"))
+    out = out.with_columns(
+        pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value")
+    )
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def normalise_street(s: pl.Series) -> Normalised:
+    """Street line: fold, USPS abbreviations, unit designators (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
+    frame = pl.DataFrame({"raw": _as_text(s)})
+    raw = pl.col("raw")
+    e = _fold(raw).str.replace_all("#", " UNIT ")
+    e = e.str.replace_all(r"(\d)(ST|ND|RD|TH)\b", "$1$2")
+    e = e.str.replace_all(r"[^A-Z0-9 ]+", " ")
+    # Letters and digits of a unit number stay together: "4 B" after a unit word -> "4B".
+    e = _squash(e)
+    e = (" " + e.str.replace_all(" ", "  ") + " ").str.replace_many(
+        [f" {k} " for k in STREET_WORDS], [f" {v} " for v in STREET_WORDS.values()]
+    )
+    e = _squash(e)
+    e = e.str.replace_all(r"\bUNIT( UNIT)+\b", "UNIT")
+    e = e.str.replace_all(r"\bUNIT (\w+) (\w)$", "UNIT $1$2")
+    folded = _squash(_fold(raw).str.replace_all(r"[^A-Z0-9]+", " "))
+    out = frame.with_columns(e.alias("value"), folded.alias("folded"))
+    placeholder = (
+        pl.col("value").is_in(list(ADDRESS_PLACEHOLDERS))
+        | pl.col("folded").is_in(list(ADDRESS_PLACEHOLDERS))
+    ) | (
+        (pl.col("raw").str.strip_chars() != "") & (pl.col("value") == "")
+    )
+    invalid = ~pl.col("value").str.contains(r"[A-Z]") | ~pl.col("value").str.contains(r"[0-9]")
+    out = out.with_columns(
+        pl.when(invalid & ~placeholder).then(None).otherwise(pl.col("value")).alias("checked")
+    )
+    out = out.with_columns(_reasons(raw, pl.col("checked"), placeholder).alias("reason"))
+    value = pl.when(pl.col("reason").is_null()).then(pl.col("value"))
+    out = out.with_columns(value.alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def _digits(s: pl.Series) -> pl.DataFrame:
+    frame = pl.DataFrame({"raw": _as_text(s)})
+    return frame.with_columns(pl.col("raw").str.replace_all(r"[^0-9]", "").alias("digits"))
+
+
+def normalise_zip(s: pl.Series) -> Normalised:
+    """ZIP5 from ZIP, ZIP+4 or a 4-digit ZIP that lost its leading zero in a spreadsheet."""
+    d = pl.col("digits")
+    value = (
+        pl.when(d.str.len_chars().is_in([5, 9]))
+        .then(d.str.slice(0, 5))
+        .when(d.str.len_chars() == 4)
+        .then("0" + d)
+    )
+    out = _digits(s).with_columns(value.alias("value"))
+    placeholder = pl.col("value").is_in(list(ZIP_PLACEHOLDERS))
+    out = out.with_columns(_reasons(pl.col("raw"), pl.col("value"), placeholder).alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def normalise_phone(s: pl.Series) -> Normalised:
+    """10-digit North American number; a leading country code 1 is dropped."""
+    d = pl.col("digits")
+    d = pl.when((d.str.len_chars() == 11) & d.str.starts_with("1")).then(d.str.slice(1)).otherwise(d)
+    value = pl.when(d.str.contains(r"^[2-9][0-9]{2}[2-9][0-9]{6}$")).then(d)
+    out = _digits(s).with_columns(value.alias("value"))
+    placeholder = pl.col("value").is_in(list(PHONE_PLACEHOLDERS)) | pl.col("value").str.contains(
+        r"^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+    )
+    out = out.with_columns(_reasons(pl.col("raw"), pl.col("value"), placeholder).alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def normalise_ssn(s: pl.Series) -> Normalised:
+    """9-digit SSN; never-issued areas (000, 666, 9xx), group 00 and serial 0000 are invalid."""
+    d = pl.col("digits")
+    valid = (
+        (d.str.len_chars() == 9)
+        & ~d.str.starts_with("000")
+        & ~d.str.starts_with("666")
+        & ~d.str.starts_with("9")
+        & (d.str.slice(3, 2) != "00")
+        & (d.str.slice(5, 4) != "0000")
+    )
+    out = _digits(s).with_columns(pl.when(valid).then(d).alias("value"))
+    placeholder = pl.col("digits").is_in(list(SSN_PLACEHOLDERS)) | pl.col("digits").str.contains(
+        r"^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+    )
+    out = out.with_columns(_reasons(pl.col("raw"), pl.col("value"), placeholder).alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def normalise_sex(s: pl.Series, value_map: dict[str, str] | None = None) -> Normalised:
+    """``F``/``M``/``U``; a partner's own codes come from the mapping's ``values``."""
+    mapping = {**SEX_VALUES, **{k.strip().upper(): v for k, v in (value_map or {}).items()}}
+    frame = pl.DataFrame({"raw": _as_text(s)})
+    key = pl.col("raw").str.strip_chars().str.to_uppercase()
+    value = key.replace_strict(mapping, default="U", return_dtype=pl.String)
+    out = frame.with_columns(value.alias("value"))
+    reason = (
+        pl.when(pl.col("raw").is_null() | (key == ""))
+        .then(pl.lit("missing"))
+        .when(pl.col("value") == "U")
+        .then(pl.lit("unknown"))
+    )
+    out = out.with_columns(
+        pl.when(pl.col("raw").is_null()).then(pl.lit("U")).otherwise(pl.col("value")).alias("value"),
+        reason.alias("reason"),
+    )
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def parse_dates(s: pl.Series, fmt: str | None) -> pl.Series:
+    """Parse a date column with a strftime format; values that do not parse become null."""
+    if s.dtype == pl.Date:
+        return s
+    if s.dtype == pl.Datetime:
+        return s.dt.date()
+    text = _as_text(s).str.strip_chars()
+    if fmt is None:
+        return text.str.to_date(strict=False)
+    return text.str.to_date(fmt, strict=False)
+
+
+def normalise_dob(s: pl.Series, fmt: str | None, as_of: date) -> Normalised:
+    """Dates of birth: placeholders (1900-01-01 ...), before 1900 or after ``as_of`` are null."""
+    parsed = parse_dates(s, fmt)
+    raw_missing = s.is_null() if s.dtype in (pl.Date, pl.Datetime) else (
+        s.is_null() | (_as_text(s).str.strip_chars() == "")
+    )
+    frame = pl.DataFrame({"value": parsed, "missing": raw_missing})
+    v = pl.col("value")
+    reason = (
+        pl.when(pl.col("missing"))
+        .then(pl.lit("missing"))
+        .when(v.is_null())
+        .then(pl.lit("unparseable"))
+        .when(v.is_in(list(DOB_PLACEHOLDERS)) | (v.dt.year() >= 9990))
+        .then(pl.lit("placeholder"))
+        .when(v < date(1900, 1, 1))
+        .then(pl.lit("before_1900"))
+        .when(v > as_of)
+        .then(pl.lit("future"))
+    )
+    out = frame.with_columns(reason.alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(v).alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def zip3_safe_harbor(zip5: pl.Series) -> pl.Series:
+    """First three ZIP digits, ``000`` for the restricted low-population prefixes."""
+    z3 = zip5.str.slice(0, 3)
+    return (
+        pl.DataFrame({"z": z3})
+        .select(
+            pl.when(pl.col("z").is_in(list(restricted_zip3())))
+            .then(pl.lit("000"))
+            .otherwise(pl.col("z"))
+            .alias("zip3")
+        )
+        .to_series()
+    )
+
+
+# Scalar helpers: the same expressions on one value (tests, golden vectors, docs).
+
+
+def _one(normalised: Normalised) -> str | None:
+    value = normalised.values[0]
+    return None if value is None else str(value)
+
+
+def normalise_first(value: str | None) -> str | None:
+    """Normalised, nickname-canonical first name, or ``None``."""
+    return _one(normalise_names(pl.Series([value], dtype=pl.String), "first"))
+
+
+def normalise_last(value: str | None) -> str | None:
+    """Normalised last name, or ``None``."""
+    return _one(normalise_names(pl.Series([value], dtype=pl.String), "last"))
+
+
+def normalise_address(value: str | None) -> str | None:
+    """Normalised street line, or ``None``."""
+    return _one(normalise_street(pl.Series([value], dtype=pl.String)))
+
+
+def normalise_zip5(value: str | None) -> str | None:
+    """ZIP5, or ``None``."""
+    return _one(normalise_zip(pl.Series([value], dtype=pl.String)))
+
+
+def normalise_phone_number(value: str | None) -> str | None:
+    """10-digit phone, or ``None``."""
+    return _one(normalise_phone(pl.Series([value], dtype=pl.String)))
+
+
+def normalise_ssn_number(value: str | None) -> str | None:
+    """9-digit SSN, or ``None``."""
+    return _one(normalise_ssn(pl.Series([value], dtype=pl.String)))
+
+
+def normalise_dob_value(value: str | None, fmt: str | None, as_of: date) -> date | None:
+    """Parsed date of birth, or ``None``."""
+    out = normalise_dob(pl.Series([value], dtype=pl.String), fmt, as_of).values[0]
+    return out if isinstance(out, date) else None

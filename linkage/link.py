@@ -1,0 +1,126 @@
+"""Scoring and clustering with a saved model: a full re-link, or the new records only.
+
+All Splink work runs in its own in-memory DuckDB (see :func:`linkage.model.splink_api`); the
+results come back as Arrow tables for :mod:`linkage.store` to write into the hub. Splink's
+output tables are exposed under fixed view names so the SQL can live in ``sql/*.sql``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI, Linker
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from linkage.records import sql
+
+# Pairs scored down to this probability feed the waterfall chart; links are those at or above
+# the model's link threshold.
+SCORE_FLOOR = 0.5
+
+
+@dataclass
+class Scored:
+    """The outcome of scoring: accepted links, record->cluster map, and the scored pairs."""
+
+    links: pa.Table
+    clusters: pa.Table  # partner_id, record_pseudonym, cluster_id, record_digest
+    predictions: SplinkDataFrame
+    linker: Linker
+    scored_pairs: int
+
+
+def _con(db_api: DuckDBAPI) -> duckdb.DuckDBPyConnection:
+    return db_api.duckdb_con
+
+
+def _view(sdf: SplinkDataFrame, name: str) -> None:
+    sdf.as_duckdbpyrelation().create_view(name, replace=True)
+
+
+def _count(con: duckdb.DuckDBPyConnection, view: str) -> int:
+    return int(con.table(view).count("*").fetchall()[0][0])
+
+
+def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
+    """Copy the prepared records into Splink's work database as table ``records``."""
+    con = _con(db_api)
+    con.register("records_arrow", records)
+    con.execute(sql("load_records"))
+    con.unregister("records_arrow")
+
+
+def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
+    """Score every candidate pair of ``records`` and cluster the accepted links."""
+    con = _con(db_api)
+    linker = Linker([db_api.register("records", dataset_display_name="records_all")], model, log_level=None)
+    predictions = linker.inference.predict(
+        threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
+    )
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold
+    )
+    _view(predictions, "scored")
+    _view(clusters, "full_clusters")
+    return Scored(
+        links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
+        clusters=con.sql(sql("full_map")).to_arrow_table(),
+        predictions=predictions,
+        linker=linker,
+        scored_pairs=_count(con, "scored"),
+    )
+
+
+def link_new(
+    db_api: DuckDBAPI,
+    model: dict[str, Any],
+    threshold: float,
+    new_keys: pa.Table,
+    prev_keys: pa.Table,
+    tf_columns: tuple[str, ...],
+) -> Scored:
+    """Link only the new records: against the existing ones (``predict_between``) and among
+    themselves (``predict_within``); pairs of existing records are not scored again.
+    """
+    con = _con(db_api)
+    for name, table in (("new_keys", new_keys), ("prev_keys", prev_keys)):
+        con.register(f"{name}_arrow", table)
+        con.table(f"{name}_arrow").create(name)
+        con.unregister(f"{name}_arrow")
+    con.execute(sql("split_records"))
+    records = db_api.register("records", dataset_display_name="records_all")
+    existing = db_api.register("existing_records", dataset_display_name="existing")
+    new = db_api.register("new_records", dataset_display_name="new")
+    linker = Linker([records], model, log_level=None)
+    # Term frequencies come from all current records, as in a full run.
+    for column in tf_columns:
+        linker.table_management.compute_tf_table(column)
+    floor = min(SCORE_FLOOR, threshold)
+    between = linker.inference.predict_between(
+        existing, new, threshold_match_probability=floor, warning_mode="never"
+    )
+    within = linker.inference.predict_within(
+        [new], threshold_match_probability=floor, warning_mode="never"
+    )
+    _view(between, "scored_between")
+    _view(within, "scored_within")
+    con.execute(sql("new_links"), {"threshold": threshold})
+    con.execute(sql("incremental_graph"))
+    components = cluster_pairwise_predictions_at_threshold(
+        nodes="inc_nodes", edges="inc_edges", db_api=db_api, node_id_column_name="node_id"
+    )
+    _view(components, "inc_clusters")
+    links = con.table("new_links").order(
+        "partner_id_l, record_pseudonym_l, partner_id_r, record_pseudonym_r"
+    )
+    return Scored(
+        links=links.to_arrow_table(),
+        clusters=con.sql(sql("incremental_map")).to_arrow_table(),
+        predictions=between,
+        linker=linker,
+        scored_pairs=_count(con, "scored_between") + _count(con, "scored_within"),
+    )

@@ -1,0 +1,188 @@
+"""Training, saving and loading the Splink model.
+
+A model file ``models/linkage-model-<version>.json`` is Splink's own model JSON plus one extra
+key, ``carehub``, with the version, the training-data fingerprint and the spec version.
+``models/current.json`` names the model in use; older versions stay for audit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI, Linker, block_on
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from linkage.comparisons import SAME_BIRTH_YEAR_LEVELS, SAME_DOB_SWAP_LEVELS, settings_creator
+from linkage.encoding.spec import SPEC_VERSION
+from linkage.records import sql, training_fingerprint
+from linkage.settings import LinkageSettings
+
+CURRENT = "current.json"
+MODEL_KEY = "carehub"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a saved model is: version, where it lives, and what it was trained on."""
+
+    version: str
+    path: Path
+    fingerprint: str
+    spec_version: str
+    trained_at: str
+    training_records: int
+    probability_two_random_records_match: float
+    link_threshold: float
+
+    def as_metadata(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path)
+        return out
+
+
+def splink_api() -> DuckDBAPI:
+    """A fresh in-memory DuckDB for Splink's work tables (never the hub's file)."""
+    return DuckDBAPI(connection=duckdb.connect(":memory:"))
+
+
+def register(db_api: DuckDBAPI, records: pa.Table, name: str) -> SplinkDataFrame:
+    """Register an Arrow table of prepared records with Splink under ``name``."""
+    return db_api.register(records, dataset_display_name=name, table_name=name)
+
+
+def _version(fingerprint: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"m{stamp}-{fingerprint[:8]}-{secrets.token_hex(2)}"
+
+
+def train(
+    records: pa.Table,
+    models_dir: Path,
+    settings: LinkageSettings | None = None,
+) -> tuple[ModelInfo, Linker]:
+    """Train on ``records`` and save the model as the current one.
+
+    u comes from random sampling, m from EM sessions blocked on the training blocks, lambda
+    from the deterministic rules; all with a fixed seed, so the same data gives the same model.
+
+    Returns:
+        The saved model's info and the trained linker (its tables live in memory).
+    """
+    settings = settings or LinkageSettings()
+    t = settings.training
+    db_api = splink_api()
+    linker = Linker(
+        [register(db_api, records, "records")], settings_creator(settings), log_level=None
+    )
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*r.columns) for r in t.deterministic_rules], recall=t.deterministic_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
+    model = correct_salted_u(linker.misc.save_model_to_json(), same_value_rates(records))
+    linker = Linker([register(db_api, records, "records_u")], model, log_level=None)
+    for rule in t.em_blocks:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*rule.columns), estimate_without_term_frequencies=True
+        )
+    model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
+    linker = Linker([register(db_api, records, "records_trained")], model, log_level=None)
+    fingerprint = training_fingerprint(records)
+    version = _version(fingerprint)
+    info = ModelInfo(
+        version=version,
+        path=models_dir / f"linkage-model-{version}.json",
+        fingerprint=fingerprint,
+        spec_version=SPEC_VERSION,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_records=records.num_rows,
+        probability_two_random_records_match=float(model["probability_two_random_records_match"]),
+        link_threshold=settings.link_threshold,
+    )
+    _save(model, info, models_dir)
+    return info, linker
+
+
+def same_value_rates(records: pa.Table) -> dict[str, float]:
+    """P(two random records agree) on birth year and on the swap-invariant birth date."""
+    con = duckdb.connect()
+    try:
+        con.register("records", records)
+        row = con.execute(sql("same_value_rates")).fetchall()[0]
+    finally:
+        con.close()
+    return {"birth_year": float(row[0] or 1.0), "tok_dob_swap": float(row[1] or 1.0)}
+
+
+def correct_salted_u(model: dict[str, Any], rates: dict[str, float]) -> dict[str, Any]:
+    """Divide the u of birth-year-salted name levels by P(same birth year) (and of the
+    nickname level by P(same birth date)), so the date is counted once, by its own comparison.
+    """
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            label, u = level.get("label_for_charts"), level.get("u_probability")
+            if u is None:
+                continue
+            if label in SAME_BIRTH_YEAR_LEVELS:
+                level["u_probability"] = min(u / rates["birth_year"], 1.0)
+            elif label in SAME_DOB_SWAP_LEVELS:
+                level["u_probability"] = min(u / rates["tok_dob_swap"], 1.0)
+    return model
+
+
+def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """Raise every estimated m below ``floor`` to it (fixed levels stay as set).
+
+    EM drives m to ~0 for a level true matches never show in the training data (say phone
+    disagreement when no one changed phone); such a level would then veto every later match.
+    """
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m = level.get("m_probability")
+            if m is not None and not level.get("fix_m_probability") and m < floor:
+                level["m_probability"] = floor
+    return model
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _save(model: dict[str, Any], info: ModelInfo, models_dir: Path) -> None:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    meta = info.as_metadata()
+    meta.pop("path")
+    _write_atomic(info.path, json.dumps({**model, MODEL_KEY: meta}, indent=2))
+    _write_atomic(models_dir / CURRENT, json.dumps({"version": info.version, "file": info.path.name}))
+
+
+def current_model(models_dir: Path) -> ModelInfo | None:
+    """The model in use, or None when none was trained yet."""
+    pointer = models_dir / CURRENT
+    if not pointer.exists():
+        return None
+    path = models_dir / json.loads(pointer.read_text())["file"]
+    return _info(path)
+
+
+def _info(path: Path) -> ModelInfo:
+    meta = json.loads(path.read_text())[MODEL_KEY]
+    return ModelInfo(path=path, **meta)
+
+
+def load_settings(info: ModelInfo) -> dict[str, Any]:
+    """Splink's settings dict of a saved model (without our metadata key)."""
+    model = json.loads(info.path.read_text())
+    model.pop(MODEL_KEY, None)
+    return model

@@ -1,0 +1,299 @@
+"""One linkage run: model (reuse or train), score (incremental or full), keys, tables."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from carehub.home import HubHome
+from linkage import charts
+from linkage.comparisons import TF_COLUMNS
+from linkage.encoding.spec import SPEC_VERSION
+from linkage.keys import Churn, assign_keys
+from linkage.link import Scored, link_all, link_new, load_records
+from linkage.model import ModelInfo, current_model, load_settings, splink_api, train
+from linkage.records import DEFAULT_RELATION, read_records, sql
+from linkage.settings import LinkageSettings
+from linkage.store import ensure_schema, write_run
+
+Mode = Literal["full", "incremental"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PartnerRate:
+    """Per partner: records, share in a person with another record, share across partners."""
+
+    records: int
+    match_rate: float
+    cross_partner_rate: float
+
+
+@dataclass(frozen=True)
+class ClusterStats:
+    persons: int
+    records: int
+    largest: int
+    singleton_share: float
+    multi_partner_persons: int
+    duplicate_keys: int
+    duplicate_records: int
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """The model a run used, whether it was trained now, and its chart files."""
+
+    info: ModelInfo
+    trained: bool
+    reason: str
+    charts: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkageResult:
+    """What one linkage run did; everything here is safe to show (counts, ids, paths)."""
+
+    run_id: str
+    mode: Mode
+    reason: str
+    model: ModelResult
+    records: int
+    persons: int
+    multi_partner_persons: int
+    churn: Churn
+    added: int
+    removed: int
+    changed: int
+    scored_pairs: int
+    links_written: int
+    match_rates: dict[str, PartnerRate]
+    clusters: ClusterStats
+    charts: dict[str, Path]
+    seconds: float
+
+
+@contextmanager
+def quiet_splink() -> Iterator[None]:
+    """Splink logs every step at INFO; a hub run logs its own summary instead."""
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run_id() -> str:
+    return "L" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def ensure_model(
+    con: duckdb.DuckDBPyConnection,
+    home: HubHome,
+    *,
+    retrain: bool = False,
+    relation: str = DEFAULT_RELATION,
+    settings: LinkageSettings | None = None,
+    records: pa.Table | None = None,
+) -> ModelResult:
+    """The model to link with: the saved one, or a new one trained on ``relation``.
+
+    Trains when asked, when no model was saved yet, or when the saved model was made for
+    another encoding spec version. Saves charts of a new model under ``models/charts/``.
+    """
+    saved = current_model(home.models)
+    if saved is not None and not retrain and saved.spec_version == SPEC_VERSION:
+        return ModelResult(saved, False, "reused saved model", _existing_charts(home, saved))
+    reason = (
+        "retraining requested"
+        if retrain and saved is not None
+        else "no saved model"
+        if saved is None
+        else f"saved model is for spec {saved.spec_version}, records are spec {SPEC_VERSION}"
+    )
+    if records is None:
+        records = read_records(con, relation)
+    if records.num_rows < 2:
+        raise ValueError(
+            f"cannot train the linkage model on {records.num_rows} record(s) in {relation}; "
+            "ingest partner submissions first"
+        )
+    with quiet_splink():
+        info, linker = train(records, home.models, settings)
+        chart_paths = charts.model_charts(linker, home.models / "charts", info.version)
+    return ModelResult(info, True, reason, chart_paths)
+
+
+def _existing_charts(home: HubHome, info: ModelInfo) -> dict[str, Path]:
+    folder = home.models / "charts"
+    found = {}
+    for name in ("match_weights", "m_u_parameters", "unlinkables"):
+        path = folder / f"{info.version}-{name}.html"
+        if path.exists():
+            found[name] = path
+    return found
+
+
+def _changes(con: duckdb.DuckDBPyConnection, records: pa.Table) -> dict[str, int]:
+    keys = records.select(["partner_id", "record_pseudonym", "record_digest"])
+    con.register("current_records_arrow", keys)
+    con.execute(sql("load_current_records"))
+    con.unregister("current_records_arrow")
+    row = con.execute(sql("record_changes")).fetchall()[0]
+    return dict(zip(("added", "removed", "changed", "linked"), (int(v) for v in row), strict=True))
+
+
+def _mode(
+    con: duckdb.DuckDBPyConnection, changes: dict[str, int], model: ModelInfo, full_relink: bool
+) -> tuple[Mode, str]:
+    last = con.execute(sql("last_run")).fetchall()
+    if changes["linked"] == 0 or not last:
+        return "full", "first linkage run"
+    if full_relink:
+        return "full", "full re-link requested"
+    if last[0][2] != model.version:
+        return "full", f"model changed since the last run ({last[0][2]})"
+    if changes["removed"] or changes["changed"]:
+        return "full", "records withdrawn or changed since the last run"
+    return "incremental", f"{changes['added']} new record(s)"
+
+
+def run_linkage(
+    con: duckdb.DuckDBPyConnection,
+    home: HubHome,
+    *,
+    retrain: bool = False,
+    full_relink: bool = False,
+    relation: str = DEFAULT_RELATION,
+    settings: LinkageSettings | None = None,
+) -> LinkageResult:
+    """Link the encoded records of ``relation`` into persons with stable keys.
+
+    Incremental by default: only records added since the last run are scored, against the
+    existing records (``predict_between``) and among themselves. A full re-link runs on
+    request, on the first run, after a retrain, or when records were withdrawn or changed.
+
+    Args:
+        con: a read-write connection to hub.duckdb.
+        home: the hub home (the model and charts live in ``home.models``).
+        retrain: train a new model first (else the saved one is reused).
+        full_relink: score every candidate pair again.
+        relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
+        settings: linkage settings for training (defaults otherwise).
+
+    Returns:
+        Counts, churn, per-partner match rates and chart paths of the run.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    settings = settings or LinkageSettings()
+    run_id = _run_id()
+    ensure_schema(con)
+    records = read_records(con, relation)
+    model = ensure_model(
+        con, home, retrain=retrain, relation=relation, settings=settings, records=records
+    )
+    changes = _changes(con, records)
+    mode, reason = _mode(con, changes, model.info, full_relink)
+    scored: Scored | None = None
+    with quiet_splink():
+        db_api = splink_api()
+        load_records(db_api, records)
+        model_dict = load_settings(model.info)
+        threshold = model.info.link_threshold
+        if mode == "full":
+            scored = link_all(db_api, model_dict, threshold)
+            clusters = scored.clusters
+            links = scored.links
+        else:
+            new_keys = con.sql(sql("new_record_keys")).to_arrow_table()
+            prev_keys = con.sql(sql("prev_keys")).to_arrow_table()
+            if new_keys.num_rows:
+                scored = link_new(db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS)
+                clusters, links = scored.clusters, scored.links
+            else:
+                clusters = con.sql(sql("unchanged_map")).to_arrow_table()
+                links = con.sql(sql("no_links")).to_arrow_table()
+        run_charts: dict[str, Path] = dict(model.charts)
+        if scored is not None:
+            waterfall = charts.waterfall_chart(
+                scored.linker, scored.predictions, home.models / "charts", run_id
+            )
+            if waterfall is not None:
+                run_charts["waterfall"] = waterfall
+    churn = assign_keys(con, clusters, run_id)
+    details: dict[str, Any] = {
+        "reason": reason,
+        **{k: v for k, v in changes.items() if k != "linked"},
+        "scored_pairs": scored.scored_pairs if scored else 0,
+        "links_written": links.num_rows,
+        "link_threshold": threshold,
+        "model_trained": model.trained,
+    }
+    write_run(
+        con,
+        run_id=run_id,
+        started_at=started_at,
+        mode=mode,
+        model_version=model.info.version,
+        links=links,
+        replace_links=mode == "full",
+        churn=churn,
+        details=details,
+    )
+    stats = cluster_stats(con)
+    return LinkageResult(
+        run_id=run_id,
+        mode=mode,
+        reason=reason,
+        model=model,
+        records=stats.records,
+        persons=stats.persons,
+        multi_partner_persons=stats.multi_partner_persons,
+        churn=churn,
+        added=changes["added"],
+        removed=changes["removed"],
+        changed=changes["changed"],
+        scored_pairs=details["scored_pairs"],
+        links_written=links.num_rows,
+        match_rates=match_rates(con),
+        clusters=stats,
+        charts=run_charts,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def cluster_stats(con: duckdb.DuckDBPyConnection) -> ClusterStats:
+    """Cluster-size figures of the current answer."""
+    ensure_schema(con)
+    row = con.execute(sql("cluster_sizes")).fetchall()[0]
+    return ClusterStats(
+        persons=int(row[0]),
+        records=int(row[1]),
+        largest=int(row[2]),
+        singleton_share=float(row[3]),
+        multi_partner_persons=int(row[4]),
+        duplicate_keys=int(row[5]),
+        duplicate_records=int(row[6]),
+    )
+
+
+def match_rates(con: duckdb.DuckDBPyConnection) -> dict[str, PartnerRate]:
+    """Per-partner match rates of the current answer."""
+    ensure_schema(con)
+    return {
+        partner: PartnerRate(int(n), float(rate), float(cross))
+        for partner, n, rate, cross in con.execute(sql("match_rates")).fetchall()
+    }

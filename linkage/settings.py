@@ -1,0 +1,127 @@
+"""Typed linkage settings: what the model compares, how it blocks, how it trains and links.
+
+The dataclasses here are the single place a steward tunes linkage; :mod:`linkage.comparisons`
+turns them into a Splink ``SettingsCreator``. Column names come from ``linkage.encoding.spec``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+TokenColumn = Literal[
+    "tok_name_dob",
+    "tok_first_dob",
+    "tok_last_dob",
+    "tok_fullname",
+    "tok_dob",
+    "tok_dob_swap",
+    "tok_dob_ym",
+    "tok_addr",
+    "tok_zip5",
+    "tok_phone",
+    "tok_ssn",
+]
+ClearColumn = Literal["birth_year", "zip3", "sex"]
+BlockColumn = TokenColumn | ClearColumn
+Backend = Literal["duckdb"]
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Candidate pairs agree exactly on every column (all non-null)."""
+
+    columns: tuple[BlockColumn, ...]
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.columns)
+
+
+def _rules(*groups: tuple[BlockColumn, ...]) -> tuple[BlockingRule, ...]:
+    return tuple(BlockingRule(g) for g in groups)
+
+
+# Prediction blocking: each rule is a combination token (or a rare identifier), so blocks stay
+# small while any one surviving agreement (name+dob, phone, SSN, address) finds the pair.
+DEFAULT_BLOCKING = _rules(
+    ("tok_name_dob",),
+    ("tok_first_dob",),
+    ("tok_last_dob",),
+    ("tok_fullname", "zip3"),
+    ("tok_fullname", "birth_year"),
+    ("tok_ssn",),
+    ("tok_phone",),
+    ("tok_addr", "birth_year"),
+    ("tok_dob", "zip3"),
+)
+# EM sessions: each one fixes some comparisons by its block and estimates the others.
+DEFAULT_TRAINING_BLOCKS = _rules(("tok_dob",), ("tok_fullname",))
+# Deterministic rules that estimate lambda (the prior match probability).
+DEFAULT_DETERMINISTIC = _rules(
+    ("tok_name_dob",),
+    ("tok_ssn", "tok_dob_swap"),
+    ("tok_fullname", "tok_phone"),
+)
+
+
+@dataclass(frozen=True)
+class NameSettings:
+    """Levels of the combined first/last name comparison (Dice on the name Bloom filters)."""
+
+    swap_dice: float = 0.85
+    high_dice: float = 0.8
+    nickname_last_dice: float = 0.7
+    one_name_dice: float = 0.9
+    partial_dice: float = 0.6
+    twin_first_dice: float = 0.5
+    # The twin guard's m and u are fixed: EM cannot tell twins from duplicates, both are
+    # records that agree on household and birth date and differ in the first name only.
+    twin_guard_m: float = 1e-10
+    twin_guard_u: float = 0.05
+    tf_adjust_fullname: bool = True
+
+
+@dataclass(frozen=True)
+class LocationSettings:
+    """One combined location comparison (street line + ZIP5): movers change all at once."""
+
+    addr_dice_high: float = 0.85
+    addr_dice_low: float = 0.7
+    tf_adjust_addr: bool = True
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """u by random sampling, m by EM, lambda by deterministic rules."""
+
+    u_max_pairs: float = 1e6
+    seed: int = 42
+    em_blocks: tuple[BlockingRule, ...] = DEFAULT_TRAINING_BLOCKS
+    deterministic_rules: tuple[BlockingRule, ...] = DEFAULT_DETERMINISTIC
+    deterministic_recall: float = 0.8
+    em_convergence: float = 0.0001
+    max_iterations: int = 25
+    # No m below this after EM: a level EM drove to ~0 would act as a veto (see docs/linkage.md).
+    m_floor: float = 1e-3
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    """Everything that decides how records become persons."""
+
+    link_type: Literal["link_and_dedupe"] = "link_and_dedupe"
+    backend: Backend = "duckdb"
+    blocking: tuple[BlockingRule, ...] = DEFAULT_BLOCKING
+    names: NameSettings = field(default_factory=NameSettings)
+    location: LocationSettings = field(default_factory=LocationSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    # A pair is an accepted link (stored, clustered) at or above this match probability.
+    link_threshold: float = 0.95
+    # Asset-check bands.
+    max_cluster_size: int = 50
+    singleton_share_band: tuple[float, float] = (0.05, 0.98)
+    partner_match_rate_band: tuple[float, float] = (0.02, 0.995)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,2 @@
+-- A full re-link replaces every accepted link.
+DELETE FROM linkage.links;

@@ -1,0 +1,13 @@
+-- One row per linkage run.
+INSERT INTO linkage.runs
+VALUES (
+    $run_id,
+    $started_at,
+    now(),
+    $mode,
+    $model_version,
+    (SELECT count(*) FROM linkage.person_records),
+    (SELECT count(*) FROM linkage.persons),
+    CAST($churn AS JSON),
+    CAST($details AS JSON)
+);

@@ -1,0 +1,119 @@
+-- Encoded person rows in the shape the Splink model reads: the spec columns, the popcount
+-- of each Bloom filter (bfn_<field>) and a digest that tells a changed record from a same one.
+-- linkage_source is a temporary view over the caller's relation (see linkage/records.py).
+SELECT
+    partner_id,
+    record_pseudonym,
+    birth_year,
+    sex,
+    zip3,
+    tok_name_dob,
+    tok_first_dob,
+    tok_last_dob,
+    tok_fullname,
+    tok_dob,
+    tok_dob_swap,
+    tok_dob_ym,
+    tok_addr,
+    tok_zip5,
+    tok_phone,
+    tok_ssn,
+    bf_first_0,
+    bf_first_1,
+    bf_first_2,
+    bf_first_3,
+    bf_first_4,
+    bf_first_5,
+    bf_first_6,
+    bf_first_7,
+    bf_last_0,
+    bf_last_1,
+    bf_last_2,
+    bf_last_3,
+    bf_last_4,
+    bf_last_5,
+    bf_last_6,
+    bf_last_7,
+    bf_addr_0,
+    bf_addr_1,
+    bf_addr_2,
+    bf_addr_3,
+    bf_addr_4,
+    bf_addr_5,
+    bf_addr_6,
+    bf_addr_7,
+    COALESCE(
+        CAST(bit_count(bf_first_0) AS INTEGER)
+        + CAST(bit_count(bf_first_1) AS INTEGER)
+        + CAST(bit_count(bf_first_2) AS INTEGER)
+        + CAST(bit_count(bf_first_3) AS INTEGER)
+        + CAST(bit_count(bf_first_4) AS INTEGER)
+        + CAST(bit_count(bf_first_5) AS INTEGER)
+        + CAST(bit_count(bf_first_6) AS INTEGER)
+        + CAST(bit_count(bf_first_7) AS INTEGER),
+        0
+    ) AS bfn_first,
+    COALESCE(
+        CAST(bit_count(bf_last_0) AS INTEGER)
+        + CAST(bit_count(bf_last_1) AS INTEGER)
+        + CAST(bit_count(bf_last_2) AS INTEGER)
+        + CAST(bit_count(bf_last_3) AS INTEGER)
+        + CAST(bit_count(bf_last_4) AS INTEGER)
+        + CAST(bit_count(bf_last_5) AS INTEGER)
+        + CAST(bit_count(bf_last_6) AS INTEGER)
+        + CAST(bit_count(bf_last_7) AS INTEGER),
+        0
+    ) AS bfn_last,
+    COALESCE(
+        CAST(bit_count(bf_addr_0) AS INTEGER)
+        + CAST(bit_count(bf_addr_1) AS INTEGER)
+        + CAST(bit_count(bf_addr_2) AS INTEGER)
+        + CAST(bit_count(bf_addr_3) AS INTEGER)
+        + CAST(bit_count(bf_addr_4) AS INTEGER)
+        + CAST(bit_count(bf_addr_5) AS INTEGER)
+        + CAST(bit_count(bf_addr_6) AS INTEGER)
+        + CAST(bit_count(bf_addr_7) AS INTEGER),
+        0
+    ) AS bfn_addr,
+    md5(concat_ws(
+        '|',
+        COALESCE(CAST(birth_year AS VARCHAR), ''),
+        COALESCE(CAST(sex AS VARCHAR), ''),
+        COALESCE(CAST(zip3 AS VARCHAR), ''),
+        COALESCE(CAST(tok_name_dob AS VARCHAR), ''),
+        COALESCE(CAST(tok_first_dob AS VARCHAR), ''),
+        COALESCE(CAST(tok_last_dob AS VARCHAR), ''),
+        COALESCE(CAST(tok_fullname AS VARCHAR), ''),
+        COALESCE(CAST(tok_dob AS VARCHAR), ''),
+        COALESCE(CAST(tok_dob_swap AS VARCHAR), ''),
+        COALESCE(CAST(tok_dob_ym AS VARCHAR), ''),
+        COALESCE(CAST(tok_addr AS VARCHAR), ''),
+        COALESCE(CAST(tok_zip5 AS VARCHAR), ''),
+        COALESCE(CAST(tok_phone AS VARCHAR), ''),
+        COALESCE(CAST(tok_ssn AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_0 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_1 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_2 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_3 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_4 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_5 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_6 AS VARCHAR), ''),
+        COALESCE(CAST(bf_first_7 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_0 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_1 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_2 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_3 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_4 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_5 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_6 AS VARCHAR), ''),
+        COALESCE(CAST(bf_last_7 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_0 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_1 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_2 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_3 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_4 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_5 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_6 AS VARCHAR), ''),
+        COALESCE(CAST(bf_addr_7 AS VARCHAR), '')
+    )) AS record_digest
+FROM linkage_source

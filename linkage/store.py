@@ -1,0 +1,63 @@
+"""The linkage tables of hub.duckdb: created idempotently, replaced in one transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.keys import Churn
+from linkage.records import sql
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``linkage`` schema and its tables if missing."""
+    con.execute(sql("schema"))
+
+
+def write_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    started_at: datetime,
+    mode: str,
+    model_version: str,
+    links: pa.Table,
+    replace_links: bool,
+    churn: Churn,
+    details: dict[str, Any],
+) -> None:
+    """Write this run's answer, links, key events and run row, all or nothing.
+
+    Expects the temp tables left by :func:`linkage.keys.assign_keys` on ``con``.
+    """
+    params = {"run_id": run_id}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(sql("next_records"), params)
+        con.execute(sql("next_persons"), params)
+        con.execute(sql("insert_key_events"), params)
+        con.execute(sql("replace_answer"))
+        if replace_links:
+            con.execute(sql("clear_links"))
+        con.register("links_arrow", links)
+        con.execute(sql("insert_links"), params)
+        con.unregister("links_arrow")
+        con.execute(
+            sql("insert_run"),
+            {
+                "run_id": run_id,
+                "started_at": started_at,
+                "mode": mode,
+                "model_version": model_version,
+                "churn": json.dumps(churn.as_dict()),
+                "details": json.dumps(details, sort_keys=True),
+            },
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,182 @@
+"""Encode a partner's raw export into a submission package (``carehub partner encode``).
+
+Order of work: read and validate everything (mapping, secrets, input), encode, and only then
+write. Input that is rejected leaves nothing behind: no package folder, no crosswalk lines.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
+from linkage.encoding.hmac_sql import hmac_hex
+from linkage.encoding.keys import EncodingKeys, SecretError
+from partner.keyfiles import read_secret
+from partner.keygen import pseudonym_key_path
+from partner.mapping import MappingError, load_mapping
+from partner.package import write_package
+from partner.reader import InputError, read_input
+
+EVENT_ID_HEX = 32
+Progress = Callable[[str], None]
+
+
+class EncodeError(ValueError):
+    """Encoding was refused; nothing was written. The message names file, column, row, fix."""
+
+
+@dataclass(frozen=True)
+class EncodeResult:
+    """One written submission package."""
+
+    package: Path
+    submission_id: str
+    partner_id: str
+    persons_rows: int
+    events_rows: int
+    key_fingerprint: str
+    crosswalk: Path
+    report: dict[str, Any]
+
+
+def default_crosswalk(secret_path: Path, partner_id: str) -> Path:
+    """The crosswalk file kept next to the partner's keys (never in a package)."""
+    return secret_path.parent / f"{partner_id}.crosswalk.csv"
+
+
+def _events_table(events: pl.DataFrame, crosswalk: pl.DataFrame, keys: EncodingKeys) -> pl.DataFrame:
+    assert keys.event_id is not None
+    joined = events.join(crosswalk, on="record_id", how="inner", maintain_order="left")
+    con = duckdb.connect()
+    try:
+        event_id = hmac_hex(con, joined["source_event_id"], keys.event_id, EVENT_ID_HEX)
+    finally:
+        con.close()
+    return joined.with_columns(event_id=event_id).select(
+        "record_pseudonym",
+        "event_id",
+        "event_type",
+        "event_date",
+        "end_date",
+        "category",
+        "result",
+        "program",
+        "part2",
+    )
+
+
+def _merge_crosswalk(path: Path, new: pl.DataFrame) -> None:
+    """Upsert pseudonym -> record id pairs into the partner's crosswalk CSV (mode 0600)."""
+    frame = new.select("record_pseudonym", "record_id")
+    if path.exists():
+        old = pl.read_csv(path, infer_schema=False)
+        frame = pl.concat([old.select("record_pseudonym", "record_id"), frame]).unique(
+            "record_pseudonym", keep="last", maintain_order=True
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        frame.write_csv(fh)
+    os.replace(tmp, path)
+
+
+def encode_partner(
+    partner_id: str,
+    secret_path: str | Path,
+    mapping_path: str | Path,
+    input_path: str | Path,
+    out_dir: str | Path,
+    *,
+    as_of: date | None = None,
+    supersedes: str | None = None,
+    partner_key_path: str | Path | None = None,
+    crosswalk_path: str | Path | None = None,
+    settings: EncodingSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
+) -> EncodeResult:
+    """Encode one partner's export and write its submission package.
+
+    Args:
+        partner_id: Must equal the mapping's ``partner_id``.
+        secret_path: The shared secret (0600).
+        mapping_path: The partner's YAML mapping.
+        input_path: Folder of the files the mapping names, or one CSV/Parquet persons file.
+        out_dir: Parent folder of the package (e.g. the hub's ``landing/<partner_id>/``).
+        as_of: Reference date (Safe Harbor top-coding, future-date checks); today (UTC) if None.
+        supersedes: The submission id this package replaces as a whole.
+        partner_key_path: Partner-only pseudonym key; default ``<partner_id>.pseudonym.key``
+            next to the secret.
+        crosswalk_path: Where the crosswalk is kept; default next to the secret.
+        settings: Spec internals (all partners must agree; leave the default).
+        progress: Called with a short message at each step.
+
+    Raises:
+        EncodeError: on any refused input; nothing is written.
+    """
+    say = progress or (lambda _msg: None)
+    secret_file = Path(secret_path)
+    try:
+        mapping = load_mapping(mapping_path)
+        if mapping.partner_id != partner_id:
+            raise EncodeError(
+                f"mapping file {mapping_path} is for partner {mapping.partner_id!r}, not "
+                f"{partner_id!r}; pass that partner's mapping"
+            )
+        shared = read_secret(secret_file, "shared secret")
+        pkey_file = Path(partner_key_path) if partner_key_path else pseudonym_key_path(secret_file.parent, partner_id)
+        partner_key = read_secret(pkey_file, "partner pseudonym key")
+        keys = EncodingKeys.derive(shared, partner_key)
+        when = as_of or datetime.now(UTC).date()
+        say("reading input")
+        raw = read_input(mapping, Path(input_path), str(mapping_path), when)
+        say(f"encoding {raw.persons.height} records")
+        encoded = encode_persons(
+            raw.persons,
+            keys,
+            partner_id=partner_id,
+            as_of=when,
+            dob_format=None,
+            sex_values=mapping.persons.sex.values if mapping.persons.sex else None,
+            settings=settings,
+        )
+    except (MappingError, InputError, SecretError, ValueError) as exc:
+        if isinstance(exc, EncodeError):
+            raise
+        raise EncodeError(str(exc)) from None
+
+    say(f"encoding {raw.events.height} events")
+    events = _events_table(raw.events, encoded.crosswalk, keys)
+    event_report = dict(raw.event_report)
+    consent = event_report.pop("consent", {})
+    report = encoded.report | {"consent": consent, "events": {"rows": events.height, **event_report}}
+    say("writing package")
+    package = write_package(
+        out_dir,
+        partner_id=partner_id,
+        persons=encoded.persons,
+        events=events,
+        key_fingerprint=keys.fingerprint,
+        report=report,
+        supersedes=supersedes,
+    )
+    xwalk = Path(crosswalk_path) if crosswalk_path else default_crosswalk(secret_file, partner_id)
+    _merge_crosswalk(xwalk, encoded.crosswalk)
+    return EncodeResult(
+        package=package,
+        submission_id=package.name,
+        partner_id=partner_id,
+        persons_rows=encoded.persons.height,
+        events_rows=events.height,
+        key_fingerprint=keys.fingerprint,
+        crosswalk=xwalk,
+        report=report,
+    )

@@ -1,0 +1,87 @@
+"""``carehub partner keygen``: the partner's extract key pair, pseudonym key and shared secret."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from linkage.encoding.keys import key_fingerprint
+from partner.keyfiles import new_secret_text, read_secret, write_private
+
+
+@dataclass(frozen=True)
+class KeygenResult:
+    """What keygen wrote. Only ``public_key_b64`` and ``key_fingerprint`` go to the hub."""
+
+    private_key: Path
+    public_key_pem: Path
+    public_key_b64: str
+    pseudonym_key: Path
+    shared_secret: Path | None
+    key_fingerprint: str | None
+
+
+def extract_key_paths(out_dir: Path, partner_id: str) -> tuple[Path, Path]:
+    """Private and public extract key files of a partner in ``out_dir``."""
+    return out_dir / f"{partner_id}.x25519.key", out_dir / f"{partner_id}.x25519.pub.pem"
+
+
+def pseudonym_key_path(out_dir: Path, partner_id: str) -> Path:
+    """The partner-only pseudonym key file in ``out_dir``."""
+    return out_dir / f"{partner_id}.pseudonym.key"
+
+
+def keygen(
+    out_dir: str | Path,
+    partner_id: str,
+    *,
+    shared_secret: str | Path | None = None,
+    force: bool = False,
+) -> KeygenResult:
+    """Create a partner's keys in ``out_dir``.
+
+    Writes the X25519 private key (PEM PKCS#8, 0600) and public key (PEM), the partner-only
+    pseudonym key (0600) unless one exists, and, when ``shared_secret`` is a path that does not
+    exist yet, a new shared secret (0600) to hand to the other partners out of band.
+
+    Returns:
+        Paths, the raw public key in base64 (for the hub's partner registry) and the shared
+        secret's fingerprint when a secret was made or given.
+    """
+    out = Path(out_dir)
+    private_path, public_path = extract_key_paths(out, partner_id)
+    private = X25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    write_private(private_path, pem, force=force)
+    public = private.public_key()
+    if public_path.exists() and force:
+        public_path.unlink()
+    public_path.write_bytes(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    pseud = pseudonym_key_path(out, partner_id)
+    if not pseud.exists():
+        # Never replaced by --force: a new pseudonym key would orphan every earlier submission.
+        write_private(pseud, new_secret_text())
+    secret_path: Path | None = None
+    fingerprint: str | None = None
+    if shared_secret is not None:
+        secret_path = Path(shared_secret)
+        if not secret_path.exists():
+            write_private(secret_path, new_secret_text())
+        fingerprint = key_fingerprint(read_secret(secret_path))
+    return KeygenResult(
+        private_key=private_path,
+        public_key_pem=public_path,
+        public_key_b64=base64.b64encode(raw).decode(),
+        pseudonym_key=pseud,
+        shared_secret=secret_path,
+        key_fingerprint=fingerprint,
+    )

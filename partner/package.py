@@ -1,0 +1,292 @@
+"""Write a submission package: Parquet files, the encoding report, then ``manifest.json`` last.
+
+The format is documented in ``docs/submission-format.md`` and ``docs/architecture.md``. The
+landing sensor only looks at a folder whose ``manifest.json`` exists, so the manifest is written
+to ``manifest.json.tmp`` and renamed into place after every other file is complete.
+
+``write_package`` is also the tool the hub's tests use to build packages, including deliberately
+broken ones: ``validate=False`` skips every check and writes the tables exactly as given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage.encoding.spec import (
+    BLOOM_FIELDS,
+    EVENT_COLUMNS,
+    PERSON_COLUMNS,
+    SPEC_VERSION,
+    TOKEN_COLUMNS,
+    bloom_columns,
+)
+
+PERSONS_FILE = "persons.parquet"
+EVENTS_FILE = "events.parquet"
+REPORT_FILE = "encoding_report.json"
+MANIFEST_FILE = "manifest.json"
+
+_PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+# Arrow type of every column of spec 1.0.
+PERSON_SCHEMA: pa.Schema = pa.schema(
+    [
+        ("record_pseudonym", pa.string()),
+        ("birth_year", pa.int16()),
+        ("age_90_plus", pa.bool_()),
+        ("sex", pa.string()),
+        ("zip3", pa.string()),
+        ("consented", pa.bool_()),
+        ("part2_consent", pa.bool_()),
+        *((c, pa.string()) for c in TOKEN_COLUMNS),
+        *((c, pa.int64()) for f in BLOOM_FIELDS for c in bloom_columns(f)),
+    ]
+)
+EVENT_SCHEMA: pa.Schema = pa.schema(
+    [
+        ("record_pseudonym", pa.string()),
+        ("event_id", pa.string()),
+        ("event_type", pa.string()),
+        ("event_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("category", pa.string()),
+        ("result", pa.string()),
+        ("program", pa.string()),
+        ("part2", pa.bool_()),
+    ]
+)
+assert tuple(PERSON_SCHEMA.names) == PERSON_COLUMNS
+assert tuple(EVENT_SCHEMA.names) == EVENT_COLUMNS
+
+# Arrow type -> the DuckDB type name recorded in the manifest's schema.
+_DUCKDB_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.string_view(): "VARCHAR",
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.uint8(): "UTINYINT",
+    pa.uint16(): "USMALLINT",
+    pa.uint32(): "UINTEGER",
+    pa.uint64(): "UBIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.binary(): "BLOB",
+    pa.large_binary(): "BLOB",
+    pa.null(): "NULL",
+}
+
+
+class PackageError(ValueError):
+    """The tables cannot form a valid package; the message names the file, column and fix."""
+
+
+def new_submission_id(partner_id: str, created_at: datetime) -> str:
+    """``<partner_id>-<UTC yyyymmddThhmmssZ>-<8 hex>``."""
+    stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{partner_id}-{stamp}-{secrets.token_hex(4)}"
+
+
+def duckdb_type(dtype: pa.DataType) -> str:
+    """The DuckDB type name of an Arrow type, as written in the manifest's schema."""
+    if dtype in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[dtype]
+    if pa.types.is_timestamp(dtype):
+        return "TIMESTAMP"
+    return str(dtype).upper()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _to_arrow(table: Any, name: str) -> pa.Table:
+    if isinstance(table, pa.Table):
+        return table
+    to_arrow = getattr(table, "to_arrow", None)  # polars.DataFrame
+    if callable(to_arrow):
+        out = to_arrow()
+        if isinstance(out, pa.Table):
+            return out
+    if hasattr(table, "columns") and hasattr(table, "dtypes"):  # pandas.DataFrame
+        return pa.Table.from_pandas(table, preserve_index=False)
+    raise PackageError(f"{name}: expected a pyarrow Table or polars/pandas DataFrame")
+
+
+def conform(table: Any, schema: pa.Schema, file: str) -> pa.Table:
+    """Select and cast ``table`` to ``schema`` (spec 1.0), naming what is missing or wrong."""
+    tbl = _to_arrow(table, file)
+    missing = [c for c in schema.names if c not in tbl.column_names]
+    extra = [c for c in tbl.column_names if c not in schema.names]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(extra)}")
+        raise PackageError(
+            f"{file}: {'; '.join(parts)}. Spec {SPEC_VERSION} needs exactly the columns of "
+            "docs/submission-format.md, in any order."
+        )
+    columns = []
+    for field in schema:
+        col = tbl.column(field.name)
+        try:
+            columns.append(col.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise PackageError(
+                f"{file}: column {field.name} has type {duckdb_type(col.type)}, "
+                f"expected {duckdb_type(field.type)}; convert it before packaging"
+            ) from exc
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _check_persons(persons: pa.Table) -> None:
+    pseud = persons.column("record_pseudonym").to_pylist()
+    for row, value in enumerate(pseud, start=1):
+        if value is None or not _HEX64.match(value):
+            raise PackageError(
+                f"{PERSONS_FILE}: row {row}, column record_pseudonym is not 64 lower-hex "
+                "characters; it must be the HMAC pseudonym, never a raw record id"
+            )
+    if len(set(pseud)) != len(pseud):
+        raise PackageError(
+            f"{PERSONS_FILE}: column record_pseudonym has duplicates; one row per partner record"
+        )
+
+
+def _check_events(events: pa.Table, persons: pa.Table) -> None:
+    known = set(persons.column("record_pseudonym").to_pylist())
+    for row, value in enumerate(events.column("record_pseudonym").to_pylist(), start=1):
+        if value not in known:
+            raise PackageError(
+                f"{EVENTS_FILE}: row {row}, column record_pseudonym has no row in "
+                f"{PERSONS_FILE}; every event must belong to a packaged record"
+            )
+
+
+def _write_parquet(table: pa.Table, path: Path) -> dict[str, Any]:
+    pq.write_table(table, path, compression="zstd")
+    return {
+        "sha256": file_sha256(path),
+        "rows": table.num_rows,
+        "schema": {f.name: duckdb_type(f.type) for f in table.schema},
+    }
+
+
+def write_package(
+    out_dir: str | Path,
+    *,
+    partner_id: str,
+    persons: Any,
+    events: Any,
+    key_fingerprint: str,
+    report: Mapping[str, Any] | None = None,
+    supersedes: str | None = None,
+    created_at: datetime | None = None,
+    submission_id: str | None = None,
+    spec_version: str = SPEC_VERSION,
+    validate: bool = True,
+    extra_files: Mapping[str, bytes] | None = None,
+) -> Path:
+    """Write one submission package into ``out_dir/<submission_id>/`` and return that folder.
+
+    Args:
+        out_dir: Parent folder, e.g. the hub's ``landing/<partner_id>/``; created if missing.
+        partner_id: Registered partner id (lower-case, digits, underscores).
+        persons: persons table (pyarrow Table, polars or pandas DataFrame), spec 1.0 columns.
+        events: events table, spec 1.0 columns (may have zero rows).
+        key_fingerprint: Fingerprint of the shared secret (``linkage.encoding.key_fingerprint``).
+        report: Encoding report (counts only); ``{}`` when omitted.
+        supersedes: ``submission_id`` this package replaces as a whole, if any.
+        created_at: Creation time (UTC now when omitted).
+        submission_id: Fixed id (tests); generated from partner and time when omitted.
+        spec_version: Written into the manifest as given (tests may write unknown versions).
+        validate: Conform the tables to spec 1.0 and check pseudonyms and event references.
+            ``False`` writes the tables exactly as given, for building broken packages.
+        extra_files: Further files to place in the package (tests only; not in the manifest).
+
+    Returns:
+        The package folder. ``manifest.json`` is its last file, written by atomic rename.
+
+    Raises:
+        PackageError: With ``validate=True``, when a table breaks the spec. Nothing is written.
+        FileExistsError: When the package folder already exists.
+    """
+    if validate and not _PARTNER_ID.match(partner_id):
+        raise PackageError(
+            f"partner id is not valid: use 2-63 lower-case letters, digits or '_' "
+            f"starting with a letter (got {len(partner_id)} characters)"
+        )
+    created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    sub_id = submission_id or new_submission_id(partner_id, created)
+    if validate:
+        persons_tbl = conform(persons, PERSON_SCHEMA, PERSONS_FILE)
+        events_tbl = conform(events, EVENT_SCHEMA, EVENTS_FILE)
+        _check_persons(persons_tbl)
+        _check_events(events_tbl, persons_tbl)
+    else:
+        persons_tbl = _to_arrow(persons, PERSONS_FILE)
+        events_tbl = _to_arrow(events, EVENTS_FILE)
+
+    package = Path(out_dir) / sub_id
+    package.mkdir(parents=True, exist_ok=False)
+    files: dict[str, dict[str, Any]] = {
+        PERSONS_FILE: _write_parquet(persons_tbl, package / PERSONS_FILE),
+        EVENTS_FILE: _write_parquet(events_tbl, package / EVENTS_FILE),
+    }
+    report_path = package / REPORT_FILE
+    report_path.write_text(json.dumps(dict(report or {}), indent=2, sort_keys=True) + "\n")
+    files[REPORT_FILE] = {"sha256": file_sha256(report_path)}
+    for name, data in (extra_files or {}).items():
+        (package / name).write_bytes(data)
+
+    manifest = {
+        "spec_version": spec_version,
+        "submission_id": sub_id,
+        "partner_id": partner_id,
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "key_fingerprint": key_fingerprint,
+        "supersedes": supersedes,
+        "files": files,
+    }
+    tmp = package / (MANIFEST_FILE + ".tmp")
+    with tmp.open("w") as fh:
+        json.dump(manifest, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, package / MANIFEST_FILE)
+    return package
+
+
+def read_manifest(package: str | Path) -> dict[str, Any]:
+    """Load a package's ``manifest.json``."""
+    data: dict[str, Any] = json.loads((Path(package) / MANIFEST_FILE).read_text())
+    return data
+
+
+def empty_events() -> pa.Table:
+    """A zero-row events table of spec 1.0."""
+    return EVENT_SCHEMA.empty_table()

@@ -1,0 +1,336 @@
+"""Read a partner's raw CSV/Parquet files through its mapping into canonical frames.
+
+Every column is read as text (ZIP and record ids keep their leading zeros). Errors name the file,
+the column and, where it helps, the data row (1 = first row after the header), never a value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from linkage.encoding.normalise import parse_dates
+from partner.mapping import EventsMapping, Mapping, Source
+from warehouse.vocabulary import EVENT_TYPES, PART2_SERVICES
+
+# Share of non-empty dates that must parse before we call the format wrong, not the data.
+DATE_FORMAT_MIN_PARSED = 0.5
+PROGRAM_MAX_CHARS = 80
+
+
+class InputError(ValueError):
+    """The raw input cannot be read as the mapping says; names file, column, row and fix."""
+
+
+@dataclass
+class RawInput:
+    """Canonical person fields, canonical events and counts for the encoding report."""
+
+    persons: pl.DataFrame
+    events: pl.DataFrame
+    event_report: dict[str, Any] = field(default_factory=dict)
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Read one CSV or Parquet file with every column as text."""
+    if not path.is_file():
+        raise InputError(f"input file {path} does not exist; check --input and the mapping's file names")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+            return frame.with_columns(
+                pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t not in (pl.Date, pl.Datetime)
+            )
+        if suffix in (".csv", ".txt", ".tsv"):
+            return pl.read_csv(
+                path,
+                infer_schema=False,
+                separator="\t" if suffix == ".tsv" else ",",
+                encoding="utf8",
+            )
+    except pl.exceptions.ComputeError as exc:
+        kind = "not valid UTF-8" if "utf-8" in str(exc).lower() else "not a readable table"
+        raise InputError(
+            f"input file {path.name} is {kind}; export it again as UTF-8 CSV or Parquet"
+        ) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(
+            f"input file {path.name} cannot be read ({type(exc).__name__}); export it again as "
+            "UTF-8 CSV or Parquet"
+        ) from None
+    raise InputError(f"input file {path.name}: unsupported type {suffix!r}; use .csv or .parquet")
+
+
+def _check_columns(frame: pl.DataFrame, wanted: dict[str, Source | None], file: str, mapping: str) -> None:
+    for key, src in wanted.items():
+        for col in src.columns if src else []:
+            if col not in frame.columns:
+                close = difflib.get_close_matches(col, frame.columns, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise InputError(
+                    f"input file {file} has no column {col!r} named by {mapping} key {key}{hint}; "
+                    f"the file has {len(frame.columns)} columns: {', '.join(frame.columns[:20])}"
+                )
+
+
+def _column(frame: pl.DataFrame, src: Source | None) -> pl.Series:
+    """The text of a mapped field: columns joined with a space, or a constant."""
+    if src is None:
+        return pl.Series([None] * frame.height, dtype=pl.String)
+    if src.constant is not None:
+        return pl.Series([src.constant] * frame.height)
+    cols = src.columns
+    if len(cols) == 1:
+        return frame[cols[0]]
+    return frame.select(
+        pl.concat_str([pl.col(c).fill_null("") for c in cols], separator=" ")
+        .str.strip_chars()
+        .replace("", None)
+    ).to_series()
+
+
+def _mapped(series: pl.Series, src: Source | None) -> tuple[pl.Series, int]:
+    """Apply a value map; returns the mapped series and how many non-empty codes were unmapped."""
+    if src is None or src.values is None or src.constant is not None:
+        return series, 0
+    text = series.cast(pl.String).str.strip_chars()
+    values = {str(k).strip(): v for k, v in src.values.items()}
+    sample = next((v for v in values.values() if v is not None), None)
+    dtype: Any = pl.Boolean if isinstance(sample, bool) else pl.String
+    mapped = text.replace_strict(
+        list(values), list(values.values()), default=None, return_dtype=dtype
+    )
+    unmapped = int((text.is_not_null() & (text != "") & ~text.is_in(list(values))).sum())
+    return mapped, unmapped
+
+
+def parse_date_column(
+    series: pl.Series, fmt: str | None, file: str, column: str, mapping: str, key: str
+) -> pl.Series:
+    """Parse dates; reject the whole input when the format, not the odd value, is wrong."""
+    if series.dtype == pl.Date:
+        return series
+    if series.dtype == pl.Datetime:
+        return series.dt.date()
+    text = series.cast(pl.String).str.strip_chars()
+    if fmt and any(t in fmt for t in ("%H", "%I", "%M", "%S")):
+        parsed = text.str.to_datetime(fmt, strict=False).dt.date()
+    else:
+        parsed = parse_dates(text, fmt)
+    present = text.is_not_null() & (text != "")
+    n_present = int(present.sum())
+    failed = present & parsed.is_null()
+    n_failed = int(failed.sum())
+    if n_present and (n_present - n_failed) / n_present < DATE_FORMAT_MIN_PARSED:
+        row = int(failed.arg_true()[0]) + 1
+        raise InputError(
+            f"input file {file} column {column!r}: {n_failed} of {n_present} dates do not match "
+            f"the format {fmt!r} (first at data row {row}); fix {key}.format in {mapping}"
+        )
+    return parsed
+
+
+def _flag(frame: pl.DataFrame, src: Source) -> tuple[pl.Series, int]:
+    if src.constant is not None:
+        return pl.Series([bool(src.constant)] * frame.height, dtype=pl.Boolean), 0
+    series, unmapped = _mapped(_column(frame, src), src)
+    if series.dtype != pl.Boolean:
+        series = series.cast(pl.String).str.to_lowercase().replace_strict(
+            {"true": True, "false": False, "1": True, "0": False, "y": True, "n": False,
+             "yes": True, "no": False}, default=None, return_dtype=pl.Boolean,
+        )
+    return series, unmapped
+
+
+def read_persons(mapping: Mapping, source: Path, mapping_name: str) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The persons file as canonical raw fields (see ``linkage.encoding.CANONICAL_FIELDS``)."""
+    pm = mapping.persons
+    frame = read_table(source)
+    file = source.name
+    if frame.height == 0:
+        raise InputError(
+            f"input file {file} has no data rows; export the partner's records, then encode again"
+        )
+    fields: dict[str, Source | None] = {
+        "persons.record_id": pm.record_id,
+        "persons.first_name": pm.first_name,
+        "persons.middle_name": pm.middle_name,
+        "persons.last_name": pm.last_name,
+        "persons.dob": pm.dob,
+        "persons.birth_year": pm.birth_year,
+        "persons.sex": pm.sex,
+        "persons.address": pm.address,
+        "persons.zip": pm.zip,
+        "persons.phone": pm.phone,
+        "persons.ssn": pm.ssn,
+        "persons.consented": pm.consented,
+        "persons.part2_consent": pm.part2_consent,
+    }
+    _check_columns(frame, fields, file, mapping_name)
+    dob_col = pm.dob.columns[0] if pm.dob.columns else "dob"
+    dob = parse_date_column(_column(frame, pm.dob), pm.dob.format, file, dob_col, mapping_name, "persons.dob")
+    consented, unmapped_consent = _flag(frame, pm.consented)
+    part2, unmapped_part2 = _flag(frame, pm.part2_consent)
+    sex_raw = _column(frame, pm.sex)
+    out = pl.DataFrame(
+        {
+            "record_id": _column(frame, pm.record_id).cast(pl.String),
+            "first_name": _column(frame, pm.first_name).cast(pl.String),
+            "middle_name": _column(frame, pm.middle_name).cast(pl.String),
+            "last_name": _column(frame, pm.last_name).cast(pl.String),
+            "dob": dob,
+            "birth_year": _column(frame, pm.birth_year).cast(pl.String),
+            "sex": sex_raw.cast(pl.String),
+            "street": _column(frame, pm.address).cast(pl.String),
+            "zip": _column(frame, pm.zip).cast(pl.String),
+            "phone": _column(frame, pm.phone).cast(pl.String),
+            "ssn": _column(frame, pm.ssn).cast(pl.String),
+            # Unknown consent is treated as no consent: such records never leave in an extract.
+            "consented": consented.fill_null(False),
+            "part2_consent": part2.fill_null(False),
+        }
+    )
+    counts = {
+        "consent_unmapped": unmapped_consent,
+        "part2_consent_unmapped": unmapped_part2,
+        "not_consented": int((~out["consented"]).sum()),
+        "part2_consented": int(out["part2_consent"].sum()),
+    }
+    return out, counts
+
+
+def read_events(
+    em: EventsMapping, source: Path, mapping_name: str, as_of: date, index: int
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """One event file as canonical events (record ids still raw; pseudonymised later)."""
+    frame = read_table(source)
+    file = source.name
+    key = f"events[{index}]"
+    fields: dict[str, Source | None] = {
+        f"{key}.{name}": getattr(em, name)
+        for name in ("record_id", "event_id", "event_type", "event_date", "end_date", "category", "result", "program")
+    }
+    _check_columns(frame, fields, file, mapping_name)
+    counts: dict[str, int] = {"rows": frame.height}
+    if frame.height == 0:
+        return _empty_events(), counts
+    etype, counts["unmapped_event_type"] = _mapped(_column(frame, em.event_type), em.event_type)
+    category, counts["unmapped_category"] = _mapped(_column(frame, em.category), em.category)
+    result, counts["unmapped_result"] = _mapped(_column(frame, em.result), em.result)
+    date_col = em.event_date.columns[0] if em.event_date.columns else "event_date"
+    event_date = parse_date_column(
+        _column(frame, em.event_date), em.event_date.format, file, date_col, mapping_name, f"{key}.event_date"
+    )
+    end_date = pl.Series([None] * frame.height, dtype=pl.Date)
+    if em.end_date is not None:
+        end_col = em.end_date.columns[0] if em.end_date.columns else "end_date"
+        end_date = parse_date_column(
+            _column(frame, em.end_date), em.end_date.format, file, end_col, mapping_name, f"{key}.end_date"
+        )
+    program = _column(frame, em.program).cast(pl.String).str.strip_chars().str.slice(0, PROGRAM_MAX_CHARS)
+    ev = pl.DataFrame(
+        {
+            "record_id": _column(frame, em.record_id).cast(pl.String).str.strip_chars(),
+            "source_event_id": _column(frame, em.event_id).cast(pl.String),
+            "event_type": etype.cast(pl.String),
+            "event_date": event_date,
+            "end_date": end_date,
+            "category": category.cast(pl.String),
+            "result": result.cast(pl.String),
+            "program": program,
+        }
+    )
+    ev = ev.with_columns(source_event_id=pl.lit(f"{file}|") + pl.col("source_event_id"))
+    if em.end_date is not None and em.end_date.only_for:
+        ev = ev.with_columns(
+            end_date=pl.when(pl.col("event_type").is_in(em.end_date.only_for)).then(pl.col("end_date"))
+        )
+    # Categories must fit the event type; a category where the type has none becomes null.
+    allowed = _category_fits()
+    ev = ev.with_columns(fits=allowed)
+    counts["category_not_allowed"] = int((~ev["fits"]).sum())
+    ev = ev.with_columns(category=pl.when(pl.col("fits")).then(pl.col("category"))).drop("fits")
+    ev = ev.with_columns(
+        part2=pl.lit(em.part2)
+        | (pl.col("event_type").is_in(["service", "referral"]) & pl.col("category").is_in(list(PART2_SERVICES))).fill_null(False)
+    )
+    checks = {
+        "no_record_id": pl.col("record_id").is_null() | (pl.col("record_id") == ""),
+        "no_event_id": pl.col("source_event_id").is_null(),
+        "no_event_type": pl.col("event_type").is_null(),
+        "no_event_date": pl.col("event_date").is_null(),
+        "future_date": pl.col("event_date") > as_of,
+        "before_1900": pl.col("event_date") < date(1900, 1, 1),
+    }
+    for name, cond in checks.items():
+        bad = ev.select(cond.fill_null(False)).to_series()
+        counts[f"dropped_{name}"] = int(bad.sum())
+        ev = ev.filter(~bad)
+    bad_end = ev.select((pl.col("end_date") < pl.col("event_date")) | (pl.col("end_date") > as_of)).to_series().fill_null(False)
+    counts["end_date_nulled"] = int(bad_end.sum())
+    ev = ev.with_columns(end_date=pl.when(~bad_end).then(pl.col("end_date")))
+    dup = ev["source_event_id"].is_duplicated() & ~ev["source_event_id"].is_first_distinct()
+    counts["dropped_duplicate_event_id"] = int(dup.sum())
+    ev = ev.filter(~dup)
+    return ev, counts
+
+
+def _category_fits() -> pl.Expr:
+    conds = [pl.col("category").is_null()]
+    for etype, cats in EVENT_TYPES.items():
+        if cats:
+            conds.append((pl.col("event_type") == etype) & pl.col("category").is_in(list(cats)))
+    return pl.any_horizontal(conds).fill_null(False)
+
+
+def _empty_events() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "record_id": pl.String,
+            "source_event_id": pl.String,
+            "event_type": pl.String,
+            "event_date": pl.Date,
+            "end_date": pl.Date,
+            "category": pl.String,
+            "result": pl.String,
+            "program": pl.String,
+            "part2": pl.Boolean,
+        }
+    )
+
+
+def read_input(mapping: Mapping, input_path: Path, mapping_name: str, as_of: date) -> RawInput:
+    """Read the persons file and every event file of a mapping.
+
+    ``input_path`` is a folder holding the files the mapping names, or a single CSV/Parquet
+    file used as the persons file (events are then empty).
+    """
+    if input_path.is_dir():
+        persons_path = input_path / mapping.persons.file
+        persons, person_counts = read_persons(mapping, persons_path, mapping_name)
+        frames, event_counts = [], {}
+        for i, em in enumerate(mapping.events):
+            ev, counts = read_events(em, input_path / em.file, mapping_name, as_of, i)
+            frames.append(ev)
+            event_counts[em.file] = counts
+        events = pl.concat(frames) if frames else _empty_events()
+    elif input_path.exists():
+        persons, person_counts = read_persons(mapping, input_path, mapping_name)
+        events, event_counts = _empty_events(), {}
+    else:
+        raise InputError(f"input {input_path} does not exist; pass a folder or a CSV/Parquet file")
+    known = persons["record_id"].str.strip_chars()
+    orphan = ~events["record_id"].is_in(known.implode())
+    n_orphan = int(orphan.sum())
+    events = events.filter(~orphan)
+    return RawInput(
+        persons=persons,
+        events=events,
+        event_report={"files": event_counts, "dropped_unknown_record": n_orphan, "consent": person_counts},
+    )

@@ -1,0 +1,1 @@
+"""Dagster wiring of partner cohort extracts (library code in ``warehouse/extracts``)."""

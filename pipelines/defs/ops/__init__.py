@@ -1,0 +1,1 @@
+"""Steward operations: jobs, schedules, the run-failure sensor and the retention sweep."""

@@ -1,0 +1,58 @@
+"""Jobs the stewards (and the schedules) run: nightly refresh, quarterly report, extracts.
+
+Retry policies are set here, per job, rather than on each asset: a step that fails with an
+exception (a DuckDB file lock held past ``carehub.db``'s own wait, a transient IO error) is tried
+again after a pause. Failed blocking asset checks are never retried: Dagster raises them outside
+user code, and bad data does not get better by waiting.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# 20 s, then 40 s (+/- jitter): long enough for a lock holder (a steward's `carehub status`,
+# the other scheduled run) to finish; short enough that a real failure surfaces within minutes.
+TRANSIENT_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+NIGHTLY_GROUPS = ("linkage", "segments", "marts")
+
+nightly_job = dg.define_asset_job(
+    name="nightly_job",
+    selection=dg.AssetSelection.groups(*NIGHTLY_GROUPS),
+    description=(
+        "Nightly refresh: link the ingested submissions into persons, recompute person "
+        "features and segment membership, and publish the analysts' marts atomically. "
+        "Blocking checks stop bad linkage or segments before anything is published."
+    ),
+    tags={"carehub/kind": "nightly"},
+    op_retry_policy=TRANSIENT_RETRY,
+)
+
+report_job = dg.define_asset_job(
+    name="report_job",
+    selection=dg.AssetSelection.groups("reports"),
+    description="Build the ecosystem report (HTML + PNG charts) for the quarterly governance meeting.",
+    tags={"carehub/kind": "report"},
+    op_retry_policy=TRANSIENT_RETRY,
+)
+
+extracts_job = dg.define_asset_job(
+    name="extracts_job",
+    selection=dg.AssetSelection.groups("extracts"),
+    description=(
+        "Build, encrypt and sign partner cohort extracts into outbox/<partner>/. The delivery "
+        "schedules name the partners due in the run config; without it, every partner with an "
+        "agreement in force gets one."
+    ),
+    tags={"carehub/kind": "extracts"},
+    op_retry_policy=TRANSIENT_RETRY,
+)
+
+retention_job = dg.define_asset_job(
+    name="retention_job",
+    selection=dg.AssetSelection.assets("retention_sweep"),
+    description="Apply the retention periods of governance.yaml to landing, archive, quarantine and outbox.",
+    tags={"carehub/kind": "retention"},
+)

@@ -1,0 +1,358 @@
+"""Run the code location's jobs in this process, against the hub's persistent Dagster instance.
+
+``carehub demo``, ``carehub run`` and the recovery tests use this instead of a daemon. Runs are
+recorded in ``<home>/dagster`` (the ``DAGSTER_HOME`` of ``carehub ui``), so they show in the UI
+with their logs, materializations and check results, exactly like scheduled runs.
+
+    from pipelines.runner import run_job, process_landing
+    runs = process_landing(home)                    # landing sensor once: one ingest run each
+    result = run_job(home, "nightly_job")           # linkage -> segments -> marts
+    result.success, result.failures, result.failed_checks
+
+A failed run is announced like a scheduled one (steward log line + notification hook) by the
+same code as the run-failure sensor, and tagged so that the sensor does not announce it again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from carehub.home import HOME_ENV, HubHome
+from carehub.notify import notify
+from pipelines.defs.ops.failures import (
+    NOTIFIED_TAG,
+    StepFailure,
+    failed_checks,
+    failure_notice,
+    step_failures,
+)
+
+RUNNER_TAG = "carehub/launched_by"
+PID_TAG = "carehub/pid"
+HOST_TAG = "carehub/host"
+_CURSOR_KEY = "carehub/runner/sensor_cursor/{}"
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """The outcome of one run.
+
+    Attributes:
+        job: Job name.
+        run_id: Dagster run id (open it in ``carehub ui``).
+        success: Whether every step succeeded.
+        partition_key: The partition run, if any.
+        failures: Failed steps with one-line errors.
+        failed_checks: ``asset:check`` names of failed asset checks (blocking or not).
+        materialized: User strings of the asset keys materialized.
+        seconds: Wall-clock duration.
+    """
+
+    job: str
+    run_id: str
+    success: bool
+    partition_key: str | None = None
+    failures: tuple[StepFailure, ...] = ()
+    failed_checks: tuple[str, ...] = ()
+    materialized: tuple[str, ...] = ()
+    seconds: float = 0.0
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@cache
+def definitions() -> dg.Definitions:
+    """The code location's definitions (loaded once per process)."""
+    from pipelines.definitions import defs
+
+    return defs()
+
+
+@contextmanager
+def hub_environment(home: HubHome) -> Iterator[None]:
+    """Point ``CAREHUB_HOME`` (read by the ``hub`` resource's ``EnvVar``) at ``home`` meanwhile."""
+    saved = {name: os.environ.get(name) for name in (HOME_ENV, "DAGSTER_HOME")}
+    os.environ[HOME_ENV] = str(home.root)
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def hub_instance(home: str | Path | HubHome) -> Iterator[dg.DagsterInstance]:
+    """The persistent Dagster instance in ``<home>/dagster`` (created on first use)."""
+    hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
+    hub.ensure()
+    with hub_environment(hub), dg.DagsterInstance.from_config(str(hub.dagster_home)) as instance:
+        yield instance
+
+
+def run_job(
+    home: str | Path | HubHome,
+    job_name: str,
+    *,
+    partition_key: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    asset_selection: list[dg.AssetKey] | None = None,
+    retries: bool = True,
+    console_log_level: str = "WARNING",
+    instance: dg.DagsterInstance | None = None,
+) -> JobRun:
+    """Execute ``job_name`` in this process and record it in the hub's Dagster instance.
+
+    Args:
+        home: The hub home.
+        job_name: A job of the code location, e.g. ``ingest_job``, ``nightly_job``.
+        partition_key: For partitioned jobs (``ingest_job``: the submission id). A key missing
+            from a dynamic partitions definition is added first.
+        run_config: Run config, e.g. ``{"ops": {"partner_extracts": {"config": {...}}}}``.
+        tags: Extra run tags.
+        asset_selection: Run only these assets of the job.
+        retries: Honour the jobs' retry policies (off: fail at the first error).
+        console_log_level: Level of Dagster's console log in this process.
+        instance: An open instance to use (default: the hub's, opened and closed here).
+
+    Returns:
+        The run's outcome. A failed run does not raise; it is announced on the steward log.
+
+    Raises:
+        dagster.DagsterInvalidConfigError: ``run_config`` does not fit the job.
+        KeyError: no job named ``job_name``.
+    """
+    hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
+    if instance is None:
+        with hub_instance(hub) as own:
+            return run_job(
+                hub,
+                job_name,
+                partition_key=partition_key,
+                run_config=run_config,
+                tags=tags,
+                asset_selection=asset_selection,
+                retries=retries,
+                console_log_level=console_log_level,
+                instance=own,
+            )
+    job = _job(job_name)
+    config = dict(run_config or {})
+    config.setdefault(
+        "execution",
+        {"config": {"retries": {"enabled": {}} if retries else {"disabled": {}}}},
+    )
+    # The full event log goes to the instance (and the UI); the terminal gets warnings only.
+    config.setdefault("loggers", {"console": {"config": {"log_level": console_log_level}}})
+    if partition_key is not None:
+        _ensure_partition(instance, job, partition_key)
+    reap_interrupted_runs(hub, instance)
+    run_tags = {
+        RUNNER_TAG: "carehub",
+        NOTIFIED_TAG: "runner",
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+        **(tags or {}),
+    }
+    started = time.monotonic()
+    with hub_environment(hub):
+        result = job.execute_in_process(
+            run_config=config,
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            tags=run_tags,
+            asset_selection=asset_selection,
+        )
+    events = list(result.all_events)
+    outcome = JobRun(
+        job=job_name,
+        run_id=result.run_id,
+        success=result.success,
+        partition_key=partition_key,
+        failures=tuple(step_failures(events)),
+        failed_checks=tuple(failed_checks(events)),
+        materialized=tuple(
+            event.asset_key.to_user_string()
+            for event in events
+            if event.is_step_materialization and event.asset_key is not None
+        ),
+        seconds=time.monotonic() - started,
+        tags=run_tags,
+    )
+    if not outcome.success:
+        notify(
+            hub,
+            failure_notice(
+                hub,
+                job=job_name,
+                run_id=outcome.run_id,
+                failures=outcome.failures,
+                checks=outcome.failed_checks,
+                run_error="see the run's log",
+            ),
+        )
+    return outcome
+
+
+def reap_interrupted_runs(home: HubHome, instance: dg.DagsterInstance) -> list[str]:
+    """Mark runs of this runner whose process died (``kill -9``, power cut) as failed, and say so.
+
+    Such runs stay "started" in Dagster forever otherwise. Only runs launched by this runner on
+    this host, whose process no longer exists, are touched.
+
+    Returns:
+        The run ids marked failed.
+    """
+    reaped = []
+    in_flight = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={RUNNER_TAG: "carehub", HOST_TAG: socket.gethostname()},
+        )
+    )
+    for run in in_flight:
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        message = (
+            f"the process running this job (pid {pid}) ended without finishing it (killed or "
+            "crashed); marked failed by the next carehub run"
+        )
+        instance.report_run_failed(run, message=message)
+        events = [
+            entry.dagster_event
+            for entry in instance.all_logs(run.run_id)
+            if entry.dagster_event is not None
+        ]
+        started = [
+            e.step_key
+            for e in events
+            if e.event_type_value == dg.DagsterEventType.STEP_START.value and e.step_key
+        ]
+        done = {
+            e.step_key
+            for e in events
+            if e.event_type_value
+            in (dg.DagsterEventType.STEP_SUCCESS.value, dg.DagsterEventType.STEP_FAILURE.value)
+        }
+        interrupted = [StepFailure(step, "process killed") for step in started if step not in done]
+        notify(
+            home,
+            failure_notice(
+                home,
+                job=run.job_name,
+                run_id=run.run_id,
+                failures=interrupted,
+                run_error="process killed before the run finished",
+            ),
+        )
+        reaped.append(run.run_id)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_landing(
+    home: str | Path | HubHome, *, sensor_name: str = "landing_sensor"
+) -> list[JobRun]:
+    """Evaluate the landing sensor once and run what it requests, one run at a time.
+
+    New partitions it requests are added to the instance first; its cursor is kept in the
+    instance between calls. A failed run does not stop the others (other partners' batches must
+    keep flowing).
+
+    Returns:
+        One :class:`JobRun` per run request, in the sensor's order.
+    """
+    return evaluate_sensor(home, sensor_name)
+
+
+def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun]:
+    """Evaluate sensor ``sensor_name`` once and execute its run requests in this process."""
+    hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
+    defs = definitions()
+    sensor = defs.resolve_sensor_def(sensor_name)
+    runs: list[JobRun] = []
+    with hub_instance(hub) as instance:
+        key = _CURSOR_KEY.format(sensor_name)
+        cursor = instance.run_storage.get_cursor_values({key}).get(key)
+        with hub_environment(hub), dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor_name
+        ) as context:
+            data = sensor.evaluate_tick(context)
+        for request in data.dynamic_partitions_requests or []:
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(
+                    request.partitions_def_name, list(request.partition_keys)
+                )
+            elif isinstance(request, dg.DeleteDynamicPartitionsRequest):
+                for partition in request.partition_keys:
+                    instance.delete_dynamic_partition(request.partitions_def_name, partition)
+        if data.cursor is not None:
+            instance.run_storage.set_cursor_values({key: data.cursor})
+        for request in data.run_requests or []:
+            job_name = request.job_name or _sensor_job_name(sensor)
+            runs.append(
+                run_job(
+                    hub,
+                    job_name,
+                    partition_key=request.partition_key,
+                    run_config=request.run_config,
+                    tags={**request.tags, "dagster/sensor_name": sensor_name},
+                    asset_selection=list(request.asset_selection)
+                    if request.asset_selection
+                    else None,
+                    instance=instance,
+                )
+            )
+    return runs
+
+
+def _sensor_job_name(sensor: dg.SensorDefinition) -> str:
+    try:
+        return sensor.job_name
+    except Exception as exc:  # several targets: the request must name its job
+        raise ValueError(
+            f"sensor {sensor.name} targets several jobs; its run requests must name job_name"
+        ) from exc
+
+
+def _job(job_name: str) -> dg.JobDefinition:
+    try:
+        return definitions().resolve_job_def(job_name)
+    except Exception as exc:
+        names = sorted(
+            j.name for j in definitions().resolve_all_job_defs() if not j.name.startswith("__")
+        )
+        raise KeyError(f"no job named {job_name!r}; jobs: {', '.join(names)}") from exc
+
+
+def _ensure_partition(
+    instance: dg.DagsterInstance, job: dg.JobDefinition, partition_key: str
+) -> None:
+    partitions = job.partitions_def
+    if isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name:
+        if not instance.has_dynamic_partition(partitions.name, partition_key):
+            instance.add_dynamic_partitions(partitions.name, [partition_key])

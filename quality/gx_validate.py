@@ -1,0 +1,89 @@
+"""Run the GX checkpoint of one package file over a pandas batch; return value-free outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from quality.gx_suites import GxProject, epoch_days
+from quality.rules import FileName
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result, reduced to what may be shown: ids, flags and counts.
+
+    Attributes:
+        rule_id: ``file:column:kind`` (see :class:`quality.rules.Rule`).
+        check: The asset check it reports to.
+        expectation: GX expectation type.
+        success: Whether it passed.
+        unexpected_count: Failing values, where GX counts them.
+        element_count: Values looked at.
+        observed: The observed aggregate (row count or non-null proportion), for drift.
+        error: Set when GX raised while evaluating (its text is not kept: it can quote data).
+    """
+
+    rule_id: str
+    check: str
+    expectation: str
+    success: bool
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    observed: float | None = None
+    error: str | None = None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def validate_frame(
+    project: GxProject,
+    file: FileName,
+    frame: Any,
+    *,
+    run_name: str,
+    as_of: date,
+    parameters: dict[str, Any],
+) -> list[ExpectationOutcome]:
+    """Validate ``frame`` (pandas) with the spec and drift suites of ``file``.
+
+    Args:
+        project: From :func:`quality.gx_suites.open_project`.
+        file: Which package file the frame holds.
+        frame: The rows, as pandas (dates as datetime64).
+        run_name: The GX run name: the submission id (shown in Data Docs).
+        as_of: Latest allowed date (the submission's creation date).
+        parameters: Drift bounds, see :func:`quality.drift.drift_parameters`.
+    """
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    bound = {"today_days": epoch_days(as_of), "this_year": as_of.year, **parameters}
+    result = project.checkpoints[file].run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=bound,
+        run_id=RunIdentifier(run_name=run_name, run_time=datetime.now()),
+    )
+    outcomes: list[ExpectationOutcome] = []
+    for suite_result in result.run_results.values():
+        for item in suite_result.results:
+            config = item.expectation_config
+            meta = config.meta or {}
+            details = item.result or {}
+            raised = bool((item.exception_info or {}).get("raised_exception"))
+            outcomes.append(
+                ExpectationOutcome(
+                    rule_id=str(meta.get("rule", config.type)),
+                    check=str(meta.get("check", "")),
+                    expectation=str(config.type),
+                    success=bool(item.success),
+                    unexpected_count=details.get("unexpected_count"),
+                    element_count=details.get("element_count"),
+                    observed=_number(details.get("observed_value")),
+                    # Never GX's exception text: it can quote data.
+                    error="the expectation could not be evaluated" if raised else None,
+                )
+            )
+    return outcomes

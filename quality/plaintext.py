@@ -1,0 +1,134 @@
+"""The plaintext-identifier detector: names, dates, phones, SSNs and e-mails where none belong.
+
+Every text column of spec 1.0 has a format: 64 or 32 lower-hex characters for pseudonyms, event
+ids and tokens, short codes for sex, ZIP3 and the event vocabulary. Free text is allowed in one
+column only (``program``). The detector runs in DuckDB over whole columns:
+
+1. one vectorised pass per column group counts values that break the column's format;
+2. only for columns with such values (and always for free text) the values are classified by
+   the identifier they look like, with their 1-based row numbers.
+
+Typed columns (integers, dates, booleans) cannot hold a name or a formatted identifier; their
+ranges are checked by the GX suites (``payload_domains``). A finding names the column, rows
+and class ("looks like a phone number"), never the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import duckdb
+
+from linkage.encoding.spec import TOKEN_COLUMNS
+from quality.findings import MAX_ROWS_LISTED, Finding
+from quality.locate import sql
+from quality.rules import EVENTS, HEX32, HEX64, PERSONS, FileName
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    """Text columns of one file that share a format."""
+
+    file: FileName
+    columns: tuple[str, ...]
+    format: str
+    anchored: bool = True
+
+
+NEVER: Final = "[^\\s\\S]"  # matches nothing: every value of a free-text column is a candidate
+GROUPS: Final[tuple[ColumnGroup, ...]] = (
+    ColumnGroup(PERSONS, ("record_pseudonym",), HEX64),
+    ColumnGroup(PERSONS, TOKEN_COLUMNS, HEX32),
+    ColumnGroup(PERSONS, ("sex",), "[FMU]"),
+    ColumnGroup(PERSONS, ("zip3",), "[0-9]{3}"),
+    ColumnGroup(EVENTS, ("record_pseudonym",), HEX64),
+    ColumnGroup(EVENTS, ("event_id",), HEX32),
+    ColumnGroup(EVENTS, ("event_type", "category", "result"), "[a-z0-9_]{1,40}"),
+    ColumnGroup(EVENTS, ("program",), NEVER, anchored=False),
+)
+
+# RE2 patterns. Anchored: the whole trimmed value; search: anywhere in free text.
+ANCHORED: Final[dict[str, str]] = {
+    "ssn": r"\d{3}[- ]?\d{2}[- ]?\d{4}",
+    "phone": r"(\+?1[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}",
+    "date": (
+        r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|(19|20)\d{6}"
+        r"|\d{1,2}[ -]?\p{L}{3,9}[ -]?\d{2,4}|\p{L}{3,9} \d{1,2},? \d{4}"
+    ),
+    "email": r"[^@\s]+@[^@\s]+\.\p{L}{2,}",
+    "name": r"\p{L}[\p{L}'’ .,-]*",
+}
+SEARCH: Final[dict[str, str]] = {
+    "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
+    "phone": r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b",
+    "date": r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(19|20)\d{2}-\d{2}-\d{2}\b",
+    "email": r"[^@\s]+@[^@\s]+\.\p{L}{2,}",
+    "name": NEVER,  # program names are text by design
+}
+LOOKS_LIKE: Final[dict[str, str]] = {
+    "ssn": "a Social Security number",
+    "phone": "a phone number",
+    "date": "a date",
+    "email": "an e-mail address",
+    "name": "a name or other plain text",
+}
+
+
+def scan(con: duckdb.DuckDBPyConnection, tables: dict[FileName, str]) -> list[Finding]:
+    """Run the detector over the temp tables of one submission.
+
+    Args:
+        con: Connection holding the temp tables.
+        tables: Package file -> temp table (``ingest_persons``, ``ingest_events``).
+
+    Returns:
+        One blocking finding per (column, identifier class) seen.
+    """
+    findings: list[Finding] = []
+    for group in GROUPS:
+        table = tables[group.file]
+        if group.anchored:
+            counts = con.execute(
+                sql("plaintext_off_format"),
+                {"t": table, "cols": list(group.columns), "format": group.format},
+            ).fetchone()
+            suspects = [c for c, n in zip(group.columns, counts or (), strict=True) if n]
+        else:
+            suspects = list(group.columns)
+        for column in suspects:
+            findings.extend(_classify(con, table, group, column))
+    return findings
+
+
+def _classify(
+    con: duckdb.DuckDBPyConnection, table: str, group: ColumnGroup, column: str
+) -> list[Finding]:
+    patterns = ANCHORED if group.anchored else SEARCH
+    rows = con.execute(
+        sql("plaintext_classify"),
+        {
+            "t": table,
+            "cols": [column],
+            "format": group.format,
+            "anchored": group.anchored,
+            "limit": MAX_ROWS_LISTED,
+            **patterns,
+        },
+    ).fetchall()
+    return [
+        Finding(
+            check="plaintext_identifiers",
+            file=group.file,
+            column=column,
+            rows=tuple(int(r) for r in row_numbers),
+            count=int(n),
+            message=f"{n} value(s) look like {LOOKS_LIKE[kind]}; only "
+            f"{'encodings' if group.format in (HEX32, HEX64) else 'codes or program names'} "
+            "belong here",
+            fix="re-run `carehub partner encode` on the raw export and send its package; never "
+            "put a raw identifier in a package. The hub deleted the rejected files on arrival",
+            extra={"looks_like": kind},
+        )
+        for kind, n, row_numbers in rows
+    ]

@@ -1,0 +1,4 @@
+-- Events that end before they start.
+SELECT count(*) AS n, list_slice(list(_row ORDER BY _row), 1, $limit) AS row_numbers
+FROM query_table($t)
+WHERE end_date < event_date;

@@ -1,0 +1,144 @@
+"""Builders for ingest tests: a registered hub home and good or deliberately broken packages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from carehub.home import HubHome
+from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
+from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, write_package
+from warehouse.governance import PartnerRegistration, write_governance
+
+PARTNERS = {
+    "mercy_hospital": "hospital",
+    "harbor_housing": "cbo_housing",
+    "northside_food": "cbo_food",
+}
+CREATED = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+
+
+def fingerprint(partner_id: str) -> str:
+    """The registered key fingerprint of a test partner (the same shared secret for all)."""
+    return hashlib.sha256(b"test shared secret fingerprint").hexdigest()[:32]
+
+
+def _public_key() -> str:
+    raw = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def make_home(root: Path) -> HubHome:
+    """A hub home with the test partners registered."""
+    home = HubHome.resolve(root).ensure()
+    write_governance(
+        home,
+        [
+            PartnerRegistration(
+                partner_id=pid,
+                sector=sector,
+                extract_public_key=_public_key(),
+                key_fingerprint=fingerprint(pid),
+            )
+            for pid, sector in PARTNERS.items()
+        ],
+        agreements=False,
+    )
+    return home
+
+
+def _hex(seed: str, n: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+def persons_rows(partner_id: str, n: int, *, salt: str = "") -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {
+            "record_pseudonym": hashlib.sha256(f"{partner_id}{salt}{i}".encode()).hexdigest(),
+            "birth_year": 1950 + i % 60,
+            "age_90_plus": False,
+            "sex": "FMU"[i % 3],
+            "zip3": f"{100 + i % 5:03d}",
+            "consented": True,
+            "part2_consent": i % 4 == 0,
+        }
+        for col in TOKEN_COLUMNS:
+            row[col] = _hex(f"{col}{partner_id}{salt}{i}", 32) if i % 7 else None
+        for field in BLOOM_FIELDS:
+            for j, col in enumerate(bloom_columns(field)):
+                row[col] = (i * 7919 + j) % (2**62)
+        rows.append(row)
+    return rows
+
+
+def events_rows(persons: list[dict[str, Any]], *, salt: str = "") -> list[dict[str, Any]]:
+    rows = []
+    for i, person in enumerate(persons):
+        day = date(2026, 1, 1) + timedelta(days=i % 300)
+        rows.append(
+            {
+                "record_pseudonym": person["record_pseudonym"],
+                "event_id": _hex(f"ev{salt}{person['record_pseudonym']}", 32),
+                "event_type": "ed_visit" if i % 2 else "service",
+                "event_date": day,
+                "end_date": None,
+                "category": "respiratory" if i % 2 else "food_pantry",
+                "result": None,
+                "program": "Harbor East Pantry" if i % 3 else None,
+                "part2": False,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+Mutator = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]
+
+
+def drop(
+    home: HubHome,
+    partner_id: str,
+    *,
+    n: int = 30,
+    salt: str = "",
+    mutate: Mutator | None = None,
+    persons_schema: pa.Schema | None = PERSON_SCHEMA,
+    events_schema: pa.Schema | None = EVENT_SCHEMA,
+    validate: bool = False,
+    created_at: datetime = CREATED,
+    **kwargs: Any,
+) -> Path:
+    """Write a package into ``landing/<partner_id>/`` and return its folder.
+
+    ``mutate(persons, events)`` edits the rows before writing (to break them); a schema of
+    ``None`` lets Arrow infer types from the rows.
+    """
+    persons = persons_rows(partner_id, n, salt=salt)
+    events = events_rows(persons, salt=salt)
+    if mutate is not None:
+        mutate(persons, events)
+    p_tbl = pa.Table.from_pylist(persons, schema=persons_schema)
+    e_tbl = pa.Table.from_pylist(events, schema=events_schema)
+    kwargs.setdefault("key_fingerprint", fingerprint(partner_id))
+    return write_package(
+        home.landing / partner_id,
+        partner_id=partner_id,
+        persons=p_tbl,
+        events=e_tbl,
+        validate=validate,
+        created_at=created_at,
+        report={"records": n, "invalid": {}},
+        **kwargs,
+    )

@@ -1,0 +1,180 @@
+"""Real-browser smoke test: `carehub ui` served to Debian's headless Chromium via Playwright.
+
+It materializes an asset with a check into a hub home first, starts ``carehub ui`` on a free
+local port, checks that the asset graph shows our stage groups and that the check result is
+visible, saves screenshots, and finally stops the UI with SIGINT (as Ctrl-C would) and expects a
+clean exit. Skips, saying why, only when Chromium is missing (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from carehub.commands.ui import free_port
+from carehub.home import HubHome
+from pipelines.runner import definitions, run_job
+from warehouse.governance import TEMPLATE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 240.0
+SCREENSHOTS = Path(os.environ.get("CAREHUB_SCREENSHOTS", "/tmp/carehub-browser"))
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    home: HubHome
+
+
+def _get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local URL)
+        return bytes(response.read())
+
+
+def _location_loaded(base: str) -> bool:
+    query = json.dumps(
+        {
+            "query": "{ workspaceOrError { ... on Workspace { locationEntries { name "
+            "locationOrLoadError { __typename } } } } }"
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/graphql", data=query, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local URL)
+        entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
+    states = {e["name"]: (e["locationOrLoadError"] or {}).get("__typename") for e in entries}
+    if states.get("carehub") == "PythonError":
+        raise AssertionError("the carehub code location failed to load in dagster dev")
+    return states.get("carehub") == "RepositoryLocation"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
+    home = HubHome(tmp_path_factory.mktemp("ui") / "home").ensure()
+    shutil.copy(TEMPLATE, home.config / "governance.yaml")
+    outcome = run_job(home, "retention_job")
+    assert outcome.success, outcome.failures
+    port = free_port()
+    log = home.logs / "ui-test.log"
+    carehub = Path(sys.executable).with_name("carehub")
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [str(carehub), "ui", "--home", str(home.root), "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if _location_loaded(base):
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"UI not up after {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+        time.sleep(2)
+    try:
+        yield Server(base, process, log, home)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def page(server: Server) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+def _dismiss_popups(page: object, wait_ms: int = 1_000) -> None:
+    """Close Dagster's one-time "Join the community" dialog if it shows up."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_role("button", name="Skip").first.click(timeout=wait_ms)  # type: ignore[attr-defined]
+    except PlaywrightTimeout:
+        pass
+
+
+def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> None:
+    expected = {
+        node.group_name
+        for node in definitions().resolve_asset_graph().asset_nodes
+        if node.is_executable
+    }
+    assert expected <= {"ingest", "linkage", "quality", "segments", "marts", "extracts", "reports"}
+    page.goto(f"{server.base}/asset-groups", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    _dismiss_popups(page, wait_ms=10_000)
+    for group in sorted(expected):
+        page.get_by_text(group, exact=True).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("(fetching statuses)").first.wait_for(state="hidden", timeout=30_000)  # type: ignore[attr-defined]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "asset-graph.png"))  # type: ignore[attr-defined]
+
+
+def test_check_results_are_visible(server: Server, page: object) -> None:
+    page.goto(f"{server.base}/assets/retention_sweep?view=checks", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    _dismiss_popups(page)
+    page.get_by_text("landing_not_stale").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("Passed", exact=True).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "Succeeded" in body
+    assert "stale_packages" in body  # the check's metadata
+    page.screenshot(path=str(SCREENSHOTS / "asset-checks.png"))  # type: ignore[attr-defined]
+
+
+def test_run_from_the_runner_is_listed(server: Server, page: object) -> None:
+    page.goto(f"{server.base}/runs", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    _dismiss_popups(page)
+    page.get_by_text("retention_job").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(SCREENSHOTS / "runs.png"))  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_stops_the_ui_cleanly(server: Server) -> None:
+    server.process.send_signal(signal.SIGINT)
+    code = server.process.wait(timeout=90)
+    assert code == 0, server.log.read_text()[-3000:]
+    assert "carehub ui: stopped." in server.log.read_text()
+    with pytest.raises(OSError):
+        _get(f"{server.base}/server_info", timeout=2)

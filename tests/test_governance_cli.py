@@ -1,0 +1,148 @@
+"""``carehub hub init / register-partner / rotate-signing-key``: onboarding and key rotation."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from typer.testing import CliRunner
+
+from carehub.cli import app
+from carehub.commands.hub import read_extract_public_key
+from carehub.home import HubHome
+from warehouse import audit
+from warehouse.governance import key_id, load_governance
+from warehouse.keys import SigningKeyError, active_signing_key, load_public_keys, public_keys_path
+
+FP = "3c" * 32
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(app, list(args))
+
+
+def _pem_public(tmp: Path, name: str) -> tuple[Path, str]:
+    key = X25519PrivateKey.generate().public_key()
+    path = tmp / f"{name}.pub.pem"
+    path.write_bytes(
+        key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    import base64
+
+    return path, base64.b64encode(raw).decode()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> HubHome:
+    result = run("hub", "init", "--home", str(tmp_path / "home"))
+    assert result.exit_code == 0, result.output
+    return HubHome(tmp_path / "home")
+
+
+def test_init_creates_key_governance_and_audit_entry(home: HubHome, tmp_path: Path) -> None:
+    key_files = list(home.keys.glob("hub_signing_*.key"))
+    assert len(key_files) == 1
+    assert oct(key_files[0].stat().st_mode & 0o777) == "0o600"
+    assert load_governance(home).partners == {}
+    assert [e.action for e in audit.entries(home)] == ["hub_initialised"]
+    kid = active_signing_key(home).kid
+    again = run("hub", "init", "--home", str(home.root))
+    assert again.exit_code == 0 and "kept" in again.output
+    assert active_signing_key(home).kid == kid
+    assert len(audit.entries(home)) == 1
+
+
+def test_register_partner_from_keygen_pem_and_rotate(home: HubHome, tmp_path: Path) -> None:
+    pem, b64 = _pem_public(tmp_path, "harbor")
+    result = run(
+        "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
+        "--sector", "cbo_housing", "--extract-key", str(pem), "--fingerprint", FP,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    governance = load_governance(home)
+    assert governance.partners["harbor_housing"].extract_public_key == b64
+    assert governance.agreement_for("harbor_housing") is not None
+    twice = run(
+        "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
+        "--sector", "cbo_housing", "--extract-key", b64, "--fingerprint", FP,
+    )  # fmt: skip
+    assert twice.exit_code == 2 and "--rotate" in twice.output
+    _, new_b64 = _pem_public(tmp_path, "harbor2")
+    rotated = run(
+        "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
+        "--extract-key", new_b64, "--rotate",
+    )  # fmt: skip
+    assert rotated.exit_code == 0, rotated.output
+    harbor = load_governance(home).partners["harbor_housing"]
+    assert harbor.extract_public_key == new_b64
+    assert harbor.retired_extract_keys[0].public_key == b64
+    actions = [e.action for e in audit.entries(home)]
+    assert actions == ["hub_initialised", "partner_registered", "partner_extract_key_rotated"]
+    assert audit.entries(home)[-1].details["new_key_id"] == key_id(new_b64)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--sector", "bakery"], "unknown sector"),
+        (["--fingerprint", "NOTHEX"], "key_fingerprint"),
+        (["--extract-key", "bm90IGEga2V5"], "has 9 bytes"),
+        (["--partner", "Harbor Housing"], "lower-case"),
+    ],
+)
+def test_register_partner_refuses_bad_input(home: HubHome, extra: list[str], message: str) -> None:
+    _, b64 = _pem_public(home.root, "x")
+    args = {
+        "--partner": "harbor_housing",
+        "--sector": "cbo_housing",
+        "--extract-key": b64,
+        "--fingerprint": FP,
+    }
+    args.update(dict(zip(extra[::2], extra[1::2], strict=True)))
+    flat = [item for pair in args.items() for item in pair]
+    result = run("hub", "register-partner", "--home", str(home.root), *flat)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert load_governance(home).partners == {}
+
+
+def test_private_key_is_never_accepted_as_extract_key(tmp_path: Path) -> None:
+    path = tmp_path / "private.pem"
+    path.write_bytes(
+        X25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(ValueError, match="PRIVATE key"):
+        read_extract_public_key(str(path))
+
+
+def test_rotate_signing_key_cli(home: HubHome) -> None:
+    old = active_signing_key(home).kid
+    result = run("hub", "rotate-signing-key", "--home", str(home.root))
+    assert result.exit_code == 0, result.output
+    new = active_signing_key(home).kid
+    assert new != old and f"{old} (retired) -> {new} (active)" in result.output
+    keyset = json.loads(public_keys_path(home).read_text())
+    assert [k["status"] for k in keyset["keys"]] == ["retired", "active"]
+    assert keyset["keys"][1]["endorsed_by"] == old
+    assert audit.entries(home)[-1].details == {"old_kid": old, "new_kid": new}
+    assert len(load_public_keys(public_keys_path(home))) == 2
+
+
+def test_signing_key_readable_by_others_is_refused(home: HubHome) -> None:
+    key_file = next(home.keys.glob("hub_signing_*.key"))
+    os.chmod(key_file, 0o644)
+    with pytest.raises(SigningKeyError, match="chmod 600"):
+        active_signing_key(home)
+    result = run("hub", "rotate-signing-key", "--home", str(home.root))
+    assert result.exit_code == 2 and "chmod 600" in result.output

@@ -1,0 +1,2 @@
+-- Attach the fresh file that the hub database is copied into.
+ATTACH $path AS compacted

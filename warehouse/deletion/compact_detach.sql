@@ -1,0 +1,2 @@
+-- Close the compacted copy before it is swapped in.
+DETACH compacted

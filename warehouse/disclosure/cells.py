@@ -1,0 +1,91 @@
+"""Published counts as cells linked by the linear relations an adversary knows.
+
+Every count that a publication shows is a *cell*. The same population may appear in several
+tables (a segment's size is the total of its age x sex x ZIP3 table, a row of the trends
+table, and the total of its sector-overlap table): such rows share one cell key, so the relations
+of all tables are protected together. Relations are linear constraints over cells:
+
+* ``total = sum(parts)`` for every margin (:meth:`CellSet.add_total`);
+* ``a <= b`` and other inequalities an adversary can infer (:meth:`CellSet.add_le`), such as
+  an overlap of two segments being no larger than either segment.
+
+A cell of value 0 is published as absent (no row) and is known to be 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+CellKey = Hashable
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``sum(coef * cell) (= | <=) 0`` over cells.
+
+    Attributes:
+        coefs: cell -> coefficient.
+        sense: ``"eq"`` or ``"le"``.
+        total: For a margin ``total = sum(parts)``, the total cell (else None).
+    """
+
+    coefs: Mapping[CellKey, int]
+    sense: Literal["eq", "le"]
+    total: CellKey | None = None
+
+    @property
+    def parts(self) -> list[CellKey]:
+        """The cells other than the total."""
+        return [c for c in self.coefs if c != self.total]
+
+
+@dataclass
+class CellSet:
+    """Cells with their true values and the constraints linking them."""
+
+    values: dict[CellKey, int] = field(default_factory=dict)
+    constraints: list[Constraint] = field(default_factory=list)
+
+    def add(self, key: CellKey, value: int) -> CellKey:
+        """Add a cell (or check that a shared cell has the same value everywhere)."""
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"cell {key!r}: a count cannot be negative")
+        known = self.values.setdefault(key, value)
+        if known != value:
+            raise ValueError(
+                f"cell {key!r} appears in two tables with different counts ({known} and "
+                f"{value}); the tables are inconsistent"
+            )
+        return key
+
+    def add_total(self, total: CellKey, parts: Iterable[CellKey]) -> None:
+        """Record the margin ``total = sum(parts)`` (the cells must be added first)."""
+        parts = [p for p in parts if p != total]
+        if total not in self.values or any(p not in self.values for p in parts):
+            raise KeyError("add the cells of a margin before the margin itself")
+        observed = sum(self.values[p] for p in parts)
+        if observed != self.values[total]:
+            raise ValueError(
+                f"margin {total!r}: the parts sum to {observed}, not {self.values[total]}"
+            )
+        coefs: dict[CellKey, int] = {total: 1}
+        for part in parts:
+            coefs[part] = coefs.get(part, 0) - 1
+        self.constraints.append(Constraint(coefs, "eq", total))
+
+    def add_le(self, coefs: Mapping[CellKey, int]) -> None:
+        """Record ``sum(coef * cell) <= 0`` (e.g. ``{overlap: 1, segment: -1}``)."""
+        if any(c not in self.values for c in coefs):
+            raise KeyError("add the cells of an inequality before the inequality itself")
+        self.constraints.append(Constraint(dict(coefs), "le"))
+
+    def by_cell(self) -> dict[CellKey, list[int]]:
+        """cell -> indexes of the constraints it appears in."""
+        index: dict[CellKey, list[int]] = {}
+        for i, constraint in enumerate(self.constraints):
+            for cell in constraint.coefs:
+                index.setdefault(cell, []).append(i)
+        return index

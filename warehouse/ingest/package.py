@@ -1,0 +1,591 @@
+"""Reading a submission package: completeness, manifest, registry, checksums, Parquet schema.
+
+These are the gates before any row is looked at. Each returns :class:`quality.Finding` objects;
+none echoes a value from the package (not even a file name a partner wrote into the manifest,
+which is referred to by its position).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from linkage.encoding.spec import (
+    BLOOM_FIELDS,
+    EVENT_COLUMNS,
+    PERSON_COLUMNS,
+    SUPPORTED_SPEC_VERSIONS,
+    TOKEN_COLUMNS,
+    bloom_columns,
+)
+from quality.findings import Finding
+from warehouse.governance import Governance
+
+MANIFEST: Final = "manifest.json"
+PERSONS_FILE: Final = "persons.parquet"
+EVENTS_FILE: Final = "events.parquet"
+REPORT_FILE: Final = "encoding_report.json"
+DATA_FILES: Final = (PERSONS_FILE, EVENTS_FILE)
+LISTED_FILES: Final = (PERSONS_FILE, EVENTS_FILE, REPORT_FILE)
+# Transient names a writer may leave next to a complete package; never read.
+IGNORED_FILES: Final = frozenset({"manifest.json.tmp", ".DS_Store"})
+SUBMISSION_ID: Final = re.compile(r"^([a-z][a-z0-9_]{1,39})-(\d{8}T\d{6}Z)-([0-9a-f]{8})$")
+SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+HEX: Final = re.compile(r"^[0-9a-f]{16,128}$")
+SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
+# Column names that say "identifier": a smuggled PII column is refused by name as well as
+# by content.
+PII_COLUMN: Final = re.compile(
+    r"(^|_)(first|last|middle|given|family|sur|full|maiden)_?name|^name$|^names?_|"
+    r"dob|birth_?date|date_?of_?birth|^ssn|social_?sec|phone|mobile|e_?mail|address|street|"
+    r"addr_?line|^mrn|medical_?record|record_?id|patient_?id|member_?id|client_?id|^zip(5|code)?$|"
+    r"postal",
+    re.IGNORECASE,
+)
+_INTS: Final = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"})
+EXPECTED_TYPES: Final[dict[str, dict[str, frozenset[str]]]] = {
+    PERSONS_FILE: {
+        "record_pseudonym": frozenset({"VARCHAR"}),
+        "birth_year": _INTS,
+        "age_90_plus": frozenset({"BOOLEAN"}),
+        "sex": frozenset({"VARCHAR"}),
+        "zip3": frozenset({"VARCHAR"}),
+        "consented": frozenset({"BOOLEAN"}),
+        "part2_consent": frozenset({"BOOLEAN"}),
+        **{c: frozenset({"VARCHAR"}) for c in TOKEN_COLUMNS},
+        **{c: frozenset({"BIGINT"}) for f in BLOOM_FIELDS for c in bloom_columns(f)},
+    },
+    EVENTS_FILE: {
+        "record_pseudonym": frozenset({"VARCHAR"}),
+        "event_id": frozenset({"VARCHAR"}),
+        "event_type": frozenset({"VARCHAR"}),
+        "event_date": frozenset({"DATE"}),
+        "end_date": frozenset({"DATE"}),
+        "category": frozenset({"VARCHAR"}),
+        "result": frozenset({"VARCHAR"}),
+        "program": frozenset({"VARCHAR"}),
+        "part2": frozenset({"BOOLEAN"}),
+    },
+}
+assert tuple(EXPECTED_TYPES[PERSONS_FILE]) == PERSON_COLUMNS
+assert tuple(EXPECTED_TYPES[EVENTS_FILE]) == EVENT_COLUMNS
+_SQL: Final = Path(__file__).parent / "sql"
+_RESEND = "fix the export and send a new package (a new submission id) with `carehub partner encode`"
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``warehouse/ingest/sql/<name>.sql``."""
+    return (_SQL / f"{name}.sql").read_text()
+
+
+@dataclass
+class Package:
+    """What the gates learnt about one package folder.
+
+    Attributes:
+        path: The package folder.
+        partner_id: The folder's partner (``landing/<partner_id>/``).
+        submission_id: The folder's name.
+        manifest: The parsed manifest, once it parsed.
+        manifest_sha256: sha256 of the manifest's bytes: the idempotency key.
+        findings: Everything found so far.
+        checks_run: Check names evaluated so far (a check without findings passed).
+    """
+
+    path: Path
+    partner_id: str
+    submission_id: str
+    manifest: dict[str, Any] | None = None
+    manifest_sha256: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+    def ran(self, *checks: str) -> None:
+        for check in checks:
+            if check not in self.checks_run:
+                self.checks_run.append(check)
+
+    @property
+    def created_at(self) -> datetime | None:
+        raw = (self.manifest or {}).get("created_at")
+        try:
+            return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            return None
+
+    def rows(self, file: str) -> int:
+        entry = ((self.manifest or {}).get("files") or {}).get(file) or {}
+        rows = entry.get("rows")
+        return rows if isinstance(rows, int) else 0
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, streamed in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_files(package: Package) -> None:
+    """Folder layout and manifest: complete, no stray or escaping paths, parses, spec known."""
+    package.ran("package_complete", "manifest_integrity", "spec_version")
+    path = package.path
+    if path.is_symlink() or not path.is_dir():
+        package.findings.append(
+            Finding(
+                "package_complete",
+                "the package is a symbolic link or not a folder; links may point outside the "
+                "landing area and are refused",
+                fix="copy the package folder itself into landing/<partner_id>/",
+            )
+        )
+        return
+    manifest_path = path / MANIFEST
+    for entry in sorted(path.iterdir()):
+        if entry.name in IGNORED_FILES or entry.name == MANIFEST:
+            if entry.is_symlink():
+                package.findings.append(_link_finding(entry.name))
+            continue
+        if entry.is_symlink():
+            package.findings.append(_link_finding(entry.name))
+        elif entry.is_dir():
+            package.findings.append(
+                Finding(
+                    "package_complete",
+                    "the package holds a sub-folder; a package is a flat folder",
+                    file=_shown(entry.name),
+                    fix="remove the sub-folder; send only the files written by the partner client",
+                )
+            )
+        elif entry.name not in LISTED_FILES:
+            package.findings.append(
+                Finding(
+                    "package_complete",
+                    "a file that is not part of spec 1.0 is in the package",
+                    file=_shown(entry.name),
+                    fix="send only persons.parquet, events.parquet, encoding_report.json and "
+                    "manifest.json; never a raw export",
+                )
+            )
+    if not manifest_path.is_file():
+        package.findings.append(
+            Finding(
+                "package_complete",
+                "manifest.json is missing; the package never completed (the manifest is "
+                "written last and is the completeness signal)",
+                file=MANIFEST,
+                fix="re-send the whole package; the partner client writes manifest.json last",
+            )
+        )
+        return
+    raw = manifest_path.read_bytes()
+    package.manifest_sha256 = hashlib.sha256(raw).hexdigest()
+    manifest = _parse_manifest(package, raw)
+    if manifest is None:
+        return
+    package.manifest = manifest
+    version = manifest.get("spec_version")
+    if not isinstance(version, str) or version not in SUPPORTED_SPEC_VERSIONS:
+        package.findings.append(
+            Finding(
+                "spec_version",
+                "spec_version is missing or not one the hub knows "
+                f"(supported: {', '.join(sorted(SUPPORTED_SPEC_VERSIONS))})",
+                file=MANIFEST,
+                column="spec_version",
+                fix="package with a partner client that writes a supported spec version",
+            )
+        )
+        return
+    _check_manifest_fields(package, manifest)
+
+
+def _shown(name: str) -> str:
+    return name if SAFE_NAME.match(name) else "(a file with an unusual name)"
+
+
+def _link_finding(name: str) -> Finding:
+    return Finding(
+        "package_complete",
+        "a symbolic link is in the package; links may point outside the package and are refused",
+        file=_shown(name),
+        fix="send regular files only",
+    )
+
+
+def _parse_manifest(package: Package, raw: bytes) -> dict[str, Any] | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        package.findings.append(
+            Finding(
+                "manifest_integrity",
+                f"manifest.json is not valid UTF-8 (first bad byte at offset {exc.start})",
+                file=MANIFEST,
+                fix="write the manifest as UTF-8 JSON (the partner client does)",
+            )
+        )
+        return None
+    if not text.strip():
+        package.findings.append(
+            Finding(
+                "manifest_integrity",
+                "manifest.json is empty",
+                file=MANIFEST,
+                fix="re-send the package; the manifest must list every file with its sha256",
+            )
+        )
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        package.findings.append(
+            Finding(
+                "manifest_integrity",
+                f"manifest.json is not valid JSON (line {exc.lineno}, column {exc.colno})",
+                file=MANIFEST,
+                fix="re-send the package written by the partner client",
+            )
+        )
+        return None
+    if not isinstance(data, dict):
+        package.findings.append(
+            Finding(
+                "manifest_integrity",
+                "manifest.json is not a JSON object",
+                file=MANIFEST,
+                fix="re-send the package written by the partner client",
+            )
+        )
+        return None
+    return data
+
+
+def _field_problem(package: Package, key: str, message: str, fix: str) -> None:
+    package.findings.append(
+        Finding("manifest_integrity", message, file=MANIFEST, column=key, fix=fix)
+    )
+
+
+def _check_manifest_fields(package: Package, manifest: dict[str, Any]) -> None:
+    fix = "re-send the package written by the partner client"
+    if manifest.get("submission_id") != package.submission_id:
+        _field_problem(
+            package,
+            "submission_id",
+            "submission_id does not equal the package folder's name",
+            "name the folder landing/<partner_id>/<submission_id>/ exactly as in the manifest",
+        )
+    if manifest.get("partner_id") != package.partner_id:
+        _field_problem(
+            package,
+            "partner_id",
+            "partner_id does not equal the landing folder the package was dropped in",
+            "drop packages in landing/<partner_id>/ of the partner named in the manifest",
+        )
+    if package.created_at is None:
+        _field_problem(
+            package, "created_at", "created_at is missing or not an ISO 8601 UTC time", fix
+        )
+    if not isinstance(manifest.get("key_fingerprint"), str):
+        _field_problem(package, "key_fingerprint", "key_fingerprint is missing", fix)
+    supersedes = manifest.get("supersedes")
+    if supersedes is not None and not (
+        isinstance(supersedes, str) and SUBMISSION_ID.match(supersedes)
+    ):
+        _field_problem(
+            package,
+            "supersedes",
+            "supersedes is neither null nor a submission id",
+            "name the submission id this package replaces, or null",
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        _field_problem(package, "files", "files is missing or not an object", fix)
+        return
+    for position, (name, entry) in enumerate(files.items(), start=1):
+        if name not in LISTED_FILES:
+            escaping = (
+                "/" in name or "\\" in name or ".." in name or "\x00" in name or name[:1] in "~."
+            )
+            package.findings.append(
+                Finding(
+                    "package_complete",
+                    (
+                        f"files entry #{position} is a path that leaves the package "
+                        "(path traversal); refused"
+                        if escaping
+                        else f"files entry #{position} is not a file of spec 1.0"
+                    ),
+                    file=MANIFEST,
+                    column="files",
+                    fix="list only persons.parquet, events.parquet and encoding_report.json, "
+                    "as plain names",
+                )
+            )
+            continue
+        if not isinstance(entry, dict) or not SHA256.match(str(entry.get("sha256", ""))):
+            _field_problem(
+                package, "files", f"files.{name} has no valid sha256 (64 lower-hex)", fix
+            )
+        elif name in DATA_FILES and not isinstance(entry.get("rows"), int):
+            _field_problem(package, "files", f"files.{name} has no integer row count", fix)
+    for name in LISTED_FILES:
+        if name not in files:
+            _field_problem(package, "files", f"{name} is not listed in the manifest", fix)
+        elif not (package.path / name).is_file():
+            package.findings.append(
+                Finding(
+                    "package_complete",
+                    "the manifest lists this file but it is not in the package",
+                    file=name,
+                    fix="re-send the whole package (the manifest must be written last)",
+                )
+            )
+
+
+def check_partner(package: Package, governance: Governance | None) -> None:
+    """The partner is registered and active; the key fingerprint is the registered one."""
+    package.ran("partner_and_key")
+    partner = governance.partner(package.partner_id) if governance else None
+    if partner is None:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "the partner is not registered in config/governance.yaml",
+                fix="a steward registers the partner (partners: in config/governance.yaml) "
+                "before its first submission; a package from an unknown sender is not read",
+            )
+        )
+        return
+    if not partner.active:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "the partner is registered but inactive; its submissions are refused",
+                fix="a steward sets active: true in config/governance.yaml to resume",
+            )
+        )
+    fingerprint = (package.manifest or {}).get("key_fingerprint")
+    if isinstance(fingerprint, str) and not partner.accepts_fingerprint(fingerprint):
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "the key fingerprint is not the one registered for this partner: the package "
+                "was encoded under a wrong or stale shared secret, and would silently match "
+                "no one",
+                file=MANIFEST,
+                column="key_fingerprint",
+                fix="re-encode with the current shared secret and send a new package; compare "
+                "the fingerprint `carehub partner keygen --secret FILE` prints with the one "
+                "the steward registered",
+            )
+        )
+
+
+def check_checksums(package: Package) -> None:
+    """Every listed file is non-empty and has the sha256 the manifest says."""
+    package.ran("manifest_integrity")
+    files = (package.manifest or {}).get("files") or {}
+    for name in LISTED_FILES:
+        entry = files.get(name)
+        path = package.path / name
+        if not isinstance(entry, dict) or not path.is_file():
+            continue
+        if path.stat().st_size == 0:
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    "the file is empty (0 bytes)",
+                    file=name,
+                    fix=f"the export produced nothing: {_RESEND}",
+                )
+            )
+            continue
+        if file_sha256(path) != entry.get("sha256"):
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    "the file's sha256 does not match the manifest: it was changed, cut off "
+                    "or corrupted after packaging",
+                    file=name,
+                    fix="re-send the package unchanged (binary transfer), or re-package",
+                )
+            )
+    report = package.path / REPORT_FILE
+    if report.is_file() and report.stat().st_size and not package.blocked:
+        _check_report(package, report)
+
+
+def _check_report(package: Package, path: Path) -> None:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        package.findings.append(
+            Finding(
+                "manifest_integrity",
+                "encoding_report.json is not a UTF-8 JSON object",
+                file=REPORT_FILE,
+                fix=_RESEND,
+            )
+        )
+
+
+def check_parquet(con: duckdb.DuckDBPyConnection, package: Package) -> None:
+    """Each data file is readable Parquet with the manifest's row count and spec 1.0's schema."""
+    package.ran("manifest_integrity", "schema_and_types")
+    files = (package.manifest or {}).get("files") or {}
+    for name in DATA_FILES:
+        path = package.path / name
+        try:
+            described = con.execute(sql("describe_parquet"), {"path": str(path)}).fetchall()
+            rows = con.execute(sql("count_parquet"), {"path": str(path)}).fetchone()
+        except duckdb.Error:
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    "is not a readable Parquet file (truncated or corrupt)",
+                    file=name,
+                    fix=f"the file was cut off or is not Parquet: {_RESEND}",
+                )
+            )
+            continue
+        count = int(rows[0]) if rows else 0
+        expected_rows = (files.get(name) or {}).get("rows")
+        if count != expected_rows:
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    f"has {count} rows but the manifest says {expected_rows}",
+                    file=name,
+                    count=count,
+                    fix="re-package: the manifest must be written from the files it lists",
+                )
+            )
+        if name == PERSONS_FILE and count == 0:
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    "has no rows; a submission needs at least one person",
+                    file=name,
+                    fix=f"check the export's filter: {_RESEND}",
+                )
+            )
+        _check_schema(package, name, {str(r[0]): str(r[1]) for r in described})
+        declared = (files.get(name) or {}).get("schema")
+        if isinstance(declared, dict) and set(declared) != {str(r[0]) for r in described}:
+            package.findings.append(
+                Finding(
+                    "manifest_integrity",
+                    "the manifest's schema does not list the file's columns",
+                    file=name,
+                    fix="re-package: the manifest must be written from the files it lists",
+                )
+            )
+
+
+def _check_schema(package: Package, file: str, actual: dict[str, str]) -> None:
+    expected = EXPECTED_TYPES[file]
+    for column in actual:
+        if column in expected:
+            continue
+        looks_pii = bool(PII_COLUMN.search(column))
+        package.findings.append(
+            Finding(
+                "schema_and_types",
+                (
+                    "an identifier column was smuggled in: its name says it holds a raw "
+                    "identifier, which must never leave the partner"
+                    if looks_pii
+                    else "unexpected column (not in spec 1.0)"
+                ),
+                file=file,
+                column=_shown(column),
+                fix=(
+                    "remove the column from the mapping; identifiers go in only through "
+                    "`carehub partner encode`, as encodings"
+                    if looks_pii
+                    else "remove the column or rename it to its spec 1.0 name"
+                ),
+                extra={"identifier_column": looks_pii},
+            )
+        )
+    for column, allowed in expected.items():
+        if column not in actual:
+            package.findings.append(
+                Finding(
+                    "schema_and_types",
+                    "required column is missing (wrong column names?)",
+                    file=file,
+                    column=column,
+                    fix="write every column of spec 1.0 under its spec name "
+                    "(docs/submission-format.md)",
+                )
+            )
+        elif actual[column] not in allowed:
+            package.findings.append(
+                Finding(
+                    "schema_and_types",
+                    f"has type {actual[column][:40]}, expected {' or '.join(sorted(allowed))}",
+                    file=file,
+                    column=column,
+                    fix="convert the column to its spec type before packaging",
+                )
+            )
+
+
+def stage_tables(con: duckdb.DuckDBPyConnection, package: Package) -> None:
+    """Load both data files into the temp tables ``ingest_persons`` / ``ingest_events``.
+
+    A text column holding bytes that are not UTF-8 makes DuckDB refuse the file; the column is
+    then found by probing each text column, and reported without its value (DuckDB's own
+    message quotes the value, so it is never passed on).
+    """
+    package.ran("schema_and_types")
+    for name, statement in ((PERSONS_FILE, "stage_persons"), (EVENTS_FILE, "stage_events")):
+        path = str(package.path / name)
+        try:
+            con.execute(sql(statement), {"path": path})
+        except duckdb.Error:
+            bad = _non_utf8_columns(con, path, name)
+            package.findings.append(
+                Finding(
+                    "schema_and_types",
+                    "holds bytes that are not valid UTF-8 text"
+                    if bad
+                    else "could not be read into the hub",
+                    file=name,
+                    column=", ".join(bad) or None,
+                    fix="export text as UTF-8 (check the source system's character set), "
+                    "then re-encode and re-package",
+                )
+            )
+
+
+def _non_utf8_columns(con: duckdb.DuckDBPyConnection, path: str, file: str) -> list[str]:
+    bad = []
+    for column, allowed in EXPECTED_TYPES[file].items():
+        if "VARCHAR" not in allowed:
+            continue
+        try:
+            con.execute(sql("utf8_probe"), {"path": path, "cols": [column]}).fetchall()
+        except duckdb.Error:
+            bad.append(column)
+    return bad

@@ -1,0 +1,450 @@
+"""Ingest one submission: gates, validation, then one transaction, or quarantine.
+
+Order of the gates (each stops the package at the first blocking stage):
+
+1. landing state: a package still being written is left alone (``pending``);
+2. files and manifest: completeness, no escaping paths, manifest parses, spec version known;
+3. partner registry and key fingerprint (``config/governance.yaml``);
+4. checksums, empty files; Parquet readable, row counts, schema and types;
+5. idempotency: the same manifest again is a ``duplicate`` (nothing loaded twice); a reused
+   submission id or a bad ``supersedes`` is refused;
+6. content: the GX suites, referential integrity, the plaintext-identifier detector, drift.
+
+A package that passes is loaded in one DuckDB transaction and moved to ``archive/``; a package
+that fails is moved whole to ``quarantine/`` with ``reason.json`` and ``reason.txt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from carehub.faults import pause_point
+from carehub.home import HubHome
+from carehub.notify import log_line
+from quality.drift import load_history
+from quality.findings import Finding
+from quality.reasons import summary
+from quality.validate import CONTENT_CHECKS, validate_content
+from warehouse.governance import Governance, GovernanceError, load_governance
+from warehouse.ingest import landing
+from warehouse.ingest.package import (
+    EVENTS_FILE,
+    PERSONS_FILE,
+    Package,
+    check_checksums,
+    check_files,
+    check_parquet,
+    check_partner,
+    sql,
+    stage_tables,
+)
+from warehouse.ingest.quarantine import move_package, purge_data, write_reasons
+from warehouse.staging import (
+    SubmissionRecord,
+    SupersedeError,
+    ensure_schema,
+    find_by_manifest,
+    find_submission,
+    load_submission,
+    record_delivery,
+)
+
+Outcome = Literal["ingested", "quarantined", "duplicate", "pending"]
+# Findings that mean raw identifiers arrived: the quarantined data files are purged.
+_IDENTIFIER_CHECKS = frozenset({"plaintext_identifiers"})
+
+
+@dataclass
+class IngestResult:
+    """What happened to one submission.
+
+    Attributes:
+        submission_id: The submission.
+        partner_id: Its partner (the landing folder's name).
+        outcome: ``ingested``, ``quarantined``, ``duplicate`` (already ingested: nothing
+            loaded) or ``pending`` (still being written: left in landing).
+        message: One steward-facing line, value-free.
+        findings: Every finding (blocking and warnings).
+        checks_run: Names of the checks that were evaluated (those without a blocking finding
+            passed).
+        location: Where the package is now (archive or quarantine folder), if moved.
+        persons_rows: Rows loaded (0 unless ingested).
+        events_rows: Rows loaded (0 unless ingested).
+        superseded: The submission this one replaced, if any.
+        expectations: GX expectations evaluated.
+    """
+
+    submission_id: str
+    partner_id: str
+    outcome: Outcome
+    message: str
+    findings: list[Finding] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+    location: Path | None = None
+    persons_rows: int = 0
+    events_rows: int = 0
+    superseded: str | None = None
+    expectations: int = 0
+
+    def check_results(self) -> dict[str, list[Finding]]:
+        """Each evaluated check with its findings (empty list: passed)."""
+        return {c: [f for f in self.findings if f.check == c] for c in self.checks_run}
+
+
+def _governance(home: HubHome) -> Governance | None:
+    try:
+        return load_governance(home)
+    except GovernanceError:
+        return None
+
+
+def ingest_submission(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    submission_id: str,
+    *,
+    governance: Governance | None = None,
+    now: datetime | None = None,
+    grace: timedelta = landing.DEFAULT_GRACE,
+) -> IngestResult:
+    """Validate and load (or quarantine) the landing package ``submission_id``.
+
+    Args:
+        home: The hub home.
+        con: A read-write connection to ``hub.duckdb``.
+        submission_id: The package folder's name under ``landing/<partner>/``.
+        governance: The partner registry; loaded from ``config/governance.yaml`` when omitted
+            (a missing or invalid file means no partner is registered).
+        now: The current time (tests).
+        grace: How long a package may stay incomplete before it is quarantined.
+
+    Raises:
+        LookupError: No landing folder holds ``submission_id``.
+    """
+    ensure_schema(con)
+    con.execute("SET enable_progress_bar = false")
+    path = landing.find(home, submission_id)
+    if path is None:
+        raise LookupError(
+            f"no package {submission_id} in {home.landing}/<partner>/: it was already moved "
+            "to archive/ or quarantine/, or never arrived"
+        )
+    now = now or datetime.now(UTC)
+    entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
+    if entry.state == "pending":
+        return IngestResult(submission_id, entry.partner_id, "pending", entry.reason)
+    package = Package(path=path, partner_id=entry.partner_id, submission_id=submission_id)
+    gov = governance if governance is not None else _governance(home)
+    try:
+        return _run(home, con, package, gov, now)
+    finally:
+        con.execute(sql("drop_stage"))
+
+
+def _run(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    governance: Governance | None,
+    now: datetime,
+) -> IngestResult:
+    check_files(package)
+    if not package.blocked:
+        check_partner(package, governance)
+    if not package.blocked:
+        check_checksums(package)
+    if not package.blocked:
+        check_parquet(con, package)
+    if package.blocked:
+        return _quarantine(home, con, package, now)
+    duplicate = _check_idempotency(con, package)
+    if duplicate is not None:
+        return _duplicate(home, con, package, duplicate, now)
+    if package.blocked:
+        return _quarantine(home, con, package, now)
+    stage_tables(con, package)
+    if package.blocked:
+        return _quarantine(home, con, package, now)
+    created = package.created_at or now
+    rows = {PERSONS_FILE: package.rows(PERSONS_FILE), EVENTS_FILE: package.rows(EVENTS_FILE)}
+    content = validate_content(
+        con,
+        quality_dir=home.quality,
+        submission_id=package.submission_id,
+        as_of=max(created, now).date() if created > now else created.date(),
+        history=load_history(con, package.partner_id),
+        rows=rows,  # type: ignore[arg-type]
+    )
+    package.ran(*CONTENT_CHECKS)
+    package.findings.extend(content.findings)
+    if package.blocked:
+        result = _quarantine(home, con, package, now)
+        result.expectations = len(content.outcomes)
+        return result
+    return _load(home, con, package, content.profile, now, len(content.outcomes))
+
+
+def _check_idempotency(con: duckdb.DuckDBPyConnection, package: Package) -> str | None:
+    """Return the id of an already ingested identical package; add findings for misuse."""
+    package.ran("idempotency")
+    assert package.manifest_sha256 is not None and package.manifest is not None
+    same = find_by_manifest(con, package.manifest_sha256)
+    if same is not None:
+        return same[0]
+    existing = find_submission(con, package.submission_id)
+    if existing is not None:
+        package.findings.append(
+            Finding(
+                "idempotency",
+                "this submission id was already ingested from a different package; a "
+                "submission is never changed in place",
+                file="manifest.json",
+                column="submission_id",
+                fix="send the corrected data as a new package (new submission id) with "
+                "supersedes set to the submission it replaces",
+            )
+        )
+    target = package.manifest.get("supersedes")
+    if isinstance(target, str):
+        replaced = find_submission(con, target)
+        problem = None
+        if target == package.submission_id:
+            problem = "supersedes names the submission itself"
+        elif replaced is None:
+            problem = "supersedes names a submission the hub never ingested"
+        elif replaced["partner_id"] != package.partner_id:
+            problem = "supersedes names another partner's submission"
+        elif replaced["state"] != "ingested":
+            problem = f"supersedes names a submission that is already {replaced['state']}"
+        if problem:
+            package.findings.append(
+                Finding(
+                    "idempotency",
+                    problem,
+                    file="manifest.json",
+                    column="supersedes",
+                    fix="name the partner's current ingested submission this package replaces "
+                    "(`carehub status` lists them), or null for an additional submission",
+                )
+            )
+    return None
+
+
+def _checks_json(package: Package) -> list[dict[str, Any]]:
+    return [f.as_dict() for f in package.findings]
+
+
+def _quarantine(
+    home: HubHome, con: duckdb.DuckDBPyConnection, package: Package, now: datetime
+) -> IngestResult:
+    folder = move_package(package.path, home.quarantine, package.partner_id, package.submission_id)
+    identifiers = any(
+        f.check in _IDENTIFIER_CHECKS or f.extra.get("identifier_column") for f in package.findings
+    )
+    purged = purge_data(folder) if identifiers else []
+    write_reasons(
+        folder,
+        submission_id=package.submission_id,
+        partner_id=package.partner_id,
+        decided_at=now,
+        findings=package.findings,
+        outcome="quarantined",
+        purged=purged,
+        manifest_sha256=package.manifest_sha256,
+    )
+    message = summary(package.findings)
+    record_delivery(
+        con,
+        submission_id=package.submission_id,
+        partner_id=package.partner_id,
+        outcome="quarantined",
+        decided_at=now,
+        manifest_sha256=package.manifest_sha256,
+        location=str(folder.relative_to(home.root)),
+        summary=message,
+        checks=_checks_json(package),
+    )
+    log_line(
+        home,
+        "warning",
+        "ingest",
+        f"quarantined {package.submission_id} from {package.partner_id}: {message}; "
+        f"reason in {folder.relative_to(home.root)}/reason.txt",
+    )
+    return IngestResult(
+        package.submission_id,
+        package.partner_id,
+        "quarantined",
+        message,
+        findings=package.findings,
+        checks_run=package.checks_run,
+        location=folder,
+    )
+
+
+def _duplicate(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    ingested_as: str,
+    now: datetime,
+) -> IngestResult:
+    archived = home.archive / package.partner_id / ingested_as
+    finding = Finding(
+        "idempotency",
+        f"this exact package (same manifest sha256) was already ingested as {ingested_as}; "
+        "nothing was loaded twice",
+        severity="info",
+        file="manifest.json",
+        fix="nothing to do",
+    )
+    package.findings.append(finding)
+    if ingested_as == package.submission_id and not archived.exists():
+        # Committed before a crash, never moved: finish the move.
+        folder = move_package(package.path, home.archive, package.partner_id, ingested_as)
+        message = f"already ingested as {ingested_as}; package archived (completing a move)"
+    else:
+        folder = move_package(
+            package.path, home.quarantine, package.partner_id, package.submission_id
+        )
+        write_reasons(
+            folder,
+            submission_id=package.submission_id,
+            partner_id=package.partner_id,
+            decided_at=now,
+            findings=package.findings,
+            outcome="duplicate",
+            purged=[],
+            manifest_sha256=package.manifest_sha256,
+        )
+        message = f"duplicate of {ingested_as}: already ingested, nothing loaded twice"
+    record_delivery(
+        con,
+        submission_id=package.submission_id,
+        partner_id=package.partner_id,
+        outcome="duplicate",
+        decided_at=now,
+        manifest_sha256=package.manifest_sha256,
+        location=str(folder.relative_to(home.root)),
+        summary=message,
+        checks=_checks_json(package),
+    )
+    log_line(home, "info", "ingest", f"{package.submission_id}: {message}")
+    return IngestResult(
+        package.submission_id,
+        package.partner_id,
+        "duplicate",
+        message,
+        findings=package.findings,
+        checks_run=package.checks_run,
+        location=folder,
+    )
+
+
+def _load(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    profile: list[tuple[str, str, float]],
+    now: datetime,
+    expectations: int,
+) -> IngestResult:
+    assert package.manifest is not None and package.manifest_sha256 is not None
+    manifest = package.manifest
+    supersedes = manifest.get("supersedes")
+    warnings = [f for f in package.findings if f.severity == "warning"]
+    record = SubmissionRecord(
+        submission_id=package.submission_id,
+        partner_id=package.partner_id,
+        received_at=datetime.fromtimestamp((package.path / "manifest.json").stat().st_mtime, UTC),
+        created_at=package.created_at,
+        supersedes=supersedes if isinstance(supersedes, str) else None,
+        persons_rows=package.rows(PERSONS_FILE),
+        events_rows=package.rows(EVENTS_FILE),
+        key_fingerprint=str(manifest.get("key_fingerprint")),
+        spec_version=str(manifest.get("spec_version")),
+        manifest_sha256=package.manifest_sha256,
+        manifest=manifest,
+        warnings=len(warnings),
+    )
+    archive_to = home.archive / package.partner_id / package.submission_id
+    try:
+        load_submission(
+            con,
+            record,
+            profile=profile,
+            checks=_checks_json(package),
+            ingested_at=now,
+            location=str(archive_to.relative_to(home.root)),
+        )
+    except SupersedeError:
+        package.findings.append(
+            Finding(
+                "idempotency",
+                "the submission named in supersedes was replaced by another package meanwhile",
+                file="manifest.json",
+                column="supersedes",
+                fix="name the partner's current submission in supersedes and re-send",
+            )
+        )
+        return _quarantine(home, con, package, now)
+    pause_point("ingest:after_commit")
+    folder = move_package(package.path, home.archive, package.partner_id, package.submission_id)
+    message = f"ingested {record.persons_rows} persons and {record.events_rows} events"
+    if warnings:
+        message += f" with {len(warnings)} drift warning(s)"
+    log_line(home, "info", "ingest", f"{package.submission_id} from {package.partner_id}: {message}")
+    if record.supersedes:
+        log_line(
+            home,
+            "warning",
+            "ingest",
+            f"{record.supersedes} from {package.partner_id} is SUPERSEDED by "
+            f"{package.submission_id}: its rows no longer count as current",
+        )
+    return IngestResult(
+        package.submission_id,
+        package.partner_id,
+        "ingested",
+        message,
+        findings=package.findings,
+        checks_run=package.checks_run,
+        location=folder,
+        persons_rows=record.persons_rows,
+        events_rows=record.events_rows,
+        superseded=record.supersedes,
+        expectations=expectations,
+    )
+
+
+def ingest_landing(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    governance: Governance | None = None,
+    now: datetime | None = None,
+    grace: timedelta = landing.DEFAULT_GRACE,
+) -> list[IngestResult]:
+    """Ingest every ready (or stale) package in landing, one at a time; pending ones wait.
+
+    One partner's bad batch never stops another's: each package is decided on its own.
+    """
+    gov = governance if governance is not None else _governance(home)
+    results = []
+    for entry in landing.scan(home, now=now, grace=grace):
+        if entry.state == "pending":
+            results.append(
+                IngestResult(entry.submission_id, entry.partner_id, "pending", entry.reason)
+            )
+        elif entry.state in {"ready", "stale"}:
+            results.append(
+                ingest_submission(
+                    home, con, entry.submission_id, governance=gov, now=now, grace=grace
+                )
+            )
+    return results

@@ -1,0 +1,171 @@
+"""The published tables as linked cells: read aggregates from the hub, protect them together.
+
+Each published count is a cell (:class:`warehouse.disclosure.CellSet`). Rows of different tables
+that count the same people share a cell, and every margin an analyst could compute is a relation:
+
+* ``segment_trends[s, m]`` = sum of ``segment_counts[s, m, *, *, *]``;
+* ``segment_sizes[s]`` = ``segment_trends[s, latest month]`` = sum of ``sector_overlap[s, *]``;
+* ``sector_reach[s, sector, reached]`` = sum of ``sector_overlap[s, c]`` over combinations ``c``
+  with (without) the sector, and reached + not reached = ``segment_sizes[s]``;
+* ``segment_overlap[a, b]`` <= both sizes, and >= ``size[a] + size[b] - size[all_people]``.
+
+``program_evaluation`` groups stand alone (their counts are not margins of any other table).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from warehouse.disclosure import CellKey, CellSet, SuppressionResult
+from warehouse.vocabulary import SECTORS
+
+_SQL = Path(__file__).parent / "sql"
+ALL_PEOPLE: Final = "all_people"
+PROGRAMS: Final = ("any_cbo_service", "housing_services", "food_services", "case_management")
+
+
+@dataclass
+class PublishedRow:
+    """One row of a published table; ``cell`` is the count it shows (None: no count)."""
+
+    values: dict[str, Any]
+    cell: CellKey | None
+
+
+@dataclass
+class MartCells:
+    """Every table to publish, as rows pointing at cells, and the cells with their relations."""
+
+    as_of: date
+    latest_month: str
+    cells: CellSet = field(default_factory=CellSet)
+    tables: dict[str, list[PublishedRow]] = field(default_factory=lambda: defaultdict(list))
+    evaluation: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self, table: str, values: dict[str, Any], cell: CellKey | None) -> None:
+        self.tables[table].append(PublishedRow(values, cell))
+
+
+def _size(segment: str, month: str) -> CellKey:
+    return ("size", segment, month)
+
+
+def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
+    """Read the aggregates from ``hub.duckdb`` and link them as cells (nothing suppressed yet)."""
+    latest = f"{as_of.year:04d}-{as_of.month:02d}"
+    mart = MartCells(as_of=as_of, latest_month=latest)
+    cells = mart.cells
+    segments = [
+        row[0]
+        for row in con.execute("SELECT segment FROM segments.definitions ORDER BY 1").fetchall()
+    ]
+    populations = [ALL_PEOPLE, *segments]
+
+    # segment_counts and their margins, segment_trends.
+    blocks: dict[tuple[str, str], list[CellKey]] = defaultdict(list)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for segment, month, age_band, sex, zip3, people in con.execute(
+        (_SQL / "segment_cells.sql").read_text()
+    ).fetchall():
+        key = cells.add(("count", segment, month, age_band, sex, zip3), people)
+        blocks[segment, month].append(key)
+        totals[segment, month] += int(people)
+        mart.row(
+            "segment_counts",
+            {"segment": segment, "month": month, "age_band": age_band, "sex": sex, "zip3": zip3},
+            key,
+        )
+    for (segment, month), parts in sorted(blocks.items()):
+        total = cells.add(_size(segment, month), totals[segment, month])
+        cells.add_total(total, parts)
+        mart.row("segment_trends", {"segment": segment, "month": month}, total)
+    for segment in populations:
+        if (segment, latest) in blocks:
+            mart.row("segment_sizes", {"segment": segment, "month": latest}, _size(segment, latest))
+
+    # sector_overlap (exclusive combinations) and sector_reach (set sizes).
+    combos: dict[str, list[tuple[str, CellKey]]] = defaultdict(list)
+    for segment, combination, people in con.execute(
+        (_SQL / "sector_cells.sql").read_text()
+    ).fetchall():
+        combination = combination or "none"
+        key = cells.add(("combo", segment, combination), people)
+        combos[segment].append((combination, key))
+        members = set(combination.split("+"))
+        flags = {sector: sector in members for sector in SECTORS}
+        mart.row(
+            "sector_overlap",
+            {
+                "segment": segment,
+                "sector_combination": combination,
+                **flags,
+                "n_sectors": sum(flags.values()),
+            },
+            key,
+        )
+    for segment, entries in sorted(combos.items()):
+        size = _size(segment, latest)
+        cells.add_total(size, [key for _, key in entries])
+        for sector in SECTORS:
+            for reached in (True, False):
+                parts = [
+                    key
+                    for combination, key in entries
+                    if (sector in combination.split("+")) == reached
+                ]
+                value = sum(cells.values[p] for p in parts)
+                if value == 0:
+                    continue
+                reach = cells.add(("reach", segment, sector, reached), value)
+                cells.add_total(reach, parts)
+                mart.row(
+                    "sector_reach", {"segment": segment, "sector": sector, "reached": reached}, reach
+                )
+            # Reached + not reached = the segment: an analyst subtracts, so does the adversary.
+            split = [("reach", segment, sector, flag) for flag in (True, False)]
+            split = [key for key in split if key in cells.values]
+            if len(split) == 2:
+                cells.add_total(size, split)
+
+    # segment_overlap: bounded by both sizes and by inclusion-exclusion with all_people.
+    everyone = _size(ALL_PEOPLE, latest)
+    for segment_a, segment_b, people in con.execute(
+        (_SQL / "overlap_cells.sql").read_text()
+    ).fetchall():
+        key = cells.add(("pair", segment_a, segment_b), people)
+        size_a, size_b = _size(segment_a, latest), _size(segment_b, latest)
+        cells.add_le({key: 1, size_a: -1})
+        cells.add_le({key: 1, size_b: -1})
+        if everyone in cells.values:
+            cells.add_le({size_a: 1, size_b: 1, everyone: -1, key: -1})
+        mart.row("segment_overlap", {"segment_a": segment_a, "segment_b": segment_b}, key)
+
+    # program_evaluation: stand-alone groups.
+    for row in con.execute((_SQL / "evaluation.sql").read_text(), {"as_of": as_of}).fetchall():
+        program, cohort, people, before, after, first_month, last_month = row
+        key = cells.add(("evaluation", program, cohort), people)
+        mart.evaluation.append(
+            {
+                "program": program,
+                "cohort": cohort,
+                "before": float(before),
+                "after": float(after),
+                "first_index_month": first_month,
+                "last_index_month": last_month,
+                "cell": key,
+            }
+        )
+    return mart
+
+
+def published_value(result: SuppressionResult, cells: CellSet, key: CellKey | None) -> int | None:
+    """The count to show for ``key``: its value, or None when withheld."""
+    if key is None or key in result.suppressed:
+        return None
+    return cells.values[key]

@@ -1,0 +1,30 @@
+"""Complex-needs segments: YAML definitions, checked rules, membership."""
+
+from warehouse.segments.definitions import (
+    STARTER,
+    Segment,
+    SegmentConfigError,
+    SegmentSet,
+    ensure_segments_file,
+    load_segments,
+    parse_segments,
+)
+from warehouse.segments.membership import MembershipResult, compute_membership, membership_query
+from warehouse.segments.rules import SegmentRuleError, rule_columns, rule_sql, validate_rule
+
+__all__ = [
+    "STARTER",
+    "MembershipResult",
+    "Segment",
+    "SegmentConfigError",
+    "SegmentRuleError",
+    "SegmentSet",
+    "compute_membership",
+    "ensure_segments_file",
+    "load_segments",
+    "membership_query",
+    "parse_segments",
+    "rule_columns",
+    "rule_sql",
+    "validate_rule",
+]
