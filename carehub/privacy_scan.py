@@ -32,11 +32,19 @@ class Hit:
     form: str
 
 
-def _forms(value: str) -> dict[str, bytes]:
-    raw = value.strip().lower().encode()
-    forms = {"plain": raw}
+_TOKEN = re.compile(rb"[a-z0-9]+")
+
+
+def _tokens(value: str) -> tuple[str, ...]:
+    return tuple(t.decode() for t in _TOKEN.findall(value.strip().lower().encode()))
+
+
+def _forms(value: str) -> dict[str, str]:
+    """The token sequence of ``value`` and its plain hashes (each a single hex token)."""
+    text = value.strip().lower()
+    forms = {"plain": " ".join(_tokens(text))}
     for name in ("md5", "sha1", "sha256"):
-        forms[name] = hashlib.new(name, raw).hexdigest().encode()
+        forms[name] = hashlib.new(name, text.encode()).hexdigest()
     return forms
 
 
@@ -89,35 +97,43 @@ def _texts(path: Path) -> Iterator[tuple[str, bytes]]:
 def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
     """Return every place under ``root`` where a needle occurs.
 
+    Text is split into lower-case alphanumeric tokens, and a needle matches a run of tokens
+    equal to its own tokens, so ``O'Brien``, ``o brien`` and ``O BRIEN`` all match, and
+    ``123-45-6789`` matches ``123 45 6789``. Token matching (a set lookup per n-gram) keeps a scan
+    for hundreds of thousands of needles linear in the size of the tree.
+
     Args:
         root: the directory to scan (e.g. the hub home).
         needles: ``(kind, value)`` pairs, e.g. ``("ssn", "123-45-6789")``. Values shorter than
             five characters are skipped: they would match by chance.
     """
-    compiled = [
-        (kind, form, pattern)
-        for kind, value in needles
-        if len(value.strip()) >= 5
-        for form, pattern in _forms(value).items()
-    ]
-    if not compiled:
+    lookup: dict[str, tuple[str, str]] = {}
+    longest = 1
+    for kind, value in needles:
+        if len(value.strip()) < 5:
+            continue
+        for form, key in _forms(value).items():
+            if key:
+                lookup.setdefault(key, (kind, form))
+                longest = max(longest, key.count(" ") + 1)
+    if not lookup:
         return []
-    # One regex per form keeps a scan of many needles over large files linear.
-    by_form: dict[str, list[tuple[str, bytes]]] = {}
-    for kind, form, pattern in compiled:
-        by_form.setdefault(form, []).append((kind, pattern))
-    regexes = {
-        form: (
-            re.compile(b"|".join(re.escape(p) for _, p in items)),
-            {p: k for k, p in items},
-        )
-        for form, items in by_form.items()
-    }
     hits: list[Hit] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         for where, text in _texts(path):
-            for form, (regex, kinds) in regexes.items():
-                for match in regex.finditer(text):
-                    hits.append(Hit(path, where, kinds.get(match.group(0), "?"), form))
-                    break
+            found = _first_match(text, lookup, longest)
+            if found:
+                hits.append(Hit(path, where, *found))
     return hits
+
+
+def _first_match(
+    text: bytes, lookup: dict[str, tuple[str, str]], longest: int
+) -> tuple[str, str] | None:
+    tokens = [t.decode() for t in _TOKEN.findall(text)]
+    for n in range(1, longest + 1):
+        for i in range(len(tokens) - n + 1):
+            found = lookup.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
+            if found:
+                return found
+    return None

@@ -88,7 +88,7 @@ def quiet_splink() -> Iterator[None]:
     """Splink logs every step at INFO; a hub run logs its own summary instead."""
     logger = logging.getLogger("splink")
     level = logger.level
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.ERROR)
     try:
         yield
     finally:

@@ -174,3 +174,23 @@ def open_cmd(
     for segment, size in sorted(result.cohort_sizes.items()):
         console.print(f"  {segment:<40} {size:>6} of your clients")
     console.print(f"{result.rows} row(s) written to {result.out}")
+
+
+@app.command("submit")
+def submit_cmd(
+    package: Annotated[Path, typer.Option("--package", help="Package folder from `encode`.")],
+    landing: Annotated[
+        Path, typer.Option("--landing", help="Your landing folder at the hub (landing/<partner>).")
+    ],
+) -> None:
+    """Deliver a package to the hub's landing folder, manifest last."""
+    from rich.console import Console
+
+    from partner.submit import SubmitError, submit
+
+    try:
+        target = submit(package, landing)
+    except SubmitError as exc:
+        Console(stderr=True).print(f"[red]not submitted:[/red] {exc}")
+        raise typer.Exit(1) from None
+    Console().print(f"submitted to {target}")

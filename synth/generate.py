@@ -71,6 +71,15 @@ class RegionSummary:
         """Residents known to two or more partners."""
         return sum(n for k, n in self.residents_by_partner_count.items() if k >= 2)
 
+    def partner_dir(self, partner_id: str) -> Path:
+        """Folder of one partner's raw export files."""
+        return self.out / "partners" / partner_id
+
+    def partner_files(self, partner_id: str) -> list[Path]:
+        """One partner's export files: the person file first, then its event files."""
+        spec = PARTNERS[partner_id]
+        return [self.partner_dir(partner_id) / f for f in (spec.person_file, *spec.event_files)]
+
     def lines(self) -> list[str]:
         """Human-readable summary lines (for the CLI and the demo)."""
         out = [

@@ -16,7 +16,7 @@ CANARY = "Zyxwick Quorrelbury"
 def _write_duckdb(path: Path, value: str) -> None:
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA s; CREATE TABLE s.t (v VARCHAR)")
-    con.execute("INSERT INTO s.t SELECT ? || range FROM range(5000)", [value])
+    con.execute("INSERT INTO s.t SELECT ? || ' #' || range FROM range(5000)", [value])
     con.close()
 
 

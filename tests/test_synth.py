@@ -90,7 +90,10 @@ def test_same_seed_gives_identical_bytes(region: Path, tmp_path: Path) -> None:
 
 def test_same_bytes_in_another_process_with_another_hash_seed(region: Path, tmp_path: Path) -> None:
     out = tmp_path / "proc"
-    code = f"from pathlib import Path; from synth import generate; generate(Path({str(out)!r}), {SMALL}, 11, progress=False)"
+    code = (
+        "from pathlib import Path; from synth import generate; "
+        f"generate(Path({str(out)!r}), {SMALL}, 11, progress=False)"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "4242"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
     assert _digest(out) == _digest(region)
@@ -312,6 +315,37 @@ def test_errors_are_visible_in_the_export(noisy: Path) -> None:
     no_ssn = persons["ssn"].is_null().mean()
     assert isinstance(no_ssn, float)
     assert _within(no_ssn, SynthConfig().missing[pid].ssn, persons.height, sigmas=5)
+
+
+_MISSING_FLAGS = {
+    "ssn": "missing_ssn",
+    "dob_year_only": "dob_year_only",
+    "phone": "missing_phone",
+    "address": "missing_address",
+    "sex": "missing_sex",
+}
+
+
+@pytest.mark.parametrize("pid", PARTNER_IDS)
+@pytest.mark.parametrize("field", list(_MISSING_FLAGS))
+def test_missing_fields_follow_partner_rates(noisy: Path, pid: PartnerId, field: str) -> None:
+    errors = load_record_errors(noisy).filter(pl.col("partner_id") == pid)
+    observed = errors[_MISSING_FLAGS[field]].mean()
+    expected = getattr(SynthConfig().missing[pid], field)
+    assert isinstance(observed, float)
+    assert _within(observed, expected, errors.height), (pid, field, observed, expected)
+
+
+def test_region_demographics(region: Path) -> None:
+    residents = load_residents(region)
+    age = (pl.lit(SynthConfig().as_of) - pl.col("dob")).dt.total_days() / 365.25
+    ages = residents.select(age.alias("age"))["age"]
+    assert ages.min() >= 0 and ages.max() <= 101  # type: ignore[operator]
+    assert (ages >= 90).sum() > 0 and (ages < 5).sum() > 0
+    assert set(residents["sex"]) == {"F", "M"}
+    zip3 = set(residents["zip5"].str.slice(0, 3))
+    assert "036" in zip3 and len(zip3) == 8  # includes the low-population ZIP3
+    assert residents["unit"].is_not_null().mean() > 0.2  # type: ignore[operator]
 
 
 def test_common_names_are_common(region: Path) -> None:

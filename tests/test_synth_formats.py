@@ -187,6 +187,22 @@ def test_inpatient_stays_have_discharge_after_admission(region: Path) -> None:
     assert ip.height > 0 and ((ip["DISCH_DT"] - ip["ADMIT_DT"]).dt.total_days() >= 1).all()
 
 
+@pytest.mark.parametrize(
+    ("pid", "column", "styles"),
+    [
+        ("mercy_hospital", "ADDR_LINE_2", {"APT", "UNIT", "#"}),
+        ("riverside_health", "address_line", {"Apt", "Apt.", "Unit", "#"}),
+        ("harbor_housing", "Unit", {"Apt", "Unit", "#"}),
+    ],
+)
+def test_apartments_come_in_several_styles(
+    region: Path, pid: str, column: str, styles: set[str]
+) -> None:
+    values = _read(region, pid, PARTNERS[pid].person_file)[column].drop_nulls()
+    found = set(values.str.extract(r"(Apt\.|APT|Apt|UNIT|Unit|#)(?:\s?\w+)$", 1).drop_nulls())
+    assert found == styles
+
+
 def test_part2_services_and_consent_exist(region: Path) -> None:
     services = _read(region, "harbor_housing", "services.csv")
     assert (services["Service Type"] == "Substance Use Treatment").any()

@@ -1,8 +1,32 @@
-"""``carehub demo``."""
+"""``carehub demo``: the whole flow on a synthetic region, with a printed summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
 
-def demo() -> None:
-    """Not built yet."""
-    raise SystemExit("carehub demo: not built yet")
+import typer
+
+
+def demo(
+    residents: Annotated[int, typer.Option(help="Residents of the synthetic region.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic region.")] = 7,
+    home: Annotated[
+        Path, typer.Option(help="The hub's home directory (wiped and rebuilt).")
+    ] = Path(".carehub"),
+    partners: Annotated[
+        Path,
+        typer.Option(help="Partner-side folders: raw exports, secrets, crosswalks, extracts."),
+    ] = Path(".partners"),
+) -> None:
+    """Run the whole flow: synth, partner encoding, landing, the hub pipeline, extracts."""
+    from rich.console import Console
+
+    from carehub.demo import Demo
+    from carehub.demo_summary import print_summary
+
+    console = Console()
+    result = Demo(residents=residents, seed=seed, home=home, partners=partners, console=console).run()
+    print_summary(result, console)
+    if result.privacy_hits:
+        raise typer.Exit(1)

@@ -108,18 +108,18 @@ def build_features(
     sectors = dict(partner_sectors or DEFAULT_PARTNER_SECTORS)
     con.execute("CREATE SCHEMA IF NOT EXISTS features")
     con.execute((_SQL / "reference_months.sql").read_text())
-    con.executemany("INSERT INTO features.reference_months VALUES (?, ?)", dates)
+    con.executemany("INSERT INTO features.reference_months (month, as_of) VALUES (?, ?)", dates)
     con.execute("CREATE OR REPLACE TEMP TABLE _partner_sectors (partner_id VARCHAR, sector VARCHAR)")
     con.executemany("INSERT INTO _partner_sectors VALUES (?, ?)", list(sectors.items()))
     con.execute("CREATE OR REPLACE TEMP TABLE _zip3_population (zip3 VARCHAR, population INTEGER)")
     con.executemany(
         "INSERT INTO _zip3_population VALUES (?, ?)", list(zip3_population().items())
     )
-    con.execute((_SQL / "person_events.sql").read_text(), {"last_as_of": as_of})
     con.execute(
         (_SQL / "person_demographics.sql").read_text(),
         {"min_zip3_population": MIN_ZIP3_POPULATION},
     )
+    con.execute((_SQL / "person_events.sql").read_text(), {"last_as_of": as_of})
     con.execute(
         (_SQL / "event_features.sql").read_text(),
         {

@@ -9,7 +9,7 @@ from warehouse.segments.definitions import (
     load_segments,
     parse_segments,
 )
-from warehouse.segments.membership import MembershipResult, compute_membership, membership_query
+from warehouse.segments.membership import MembershipResult, compute_membership, hits_query
 from warehouse.segments.rules import SegmentRuleError, rule_columns, rule_sql, validate_rule
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "compute_membership",
     "ensure_segments_file",
     "load_segments",
-    "membership_query",
+    "hits_query",
     "parse_segments",
     "rule_columns",
     "rule_sql",

@@ -33,39 +33,46 @@ class MembershipResult:
     rows_monthly: int
 
 
-def _select(segment: str, version: str, rule: exp.Expression, table: str, monthly: bool) -> exp.Select:
-    columns: list[exp.Expression] = [exp.column("person_key")]
-    if monthly:
-        columns.insert(0, exp.column("month"))
-    columns += [
-        exp.Literal.string(segment).as_("segment"),
-        exp.Literal.string(version).as_("segment_version"),
-    ]
-    alive = exp.Not(this=exp.column("deceased"))
-    return (
-        exp.select(*columns)
-        .from_(exp.to_table(table))
-        .where(exp.and_(alive, exp.Paren(this=rule.copy())))
-    )
+def hits_query(segments: SegmentSet, *, monthly: bool = False) -> str:
+    """One pass over the features: a row per person (and month) and segment they are in.
 
-
-def membership_query(segments: SegmentSet, *, monthly: bool = False) -> str | None:
-    """One ``UNION ALL`` query of every segment's members, generated from the checked rules.
-
-    The rules are re-validated here and the SQL is generated from their syntax trees with
-    sqlglot, so nothing of the YAML text reaches DuckDB unchecked.
+    Columns: ``[month,] person_key, age_band, sex, zip3, segment``. Each rule becomes a
+    ``CASE WHEN <rule> THEN '<segment>' END`` element of a list that is unnested, so the
+    features are read once whatever the number of segments. The rules are re-validated here and
+    the SQL is generated from their syntax trees with sqlglot: nothing of the YAML text reaches
+    DuckDB unchecked. Deceased persons are in no segment.
     """
     table = "features.person_month" if monthly else "features.person_features"
-    parts = [
-        _select(s.name, s.version, validate_rule(s.name, s.rule), table, monthly)
+    names = ["person_key", "age_band", "sex", "zip3"]
+    if monthly:
+        names.insert(0, "month")
+    cases: list[exp.Expression] = [
+        exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.Paren(this=validate_rule(s.name, s.rule).copy()),
+                    true=exp.Literal.string(s.name),
+                )
+            ]
+        )
         for s in segments.segments
     ]
-    if not parts:
-        return None
-    query: exp.Query = parts[0]
-    for part in parts[1:]:
-        query = exp.union(query, part, distinct=False)
-    return query.sql(dialect="duckdb")
+    if not cases:
+        cases = [exp.Null()]
+    inner = (
+        exp.select(
+            *(exp.column(n) for n in names),
+            exp.Unnest(expressions=[exp.Array(expressions=cases)]).as_("segment"),
+        )
+        .from_(exp.to_table(table))
+        .where(exp.Not(this=exp.column("deceased")))
+    )
+    outer = (
+        exp.select(*(exp.column(n) for n in [*names, "segment"]))
+        .from_(inner.subquery("hits"))
+        .where(exp.column("segment").is_(exp.Null()).not_())
+    )
+    return outer.sql(dialect="duckdb")
 
 
 def compute_membership(
@@ -94,12 +101,14 @@ def compute_membership(
                     "as_of": as_of,
                 },
             )
-        current = membership_query(segments)
-        if current:
-            con.execute("INSERT INTO segments.membership " + current)
-        history = membership_query(segments, monthly=True) if monthly else None
-        if history:
-            con.execute("INSERT INTO segments.membership_monthly " + history)
+        con.execute("CREATE OR REPLACE TEMP VIEW _segment_hits AS " + hits_query(segments))
+        con.execute((_SQL / "membership_insert.sql").read_text())
+        if monthly:
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _segment_hits_monthly AS "
+                + hits_query(segments, monthly=True)
+            )
+            con.execute((_SQL / "membership_monthly_insert.sql").read_text())
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

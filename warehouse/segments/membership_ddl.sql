@@ -15,9 +15,14 @@ CREATE OR REPLACE TABLE segments.membership (
     segment VARCHAR NOT NULL,
     segment_version VARCHAR NOT NULL
 );
+-- Membership at the end of each reference month, with the Safe Harbor demographics the marts
+-- group by (so the marts need not re-read the features).
 CREATE OR REPLACE TABLE segments.membership_monthly (
     month DATE NOT NULL,
     person_key VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
-    segment_version VARCHAR NOT NULL
+    segment_version VARCHAR NOT NULL,
+    age_band VARCHAR NOT NULL,
+    sex VARCHAR NOT NULL,
+    zip3 VARCHAR NOT NULL
 );

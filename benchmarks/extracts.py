@@ -1,0 +1,201 @@
+"""Partner extracts and deletion at scale: build + encrypt + sign + publish, open, and purge.
+
+    .venv/bin/python benchmarks/extracts.py --records 1000000 --repeats 3
+
+Builds a hub home with the real staging schema (``warehouse/staging/schema.sql``), ``--records``
+partner records spread over the five synthetic partners (linked into persons with 1-3 records
+each), four events per record, and segment membership for about 8% of persons; registers the five
+partners with fresh X25519 keys. Then times, printing medians over ``--repeats``:
+
+* ``build_extracts`` for every partner (content queries, HPKE, Ed25519, atomic publish, audit);
+* ``partner.open.open_extract`` of each partner's extract (verify, decrypt, crosswalk, CSV);
+* ``delete_pseudonyms`` of 1,000 pseudonyms (purge, catalog scan, compaction of hub.duckdb).
+
+The machine is shared: read the figures with the load average printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from carehub.home import HubHome
+from partner.open import open_extract
+from warehouse.deletion import delete_pseudonyms
+from warehouse.extracts import build_extracts
+from warehouse.governance import PartnerRegistration, load_governance, write_governance
+from warehouse.keys import ensure_signing_key, public_keys_path
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTNERS = {
+    "mercy_hospital": "hospital",
+    "riverside_health": "hospital",
+    "county_public_health": "public_health",
+    "harbor_housing": "cbo_housing",
+    "northside_food": "cbo_food",
+}
+SEGMENTS = [
+    "camden_high_utilizers",
+    "frequent_ed_housing_instability",
+    "food_insecurity_diabetes",
+    "overdose_without_bh_services",
+]
+# Generated synthetic rows (benchmark only; values are ids, not identifiers).
+SEED_SQL = """
+CREATE SCHEMA IF NOT EXISTS linkage;
+CREATE SCHEMA IF NOT EXISTS segments;
+CREATE TEMP TABLE partners AS
+    SELECT unnest($partners) AS partner_id, generate_subscripts($partners, 1) - 1 AS idx;
+INSERT INTO staging.submissions (submission_id, partner_id, state, received_at, ingested_at,
+    persons_rows, events_rows, key_fingerprint, spec_version, manifest_sha256, manifest)
+SELECT partner_id || '-20261101T000000Z-00000001', partner_id, 'ingested', now(), now(), 0, 0,
+    'ab', '1.0', sha256(partner_id), '{}'
+FROM partners;
+CREATE TEMP TABLE recs AS
+SELECT i, p.partner_id, sha256(p.partner_id || '/' || i) AS record_pseudonym,
+    'P' || lpad(CAST(i // 2 AS VARCHAR), 16, '0') AS person_key,
+    random() > 0.05 AS consented, random() > 0.5 AS part2_consent
+FROM range($records) t(i) JOIN partners p ON p.idx = i % 5;
+INSERT INTO staging.persons (submission_id, partner_id, record_pseudonym, sex, consented,
+    part2_consent)
+SELECT partner_id || '-20261101T000000Z-00000001', partner_id, record_pseudonym, 'F', consented,
+    part2_consent FROM recs;
+INSERT INTO staging.events (submission_id, partner_id, record_pseudonym, event_id, event_type,
+    event_date, category, result, part2)
+SELECT r.partner_id || '-20261101T000000Z-00000001', r.partner_id, r.record_pseudonym,
+    md5(r.record_pseudonym || k), e.event_type, DATE '2026-11-20' - CAST(k * 40 AS INTEGER),
+    e.category, e.result, e.category = 'substance_use_treatment'
+FROM recs r, range(4) t(k),
+    (SELECT * FROM (VALUES (0, 'ed_visit', 'injury', NULL), (1, 'service', 'housing_navigation', NULL),
+        (2, 'hrsn_screening', 'food_insecurity', 'positive'),
+        (3, 'service', 'substance_use_treatment', NULL)) v(k2, event_type, category, result)) e
+WHERE e.k2 = (r.i + k) % 4;
+CREATE TABLE linkage.person_records AS
+    SELECT partner_id, record_pseudonym, person_key, 'run1' AS run_id FROM recs;
+CREATE TABLE segments.membership AS
+    SELECT DISTINCT person_key, $segments[CAST(1 + hash(person_key) % 4 AS BIGINT)] AS segment, '1' AS segment_version
+    FROM recs WHERE hash(person_key) % 100 < 8;
+"""
+
+
+def make_hub(root: Path, records: int) -> tuple[HubHome, dict[str, Path]]:
+    home = HubHome(root / "home").ensure()
+    ensure_signing_key(home, now=datetime(2026, 1, 1, tzinfo=UTC))
+    keys: dict[str, Path] = {}
+    registrations = []
+    for partner, sector in PARTNERS.items():
+        private = X25519PrivateKey.generate()
+        path = root / f"{partner}.key"
+        path.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        os.chmod(path, 0o600)
+        keys[partner] = path
+        raw = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        registrations.append(
+            PartnerRegistration(partner, sector, base64.b64encode(raw).decode(), "ab" * 32)
+        )
+    write_governance(home, registrations, segments=SEGMENTS)
+    con = duckdb.connect(str(home.hub_db))
+    try:
+        con.execute((ROOT / "warehouse" / "staging" / "schema.sql").read_text())
+        params = {"partners": list(PARTNERS), "records": records, "segments": SEGMENTS}
+        for statement in filter(str.strip, SEED_SQL.split(";\n")):
+            used = {k: v for k, v in params.items() if f"${k}" in statement}
+            con.execute(statement, used)
+        for partner in PARTNERS:
+            rows = con.execute(
+                "SELECT record_pseudonym, 'R' || i AS record_id FROM recs WHERE partner_id = $p",
+                {"p": partner},
+            ).fetchall()
+            with open(root / f"{partner}.crosswalk.csv", "w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["record_pseudonym", "record_id"])
+                writer.writerows(rows)
+    finally:
+        con.close()
+    return home, keys
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="carehub-bench-extracts-"))
+    started = time.perf_counter()
+    home, keys = make_hub(root, args.records)
+    print(f"hub with {args.records:,} records built in {time.perf_counter() - started:.1f} s")
+    governance = load_governance(home)
+    build_times, open_times = [], []
+    infos = []
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    for repeat in range(args.repeats):
+        con = duckdb.connect(str(home.hub_db))
+        t0 = time.perf_counter()
+        infos = build_extracts(con, home, governance, now=now + timedelta(minutes=repeat))
+        build_times.append(time.perf_counter() - t0)
+        con.close()
+        t0 = time.perf_counter()
+        for info in infos:
+            open_extract(
+                info.current,
+                keys[info.partner_id],
+                root / f"{info.partner_id}.crosswalk.csv",
+                root / f"{info.partner_id}.csv",
+                public_keys_path(home),
+                ledger=root / f"ledger-{repeat}.jsonl",
+                now=now + timedelta(hours=1),
+            )
+        open_times.append(time.perf_counter() - t0)
+    rows = sum(i.records for i in infos)
+    withheld = sum(i.withheld for i in infos)
+    load = os.getloadavg()[0]
+    print(f"extract rows (all partners): {rows:,}; withheld for consent: {withheld:,}")
+    for info in infos:
+        print(f"  {info.partner_id:<22} {info.records:>8,} rows  {info.cohort_sizes}")
+    print(
+        f"build_extracts, 5 partners: median {statistics.median(build_times):.2f} s "
+        f"({rows / statistics.median(build_times):,.0f} rows/s)  [load {load:.1f}]"
+    )
+    print(f"open_extract, 5 partners:   median {statistics.median(open_times):.2f} s")
+    con = duckdb.connect(str(home.hub_db), read_only=True)
+    forget = [
+        r[0]
+        for r in con.execute(
+            "SELECT record_pseudonym FROM staging.persons WHERE partner_id = 'harbor_housing' "
+            "LIMIT 1000"
+        ).fetchall()
+    ]
+    con.close()
+    size = home.hub_db.stat().st_size
+    t0 = time.perf_counter()
+    report = delete_pseudonyms(home, "harbor_housing", forget)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"delete_pseudonyms, 1,000 pseudonyms: {elapsed:.2f} s; rows deleted "
+        f"{report.total_rows_deleted:,}; hub.duckdb {size / 2**20:.0f} MiB -> "
+        f"{home.hub_db.stat().st_size / 2**20:.0f} MiB; residual {len(report.residual)}  "
+        f"[load {os.getloadavg()[0]:.1f}]"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The end-to-end demo: a synthetic region, five partners, one hub, every stage for real.
+
+Partner-side material (raw exports, secrets, keys, crosswalks, opened extracts) lives under
+``partners``; the hub's home under ``home``. The two trees are kept apart as they would be on
+separate organisations' machines: the hub side never reads the partner tree, and the only thing
+that crosses is what a partner submits (packages) and what the hub publishes (extracts and its
+public keys).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.table import Table
+
+from carehub.home import HubHome
+
+T = TypeVar("T")
+
+SHARED_SECRET = "shared.secret"
+MAPPINGS = Path(__file__).resolve().parents[1] / "partner" / "mappings"
+BROKEN_PARTNER = "northside_food"
+
+
+@dataclass
+class PartnerSide:
+    """One partner's own folder: raw export, keys, crosswalk, outgoing packages, opened extracts."""
+
+    partner_id: str
+    sector: str
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def outgoing(self) -> Path:
+        return self.root / "outgoing"
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "extracts"
+
+    @property
+    def secret(self) -> Path:
+        return self.keys / SHARED_SECRET
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for its summary and for tests."""
+
+    home: HubHome
+    partners_dir: Path
+    region: Any = None
+    encoded: dict[str, Any] = field(default_factory=dict)
+    broken_submission: str | None = None
+    ingest_runs: list[Any] = field(default_factory=list)
+    jobs: dict[str, Any] = field(default_factory=dict)
+    opened: dict[str, Any] = field(default_factory=dict)
+    linkage_quality: dict[str, float] = field(default_factory=dict)
+    privacy_hits: list[Any] = field(default_factory=list)
+
+
+class Demo:
+    """Runs the demo stage by stage, printing as it goes."""
+
+    def __init__(
+        self,
+        *,
+        residents: int,
+        seed: int,
+        home: Path,
+        partners: Path,
+        console: Console | None = None,
+        as_of: date | None = None,
+    ) -> None:
+        self.residents = residents
+        self.seed = seed
+        self.console = console or Console()
+        self.as_of = as_of
+        self.result = DemoResult(home=HubHome.resolve(home), partners_dir=partners.resolve())
+
+    # ----------------------------------------------------------------- helpers
+    def _stage(self, title: str, fn: Callable[[], T]) -> T:
+        self.console.rule(f"[bold]{title}")
+        return fn()
+
+    @property
+    def home(self) -> HubHome:
+        return self.result.home
+
+    def partner_sides(self) -> list[PartnerSide]:
+        from synth import PARTNERS
+
+        return [
+            PartnerSide(p.partner_id, p.sector, self.result.partners_dir / p.partner_id)
+            for p in PARTNERS
+        ]
+
+    # ----------------------------------------------------------------- stages
+    def run(self, *, fresh: bool = True) -> DemoResult:
+        if fresh:
+            for tree in (self.home.root, self.result.partners_dir):
+                if tree.exists():
+                    shutil.rmtree(tree)
+        self.home.ensure()
+        self._stage("1. Synthetic region (ground truth stays with the demo)", self.synthesise)
+        self._stage("2. Partners: keys and the shared secret", self.partner_keys)
+        self._stage("3. Hub: signing key and partner registry", self.hub_onboarding)
+        self._stage("4. Partners encode at home and submit", self.encode_and_submit)
+        self._stage("5. Hub ingest: validation and quarantine", self.ingest)
+        self._stage("6. Hub nightly: linkage, segments, marts", self.nightly)
+        self._stage("7. Ecosystem report and partner extracts", self.publish)
+        self._stage("8. Partners open their extracts", self.open_extracts)
+        self._stage("9. Privacy scan of the hub home", self.privacy_scan)
+        return self.result
+
+    def synthesise(self) -> None:
+        from synth import generate
+
+        region_dir = self.result.partners_dir / "_synthetic_region"
+        summary = generate(region_dir, residents=self.residents, seed=self.seed)
+        self.result.region = summary
+        for side in self.partner_sides():
+            side.raw.mkdir(parents=True, exist_ok=True)
+            for csv in sorted((region_dir / "partners" / side.partner_id).iterdir()):
+                shutil.copy2(csv, side.raw / csv.name)
+        for line in summary.lines():
+            self.console.print(line)
+
+    def partner_keys(self) -> None:
+        from partner import keygen
+
+        sides = self.partner_sides()
+        first = sides[0]
+        created = keygen(first.keys, first.partner_id, shared_secret=first.secret)
+        self.console.print(
+            f"{first.partner_id} generated the shared secret; the partners exchange it out of "
+            f"band. Key fingerprint: {created.key_fingerprint}"
+        )
+        for side in sides[1:]:
+            side.keys.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(first.secret, side.secret)
+            side.secret.chmod(0o600)
+        for side in sides:
+            keygen(side.keys, side.partner_id, shared_secret=side.secret)
+        self.console.print(f"{len(sides)} partners hold an X25519 extract key and a pseudonym key")
+
+    def hub_onboarding(self) -> None:
+        from partner import keygen
+        from warehouse.governance import PartnerRegistration, write_governance
+        from warehouse.keys import ensure_signing_key
+
+        signing = ensure_signing_key(self.home)
+        registrations = []
+        for side in self.partner_sides():
+            # What a partner sends the hub at onboarding: its public key and the fingerprint.
+            public = keygen(side.keys, side.partner_id, shared_secret=side.secret)
+            registrations.append(
+                PartnerRegistration(
+                    partner_id=side.partner_id,
+                    sector=side.sector,
+                    extract_public_key=public.public_key_b64,
+                    key_fingerprint=str(public.key_fingerprint),
+                )
+            )
+        governance = write_governance(self.home, registrations)
+        self.console.print(
+            f"hub signing key {signing.kid}; governance v{governance.version} registers "
+            f"{len(governance.partners)} partners"
+        )
+
+    def encode_and_submit(self) -> None:
+        from partner import encode_partner
+        from partner.submit import submit
+
+        table = Table("partner", "records", "events", "invalid/placeholder values", "submission")
+        for side in self.partner_sides():
+            result = encode_partner(
+                side.partner_id,
+                side.secret,
+                MAPPINGS / f"{side.partner_id}.yaml",
+                side.raw,
+                side.outgoing,
+                as_of=self.as_of,
+            )
+            self.result.encoded[side.partner_id] = result
+            submit(result.package, self.home.landing / side.partner_id)
+            table.add_row(
+                side.partner_id,
+                f"{result.persons_rows:,}",
+                f"{result.events_rows:,}",
+                _invalid_summary(result.report),
+                result.submission_id,
+            )
+        self.console.print(table)
+        self.result.broken_submission = self._submit_broken_package()
+
+    def _submit_broken_package(self) -> str:
+        """A partner re-exports with a name column left in: the hub must stop it at the door."""
+        from carehub.demo_support import smuggle_name_column
+
+        side = next(s for s in self.partner_sides() if s.partner_id == BROKEN_PARTNER)
+        broken = smuggle_name_column(self.result.encoded[BROKEN_PARTNER], side.raw, side.outgoing)
+        from partner.submit import submit
+
+        submit(broken, self.home.landing / side.partner_id)
+        self.console.print(
+            f"{BROKEN_PARTNER} also submits {broken.name}: a re-export with a first-name column "
+            "left in by mistake"
+        )
+        return broken.name
+
+    def ingest(self) -> None:
+        from pipelines.runner import process_landing
+
+        runs = process_landing(self.home)
+        self.result.ingest_runs = runs
+        table = Table("submission", "outcome")
+        for run in runs:
+            outcome = "[green]ingested" if run.success else "[red]quarantined"
+            table.add_row(str(run.partition_key), outcome)
+        self.console.print(table)
+        for reason in sorted(self.home.quarantine.rglob("reason.txt")):
+            self.console.print(f"[yellow]quarantine reason[/yellow] ({reason.parent.name}):")
+            self.console.print(reason.read_text().strip())
+
+    def nightly(self) -> None:
+        from pipelines.runner import run_job
+
+        run = run_job(self.home, "nightly_job")
+        self.result.jobs["nightly_job"] = run
+        _require(run)
+
+    def publish(self) -> None:
+        from pipelines.runner import run_job
+
+        for job in ("report_job", "extracts_job"):
+            run = run_job(self.home, job)
+            self.result.jobs[job] = run
+            _require(run)
+
+    def open_extracts(self) -> None:
+        from partner.open import open_extract
+        from warehouse.keys import public_keys_path
+
+        for side in self.partner_sides():
+            outbox = self.home.outbox / side.partner_id
+            extracts = sorted(outbox.glob("*.extract.json")) if outbox.exists() else []
+            if not extracts:
+                continue
+            # The extract travels to the partner with the hub's published public keys.
+            side.inbox.mkdir(parents=True, exist_ok=True)
+            local = side.inbox / extracts[-1].name
+            shutil.copy2(extracts[-1], local)
+            hub_keys = side.inbox / "hub_public_keys.json"
+            shutil.copy2(public_keys_path(self.home), hub_keys)
+            self.result.opened[side.partner_id] = open_extract(
+                local,
+                side.keys / f"{side.partner_id}.x25519.key",
+                self.result.encoded[side.partner_id].crosswalk,
+                side.inbox / f"{local.name.removesuffix('.extract.json')}.csv",
+                hub_keys,
+            )
+
+    def privacy_scan(self) -> None:
+        from carehub.demo_support import identifier_needles
+
+        from carehub.privacy_scan import scan_tree
+
+        needles = identifier_needles(self.result.partners_dir)
+        hits = scan_tree(self.home.root, needles)
+        self.result.privacy_hits = hits
+        colour = "green" if not hits else "red"
+        self.console.print(
+            f"[{colour}]{len(hits)} identifier(s) found[/{colour}] in {self.home.root} "
+            f"({len(needles):,} identifier values and the shared secret searched, as text, inside "
+            "DuckDB and Parquet, and as plain MD5/SHA-1/SHA-256)"
+        )
+
+
+def _invalid_summary(report: dict[str, Any]) -> str:
+    counts = report.get("invalid", {}) if isinstance(report, dict) else {}
+    total = sum(sum(v.values()) if isinstance(v, dict) else int(v) for v in counts.values())
+    return f"{total:,}"
+
+
+def _require(run: Any) -> None:
+    if not run.success:
+        failures = "; ".join(f"{f}" for f in run.failures) or ", ".join(run.failed_checks)
+        raise RuntimeError(f"{run.job} failed (run {run.run_id}): {failures}")

@@ -1,0 +1,120 @@
+"""Demo-only helpers that use the partner side's knowledge (raw data, ground truth).
+
+The hub never runs any of this: it is the demo (and the tests) playing the part of a partner
+that makes a mistake, and of an auditor who knows every identifier and looks for it in the hub.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+REGION = "_synthetic_region"
+# Event dates in the hub are real service dates; a birth date inside the event window could
+# coincide with one by chance, so recent births are left out of the date needles.
+RECENT_BIRTHS = timedelta(days=5 * 365)
+
+
+def _dob_forms(dob: date) -> Iterator[str]:
+    yield dob.strftime("%Y-%m-%d")
+    yield dob.strftime("%m/%d/%Y")
+    yield dob.strftime("%Y%m%d")
+    yield dob.strftime("%d/%m/%Y")
+
+
+def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
+    """Every identifier value the partners hold, as ``(kind, value)`` for the privacy scan.
+
+    Covers full names (both orders), birth dates in several formats, SSNs, phones, street lines
+    (current and previous), every partner record id, and the shared secret.
+    """
+    region = partners_dir / REGION
+    residents = pl.read_parquet(region / "ground_truth" / "residents.parquet")
+    newest = residents["dob"].max()
+    cutoff = (newest if isinstance(newest, date) else date.today()) - RECENT_BIRTHS
+    needles: list[tuple[str, str]] = []
+    for row in residents.iter_rows(named=True):
+        first, last = row["first_name"], row["last_name"]
+        if first and last:
+            needles += [("name", f"{first} {last}"), ("name", f"{last} {first}")]
+        if row.get("alt_last_name") and first:
+            needles.append(("name", f"{first} {row['alt_last_name']}"))
+        if row["dob"] and row["dob"] < cutoff:
+            needles += [("dob", form) for form in _dob_forms(row["dob"])]
+        for kind in ("ssn", "phone", "alt_phone"):
+            if row.get(kind):
+                digits = "".join(ch for ch in str(row[kind]) if ch.isdigit())
+                needles += [(kind.removeprefix("alt_"), str(row[kind])), (kind, digits)]
+        for street in ("street", "prev_street"):
+            if row.get(street):
+                needles.append(("address", str(row[street])))
+    with (region / "ground_truth" / "truth.csv").open(newline="") as fh:
+        needles += [("record_id", r["source_record_id"]) for r in csv.DictReader(fh)]
+    for secret in sorted(partners_dir.glob("*/keys/shared.secret"))[:1]:
+        needles += [("secret", form) for form in _secret_forms(secret.read_bytes())]
+    return needles
+
+
+def _secret_forms(data: bytes) -> Iterator[str]:
+    import base64
+
+    text = data.decode("utf-8", errors="replace").strip()
+    yield text
+    yield data.hex()
+    yield base64.b64encode(data).decode()
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except ValueError:
+            return
+    yield raw.hex()
+    yield base64.b64encode(raw).decode()
+
+
+def smuggle_name_column(encoded: Any, raw_dir: Path, outgoing: Path) -> Path:
+    """Re-package ``encoded`` with a ``first_name`` column left in, as a careless re-export would.
+
+    The names are the partner's own (synthetic) ones, so the hub's identifier detector has real
+    names to find. The package is otherwise well-formed: checksums and counts match.
+    """
+    from partner.package import read_manifest, write_package
+
+    package = Path(encoded.package)
+    manifest = read_manifest(package)
+    persons = pq.read_table(package / "persons.parquet")
+    events = pq.read_table(package / "events.parquet")
+    raw_people = next(p for p in sorted(raw_dir.glob("*.csv")) if _has_first_name(p))
+    names = _first_names(raw_people)
+    column = pa.array([names[i % len(names)] for i in range(persons.num_rows)], pa.string())
+    return write_package(
+        outgoing,
+        partner_id=manifest["partner_id"],
+        persons=persons.append_column("first_name", column),
+        events=events,
+        key_fingerprint=manifest["key_fingerprint"],
+        report={},
+        validate=False,
+    )
+
+
+def _has_first_name(path: Path) -> bool:
+    with path.open(newline="") as fh:
+        header = next(csv.reader(fh), [])
+    return any("first" in h.lower() for h in header)
+
+
+def _first_names(path: Path) -> list[str]:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        column = next(h for h in reader.fieldnames or [] if "first" in h.lower())
+        names = [r[column] for r in reader if r[column]]
+    return names or ["Maria"]

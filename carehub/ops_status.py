@@ -1,0 +1,139 @@
+"""The "last good publication" section of ``carehub status``.
+
+Reads ``ops.publications`` (written by :mod:`warehouse.publish`) and says, per output, which
+version analysts and partners see now, when it was published, and whether it is overdue for its
+expected cadence (marts nightly, extracts per agreement, report quarterly).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from carehub.db import connect
+from carehub.home import HubHome
+from warehouse import publish as publish_module
+
+# How old a publication may be before it counts as overdue (cadence plus a grace period).
+EXPECTED_AGE: dict[str, timedelta] = {
+    "marts": timedelta(hours=26),
+    "report": timedelta(days=93),
+    "daily": timedelta(hours=26),
+    "weekly": timedelta(days=8),
+    "monthly": timedelta(days=32),
+}
+
+
+_TABLE_EXISTS = (
+    "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'publications'"
+)
+_LATEST = Path(publish_module.__file__).with_name("publish_latest.sql")
+
+
+class HubBusyError(RuntimeError):
+    """``hub.duckdb`` is held by a running job (DuckDB allows one writing process)."""
+
+
+@dataclass(frozen=True)
+class PublicationStatus:
+    """One output's last good publication, as ``carehub status`` shows it."""
+
+    output: str
+    version: str
+    published_at: datetime
+    age: timedelta
+    overdue: bool
+    details: dict[str, object]
+
+
+def _frequencies(home: HubHome) -> dict[str, str]:
+    try:
+        from warehouse.governance import GovernanceError, load_governance
+
+        governance = load_governance(home)
+    except (ImportError, GovernanceError):
+        return {}
+    return {a.partner: a.frequency for a in governance.agreements}
+
+
+def expected_age(output: str, frequencies: dict[str, str]) -> timedelta | None:
+    """The cadence allowance of ``output`` (``marts``, ``report``, ``extract:<partner>``)."""
+    if output.startswith("extract:"):
+        frequency = frequencies.get(output.split(":", 1)[1])
+        return EXPECTED_AGE.get(frequency) if frequency else None
+    return EXPECTED_AGE.get(output)
+
+
+def publication_status(home: HubHome, now: datetime | None = None) -> list[PublicationStatus]:
+    """The last good publication of every output, or [] when nothing was published yet."""
+    if not home.hub_db.exists():
+        return []
+    moment = now or datetime.now(UTC)
+    try:
+        con = connect(home.hub_db, read_only=True, wait=10.0)
+    except duckdb.Error as exc:
+        raise HubBusyError(
+            f"{home.hub_db} is locked by a running job; try `carehub status` again when it ends"
+        ) from exc
+    try:
+        found = con.execute(_TABLE_EXISTS).fetchone()
+        # Read-only: the query of warehouse/publish.py, without its CREATE IF NOT EXISTS.
+        rows = con.execute(_LATEST.read_text(), {"output": None}).fetchall() if found else []
+    finally:
+        con.close()
+    frequencies = _frequencies(home)
+    statuses = []
+    for output, version, _path, published_at, _run_id, details in rows:
+        published = published_at.astimezone(UTC)
+        age = moment - published
+        allowance = expected_age(output, frequencies)
+        statuses.append(
+            PublicationStatus(
+                output=output,
+                version=version,
+                published_at=published,
+                age=age,
+                overdue=allowance is not None and age > allowance,
+                details=json.loads(details) if details else {},
+            )
+        )
+    return statuses
+
+
+def _age_text(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(0, int(age.total_seconds() // 60))} min"
+    if hours < 48:
+        return f"{hours:.0f} h"
+    return f"{age.days} d"
+
+
+def publications_table(home: HubHome, now: datetime | None = None) -> object:
+    """A ``rich`` table of :func:`publication_status` (a note when nothing is published yet)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    try:
+        rows = publication_status(home, now)
+    except HubBusyError as exc:
+        return Text(f"Publications: {exc}", style="yellow")
+    table = Table(title="Last good publication of each output", title_justify="left")
+    for column in ("output", "version", "published (UTC)", "age", "state"):
+        table.add_column(column)
+    if not rows:
+        return Text("No output published yet (marts, extracts and the report appear here).")
+    for row in rows:
+        state = Text("overdue", style="bold yellow") if row.overdue else Text("ok", style="green")
+        table.add_row(
+            row.output,
+            row.version,
+            f"{row.published_at:%Y-%m-%d %H:%M}",
+            _age_text(row.age),
+            state,
+        )
+    return table

@@ -1,0 +1,185 @@
+"""The linkage assets on a real DuckDB file: Dagster materializations, incremental runs,
+model lifecycle and charts. Records come from a small region run through the real encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from carehub.home import HubHome
+from linkage.accuracy import evaluate
+from linkage.encoding.spec import SPEC_VERSION, TOKEN_COLUMNS
+from linkage.model import current_model
+from linkage.run import run_linkage
+from pipelines.defs.linkage.assets import (
+    cluster_sizes_plausible,
+    linkage_model,
+    linked_persons,
+    partner_match_rates_in_band,
+)
+from pipelines.resources import HubResource
+from tests.test_linkage_support import encoded_region
+
+ASSETS = [linkage_model, linked_persons, cluster_sizes_plausible, partner_match_rates_in_band]
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return encoded_region(tmp_path_factory.mktemp("region"), residents=2500, seed=3)
+
+
+def _home(tmp_path: Path, records: pl.DataFrame) -> HubHome:
+    home = HubHome(tmp_path / "home").ensure()
+    with duckdb.connect(str(home.hub_db)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+        con.register("records_df", records.to_arrow())
+        con.execute("CREATE OR REPLACE TABLE staging.current_persons AS SELECT * FROM records_df")
+    return home
+
+
+def _set_records(home: HubHome, records: pl.DataFrame) -> None:
+    with duckdb.connect(str(home.hub_db)) as con:
+        con.register("records_df", records.to_arrow())
+        con.execute("CREATE OR REPLACE TABLE staging.current_persons AS SELECT * FROM records_df")
+
+
+def _keys(home: HubHome) -> dict[tuple[str, str], str]:
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT partner_id, record_pseudonym, person_key FROM linkage.person_records"
+        ).fetchall()
+    return {(p, r): k for p, r, k in rows}
+
+
+def _materialize(home: HubHome, selection: list, config: dict | None = None):
+    return dg.materialize(
+        selection,
+        resources={"hub": HubResource(home=str(home.root))},
+        run_config={"ops": config or {}},
+        raise_on_error=True,
+    )
+
+
+def test_materialize_linkage_assets(tmp_path: Path, region) -> None:
+    records, truth = region
+    home = _home(tmp_path, records)
+    result = _materialize(home, ASSETS)
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert {c.check_name for c in checks} == {"cluster_sizes_plausible", "partner_match_rates_in_band"}
+    assert all(c.passed for c in checks), [c.description for c in checks]
+
+    model_meta = result.asset_materializations_for_node("linkage_model")[0].metadata
+    assert model_meta["trained_now"].value is True
+    for name in ("chart_match_weights", "chart_m_u_parameters", "chart_unlinkables"):
+        assert Path(model_meta[name].value).is_file()
+    meta = result.asset_materializations_for_node("linked_persons")[0].metadata
+    assert meta["mode"].value == "full"
+    assert meta["records"].value == records.height
+    assert meta["key_churn"].value["new"] == meta["persons"].value
+    assert Path(meta["chart_waterfall"].value).is_file()
+
+    # Accuracy on this small region, through the real encoder.
+    with duckdb.connect(str(home.hub_db)) as con:
+        metrics = evaluate(con, truth.to_arrow())
+    assert metrics.f1 >= 0.97, metrics.lines()
+    assert metrics.blocking_recall is not None and metrics.blocking_recall >= 0.99
+
+    # Same data again: the saved model is reused and every key stays.
+    keys = _keys(home)
+    again = _materialize(home, ASSETS)
+    assert again.asset_materializations_for_node("linkage_model")[0].metadata[
+        "trained_now"
+    ].value is False
+    meta2 = again.asset_materializations_for_node("linked_persons")[0].metadata
+    assert meta2["mode"].value == "incremental"
+    assert meta2["key_churn"].value["unchanged"] == meta["persons"].value
+    assert _keys(home) == keys
+
+    # Retraining on request: a new model version, then a full re-link with stable keys.
+    retrained = _materialize(
+        home, ASSETS, {"linkage_model": {"config": {"retrain": True}}}
+    )
+    versions = {
+        m.metadata["model_version"].value
+        for r in (result, retrained)
+        for m in r.asset_materializations_for_node("linkage_model")
+    }
+    assert len(versions) == 2
+    meta3 = retrained.asset_materializations_for_node("linked_persons")[0].metadata
+    assert meta3["mode"].value == "full"
+    changed = sum(1 for k, v in _keys(home).items() if keys[k] != v)
+    assert changed <= 0.01 * len(keys)
+
+
+def test_incremental_batch_links_against_existing_persons(tmp_path: Path, region) -> None:
+    records, _truth = region
+    # Hold back one in eight records as the "new submission".
+    held = pl.col("record_pseudonym").str.slice(0, 2).is_in(["00", "11", "22", "33", "44", "55",
+                                                              "66", "77", "88", "99", "aa", "bb",
+                                                              "cc", "dd", "ee", "ff", "0a", "1b",
+                                                              "2c", "3d", "4e", "5f", "6a", "7b",
+                                                              "8c", "9d", "ae", "bf", "c0", "d1",
+                                                              "e2", "f3"])
+    home = _home(tmp_path, records.filter(~held))
+    with duckdb.connect(str(home.hub_db)) as con:
+        first = run_linkage(con, home)
+    before = _keys(home)
+    _set_records(home, records)
+    with duckdb.connect(str(home.hub_db)) as con:
+        inc = run_linkage(con, home)
+    after = _keys(home)
+    assert inc.mode == "incremental"
+    assert inc.added == records.height - first.records > 0
+    assert inc.scored_pairs < first.scored_pairs  # only pairs with a new record were scored
+    # Existing records keep their keys unless their person merged.
+    moved = {k for k, v in before.items() if after[k] != v}
+    assert len(moved) <= inc.churn.retired * 5
+    assert inc.churn.unchanged > 0.8 * first.persons
+    assert inc.churn.updated > 0  # new records joined existing persons
+    # An incremental answer equals a full re-link up to a few borderline pairs.
+    with duckdb.connect(str(home.hub_db)) as con:
+        full = run_linkage(con, home, full_relink=True)
+    assert full.mode == "full"
+    assert abs(full.persons - inc.persons) <= max(3, 0.005 * inc.persons)
+
+
+def test_model_json_has_version_fingerprint_and_no_identifiers(tmp_path: Path, region) -> None:
+    records, _ = region
+    home = _home(tmp_path, records)
+    with duckdb.connect(str(home.hub_db)) as con:
+        result = run_linkage(con, home)
+    info = current_model(home.models)
+    assert info is not None and info.version == result.model.info.version
+    saved = json.loads(info.path.read_text())
+    keys = sorted(f"{p}:{r}" for p, r in zip(records["partner_id"], records["record_pseudonym"]))
+    digest = hashlib.sha256(f"spec={SPEC_VERSION}\n".encode())
+    for k in keys:
+        digest.update(f"{k}\n".encode())
+    assert saved["carehub"]["fingerprint"] == digest.hexdigest()
+    assert saved["link_type"] == "link_and_dedupe"
+    # No pseudonym or token value in the model or any chart.
+    needles = set(records["record_pseudonym"].head(200).to_list())
+    for col in TOKEN_COLUMNS:
+        needles |= set(records[col].drop_nulls().head(50).to_list())
+    for path in [info.path, *result.charts.values()]:
+        text = Path(path).read_text()
+        assert not [n for n in needles if n in text], path
+
+
+def test_bad_input_is_refused_by_name(tmp_path: Path) -> None:
+    home = HubHome(tmp_path / "home").ensure()
+    with duckdb.connect(str(home.hub_db)) as con:
+        con.execute("CREATE SCHEMA staging")
+        con.execute("CREATE TABLE staging.current_persons (partner_id VARCHAR, record_pseudonym VARCHAR)")
+        with pytest.raises(ValueError, match=r"lacks spec .* column\(s\) birth_year"):
+            run_linkage(con, home)
+        with pytest.raises(ValueError, match="not a plain"):
+            run_linkage(con, home, relation="staging.current_persons; DROP TABLE x")
