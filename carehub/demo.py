@@ -26,6 +26,7 @@ T = TypeVar("T")
 SHARED_SECRET = "shared.secret"
 MAPPINGS = Path(__file__).resolve().parents[1] / "partner" / "mappings"
 BROKEN_PARTNER = "northside_food"
+REGION_DIR = "_synthetic_region"
 
 
 @dataclass
@@ -64,6 +65,7 @@ class DemoResult:
     home: HubHome
     partners_dir: Path
     region: Any = None
+    keys: dict[str, Any] = field(default_factory=dict)
     encoded: dict[str, Any] = field(default_factory=dict)
     broken_submission: str | None = None
     ingest_runs: list[Any] = field(default_factory=list)
@@ -106,7 +108,7 @@ class Demo:
 
         return [
             PartnerSide(p.partner_id, p.sector, self.result.partners_dir / p.partner_id)
-            for p in PARTNERS
+            for p in PARTNERS.values()
         ]
 
     # ----------------------------------------------------------------- stages
@@ -130,7 +132,7 @@ class Demo:
     def synthesise(self) -> None:
         from synth import generate
 
-        region_dir = self.result.partners_dir / "_synthetic_region"
+        region_dir = self.result.partners_dir / REGION_DIR
         summary = generate(region_dir, residents=self.residents, seed=self.seed)
         self.result.region = summary
         for side in self.partner_sides():
@@ -141,11 +143,12 @@ class Demo:
             self.console.print(line)
 
     def partner_keys(self) -> None:
-        from partner import keygen
+        from partner.keygen import keygen
 
         sides = self.partner_sides()
         first = sides[0]
         created = keygen(first.keys, first.partner_id, shared_secret=first.secret)
+        self.result.keys[first.partner_id] = created
         self.console.print(
             f"{first.partner_id} generated the shared secret; the partners exchange it out of "
             f"band. Key fingerprint: {created.key_fingerprint}"
@@ -154,28 +157,27 @@ class Demo:
             side.keys.mkdir(parents=True, exist_ok=True)
             shutil.copy2(first.secret, side.secret)
             side.secret.chmod(0o600)
-        for side in sides:
-            keygen(side.keys, side.partner_id, shared_secret=side.secret)
+            self.result.keys[side.partner_id] = keygen(
+                side.keys, side.partner_id, shared_secret=side.secret
+            )
         self.console.print(f"{len(sides)} partners hold an X25519 extract key and a pseudonym key")
 
     def hub_onboarding(self) -> None:
-        from partner import keygen
         from warehouse.governance import PartnerRegistration, write_governance
         from warehouse.keys import ensure_signing_key
 
         signing = ensure_signing_key(self.home)
-        registrations = []
-        for side in self.partner_sides():
-            # What a partner sends the hub at onboarding: its public key and the fingerprint.
-            public = keygen(side.keys, side.partner_id, shared_secret=side.secret)
-            registrations.append(
-                PartnerRegistration(
-                    partner_id=side.partner_id,
-                    sector=side.sector,
-                    extract_public_key=public.public_key_b64,
-                    key_fingerprint=str(public.key_fingerprint),
-                )
+        # What a partner sends the hub at onboarding: its extract public key and the shared
+        # secret's fingerprint. Never the secret.
+        registrations = [
+            PartnerRegistration(
+                partner_id=side.partner_id,
+                sector=side.sector,
+                extract_public_key=self.result.keys[side.partner_id].public_key_b64,
+                key_fingerprint=str(self.result.keys[side.partner_id].key_fingerprint),
             )
+            for side in self.partner_sides()
+        ]
         governance = write_governance(self.home, registrations)
         self.console.print(
             f"hub signing key {signing.kid}; governance v{governance.version} registers "
@@ -183,10 +185,20 @@ class Demo:
         )
 
     def encode_and_submit(self) -> None:
-        from partner import encode_partner
+        from partner.encode import encode_partner
         from partner.submit import submit
 
-        table = Table("partner", "records", "events", "invalid/placeholder values", "submission")
+        table = Table(
+            "partner",
+            "records",
+            "events",
+            "missing values",
+            "placeholders",
+            "invalid values",
+            "not consented",
+            "ZIP3 → 000",
+            title="Encoding reports (counts only; values never leave the partner)",
+        )
         for side in self.partner_sides():
             result = encode_partner(
                 side.partner_id,
@@ -202,8 +214,7 @@ class Demo:
                 side.partner_id,
                 f"{result.persons_rows:,}",
                 f"{result.events_rows:,}",
-                _invalid_summary(result.report),
-                result.submission_id,
+                *_report_counts(result.report),
             )
         self.console.print(table)
         self.result.broken_submission = self._submit_broken_package()
@@ -213,7 +224,12 @@ class Demo:
         from carehub.demo_support import smuggle_name_column
 
         side = next(s for s in self.partner_sides() if s.partner_id == BROKEN_PARTNER)
-        broken = smuggle_name_column(self.result.encoded[BROKEN_PARTNER], side.raw, side.outgoing)
+        broken = smuggle_name_column(
+            self.result.encoded[BROKEN_PARTNER],
+            MAPPINGS / f"{BROKEN_PARTNER}.yaml",
+            side.raw,
+            side.outgoing,
+        )
         from partner.submit import submit
 
         submit(broken, self.home.landing / side.partner_id)
@@ -291,10 +307,20 @@ class Demo:
         )
 
 
-def _invalid_summary(report: dict[str, Any]) -> str:
-    counts = report.get("invalid", {}) if isinstance(report, dict) else {}
-    total = sum(sum(v.values()) if isinstance(v, dict) else int(v) for v in counts.values())
-    return f"{total:,}"
+def _report_counts(report: dict[str, Any]) -> list[str]:
+    """Missing, placeholder and otherwise invalid identifier values; opt-outs; ZIP3s coded 000."""
+    missing = placeholder = invalid = 0
+    for counts in report.get("fields", {}).values():
+        for reason, n in counts.items():
+            if reason == "missing":
+                missing += n
+            elif reason == "placeholder":
+                placeholder += n
+            elif reason not in {"valid", "unknown"}:
+                invalid += n
+    consent = report.get("consent", {}).get("not_consented", 0)
+    zip000 = report.get("safe_harbor", {}).get("zip3_000", 0)
+    return [f"{n:,}" for n in (missing, placeholder, invalid, consent, zip000)]
 
 
 def _require(run: Any) -> None:

@@ -16,7 +16,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-REGION = "_synthetic_region"
+from carehub.demo import REGION_DIR
+
 # Event dates in the hub are real service dates; a birth date inside the event window could
 # coincide with one by chance, so recent births are left out of the date needles.
 RECENT_BIRTHS = timedelta(days=5 * 365)
@@ -35,7 +36,7 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
     Covers full names (both orders), birth dates in several formats, SSNs, phones, street lines
     (current and previous), every partner record id, and the shared secret.
     """
-    region = partners_dir / REGION
+    region = partners_dir / REGION_DIR
     residents = pl.read_parquet(region / "ground_truth" / "residents.parquet")
     newest = residents["dob"].max()
     cutoff = (newest if isinstance(newest, date) else date.today()) - RECENT_BIRTHS
@@ -80,20 +81,22 @@ def _secret_forms(data: bytes) -> Iterator[str]:
     yield base64.b64encode(raw).decode()
 
 
-def smuggle_name_column(encoded: Any, raw_dir: Path, outgoing: Path) -> Path:
+def smuggle_name_column(encoded: Any, mapping: Path, raw_dir: Path, outgoing: Path) -> Path:
     """Re-package ``encoded`` with a ``first_name`` column left in, as a careless re-export would.
 
     The names are the partner's own (synthetic) ones, so the hub's identifier detector has real
     names to find. The package is otherwise well-formed: checksums and counts match.
     """
+    from partner.mapping import load_mapping
     from partner.package import read_manifest, write_package
 
     package = Path(encoded.package)
     manifest = read_manifest(package)
     persons = pq.read_table(package / "persons.parquet")
     events = pq.read_table(package / "events.parquet")
-    raw_people = next(p for p in sorted(raw_dir.glob("*.csv")) if _has_first_name(p))
-    names = _first_names(raw_people)
+    people = load_mapping(mapping).persons
+    raw = pl.read_csv(raw_dir / people.file, infer_schema=False)
+    names = [n for n in raw[people.first_name.columns[0]].to_list() if n] or ["Maria"]
     column = pa.array([names[i % len(names)] for i in range(persons.num_rows)], pa.string())
     return write_package(
         outgoing,
@@ -104,17 +107,3 @@ def smuggle_name_column(encoded: Any, raw_dir: Path, outgoing: Path) -> Path:
         report={},
         validate=False,
     )
-
-
-def _has_first_name(path: Path) -> bool:
-    with path.open(newline="") as fh:
-        header = next(csv.reader(fh), [])
-    return any("first" in h.lower() for h in header)
-
-
-def _first_names(path: Path) -> list[str]:
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        column = next(h for h in reader.fieldnames or [] if "first" in h.lower())
-        names = [r[column] for r in reader if r[column]]
-    return names or ["Maria"]

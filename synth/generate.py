@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from synth.arrays import resident_ids, text
 from synth.config import PARTNER_IDS, SECTOR_OF, SynthConfig
 from synth.events import (
     HARBOR_MENU,
@@ -28,7 +29,7 @@ from synth.names import name_pools
 from synth.partners import PARTNERS, Counters, EventContext
 from synth.partners.common import event_frame, record_frame
 from synth.records import ERROR_FLAGS, Records, partner_records, presence
-from synth.residents import Residents, generate_residents, resident_ids, residents_frame, text
+from synth.residents import Residents, generate_residents, residents_frame
 from synth.writer import Sinks
 
 GENERATOR_VERSION: Final = "1.0"
@@ -182,7 +183,7 @@ def _errors_frame(pid: str, recs: Records, record_ids: pl.Series, res: Residents
         {
             "partner_id": pid,
             "source_record_id": record_ids,
-            "resident_id": text(resident_ids(recs["global_index"])),
+            "resident_id": resident_ids(recs["global_index"]),
             **{flag: recs[flag] for flag in ERROR_FLAGS},
             "placeholder": text(recs["placeholder"]),
             "twin": res["twin_of"][recs["resident"]] >= 0,
@@ -254,7 +255,7 @@ def _chunk(
                 "partner_id": pid,
                 "source_file": spec.person_file,
                 "source_record_id": record_ids,
-                "resident_id": text(resident_ids(r["global_index"][order])),
+                "resident_id": resident_ids(r["global_index"][order]),
             }
         )
         sinks.csv(TRUTH_FILE).write(truth)

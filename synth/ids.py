@@ -38,12 +38,15 @@ def scramble(counter: np.ndarray, modulus: int, salt: int) -> np.ndarray:
     return big.astype(np.int64)
 
 
-def ssn_digits(global_index: np.ndarray, seed: int) -> np.ndarray:
-    """Unique, well-formed 9-digit SSNs (area 001-899 except 666, group 01-99, serial 0001-9999)."""
+def ssn_numbers(global_index: np.ndarray, seed: int) -> np.ndarray:
+    """Unique, well-formed SSNs as int64 (area 001-899 except 666, group 01-99, serial 0001-9999).
+
+    Identifiers stay numeric (-1: missing) until the export, where polars formats them fast.
+    """
     v = scramble(global_index, SSN_SPACE, seed * 7919 + 17)
     area = v // (99 * 9999) + 1
     area = np.where(area >= 666, area + 1, area)
     group = (v // 9999) % 99 + 1
     serial = v % 9999 + 1
-    number = area * 1_000_000 + group * 10_000 + serial
-    return np.char.zfill(number.astype(str), 9).astype(object)
+    number: np.ndarray = area * 1_000_000 + group * 10_000 + serial
+    return number

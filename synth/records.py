@@ -157,7 +157,7 @@ def partner_records(
     zip5 = np.where(old_address, take("prev_zip5"), take("zip5"))
 
     alt_phone = take("alt_phone")
-    other_phone = (alt_phone != None) & (rng.random(m) < 0.5)  # noqa: E711
+    other_phone = (alt_phone >= 0) & (rng.random(m) < 0.5)
     phone = np.where(other_phone, alt_phone, take("phone"))
 
     table = nicknames()
@@ -192,10 +192,10 @@ def partner_records(
     ssn = take("ssn")
     missing_ssn = np.ones(m, bool) if not HAS_SSN[partner] else rng.random(m) < miss.ssn
     partial_ssn = ~missing_ssn & (rng.random(m) < miss.ssn_partial)
-    ssn = np.where(missing_ssn, NONE, ssn)
+    ssn = np.where(missing_ssn, -1, ssn)
     dob_year_only = rng.random(m) < miss.dob_year_only
     missing_phone = rng.random(m) < miss.phone
-    phone = np.where(missing_phone, NONE, phone)
+    phone = np.where(missing_phone, -1, phone)
     missing_address = rng.random(m) < miss.address
     missing_sex = rng.random(m) < miss.sex
     sex = np.where(missing_sex, NONE, take("sex"))
@@ -217,9 +217,9 @@ def partner_records(
             dob[i] = PLACEHOLDER_DOB
             dob_year_only[i] = False
         elif field == "phone":
-            phone[i] = "9999999999" if rng.random() < 0.7 else "0000000000"
+            phone[i] = 9_999_999_999 if rng.random() < 0.7 else 0
         else:
-            ssn[i] = "999999999" if rng.random() < 0.7 else "000000000"
+            ssn[i] = 999_999_999 if rng.random() < 0.7 else 0
             partial_ssn[i] = False
         placeholder[i] = field
 

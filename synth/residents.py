@@ -8,10 +8,10 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from synth.arrays import NONE
+from synth.arrays import NONE, digits, resident_ids, text
 from synth.config import TIERS, SynthConfig
 from synth.geography import AREA_CODE, STATE, Region
-from synth.ids import ssn_digits
+from synth.ids import ssn_numbers
 from synth.names import COMMON_NAMES, NamePools
 
 # US-like age pyramid: share per 5-year band 0-4 .. 95-99, then 100.
@@ -81,13 +81,16 @@ def _address(
     house = np.where(
         rng.random(n) < 0.7, rng.integers(1, 400, size=n), rng.integers(400, 9999, size=n)
     )
-    has_unit = rng.random(n) < 0.3
-    unit_num = rng.integers(1, 40, size=n).astype(str).astype(object)
-    letter = np.array(list("ABCDEFGH"), dtype=object)[rng.integers(0, 8, size=n)]
-    floor_style = (rng.integers(1, 6, size=n) * 100 + rng.integers(1, 20, size=n)).astype(str)
-    style = rng.random(n)
-    unit = np.where(style < 0.45, unit_num + letter, np.where(style < 0.8, floor_style, unit_num))
-    unit = np.where(has_unit, unit, NONE)
+    has_unit = np.flatnonzero(rng.random(n) < 0.3)
+    k = len(has_unit)
+    unit_num = rng.integers(1, 40, size=k).astype(str).astype(object)
+    letter = np.array(list("ABCDEFGH"), dtype=object)[rng.integers(0, 8, size=k)]
+    floor_style = (rng.integers(1, 6, size=k) * 100 + rng.integers(1, 20, size=k)).astype(str)
+    style = rng.random(k)
+    unit = np.full(n, None, dtype=object)
+    unit[has_unit] = np.where(
+        style < 0.45, unit_num + letter, np.where(style < 0.8, floor_style, unit_num)
+    )
     return zip_idx, street, house, unit
 
 
@@ -160,7 +163,7 @@ def generate_residents(
     moved = rng.random(n) < errors.move
     prev_zip, prev_street, prev_house, prev_unit = _address(rng, region, n)
     phone_changed = rng.random(n) < errors.phone_change
-    alt_phone = np.where(phone_changed, _phones(rng, n), NONE)
+    alt_phone = np.where(phone_changed, _phones(rng, n), -1)
 
     cols: dict[str, np.ndarray] = {
         "global_index": idx,
@@ -172,7 +175,7 @@ def generate_residents(
         "alt_last_name": alt_last,
         "dob": dob,
         "age": age,
-        "ssn": ssn_digits(idx, seed),
+        "ssn": ssn_numbers(idx, seed),
         "phone": phone,
         "alt_phone": alt_phone,
         "house_number": house.astype(np.int64),
@@ -196,8 +199,10 @@ def generate_residents(
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    """10-digit phone numbers as int64 (area code, exchange 200-999, line)."""
     number = rng.integers(200, 1000, size=n) * 10_000 + rng.integers(0, 10_000, size=n)
-    return np.char.add(AREA_CODE, np.char.zfill(number.astype(str), 7)).astype(object)
+    phones: np.ndarray = int(AREA_CODE) * 10_000_000 + number
+    return phones
 
 
 def _needs_profile(
@@ -257,19 +262,19 @@ def residents_frame(res: Residents, state: str = STATE) -> pl.DataFrame:
             "alt_last_name": text(c["alt_last_name"]),
             "sex": text(c["sex"]),
             "dob": pl.Series(c["dob"]).cast(pl.Date),
-            "ssn": text(c["ssn"]),
-            "phone": text(c["phone"]),
-            "alt_phone": text(c["alt_phone"]),
-            "street": text(_street_line(c, "")),
+            "ssn": digits(c["ssn"], 9),
+            "phone": digits(c["phone"], 10),
+            "alt_phone": digits(c["alt_phone"], 10),
+            "street": _street_line(c, "", None),
             "unit": text(c["unit"]),
             "city": text(c["city"]),
             "state": state,
             "zip5": text(c["zip5"]),
-            "prev_street": text(np.where(c["moved"], _street_line(c, "prev_"), NONE)),
+            "prev_street": _street_line(c, "prev_", c["moved"]),
             "prev_unit": text(np.where(c["moved"], c["prev_unit"], NONE)),
             "prev_city": text(np.where(c["moved"], c["prev_city"], NONE)),
             "prev_zip5": text(np.where(c["moved"], c["prev_zip5"], NONE)),
-            "twin_resident_id": text(np.where(twin >= 0, resident_ids(np.maximum(twin, 0)), NONE)),
+            "twin_resident_id": resident_ids(twin),
             "common_name": c["common_name"],
             "tier": text(c["tier"]),
             **{k: c[k] for k in c if k.startswith(("cond_", "need_"))},
@@ -281,22 +286,15 @@ def residents_frame(res: Residents, state: str = STATE) -> pl.DataFrame:
     )
 
 
-def text(values: np.ndarray) -> pl.Series:
-    """A string column from an object array (None: null). ``tolist`` is polars' fast path."""
-    return pl.Series(values.tolist(), dtype=pl.String)
-
-
-def resident_ids(index: np.ndarray) -> np.ndarray:
-    """``R`` + 8 digits."""
-    return np.char.add("R", np.char.zfill(index.astype(str), 8)).astype(object)
-
-
-def _street_line(c: dict[str, np.ndarray], prefix: str) -> np.ndarray:
-    out: np.ndarray = (
-        c[f"{prefix}house_number"].astype(str).astype(object)
-        + " "
-        + c[f"{prefix}street_name"]
-        + " "
-        + c[f"{prefix}street_suffix"]
+def _street_line(c: dict[str, np.ndarray], prefix: str, keep: np.ndarray | None) -> pl.Series:
+    line = pl.concat_str(
+        [
+            pl.Series(c[f"{prefix}house_number"]).cast(pl.String),
+            text(c[f"{prefix}street_name"]),
+            text(c[f"{prefix}street_suffix"]),
+        ],
+        separator=" ",
     )
-    return out
+    if keep is None:
+        return pl.select(line).to_series()
+    return pl.select(pl.when(pl.Series(keep)).then(line).otherwise(None)).to_series()

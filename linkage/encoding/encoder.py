@@ -59,6 +59,7 @@ class EncodingSettings:
     name_hashes: int = 12
     addr_hashes: int = 6
     noise_flips: int = 6
+    noise_seed: Literal["record", "dob"] = "record"
     name_salt: Literal["birth_year", "none"] = "birth_year"
     threads: int = 0  # DuckDB threads; 0 = all cores
 
@@ -224,7 +225,9 @@ def encode_persons(
             [pl.lit(partner_id), *(pl.col(c).cast(pl.String).fill_null("") for c in (
                 "rid", "first", "last", "dob_iso", "street", "zip5", "phone", "ssn"))],
             separator="|",
-        ),
+        )
+        if settings.noise_seed == "record"
+        else pl.coalesce(pl.col("dob_swap"), pl.col("by").cast(pl.String), pl.lit("")),
         salt=pl.col("by").cast(pl.String) if settings.name_salt == "birth_year" else pl.lit(""),
     )
 

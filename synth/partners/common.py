@@ -9,17 +9,13 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from synth.arrays import digits, text
 from synth.config import PartnerId
 from synth.geography import STATE, STREET_SUFFIXES
 from synth.ids import scramble
 from synth.records import Records
 
 SUFFIX_ABBR: Final = {name: abbr for name, (abbr, _) in STREET_SUFFIXES.items()}
-
-
-def text(values: np.ndarray) -> pl.Series:
-    """A string column from an object array (None: null)."""
-    return pl.Series(values.tolist(), dtype=pl.String)
 
 
 @dataclass(frozen=True)
@@ -57,9 +53,9 @@ def record_frame(recs: Records, record_id: pl.Series, reg_date: np.ndarray) -> p
             "sex": text(c["sex"]),
             "dob": pl.Series(c["dob"]).cast(pl.Date),
             "year_only": c["dob_year_only"],
-            "ssn": text(c["ssn"]),
+            "ssn": digits(c["ssn"], 9),
             "partial_ssn": c["partial_ssn"],
-            "phone": text(c["phone"]),
+            "phone": digits(c["phone"], 10),
             "house": c["house_number"],
             "street_name": text(c["street_name"]),
             "suffix": text(c["street_suffix"]),

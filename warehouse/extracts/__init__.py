@@ -24,6 +24,7 @@ from warehouse.extracts.content import (
     ExtractRecord,
     extract_content,
     missing_inputs,
+    prepare_inputs,
 )
 from warehouse.extracts.envelope import FORMAT, hpke_info
 
@@ -40,4 +41,5 @@ __all__ = [
     "extract_content",
     "hpke_info",
     "missing_inputs",
+    "prepare_inputs",
 ]

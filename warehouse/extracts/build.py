@@ -15,7 +15,12 @@ import duckdb
 
 from carehub.home import HubHome
 from warehouse import audit
-from warehouse.extracts.content import ExtractContent, extract_content, missing_inputs
+from warehouse.extracts.content import (
+    ExtractContent,
+    extract_content,
+    missing_inputs,
+    prepare_inputs,
+)
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Agreement, Governance
 from warehouse.keys import PUBLIC_KEYS_FILE, ensure_signing_key, public_keys_path
@@ -158,6 +163,7 @@ def build_extracts(
     )
     wanted = set(partners) if partners is not None else None
     signer = ensure_signing_key(home)
+    prepare_inputs(con)
     built = []
     for agreement in sorted(agreements, key=lambda a: a.partner):
         if wanted is not None and agreement.partner not in wanted:

@@ -114,6 +114,14 @@ def missing_inputs(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{s}.{t}" for s, t in REQUIRED_TABLES if not _present(con, s, t)]
 
 
+def prepare_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Materialise the working tables (temp, this connection) that :func:`extract_content` reads.
+
+    Call once per build, after :func:`missing_inputs` found nothing missing.
+    """
+    con.execute(_sql("inputs.sql"))
+
+
 def extract_content(
     con: duckdb.DuckDBPyConnection,
     governance: Governance,
@@ -121,7 +129,7 @@ def extract_content(
     *,
     as_of: date,
 ) -> ExtractContent:
-    """Select the content of the extract for ``agreement.partner``.
+    """Select the content of the extract for ``agreement.partner`` (after :func:`prepare_inputs`).
 
     Raises:
         ExtractContentError: a selected pseudonym is not a current, consented record of the

@@ -1,15 +1,13 @@
--- Yes/no context for the recipient's own consented records, derived from OTHER partners'
--- consented records of the same linked person. Events that need explicit consent (flagged part2
+-- Yes/no context for the recipient's own consented records (working tables of inputs.sql),
+-- derived from OTHER partners' consented records of the same linked person. Events that need explicit consent (flagged part2
 -- by the submitting partner, or a service/referral in an explicit-consent category) count only
 -- when the source record has part2_consent. Only the flags named in $flags are returned.
 WITH mine AS (
     SELECT r.record_pseudonym, r.person_key
-    FROM linkage.person_records AS r
-    INNER JOIN staging.current_persons AS p
-        ON p.partner_id = r.partner_id AND p.record_pseudonym = r.record_pseudonym
+    FROM extract_records AS r
     INNER JOIN (SELECT unnest($cohort) AS record_pseudonym) AS c
         ON c.record_pseudonym = r.record_pseudonym
-    WHERE r.partner_id = $partner AND p.consented IS TRUE
+    WHERE r.partner_id = $partner AND r.consented IS TRUE
 ),
 sectors AS (
     SELECT unnest($partner_ids) AS partner_id, unnest($partner_sectors) AS sector
@@ -26,16 +24,12 @@ elsewhere AS (
             e.part2 IS TRUE
             OR (e.event_type IN ('service', 'referral') AND list_contains($explicit, e.category))
         ) AS needs_consent,
-        op.part2_consent IS TRUE AS has_part2_consent
+        e.part2_consent IS TRUE AS has_part2_consent
     FROM mine AS m
-    INNER JOIN linkage.person_records AS o
-        ON o.person_key = m.person_key AND o.partner_id <> $partner
-    INNER JOIN staging.current_persons AS op
-        ON op.partner_id = o.partner_id AND op.record_pseudonym = o.record_pseudonym
-    INNER JOIN staging.current_events AS e
-        ON e.partner_id = o.partner_id AND e.record_pseudonym = o.record_pseudonym
-    LEFT JOIN sectors AS s ON s.partner_id = o.partner_id
-    WHERE op.consented IS TRUE
+    INNER JOIN extract_events AS e
+        ON e.person_key = m.person_key AND e.partner_id <> $partner
+    LEFT JOIN sectors AS s ON s.partner_id = e.partner_id
+    WHERE e.consented IS TRUE
       AND e.event_date <= CAST($as_of AS DATE)
 ),
 usable AS (

@@ -146,7 +146,7 @@ def _check(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
     ),
 )
 def cluster_sizes_plausible(hub: HubResource) -> dg.AssetCheckResult:
-    with hub.connect(read_only=True) as con:
+    with hub.connect() as con:
         return _check(checks.cluster_sizes(cluster_stats(con)))
 
 
@@ -159,5 +159,5 @@ def cluster_sizes_plausible(hub: HubResource) -> dg.AssetCheckResult:
     ),
 )
 def partner_match_rates_in_band(hub: HubResource) -> dg.AssetCheckResult:
-    with hub.connect(read_only=True) as con:
+    with hub.connect() as con:
         return _check(checks.match_rates(match_rates(con)))

@@ -1,8 +1,7 @@
 -- People in each population (every segment, and all_people) by month x age band x sex x ZIP3.
 WITH members AS (
-    SELECT m.segment AS population, m.month, f.age_band, f.sex, f.zip3
-    FROM segments.membership_monthly AS m
-    JOIN features.person_month AS f ON f.month = m.month AND f.person_key = m.person_key
+    SELECT segment AS population, month, age_band, sex, zip3
+    FROM segments.membership_monthly
     UNION ALL
     SELECT 'all_people' AS population, month, age_band, sex, zip3
     FROM features.person_month

@@ -1,0 +1,167 @@
+"""The demo's closing summary: what each stage produced, where it is, how to look at it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from carehub.db import connection
+from carehub.demo import REGION_DIR, DemoResult
+
+
+def linkage_truth(result: DemoResult) -> pl.DataFrame:
+    """``partner_id, record_pseudonym, resident_id`` from the partners' crosswalks and the truth.
+
+    Only the demo can build this: it needs every partner's crosswalk and the synthetic ground
+    truth. The hub never sees it.
+    """
+    truth = pl.read_csv(
+        result.partners_dir / REGION_DIR / "ground_truth" / "truth.csv", infer_schema=False
+    )
+    frames = []
+    for partner_id, encoded in result.encoded.items():
+        walk = pl.read_csv(encoded.crosswalk, infer_schema=False)
+        pseudonym, record_id = walk.columns[:2]
+        frames.append(
+            walk.select(
+                pl.lit(partner_id).alias("partner_id"),
+                pl.col(pseudonym).alias("record_pseudonym"),
+                pl.col(record_id).alias("source_record_id"),
+            )
+        )
+    return (
+        pl.concat(frames)
+        .join(truth, on=["partner_id", "source_record_id"], how="inner")
+        .select("partner_id", "record_pseudonym", "resident_id")
+    )
+
+
+def linkage_quality(result: DemoResult) -> dict[str, float]:
+    """Pairwise and B-cubed precision/recall of the hub's answer, scored on a copy of hub.duckdb.
+
+    The copy keeps the ground truth out of the hub's own database.
+    """
+    from linkage.accuracy import evaluate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "scoring.duckdb"
+        shutil.copy2(result.home.hub_db, copy)
+        con = duckdb.connect(str(copy))
+        try:
+            metrics = evaluate(con, linkage_truth(result).to_arrow())
+        finally:
+            con.close()
+    return {
+        "precision": metrics.precision,
+        "recall": metrics.recall,
+        "f1": metrics.f1,
+        "bcubed_f1": metrics.bcubed_f1,
+        "blocking_recall": metrics.blocking_recall or 0.0,
+    }
+
+
+def _hub_figures(result: DemoResult) -> dict[str, Any]:
+    with connection(result.home.hub_db, read_only=True) as con:
+        persons, multi = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE n_partners > 1) FROM linkage.persons"
+        ).fetchone() or (0, 0)
+        churn_row = con.execute(
+            "SELECT churn FROM linkage.runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    churn = json.loads(churn_row[0]) if churn_row else {}
+    return {"persons": persons, "multi": multi, "churn": churn}
+
+
+def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with connection(result.home.marts_db, read_only=True) as con:
+        sizes = con.execute(
+            "SELECT segment, people, suppressed FROM segment_sizes ORDER BY segment"
+        ).fetchall()
+        overlap = con.execute(
+            "SELECT sector_combination, people, suppressed FROM sector_overlap "
+            "WHERE segment = 'all_people' ORDER BY n_sectors, sector_combination"
+        ).fetchall()
+    return sizes, overlap
+
+
+def _count(people: Any, suppressed: bool) -> str:
+    return "suppressed (<11)" if suppressed else f"{people:,}"
+
+
+def print_summary(result: DemoResult, console: Console) -> None:
+    """Print the demo summary; ends with where everything is and how to open the UI."""
+    console.rule("[bold]Summary")
+    region = result.region
+    console.print(
+        f"Region: {region.residents:,} residents; {region.records:,} partner records; "
+        f"{region.events:,} events"
+    )
+    ingested = sum(1 for r in result.ingest_runs if r.success)
+    quarantined = len(result.ingest_runs) - ingested
+    console.print(f"Ingest: {ingested} submissions ingested, {quarantined} quarantined")
+
+    hub = _hub_figures(result)
+    result.linkage_quality = linkage_quality(result)
+    q = result.linkage_quality
+    churn = ", ".join(f"{k} {v}" for k, v in sorted(hub["churn"].items()) if not isinstance(v, dict))
+    console.print(
+        f"Linkage: {hub['persons']:,} persons, {hub['multi']:,} seen by more than one partner; "
+        f"key churn: {churn or 'none'}"
+    )
+    console.print(
+        f"  against the synthetic ground truth (the hub never sees it): precision "
+        f"{q['precision']:.4f}, recall {q['recall']:.4f}, F1 {q['f1']:.4f}, "
+        f"B-cubed F1 {q['bcubed_f1']:.4f}, blocking recall {q['blocking_recall']:.4f}"
+    )
+
+    sizes, overlap = _marts(result)
+    table = Table("segment", "people now", title="Segment sizes (marts.duckdb)")
+    for segment, people, suppressed in sizes:
+        table.add_row(segment, _count(people, suppressed))
+    console.print(table)
+    table = Table("sectors holding a record", "people", title="Cross-sector overlap, all people")
+    for combination, people, suppressed in overlap:
+        table.add_row(combination, _count(people, suppressed))
+    console.print(table)
+
+    table = Table("partner", "segment", "own clients in cohort", title="Extracts opened")
+    for partner_id, opened in sorted(result.opened.items()):
+        for segment, size in sorted(opened.cohort_sizes.items()):
+            table.add_row(partner_id, segment, f"{size:,}")
+    console.print(table)
+
+    home = result.home
+    report = next(iter(sorted(home.reports.glob("*.html"))), home.reports)
+    console.rule("[bold]Where everything is")
+    for label, path in (
+        ("Hub home", home.root),
+        ("Analysts' marts (read-only)", home.marts_db),
+        ("Ecosystem report", report),
+        ("Data Docs", home.quality / "data_docs"),
+        ("Quarantine", home.quarantine),
+        ("Partner extracts (encrypted)", home.outbox),
+        ("Audit log", home.audit / "audit.log"),
+        ("Partner-side folders", result.partners_dir),
+        ("Care-team CSVs", result.partners_dir / "<partner>" / "extracts"),
+    ):
+        console.print(f"  {label:<30} {path}")
+    console.print(
+        f"\nOpen the steward UI:   carehub ui --home {home.root}\n"
+        f"Query the marts:       carehub marts --home {home.root}\n"
+        f"Submissions and publications: carehub status --home {home.root}"
+    )
+
+
+def care_team_rows(path: Path) -> int:
+    """Rows of an opened extract's CSV (for tests)."""
+    with path.open(newline="") as fh:
+        return sum(1 for _ in csv.DictReader(fh))

@@ -1,0 +1,61 @@
+"""The demo at tiny scale, end to end, and the canary scan over the whole hub home after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from carehub.demo import BROKEN_PARTNER, Demo, DemoResult
+from carehub.demo_summary import care_team_rows, print_summary
+from carehub.demo_support import identifier_needles
+from carehub.privacy_scan import scan_tree
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, str]:
+    root = tmp_path_factory.mktemp("demo")
+    console = Console(record=True, width=140)
+    result = Demo(
+        residents=1500, seed=11, home=root / "home", partners=root / "partners", console=console
+    ).run()
+    print_summary(result, console)
+    return result, console.export_text()
+
+
+def test_demo_ingests_good_batches_and_quarantines_the_broken_one(demo_run) -> None:
+    result, text = demo_run
+    by_partition = {run.partition_key: run.success for run in result.ingest_runs}
+    assert by_partition.pop(result.broken_submission) is False
+    assert len(by_partition) == 5 and all(by_partition.values())
+    reasons = list((result.home.quarantine / BROKEN_PARTNER).glob("*/reason.json"))
+    assert len(reasons) == 1
+    assert "first_name" in reasons[0].read_text()
+
+
+def test_demo_links_well_and_publishes_everything(demo_run) -> None:
+    result, text = demo_run
+    assert result.linkage_quality["f1"] > 0.95
+    assert result.home.marts_db.is_file()
+    assert result.opened, "every partner with an agreement opens an extract"
+    for opened in result.opened.values():
+        assert care_team_rows(Path(opened.out)) == opened.rows
+    for heading in ("Segment sizes", "Cross-sector overlap", "Extracts opened", "carehub ui"):
+        assert heading in text
+
+
+def test_no_identifier_anywhere_in_the_hub_home(demo_run) -> None:
+    result, _ = demo_run
+    needles = identifier_needles(result.partners_dir)
+    assert {kind for kind, _ in needles} >= {"name", "dob", "ssn", "phone", "address", "secret"}
+    assert scan_tree(result.home.root, needles) == []
+    assert result.privacy_hits == []
+
+
+def test_the_scan_would_see_a_leak(demo_run) -> None:
+    # The partner tree holds every identifier: the same scan must light up there.
+    result, _ = demo_run
+    raw = result.partners_dir / "mercy_hospital" / "raw"
+    hits = scan_tree(raw, identifier_needles(result.partners_dir))
+    assert {h.needle_kind for h in hits} >= {"name", "record_id"}

@@ -1,0 +1,3 @@
+SELECT segment, month, people
+FROM segment_trends
+ORDER BY segment, month
