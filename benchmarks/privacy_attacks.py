@@ -43,68 +43,111 @@ from partner.mapping import load_mapping
 from partner.reader import read_input
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTNERS = ("mercy_hospital", "riverside_health", "county_public_health", "harbor_housing", "northside_food")
+PARTNERS = (
+    "mercy_hospital",
+    "riverside_health",
+    "county_public_health",
+    "harbor_housing",
+    "northside_food",
+)
 AS_OF = date(2026, 6, 30)
 IDENTIFIERS = ("first", "last", "dob", "addr", "phone", "ssn")
-LABELS = {"first": "first name", "last": "surname", "dob": "full DOB", "addr": "address", "phone": "phone", "ssn": "SSN"}
+LABELS = {
+    "first": "first name",
+    "last": "surname",
+    "dob": "full DOB",
+    "addr": "address",
+    "phone": "phone",
+    "ssn": "SSN",
+}
 SHUFFLES = 5
 # Strata the attacker may use per identifier: public by-year (and by-sex) name tables, the
 # year inside a DOB, the ZIP3 inside an address; phones and SSNs: the whole population.
-STRATA_FOR = {
-    "first": ["stratum_all", "stratum_year", "stratum_person"],
-    "last": ["stratum_all", "stratum_year"],
-    "dob": ["stratum_all", "stratum_year"],
-    "addr": ["stratum_all", "stratum_zip3"],
-    "phone": ["stratum_all"],
-    "ssn": ["stratum_all"],
+TIERS = {
+    # The issue's attacker: the exact population frequency of each identifier (a census list).
+    "A: census frequencies": {t: ["stratum_all"] for t in IDENTIFIERS},
+    # Stronger: frequencies within every clear Safe Harbor stratum (by-year and by-sex name
+    # tables, the year inside a DOB, the ZIP3 inside an address).
+    "B: + per-stratum frequencies": {
+        "first": ["stratum_all", "stratum_year", "stratum_person"],
+        "last": ["stratum_all", "stratum_year"],
+        "dob": ["stratum_all", "stratum_year"],
+        "addr": ["stratum_all", "stratum_zip3"],
+        "phone": ["stratum_all"],
+        "ssn": ["stratum_all"],
+    },
 }
 DETAIL: list[str] = []
 
 
 def load_region(region: Path, settings: EncodingSettings) -> pl.DataFrame:
     """Encode every partner of a region; keep each record's normalised plaintext beside it."""
-    keys = EncodingKeys.derive(b"attack-benchmark-shared-secret-000000", b"attack-benchmark-partner-key-0000000")
+    keys = EncodingKeys.derive(
+        b"attack-benchmark-shared-secret-000000", b"attack-benchmark-partner-key-0000000"
+    )
     frames = []
     for pid in PARTNERS:
         mapping = load_mapping(ROOT / "partner" / "mappings" / f"{pid}.yaml")
         raw = read_input(mapping, region / "partners" / pid, pid, AS_OF).persons
-        enc = encode_persons(raw, keys, partner_id=pid, as_of=AS_OF,
-                             sex_values=mapping.persons.sex.values if mapping.persons.sex else None,
-                             settings=settings).persons
-        plain = pl.DataFrame({
-            "p_first": nz.normalise_names(raw["first_name"], "first").values,
-            "p_last": nz.normalise_names(raw["last_name"], "last").values,
-            "p_dob": nz.normalise_dob(raw["dob"], None, AS_OF).values.dt.strftime("%Y-%m-%d"),
-            "p_street": nz.normalise_street(raw["street"]).values,
-            "p_zip": nz.normalise_zip(raw["zip"]).values,
-            "p_phone": nz.normalise_phone(raw["phone"]).values,
-            "p_ssn": nz.normalise_ssn(raw["ssn"]).values,
-        })
-        frames.append(pl.concat([enc, plain], how="horizontal").with_columns(
-            partner=pl.lit(pid), source_record_id=raw["record_id"]))
+        enc = encode_persons(
+            raw,
+            keys,
+            partner_id=pid,
+            as_of=AS_OF,
+            sex_values=mapping.persons.sex.values if mapping.persons.sex else None,
+            settings=settings,
+        ).persons
+        plain = pl.DataFrame(
+            {
+                "p_first": nz.normalise_names(raw["first_name"], "first").values,
+                "p_last": nz.normalise_names(raw["last_name"], "last").values,
+                "p_dob": nz.normalise_dob(raw["dob"], None, AS_OF).values.dt.strftime("%Y-%m-%d"),
+                "p_street": nz.normalise_street(raw["street"]).values,
+                "p_zip": nz.normalise_zip(raw["zip"]).values,
+                "p_phone": nz.normalise_phone(raw["phone"]).values,
+                "p_ssn": nz.normalise_ssn(raw["ssn"]).values,
+            }
+        )
+        frames.append(
+            pl.concat([enc, plain], how="horizontal").with_columns(
+                partner=pl.lit(pid), source_record_id=raw["record_id"]
+            )
+        )
     df = pl.concat(frames)
     truth = pl.read_csv(region / "ground_truth" / "truth.csv", infer_schema=False)
-    df = df.join(truth.select(partner="partner_id", source_record_id="source_record_id", resident="resident_id"),
-                 on=["partner", "source_record_id"], how="left")
+    df = df.join(
+        truth.select(
+            partner="partner_id", source_record_id="source_record_id", resident="resident_id"
+        ),
+        on=["partner", "source_record_id"],
+        how="left",
+    )
     # The hub links records into persons; a census gives per-person frequencies: attack one
     # record per person (the first seen).
     df = df.unique("resident", keep="first", maintain_order=True)
     return df.with_columns(
         p_addr=pl.concat_str(["p_street", "p_zip"], separator="|"),
-        p_dob_swap=pl.concat_str([
-            pl.col("p_dob").str.slice(0, 4),
-            pl.min_horizontal(pl.col("p_dob").str.slice(5, 2), pl.col("p_dob").str.slice(8, 2)),
-            pl.max_horizontal(pl.col("p_dob").str.slice(5, 2), pl.col("p_dob").str.slice(8, 2)),
-        ], separator="|"),
+        p_dob_swap=pl.concat_str(
+            [
+                pl.col("p_dob").str.slice(0, 4),
+                pl.min_horizontal(pl.col("p_dob").str.slice(5, 2), pl.col("p_dob").str.slice(8, 2)),
+                pl.max_horizontal(pl.col("p_dob").str.slice(5, 2), pl.col("p_dob").str.slice(8, 2)),
+            ],
+            separator="|",
+        ),
         p_dob_ym=pl.col("p_dob").str.slice(0, 7),
-        stratum_person=pl.concat_str([pl.col("birth_year").cast(pl.String).fill_null("?"), pl.col("sex")], separator="|"),
+        stratum_person=pl.concat_str(
+            [pl.col("birth_year").cast(pl.String).fill_null("?"), pl.col("sex")], separator="|"
+        ),
         stratum_year=pl.col("birth_year").cast(pl.String).fill_null("?"),
         stratum_zip3=pl.col("zip3").fill_null("?"),
         stratum_all=pl.lit("all"),
     )
 
 
-def align(codes: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def align(
+    codes: np.ndarray, truth: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Frequency alignment: pair encoded groups and plaintext values by count rank.
 
     Args:
@@ -140,8 +183,14 @@ def _ids(series: pl.Series) -> np.ndarray:
     return series.cast(pl.String).rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
 
 
-def frequency_attack(df: pl.DataFrame, code_col: str, plain_cols: list[str], target: str, strata: list[str],
-                     rng: np.random.Generator) -> tuple[float, float]:
+def frequency_attack(
+    df: pl.DataFrame,
+    code_col: str,
+    plain_cols: list[str],
+    target: str,
+    strata: list[str],
+    rng: np.random.Generator,
+) -> tuple[float, float]:
     """Best fractions of records whose ``target`` the attack recovers: (certain, expected).
 
     ``certain`` counts 1-1 matches (a unique frequency on both sides, so the attacker knows it
@@ -149,10 +198,14 @@ def frequency_attack(df: pl.DataFrame, code_col: str, plain_cols: list[str], tar
     """
     target_ids = _ids(df[f"p_{target}"])
     has_target = df[f"p_{target}"].is_not_null().to_numpy()
-    plain_key = df.select(pl.concat_str([pl.col(c) for c in plain_cols], separator="\x1f")).to_series()
+    plain_key = df.select(
+        pl.concat_str([pl.col(c) for c in plain_cols], separator="\x1f")
+    ).to_series()
     best, best_expected = 0.0, 0.0
     for stratum in strata:
-        keys = df.select(pl.concat_str([pl.col(stratum), pl.col(code_col).cast(pl.String)], separator="#")).to_series()
+        keys = df.select(
+            pl.concat_str([pl.col(stratum), pl.col(code_col).cast(pl.String)], separator="#")
+        ).to_series()
         codes = _ids(keys)
         codes[df[code_col].is_null().to_numpy()] = -1
         pkey = df.select(pl.concat_str([pl.col(stratum), plain_key], separator="#")).to_series()
@@ -179,7 +232,9 @@ def frequency_attack(df: pl.DataFrame, code_col: str, plain_cols: list[str], tar
 def _words(df: pl.DataFrame, field: str) -> tuple[np.ndarray, np.ndarray]:
     cols = [f"bf_{field}_{i}" for i in range(8)]
     present = df[cols[0]].is_not_null().to_numpy()
-    words = df.select(pl.col(c).fill_null(0) for c in cols).to_numpy().astype(np.int64).view(np.uint64)
+    words = (
+        df.select(pl.col(c).fill_null(0) for c in cols).to_numpy().astype(np.int64).view(np.uint64)
+    )
     return words, present
 
 
@@ -187,8 +242,35 @@ def _popcount(x: np.ndarray) -> np.ndarray:
     return np.bitwise_count(x).sum(axis=-1)
 
 
-def bloom_graph_attack(df: pl.DataFrame, field: str, target: str, stratum: str, thresholds: tuple[float, ...],
-                       rng: np.random.Generator) -> tuple[float, float]:
+def _components(words: np.ndarray, threshold: float, chunk: int = 512) -> np.ndarray:
+    """Connected components of the graph "Dice >= threshold" over the rows of ``words``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ones = _popcount(words)
+    rows, cols = [], []
+    for start in range(0, len(words), chunk):
+        block = words[start : start + chunk]
+        inter = np.zeros((len(block), len(words)), dtype=np.int32)
+        for j in range(words.shape[1]):
+            inter += np.bitwise_count(block[:, None, j] & words[None, :, j]).astype(np.int32)
+        dice = 2 * inter / np.maximum(ones[start : start + chunk, None] + ones[None, :], 1)
+        r, c = np.nonzero(dice >= threshold)
+        rows.append(r + start)
+        cols.append(c)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(words), len(words)))
+    return connected_components(graph, directed=False)[1]
+
+
+def bloom_graph_attack(
+    df: pl.DataFrame,
+    field: str,
+    target: str,
+    stratum: str,
+    thresholds: tuple[float, ...],
+    rng: np.random.Generator,
+) -> tuple[float, float]:
     """Similarity-graph clustering within strata, then frequency alignment of clusters."""
     words, present = _words(df, field)
     strata = _ids(df[stratum])
@@ -200,21 +282,7 @@ def bloom_graph_attack(df: pl.DataFrame, field: str, target: str, stratum: str, 
             idx = np.flatnonzero((strata == s) & present)
             if idx.size == 0:
                 continue
-            w = words[idx]
-            ones = _popcount(w)
-            inter = np.zeros((idx.size, idx.size), dtype=np.int64)
-            for j in range(8):
-                inter += np.bitwise_count(w[:, None, j] & w[None, :, j])
-            dice = 2 * inter / np.maximum(ones[:, None] + ones[None, :], 1)
-            adj = dice >= t
-            # connected components by repeated label propagation (strata are small)
-            comp = np.arange(idx.size)
-            for _ in range(50):
-                new = np.array([comp[adj[i]].min() for i in range(idx.size)])
-                if (new == comp).all():
-                    break
-                comp = new
-            labels[idx] = comp + next_label
+            labels[idx] = _components(words[idx], t) + next_label
             next_label += idx.size
         tmp = df.with_columns(code=pl.Series(labels).cast(pl.Int64))
         tmp = tmp.with_columns(code=pl.when(pl.col("code") >= 0).then(pl.col("code")))
@@ -223,9 +291,13 @@ def bloom_graph_attack(df: pl.DataFrame, field: str, target: str, stratum: str, 
     return best
 
 
-def bloom_exact_attack(df: pl.DataFrame, field: str, target: str, stratum: str, rng: np.random.Generator) -> tuple[float, float]:
+def bloom_exact_attack(
+    df: pl.DataFrame, field: str, target: str, stratum: str, rng: np.random.Generator
+) -> tuple[float, float]:
     cols = [f"bf_{field}_{i}" for i in range(8)]
-    tmp = df.with_columns(code=pl.concat_str([pl.col(c).cast(pl.String) for c in cols], separator=","))
+    tmp = df.with_columns(
+        code=pl.concat_str([pl.col(c).cast(pl.String) for c in cols], separator=",")
+    )
     return frequency_attack(tmp, "code", [f"p_{target}"], target, [stratum, "stratum_all"], rng)
 
 
@@ -233,7 +305,9 @@ def _best(scores: list[tuple[float, float]]) -> tuple[float, float]:
     return max(s[0] for s in scores), max(s[1] for s in scores)
 
 
-def carehub_attacks(df: pl.DataFrame, rng: np.random.Generator, graph: bool) -> dict[str, tuple[float, float]]:
+def carehub_attacks(
+    df: pl.DataFrame, rng: np.random.Generator, graph: bool, strata_for: dict[str, list[str]]
+) -> dict[str, tuple[float, float]]:
     token_plain = {
         "tok_name_dob": ["p_first", "p_last", "p_dob"],
         "tok_first_dob": ["p_first", "p_dob_swap"],
@@ -257,66 +331,105 @@ def carehub_attacks(df: pl.DataFrame, rng: np.random.Generator, graph: bool) -> 
     }
     out: dict[str, tuple[float, float]] = {}
     for target, cols in reveals.items():
-        strata = STRATA_FOR[target]
+        strata = strata_for[target]
         scores = [frequency_attack(df, c, token_plain[c], target, strata, rng) for c in cols]
-        DETAIL.extend(f"  {target:<6} via {c:<14} certain {100 * x[0]:5.2f}%  expected {100 * x[1]:5.2f}%"
-                      for c, x in zip(cols, scores, strict=True))
+        DETAIL.extend(
+            f"  {target:<6} via {c:<14} certain {100 * x[0]:5.2f}%  expected {100 * x[1]:5.2f}%"
+            for c, x in zip(cols, scores, strict=True)
+        )
         out[target] = _best(scores)
-    for field, target, stratum in (("first", "first", "stratum_year"), ("last", "last", "stratum_year"),
-                                   ("addr", "street", "stratum_zip3")):
+    for field, target in (("first", "first"), ("last", "last"), ("addr", "street")):
         key = "addr" if target == "street" else target
+        stratum = strata_for[key][-1]
         scores = [bloom_exact_attack(df, field, target, stratum, rng)]
         if graph:
             scores.append(bloom_graph_attack(df, field, target, stratum, (0.6, 0.7, 0.8, 0.9), rng))
-        DETAIL.extend(f"  {key:<6} via bf_{field} {kind:<8} certain {100 * x[0]:5.2f}%  expected {100 * x[1]:5.2f}%"
-                      for kind, x in zip(("exact", "graph"), scores, strict=False))
+        DETAIL.extend(
+            f"  {key:<6} via bf_{field} {kind:<8} "
+            f"certain {100 * x[0]:5.2f}%  expected {100 * x[1]:5.2f}%"
+            for kind, x in zip(("exact", "graph"), scores, strict=False)
+        )
         scores.append(out[key])
         out[key] = _best(scores)
     return out
 
 
-def baseline_attacks(df: pl.DataFrame, rng: np.random.Generator) -> dict[str, tuple[float, float]]:
+def baseline_attacks(
+    df: pl.DataFrame, rng: np.random.Generator, strata_for: dict[str, list[str]]
+) -> dict[str, tuple[float, float]]:
     """Plain single-field HMAC tokens: one deterministic token per identifier."""
     key = b"baseline-single-field-key-0000000000"
     out = {}
     for target in IDENTIFIERS:
         col = f"p_{target}"
-        tokens = pl.Series([None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:32]
-                            for v in df[col].to_list()], dtype=pl.String)
+        tokens = pl.Series(
+            [
+                None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:32]
+                for v in df[col].to_list()
+            ],
+            dtype=pl.String,
+        )
         tmp = df.with_columns(base=tokens)
-        out[target] = frequency_attack(tmp, "base", [col], target, STRATA_FOR[target], rng)
+        out[target] = frequency_attack(tmp, "base", [col], target, strata_for[target], rng)
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--region", type=Path, help="a region written by `carehub synth`")
-    parser.add_argument("--residents", type=int, default=20_000, help="synthesise a region this size if no --region")
+    parser.add_argument(
+        "--residents", type=int, default=20_000, help="synthesise a region this size if no --region"
+    )
     parser.add_argument("--detail", action="store_true", help="print every attack's score")
-    parser.add_argument("--no-graph", action="store_true", help="skip the (quadratic) similarity-graph attack")
+    parser.add_argument(
+        "--no-graph", action="store_true", help="skip the (quadratic) similarity-graph attack"
+    )
     args = parser.parse_args()
     region = args.region
     if region is None:
         region = Path(tempfile.mkdtemp()) / "region"
-        subprocess.run([sys.executable, "-m", "carehub.cli", "synth", "--residents", str(args.residents),
-                        "--seed", "11", "--out", str(region)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "carehub.cli",
+                "synth",
+                "--residents",
+                str(args.residents),
+                "--seed",
+                "11",
+                "--out",
+                str(region),
+            ],
+            check=True,
+        )
     rng = np.random.default_rng(7)
     start = time.perf_counter()
     ours = load_region(region, DEFAULT_SETTINGS)
-    print(f"persons attacked (one record each): {ours.height:,} from {region}  (settings {DEFAULT_SETTINGS})")
-    rows = {
-        "carehub spec 1.0": carehub_attacks(ours, rng, graph=not args.no_graph),
-        "plain single-field HMAC": baseline_attacks(ours, rng),
-    }
+    print(
+        f"persons attacked (one record each): {ours.height:,} from {region}\n"
+        f"settings {DEFAULT_SETTINGS}"
+    )
     plain_bloom = load_region(region, replace(DEFAULT_SETTINGS, noise_flips=0))
-    unhardened = carehub_attacks(plain_bloom, rng, graph=False)
-    rows["spec 1.0 without bit flips"] = unhardened
-    for i, title in enumerate(("re-identified with certainty (1-1 frequency match); goal < 1%",
-                               "expected correct guesses, lucky guesses among tied frequencies included")):
-        print(f"\nfraction of persons whose value is {title}")
-        print(f"{'encoding':<30}" + "".join(f"{LABELS[t]:>12}" for t in IDENTIFIERS))
-        for name, scores in rows.items():
-            print(f"{name:<30}" + "".join(f"{100 * scores[t][i]:>11.2f}%" for t in IDENTIFIERS))
+    for tier, strata_for in TIERS.items():
+        DETAIL.append(f"tier {tier}")
+        rows = {
+            "carehub spec 1.0": carehub_attacks(ours, rng, not args.no_graph, strata_for),
+            "plain single-field HMAC": baseline_attacks(ours, rng, strata_for),
+            "spec 1.0 without bit flips": carehub_attacks(plain_bloom, rng, False, strata_for),
+        }
+        for i, title in enumerate(
+            (
+                "re-identified with certainty (1-1 frequency match); goal < 1%",
+                "guessed right, lucky guesses among tied frequencies included",
+            )
+        ):
+            print(f"\nattacker {tier} -- fraction of persons whose value is {title}")
+            print(f"{'encoding':<30}" + "".join(f"{LABELS[t]:>12}" for t in IDENTIFIERS))
+            for name, scores in rows.items():
+                print(f"{name:<30}" + "".join(f"{100 * scores[t][i]:>11.2f}%" for t in IDENTIFIERS))
     if args.detail:
         print("\nper attack (spec 1.0 with flips, then without):")
         print("\n".join(DETAIL))

@@ -1,6 +1,6 @@
 """Throughput and peak memory of ``carehub synth`` at about 1M partner records.
 
-    .venv/bin/python benchmarks/synth.py                    # ~1.45M residents -> ~1M records, 3 runs
+    .venv/bin/python benchmarks/synth.py       # ~1.45M residents -> ~1M records, 3 runs
     .venv/bin/python benchmarks/synth.py --residents 100000 --repeats 1
 
 Each run is a fresh child process (so peak RSS is that run's own), writing a full region
@@ -13,6 +13,7 @@ load average is printed beside the figures.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
@@ -34,7 +35,7 @@ def _child(out: Path, residents: int, seed: int) -> None:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path.insert(0, str(here.parent))
     sys.modules.pop("synth", None)
-    from synth import generate
+    generate = importlib.import_module("synth").generate
 
     start = time.perf_counter()
     summary = generate(out, residents=residents, seed=seed, progress=False)

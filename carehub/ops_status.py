@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from rich.console import RenderableType
 
 from carehub.db import connect
 from carehub.home import HubHome
@@ -113,7 +114,7 @@ def _age_text(age: timedelta) -> str:
     return f"{age.days} d"
 
 
-def publications_table(home: HubHome, now: datetime | None = None) -> object:
+def publications_table(home: HubHome, now: datetime | None = None) -> RenderableType:
     """A ``rich`` table of :func:`publication_status` (a note when nothing is published yet)."""
     from rich.table import Table
     from rich.text import Text

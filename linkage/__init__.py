@@ -30,7 +30,16 @@ _EXPORTS = {
     "Churn": "linkage.keys",
     "LinkageSettings": "linkage.settings",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Churn",
+    "LinkageResult",
+    "LinkageSettings",
+    "Metrics",
+    "ModelResult",
+    "ensure_model",
+    "evaluate",
+    "run_linkage",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -44,7 +44,9 @@ class Metrics:
             f"F1 {self.bcubed_f1:.4f}",
         ]
         if self.blocking_recall is not None:
-            out.append(f"blocking recall {self.blocking_recall:.4f} over {self.true_pairs} true pairs")
+            out.append(
+                f"blocking recall {self.blocking_recall:.4f} over {self.true_pairs} true pairs"
+            )
         return out
 
 
@@ -84,7 +86,7 @@ def evaluate(
     con: duckdb.DuckDBPyConnection,
     truth: Any,
     *,
-    relation: str = DEFAULT_RELATION,
+    relation: str | None = DEFAULT_RELATION,
     settings: LinkageSettings | None = None,
 ) -> Metrics:
     """Score the current answer (``linkage.person_records``) against ``truth``.
@@ -93,7 +95,7 @@ def evaluate(
         con: the hub connection, after :func:`linkage.run_linkage`.
         truth: a polars/pandas/Arrow frame with ``partner_id``, ``record_pseudonym``,
             ``resident_id``.
-        relation: the encoded records (for blocking recall).
+        relation: the encoded records (for blocking recall; None skips it).
         settings: whose blocking rules to measure (defaults otherwise).
 
     Returns:
@@ -106,10 +108,13 @@ def evaluate(
     row = con.execute(sql("evaluate_clusters")).fetchall()[0]
     records, predicted, true, tp = (int(v or 0) for v in row[:4])
     bp, br = float(row[4] or 0.0), float(row[5] or 0.0)
-    con.register("eval_records", read_records(con, relation))
-    con.execute(sql("eval_sides"))
-    recall_all, by_rule = blocking_recall(con, settings.blocking)
-    con.unregister("eval_records")
+    recall_all: float | None = None
+    by_rule: dict[str, float] = {}
+    if relation is not None:
+        con.register("eval_records", read_records(con, relation))
+        con.execute(sql("eval_sides"))
+        recall_all, by_rule = blocking_recall(con, settings.blocking)
+        con.unregister("eval_records")
     precision = tp / predicted if predicted else 1.0
     recall = tp / true if true else 1.0
     return Metrics(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from splink import Linker
+from splink.internals.charts import SplinkChart
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ def _write(path: Path, html: str) -> Path:
 
 def model_charts(linker: Linker, charts_dir: Path, version: str) -> dict[str, Path]:
     """Match weights, m/u parameters and unlinkables of a trained model."""
-    charts = {
+    charts: dict[str, SplinkChart[Any]] = {
         "match_weights": linker.visualisations.match_weights_chart(),
         "m_u_parameters": linker.visualisations.m_u_parameters_chart(),
         "unlinkables": linker.evaluation.unlinkables_chart(),

@@ -12,6 +12,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from linkage.encoding.spec import BLOOM_FIELDS, bloom_columns
 from linkage.settings import BlockingRule, LinkageSettings, LocationSettings, NameSettings
@@ -61,9 +62,15 @@ SAME_DOB_SWAP_LEVELS = ("nickname, surname similar",)
 def name_comparison(s: NameSettings) -> cl.CustomComparison:
     """One comparison of first and last name, so a swap or a twin counts once."""
     first, last = dice_sql("first"), dice_sql("last")
-    cross = f"({dice_sql('first', 'last')} >= {s.swap_dice} AND {dice_sql('last', 'first')} >= {s.swap_dice})"
+    # Cross Dice works because both name filters share one key and one (birth-year) salt.
+    cross = (
+        f"({dice_sql('first', 'last')} >= {s.swap_dice} "
+        f"AND {dice_sql('last', 'first')} >= {s.swap_dice})"
+    )
     # An exact level must be a bare equality for Splink's term-frequency adjustment.
-    exact = cll.CustomLevel(_eq("tok_fullname"), label_for_charts="exact name (or exact swap)")
+    exact: ComparisonLevelCreator = cll.CustomLevel(
+        _eq("tok_fullname"), label_for_charts="exact name (or exact swap)"
+    )
     if s.tf_adjust_fullname:
         exact = exact.configure(tf_adjustment_column="tok_fullname", tf_adjustment_weight=1.0)
     twin = cll.CustomLevel(
@@ -106,9 +113,7 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
 def dob_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         comparison_levels=[
-            cll.CustomLevel("tok_dob_l IS NULL OR tok_dob_r IS NULL").configure(
-                is_null_level=True
-            ),
+            cll.CustomLevel("tok_dob_l IS NULL OR tok_dob_r IS NULL").configure(is_null_level=True),
             cll.CustomLevel(_eq("tok_dob"), label_for_charts="exact"),
             cll.CustomLevel(_eq("tok_dob_swap"), label_for_charts="day/month swapped"),
             cll.CustomLevel(_eq("tok_dob_ym"), label_for_charts="same year and month"),
@@ -123,7 +128,9 @@ def dob_comparison() -> cl.CustomComparison:
 def location_comparison(s: LocationSettings) -> cl.CustomComparison:
     """Street and ZIP together: a move changes both, and separate comparisons break EM."""
     addr = dice_sql("addr")
-    exact = cll.CustomLevel(_eq("tok_addr"), label_for_charts="same address")
+    exact: ComparisonLevelCreator = cll.CustomLevel(
+        _eq("tok_addr"), label_for_charts="same address"
+    )
     if s.tf_adjust_addr:
         exact = exact.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
     return cl.CustomComparison(
@@ -151,7 +158,7 @@ def location_comparison(s: LocationSettings) -> cl.CustomComparison:
 
 
 def _exact(column: str, label: str, *, tf: bool) -> cl.CustomComparison:
-    exact = cll.CustomLevel(_eq(column), label_for_charts="exact")
+    exact: ComparisonLevelCreator = cll.CustomLevel(_eq(column), label_for_charts="exact")
     if tf:
         exact = exact.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0)
     return cl.CustomComparison(

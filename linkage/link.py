@@ -57,7 +57,9 @@ def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
 def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
     """Score every candidate pair of ``records`` and cluster the accepted links."""
     con = _con(db_api)
-    linker = Linker([db_api.register("records", dataset_display_name="records_all")], model, log_level=None)
+    linker = Linker(
+        [db_api.register("records", dataset_display_name="records_all")], model, log_level=None
+    )
     predictions = linker.inference.predict(
         threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
     )

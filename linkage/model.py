@@ -164,7 +164,9 @@ def _save(model: dict[str, Any], info: ModelInfo, models_dir: Path) -> None:
     meta = info.as_metadata()
     meta.pop("path")
     _write_atomic(info.path, json.dumps({**model, MODEL_KEY: meta}, indent=2))
-    _write_atomic(models_dir / CURRENT, json.dumps({"version": info.version, "file": info.path.name}))
+    _write_atomic(
+        models_dir / CURRENT, json.dumps({"version": info.version, "file": info.path.name})
+    )
 
 
 def current_model(models_dir: Path) -> ModelInfo | None:

@@ -16,7 +16,10 @@ SQL_DIR = Path(__file__).parent / "sql"
 DEFAULT_RELATION = "staging.current_persons"
 # A relation name is an identifier we must place in SQL text: only plain (schema.)name is allowed.
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-REQUIRED_COLUMNS = ("partner_id", *(c for c in PERSON_COLUMNS if c not in ("consented", "part2_consent", "age_90_plus")))
+REQUIRED_COLUMNS = (
+    "partner_id",
+    *(c for c in PERSON_COLUMNS if c not in ("consented", "part2_consent", "age_90_plus")),
+)
 
 
 @cache
@@ -54,7 +57,8 @@ def check_relation(con: duckdb.DuckDBPyConnection, relation: str) -> None:
 def read_records(con: duckdb.DuckDBPyConnection, relation: str = DEFAULT_RELATION) -> pa.Table:
     """All encoded rows of ``relation`` with popcounts and a per-record digest, as Arrow."""
     check_relation(con, relation)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {relation}")
+    # ``relation`` passed check_relation: a plain [schema.]name that exists, never a value.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {relation}")  # noqa: S608
     try:
         return con.sql(sql("prepare_records")).to_arrow_table()
     finally:

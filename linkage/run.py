@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 

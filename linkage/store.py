@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from carehub.faults import pause_point
 from linkage.keys import Churn
 from linkage.records import sql
 
@@ -57,6 +58,7 @@ def write_run(
                 "details": json.dumps(details, sort_keys=True),
             },
         )
+        pause_point("linkage:before_commit")  # fault tests kill the run here
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -110,7 +110,9 @@ def keygen_cmd(
             help="Shared secret file: created (0600) if missing, else its fingerprint is shown.",
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing extract key.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing extract key.")
+    ] = False,
 ) -> None:
     """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
     from rich.console import Console

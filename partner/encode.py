@@ -52,7 +52,9 @@ def default_crosswalk(secret_path: Path, partner_id: str) -> Path:
     return secret_path.parent / f"{partner_id}.crosswalk.csv"
 
 
-def _events_table(events: pl.DataFrame, crosswalk: pl.DataFrame, keys: EncodingKeys) -> pl.DataFrame:
+def _events_table(
+    events: pl.DataFrame, crosswalk: pl.DataFrame, keys: EncodingKeys
+) -> pl.DataFrame:
     assert keys.event_id is not None
     joined = events.join(crosswalk, on="record_id", how="inner", maintain_order="left")
     con = duckdb.connect()
@@ -132,7 +134,11 @@ def encode_partner(
                 f"{partner_id!r}; pass that partner's mapping"
             )
         shared = read_secret(secret_file, "shared secret")
-        pkey_file = Path(partner_key_path) if partner_key_path else pseudonym_key_path(secret_file.parent, partner_id)
+        pkey_file = (
+            Path(partner_key_path)
+            if partner_key_path
+            else pseudonym_key_path(secret_file.parent, partner_id)
+        )
         partner_key = read_secret(pkey_file, "partner pseudonym key")
         keys = EncodingKeys.derive(shared, partner_key)
         when = as_of or datetime.now(UTC).date()
@@ -157,7 +163,10 @@ def encode_partner(
     events = _events_table(raw.events, encoded.crosswalk, keys)
     event_report = dict(raw.event_report)
     consent = event_report.pop("consent", {})
-    report = encoded.report | {"consent": consent, "events": {"rows": events.height, **event_report}}
+    report = encoded.report | {
+        "consent": consent,
+        "events": {"rows": events.height, **event_report},
+    }
     say("writing package")
     package = write_package(
         out_dir,

@@ -63,7 +63,9 @@ def keygen(
     if public_path.exists() and force:
         public_path.unlink()
     public_path.write_bytes(
-        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     pseud = pseudonym_key_path(out, partner_id)

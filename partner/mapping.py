@@ -132,7 +132,9 @@ class EventsMapping(_Strict):
         produced = [v.constant] if v.constant is not None else list((v.values or {}).values())
         for c in produced:
             if c is not None and c not in _ALL_CATEGORIES:
-                raise ValueError(f"category {c!r} is not in the vocabulary (warehouse/vocabulary.py)")
+                raise ValueError(
+                    f"category {c!r} is not in the vocabulary (warehouse/vocabulary.py)"
+                )
         return v
 
     @field_validator("result")
@@ -173,7 +175,9 @@ def load_mapping(path: str | Path) -> Mapping:
     """
     p = Path(path)
     if not p.is_file():
-        raise MappingError(f"mapping file {p} does not exist; pass --mapping partner/mappings/<id>.yaml")
+        raise MappingError(
+            f"mapping file {p} does not exist; pass --mapping partner/mappings/<id>.yaml"
+        )
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -39,13 +39,17 @@ class RawInput:
 def read_table(path: Path) -> pl.DataFrame:
     """Read one CSV or Parquet file with every column as text."""
     if not path.is_file():
-        raise InputError(f"input file {path} does not exist; check --input and the mapping's file names")
+        raise InputError(
+            f"input file {path} does not exist; check --input and the mapping's file names"
+        )
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             frame = pl.read_parquet(path)
             return frame.with_columns(
-                pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t not in (pl.Date, pl.Datetime)
+                pl.col(c).cast(pl.String)
+                for c, t in frame.schema.items()
+                if t not in (pl.Date, pl.Datetime)
             )
         if suffix in (".csv", ".txt", ".tsv"):
             return pl.read_csv(
@@ -67,7 +71,9 @@ def read_table(path: Path) -> pl.DataFrame:
     raise InputError(f"input file {path.name}: unsupported type {suffix!r}; use .csv or .parquet")
 
 
-def _check_columns(frame: pl.DataFrame, wanted: dict[str, Source | None], file: str, mapping: str) -> None:
+def _check_columns(
+    frame: pl.DataFrame, wanted: dict[str, Source | None], file: str, mapping: str
+) -> None:
     for key, src in wanted.items():
         for col in src.columns if src else []:
             if col not in frame.columns:
@@ -141,14 +147,30 @@ def _flag(frame: pl.DataFrame, src: Source) -> tuple[pl.Series, int]:
         return pl.Series([bool(src.constant)] * frame.height, dtype=pl.Boolean), 0
     series, unmapped = _mapped(_column(frame, src), src)
     if series.dtype != pl.Boolean:
-        series = series.cast(pl.String).str.to_lowercase().replace_strict(
-            {"true": True, "false": False, "1": True, "0": False, "y": True, "n": False,
-             "yes": True, "no": False}, default=None, return_dtype=pl.Boolean,
+        series = (
+            series.cast(pl.String)
+            .str.to_lowercase()
+            .replace_strict(
+                {
+                    "true": True,
+                    "false": False,
+                    "1": True,
+                    "0": False,
+                    "y": True,
+                    "n": False,
+                    "yes": True,
+                    "no": False,
+                },
+                default=None,
+                return_dtype=pl.Boolean,
+            )
         )
     return series, unmapped
 
 
-def read_persons(mapping: Mapping, source: Path, mapping_name: str) -> tuple[pl.DataFrame, dict[str, int]]:
+def read_persons(
+    mapping: Mapping, source: Path, mapping_name: str
+) -> tuple[pl.DataFrame, dict[str, int]]:
     """The persons file as canonical raw fields (see ``linkage.encoding.CANONICAL_FIELDS``)."""
     pm = mapping.persons
     frame = read_table(source)
@@ -174,7 +196,9 @@ def read_persons(mapping: Mapping, source: Path, mapping_name: str) -> tuple[pl.
     }
     _check_columns(frame, fields, file, mapping_name)
     dob_col = pm.dob.columns[0] if pm.dob.columns else "dob"
-    dob = parse_date_column(_column(frame, pm.dob), pm.dob.format, file, dob_col, mapping_name, "persons.dob")
+    dob = parse_date_column(
+        _column(frame, pm.dob), pm.dob.format, file, dob_col, mapping_name, "persons.dob"
+    )
     consented, unmapped_consent = _flag(frame, pm.consented)
     part2, unmapped_part2 = _flag(frame, pm.part2_consent)
     sex_raw = _column(frame, pm.sex)
@@ -214,7 +238,16 @@ def read_events(
     key = f"events[{index}]"
     fields: dict[str, Source | None] = {
         f"{key}.{name}": getattr(em, name)
-        for name in ("record_id", "event_id", "event_type", "event_date", "end_date", "category", "result", "program")
+        for name in (
+            "record_id",
+            "event_id",
+            "event_type",
+            "event_date",
+            "end_date",
+            "category",
+            "result",
+            "program",
+        )
     }
     _check_columns(frame, fields, file, mapping_name)
     counts: dict[str, int] = {"rows": frame.height}
@@ -225,15 +258,27 @@ def read_events(
     result, counts["unmapped_result"] = _mapped(_column(frame, em.result), em.result)
     date_col = em.event_date.columns[0] if em.event_date.columns else "event_date"
     event_date = parse_date_column(
-        _column(frame, em.event_date), em.event_date.format, file, date_col, mapping_name, f"{key}.event_date"
+        _column(frame, em.event_date),
+        em.event_date.format,
+        file,
+        date_col,
+        mapping_name,
+        f"{key}.event_date",
     )
     end_date = pl.Series([None] * frame.height, dtype=pl.Date)
     if em.end_date is not None:
         end_col = em.end_date.columns[0] if em.end_date.columns else "end_date"
         end_date = parse_date_column(
-            _column(frame, em.end_date), em.end_date.format, file, end_col, mapping_name, f"{key}.end_date"
+            _column(frame, em.end_date),
+            em.end_date.format,
+            file,
+            end_col,
+            mapping_name,
+            f"{key}.end_date",
         )
-    program = _column(frame, em.program).cast(pl.String).str.strip_chars().str.slice(0, PROGRAM_MAX_CHARS)
+    program = (
+        _column(frame, em.program).cast(pl.String).str.strip_chars().str.slice(0, PROGRAM_MAX_CHARS)
+    )
     ev = pl.DataFrame(
         {
             "record_id": _column(frame, em.record_id).cast(pl.String).str.strip_chars(),
@@ -249,7 +294,9 @@ def read_events(
     ev = ev.with_columns(source_event_id=pl.lit(f"{file}|") + pl.col("source_event_id"))
     if em.end_date is not None and em.end_date.only_for:
         ev = ev.with_columns(
-            end_date=pl.when(pl.col("event_type").is_in(em.end_date.only_for)).then(pl.col("end_date"))
+            end_date=pl.when(pl.col("event_type").is_in(em.end_date.only_for)).then(
+                pl.col("end_date")
+            )
         )
     # Categories must fit the event type; a category where the type has none becomes null.
     allowed = _category_fits()
@@ -258,7 +305,10 @@ def read_events(
     ev = ev.with_columns(category=pl.when(pl.col("fits")).then(pl.col("category"))).drop("fits")
     ev = ev.with_columns(
         part2=pl.lit(em.part2)
-        | (pl.col("event_type").is_in(["service", "referral"]) & pl.col("category").is_in(list(PART2_SERVICES))).fill_null(False)
+        | (
+            pl.col("event_type").is_in(["service", "referral"])
+            & pl.col("category").is_in(list(PART2_SERVICES))
+        ).fill_null(False)
     )
     checks = {
         "no_record_id": pl.col("record_id").is_null() | (pl.col("record_id") == ""),
@@ -272,7 +322,11 @@ def read_events(
         bad = ev.select(cond.fill_null(False)).to_series()
         counts[f"dropped_{name}"] = int(bad.sum())
         ev = ev.filter(~bad)
-    bad_end = ev.select((pl.col("end_date") < pl.col("event_date")) | (pl.col("end_date") > as_of)).to_series().fill_null(False)
+    bad_end = (
+        ev.select((pl.col("end_date") < pl.col("event_date")) | (pl.col("end_date") > as_of))
+        .to_series()
+        .fill_null(False)
+    )
     counts["end_date_nulled"] = int(bad_end.sum())
     ev = ev.with_columns(end_date=pl.when(~bad_end).then(pl.col("end_date")))
     dup = ev["source_event_id"].is_duplicated() & ~ev["source_event_id"].is_first_distinct()
@@ -332,5 +386,9 @@ def read_input(mapping: Mapping, input_path: Path, mapping_name: str, as_of: dat
     return RawInput(
         persons=persons,
         events=events,
-        event_report={"files": event_counts, "dropped_unknown_record": n_orphan, "consent": person_counts},
+        event_report={
+            "files": event_counts,
+            "dropped_unknown_record": n_orphan,
+            "consent": person_counts,
+        },
     )

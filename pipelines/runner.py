@@ -36,6 +36,7 @@ from pipelines.defs.ops.failures import (
     failure_notice,
     step_failures,
 )
+from pipelines.resources import HubResource
 
 RUNNER_TAG = "carehub/launched_by"
 PID_TAG = "carehub/pid"
@@ -298,9 +299,15 @@ def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun
     with hub_instance(hub) as instance:
         key = _CURSOR_KEY.format(sensor_name)
         cursor = instance.run_storage.get_cursor_values({key}).get(key)
-        with hub_environment(hub), dg.build_sensor_context(
-            instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor_name
-        ) as context:
+        with (
+            hub_environment(hub),
+            dg.build_sensor_context(
+                instance=instance,
+                cursor=cursor,
+                sensor_name=sensor_name,
+                resources={"hub": HubResource(home=str(hub.root))},
+            ) as context,
+        ):
             data = sensor.evaluate_tick(context)
         for request in data.dynamic_partitions_requests or []:
             if isinstance(request, dg.AddDynamicPartitionsRequest):

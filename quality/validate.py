@@ -50,9 +50,9 @@ class ContentResult:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, file: FileName):  # type: ignore[no-untyped-def]
-    table = con.execute(
-        sql("select_columns"), {"t": TABLES[file], "cols": rule_columns(file)}
-    ).to_arrow_table()  # the copy is what GX needs anyway
+    table = con.sql(
+        sql("select_columns"), params={"t": TABLES[file], "cols": rule_columns(file)}
+    ).to_arrow_table()
     frame = table.to_pandas(date_as_object=False)
     # GX compares vectorised only for float/int64 columns (its date bounds arrive as `date`
     # objects that pandas will not compare with datetime64); anything else goes value by value

@@ -338,11 +338,12 @@ def cbo_events(
     s_date = np.concatenate([lo[counts > 0], dates])
     screen_no = screening_base + np.arange(len(s_owner))
     s_res = who[s_owner]
+    s_rec = _to_rec(rng, s_res, first, dup)  # one screening, one registration
     for domain in _HRSN_COLUMNS:
         need = res[domain][s_res]
         positive = np.where(need, rng.random(len(s_res)) < 0.9, rng.random(len(s_res)) < 0.04)
         ev.add(
-            _to_rec(rng, s_res, first, dup),
+            s_rec,
             "hrsn_screening",
             domain.removeprefix("need_"),
             s_date,

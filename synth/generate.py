@@ -24,8 +24,8 @@ from synth.events import (
     hospital_events,
     public_health_events,
 )
-from synth.geography import build_region
-from synth.names import name_pools
+from synth.geography import Region, build_region
+from synth.names import NamePools, name_pools
 from synth.partners import PARTNERS, Counters, EventContext
 from synth.partners.common import event_frame, record_frame
 from synth.records import ERROR_FLAGS, Records, partner_records, presence
@@ -192,64 +192,81 @@ def _errors_frame(pid: str, recs: Records, record_ids: pl.Series, res: Residents
     )
 
 
-def _chunk(
-    k: int,
-    start: int,
-    n: int,
-    seed: int,
-    config: SynthConfig,
-    sinks: Sinks,
-    counters: dict[str, Counters],
-    tally: dict[str, Counter[Any]],
-) -> None:
-    region, pools = _REGION_CACHE[seed], name_pools()
-    rng = np.random.default_rng([seed, k])
-    res = generate_residents(rng, start, n, seed, config, region, pools)
-    sinks.parquet(RESIDENTS_FILE).write(residents_frame(res))
-    present = presence(rng, res, config)
-    tally["partners_per_resident"].update(
-        np.sum([present[p] for p in PARTNER_IDS], axis=0).tolist()
-    )
-    timeline, enrolled = _timeline(rng, res, present, config)
-    recs: dict[str, Records] = {
-        pid: partner_records(rng, res, pid, present[pid], config) for pid in PARTNER_IDS
-    }
+@dataclass
+class _Run:
+    """State of one generation run, shared by its chunks."""
 
-    events: dict[str, Events] = {}
-    hosp = ("mercy_hospital", "riverside_health")
-    for pid, ev in zip(
-        hosp,
-        hospital_events(rng, res, timeline, [(recs[p], present[p]) for p in hosp]),
-        strict=True,
-    ):
-        events[pid] = ev
-    phd = "county_public_health"
-    events[phd] = public_health_events(rng, res, timeline, recs[phd], present[phd])
-    for pid, menu in (("harbor_housing", HARBOR_MENU), ("northside_food", NORTHSIDE_MENU)):
-        ev, n_screenings = cbo_events(
-            rng, res, timeline, recs[pid], present[pid], enrolled[pid], menu,
-            counters[pid].next.get("screening_group", 0),
-        )  # fmt: skip
-        counters[pid].take("screening_group", n_screenings)
-        events[pid] = ev
+    seed: int
+    config: SynthConfig
+    region: Region
+    pools: NamePools
+    sinks: Sinks
+    counters: dict[str, Counters] = field(default_factory=dict)
+    tally: dict[str, Counter[Any]] = field(default_factory=dict)
 
-    for i, pid in enumerate(PARTNER_IDS):
+    def __post_init__(self) -> None:
+        self.counters = {pid: Counters() for pid in PARTNER_IDS}
+        self.tally = {
+            name: Counter() for name in ("records", "events", "duplicates", "partners_per_resident")
+        }
+
+    def chunk(self, k: int, start: int, n: int) -> None:
+        """Generate and write residents ``start .. start+n-1`` (chunk number ``k``)."""
+        config = self.config
+        rng = np.random.default_rng([self.seed, k])
+        res = generate_residents(rng, start, n, self.seed, config, self.region, self.pools)
+        self.sinks.parquet(RESIDENTS_FILE).write(residents_frame(res))
+        present = presence(rng, res, config)
+        self.tally["partners_per_resident"].update(
+            np.sum([present[p] for p in PARTNER_IDS], axis=0).tolist()
+        )
+        timeline, enrolled = _timeline(rng, res, present, config)
+        recs: dict[str, Records] = {
+            pid: partner_records(rng, res, pid, present[pid], config) for pid in PARTNER_IDS
+        }
+
+        events: dict[str, Events] = {}
+        hosp = ("mercy_hospital", "riverside_health")
+        hosp_events = hospital_events(rng, res, timeline, [(recs[p], present[p]) for p in hosp])
+        events.update(zip(hosp, hosp_events, strict=True))
+        phd = "county_public_health"
+        events[phd] = public_health_events(rng, res, timeline, recs[phd], present[phd])
+        for pid, menu in (("harbor_housing", HARBOR_MENU), ("northside_food", NORTHSIDE_MENU)):
+            counter = self.counters[pid]
+            events[pid], n_screenings = cbo_events(
+                rng, res, timeline, recs[pid], present[pid], enrolled[pid], menu,
+                counter.next.get("screening_group", 0),
+            )  # fmt: skip
+            counter.take("screening_group", n_screenings)
+
+        for i, pid in enumerate(PARTNER_IDS):
+            prng = np.random.default_rng([self.seed, k, i, 1])
+            reg = _reg_dates(prng, recs[pid], res, enrolled.get(pid), timeline.as_of)
+            self._write_partner(i, pid, res, recs[pid], reg, events[pid], prng)
+
+    def _write_partner(
+        self,
+        i: int,
+        pid: str,
+        res: Residents,
+        r: Records,
+        reg: np.ndarray,
+        events: Events,
+        prng: np.random.Generator,
+    ) -> None:
         spec = PARTNERS[pid]
-        prng = np.random.default_rng([seed, k, i, 1])
-        r = recs[pid]
+        counters = self.counters[pid]
         # Exports list records by their id, which is not resident order.
-        record_ids_by_row = spec.record_id.make(counters[pid].take("record", len(r)), seed * 31 + i)
-        order = np.argsort(record_ids_by_row.to_numpy(), kind="stable")
-        record_ids = record_ids_by_row.gather(order)
-        reg = _reg_dates(prng, r, res, enrolled.get(pid), timeline.as_of)
-        persons = spec.persons(record_frame(r, record_ids_by_row, reg)[order], prng)
+        by_row = spec.record_id.make(counters.take("record", len(r)), self.seed * 31 + i)
+        order = np.argsort(by_row.to_numpy(), kind="stable")
+        record_ids = by_row.gather(order)
+        persons = spec.persons(record_frame(r, by_row, reg)[order], prng)
         base = f"partners/{pid}/"
-        sinks.csv(base + spec.person_file).write(persons)
-        ev_cols = events[pid].columns()
-        ctx = EventContext(counters=counters[pid], rng=prng, salt=seed * 131 + i * 7)
-        for name, frame in spec.events(event_frame(ev_cols, record_ids_by_row), ctx).items():
-            sinks.csv(base + name).write(frame)
-            tally["events"][pid] += frame.height
+        self.sinks.csv(base + spec.person_file).write(persons)
+        ctx = EventContext(counters=counters, rng=prng, salt=self.seed * 131 + i * 7)
+        for name, frame in spec.events(event_frame(events.columns(), by_row), ctx).items():
+            self.sinks.csv(base + name).write(frame)
+            self.tally["events"][pid] += frame.height
         truth = pl.DataFrame(
             {
                 "partner_id": pid,
@@ -258,13 +275,10 @@ def _chunk(
                 "resident_id": resident_ids(r["global_index"][order]),
             }
         )
-        sinks.csv(TRUTH_FILE).write(truth)
-        sinks.parquet(ERRORS_FILE).write(_errors_frame(pid, r, record_ids_by_row, res)[order])
-        tally["records"][pid] += len(r)
-        tally["duplicates"][pid] += int(r["duplicate"].sum())
-
-
-_REGION_CACHE: dict[int, Any] = {}
+        self.sinks.csv(TRUTH_FILE).write(truth)
+        self.sinks.parquet(ERRORS_FILE).write(_errors_frame(pid, r, by_row, res)[order])
+        self.tally["records"][pid] += len(r)
+        self.tally["duplicates"][pid] += int(r["duplicate"].sum())
 
 
 def generate(
@@ -289,16 +303,10 @@ def generate(
     """
     if residents < 1:
         raise ValueError("residents must be at least 1")
+    if seed < 0:
+        raise ValueError("seed must be 0 or more")
     config = config or SynthConfig()
     _prepare(out)
-    _REGION_CACHE[seed] = build_region(seed)
-    counters: dict[str, Counters] = {pid: Counters() for pid in PARTNER_IDS}
-    tally: dict[str, Counter[Any]] = {
-        "records": Counter(),
-        "events": Counter(),
-        "duplicates": Counter(),
-        "partners_per_resident": Counter(),
-    }
     chunks = [
         (k, s, min(config.chunk_size, residents - s))
         for k, s in enumerate(range(0, residents, config.chunk_size))
@@ -314,16 +322,17 @@ def generate(
         ) as bar,
     ):
         task = bar.add_task("residents", total=residents)
+        run = _Run(seed, config, build_region(seed), name_pools(), sinks)
         for k, start, n in chunks:
-            _chunk(k, start, n, seed, config, sinks, counters, tally)
+            run.chunk(k, start, n)
             bar.advance(task, n)
         for pid in PARTNER_IDS:
             spec = PARTNERS[pid]
             for name in (spec.person_file, *spec.event_files):
                 sinks.csv(f"partners/{pid}/{name}")  # partners with no rows still get headers
         files = sinks.rows()
-    _REGION_CACHE.pop(seed, None)
 
+    tally = run.tally
     summary = RegionSummary(
         out=out,
         seed=seed,

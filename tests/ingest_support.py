@@ -142,3 +142,38 @@ def drop(
         report={"records": n, "invalid": {}},
         **kwargs,
     )
+
+
+def rewrite_manifest(package: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Recompute checksums and row counts of a package's files, apply ``edit``, rewrite."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from partner.package import file_sha256
+
+    manifest_path = package / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for name, entry in manifest["files"].items():
+        path = package / name
+        if path.is_file() and path.stat().st_size:
+            entry["sha256"] = file_sha256(path)
+            if name.endswith(".parquet"):
+                try:
+                    entry["rows"] = pq.ParquetFile(path).metadata.num_rows
+                except Exception:  # noqa: S110 - a deliberately broken file keeps its count
+                    pass
+    if edit is not None:
+        edit(manifest)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+
+def staging_counts(con: Any, partner_id: str) -> tuple[int, int, int]:
+    """(submissions, persons, events) rows of one partner in staging."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM staging.submissions WHERE partner_id = $p), "
+        "(SELECT count(*) FROM staging.persons WHERE partner_id = $p), "
+        "(SELECT count(*) FROM staging.events WHERE partner_id = $p)",
+        {"p": partner_id},
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])

@@ -14,7 +14,9 @@ from linkage.encoding.encoder import encode_persons
 from linkage.encoding.keys import EncodingKeys, derive_key
 from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
 
-VECTORS = json.loads((Path(__file__).parent / "golden" / f"vectors_{SPEC_VERSION}.json").read_text())
+VECTORS = json.loads(
+    (Path(__file__).parent / "golden" / f"vectors_{SPEC_VERSION}.json").read_text()
+)
 SECRET = base64.b64decode(VECTORS["shared_secret_b64"])
 PARTNER_KEY = base64.b64decode(VECTORS["partner_key_b64"])
 
@@ -54,3 +56,14 @@ def test_vectors_cover_the_interesting_cases() -> None:
     # Bill (nickname) and William with a day/month swap share the swap-invariant tokens.
     assert expected[1]["tok_first_dob"] == expected[2]["tok_first_dob"]
     assert expected[1]["tok_dob"] != expected[2]["tok_dob"]
+
+
+def test_vectors_were_made_with_the_current_settings() -> None:
+    from dataclasses import asdict
+
+    from linkage.encoding.encoder import DEFAULT_SETTINGS
+
+    expected = asdict(DEFAULT_SETTINGS) | {"threads": None}
+    assert VECTORS["settings"] == expected, (
+        "settings changed: bump the spec, run tests/golden/generate.py"
+    )

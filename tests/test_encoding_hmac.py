@@ -67,14 +67,19 @@ def test_keys_repr_hides_key_bytes() -> None:
 def test_bloom_dice_orders_similarity() -> None:
     con = duckdb.connect()
     words, present = bloom.value_filters(
-        con, pl.Series(["CATHERINE", "CATHERINE", "KATHERINE", "ROBERT", None]),
-        pl.Series(["1980"] * 5), b"b" * 32, 12,
+        con,
+        pl.Series(["CATHERINE", "CATHERINE", "KATHERINE", "ROBERT", None]),
+        pl.Series(["1980"] * 5),
+        b"b" * 32,
+        12,
     )
     assert present.tolist() == [True, True, True, True, False]
     assert bloom.dice(words[0], words[1]) == 1.0
     assert bloom.dice(words[0], words[2]) > 0.6
     assert bloom.dice(words[0], words[3]) < 0.35
-    salted, _ = bloom.value_filters(con, pl.Series(["CATHERINE"]), pl.Series(["1981"]), b"b" * 32, 12)
+    salted, _ = bloom.value_filters(
+        con, pl.Series(["CATHERINE"]), pl.Series(["1981"]), b"b" * 32, 12
+    )
     assert bloom.dice(words[0], salted[0]) < 0.35, "another birth year salts the bit positions"
 
 

@@ -19,6 +19,7 @@ from warehouse.extracts import (
     ExtractInfo,
     ExtractInputsMissing,
     build_extracts,
+    current_extract,
     disclose,
 )
 from warehouse.governance import (
@@ -47,6 +48,8 @@ def test_every_partner_with_an_agreement_gets_one_extract(built) -> None:
         assert info.extract_id.startswith(f"{partner}-20261120T120000Z-")
         assert info.expires_at == NOW + timedelta(days=14)
         assert (hub.home.outbox / partner / "hub_public_keys.json").is_file()
+        assert current_extract(hub.home, partner) == info.current
+    assert current_extract(hub.home, "nobody_here") is None
 
 
 def test_isolation_no_extract_holds_another_partners_pseudonym_or_person_key(built) -> None:

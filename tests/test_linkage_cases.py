@@ -47,23 +47,67 @@ H, P, F = "mercy_hospital", "county_public_health", "northside_food"
 CASES = [
     Case(
         "twins stay apart",
-        (H, Rec("Marisol", "Quintanilla", "1991-05-14", "F", "412 Alder Way", "97214",
-                "5035550142", "541227783")),
-        (P, Rec("Esperanza", "Quintanilla", "1991-05-14", "F", "412 Alder Way", "97214",
-                "5035550142", "541227784")),
+        (
+            H,
+            Rec(
+                "Marisol",
+                "Quintanilla",
+                "1991-05-14",
+                "F",
+                "412 Alder Way",
+                "97214",
+                "5035550142",
+                "541227783",
+            ),
+        ),
+        (
+            P,
+            Rec(
+                "Esperanza",
+                "Quintanilla",
+                "1991-05-14",
+                "F",
+                "412 Alder Way",
+                "97214",
+                "5035550142",
+                "541227784",
+            ),
+        ),
         merges=False,
     ),
     Case(
         "nickname plus a typo merges",
-        (H, Rec("Robert", "Fairweather", "1967-09-02", "M", "88 Larkspur Ct", "97206",
-                "5035550199", "")),
+        (
+            H,
+            Rec(
+                "Robert",
+                "Fairweather",
+                "1967-09-02",
+                "M",
+                "88 Larkspur Ct",
+                "97206",
+                "5035550199",
+                "",
+            ),
+        ),
         (F, Rec("Bob", "Fairwether", "1967-09-02", "M", "88 Larkspur Ct", "97206", "", "")),
         merges=True,
     ),
     Case(
         "day/month swap merges",
-        (H, Rec("Theodora", "Vandermeer", "1975-04-09", "F", "1503 Sumac Rd", "97211",
-                "5035550777", "")),
+        (
+            H,
+            Rec(
+                "Theodora",
+                "Vandermeer",
+                "1975-04-09",
+                "F",
+                "1503 Sumac Rd",
+                "97211",
+                "5035550777",
+                "",
+            ),
+        ),
         (P, Rec("Theodora", "Vandermeer", "1975-09-04", "F", "1503 Sumac Rd", "97211", "", "")),
         merges=True,
     ),
@@ -81,8 +125,19 @@ CASES = [
     ),
     Case(
         "duplicates inside one partner merge",
-        (H, Rec("Dolores", "Achterberg", "1949-02-27", "F", "12 Birch Lane", "97219",
-                "5035550311", "")),
+        (
+            H,
+            Rec(
+                "Dolores",
+                "Achterberg",
+                "1949-02-27",
+                "F",
+                "12 Birch Lane",
+                "97219",
+                "5035550311",
+                "",
+            ),
+        ),
         (H, Rec("Dolores", "Achterberg", "1949-02-27", "F", "12 Birch Ln", "97219", "", "")),
         merges=True,
     ),
@@ -94,10 +149,32 @@ CASES = [
     ),
     Case(
         "a mover with the same name, DOB and phone merges",
-        (H, Rec("Priyanka", "Raghunathan", "1979-12-01", "F", "71 Cedar Ave", "97202",
-                "5035550888", "")),
-        (F, Rec("Priyanka", "Raghunathan", "1979-12-01", "F", "3300 Hawthorne Blvd", "97214",
-                "5035550888", "")),
+        (
+            H,
+            Rec(
+                "Priyanka",
+                "Raghunathan",
+                "1979-12-01",
+                "F",
+                "71 Cedar Ave",
+                "97202",
+                "5035550888",
+                "",
+            ),
+        ),
+        (
+            F,
+            Rec(
+                "Priyanka",
+                "Raghunathan",
+                "1979-12-01",
+                "F",
+                "3300 Hawthorne Blvd",
+                "97214",
+                "5035550888",
+                "",
+            ),
+        ),
         merges=True,
     ),
 ]
@@ -107,11 +184,34 @@ def _encode(partner: str, rows: list[tuple[str, Rec]], keys_dir: Path) -> pl.Dat
     shared = read_secret(keys_dir / "shared.secret")
     keys = EncodingKeys.derive(shared, read_secret(pseudonym_key_path(keys_dir, partner)))
     raw = pl.DataFrame(
-        [{"record_id": rid, "first_name": r.first, "last_name": r.last, "dob": r.dob,
-          "sex": r.sex, "street": r.street or None, "zip": r.zip or None,
-          "phone": r.phone or None, "ssn": r.ssn or None} for rid, r in rows],
-        schema={c: pl.String for c in ("record_id", "first_name", "last_name", "dob", "sex",
-                                       "street", "zip", "phone", "ssn")},
+        [
+            {
+                "record_id": rid,
+                "first_name": r.first,
+                "last_name": r.last,
+                "dob": r.dob,
+                "sex": r.sex,
+                "street": r.street or None,
+                "zip": r.zip or None,
+                "phone": r.phone or None,
+                "ssn": r.ssn or None,
+            }
+            for rid, r in rows
+        ],
+        schema={
+            c: pl.String
+            for c in (
+                "record_id",
+                "first_name",
+                "last_name",
+                "dob",
+                "sex",
+                "street",
+                "zip",
+                "phone",
+                "ssn",
+            )
+        },
     )
     encoded = encode_persons(raw, keys, partner_id=partner, as_of=AS_OF, dob_format="%Y-%m-%d")
     ids = encoded.crosswalk.select("record_pseudonym", "record_id")

@@ -39,10 +39,21 @@ def _run(con: duckdb.DuckDBPyConnection, clustering: Clustering, run: int) -> Ch
         started_at=T0 + timedelta(hours=run),
         mode="full",
         model_version="m-test",
-        links=pa.table({c: pa.array([], pa.string()) for c in (
-            "partner_id_l", "record_pseudonym_l", "partner_id_r", "record_pseudonym_r")}
-            | {"match_weight": pa.array([], pa.float64()),
-               "match_probability": pa.array([], pa.float64())}),
+        links=pa.table(
+            {
+                c: pa.array([], pa.string())
+                for c in (
+                    "partner_id_l",
+                    "record_pseudonym_l",
+                    "partner_id_r",
+                    "record_pseudonym_r",
+                )
+            }
+            | {
+                "match_weight": pa.array([], pa.float64()),
+                "match_probability": pa.array([], pa.float64()),
+            }
+        ),
         replace_links=True,
         churn=churn,
         details={},
@@ -51,7 +62,9 @@ def _run(con: duckdb.DuckDBPyConnection, clustering: Clustering, run: int) -> Ch
 
 
 def _keys(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return dict(con.execute("SELECT record_pseudonym, person_key FROM linkage.person_records").fetchall())
+    return dict(
+        con.execute("SELECT record_pseudonym, person_key FROM linkage.person_records").fetchall()
+    )
 
 
 @pytest.fixture
@@ -76,7 +89,9 @@ def test_identical_rerun_keeps_every_key(con: duckdb.DuckDBPyConnection) -> None
     assert _keys(con) == keys
     assert first == Churn(new=3)
     assert second == Churn(unchanged=3)
-    created = con.execute("SELECT DISTINCT created_run, updated_run FROM linkage.persons").fetchall()
+    created = con.execute(
+        "SELECT DISTINCT created_run, updated_run FROM linkage.persons"
+    ).fetchall()
     assert created == [("run1", "run1")]
 
 
@@ -84,15 +99,21 @@ def test_identical_rerun_keeps_every_key(con: duckdb.DuckDBPyConnection) -> None
 CASES = [
     (
         "merge keeps the oldest key",
-        [{"a1": "x", "a2": "x"}, {"a1": "x", "a2": "x", "b1": "y"},
-         {"a1": "m", "a2": "m", "b1": "m"}],
+        [
+            {"a1": "x", "a2": "x"},
+            {"a1": "x", "a2": "x", "b1": "y"},
+            {"a1": "m", "a2": "m", "b1": "m"},
+        ],
         Churn(merged=1, retired=1),
         ("a1", "a1"),  # the merged person keeps a1's (older) key
     ),
     (
         "merge of a newer and an older key, newer has more records",
-        [{"a1": "x"}, {"a1": "x", "b1": "y", "b2": "y", "b3": "y"},
-         {"a1": "m", "b1": "m", "b2": "m", "b3": "m"}],
+        [
+            {"a1": "x"},
+            {"a1": "x", "b1": "y", "b2": "y", "b3": "y"},
+            {"a1": "m", "b1": "m", "b2": "m", "b3": "m"},
+        ],
         Churn(merged=1, retired=1),
         ("b1", "a1"),
     ),
@@ -172,11 +193,26 @@ def test_runs_row_records_churn(con: duckdb.DuckDBPyConnection) -> None:
 def test_failed_write_changes_nothing(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, {"a1": "x"}, 1)
     before = _keys(con)
-    table = pa.table({"partner_id": ["p"], "record_pseudonym": ["a1"], "cluster_id": ["x"],
-                      "record_digest": ["d"]})
+    table = pa.table(
+        {
+            "partner_id": ["p"],
+            "record_pseudonym": ["a1"],
+            "cluster_id": ["x"],
+            "record_digest": ["d"],
+        }
+    )
     churn = assign_keys(con, table, "run2")
     with pytest.raises(duckdb.Error):
-        write_run(con, run_id="run2", started_at=T0, mode="full", model_version="m",
-                  links=pa.table({"bad": [1]}), replace_links=True, churn=churn, details={})
+        write_run(
+            con,
+            run_id="run2",
+            started_at=T0,
+            mode="full",
+            model_version="m",
+            links=pa.table({"bad": [1]}),
+            replace_links=True,
+            churn=churn,
+            details={},
+        )
     assert _keys(con) == before
     assert con.execute("SELECT count(*) FROM linkage.runs").fetchall()[0][0] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,7 @@ from carehub.home import HubHome
 from linkage.accuracy import evaluate
 from linkage.encoding.spec import SPEC_VERSION, TOKEN_COLUMNS
 from linkage.model import current_model
-from linkage.run import run_linkage
+from linkage.run import ensure_model, run_linkage
 from pipelines.defs.linkage.assets import (
     cluster_sizes_plausible,
     linkage_model,
@@ -35,8 +36,19 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.D
     return encoded_region(tmp_path_factory.mktemp("region"), residents=2500, seed=3)
 
 
-def _home(tmp_path: Path, records: pl.DataFrame) -> HubHome:
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, region) -> Path:
+    """A models/ folder trained once on the region, copied into homes that reuse it."""
+    home = _home(tmp_path_factory.mktemp("trained"), region[0])
+    with duckdb.connect(str(home.hub_db)) as con:
+        ensure_model(con, home)
+    return home.models
+
+
+def _home(tmp_path: Path, records: pl.DataFrame, models: Path | None = None) -> HubHome:
     home = HubHome(tmp_path / "home").ensure()
+    if models is not None:
+        shutil.copytree(models, home.models, dirs_exist_ok=True)
     with duckdb.connect(str(home.hub_db)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS staging")
         con.register("records_df", records.to_arrow())
@@ -67,17 +79,20 @@ def _materialize(home: HubHome, selection: list, config: dict | None = None):
     )
 
 
-def test_materialize_linkage_assets(tmp_path: Path, region) -> None:
+def test_materialize_linkage_assets(tmp_path: Path, region, trained: Path) -> None:
     records, truth = region
-    home = _home(tmp_path, records)
+    home = _home(tmp_path, records, trained)
     result = _materialize(home, ASSETS)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert {c.check_name for c in checks} == {"cluster_sizes_plausible", "partner_match_rates_in_band"}
+    assert {c.check_name for c in checks} == {
+        "cluster_sizes_plausible",
+        "partner_match_rates_in_band",
+    }
     assert all(c.passed for c in checks), [c.description for c in checks]
 
     model_meta = result.asset_materializations_for_node("linkage_model")[0].metadata
-    assert model_meta["trained_now"].value is True
+    assert model_meta["trained_now"].value is False  # the saved model is reused
     for name in ("chart_match_weights", "chart_m_u_parameters", "chart_unlinkables"):
         assert Path(model_meta[name].value).is_file()
     meta = result.asset_materializations_for_node("linked_persons")[0].metadata
@@ -95,18 +110,24 @@ def test_materialize_linkage_assets(tmp_path: Path, region) -> None:
     # Same data again: the saved model is reused and every key stays.
     keys = _keys(home)
     again = _materialize(home, ASSETS)
-    assert again.asset_materializations_for_node("linkage_model")[0].metadata[
-        "trained_now"
-    ].value is False
+    assert (
+        again.asset_materializations_for_node("linkage_model")[0].metadata["trained_now"].value
+        is False
+    )
     meta2 = again.asset_materializations_for_node("linked_persons")[0].metadata
     assert meta2["mode"].value == "incremental"
     assert meta2["key_churn"].value["unchanged"] == meta["persons"].value
     assert _keys(home) == keys
 
+
+@pytest.mark.slow
+def test_retrain_then_full_relink_keeps_keys(tmp_path: Path, region, trained: Path) -> None:
+    records, _truth = region
+    home = _home(tmp_path, records, trained)
+    result = _materialize(home, ASSETS)
+    keys = _keys(home)
     # Retraining on request: a new model version, then a full re-link with stable keys.
-    retrained = _materialize(
-        home, ASSETS, {"linkage_model": {"config": {"retrain": True}}}
-    )
+    retrained = _materialize(home, ASSETS, {"linkage_model": {"config": {"retrain": True}}})
     versions = {
         m.metadata["model_version"].value
         for r in (result, retrained)
@@ -119,16 +140,52 @@ def test_materialize_linkage_assets(tmp_path: Path, region) -> None:
     assert changed <= 0.01 * len(keys)
 
 
-def test_incremental_batch_links_against_existing_persons(tmp_path: Path, region) -> None:
+def test_incremental_batch_links_against_existing_persons(
+    tmp_path: Path, region, trained: Path
+) -> None:
     records, _truth = region
     # Hold back one in eight records as the "new submission".
-    held = pl.col("record_pseudonym").str.slice(0, 2).is_in(["00", "11", "22", "33", "44", "55",
-                                                              "66", "77", "88", "99", "aa", "bb",
-                                                              "cc", "dd", "ee", "ff", "0a", "1b",
-                                                              "2c", "3d", "4e", "5f", "6a", "7b",
-                                                              "8c", "9d", "ae", "bf", "c0", "d1",
-                                                              "e2", "f3"])
-    home = _home(tmp_path, records.filter(~held))
+    held = (
+        pl.col("record_pseudonym")
+        .str.slice(0, 2)
+        .is_in(
+            [
+                "00",
+                "11",
+                "22",
+                "33",
+                "44",
+                "55",
+                "66",
+                "77",
+                "88",
+                "99",
+                "aa",
+                "bb",
+                "cc",
+                "dd",
+                "ee",
+                "ff",
+                "0a",
+                "1b",
+                "2c",
+                "3d",
+                "4e",
+                "5f",
+                "6a",
+                "7b",
+                "8c",
+                "9d",
+                "ae",
+                "bf",
+                "c0",
+                "d1",
+                "e2",
+                "f3",
+            ]
+        )
+    )
+    home = _home(tmp_path, records.filter(~held), trained)
     with duckdb.connect(str(home.hub_db)) as con:
         first = run_linkage(con, home)
     before = _keys(home)
@@ -151,15 +208,19 @@ def test_incremental_batch_links_against_existing_persons(tmp_path: Path, region
     assert abs(full.persons - inc.persons) <= max(3, 0.005 * inc.persons)
 
 
-def test_model_json_has_version_fingerprint_and_no_identifiers(tmp_path: Path, region) -> None:
+def test_model_json_has_version_fingerprint_and_no_identifiers(
+    tmp_path: Path, region, trained: Path
+) -> None:
     records, _ = region
-    home = _home(tmp_path, records)
+    home = _home(tmp_path, records, trained)
     with duckdb.connect(str(home.hub_db)) as con:
         result = run_linkage(con, home)
     info = current_model(home.models)
     assert info is not None and info.version == result.model.info.version
     saved = json.loads(info.path.read_text())
-    keys = sorted(f"{p}:{r}" for p, r in zip(records["partner_id"], records["record_pseudonym"]))
+    keys = sorted(
+        f"{p}:{r}" for p, r in zip(records["partner_id"], records["record_pseudonym"], strict=True)
+    )
     digest = hashlib.sha256(f"spec={SPEC_VERSION}\n".encode())
     for k in keys:
         digest.update(f"{k}\n".encode())
@@ -178,7 +239,9 @@ def test_bad_input_is_refused_by_name(tmp_path: Path) -> None:
     home = HubHome(tmp_path / "home").ensure()
     with duckdb.connect(str(home.hub_db)) as con:
         con.execute("CREATE SCHEMA staging")
-        con.execute("CREATE TABLE staging.current_persons (partner_id VARCHAR, record_pseudonym VARCHAR)")
+        con.execute(
+            "CREATE TABLE staging.current_persons (partner_id VARCHAR, record_pseudonym VARCHAR)"
+        )
         with pytest.raises(ValueError, match=r"lacks spec .* column\(s\) birth_year"):
             run_linkage(con, home)
         with pytest.raises(ValueError, match="not a plain"):

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from carehub.home import HubHome
-from pipelines.defs.ops.failures import steward_failure_sensor
+from pipelines.defs.ops.failures import StepFailure, failure_notice, steward_failure_sensor
 from pipelines.resources import HubResource
 from pipelines.runner import hub_instance, reap_interrupted_runs, run_job
 from warehouse.governance import TEMPLATE
@@ -105,6 +105,7 @@ def test_failure_sensor_announces_daemon_runs_once(home: HubHome) -> None:
     assert "no governance configuration" in new[0]
 
 
+@pytest.mark.slow
 def test_a_killed_run_is_marked_failed_by_the_next_run(home: HubHome, tmp_path: Path) -> None:
     shutil.copy(TEMPLATE, home.config / "governance.yaml")
     ready = tmp_path / "paused"
@@ -136,3 +137,35 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(home: HubHome, tmp_path: 
     (line,) = [line for line in _log(home) if "Run failed" in line]
     assert "step retention_sweep failed (process killed)" in line
     assert run_job(home, "retention_job").success  # and the rerun simply works
+
+
+@pytest.mark.parametrize(
+    ("failures", "checks", "subject", "advice"),
+    [
+        (
+            [StepFailure("submission", "DagsterAssetCheckFailedError: 1 blocking asset check")],
+            ["submission:no_plaintext_identifiers"],
+            "Run blocked by checks: ingest_job",
+            "retrying will not help until the input is fixed",
+        ),
+        (
+            [StepFailure("linked_persons", "IOException: Could not set lock on file [after retries]")],
+            [],
+            "Run failed: ingest_job",
+            "re-execute from failure",
+        ),
+        ([], [], "Run failed: ingest_job", "failed before or between steps"),
+    ],
+)
+def test_failure_notice_says_what_to_do(
+    home: HubHome, failures: list[StepFailure], checks: list[str], subject: str, advice: str
+) -> None:
+    notice = failure_notice(
+        home, job="ingest_job", run_id="0123456789abcdef", failures=failures, checks=checks,
+        run_error="boom",
+    )
+    assert notice.subject.startswith(subject)
+    assert advice in notice.message
+    assert notice.level == "error"
+    for check in checks:
+        assert check in notice.message

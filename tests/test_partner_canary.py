@@ -24,22 +24,57 @@ from partner.keygen import keygen
 MAPPING = Path(__file__).parents[1] / "partner" / "mappings" / "riverside_health.yaml"
 
 CANARIES = [
-    {"person_id": "CANARY-ID-7731", "given_name": "Quillozarbeth", "family_name": "Zyxwvandrelo",
-     "birth_date": "1937-08-29", "gender": "F", "ssn": "287651934", "address_line": "9871 Canaryquill Boulevard Apt 77Q",
-     "city": "Glimmerton", "state": "NH", "postal_code": "03245", "phone": "6039275518", "share_with_hie": "true"},
-    {"person_id": "CANARY-ID-8842", "given_name": "Bartholomewz", "family_name": "Oxtrapolkin-Vee",
-     "birth_date": "2001-02-13", "gender": "M", "ssn": "318826455", "address_line": "4410 Sparrowmint Terrace",
-     "city": "Glimmerton", "state": "NH", "postal_code": "03246", "phone": "6037719043", "share_with_hie": "true"},
+    {
+        "person_id": "CANARY-ID-7731",
+        "given_name": "Quillozarbeth",
+        "family_name": "Zyxwvandrelo",
+        "birth_date": "1937-08-29",
+        "gender": "F",
+        "ssn": "287651934",
+        "address_line": "9871 Canaryquill Boulevard Apt 77Q",
+        "city": "Glimmerton",
+        "state": "NH",
+        "postal_code": "03245",
+        "phone": "6039275518",
+        "share_with_hie": "true",
+    },
+    {
+        "person_id": "CANARY-ID-8842",
+        "given_name": "Bartholomewz",
+        "family_name": "Oxtrapolkin-Vee",
+        "birth_date": "2001-02-13",
+        "gender": "M",
+        "ssn": "318826455",
+        "address_line": "4410 Sparrowmint Terrace",
+        "city": "Glimmerton",
+        "state": "NH",
+        "postal_code": "03246",
+        "phone": "6037719043",
+        "share_with_hie": "true",
+    },
 ]
-VISITS = [{"visit_id": "V-CANARY-EVENT-1", "person_id": "CANARY-ID-7731", "visit_class": "EMER",
-           "visit_start": "2026-01-05", "visit_end": "2026-01-05", "principal_dx_category": "Injury",
-           "facility_unit": "Riverside Emergency"}]
+VISITS = [
+    {
+        "visit_id": "V-CANARY-EVENT-1",
+        "person_id": "CANARY-ID-7731",
+        "visit_class": "EMER",
+        "visit_start": "2026-01-05",
+        "visit_end": "2026-01-05",
+        "principal_dx_category": "Injury",
+        "facility_unit": "Riverside Emergency",
+    }
+]
 
 
 def _forms(value: str) -> set[str]:
     forms = {value, value.upper(), value.replace("-", ""), value.replace(" ", "")}
-    for normaliser in (n.normalise_first, n.normalise_last, n.normalise_address, n.normalise_phone_number,
-                       n.normalise_ssn_number):
+    for normaliser in (
+        n.normalise_first,
+        n.normalise_last,
+        n.normalise_address,
+        n.normalise_phone_number,
+        n.normalise_ssn_number,
+    ):
         out = normaliser(value)
         if out:
             forms.add(out)
@@ -74,10 +109,18 @@ def encoded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     raw.mkdir()
     pl.DataFrame(CANARIES).write_csv(raw / "persons.csv")
     pl.DataFrame(VISITS).write_csv(raw / "visits.csv")
-    (raw / "problem_list.csv").write_text("problem_id,person_id,icd10_code,problem_name,noted_date\n")
+    (raw / "problem_list.csv").write_text(
+        "problem_id,person_id,icd10_code,problem_name,noted_date\n"
+    )
     keygen(root / "keys", "riverside_health", shared_secret=root / "keys" / "shared.secret")
-    result = encode_partner("riverside_health", root / "keys" / "shared.secret", MAPPING, raw,
-                            root / "landing", as_of=date(2026, 6, 30))
+    result = encode_partner(
+        "riverside_health",
+        root / "keys" / "shared.secret",
+        MAPPING,
+        raw,
+        root / "landing",
+        as_of=date(2026, 6, 30),
+    )
     assert result.persons_rows == 2 and result.events_rows == 1
     return result.package, read_secret(root / "keys" / "shared.secret")
 
@@ -85,7 +128,12 @@ def encoded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
 def test_no_canary_in_any_output_byte(encoded: tuple[Path, bytes]) -> None:
     package, _ = encoded
     hay = _haystack(package)
-    values = [str(v) for c in CANARIES for k, v in c.items() if k not in ("gender", "state", "share_with_hie", "city")]
+    values = [
+        str(v)
+        for c in CANARIES
+        for k, v in c.items()
+        if k not in ("gender", "state", "share_with_hie", "city")
+    ]
     values += [v["visit_id"] for v in VISITS]
     values += [c["birth_date"].replace("-", "") for c in CANARIES]
     hits = sorted(needle for needle in _needles(values) if needle in hay)
@@ -95,7 +143,10 @@ def test_no_canary_in_any_output_byte(encoded: tuple[Path, bytes]) -> None:
 def test_needles_would_be_found(encoded: tuple[Path, bytes]) -> None:
     """The scan itself works: a planted canary and its hash are found."""
     package, _ = encoded
-    hay = _haystack(package) + ("\nQUILLOZARBETH " + hashlib.sha256(b"ZYXWVANDRELO").hexdigest()).lower()
+    hay = (
+        _haystack(package)
+        + ("\nQUILLOZARBETH " + hashlib.sha256(b"ZYXWVANDRELO").hexdigest()).lower()
+    )
     hits = {needle for needle in _needles(["Quillozarbeth", "Zyxwvandrelo"]) if needle in hay}
     assert "quillozarbeth" in hits
     assert hashlib.sha256(b"ZYXWVANDRELO").hexdigest() in hits
@@ -104,7 +155,11 @@ def test_needles_would_be_found(encoded: tuple[Path, bytes]) -> None:
 def test_secret_not_in_package(encoded: tuple[Path, bytes]) -> None:
     package, secret = encoded
     hay = _haystack(package)
-    for form in (secret.hex(), base64.b64encode(secret).decode().lower(), hashlib.sha256(secret).hexdigest()):
+    for form in (
+        secret.hex(),
+        base64.b64encode(secret).decode().lower(),
+        hashlib.sha256(secret).hexdigest(),
+    ):
         assert form.lower() not in hay
     manifest = json.loads((package / "manifest.json").read_text())
     assert manifest["key_fingerprint"] != hashlib.sha256(secret).hexdigest()

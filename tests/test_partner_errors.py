@@ -16,7 +16,10 @@ from partner.encode import EncodeError, encode_partner
 from partner.keygen import keygen
 
 MAPPING = Path(__file__).parents[1] / "partner" / "mappings" / "riverside_health.yaml"
-HEADER = "person_id,given_name,family_name,birth_date,gender,ssn,address_line,city,state,postal_code,phone,share_with_hie\n"
+HEADER = (
+    "person_id,given_name,family_name,birth_date,gender,ssn,address_line,city,state,"
+    "postal_code,phone,share_with_hie\n"
+)
 ROWS = (
     "RS-0000001,Ana,Ferreira,1990-11-23,F,212345671,9 Pine Road,Concord,NH,03301,6035559876,true\n"
     "RS-0000002,Rob,Lindqvist,1961-04-09,M,,412 Elm St Apt 4B,Concord,NH,03301,6035551234,false\n"
@@ -31,10 +34,18 @@ def setup(tmp_path: Path) -> dict[str, Path]:
     (raw / "visits.csv").write_text(
         "visit_id,person_id,visit_class,visit_start,visit_end,principal_dx_category,facility_unit\n"
     )
-    (raw / "problem_list.csv").write_text("problem_id,person_id,icd10_code,problem_name,noted_date\n")
+    (raw / "problem_list.csv").write_text(
+        "problem_id,person_id,icd10_code,problem_name,noted_date\n"
+    )
     keys = tmp_path / "keys"
     keygen(keys, "riverside_health", shared_secret=keys / "shared.secret")
-    return {"raw": raw, "keys": keys, "out": tmp_path / "landing", "mapping": MAPPING, "tmp": tmp_path}
+    return {
+        "raw": raw,
+        "keys": keys,
+        "out": tmp_path / "landing",
+        "mapping": MAPPING,
+        "tmp": tmp_path,
+    }
 
 
 def _encode(s: dict[str, Path], **kw: object) -> None:
@@ -71,15 +82,29 @@ def test_happy_path_writes(setup: dict[str, Path]) -> None:
     ("change", "pattern"),
     [
         # a mapped column missing from the file: names file, column, mapping key and a hint
-        (("family_name", "familyname"), r"persons\.csv has no column 'familyname'.*persons\.last_name.*did you mean 'family_name'"),
+        (
+            ("family_name", "familyname"),
+            r"persons\.csv has no column 'familyname'.*persons\.last_name"
+            r".*did you mean 'family_name'",
+        ),
         # the date format does not fit the data
-        (('format: "%Y-%m-%d"}\n  sex', 'format: "%m/%d/%Y"}\n  sex'), r"persons\.csv column 'birth_date': 2 of 2 dates do not match.*data row 1.*persons\.dob\.format"),
+        (
+            ('format: "%Y-%m-%d"}\n  sex', 'format: "%m/%d/%Y"}\n  sex'),
+            r"persons\.csv column 'birth_date': 2 of 2 dates do not match"
+            r".*data row 1.*persons\.dob\.format",
+        ),
         # an unknown key in the mapping
-        (("  phone: phone\n", "  phone: phone\n  telephone: phone\n"), r"persons\.telephone: Extra inputs are not permitted"),
+        (
+            ("  phone: phone\n", "  phone: phone\n  telephone: phone\n"),
+            r"persons\.telephone: Extra inputs are not permitted",
+        ),
         # a value mapped outside the vocabulary
         (("EMER: ed_visit", "EMER: emergency"), r"event_type 'emergency' is not in the vocabulary"),
         # a mapping for another partner
-        (("partner_id: riverside_health", "partner_id: mercy_hospital"), r"is for partner 'mercy_hospital'"),
+        (
+            ("partner_id: riverside_health", "partner_id: mercy_hospital"),
+            r"is for partner 'mercy_hospital'",
+        ),
     ],
 )
 def test_bad_mapping(setup: dict[str, Path], change: tuple[str, str], pattern: str) -> None:
@@ -162,8 +187,20 @@ def test_cli_refusal_exit_code(setup: dict[str, Path]) -> None:
     (setup["tmp"] / "one.csv").write_text(HEADER)
     result = CliRunner().invoke(
         app,
-        ["partner", "encode", "--partner", "riverside_health", "--secret", str(setup["keys"] / "shared.secret"),
-         "--mapping", str(setup["mapping"]), "--input", str(setup["tmp"] / "one.csv"), "--out", str(setup["out"])],
+        [
+            "partner",
+            "encode",
+            "--partner",
+            "riverside_health",
+            "--secret",
+            str(setup["keys"] / "shared.secret"),
+            "--mapping",
+            str(setup["mapping"]),
+            "--input",
+            str(setup["tmp"] / "one.csv"),
+            "--out",
+            str(setup["out"]),
+        ],
     )
     assert result.exit_code == 1
     assert re.search(r"no data rows", result.output)

@@ -23,7 +23,9 @@ def _mode(path: Path) -> int:
 
 
 def test_keygen_writes_private_files_0600(tmp_path: Path) -> None:
-    result = keygen(tmp_path / "k", "harbor_housing", shared_secret=tmp_path / "k" / "shared.secret")
+    result = keygen(
+        tmp_path / "k", "harbor_housing", shared_secret=tmp_path / "k" / "shared.secret"
+    )
     for private in (result.private_key, result.pseudonym_key, result.shared_secret):
         assert private is not None and _mode(private) == 0o600
     secret = read_secret(tmp_path / "k" / "shared.secret")
@@ -34,7 +36,9 @@ def test_keygen_writes_private_files_0600(tmp_path: Path) -> None:
     assert isinstance(private, X25519PrivateKey)
     public = X25519PublicKey.from_public_bytes(base64.b64decode(result.public_key_b64))
     suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
-    assert suite.decrypt(suite.encrypt(b"cohort", public, info=b"t"), private, info=b"t") == b"cohort"
+    assert (
+        suite.decrypt(suite.encrypt(b"cohort", public, info=b"t"), private, info=b"t") == b"cohort"
+    )
 
 
 def test_keygen_keeps_existing_secret_and_pseudonym_key(tmp_path: Path) -> None:
@@ -43,7 +47,9 @@ def test_keygen_keeps_existing_secret_and_pseudonym_key(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="--force"):
         keygen(tmp_path, "northside_food", shared_secret=tmp_path / "s.secret")
     second = keygen(tmp_path, "northside_food", shared_secret=tmp_path / "s.secret", force=True)
-    assert second.pseudonym_key.read_bytes() == pseud, "a new pseudonym key would orphan old records"
+    assert second.pseudonym_key.read_bytes() == pseud, (
+        "a new pseudonym key would orphan old records"
+    )
     assert second.key_fingerprint == first.key_fingerprint
     assert second.public_key_b64 != first.public_key_b64
 
@@ -60,8 +66,17 @@ def test_world_readable_secret_refused(tmp_path: Path) -> None:
 
 def test_cli_keygen(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["partner", "keygen", "--partner", "mercy_hospital", "--out", str(tmp_path), "--shared-secret",
-              str(tmp_path / "shared.secret")]
+        app,
+        [
+            "partner",
+            "keygen",
+            "--partner",
+            "mercy_hospital",
+            "--out",
+            str(tmp_path),
+            "--shared-secret",
+            str(tmp_path / "shared.secret"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "key fingerprint for the hub registry" in result.output

@@ -32,9 +32,17 @@ def persons(n: int = 3) -> pl.DataFrame:
 
 def events(pseudonym: str) -> pl.DataFrame:
     return pl.DataFrame(
-        {"record_pseudonym": [pseudonym], "event_id": ["a" * 32], "event_type": ["ed_visit"],
-         "event_date": [datetime(2026, 1, 2).date()], "end_date": [None], "category": ["injury"],
-         "result": [None], "program": ["ED"], "part2": [False]},
+        {
+            "record_pseudonym": [pseudonym],
+            "event_id": ["a" * 32],
+            "event_type": ["ed_visit"],
+            "event_date": [datetime(2026, 1, 2).date()],
+            "end_date": [None],
+            "category": ["injury"],
+            "result": [None],
+            "program": ["ED"],
+            "part2": [False],
+        },
         schema_overrides={"end_date": pl.Date, "result": pl.String},
     )
 
@@ -42,10 +50,20 @@ def events(pseudonym: str) -> pl.DataFrame:
 def test_write_package_layout(tmp_path: Path) -> None:
     p = persons()
     created = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    pkg = write_package(tmp_path / "landing" / "mercy_hospital", partner_id="mercy_hospital", persons=p,
-                        events=events(p["record_pseudonym"][0]), key_fingerprint="f" * 64,
-                        report={"persons": 3}, created_at=created, supersedes="mercy_hospital-x")
-    assert pkg.name.startswith("mercy_hospital-20261126T120000Z-") and len(pkg.name.split("-")[-1]) == 8
+    pkg = write_package(
+        tmp_path / "landing" / "mercy_hospital",
+        partner_id="mercy_hospital",
+        persons=p,
+        events=events(p["record_pseudonym"][0]),
+        key_fingerprint="f" * 64,
+        report={"persons": 3},
+        created_at=created,
+        supersedes="mercy_hospital-x",
+    )
+    assert (
+        pkg.name.startswith("mercy_hospital-20261126T120000Z-")
+        and len(pkg.name.split("-")[-1]) == 8
+    )
     manifest = read_manifest(pkg)
     assert manifest["created_at"] == "2026-11-26T12:00:00Z"
     assert manifest["supersedes"] == "mercy_hospital-x"
@@ -62,8 +80,14 @@ def test_write_package_layout(tmp_path: Path) -> None:
 
 
 def test_arrow_and_empty_events(tmp_path: Path) -> None:
-    pkg = write_package(tmp_path, partner_id="northside_food", persons=persons().to_arrow(),
-                        events=empty_events(), key_fingerprint="e" * 64, submission_id="northside_food-fixed-1")
+    pkg = write_package(
+        tmp_path,
+        partner_id="northside_food",
+        persons=persons().to_arrow(),
+        events=empty_events(),
+        key_fingerprint="e" * 64,
+        submission_id="northside_food-fixed-1",
+    )
     assert pkg.name == "northside_food-fixed-1"
     assert pl.read_parquet(pkg / "events.parquet").height == 0
 
@@ -73,32 +97,65 @@ def test_arrow_and_empty_events(tmp_path: Path) -> None:
     [
         (lambda p: p.drop("tok_ssn"), r"persons\.parquet: missing column\(s\) tok_ssn"),
         (lambda p: p.with_columns(first_name=pl.lit("x")), r"unexpected column\(s\) first_name"),
-        (lambda p: p.with_columns(bf_addr_3=pl.lit("abc")), r"column bf_addr_3 has type VARCHAR, expected BIGINT"),
-        (lambda p: p.with_columns(record_pseudonym=pl.lit("MRN0001")), r"row 1, column record_pseudonym is not 64"),
-        (lambda p: p.with_columns(record_pseudonym=pl.lit("a" * 64)), r"record_pseudonym has duplicates"),
+        (
+            lambda p: p.with_columns(bf_addr_3=pl.lit("abc")),
+            r"column bf_addr_3 has type VARCHAR, expected BIGINT",
+        ),
+        (
+            lambda p: p.with_columns(record_pseudonym=pl.lit("MRN0001")),
+            r"row 1, column record_pseudonym is not 64",
+        ),
+        (
+            lambda p: p.with_columns(record_pseudonym=pl.lit("a" * 64)),
+            r"record_pseudonym has duplicates",
+        ),
     ],
 )
-def test_invalid_persons_refused_before_writing(tmp_path: Path, mutate: object, pattern: str) -> None:
+def test_invalid_persons_refused_before_writing(
+    tmp_path: Path, mutate: object, pattern: str
+) -> None:
     p = persons()
     bad = mutate(p)  # type: ignore[operator]
     with pytest.raises(PackageError, match=pattern):
-        write_package(tmp_path / "out", partner_id="mercy_hospital", persons=bad,
-                      events=empty_events(), key_fingerprint="f" * 64)
+        write_package(
+            tmp_path / "out",
+            partner_id="mercy_hospital",
+            persons=bad,
+            events=empty_events(),
+            key_fingerprint="f" * 64,
+        )
     assert not (tmp_path / "out").exists()
 
 
 def test_orphan_event_refused(tmp_path: Path) -> None:
-    with pytest.raises(PackageError, match=r"events\.parquet: row 1, column record_pseudonym has no row"):
-        write_package(tmp_path / "out", partner_id="mercy_hospital", persons=persons(),
-                      events=events("b" * 64), key_fingerprint="f" * 64)
+    with pytest.raises(
+        PackageError, match=r"events\.parquet: row 1, column record_pseudonym has no row"
+    ):
+        write_package(
+            tmp_path / "out",
+            partner_id="mercy_hospital",
+            persons=persons(),
+            events=events("b" * 64),
+            key_fingerprint="f" * 64,
+        )
 
 
 def test_unvalidated_broken_package_for_hub_tests(tmp_path: Path) -> None:
     broken = pa.table({"first_name": ["x"], "dob": ["1980-01-01"]})
-    pkg = write_package(tmp_path, partner_id="Bad Partner!", persons=broken, events=broken,
-                        key_fingerprint="0" * 64, spec_version="9.9", validate=False,
-                        extra_files={"notes.txt": b"x"})
+    pkg = write_package(
+        tmp_path,
+        partner_id="Bad Partner!",
+        persons=broken,
+        events=broken,
+        key_fingerprint="0" * 64,
+        spec_version="9.9",
+        validate=False,
+        extra_files={"notes.txt": b"x"},
+    )
     manifest = read_manifest(pkg)
     assert manifest["spec_version"] == "9.9"
-    assert manifest["files"]["persons.parquet"]["schema"] == {"first_name": "VARCHAR", "dob": "VARCHAR"}
+    assert manifest["files"]["persons.parquet"]["schema"] == {
+        "first_name": "VARCHAR",
+        "dob": "VARCHAR",
+    }
     assert (pkg / "notes.txt").exists()

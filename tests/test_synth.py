@@ -491,6 +491,17 @@ def test_cli_writes_a_region_with_option_rates(tmp_path: Path) -> None:
     assert isinstance(typo, float) and _within(typo, 0.3, errors.height)
 
 
+@pytest.mark.parametrize("residents", [1, 7])
+def test_tiny_regions_still_write_every_file(tmp_path: Path, residents: int) -> None:
+    summary = generate(tmp_path, residents=residents, seed=3, progress=False)
+    for pid in PARTNER_IDS:
+        for path in summary.partner_files(pid):
+            header = path.read_text(encoding="utf-8").splitlines()[0]
+            assert header.count(",") >= 2, path
+    assert load_truth(tmp_path).height == summary.records
+    assert load_residents(tmp_path).height == residents
+
+
 def test_ids_stay_unique_across_chunks(tmp_path: Path) -> None:
     config = replace(SynthConfig(), chunk_size=1_000)
     summary = generate(tmp_path, residents=5_500, seed=9, config=config, progress=False)

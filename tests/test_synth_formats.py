@@ -211,12 +211,13 @@ def test_part2_services_and_consent_exist(region: Path) -> None:
 
 
 def test_screenings_have_five_domains_each(region: Path) -> None:
-    for pid, name, key in (
-        ("harbor_housing", "screenings.csv", "Screening ID"),
-        ("northside_food", "screenings.csv", "screen_id"),
+    for pid, name, key, client in (
+        ("harbor_housing", "screenings.csv", "Screening ID", "Client ID"),
+        ("northside_food", "screenings.csv", "screen_id", "member_id"),
     ):
-        per = _read(region, pid, name).group_by(key).len()
+        per = _read(region, pid, name).group_by(key).agg(pl.len(), pl.col(client).n_unique())
         assert (per["len"] == 5).all(), pid
+        assert (per[client] == 1).all(), f"{pid}: one screening, one client"
 
 
 def test_every_column_and_code_is_documented() -> None:

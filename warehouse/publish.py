@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 
 from carehub.db import connection
+from carehub.faults import pause_point
 from carehub.home import HubHome
 
 _SQL = Path(__file__).parent
@@ -162,6 +163,7 @@ def publish_file(
                 "it must write the path it is given"
             )
         _fsync_file(aside)
+        pause_point(f"publish:{output}")  # fault tests kill the run here
         os.replace(aside, target)
         _fsync_dir(target.parent)
     finally:
@@ -229,6 +231,7 @@ def publish_dir(
         os.rename(target, versions / f"legacy-{new_version()}")
     link = target.parent / f".{target.name}.{version}.link"
     os.symlink(os.path.relpath(final, target.parent), link)
+    pause_point(f"publish:{output}")  # fault tests kill the run here
     os.replace(link, target)
     _fsync_dir(target.parent)
     _prune(versions, keep=max(keep, 1), current=final)

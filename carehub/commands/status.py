@@ -1,8 +1,81 @@
-"""``carehub status``."""
+"""``carehub status``: what the hub holds, for stewards.
+
+Built of sections, each a function that returns a rich renderable, so other parts add theirs
+(e.g. the last good publication of each output) by appending to :data:`SECTIONS`.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 
-def status() -> None:
-    """Not built yet."""
-    raise SystemExit("carehub status: not built yet")
+import typer
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+
+from carehub.home import HubHome
+from quality.findings import neutralise_formula
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else ""
+
+
+def submissions_section(home: HubHome) -> RenderableType:
+    """Submissions by state: ingested, superseded, quarantined with the reason, pending."""
+    from warehouse.ingest.status import collect
+
+    status = collect(home)
+    table = Table(title="Submissions", show_lines=False, expand=False)
+    for column in ("state", "partner", "submission", "when", "detail"):
+        table.add_column(column, overflow="fold")
+    groups = (
+        ("ingested", status.ingested, "green"),
+        ("superseded", status.superseded, "dim"),
+        ("quarantined", status.quarantined, "red"),
+        ("pending", status.pending, "yellow"),
+    )
+    for _, rows, style in groups:
+        for row in rows:
+            detail = row.detail
+            if row.location and row.state in {"quarantined", "duplicate"}:
+                detail += f"  (see {row.location}/reason.txt)"
+            table.add_row(
+                row.state,
+                row.partner_id,
+                row.submission_id,
+                _when(row.at),
+                neutralise_formula(detail),
+                style=style,
+            )
+    counts = ", ".join(f"{len(rows)} {name}" for name, rows, _ in groups)
+    table.caption = counts
+    return table
+
+
+def publications_section(home: HubHome) -> RenderableType:
+    """The last good publication of each output (marts, extracts, report), flagged if overdue."""
+    from carehub.ops_status import publications_table
+
+    return publications_table(home)
+
+
+Section = Callable[[HubHome], RenderableType]
+SECTIONS: list[Section] = [submissions_section, publications_section]
+
+
+def status(
+    home: Path | None = typer.Option(  # noqa: B008
+        None, "--home", help="Hub home (default: $CAREHUB_HOME, else ./.carehub)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the submissions as JSON."),
+) -> None:
+    """Show submissions by state (ingested, quarantined with the reason, pending)."""
+    hub = HubHome.resolve(home)
+    if as_json:
+        from warehouse.ingest.status import collect
+
+        typer.echo(json.dumps(collect(hub).as_dict(), indent=2, default=str))
+        return
+    Console().print(Group(*(section(hub) for section in SECTIONS)))

@@ -16,12 +16,12 @@ _RATE = {"min": 0.0, "max": 1.0, "rich_help_panel": "Identifier error rates (def
 def synth(
     residents: Annotated[int, typer.Option(min=1, help="Residents of the region.")] = 20_000,
     seed: Annotated[
-        int, typer.Option(help="Seed: same seed and options give identical files.")
+        int, typer.Option(min=0, help="Seed: same seed and options give identical files.")
     ] = 7,
     out: Annotated[
         Path,
         typer.Option(file_okay=False, help="Output folder (new, empty, or an earlier region)."),
-    ] = Path("data/region"),
+    ] = Path("out/region"),
     config: Annotated[
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="YAML file overriding any setting."),

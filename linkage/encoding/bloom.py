@@ -92,7 +92,9 @@ def value_filters(
     return words, present
 
 
-def harden(words: np.ndarray, present: np.ndarray, seeds: np.ndarray, stream: int, flips: int) -> None:
+def harden(
+    words: np.ndarray, present: np.ndarray, seeds: np.ndarray, stream: int, flips: int
+) -> None:
     """Flip ``flips`` pseudo-random bits of each present row, in place.
 
     Args:
@@ -119,7 +121,9 @@ def to_columns(words: np.ndarray, present: np.ndarray, prefix: str) -> dict[str,
     signed = words.view(np.int64)
     mask = ~present
     return {
-        f"{prefix}_{i}": pl.Series(f"{prefix}_{i}", signed[:, i]).scatter(np.flatnonzero(mask), None)
+        f"{prefix}_{i}": pl.Series(f"{prefix}_{i}", signed[:, i]).scatter(
+            np.flatnonzero(mask), None
+        )
         if mask.any()
         else pl.Series(f"{prefix}_{i}", signed[:, i])
         for i in range(BLOOM_WORDS)

@@ -10,7 +10,6 @@ distinct values, numpy for Bloom filter bits.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
@@ -20,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from linkage.encoding import bloom, normalise
-from linkage.encoding.hmac_sql import hmac_hex
+from linkage.encoding.hmac_sql import ROW_COLUMNS, hmac_hex, hmac_rows
 from linkage.encoding.keys import EncodingKeys
 from linkage.encoding.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
 
@@ -58,8 +57,11 @@ class EncodingSettings:
 
     name_hashes: int = 12
     addr_hashes: int = 6
-    noise_flips: int = 6
-    noise_seed: Literal["record", "dob"] = "record"
+    noise_flips: int = 8
+    # "dob": flips seeded by the swap-invariant DOB (else the birth year), so one person's
+    # records keep identical noise (Dice 1.0 on equal names) while equal names of different
+    # people differ; "record": seeded by the whole record (classic BLIP).
+    noise_seed: Literal["record", "dob"] = "dob"
     name_salt: Literal["birth_year", "none"] = "birth_year"
     threads: int = 0  # DuckDB threads; 0 = all cores
 
@@ -92,9 +94,10 @@ def _flag(frame: pl.DataFrame, name: str, default: bool) -> pl.Series:
 
 
 def _count(reasons: pl.Series, total: int) -> dict[str, int]:
-    counts = Counter(r for r in reasons.to_list() if r is not None)
-    out = {"valid": total - sum(counts.values())}
-    out.update(sorted(counts.items()))
+    counts = reasons.drop_nulls().value_counts()
+    pairs = sorted(zip(counts[:, 0].to_list(), counts[:, 1].to_list(), strict=True))
+    out = {"valid": total - sum(int(c) for _, c in pairs)}
+    out.update((str(r), int(c)) for r, c in pairs)
     return out
 
 
@@ -151,8 +154,12 @@ def encode_persons(
             "record ids must be unique within one submission"
         )
 
-    first = normalise.normalise_names(_text(raw, "first_name"), "first")
-    last = normalise.normalise_names(_text(raw, "last_name"), "last")
+    first = normalise.by_distinct(
+        _text(raw, "first_name"), lambda v: normalise.normalise_names(v, "first")
+    )
+    last = normalise.by_distinct(
+        _text(raw, "last_name"), lambda v: normalise.normalise_names(v, "last")
+    )
     street = normalise.normalise_street(_text(raw, "street"))
     zip5 = normalise.normalise_zip(_text(raw, "zip"))
     phone = normalise.normalise_phone(_text(raw, "phone"))
@@ -197,7 +204,11 @@ def encode_persons(
     f = f.with_columns(
         dob_iso=pl.col("dob").dt.strftime("%Y-%m-%d"),
         dob_swap=pl.concat_str(
-            [pl.col("dob").dt.year().cast(pl.String), pad(pl.min_horizontal(m, d)), pad(pl.max_horizontal(m, d))],
+            [
+                pl.col("dob").dt.year().cast(pl.String),
+                pad(pl.min_horizontal(m, d)),
+                pad(pl.max_horizontal(m, d)),
+            ],
             separator="|",
         ),
         dob_ym=pl.col("dob").dt.strftime("%Y-%m"),
@@ -222,8 +233,13 @@ def encode_persons(
     msg = f.select(
         **messages,
         noise=pl.concat_str(
-            [pl.lit(partner_id), *(pl.col(c).cast(pl.String).fill_null("") for c in (
-                "rid", "first", "last", "dob_iso", "street", "zip5", "phone", "ssn"))],
+            [
+                pl.lit(partner_id),
+                *(
+                    pl.col(c).cast(pl.String).fill_null("")
+                    for c in ("rid", "first", "last", "dob_iso", "street", "zip5", "phone", "ssn")
+                ),
+            ],
             separator="|",
         )
         if settings.noise_seed == "record"
@@ -235,11 +251,10 @@ def encode_persons(
     threads = settings.threads or os.cpu_count() or 1
     con.execute(f"SET threads = {int(threads)}")
     try:
-        out: dict[str, pl.Series] = {
-            "record_pseudonym": hmac_hex(con, record_id, keys.pseudonym, PSEUDONYM_HEX).alias(
-                "record_pseudonym"
-            )
-        }
+        row_keys = {c: keys.tokens[c] for c in ROW_COLUMNS if c in keys.tokens}
+        row_keys["record_pseudonym"] = keys.pseudonym
+        rows = hmac_rows(con, msg.with_columns(record_pseudonym=record_id), row_keys)
+        out: dict[str, pl.Series] = {c: rows[c] for c in ROW_COLUMNS}
         is_90 = (as_of.year - birth_year) >= AGE_TOP_CODE
         out["birth_year"] = (
             pl.DataFrame({"by": birth_year, "p": is_90})
@@ -254,7 +269,8 @@ def encode_persons(
         out["consented"] = _flag(raw, "consented", True).alias("consented")
         out["part2_consent"] = _flag(raw, "part2_consent", False).alias("part2_consent")
         for col in TOKEN_COLUMNS:
-            out[col] = hmac_hex(con, msg[col], keys.tokens[col], TOKEN_HEX).alias(col)
+            if col not in ROW_COLUMNS:  # low cardinality: hashed once per distinct value
+                out[col] = hmac_hex(con, msg[col], keys.tokens[col], TOKEN_HEX).alias(col)
 
         seeds_hex = hmac_hex(con, msg["noise"], keys.noise, 16)
         seeds = _hex_to_u64(seeds_hex)

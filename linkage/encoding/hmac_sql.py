@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Final
 
 import duckdb
 import polars as pl
@@ -28,7 +29,9 @@ def pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-def hmac_table(con: duckdb.DuckDBPyConnection, messages: pl.Series, key: bytes, n_hex: int) -> pl.DataFrame:
+def hmac_table(
+    con: duckdb.DuckDBPyConnection, messages: pl.Series, key: bytes, n_hex: int
+) -> pl.DataFrame:
     """``msg -> mac`` for every distinct non-null message."""
     uniq = pl.DataFrame({"msg": messages.drop_nulls().unique()})
     inner, outer = pads(key)
@@ -46,3 +49,40 @@ def hmac_hex(
     """HMAC-SHA256 of each message as ``n_hex`` lower-hex characters; null stays null."""
     table = hmac_table(con, messages, key, n_hex)
     return messages.replace_strict(table["msg"], table["mac"], default=None, return_dtype=pl.String)
+
+
+# Columns of sql/hmac_rows.sql: near-unique messages, hashed row by row in one pass.
+ROW_COLUMNS: Final = (
+    "record_pseudonym",
+    "tok_name_dob",
+    "tok_first_dob",
+    "tok_last_dob",
+    "tok_fullname",
+    "tok_addr",
+    "tok_phone",
+    "tok_ssn",
+)
+
+
+@cache
+def _rows_sql() -> str:
+    return resources.files("linkage.encoding").joinpath("sql/hmac_rows.sql").read_text()
+
+
+def hmac_rows(
+    con: duckdb.DuckDBPyConnection, messages: pl.DataFrame, keys: dict[str, bytes]
+) -> pl.DataFrame:
+    """HMAC of every ``ROW_COLUMNS`` message column, row by row, in one multi-threaded pass.
+
+    Near-unique messages gain nothing from de-duplication, so they skip it.
+    """
+    params: dict[str, bytes] = {}
+    for col in ROW_COLUMNS:
+        inner, outer = pads(keys[col])
+        params[f"{col}_inner"] = inner
+        params[f"{col}_outer"] = outer
+    con.register("row_messages", messages.select(ROW_COLUMNS).to_arrow())
+    try:
+        return con.sql(_rows_sql(), params=params).pl()
+    finally:
+        con.unregister("row_messages")

@@ -12,6 +12,7 @@ All normalisers are idempotent: ``norm(norm(x)) == norm(x)``.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -41,9 +42,12 @@ SPECIAL_LETTERS: Final = {
     "ı": "I",
 }
 TITLES: Final = frozenset(
-    "MR MRS MS MISS MX DR PROF REV FR SIR DAME LADY LORD CAPT SGT HON MSTR MASTER".split()
+    {"MR", "MRS", "MS", "MISS", "MX", "DR", "PROF", "REV", "FR", "SIR", "DAME", "LADY", "LORD"}
+    | {"CAPT", "SGT", "HON", "MSTR", "MASTER"}
 )
-SUFFIXES: Final = frozenset("JR JNR SR SNR II III IV ESQ MD PHD DDS DO RN LPN".split())
+SUFFIXES: Final = frozenset(
+    {"JR", "JNR", "SR", "SNR", "II", "III", "IV", "ESQ", "MD", "PHD", "DDS", "DO", "RN", "LPN"}
+)
 NAME_STOPWORDS: Final = TITLES | SUFFIXES
 NAME_PLACEHOLDERS: Final = frozenset(
     {
@@ -239,6 +243,18 @@ def _reasons(raw: pl.Expr, value: pl.Expr, placeholder: pl.Expr) -> pl.Expr:
     )
 
 
+def by_distinct(s: pl.Series, normaliser: Callable[[pl.Series], Normalised]) -> Normalised:
+    """Run ``normaliser`` once per distinct value and map the results back (same output)."""
+    frame = pl.DataFrame({"raw": s})
+    uniq = frame.unique(maintain_order=True)
+    if uniq.height * 2 > frame.height:
+        return normaliser(s)
+    done = normaliser(uniq["raw"])
+    table = uniq.with_columns(value=done.values, reason=done.reasons)
+    back = frame.join(table, on="raw", how="left", nulls_equal=True, maintain_order="left")
+    return Normalised(back["value"].alias(s.name), back["reason"])
+
+
 def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
     """Names: fold accents and case, drop apostrophes, titles and suffixes, flag placeholders.
 
@@ -252,10 +268,7 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
     words = folded.str.split(" ").list.eval(
         pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(NAME_STOPWORDS)))
     )
-    if part == "last":
-        value = words.list.join("")
-    else:
-        value = words.list.first()
+    value = words.list.join("") if part == "last" else words.list.first()
     if part == "first":
         value = value.replace(nicknames())
     out = frame.with_columns(folded.alias("folded")).with_columns(value.alias("value"))
@@ -267,14 +280,12 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
         | ((pl.col("folded") != "") & (pl.col("value").is_null() | (pl.col("value") == "")))
     )
     out = out.with_columns(_reasons(raw, pl.col("value"), placeholder).alias("reason"))
-    out = out.with_columns(
-        pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value")
-    )
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
     return Normalised(out["value"].alias(s.name), out["reason"])
 
 
 def normalise_street(s: pl.Series) -> Normalised:
-    """Street line: fold, USPS abbreviations, unit designators (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
+    """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
     frame = pl.DataFrame({"raw": _as_text(s)})
     raw = pl.col("raw")
     e = _fold(raw).str.replace_all("#", " UNIT ")
@@ -293,9 +304,7 @@ def normalise_street(s: pl.Series) -> Normalised:
     placeholder = (
         pl.col("value").is_in(list(ADDRESS_PLACEHOLDERS))
         | pl.col("folded").is_in(list(ADDRESS_PLACEHOLDERS))
-    ) | (
-        (pl.col("raw").str.strip_chars() != "") & (pl.col("value") == "")
-    )
+    ) | ((pl.col("raw").str.strip_chars() != "") & (pl.col("value") == ""))
     invalid = ~pl.col("value").str.contains(r"[A-Z]") | ~pl.col("value").str.contains(r"[0-9]")
     out = out.with_columns(
         pl.when(invalid & ~placeholder).then(None).otherwise(pl.col("value")).alias("checked")
@@ -330,7 +339,11 @@ def normalise_zip(s: pl.Series) -> Normalised:
 def normalise_phone(s: pl.Series) -> Normalised:
     """10-digit North American number; a leading country code 1 is dropped."""
     d = pl.col("digits")
-    d = pl.when((d.str.len_chars() == 11) & d.str.starts_with("1")).then(d.str.slice(1)).otherwise(d)
+    d = (
+        pl.when((d.str.len_chars() == 11) & d.str.starts_with("1"))
+        .then(d.str.slice(1))
+        .otherwise(d)
+    )
     value = pl.when(d.str.contains(r"^[2-9][0-9]{2}[2-9][0-9]{6}$")).then(d)
     out = _digits(s).with_columns(value.alias("value"))
     placeholder = pl.col("value").is_in(list(PHONE_PLACEHOLDERS)) | pl.col("value").str.contains(
@@ -375,7 +388,10 @@ def normalise_sex(s: pl.Series, value_map: dict[str, str] | None = None) -> Norm
         .then(pl.lit("unknown"))
     )
     out = out.with_columns(
-        pl.when(pl.col("raw").is_null()).then(pl.lit("U")).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit("U"))
+        .otherwise(pl.col("value"))
+        .alias("value"),
         reason.alias("reason"),
     )
     return Normalised(out["value"].alias(s.name), out["reason"])
@@ -396,8 +412,10 @@ def parse_dates(s: pl.Series, fmt: str | None) -> pl.Series:
 def normalise_dob(s: pl.Series, fmt: str | None, as_of: date) -> Normalised:
     """Dates of birth: placeholders (1900-01-01 ...), before 1900 or after ``as_of`` are null."""
     parsed = parse_dates(s, fmt)
-    raw_missing = s.is_null() if s.dtype in (pl.Date, pl.Datetime) else (
-        s.is_null() | (_as_text(s).str.strip_chars() == "")
+    raw_missing = (
+        s.is_null()
+        if s.dtype in (pl.Date, pl.Datetime)
+        else (s.is_null() | (_as_text(s).str.strip_chars() == ""))
     )
     frame = pl.DataFrame({"value": parsed, "missing": raw_missing})
     v = pl.col("value")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from linkage.encoding.encoder import encode_persons
+from linkage.encoding.encoder import DEFAULT_SETTINGS, encode_persons
 from linkage.encoding.keys import BLOOM_NAME, EncodingKeys, derive_key
 from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
 
@@ -26,18 +27,72 @@ PARTNER_ID = "golden_partner"
 AS_OF = date(2026, 6, 30)
 
 RECORDS = [
-    {"record_id": "G-001", "first_name": "Zoë", "last_name": "O'Brien", "dob": "1984-03-07", "sex": "F",
-     "street": "412 Elm Street Apt 4B", "zip": "03301", "phone": "(603) 555-1234", "ssn": "219-45-6789"},
-    {"record_id": "G-002", "first_name": "Bill", "last_name": "Smith Jr.", "dob": "1950-12-01", "sex": "M",
-     "street": "12 North Main St.", "zip": "03601-1234", "phone": "603.555.9876", "ssn": None},
-    {"record_id": "G-003", "first_name": "William", "last_name": "Smith", "dob": "1950-01-12", "sex": "M",
-     "street": "12 N Main Street", "zip": "03601", "phone": None, "ssn": "999-99-9999"},
-    {"record_id": "G-004", "first_name": "BABY BOY", "last_name": "García-López", "dob": "2026-01-02", "sex": "U",
-     "street": "HOMELESS", "zip": None, "phone": "0000000000", "ssn": None},
-    {"record_id": "G-005", "first_name": "Mary", "last_name": "van der Berg", "dob": "1930-05-05", "sex": "F",
-     "street": "1 Oak Rd #2", "zip": "3431", "phone": "1-603-555-0000", "ssn": "078-05-1120"},
-    {"record_id": "G-006", "first_name": "Unknown", "last_name": "Nguyen", "dob": "1900-01-01", "sex": "X",
-     "street": "PO Box 12", "zip": "00000", "phone": "", "ssn": ""},
+    {
+        "record_id": "G-001",
+        "first_name": "Zoë",
+        "last_name": "O'Brien",
+        "dob": "1984-03-07",
+        "sex": "F",
+        "street": "412 Elm Street Apt 4B",
+        "zip": "03301",
+        "phone": "(603) 555-1234",
+        "ssn": "219-45-6789",
+    },
+    {
+        "record_id": "G-002",
+        "first_name": "Bill",
+        "last_name": "Smith Jr.",
+        "dob": "1950-12-01",
+        "sex": "M",
+        "street": "12 North Main St.",
+        "zip": "03601-1234",
+        "phone": "603.555.9876",
+        "ssn": None,
+    },
+    {
+        "record_id": "G-003",
+        "first_name": "William",
+        "last_name": "Smith",
+        "dob": "1950-01-12",
+        "sex": "M",
+        "street": "12 N Main Street",
+        "zip": "03601",
+        "phone": None,
+        "ssn": "999-99-9999",
+    },
+    {
+        "record_id": "G-004",
+        "first_name": "BABY BOY",
+        "last_name": "García-López",
+        "dob": "2026-01-02",
+        "sex": "U",
+        "street": "HOMELESS",
+        "zip": None,
+        "phone": "0000000000",
+        "ssn": None,
+    },
+    {
+        "record_id": "G-005",
+        "first_name": "Mary",
+        "last_name": "van der Berg",
+        "dob": "1930-05-05",
+        "sex": "F",
+        "street": "1 Oak Rd #2",
+        "zip": "3431",
+        "phone": "1-603-555-0000",
+        "ssn": "078-05-1120",
+    },
+    {
+        "record_id": "G-006",
+        "first_name": "Unknown",
+        "last_name": "Nguyen",
+        "dob": "1900-01-01",
+        "sex": "X",
+        "street": "PO Box 12",
+        "zip": "00000",
+        "phone": "",
+        "ssn": "",
+    },
 ]
 
 
@@ -59,14 +114,19 @@ def main() -> None:
         "partner_id": PARTNER_ID,
         "as_of": AS_OF.isoformat(),
         "dob_format": "%Y-%m-%d",
-        "subkeys_hex": {p: derive_key(TEST_SECRET, p).hex() for p in ("tok_dob", "tok_name_dob", BLOOM_NAME)},
+        "subkeys_hex": {
+            p: derive_key(TEST_SECRET, p).hex() for p in ("tok_dob", "tok_name_dob", BLOOM_NAME)
+        },
         "key_fingerprint": EncodingKeys.derive(TEST_SECRET).fingerprint,
+        "settings": asdict(DEFAULT_SETTINGS) | {"threads": None},
         "records": [
             {"input": rec, "expected": {c: row[c] for c in PERSON_COLUMNS}}
             for rec, row in zip(RECORDS, persons.iter_rows(named=True), strict=True)
         ],
     }
-    (HERE / f"vectors_{SPEC_VERSION}.json").write_text(json.dumps(vectors, indent=1, ensure_ascii=False) + "\n")
+    (HERE / f"vectors_{SPEC_VERSION}.json").write_text(
+        json.dumps(vectors, indent=1, ensure_ascii=False) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ extract no longer lists the records.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -122,10 +123,21 @@ def read_pseudonym_file(path: Path) -> list[str]:
 
 def _template(name: str, names: dict[str, str]) -> str:
     """A ``.sql`` template with placeholder identifiers replaced by quoted catalog names."""
+    return _render(name, tuple(sorted(names.items())))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(name: str) -> exp.Expression:
+    return sqlglot.parse_one((_SQL / name).read_text(), dialect="duckdb")
+
+
+@functools.lru_cache(maxsize=1024)
+def _render(name: str, items: tuple[tuple[str, str], ...]) -> str:
+    names = dict(items)
     for value in names.values():
         if not _IDENT.fullmatch(value):
             raise ValueError(f"refusing an unexpected identifier in the catalog: {value!r}")
-    tree = sqlglot.parse_one((_SQL / name).read_text(), dialect="duckdb")
+    tree = _parsed(name).copy()
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Identifier) and node.name in names:
@@ -231,9 +243,8 @@ def _purge_database(
 def _purge_tables(
     con: duckdb.DuckDBPyConnection, partner_id: str, forget: list[str], report: DeletionReport
 ) -> None:
-    con.register("forget_input", pa.table({"record_pseudonym": pa.array(forget, pa.string())}))
     con.execute((_SQL / "setup.sql").read_text())
-    con.unregister("forget_input")
+    con.execute((_SQL / "insert_forget.sql").read_text(), {"pseudonyms": forget})
     catalog = _catalog(con)
     has_linkage = ("linkage", "person_records") in catalog
     if has_linkage:

@@ -15,6 +15,7 @@ from warehouse.extracts.build import (
     ExtractInfo,
     ExtractInputsMissing,
     build_extracts,
+    current_extract,
     disclose,
     due_partners,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ExtractInputsMissing",
     "ExtractRecord",
     "build_extracts",
+    "current_extract",
     "disclose",
     "due_partners",
     "extract_content",

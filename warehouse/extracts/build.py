@@ -72,6 +72,16 @@ class ExtractInfo:
     hub_kid: str
 
 
+def current_extract(home: HubHome, partner_id: str) -> Path | None:
+    """The partner's current (newest published) extract file, or None.
+
+    Extracts live in ``outbox/<partner>/current/<extract_id>.extract.json``; ``current`` is the
+    symlink :func:`warehouse.publish.publish_dir` swaps to each new version.
+    """
+    found = sorted((home.outbox / partner_id / "current").glob("*.extract.json"))
+    return found[-1] if found else None
+
+
 def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
     """A count as it may appear outside the hub: ``"<threshold"`` for 1..threshold-1."""
     if 0 < count < threshold:

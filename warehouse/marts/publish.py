@@ -17,7 +17,7 @@ from warehouse.disclosure import DEFAULT_THRESHOLD, DisclosureError, Suppression
 from warehouse.features.sqlscript import run_script
 from warehouse.marts.leaks import scan_for_leaks
 from warehouse.marts.tables import ALL_PEOPLE, MartCells, collect, published_value
-from warehouse.publish import Publication, publish_file
+from warehouse.publish import Publication, new_version, publish_file
 
 _SQL = Path(__file__).parent / "sql"
 OUTPUT = "marts"
@@ -110,6 +110,7 @@ def publish_marts(
         "FROM segments.definitions ORDER BY segment"
     ).fetchall()
     published_at = datetime.now(UTC)
+    version = new_version(published_at)
     tables: dict[str, int] = {}
 
     def build(path: Path) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def publish_marts(
                     for d in definitions
                 ),
             ]
-            rows["about"] = _about(mart, protection, published_at)
+            rows["about"] = _about(mart, protection, published_at, version)
             for table, records in rows.items():
                 _insert(out, table, records)
                 tables[table] = len(records)
@@ -156,7 +157,9 @@ def publish_marts(
         os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         return {"as_of": as_of.isoformat(), "threshold": threshold, "tables": dict(tables)}
 
-    publication = publish_file(home, OUTPUT, home.marts_db, build, run_id=run_id, con=con)
+    publication = publish_file(
+        home, OUTPUT, home.marts_db, build, run_id=run_id, version=version, con=con
+    )
     _write_dictionary_files(home)
     sizes = {
         r.values["segment"]: published_value(protection, mart.cells, r.cell)
@@ -249,9 +252,10 @@ def _evaluation_rows(mart: MartCells, protection: SuppressionResult) -> list[dic
 
 
 def _about(
-    mart: MartCells, protection: SuppressionResult, published_at: datetime
+    mart: MartCells, protection: SuppressionResult, published_at: datetime, version: str
 ) -> list[dict[str, Any]]:
     facts = {
+        "version": version,
         "as_of_month": mart.latest_month,
         "published_month": f"{published_at:%Y-%m}",
         "threshold": str(protection.threshold),

@@ -96,10 +96,10 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     """UpSet-style chart: exclusive sector combinations (bars + dot matrix) and sector reach."""
     combos = [c for c in data.combinations if c.label != "none"][:top]
     reach = {c.label: c for c in data.reach.get("all_people", [])}
-    sectors = [s for s in SECTORS if s in reach or any(s in c.label.split("+") for c in combos)]
+    sectors = [s for s in SECTORS if s in reach]
     fig = plt.figure(figsize=(11, 6.2))
     grid = fig.add_gridspec(2, 2, width_ratios=[1, 4], height_ratios=[3, 1.6], hspace=0.05,
-                            wspace=0.02)
+                            wspace=0.28)
     bars_ax = fig.add_subplot(grid[0, 1])
     matrix_ax = fig.add_subplot(grid[1, 1], sharex=bars_ax)
     reach_ax = fig.add_subplot(grid[1, 0], sharey=matrix_ax)
@@ -132,7 +132,7 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
         if len(on) > 1:
             matrix_ax.plot([x, x], [min(on), max(on)], color="#1a202c", lw=2, zorder=2)
     matrix_ax.set_yticks(ys, [SECTOR_LABELS.get(s, s) for s in sectors])
-    matrix_ax.tick_params(axis="y", left=False, labelleft=False, labelright=False)
+    matrix_ax.tick_params(axis="y", left=False, labelleft=True, labelright=False)
     matrix_ax.tick_params(axis="x", bottom=False, labelbottom=False)
     matrix_ax.set_xlim(-0.6, len(xs) - 0.4)
     matrix_ax.set_ylim(-0.6, len(ys) - 0.4)
@@ -142,11 +142,10 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     reach_values = [reach[s].people or 0 if s in reach else 0 for s in sectors]
     reach_ax.barh(ys, reach_values, color=GREY, height=0.5)
     reach_ax.invert_xaxis()
-    reach_ax.set_yticks(ys, [SECTOR_LABELS.get(s, s) for s in sectors])
-    reach_ax.yaxis.tick_right()
-    reach_ax.tick_params(axis="y", right=False, pad=4)
-    for label in reach_ax.get_yticklabels():
-        label.set_horizontalalignment("left")
+    reach_ax.tick_params(axis="y", left=False, right=False, labelleft=False, labelright=False)
+    for y, s, width in zip(ys, sectors, reach_values, strict=True):
+        shown = reach[s].people if s in reach else 0
+        reach_ax.text(width, y, f"{_fmt(shown)} ", ha="right", va="center", fontsize=8)
     reach_ax.set_xlabel("People each\nsector knows")
     reach_ax.spines[["top", "left", "right"]].set_visible(False)
     reach_ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
@@ -157,18 +156,26 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
 def who_is_missing(data: ReportData, path: Path) -> Path:
     """Heatmap: share of each segment that each sector knows (low = that sector is missing)."""
     segments = [c.label for c in data.sizes]
-    sectors = [s for s in SECTORS if any(s in d for d in data.missing.values())
-               or any(c.label == s for r in data.reach.values() for c in r)]
+    # Sectors without any partner reaching anyone yet are left out rather than shown as 0%.
+    sectors = [s for s in SECTORS if any(c.label == s for c in data.reach.get("all_people", []))]
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(segments), 2) + 1.8))
     if not segments or not sectors:
         _empty(ax, "No segment reach to show")
         return _save(fig, path)
     shares: list[list[float]] = []
     for segment in segments:
-        known = {c.label: c.share for c in data.reach.get(segment, [])}
-        shares.append([known.get(s) if known.get(s) is not None else float("nan")
-                       for s in sectors])
-    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        rows = {c.label: c for c in data.reach.get(segment, [])}
+        line = []
+        for sector in sectors:
+            if sector not in rows:
+                line.append(0.0)  # no row: nobody of the segment is known to the sector
+            else:
+                share = rows[sector].share
+                line.append(float("nan") if share is None else share)
+        shares.append(line)
+    cmap = matplotlib.colormaps["Blues"].copy()
+    cmap.set_bad("#cbd5e0")  # withheld: grey, not a colour of the scale
+    image = ax.imshow(shares, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i, row in enumerate(shares):
         for j, value in enumerate(row):
             text = WITHHELD if value != value else f"{value:.0%}"
@@ -191,14 +198,23 @@ def segment_trends(data: ReportData, path: Path) -> Path:
         _empty(ax, "No trend to show")
         return _save(fig, path)
     index = {m: i for i, m in enumerate(data.months)}
+    ends: list[tuple[float, int, str]] = []
     for segment in segments:
         points: list[Count] = data.trends.get(segment, [])
         xs = [index[p.label] for p in points]
         ys = [p.people if p.people is not None else float("nan") for p in points]
         (line,) = ax.plot(xs, ys, marker="o", ms=3, label=pretty(segment))
-        if points and points[-1].people is not None:
-            ax.annotate(f"{points[-1].people:,}", (xs[-1], ys[-1]), textcoords="offset points",
-                        xytext=(4, 0), fontsize=7, color=line.get_color(), va="center")
+        if points and points[-1].people is not None and points[-1].label == data.months[-1]:
+            ends.append((float(points[-1].people), points[-1].people, line.get_color()))
+    # Label the latest value of each line, nudged apart so the labels never overlap.
+    top = max((y for y, _, _ in ends), default=1.0)
+    gap = top / 28
+    placed: list[float] = []
+    for y, value, color in sorted(ends):
+        at = max(y, placed[-1] + gap) if placed else y
+        placed.append(at)
+        ax.annotate(f"{value:,}", (len(data.months) - 1, y), xytext=(len(data.months) - 0.8, at),
+                    fontsize=7, color=color, va="center")
     step = max(1, len(data.months) // 12)
     ax.set_xticks(range(0, len(data.months), step), data.months[::step], rotation=45, ha="right")
     ax.set_ylabel("People in the segment at month end")
@@ -240,19 +256,24 @@ def program_evaluation(data: ReportData, path: Path) -> Path:
         served = rows.get((program, "served"))
         did = served.get("did") if served else None
         people = served.get("people") if served else None
+        count = _fmt(people if isinstance(people, int) else None)
         text = (
-            f"difference in differences: {did:+.0f} per 1,000\nserved: {_fmt(people)} people"  # type: ignore[str-format]
+            f"DiD {did:+.0f} per 1,000\n{count} served"
             if isinstance(did, int | float)
-            else f"served: {_fmt(people)} people\n(comparison withheld)"  # type: ignore[arg-type]
+            else f"{count} served\n(no comparison)"
         )
-        ax.text(i, top * 1.05, text, ha="center", va="bottom", fontsize=8)
+        ax.text(i, top * 1.04, text, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(programs)), [PROGRAM_LABELS.get(p, pretty(p)) for p in programs])
     ax.set_ylim(0, top * 1.35 if top else 1)
     ax.set_ylabel("ED visits + inpatient admissions\nper 1,000 people in 6 months")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=8, frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    ax.set_title("Hospital use before and after a first CBO service (descriptive, not causal)",
-                 loc="left", fontsize=11)
+    ax.set_title(
+        "Hospital use before and after a first CBO service (descriptive, not causal)\n"
+        "DiD = change among the served minus change in the matched comparison group",
+        loc="left",
+        fontsize=11,
+    )
     return _save(fig, path)
 
 

@@ -132,8 +132,10 @@ def _check(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=outcome.description,
-        metadata={k: dg.MetadataValue.json(v) if isinstance(v, dict) else v
-                  for k, v in outcome.metadata.items()},
+        metadata={
+            k: dg.MetadataValue.json(v) if isinstance(v, dict) else v
+            for k, v in outcome.metadata.items()
+        },
     )
 
 

@@ -24,6 +24,7 @@ from pipelines.resources import HubResource
 
 NOTIFIED_TAG = "carehub/notified_by"
 _MAX_ERROR_CHARS = 240
+_BLOCKED = "DagsterAssetCheckFailedError"
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,15 @@ def failure_notice(
 ) -> Notice:
     """The steward-facing notice for a failed run."""
     parts = []
-    if failures:
+    blocked = bool(failures) and all(f.error.startswith(_BLOCKED) for f in failures)
+    if blocked:
+        parts.append(
+            "stopped by failed blocking checks: "
+            + (", ".join(checks[:10]) if checks else "; ".join(f.step for f in failures))
+            + "; the data did not flow on"
+        )
+        checks = ()
+    elif failures:
         parts.append(
             "; ".join(f"step {f.step} failed ({f.error})" for f in failures[:5])
             + (f"; and {len(failures) - 5} more step(s)" if len(failures) > 5 else "")
@@ -134,13 +143,24 @@ def failure_notice(
         )
     else:
         parts.append("nothing half-published: outputs are only ever swapped in whole")
-    parts.append(
-        f"next: open run {run_id[:8]} in `carehub ui` (Runs) for the full log, fix the cause, "
-        f"then re-execute from failure (or `carehub run {job}`)"
-    )
+    if blocked:
+        parts.append(
+            f"next: read the check results of run {run_id[:8]} in `carehub ui` (and "
+            "quarantine/<partner>/<submission>/reason.txt for a quarantined submission); "
+            "retrying will not help until the input is fixed"
+        )
+    else:
+        parts.append(
+            f"next: open run {run_id[:8]} in `carehub ui` (Runs) for the full log, fix the "
+            f"cause, then re-execute from failure (or `carehub run {job}`)"
+        )
     return Notice(
         level="error",
-        subject=f"Run failed: {job} (run {run_id[:8]})",
+        subject=(
+            f"Run blocked by checks: {job} (run {run_id[:8]})"
+            if blocked
+            else f"Run failed: {job} (run {run_id[:8]})"
+        ),
         message=". ".join(parts) + ".",
         source="ops",
         run_id=run_id,

@@ -1,0 +1,60 @@
+"""``landing_sensor``: watches ``landing/<partner>/`` and requests one run per package."""
+
+
+import dagster as dg
+
+from pipelines.defs.ingest.jobs import ingest_job
+from pipelines.defs.ingest.partitions import submissions_partitions
+from pipelines.resources import HubResource
+from warehouse.ingest import scan_landing
+
+
+@dg.sensor(
+    name="landing_sensor",
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Finds complete packages in landing/<partner>/ (manifest.json present: it is written "
+        "last) and stale ones (incomplete past the grace period, to be quarantined). Adds a "
+        "partition per submission id and requests one ingest_job run each. Packages still being "
+        "written are left alone."
+    ),
+)
+def landing_sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.SensorResult:
+    home = hub.paths
+    requests: list[dg.RunRequest] = []
+    new_keys: list[str] = []
+    pending: list[str] = []
+    for entry in scan_landing(home):
+        if entry.state == "pending":
+            pending.append(entry.submission_id)
+            continue
+        if entry.state == "invalid":
+            context.log.warning(
+                f"landing/{entry.partner_id}/: a folder is not named like a submission id and "
+                "is ignored; the partner client names packages <partner>-<time>-<8 hex>"
+            )
+            continue
+        if not context.instance.has_dynamic_partition(
+            submissions_partitions.name or "submissions", entry.submission_id
+        ):
+            new_keys.append(entry.submission_id)
+        # A re-delivery rewrites the manifest, so its mtime makes a fresh run key.
+        run_key = f"{entry.submission_id}:{entry.state}:{entry.manifest_mtime_ns}"
+        requests.append(
+            dg.RunRequest(
+                run_key=run_key,
+                partition_key=entry.submission_id,
+                tags={"carehub/partner": entry.partner_id},
+            )
+        )
+    if pending:
+        context.log.info(f"{len(pending)} package(s) still being written: {', '.join(pending)}")
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=(
+            [submissions_partitions.build_add_request(new_keys)] if new_keys else []
+        ),
+        skip_reason=None if requests else "no complete package in landing/",
+    )

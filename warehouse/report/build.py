@@ -1,0 +1,123 @@
+"""Build the ecosystem report (HTML + PNG charts) from the published marts, atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import jinja2
+
+from carehub.home import HubHome
+from warehouse.publish import Publication, publish_dir
+from warehouse.report import charts
+from warehouse.report.data import read_report_data
+
+OUTPUT: Final = "report"
+REPORT_NAME: Final = "ecosystem"
+WITHHELD_HTML: Final = '<span class="withheld">withheld</span>'
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The published report.
+
+    Attributes:
+        html: ``<home>/reports/ecosystem/report.html`` (through the published link).
+        charts: PNG file name -> path (through the published link).
+        publication: The ``ops.publications`` record (its ``path`` is the version folder).
+    """
+
+    html: Path
+    charts: dict[str, Path]
+    publication: Publication
+
+
+def report_dir(home: HubHome) -> Path:
+    """The published report folder (a link to the current version)."""
+    return home.reports / REPORT_NAME
+
+
+def _fmt(n: int | None) -> str:
+    return WITHHELD_HTML if n is None else f"{n:,}"
+
+
+def _pct(share: float | None) -> str:
+    return WITHHELD_HTML if share is None else f"{share:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _combo(label: str) -> str:
+    if label == "none":
+        return "No registered sector"
+    return " + ".join(charts.SECTOR_LABELS.get(s, s) for s in label.split("+"))
+
+
+def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
+    """Draw the charts and write ``report.html`` into ``folder``."""
+    data = read_report_data(marts_db)
+    drawn = charts.draw_all(data, folder)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    known = [c for c in data.combinations if c.people is not None]
+    multi = sum(c.people or 0 for c in known if "+" in c.label)
+    share_multi = f"{multi / data.everyone:.0%}" if data.everyone else "-"
+    html = env.get_template("report.html.j2").render(
+        about=data.about,
+        version=data.about.get("version", ""),
+        threshold=int(data.about.get("threshold", "11")),
+        everyone=data.everyone,
+        segments=data.segments,
+        descriptions={s["segment"]: s["description"] for s in data.segments},
+        sizes=data.sizes,
+        combinations=data.combinations,
+        evaluation=data.evaluation,
+        multi_sector=share_multi,
+        built_month=f"{datetime.now(UTC):%Y-%m}",
+        fmt=_fmt,
+        pct=_pct,
+        num=_num,
+        combo=_combo,
+        pretty=charts.pretty,
+        program=lambda p: charts.PROGRAM_LABELS.get(p, charts.pretty(p)),
+    )
+    path = folder / "report.html"
+    path.write_text(html)
+    return path, drawn
+
+
+def build_report(home: HubHome, *, run_id: str | None = None) -> ReportResult:
+    """Render the report from ``marts/marts.duckdb`` and publish it atomically.
+
+    The report reads only the published marts, so every number in it has passed the marts'
+    disclosure control. It is published as ``reports/ecosystem/`` (a link swapped atomically to
+    the new version folder) and recorded in ``ops.publications``.
+
+    Raises:
+        FileNotFoundError: the marts have not been published yet.
+    """
+    if not home.marts_db.exists():
+        raise FileNotFoundError(
+            f"{home.marts_db} does not exist: publish the marts (asset analyst_marts) first"
+        )
+    names: list[str] = []
+
+    def build(folder: Path) -> dict[str, object]:
+        html, drawn = render_html(home.marts_db, folder)
+        names.extend([html.name, *drawn])
+        return {"files": sorted(names)}
+
+    publication = publish_dir(home, OUTPUT, report_dir(home), build, run_id=run_id)
+    folder = report_dir(home)
+    return ReportResult(
+        html=folder / "report.html",
+        charts={name: folder / name for name in names if name.endswith(".png")},
+        publication=publication,
+    )
