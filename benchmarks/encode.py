@@ -22,17 +22,82 @@ import polars as pl
 
 from linkage.encoding import EncodingKeys, encode_persons
 
-FIRST = (
-    "James Mary Robert Patricia John Jennifer Michael Linda William Elizabeth David Barbara "
-    "Richard Susan Joseph Jessica Thomas Sarah Charles Karen Bill Bob Zoë José Ana-María Liam "
-    "Olivia Noah Emma Kateřina Søren"
-).split()
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Bill",
+    "Bob",
+    "Zoë",
+    "José",
+    "Ana-María",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Kateřina",
+    "Søren",
+]
 LAST = [
-    *"Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez".split(),
-    *"Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Nguyen Müller".split(),
+    *[
+        "Smith",
+        "Johnson",
+        "Williams",
+        "Brown",
+        "Jones",
+        "Garcia",
+        "Miller",
+        "Davis",
+        "Rodriguez",
+        "Martinez",
+        "Hernandez",
+    ],
+    *[
+        "Lopez",
+        "Gonzalez",
+        "Wilson",
+        "Anderson",
+        "Thomas",
+        "Taylor",
+        "Moore",
+        "Jackson",
+        "Martin",
+        "Nguyen",
+        "Müller",
+    ],
     *("O'Brien", "García-López", "van der Berg", "Kowalski"),
 ]
-STREETS = "Elm Main Oak Pine Maple Cedar Washington Lake Hill Park River Church".split()
+STREETS = [
+    "Elm",
+    "Main",
+    "Oak",
+    "Pine",
+    "Maple",
+    "Cedar",
+    "Washington",
+    "Lake",
+    "Hill",
+    "Park",
+    "River",
+    "Church",
+]
 KINDS = ["Street", "St", "Avenue", "Ave", "Road", "Rd", "Lane", "Dr"]
 
 

@@ -49,12 +49,20 @@ PLAIN_BLOCKING = [
 
 def plaintext_settings() -> SettingsCreator:
     """A strong plaintext model: fuzzy names with TF, DOB with swaps, one location comparison."""
-    location = cl.CustomComparison(
+    # Address and phone in one comparison, as in the encoded model (households share both).
+    contact = cl.CustomComparison(
         comparison_levels=[
             cll.CustomLevel(
-                "(street_l IS NULL OR street_r IS NULL) AND (zip5_l IS NULL OR zip5_r IS NULL)"
+                "(street_l IS NULL OR street_r IS NULL) AND (zip5_l IS NULL OR zip5_r IS NULL) "
+                "AND (phone_l IS NULL OR phone_r IS NULL)"
             ).configure(is_null_level=True),
+            cll.CustomLevel(
+                "street_l = street_r AND zip5_l = zip5_r AND phone_l = phone_r",
+                "same address and phone",
+            ),
             cll.CustomLevel("street_l = street_r AND zip5_l = zip5_r", "same address"),
+            cll.CustomLevel("phone_l = phone_r AND zip5_l = zip5_r", "same phone, same ZIP"),
+            cll.CustomLevel("phone_l = phone_r", "same phone, moved"),
             cll.CustomLevel(
                 "jaro_winkler_similarity(street_l, street_r) >= 0.9 AND zip5_l = zip5_r",
                 "similar street, same ZIP",
@@ -63,7 +71,7 @@ def plaintext_settings() -> SettingsCreator:
             cll.CustomLevel("zip5_l = zip5_r", "same ZIP"),
             cll.ElseLevel(),
         ],
-        output_column_name="location",
+        output_column_name="contact",
     )
     jw = "jaro_winkler_similarity"
     same_year = "birth_year_l = birth_year_r"
@@ -109,8 +117,7 @@ def plaintext_settings() -> SettingsCreator:
         comparisons=[
             name,
             cl.DateOfBirthComparison("dob", input_is_string=False),
-            location,
-            cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+            contact,
             cl.ExactMatch("ssn"),
             cl.ExactMatch("sex"),
         ],

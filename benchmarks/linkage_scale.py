@@ -38,6 +38,7 @@ def _peak_bytes() -> int:
 
 def _encoded(work: str, incremental: bool, queue: Any) -> None:
     import duckdb
+    import pandas  # noqa: F401 - loaded in any hub process (Dagster); keep its import untimed
     import polars as pl
 
     from carehub.home import HubHome
@@ -71,6 +72,7 @@ def _encoded(work: str, incremental: bool, queue: Any) -> None:
 
 
 def _plaintext(work: str, queue: Any) -> None:
+    import pandas  # noqa: F401 - as in _encoded
     import polars as pl
     from linkage_accuracy import link_plaintext
 

@@ -23,8 +23,10 @@ tokens (the baseline), and for unhardened Bloom filters (no bit flips).
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import hmac
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,7 +82,7 @@ TIERS = {
 DETAIL: list[str] = []
 
 
-def load_region(region: Path, settings: EncodingSettings) -> pl.DataFrame:
+def load_region(region: Path, settings: EncodingSettings, dedupe: bool = True) -> pl.DataFrame:
     """Encode every partner of a region; keep each record's normalised plaintext beside it."""
     keys = EncodingKeys.derive(
         b"attack-benchmark-shared-secret-000000", b"attack-benchmark-partner-key-0000000"
@@ -124,7 +126,8 @@ def load_region(region: Path, settings: EncodingSettings) -> pl.DataFrame:
     )
     # The hub links records into persons; a census gives per-person frequencies: attack one
     # record per person (the first seen).
-    df = df.unique("resident", keep="first", maintain_order=True)
+    if dedupe:
+        df = df.unique("resident", keep="first", maintain_order=True)
     return df.with_columns(
         p_addr=pl.concat_str(["p_street", "p_zip"], separator="|"),
         p_dob_swap=pl.concat_str(
@@ -374,6 +377,45 @@ def baseline_attacks(
     return out
 
 
+def _pair_dice(words: np.ndarray, present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ok = present[a] & present[b]
+    a, b = a[ok], b[ok]
+    inter = np.bitwise_count(words[a] & words[b]).sum(axis=1)
+    return 2 * inter / np.maximum(_popcount(words[a]) + _popcount(words[b]), 1)
+
+
+def dice_separation(region: Path, settings: EncodingSettings) -> dict[str, tuple[float, ...]]:
+    """Accuracy side: Dice of true-match pairs vs same-birth-year non-match pairs, per filter.
+
+    Returns per field: (median Dice of matches, 5th percentile of matches, share of matches
+    >= 0.8, median of non-matches, 99th percentile of non-matches, share of non-matches >= 0.8).
+    """
+    df = load_region(region, settings, dedupe=False)
+    rng = np.random.default_rng(3)
+    residents = df["resident"].to_numpy()
+    order = np.argsort(residents, kind="stable")
+    same = residents[order][1:] == residents[order][:-1]
+    m_a, m_b = order[:-1][same], order[1:][same]
+    years = df["stratum_year"].to_numpy()
+    n_a = rng.integers(0, df.height, 20 * len(m_a))
+    n_b = rng.integers(0, df.height, 20 * len(m_a))
+    keep = (residents[n_a] != residents[n_b]) & (years[n_a] == years[n_b])
+    n_a, n_b = n_a[keep], n_b[keep]
+    out: dict[str, tuple[float, ...]] = {}
+    for field in ("first", "last", "addr"):
+        words, present = _words(df, field)
+        m, nm = _pair_dice(words, present, m_a, m_b), _pair_dice(words, present, n_a, n_b)
+        out[field] = (
+            float(np.median(m)),
+            float(np.quantile(m, 0.05)),
+            float((m >= 0.8).mean()),
+            float(np.median(nm)),
+            float(np.quantile(nm, 0.99)),
+            float((nm >= 0.8).mean()),
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -381,6 +423,9 @@ def main() -> None:
     parser.add_argument("--region", type=Path, help="a region written by `carehub synth`")
     parser.add_argument(
         "--residents", type=int, default=20_000, help="synthesise a region this size if no --region"
+    )
+    parser.add_argument(
+        "--dice", action="store_true", help="only the accuracy side: Dice of matches"
     )
     parser.add_argument("--detail", action="store_true", help="print every attack's score")
     parser.add_argument(
@@ -392,9 +437,7 @@ def main() -> None:
         region = Path(tempfile.mkdtemp()) / "region"
         subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "carehub.cli",
+                str(Path(sys.executable).with_name("carehub")),
                 "synth",
                 "--residents",
                 str(args.residents),
@@ -405,8 +448,24 @@ def main() -> None:
             ],
             check=True,
         )
+        atexit.register(shutil.rmtree, region.parent, ignore_errors=True)
     rng = np.random.default_rng(7)
     start = time.perf_counter()
+    if args.dice:
+        print("Dice of true-match record pairs vs same-birth-year non-match pairs")
+        head = "match median   p5  >=0.8 | non-match median  p99  >=0.8"
+        for label, st in (
+            ("spec 1.0", DEFAULT_SETTINGS),
+            ("no flips", replace(DEFAULT_SETTINGS, noise_flips=0)),
+            ("record-seeded flips", replace(DEFAULT_SETTINGS, noise_seed="record")),
+        ):
+            print(f"\n{label}: {head}")
+            for field, v in dice_separation(region, st).items():
+                print(
+                    f"  {field:<6} {v[0]:>13.3f} {v[1]:5.3f} {v[2]:6.3f} |"
+                    f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
+                )
+        return
     ours = load_region(region, DEFAULT_SETTINGS)
     print(
         f"persons attacked (one record each): {ours.height:,} from {region}\n"

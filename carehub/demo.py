@@ -270,30 +270,38 @@ class Demo:
 
     def open_extracts(self) -> None:
         from partner.open import open_extract
-        from warehouse.keys import public_keys_path
 
+        table = Table("partner", "extract", "rows", "signed by", "expires")
         for side in self.partner_sides():
+            # What the hub delivers: the current extract and its published public keys.
             outbox = self.home.outbox / side.partner_id
-            extracts = sorted(outbox.glob("*.extract.json")) if outbox.exists() else []
+            extracts = sorted((outbox / "current").glob("*.extract.json"))
             if not extracts:
                 continue
-            # The extract travels to the partner with the hub's published public keys.
             side.inbox.mkdir(parents=True, exist_ok=True)
             local = side.inbox / extracts[-1].name
             shutil.copy2(extracts[-1], local)
             hub_keys = side.inbox / "hub_public_keys.json"
-            shutil.copy2(public_keys_path(self.home), hub_keys)
-            self.result.opened[side.partner_id] = open_extract(
+            shutil.copy2(outbox / "hub_public_keys.json", hub_keys)
+            opened = open_extract(
                 local,
                 side.keys / f"{side.partner_id}.x25519.key",
                 self.result.encoded[side.partner_id].crosswalk,
                 side.inbox / f"{local.name.removesuffix('.extract.json')}.csv",
                 hub_keys,
             )
+            self.result.opened[side.partner_id] = opened
+            table.add_row(
+                side.partner_id,
+                opened.extract_id,
+                f"{opened.rows:,}",
+                opened.hub_kid,
+                f"{opened.expires_at:%Y-%m-%d}",
+            )
+        self.console.print(table)
 
     def privacy_scan(self) -> None:
         from carehub.demo_support import identifier_needles
-
         from carehub.privacy_scan import scan_tree
 
         needles = identifier_needles(self.result.partners_dir)

@@ -112,7 +112,9 @@ def print_summary(result: DemoResult, console: Console) -> None:
     hub = _hub_figures(result)
     result.linkage_quality = linkage_quality(result)
     q = result.linkage_quality
-    churn = ", ".join(f"{k} {v}" for k, v in sorted(hub["churn"].items()) if not isinstance(v, dict))
+    churn = ", ".join(
+        f"{k} {v}" for k, v in sorted(hub["churn"].items()) if not isinstance(v, dict)
+    )
     console.print(
         f"Linkage: {hub['persons']:,} persons, {hub['multi']:,} seen by more than one partner; "
         f"key churn: {churn or 'none'}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ import pyarrow.parquet as pq
 
 from carehub.demo import REGION_DIR
 
-# Event dates in the hub are real service dates; a birth date inside the event window could
-# coincide with one by chance, so recent births are left out of the date needles.
-RECENT_BIRTHS = timedelta(days=5 * 365)
+# The hub holds real service dates (a visit, a screening). A birth date that is also one of
+# the region's service dates cannot be told from it, so such dates are not searched for.
 
 
 def _dob_forms(dob: date) -> Iterator[str]:
@@ -38,8 +37,7 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
     """
     region = partners_dir / REGION_DIR
     residents = pl.read_parquet(region / "ground_truth" / "residents.parquet")
-    newest = residents["dob"].max()
-    cutoff = (newest if isinstance(newest, date) else date.today()) - RECENT_BIRTHS
+    service_dates = _service_dates(partners_dir)
     needles: list[tuple[str, str]] = []
     for row in residents.iter_rows(named=True):
         first, last = row["first_name"], row["last_name"]
@@ -47,7 +45,7 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
             needles += [("name", f"{first} {last}"), ("name", f"{last} {first}")]
         if row.get("alt_last_name") and first:
             needles.append(("name", f"{first} {row['alt_last_name']}"))
-        if row["dob"] and row["dob"] < cutoff:
+        if row["dob"] and row["dob"] not in service_dates:
             needles += [("dob", form) for form in _dob_forms(row["dob"])]
         for kind in ("ssn", "phone", "alt_phone"):
             if row.get(kind):
@@ -61,6 +59,16 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
     for secret in sorted(partners_dir.glob("*/keys/shared.secret"))[:1]:
         needles += [("secret", form) for form in _secret_forms(secret.read_bytes())]
     return needles
+
+
+def _service_dates(partners_dir: Path) -> set[date]:
+    """Every event date the partners submitted (from their own outgoing packages)."""
+    dates: set[date] = set()
+    for events in partners_dir.glob("*/outgoing/*/events.parquet"):
+        table = pl.read_parquet(events, columns=["event_date", "end_date"])
+        for column in table.columns:
+            dates.update(d for d in table[column].unique().to_list() if d is not None)
+    return dates
 
 
 def _secret_forms(data: bytes) -> Iterator[str]:

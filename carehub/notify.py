@@ -96,7 +96,9 @@ def load_config(home: HubHome) -> NotificationConfig:
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the syntax") from exc
+        raise ValueError(
+            f"{path}: not valid YAML ({exc.__class__.__name__}); fix the syntax"
+        ) from exc
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping with keys command, webhook, min_level")
     try:
@@ -177,10 +179,12 @@ def _post_webhook(home: HubHome, hook: WebhookConfig, payload: bytes) -> list[st
         hook.url, data=payload, headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=hook.timeout_seconds) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=hook.timeout_seconds) as response:
             status = response.status
     except OSError as exc:
-        return [log_line(home, "warning", "notify", f"webhook hook failed: {exc.__class__.__name__}")]
+        return [
+            log_line(home, "warning", "notify", f"webhook hook failed: {exc.__class__.__name__}")
+        ]
     if status >= 300:
         return [log_line(home, "warning", "notify", f"webhook hook answered HTTP {status}")]
     return []

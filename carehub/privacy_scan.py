@@ -130,10 +130,13 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
 def _first_match(
     text: bytes, lookup: dict[str, tuple[str, str]], longest: int
 ) -> tuple[str, str] | None:
-    tokens = [t.decode() for t in _TOKEN.findall(text)]
-    for n in range(1, longest + 1):
-        for i in range(len(tokens) - n + 1):
-            found = lookup.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
-            if found:
-                return found
+    # n-grams never span a line break: values of a column are one per line, and two adjacent
+    # values (two service dates, say) must not pass for one identifier.
+    for line in text.splitlines():
+        tokens = [t.decode() for t in _TOKEN.findall(line)]
+        for n in range(1, min(longest, len(tokens)) + 1):
+            for i in range(len(tokens) - n + 1):
+                found = lookup.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
+                if found:
+                    return found
     return None

@@ -6,6 +6,8 @@ in Splink):
 * :func:`run_linkage` - one run: reuse or train the model, link, assign keys, write tables.
 * :func:`ensure_model` - the model asset: reuse the saved model or train a new one.
 * :func:`evaluate` - pairwise and B-cubed accuracy and blocking recall against a ground truth.
+* :func:`truth_from_crosswalks` - that ground truth, from the region's truth.csv and the
+  partners' crosswalks (the demo has both; the hub never does).
 * :class:`LinkageSettings`, :class:`LinkageResult`, :class:`Churn`, :class:`Metrics`.
 """
 
@@ -15,7 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linkage.accuracy import Metrics, evaluate
+    from linkage.accuracy import Metrics, evaluate, truth_from_crosswalks
     from linkage.keys import Churn
     from linkage.run import LinkageResult, ModelResult, ensure_model, run_linkage
     from linkage.settings import LinkageSettings
@@ -26,6 +28,7 @@ _EXPORTS = {
     "LinkageResult": "linkage.run",
     "ModelResult": "linkage.run",
     "evaluate": "linkage.accuracy",
+    "truth_from_crosswalks": "linkage.accuracy",
     "Metrics": "linkage.accuracy",
     "Churn": "linkage.keys",
     "LinkageSettings": "linkage.settings",
@@ -39,6 +42,7 @@ __all__ = [
     "ensure_model",
     "evaluate",
     "run_linkage",
+    "truth_from_crosswalks",
 ]
 
 

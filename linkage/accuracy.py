@@ -6,10 +6,13 @@ region. ``truth`` maps each ``(partner_id, record_pseudonym)`` to a ``resident_i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, get_args
 
 import duckdb
+import polars as pl
 
 from linkage.records import DEFAULT_RELATION, read_records, sql
 from linkage.settings import BlockColumn, BlockingRule, LinkageSettings
@@ -131,3 +134,33 @@ def evaluate(
         blocking_recall=recall_all,
         blocking_recall_by_rule=by_rule,
     )
+
+
+def truth_from_crosswalks(truth_csv: Path, crosswalks: Mapping[str, Path]) -> pl.DataFrame:
+    """Ground truth keyed as the hub keys records, for :func:`evaluate` (demo, benchmarks).
+
+    Args:
+        truth_csv: the region's ``ground_truth/truth.csv`` (partner_id, source_file,
+            source_record_id, resident_id), which only the generator knows.
+        crosswalks: each partner's crosswalk CSV (record_pseudonym, record_id), which only
+            that partner holds.
+
+    Returns:
+        ``partner_id, record_pseudonym, resident_id`` for every record found in both.
+    """
+    truth = pl.read_csv(truth_csv, infer_schema=False).unique(["partner_id", "source_record_id"])
+    parts = []
+    for partner_id, path in sorted(crosswalks.items()):
+        xwalk = pl.read_csv(path, infer_schema=False).select("record_pseudonym", "record_id")
+        parts.append(
+            xwalk.join(
+                truth.filter(pl.col("partner_id") == partner_id),
+                left_on="record_id",
+                right_on="source_record_id",
+            ).select("partner_id", "record_pseudonym", "resident_id")
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={c: pl.String for c in ("partner_id", "record_pseudonym", "resident_id")}
+        )
+    return pl.concat(parts)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 Engine = Literal["duckdb", "spark"]
 BreakLineage = Literal["parquet", "persist", "checkpoint"]
+Codegen = Literal["whole_stage", "expression", "interpreted"]
 InputTable: TypeAlias = pa.Table | Path | str
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,12 @@ class SparkConfig:
             raw identifiers, but treat it as hub storage.
         break_lineage_method: how Splink cuts long query plans: ``parquet`` (Splink's default,
             bounded memory), ``persist`` (in memory, fastest for small data) or ``checkpoint``.
+        codegen: how Spark evaluates Splink's comparison SQL. The Bloom-filter Dice levels
+            make one very long CASE expression per comparison: Spark's default whole-stage
+            code generation exceeds the JVM's 64 KB method limit on it and falls back after a
+            long compile, so ``expression`` (per-expression codegen) is the default;
+            ``interpreted`` skips code generation entirely, the fastest choice for small
+            local runs (tests, a few thousand records); ``whole_stage`` is Spark's default.
         app_name: shown in the Spark UI and logs.
         conf: any further ``spark.*`` settings, e.g. executor memory on a cluster.
     """
@@ -84,6 +92,7 @@ class SparkConfig:
     shuffle_partitions: int = 8
     work_dir: Path | None = None
     break_lineage_method: BreakLineage = "parquet"
+    codegen: Codegen = "expression"
     app_name: str = "carehub-linkage"
     conf: Mapping[str, str] = field(default_factory=dict)
 
@@ -163,6 +172,7 @@ def linkage_backend(
     spark_shuffle_partitions: int = 8,
     spark_work_dir: str = "",
     spark_break_lineage: str = "parquet",
+    spark_codegen: str = "expression",
     spark_conf: Mapping[str, str] | None = None,
 ) -> LinkageBackend:
     """A :class:`LinkageBackend` from plain settings (configuration files, env vars).
@@ -180,6 +190,11 @@ def linkage_backend(
             f"spark_break_lineage {spark_break_lineage!r} is not known: use one of "
             f"{', '.join(get_args(BreakLineage))}"
         )
+    if spark_codegen not in get_args(Codegen):
+        raise ValueError(
+            f"spark_codegen {spark_codegen!r} is not known: use one of "
+            f"{', '.join(get_args(Codegen))}"
+        )
     if spark_shuffle_partitions < 1:
         raise ValueError("spark_shuffle_partitions must be at least 1")
     spark = SparkConfig(
@@ -188,6 +203,7 @@ def linkage_backend(
         shuffle_partitions=spark_shuffle_partitions,
         work_dir=Path(spark_work_dir) if spark_work_dir else None,
         break_lineage_method=spark_break_lineage,  # type: ignore[arg-type]
+        codegen=spark_codegen,  # type: ignore[arg-type]
         conf=dict(spark_conf or {}),
     )
     return LinkageBackend(engine=engine, spark=spark)  # type: ignore[arg-type]
@@ -355,6 +371,20 @@ def cluster_partition(
 
 # --- the Spark session -------------------------------------------------------------------
 
+# Spark's console logging: errors only. The code generator's "grows beyond 64 KB" error is
+# silenced: Spark falls back to interpreted evaluation by itself (see SparkConfig.codegen).
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.codegen.name = org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator
+logger.codegen.level = off
+"""
+
 _session_lock = threading.Lock()
 _session: SparkSession | None = None
 _session_config: SparkConfig | None = None
@@ -397,6 +427,8 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
             work_dir = Path(tempfile.mkdtemp(prefix="carehub-spark-"))
             atexit.register(shutil.rmtree, work_dir, True)
         work_dir.mkdir(parents=True, exist_ok=True)
+        log_config = work_dir / "log4j2.properties"
+        log_config.write_text(_LOG4J2)
         builder = (
             SparkSession.builder.master(config.master)
             .appName(config.app_name)
@@ -407,13 +439,20 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={log_config}")
         )
         if config.master.startswith("local"):
+            # Spark otherwise looks up the host's public address and warns when it is a loopback.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             builder = (
                 builder.config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
             )
+        if config.codegen != "whole_stage":
+            builder = builder.config("spark.sql.codegen.wholeStage", "false")
+        if config.codegen == "interpreted":
+            builder = builder.config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
         for key, value in config.conf.items():
             builder = builder.config(key, value)
         session = builder.getOrCreate()
@@ -506,8 +545,8 @@ def spark_link_all(
     scored = db_api.table_to_splink_dataframe("scored_spark", "scored_spark")
     local = Linker([db_api.register("records", dataset_display_name="records_all")], dict(model))
     return Scored(
-        links=con.execute(sql("accepted_links"), {"threshold": threshold}).to_arrow_table(),
-        clusters=con.execute(sql("full_map")).to_arrow_table(),
+        links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
+        clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=scored,
         linker=local,
         scored_pairs=int(con.table("scored").count("*").fetchall()[0][0]),
@@ -575,7 +614,7 @@ def spark_link_new(
     local = Linker([db_api.register("records", dataset_display_name="records_all")], dict(model))
     return Scored(
         links=links.to_arrow_table(),
-        clusters=con.execute(sql("incremental_map")).to_arrow_table(),
+        clusters=con.sql(sql("incremental_map")).to_arrow_table(),
         predictions=db_api.table_to_splink_dataframe("scored_between", "scored_between"),
         linker=local,
         scored_pairs=int(con.table("scored_between").count("*").fetchall()[0][0])

@@ -50,6 +50,6 @@ def waterfall_chart(
     sample = rel.order("match_weight").to_arrow_table()
     n = sample.num_rows
     picks = sorted({int(i * (n - 1) / max(WATERFALL_PAIRS - 1, 1)) for i in range(WATERFALL_PAIRS)})
-    records = sample.take(picks).to_pylist()
+    records = [sample.slice(i, 1).to_pylist()[0] for i in picks]
     chart = linker.visualisations.waterfall_chart(records, remove_sensitive_data=True)
     return _write(charts_dir / f"{run_id}-waterfall.html", chart.to_html(inline=True))

@@ -157,6 +157,52 @@ def location_comparison(s: LocationSettings) -> cl.CustomComparison:
     )
 
 
+def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
+    """Address and phone together: household members share both, so as two comparisons
+    their agreement would be counted twice (the same trap as address sub-fields)."""
+    addr = dice_sql("addr")
+    phone = _eq("tok_phone")
+    both: ComparisonLevelCreator = cll.CustomLevel(
+        f"{_eq('tok_addr')} AND {phone}", label_for_charts="same address and phone"
+    )
+    same_addr: ComparisonLevelCreator = cll.CustomLevel(
+        _eq("tok_addr"), label_for_charts="same address"
+    )
+    if s.tf_adjust_addr:
+        both = both.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
+        same_addr = same_addr.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel(
+                f"{_null('addr')} AND (tok_zip5_l IS NULL OR tok_zip5_r IS NULL) "
+                "AND (tok_phone_l IS NULL OR tok_phone_r IS NULL)"
+            ).configure(is_null_level=True),
+            both,
+            same_addr,
+            cll.CustomLevel(
+                f"{phone} AND (({_eq('tok_zip5')}) OR {addr} >= {s.addr_dice_low})",
+                label_for_charts="same phone, address nearby",
+            ),
+            cll.CustomLevel(phone, label_for_charts="same phone, moved"),
+            cll.CustomLevel(
+                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
+                label_for_charts="similar street, same ZIP",
+            ),
+            cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
+            cll.CustomLevel(
+                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
+                label_for_charts="partly similar street, same ZIP",
+            ),
+            cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
+            cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="contact",
+        comparison_description="address and phone: tok_addr, street Bloom Dice, tok_zip5, zip3, "
+        "tok_phone",
+    )
+
+
 def _exact(column: str, label: str, *, tf: bool) -> cl.CustomComparison:
     exact: ComparisonLevelCreator = cll.CustomLevel(_eq(column), label_for_charts="exact")
     if tf:
@@ -202,8 +248,11 @@ def settings_creator(settings: LinkageSettings) -> SettingsCreator:
         comparisons=[
             name_comparison(settings.names),
             dob_comparison(),
-            location_comparison(settings.location),
-            _exact("tok_phone", "phone", tf=True),
+            *(
+                [contact_comparison(settings.location)]
+                if settings.location.contact == "combined"
+                else [location_comparison(settings.location), _exact("tok_phone", "phone", tf=True)]
+            ),
             _exact("tok_ssn", "ssn", tf=False),
             sex_comparison(),
         ],

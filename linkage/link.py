@@ -57,9 +57,8 @@ def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
 def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
     """Score every candidate pair of ``records`` and cluster the accepted links."""
     con = _con(db_api)
-    linker = Linker(
-        [db_api.register("records", dataset_display_name="records_all")], model, log_level=None
-    )
+    records = db_api.register("records", dataset_display_name="records_all")
+    linker = Linker([records], model, log_level=None, validate_settings=False)
     predictions = linker.inference.predict(
         threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
     )
@@ -97,7 +96,7 @@ def link_new(
     records = db_api.register("records", dataset_display_name="records_all")
     existing = db_api.register("existing_records", dataset_display_name="existing")
     new = db_api.register("new_records", dataset_display_name="new")
-    linker = Linker([records], model, log_level=None)
+    linker = Linker([records], model, log_level=None, validate_settings=False)
     # Term frequencies come from all current records, as in a full run.
     for column in tf_columns:
         linker.table_management.compute_tf_table(column)

@@ -89,13 +89,20 @@ def train(
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
     model = correct_salted_u(linker.misc.save_model_to_json(), same_value_rates(records))
-    linker = Linker([register(db_api, records, "records_u")], model, log_level=None)
+    linker = Linker(
+        [register(db_api, records, "records_u")], model, log_level=None, validate_settings=False
+    )
     for rule in t.em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*rule.columns), estimate_without_term_frequencies=True
         )
     model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
-    linker = Linker([register(db_api, records, "records_trained")], model, log_level=None)
+    linker = Linker(
+        [register(db_api, records, "records_trained")],
+        model,
+        log_level=None,
+        validate_settings=False,
+    )
     fingerprint = training_fingerprint(records)
     version = _version(fingerprint)
     info = ModelInfo(

@@ -202,6 +202,10 @@ def run_linkage(
     run_id = _run_id()
     ensure_schema(con)
     records = read_records(con, relation)
+    if records.num_rows == 0:
+        raise ValueError(
+            f"no current records in {relation} to link; ingest partner submissions first"
+        )
     model = ensure_model(
         con, home, retrain=retrain, relation=relation, settings=settings, records=records
     )

@@ -86,6 +86,9 @@ class NameSettings:
 class LocationSettings:
     """One combined location comparison (street line + ZIP5): movers change all at once."""
 
+    # "combined": address and phone in one comparison (households share both);
+    # "separate": a location comparison and a phone comparison.
+    contact: Literal["combined", "separate"] = "combined"
     addr_dice_high: float = 0.85
     addr_dice_low: float = 0.7
     tf_adjust_addr: bool = True

@@ -22,6 +22,9 @@ _EXPORTS = {
     "load_mapping": "partner.mapping",
     "MappingError": "partner.mapping",
     "read_secret": "partner.keyfiles",
+    "encode_region": "partner.region",
+    "report_rows": "partner.region",
+    "REGION_PARTNERS": "partner.region",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -26,6 +26,26 @@ def _report_table(report: dict[str, Any]) -> Any:
     return table
 
 
+def _report_lines(report: dict[str, Any]) -> str:
+    events = report.get("events", {})
+    dropped: dict[str, int] = {}
+    for counts in events.get("files", {}).values():
+        for key, n in counts.items():
+            if key != "rows" and n:
+                dropped[key] = dropped.get(key, 0) + n
+    if events.get("dropped_unknown_record"):
+        dropped["dropped_unknown_record"] = events["dropped_unknown_record"]
+    notes = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())) or "none"
+    harbor = report.get("safe_harbor", {})
+    consent = report.get("consent", {})
+    return (
+        f"events kept {events.get('rows', 0)}; event issues: {notes}\n"
+        f"not consented {consent.get('not_consented', 0)}, Part 2 consent "
+        f"{consent.get('part2_consented', 0)}; ages 90+ top-coded {harbor.get('age_90_plus', 0)}, "
+        f"ZIP3 -> 000 {harbor.get('zip3_000', 0)}"
+    )
+
+
 @app.command("encode")
 def encode(
     partner: Annotated[str, typer.Option("--partner", help="Partner id, e.g. mercy_hospital.")],
@@ -89,6 +109,7 @@ def encode(
             raise typer.Exit(1) from None
     out_console = Console()
     out_console.print(_report_table(result.report))
+    out_console.print(_report_lines(result.report))
     out_console.print(
         f"[green]package[/green] {result.package}\n"
         f"submission {result.submission_id}: {result.persons_rows} persons, "

@@ -52,12 +52,14 @@ def read_table(path: Path) -> pl.DataFrame:
                 if t not in (pl.Date, pl.Datetime)
             )
         if suffix in (".csv", ".txt", ".tsv"):
-            return pl.read_csv(
+            frame = pl.read_csv(
                 path,
                 infer_schema=False,
                 separator="\t" if suffix == ".tsv" else ",",
                 encoding="utf8",
             )
+            # Spreadsheet exports often start with a byte-order mark glued to the first header.
+            return frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
     except pl.exceptions.ComputeError as exc:
         kind = "not valid UTF-8" if "utf-8" in str(exc).lower() else "not a readable table"
         raise InputError(

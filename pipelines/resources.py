@@ -43,6 +43,7 @@ class LinkageBackendResource(dg.ConfigurableResource):
     spark_shuffle_partitions: int = 8
     spark_work_dir: str = ""
     spark_break_lineage: str = "parquet"
+    spark_codegen: str = "expression"
     spark_conf: dict[str, str] = Field(default_factory=dict)
 
     def backend(self) -> LinkageBackend:
@@ -58,6 +59,7 @@ class LinkageBackendResource(dg.ConfigurableResource):
             spark_shuffle_partitions=self.spark_shuffle_partitions,
             spark_work_dir=self.spark_work_dir,
             spark_break_lineage=self.spark_break_lineage,
+            spark_codegen=self.spark_codegen,
             spark_conf=self.spark_conf,
         )
 
@@ -74,6 +76,7 @@ class LinkageBackendResource(dg.ConfigurableResource):
             "spark_driver_memory": "CAREHUB_SPARK_DRIVER_MEMORY",
             "spark_work_dir": "CAREHUB_SPARK_WORK_DIR",
             "spark_break_lineage": "CAREHUB_SPARK_BREAK_LINEAGE",
+            "spark_codegen": "CAREHUB_SPARK_CODEGEN",
         }
         bound: dict[str, Any] = {
             name: dg.EnvVar(var) for name, var in fields.items() if dg.EnvVar(var).get_value()

@@ -305,11 +305,14 @@ def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun
                 instance=instance,
                 cursor=cursor,
                 sensor_name=sensor_name,
+                repository_def=defs.get_repository_def(),
                 resources={"hub": HubResource(home=str(hub.root))},
             ) as context,
         ):
-            data = sensor.evaluate_tick(context)
-        for request in data.dynamic_partitions_requests or []:
+            # Call the sensor's function directly: evaluate_tick would validate partitioned
+            # run requests before the partitions requested in the same tick exist.
+            requests, partition_requests, new_cursor = _sensor_output(sensor(context), context)
+        for request in partition_requests:
             if isinstance(request, dg.AddDynamicPartitionsRequest):
                 instance.add_dynamic_partitions(
                     request.partitions_def_name, list(request.partition_keys)
@@ -317,9 +320,9 @@ def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun
             elif isinstance(request, dg.DeleteDynamicPartitionsRequest):
                 for partition in request.partition_keys:
                     instance.delete_dynamic_partition(request.partitions_def_name, partition)
-        if data.cursor is not None:
-            instance.run_storage.set_cursor_values({key: data.cursor})
-        for request in data.run_requests or []:
+        if new_cursor is not None and new_cursor != cursor:
+            instance.run_storage.set_cursor_values({key: new_cursor})
+        for request in requests:
             job_name = request.job_name or _sensor_job_name(sensor)
             runs.append(
                 run_job(
@@ -337,13 +340,35 @@ def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun
     return runs
 
 
+def _sensor_output(
+    output: object, context: dg.SensorEvaluationContext
+) -> tuple[list[dg.RunRequest], list[object], str | None]:
+    """Run requests, dynamic-partition requests and cursor from a sensor function's return."""
+    if isinstance(output, dg.SensorResult):
+        return (
+            list(output.run_requests or []),
+            list(output.dynamic_partitions_requests or []),
+            output.cursor if output.cursor is not None else context.cursor,
+        )
+    if output is None or isinstance(output, dg.SkipReason):
+        return [], [], context.cursor
+    if isinstance(output, dg.RunRequest):
+        return [output], [], context.cursor
+    items = list(output)  # type: ignore[call-overload]
+    return [r for r in items if isinstance(r, dg.RunRequest)], [], context.cursor
+
+
 def _sensor_job_name(sensor: dg.SensorDefinition) -> str:
     try:
-        return sensor.job_name
-    except Exception as exc:  # several targets: the request must name its job
+        name = sensor.job_name
+    except Exception:  # several targets: the request must name its job
+        name = None
+    if not name:
         raise ValueError(
-            f"sensor {sensor.name} targets several jobs; its run requests must name job_name"
-        ) from exc
+            f"sensor {sensor.name} targets several jobs (or none); its run requests must name "
+            "job_name"
+        )
+    return name
 
 
 def _job(job_name: str) -> dg.JobDefinition:
@@ -360,6 +385,9 @@ def _ensure_partition(
     instance: dg.DagsterInstance, job: dg.JobDefinition, partition_key: str
 ) -> None:
     partitions = job.partitions_def
-    if isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name:
-        if not instance.has_dynamic_partition(partitions.name, partition_key):
-            instance.add_dynamic_partitions(partitions.name, [partition_key])
+    if (
+        isinstance(partitions, dg.DynamicPartitionsDefinition)
+        and partitions.name
+        and not instance.has_dynamic_partition(partitions.name, partition_key)
+    ):
+        instance.add_dynamic_partitions(partitions.name, [partition_key])

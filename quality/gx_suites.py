@@ -12,6 +12,7 @@ counts and percentages only. Great Expectations is imported lazily (5-7 s), only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def expectation_for(rule: Rule) -> Any:
         return gxe.ExpectColumnValuesToBeUnique(column=col, meta=meta)
     if rule.kind == "max_length":
         return gxe.ExpectColumnValueLengthsToBeBetween(
-            column=col, min_value=0, max_value=rule.max_value, meta=meta
+            column=col, min_value=0, max_value=int(rule.max_value or 0), meta=meta
         )
     if rule.kind == "between":
         year = isinstance(rule.min_value, int)
@@ -114,7 +115,7 @@ def expectation_for(rule: Rule) -> Any:
         return gxe.ExpectColumnPairValuesToBeInSet(
             column_A=col,
             column_B=rule.column_b,
-            value_pairs_set=[list(p) for p in rule.pairs],
+            value_pairs_set=list(rule.pairs),
             ignore_row_if="either_value_is_missing",
             meta=meta,
         )
@@ -206,10 +207,8 @@ def open_project(quality_dir: Path) -> GxProject:
         checkpoints: dict[FileName, Any] = {}
         for file, (spec_name, drift_name) in SUITES.items():
             asset_name = ASSETS[file]
-            try:
+            with contextlib.suppress(Exception):  # absent on first use
                 source.delete_asset(asset_name)
-            except Exception:  # noqa: S110 - absent on first use
-                pass
             batch = source.add_dataframe_asset(asset_name).add_batch_definition_whole_dataframe(
                 "whole"
             )

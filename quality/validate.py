@@ -8,6 +8,7 @@ detector. The result is a list of value-free findings plus the drift profile to 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,9 +51,13 @@ class ContentResult:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, file: FileName):  # type: ignore[no-untyped-def]
-    table = con.sql(
-        sql("select_columns"), params={"t": TABLES[file], "cols": rule_columns(file)}
-    ).to_arrow_table()
+    with warnings.catch_warnings():
+        # "extra copy" warning: the copy is exactly what GX needs (a pandas frame of its own).
+        warnings.simplefilter("ignore", UserWarning)
+        table = con.execute(
+            sql("select_columns"), {"t": TABLES[file], "cols": rule_columns(file)}
+        ).to_arrow_table()
+    assert table is not None
     frame = table.to_pandas(date_as_object=False)
     # GX compares vectorised only for float/int64 columns (its date bounds arrive as `date`
     # objects that pandas will not compare with datetime64); anything else goes value by value
@@ -68,7 +73,10 @@ def _frame(con: duckdb.DuckDBPyConnection, file: FileName):  # type: ignore[no-u
 
 
 def _rule_finding(
-    con: duckdb.DuckDBPyConnection, file: FileName, rule: Rule, outcome: ExpectationOutcome,
+    con: duckdb.DuckDBPyConnection,
+    file: FileName,
+    rule: Rule,
+    outcome: ExpectationOutcome,
     as_of: date,
 ) -> Finding:
     if outcome.error:

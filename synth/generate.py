@@ -51,6 +51,8 @@ class RegionSummary:
     duplicates_by_partner: dict[str, int]
     residents_by_partner_count: dict[int, int]
     files: dict[str, int] = field(default_factory=dict)
+    error_counts: dict[str, int] = field(default_factory=dict)
+    """Partner records carrying each identifier error (see record_errors.parquet)."""
 
     @property
     def records(self) -> int:
@@ -111,6 +113,7 @@ class RegionSummary:
             "records_by_partner": self.records_by_partner,
             "duplicates_by_partner": self.duplicates_by_partner,
             "events_by_partner": self.events_by_partner,
+            "records_with_error": self.error_counts,
         }
 
 
@@ -207,7 +210,8 @@ class _Run:
     def __post_init__(self) -> None:
         self.counters = {pid: Counters() for pid in PARTNER_IDS}
         self.tally = {
-            name: Counter() for name in ("records", "events", "duplicates", "partners_per_resident")
+            name: Counter()
+            for name in ("records", "events", "duplicates", "partners_per_resident", "errors")
         }
 
     def chunk(self, k: int, start: int, n: int) -> None:
@@ -279,6 +283,10 @@ class _Run:
         self.sinks.parquet(ERRORS_FILE).write(_errors_frame(pid, r, by_row, res)[order])
         self.tally["records"][pid] += len(r)
         self.tally["duplicates"][pid] += int(r["duplicate"].sum())
+        errors = self.tally["errors"]
+        for flag in ERROR_FLAGS:
+            errors[flag] += int(r[flag].sum())
+        errors["placeholder"] += int(np.count_nonzero(r["placeholder"] != None))  # noqa: E711
 
 
 def generate(
@@ -344,6 +352,7 @@ def generate(
             k: tally["partners_per_resident"][k] for k in range(len(PARTNER_IDS) + 1)
         },
         files=files,
+        error_counts=dict(sorted(tally["errors"].items())),
     )
     _write_region_json(out, summary, config)
     return summary

@@ -71,6 +71,21 @@ def kill_at(home: HubHome, point: str, args: list[str], workdir: Path) -> Killed
     return Killed(point, process.pid, log.read_text())
 
 
+def carehub_run(home: HubHome, *args: str, timeout: float = 1800.0) -> str:
+    """``carehub run <args>`` in a fresh process; returns its output, asserting it succeeded."""
+    done = subprocess.run(
+        carehub_command("run", *args, "--home", str(home.root)),
+        env={**os.environ, "CAREHUB_HOME": str(home.root)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"`carehub run {' '.join(args)}` failed:\n{output[-4000:]}"
+    return output
+
+
 def sha256_tree(path: Path) -> dict[str, str]:
     """sha256 of a file, or of every file under a folder (symlinks followed), by relative name."""
     path = path.resolve()

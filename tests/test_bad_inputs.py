@@ -165,7 +165,7 @@ def path_traversal(home: HubHome, salt: str) -> Path:
     pkg = drop(home, BAD, salt=salt)
 
     def escape(manifest: dict[str, Any]) -> None:
-        manifest["files"]["../../config/governance.yaml"] = {"sha256": "0" * 64}
+        manifest["files"]["../../secret_place/x.txt"] = {"sha256": "0" * 64}
 
     rewrite_manifest(pkg, escape)
     return pkg
@@ -210,32 +210,82 @@ class Case:
 CASES = [
     Case("empty_file", empty_file, "manifest_integrity", "empty (0 bytes)"),
     Case("truncated_parquet", truncated_parquet, "manifest_integrity", "not a readable Parquet"),
-    Case("wrong_column_names", wrong_column_names, "schema_and_types", "required column is missing"),
+    Case(
+        "wrong_column_names", wrong_column_names, "schema_and_types", "required column is missing"
+    ),
     Case("wrong_column_types", wrong_column_types, "schema_and_types", "has type VARCHAR"),
-    Case("missing_manifest", missing_manifest, "package_complete", "manifest.json is missing",
-         now=LATER),
+    Case(
+        "missing_manifest",
+        missing_manifest,
+        "package_complete",
+        "manifest.json is missing",
+        now=LATER,
+    ),
     # Changed after packaging: pending during the grace period, then quarantined.
-    Case("checksum_mismatch", checksum_mismatch, "manifest_integrity", "sha256 does not match",
-         now=LATER),
+    Case(
+        "checksum_mismatch",
+        checksum_mismatch,
+        "manifest_integrity",
+        "sha256 does not match",
+        now=LATER,
+    ),
     Case("row_count_mismatch", row_count_mismatch, "manifest_integrity", "manifest says 31"),
     Case("wrong_key_fingerprint", wrong_fingerprint, "partner_and_key", "wrong or stale"),
     Case("unknown_spec_version", unknown_spec, "spec_version", "not one the hub knows"),
-    Case("malformed_encoding", malformed_encoding, "encoding_format", "not 32 lower-hex",
-         secret="abc123"),
-    Case("plaintext_name", plaintext_name, "plaintext_identifiers", "look like a name",
-         secret="Zyxwick", purged=True),
-    Case("pii_column", pii_column, "schema_and_types", "identifier column was smuggled",
-         secret="Zyxwick", purged=True),
+    Case(
+        "malformed_encoding",
+        malformed_encoding,
+        "encoding_format",
+        "not 32 lower-hex",
+        secret="abc123",
+    ),
+    Case(
+        "plaintext_name",
+        plaintext_name,
+        "plaintext_identifiers",
+        "look like a name",
+        secret="Zyxwick",
+        purged=True,
+    ),
+    Case(
+        "pii_column",
+        pii_column,
+        "schema_and_types",
+        "identifier column was smuggled",
+        secret="Zyxwick",
+        purged=True,
+    ),
     Case("future_dates", future_dates, "payload_domains", "in the future", secret="2031"),
     Case("giant_values", giant_values, "payload_domains", "longer than 80", secret="QQQQ"),
-    Case("duplicate_submission", duplicate_submission, "idempotency", "already ingested",
-         outcome="duplicate"),
-    Case("unknown_partner", unknown_partner, "partner_and_key", "not registered",
-         partner="acme_clinic"),
-    Case("path_traversal", path_traversal, "package_complete", "path traversal",
-         secret="governance.yaml"),
-    Case("formula_injection", formula_injection, "payload_domains", "spreadsheet formula",
-         secret="=cmd"),
+    Case(
+        "duplicate_submission",
+        duplicate_submission,
+        "idempotency",
+        "already ingested",
+        outcome="duplicate",
+        now=LATER,
+    ),
+    Case(
+        "unknown_partner",
+        unknown_partner,
+        "partner_and_key",
+        "not registered",
+        partner="acme_clinic",
+    ),
+    Case(
+        "path_traversal",
+        path_traversal,
+        "package_complete",
+        "path traversal",
+        secret="secret_place",
+    ),
+    Case(
+        "formula_injection",
+        formula_injection,
+        "payload_domains",
+        "spreadsheet formula",
+        secret="=cmd",
+    ),
     Case("non_utf8", non_utf8, "schema_and_types", "not valid UTF-8"),
     Case("still_being_written", still_being_written, "", "", outcome="pending"),
 ]
@@ -260,7 +310,11 @@ def test_bad_input(home: HubHome, case: Case) -> None:
 
         # 4. Another partner's good package, dropped at the same time, is ingested.
         assert good.outcome == "ingested", good.message
-        assert staging_counts(c, GOOD) == (good_before[0] + 1, good_before[1] + 30, good_before[2] + 30)
+        assert staging_counts(c, GOOD) == (
+            good_before[0] + 1,
+            good_before[1] + 30,
+            good_before[2] + 30,
+        )
 
         # 3. Staging is unchanged for the bad partner.
         assert staging_counts(c, case.partner) == before
@@ -289,7 +343,9 @@ def test_bad_input(home: HubHome, case: Case) -> None:
             assert case.check in reason["failed_checks"]
             assert any(f["check"] == case.check and f["fix"] for f in reason["findings"])
         assert case.text in text and "Fix:" in text
-        assert not any(line.startswith(("=", "+", "-", "@", "\t", "\r")) for line in text.splitlines())
+        assert not any(
+            line.startswith(("=", "+", "-", "@", "\t", "\r")) for line in text.splitlines()
+        )
         row = c.execute(
             "SELECT outcome, summary, checks::VARCHAR FROM staging.deliveries "
             "WHERE submission_id = $s ORDER BY decided_at DESC LIMIT 1",

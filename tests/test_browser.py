@@ -8,6 +8,7 @@ clean exit. Skips, saying why, only when Chromium is missing (``.ci/run`` instal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
+from ingest_support import drop, make_home
+
 from carehub.commands.ui import free_port
 from carehub.home import HubHome
-from pipelines.runner import definitions, run_job
-from warehouse.governance import TEMPLATE
+from pipelines.runner import definitions, process_landing, run_job
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +55,7 @@ class Server:
 
 
 def _get(url: str, timeout: float = 5.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local URL)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return bytes(response.read())
 
 
@@ -67,7 +69,7 @@ def _location_loaded(base: str) -> bool:
     request = urllib.request.Request(
         f"{base}/graphql", data=query, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local URL)
+    with urllib.request.urlopen(request, timeout=10) as response:
         entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
     states = {e["name"]: (e["locationOrLoadError"] or {}).get("__typename") for e in entries}
     if states.get("carehub") == "PythonError":
@@ -79,8 +81,10 @@ def _location_loaded(base: str) -> bool:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    home = HubHome(tmp_path_factory.mktemp("ui") / "home").ensure()
-    shutil.copy(TEMPLATE, home.config / "governance.yaml")
+    home = make_home(tmp_path_factory.mktemp("ui") / "home")
+    drop(home, "mercy_hospital", n=20)
+    ingested = process_landing(home)  # GX results become the submission's asset checks
+    assert [r.success for r in ingested] == [True], ingested
     outcome = run_job(home, "retention_job")
     assert outcome.success, outcome.failures
     port = free_port()
@@ -131,10 +135,8 @@ def _dismiss_popups(page: object, wait_ms: int = 1_000) -> None:
     """Close Dagster's one-time "Join the community" dialog if it shows up."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    try:
+    with contextlib.suppress(PlaywrightTimeout):
         page.get_by_role("button", name="Skip").first.click(timeout=wait_ms)  # type: ignore[attr-defined]
-    except PlaywrightTimeout:
-        pass
 
 
 def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> None:
@@ -154,7 +156,11 @@ def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> Non
 
 
 def test_check_results_are_visible(server: Server, page: object) -> None:
-    page.goto(f"{server.base}/assets/retention_sweep?view=checks", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    page.goto(
+        f"{server.base}/assets/retention_sweep?view=checks",
+        wait_until="networkidle",
+        timeout=90_000,
+    )  # type: ignore[attr-defined]
     _dismiss_popups(page)
     page.get_by_text("landing_not_stale").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
     page.get_by_text("Passed", exact=True).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
@@ -162,6 +168,16 @@ def test_check_results_are_visible(server: Server, page: object) -> None:
     assert "Succeeded" in body
     assert "stale_packages" in body  # the check's metadata
     page.screenshot(path=str(SCREENSHOTS / "asset-checks.png"))  # type: ignore[attr-defined]
+
+
+def test_great_expectations_results_are_asset_checks(server: Server, page: object) -> None:
+    page.goto(f"{server.base}/assets/submission?view=checks", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    _dismiss_popups(page)
+    for check in ("plaintext_identifiers", "schema_and_types", "payload_domains"):
+        page.get_by_text(check).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "Succeeded" in body or "Passed" in body
+    page.screenshot(path=str(SCREENSHOTS / "submission-checks.png"))  # type: ignore[attr-defined]
 
 
 def test_run_from_the_runner_is_listed(server: Server, page: object) -> None:

@@ -73,7 +73,18 @@ def test_ops_jobs_schedules_and_sensors_resolve(defs: dg.Definitions) -> None:
         assert schedule.description, schedule.name
         assert schedule.execution_timezone == "UTC", schedule.name
     sensors = {s.name for s in defs.sensors or []}  # type: ignore[union-attr]
-    assert "steward_failure_sensor" in sensors
+    assert sensors >= {"landing_sensor", "steward_failure_sensor", "freshness_checks_sensor"}
+
+
+def test_graph_covers_every_stage(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    assert {node.group_name for node in graph.asset_nodes if node.is_executable} == GROUPS
+
+
+def test_outputs_have_freshness_checks(defs: dg.Definitions) -> None:
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    for asset in ("linked_persons", "analyst_marts", "partner_extracts", "ecosystem_report"):
+        assert f"{asset}:freshness_check" in checks
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ The attack tests play an analyst who holds every published table of ``marts.duck
 how the tables relate (they are documented). The adversary code here is written independently
 of ``warehouse.disclosure``: it rebuilds the linear relations from the published rows alone and
 tries to recover each withheld count, first by exact subtraction (repeated until nothing more
-falls out), then by linear-programming bounds over all relations of all tables.
+falls out), then by linear-programming bounds over all relations of all tables and
+non-negativity (the adversary model of cell suppression; knowing the rule itself, anyone knows a
+small cell is 1 to 10 whatever is published).
 """
 
 from __future__ import annotations
@@ -109,8 +111,17 @@ def test_complements_add_up_to_a_wide_enough_interval() -> None:
     cells.add("total", 314)
     cells.add_total("total", ["a", "b", "c", "d", "e"])
     result = protect(cells, 11)
-    # 2 + 1 + 5 + 6 = 14 < 11 + 4: the 300 must be withheld too.
-    assert result.suppressed == {"a", "b", "c", "d", "e"}
+    # 2 + 1 = 3 < 11: add 5 (8), then 6 (14): each withheld part lies anywhere in 0..14.
+    assert result.suppressed == {"a", "b", "c", "d"}
+
+
+def test_a_margin_of_small_parts_only_withholds_its_total() -> None:
+    cells = CellSet()
+    for name, value in (("a", 2), ("b", 3), ("c", 4)):
+        cells.add(name, value)
+    cells.add("total", 9)
+    cells.add_total("total", ["a", "b", "c"])
+    assert protect(cells, 11).suppressed == {"a", "b", "c", "total"}
 
 
 def test_inconsistent_tables_are_refused() -> None:
@@ -267,13 +278,13 @@ class Adversary:
                     constant += coef * self.known[cell]
             (a_eq if sense == "eq" else a_ub).append(row)
             (b_eq if sense == "eq" else b_ub).append(-constant)
-        # A withheld count is not zero (zero counts have no row): bounds [1, inf).
+        # Counts are non-negative: bounds [0, inf).
         options = {
             "A_eq": np.array(a_eq) if a_eq else None,
             "b_eq": np.array(b_eq) if b_eq else None,
             "A_ub": np.array(a_ub) if a_ub else None,
             "b_ub": np.array(b_ub) if b_ub else None,
-            "bounds": [(1, None)] * len(group),
+            "bounds": [(0, None)] * len(group),
             "method": "highs",
         }
         # One equality with unit coefficients is symmetric in its unknowns: one LP serves all.
@@ -288,7 +299,7 @@ class Adversary:
             low = linprog(objective, **options)
             high = linprog(-objective, **options)
             assert low.status in (0, 3) and high.status in (0, 3), "published tables disagree"
-            out[cell] = (low.fun if low.status == 0 else 1.0,
+            out[cell] = (low.fun if low.status == 0 else 0.0,
                          -high.fun if high.status == 0 else None)
         if symmetric:
             out = dict.fromkeys(group, out[group[0]])

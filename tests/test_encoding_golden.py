@@ -67,3 +67,76 @@ def test_vectors_were_made_with_the_current_settings() -> None:
     assert VECTORS["settings"] == expected, (
         "settings changed: bump the spec, run tests/golden/generate.py"
     )
+
+
+# An independent, pure-Python reading of docs/encoding.md for the first golden record: what a
+# partner writing its own encoder in another language would implement.
+_M64 = (1 << 64) - 1
+_GOLDEN_RATIO = 0x9E3779B97F4A7C15
+
+
+def _mac(key: bytes, message: str) -> bytes:
+    import hashlib
+    import hmac
+
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def _splitmix64(x: int) -> int:
+    z = (x + _GOLDEN_RATIO) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def _reference_filter(
+    value: str, salt: str, key: bytes, k: int, seed: int, stream: int
+) -> list[int]:
+    flips = VECTORS["settings"]["noise_flips"]
+    words = [0] * 8
+    bits = set()
+    padded = f"_{value}_"
+    for i in range(len(padded) - 1):
+        mac = _mac(key, f"{salt}|{padded[i : i + 2]}")
+        bits |= {int.from_bytes(mac[2 * j : 2 * j + 2], "big") % 512 for j in range(k)}
+    for p in bits:
+        words[p // 64] |= 1 << (p % 64)
+    for j in range(flips):
+        counter = stream * 1024 + j + 1
+        p = _splitmix64(seed ^ ((counter * _GOLDEN_RATIO) & _M64)) >> 55
+        words[p // 64] ^= 1 << (p % 64)
+    return [w - (1 << 64) if w >= 1 << 63 else w for w in words]
+
+
+def test_reference_implementation_reproduces_record_one() -> None:
+    expected = VECTORS["records"][0]["expected"]  # Zoë O'Brien, 1984-03-07, 412 Elm Street Apt 4B
+    sub = lambda purpose: derive_key(SECRET, purpose)  # noqa: E731
+    pseudonym_key = derive_key(PARTNER_KEY, "record_pseudonym")
+    assert _mac(pseudonym_key, "G-001").hex() == expected["record_pseudonym"]
+    messages = {
+        "tok_name_dob": "ZOE|OBRIEN|1984-03-07",
+        "tok_first_dob": "ZOE|1984|03|07",
+        "tok_last_dob": "OBRIEN|1984|03|07",
+        "tok_fullname": "OBRIEN|ZOE",
+        "tok_dob": "1984-03-07",
+        "tok_dob_swap": "1984|03|07",
+        "tok_dob_ym": "1984-03",
+        "tok_addr": "412 ELM ST UNIT 4B|03301",
+        "tok_zip5": "03301",
+        "tok_phone": "6035551234",
+        "tok_ssn": "219456789",
+    }
+    for column, message in messages.items():
+        assert _mac(sub(column), message).hex()[:32] == expected[column], column
+    seed = int.from_bytes(_mac(sub("bloom_noise"), "1984|03|07")[:8], "big")
+    settings = VECTORS["settings"]
+    for stream, (field, value, salt, key, k) in enumerate(
+        [
+            ("first", "ZOE", "1984", sub("bloom_name"), settings["name_hashes"]),
+            ("last", "OBRIEN", "1984", sub("bloom_name"), settings["name_hashes"]),
+            ("addr", "412 ELM ST UNIT 4B", "", sub("bloom_addr"), settings["addr_hashes"]),
+        ]
+    ):
+        words = [expected[f"bf_{field}_{i}"] for i in range(8)]
+        assert _reference_filter(value, salt, key, k, seed, stream) == words, field
+    assert (expected["birth_year"], expected["sex"], expected["zip3"]) == (1984, "F", "033")

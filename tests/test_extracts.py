@@ -16,6 +16,7 @@ from pipelines.defs.extracts.assets import partner_extracts
 from pipelines.resources import HubResource
 from warehouse import audit
 from warehouse.extracts import (
+    ExtractConfigError,
     ExtractInfo,
     ExtractInputsMissing,
     build_extracts,
@@ -404,3 +405,20 @@ def test_onboarding_a_partner_after_the_fact(tmp_path: Path) -> None:
     assert datetime.fromisoformat(
         json.loads(info.current.read_text())["manifest"]["created_at"].replace("Z", "+00:00")
     ) == NOW.astimezone(UTC)
+
+
+def test_agreement_naming_an_undefined_segment_stops_the_build(tmp_path: Path) -> None:
+    hub = make_hub(tmp_path, archive=False)
+    con = hub.connect()
+    try:
+        con.execute("CREATE TABLE segments.definitions (segment VARCHAR, segment_version VARCHAR)")
+        con.execute(
+            "INSERT INTO segments.definitions VALUES ('camden_high_utilizers', '1'), "
+            "('frequent_ed_housing_instability', '1'), ('food_insecurity_diabetes', '1')"
+        )
+        with pytest.raises(ExtractConfigError, match="overdose_without_bh_services") as info:
+            build_extracts(con, hub.home, load_governance(hub.home), now=NOW)
+    finally:
+        con.close()
+    assert "county_public_health: overdose_without_bh_services" in str(info.value)
+    assert not list(hub.home.outbox.glob("*/current"))

@@ -21,21 +21,25 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from rich.console import Console
-
-from carehub.demo import MAPPINGS, Demo
-from carehub.home import HubHome
-from pipelines.runner import hub_instance, process_landing, run_job
 from fault_support import (
     integrity_problems,
+    carehub_run,
     kill_at,
     linkage_fingerprint,
     published,
     staging_snapshot,
 )
+from rich.console import Console
+
+from carehub.demo import MAPPINGS, Demo
+from carehub.home import HubHome
+from pipelines.runner import hub_instance
 from warehouse import audit
 
 pytestmark = pytest.mark.slow
+
+# Every run after the baseline is a separate `carehub run` process, as Dagster launches runs in
+# production: a process is the unit that dies, and each rerun starts from what is on disk.
 
 RESUBMITTING = "harbor_housing"
 
@@ -108,8 +112,8 @@ def test_kill_inside_the_ingest_transaction(scenario: Scenario) -> None:
     assert staging_snapshot(home) == before_staging  # nothing of it was committed
     assert (home.landing / RESUBMITTING / new_id / "manifest.json").is_file()
     assert published(home) == before_published
-    runs = process_landing(home)
-    assert [r.partition_key for r in runs if r.success] == [new_id]
+    rerun = carehub_run(home, "landing")
+    assert f"ingest_job [{new_id}]: succeeded" in rerun
     after = staging_snapshot(home)
     assert after[new_id][1] == "ingested"
     assert after[new_id][2:4] == after[new_id][4:6]  # every row of the manifest, once
@@ -138,7 +142,7 @@ def test_kill_between_ingest_commit_and_archive(scenario: Scenario) -> None:
     assert committed[new_id][1] == "ingested"  # committed before the kill
     assert (home.landing / RESUBMITTING / new_id).is_dir()  # but not yet moved
     assert published(home) == before_published
-    process_landing(home)  # completes the move, loads nothing twice
+    carehub_run(home, "landing")  # completes the move, loads nothing twice
     after = staging_snapshot(home)
     assert after == committed
     assert not (home.landing / RESUBMITTING / new_id).exists()
@@ -152,8 +156,7 @@ def test_kill_inside_the_linkage_transaction(scenario: Scenario) -> None:
     kill_at(home, "linkage:before_commit", ["run", "nightly_job"], scenario.work)
     assert linkage_fingerprint(home) == before_answer
     assert published(home) == before_published
-    rerun = run_job(home, "nightly_job")
-    assert rerun.success, rerun.failures
+    carehub_run(home, "nightly_job")
     _assert_whole(home)
 
 
@@ -163,8 +166,7 @@ def test_kill_just_before_the_marts_swap(scenario: Scenario) -> None:
     kill_at(home, "publish:marts", ["run", "nightly_job"], scenario.work)
     assert published(home) == before  # analysts still see the last good marts, whole
     assert list(home.marts.glob(".marts.duckdb.*.building")), "the killed build was aside"
-    rerun = run_job(home, "nightly_job")
-    assert rerun.success, rerun.failures
+    carehub_run(home, "nightly_job")
     after = published(home)
     assert after["versions"]["marts"] != before["versions"]["marts"]  # type: ignore[index]
     assert not list(home.marts.glob(".marts.duckdb.*.building"))  # leftovers cleaned
@@ -177,8 +179,7 @@ def test_kill_just_before_an_extract_swap(scenario: Scenario) -> None:
     assert any(key.startswith("outbox/") for key in before), "the baseline published extracts"
     kill_at(home, "publish:extract", ["run", "extracts_job"], scenario.work)
     assert published(home) == before  # every partner still has its last good extract
-    rerun = run_job(home, "extracts_job")
-    assert rerun.success, rerun.failures
+    carehub_run(home, "extracts_job")
     after = published(home)
     for key in (k for k in before if k.startswith("outbox/")):
         extracts = [name for name in after[key] if name.endswith(".extract.json")]  # type: ignore[union-attr]
@@ -190,9 +191,7 @@ def test_kill_just_before_an_extract_swap(scenario: Scenario) -> None:
 def test_killed_runs_are_closed_and_announced(scenario: Scenario) -> None:
     home = scenario.home
     with hub_instance(home) as instance:
-        stuck = instance.get_runs(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
-        )
+        stuck = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     assert stuck == []  # each rerun marked the killed run before it failed
     log = (home.logs / "carehub.log").read_text()
     assert log.count("(process killed)") >= 5

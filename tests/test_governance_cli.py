@@ -146,3 +146,17 @@ def test_signing_key_readable_by_others_is_refused(home: HubHome) -> None:
         active_signing_key(home)
     result = run("hub", "rotate-signing-key", "--home", str(home.root))
     assert result.exit_code == 2 and "chmod 600" in result.output
+
+
+def test_extracts_listing(tmp_path: Path) -> None:
+    from test_extracts_helpers import build, make_hub
+
+    hub = make_hub(tmp_path, archive=False)
+    empty = run("hub", "extracts", "--home", str(hub.home.root))
+    assert empty.exit_code == 0 and "no published extracts" in empty.output
+    infos = build(hub)
+    listing = run("hub", "extracts", "--home", str(hub.home.root))
+    assert listing.exit_code == 0, listing.output
+    for partner, info in infos.items():
+        assert f"{partner}" in listing.output and info.extract_id in listing.output
+    assert "<11" in listing.output

@@ -26,17 +26,18 @@ def encoded_region(
         Every partner's encoded persons rows (with ``partner_id``) and the ground truth
         ``(partner_id, record_pseudonym, resident_id)`` via each partner's crosswalk.
     """
+    from linkage.accuracy import truth_from_crosswalks
     from partner.encode import encode_partner
     from partner.keygen import keygen
-    from synth import PARTNER_IDS, generate, load_truth
+    from synth import PARTNER_IDS, generate
+    from synth.generate import TRUTH_FILE
 
     region = workdir / "region"
     keys = workdir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     generate(region, residents=residents, seed=seed, progress=False)
     secret = keys / "shared.secret"
-    persons, truth = [], []
-    raw_truth = load_truth(region).unique(["partner_id", "source_record_id"])
+    persons, crosswalks = [], {}
     for pid in PARTNER_IDS:
         keygen(keys, pid, shared_secret=secret)
         result = encode_partner(
@@ -49,15 +50,9 @@ def encoded_region(
         )
         frame = pl.read_parquet(result.package / "persons.parquet")
         persons.append(frame.with_columns(partner_id=pl.lit(pid)))
-        xwalk = pl.read_csv(result.crosswalk, infer_schema=False)
-        truth.append(
-            xwalk.join(
-                raw_truth.filter(pl.col("partner_id") == pid),
-                left_on="record_id",
-                right_on="source_record_id",
-            ).select("partner_id", "record_pseudonym", "resident_id")
-        )
-    return pl.concat(persons, how="diagonal_relaxed"), pl.concat(truth)
+        crosswalks[pid] = result.crosswalk
+    truth = truth_from_crosswalks(region / TRUTH_FILE, crosswalks)
+    return pl.concat(persons, how="diagonal_relaxed"), truth
 
 
 def plaintext_region(workdir: Path) -> pl.DataFrame:

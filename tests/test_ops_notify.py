@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_bad_config_is_refused_with_the_file_and_field(
     home: HubHome, text: str, problem: str
 ) -> None:
     _config(home, text)
-    with pytest.raises(ValueError, match="notifications.yaml") as info:
+    with pytest.raises(ValueError, match=r"notifications\.yaml") as info:
         load_config(home)
     assert problem in str(info.value)
     lines = notify(home, NOTICE)  # the notice itself is still logged
@@ -107,7 +108,7 @@ def test_min_level_filters_hooks_but_not_the_log(home: HubHome, tmp_path: Path) 
 
 
 class _Collector(BaseHTTPRequestHandler):
-    received: list[dict[str, object]] = []
+    received: ClassVar[list[dict[str, object]]] = []
     status = 204
 
     def do_POST(self) -> None:
@@ -123,7 +124,7 @@ class _Collector(BaseHTTPRequestHandler):
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, type[_Collector]]]:
     class Handler(_Collector):
-        received: list[dict[str, object]] = []
+        received: ClassVar[list[dict[str, object]]] = []
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -142,7 +143,9 @@ def test_webhook_receives_a_json_post(home: HubHome, webhook: tuple[str, type[_C
     assert [r["subject"] for r in handler.received] == [NOTICE.subject]
 
 
-def test_webhook_error_status_is_logged(home: HubHome, webhook: tuple[str, type[_Collector]]) -> None:
+def test_webhook_error_status_is_logged(
+    home: HubHome, webhook: tuple[str, type[_Collector]]
+) -> None:
     url, handler = webhook
     handler.status = 500
     _config(home, f"webhook: {{url: {url}}}\n")

@@ -53,7 +53,13 @@ def test_packages_by_area_and_age(
     home: HubHome, area: str, days: float, manifest: bool, removed: bool
 ) -> None:
     root = getattr(home, area)
-    package = _package(root, "harbor_housing", "harbor_housing-20261001T000000Z-0a1b2c3d", days=days, manifest=manifest)
+    package = _package(
+        root,
+        "harbor_housing",
+        "harbor_housing-20261001T000000Z-0a1b2c3d",
+        days=days,
+        manifest=manifest,
+    )
     report = sweep(home, POLICY, now=NOW)
     assert package.exists() is not removed
     assert report.removed_by_area()[area] == (1 if removed else 0)
@@ -113,7 +119,9 @@ def test_every_removal_is_logged_with_a_summary(home: HubHome) -> None:
     sweep(home, POLICY, now=NOW)
     lines = (home.logs / "carehub.log").read_text().splitlines()
     assert any("removed archive archive/mercy_hospital/mercy_hospital-a" in line for line in lines)
-    assert any("removed quarantine quarantine/mercy_hospital/mercy_hospital-b" in line for line in lines)
+    assert any(
+        "removed quarantine quarantine/mercy_hospital/mercy_hospital-b" in line for line in lines
+    )
     assert "sweep removed: landing 0, archive 1, quarantine 1, outbox 0" in lines[-1]
 
 

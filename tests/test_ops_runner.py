@@ -16,7 +16,7 @@ import pytest
 from carehub.home import HubHome
 from pipelines.defs.ops.failures import StepFailure, failure_notice, steward_failure_sensor
 from pipelines.resources import HubResource
-from pipelines.runner import hub_instance, reap_interrupted_runs, run_job
+from pipelines.runner import hub_instance, process_landing, reap_interrupted_runs, run_job
 from warehouse.governance import TEMPLATE
 
 
@@ -90,7 +90,9 @@ def test_failure_sensor_announces_daemon_runs_once(home: HubHome) -> None:
         steward_failure_sensor(context)
         assert len(_log(home)) == before
         # The same failure in a run the daemon launched (no runner tag): announced.
-        daemon_run = run.with_tags({k: v for k, v in run.tags.items() if k != "carehub/notified_by"})
+        daemon_run = run.with_tags(
+            {k: v for k, v in run.tags.items() if k != "carehub/notified_by"}
+        )
         context = dg.build_run_status_sensor_context(
             sensor_name="steward_failure_sensor",
             dagster_event=failure_event,
@@ -149,7 +151,11 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(home: HubHome, tmp_path: 
             "retrying will not help until the input is fixed",
         ),
         (
-            [StepFailure("linked_persons", "IOException: Could not set lock on file [after retries]")],
+            [
+                StepFailure(
+                    "linked_persons", "IOException: Could not set lock on file [after retries]"
+                )
+            ],
             [],
             "Run failed: ingest_job",
             "re-execute from failure",
@@ -161,7 +167,11 @@ def test_failure_notice_says_what_to_do(
     home: HubHome, failures: list[StepFailure], checks: list[str], subject: str, advice: str
 ) -> None:
     notice = failure_notice(
-        home, job="ingest_job", run_id="0123456789abcdef", failures=failures, checks=checks,
+        home,
+        job="ingest_job",
+        run_id="0123456789abcdef",
+        failures=failures,
+        checks=checks,
         run_error="boom",
     )
     assert notice.subject.startswith(subject)
@@ -169,3 +179,19 @@ def test_failure_notice_says_what_to_do(
     assert notice.level == "error"
     for check in checks:
         assert check in notice.message
+
+
+@pytest.mark.slow
+def test_process_landing_runs_one_ingest_per_package(tmp_path: Path) -> None:
+    from fault_support import staging_snapshot
+    from ingest_support import drop, make_home
+
+    hub = make_home(tmp_path / "registered")
+    landed = {drop(hub, "mercy_hospital", n=12).name, drop(hub, "harbor_housing", n=12).name}
+    runs = process_landing(hub)
+    assert {r.partition_key for r in runs} == landed
+    assert all(r.success and r.job == "ingest_job" for r in runs)
+    assert {sid for sid, row in staging_snapshot(hub).items() if row[1] == "ingested"} == landed
+    with hub_instance(hub) as instance:
+        assert set(instance.get_dynamic_partitions("submissions")) == landed
+    assert process_landing(hub) == []  # nothing left in landing

@@ -100,9 +100,7 @@ def test_weekly_delivery_names_the_partners_due(home: HubHome) -> None:
         "ops": {"partner_extracts": {"config": {"partners": ["harbor_housing", "mercy_hospital"]}}}
     }
     assert request.tags["carehub/partners"] == "harbor_housing,mercy_hospital"
-    assert request.tags["carehub/governance_version"].startswith(
-        str(load_governance(home).version)
-    )
+    assert request.tags["carehub/governance_version"].startswith(str(load_governance(home).version))
     assert request.run_key == "weekly-extracts-2026-11-30"
 
 
@@ -111,7 +109,9 @@ def test_delivery_skips_when_nobody_is_due(home: HubHome) -> None:
     save_governance(
         home,
         governance.model_copy(
-            update={"agreements": tuple(a for a in governance.agreements if a.frequency != "monthly")}
+            update={
+                "agreements": tuple(a for a in governance.agreements if a.frequency != "monthly")
+            }
         ),
     )
     data = _tick(monthly_extracts_schedule, home, datetime(2026, 12, 1, 5, tzinfo=UTC))

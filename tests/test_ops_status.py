@@ -52,7 +52,12 @@ def test_shows_the_latest_version_of_each_output(home: HubHome) -> None:
 
 @pytest.mark.parametrize(
     ("output", "hours_later", "overdue"),
-    [("marts", 25, False), ("marts", 27, True), ("report", 24 * 92, False), ("report", 24 * 94, True)],
+    [
+        ("marts", 25, False),
+        ("marts", 27, True),
+        ("report", 24 * 92, False),
+        ("report", 24 * 94, True),
+    ],
 )
 def test_overdue_follows_the_expected_cadence(
     home: HubHome, output: str, hours_later: int, overdue: bool

@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -19,7 +20,7 @@ MAPPINGS = Path(__file__).parents[1] / "partner" / "mappings"
 AS_OF = date(2026, 6, 30)
 
 # Two people seen by every partner, one of them as a nickname with a day/month swap.
-PEOPLE = [
+PEOPLE: list[dict[str, Any]] = [
     dict(
         id=1,
         first="Robert",
@@ -47,7 +48,7 @@ PEOPLE = [
 ]
 
 
-def _write(path: Path, rows: list[dict[str, object]]) -> None:
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -55,14 +56,14 @@ def _write(path: Path, rows: list[dict[str, object]]) -> None:
         writer.writerows(rows)
 
 
-def _phone_parts(p: dict[str, object]) -> tuple[str, str, str]:
+def _phone_parts(p: dict[str, Any]) -> tuple[str, str, str]:
     phone = str(p["phone"])
     return phone[:3], phone[3:6], phone[6:]
 
 
-def make_exports(root: Path, people: list[dict[str, object]] = PEOPLE) -> Path:
+def make_exports(root: Path, people: list[dict[str, Any]] = PEOPLE) -> Path:
     """Write one small export per partner, in the formats of docs/synthetic-data.md."""
-    d = lambda p, f: p["dob"].strftime(f)  # type: ignore[attr-defined]  # noqa: E731
+    d = lambda p, f: p["dob"].strftime(f)  # noqa: E731
     _write(
         root / "mercy_hospital/patients.csv",
         [
@@ -201,10 +202,10 @@ def make_exports(root: Path, people: list[dict[str, object]] = PEOPLE) -> Path:
                 "Client ID": f"HH-{p['id']}",
                 "First Name": "Bob" if p["first"] == "Robert" else p["first"],
                 "Last Name": p["last"],
-                "Date of Birth": p["dob"].strftime("%d-%b-%Y") if p["id"] != 2 else "",  # type: ignore[attr-defined]
+                "Date of Birth": p["dob"].strftime("%d-%b-%Y") if p["id"] != 2 else "",
                 "Birth Year": p["dob"].year,
                 "Gender": {"F": "Woman", "M": "Man"}[str(p["sex"])],
-                "SSN": "XXX-XX-6789",  # type: ignore[attr-defined]
+                "SSN": "XXX-XX-6789",
                 "Address": p["street"],
                 "Unit": p["unit"],
                 "City": "Concord",
@@ -252,10 +253,10 @@ def make_exports(root: Path, people: list[dict[str, object]] = PEOPLE) -> Path:
                 "member_id": f"NF{p['id']:07d}",
                 "fname": p["first"],
                 "lname": p["last"],
-                "birthdate": f"{p['dob'].day}/{p['dob'].month}/{p['dob'].year}",  # type: ignore[attr-defined]  # day/month swap
+                "birthdate": f"{p['dob'].day}/{p['dob'].month}/{p['dob'].year}",  # day/month swap
                 "birth_year": p["dob"].year,
                 "sex": p["sex"],
-                "address": f"{p['street']} {p['unit']}".strip(),  # type: ignore[attr-defined]
+                "address": f"{p['street']} {p['unit']}".strip(),
                 "zip": p["zip"],
                 "phone": f"({str(p['phone'])[:3]}){str(p['phone'])[3:6]}-{str(p['phone'])[6:]}",
                 "household_size": 2,
@@ -305,7 +306,7 @@ PARTNERS = [
 
 
 @pytest.fixture(scope="module")
-def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("region")
     raw = make_exports(root / "raw")
     secret = root / "shared.secret"
@@ -327,7 +328,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("pid", PARTNERS)
-def test_package_matches_manifest(region: dict[str, object], pid: str) -> None:
+def test_package_matches_manifest(region: dict[str, Any], pid: str) -> None:
     result = region["results"][pid]  # type: ignore[index]
     manifest = read_manifest(result.package)
     assert manifest["partner_id"] == pid and manifest["spec_version"] == "1.0"
@@ -347,11 +348,11 @@ def test_package_matches_manifest(region: dict[str, object], pid: str) -> None:
     assert not (result.package / "manifest.json.tmp").exists()
 
 
-def test_all_partners_share_fingerprint_and_linkable_tokens(region: dict[str, object]) -> None:
+def test_all_partners_share_fingerprint_and_linkable_tokens(region: dict[str, Any]) -> None:
     results = region["results"]  # type: ignore[assignment]
-    fps = {r.key_fingerprint for r in results.values()}  # type: ignore[attr-defined]
+    fps = {r.key_fingerprint for r in results.values()}
     assert len(fps) == 1
-    persons = {pid: pl.read_parquet(r.package / "persons.parquet") for pid, r in results.items()}  # type: ignore[attr-defined]
+    persons = {pid: pl.read_parquet(r.package / "persons.parquet") for pid, r in results.items()}
     # The swap-invariant first-name token agrees everywhere: nickname "Bob" and northside's
     # day/month swap included.
     for pid, frame in persons.items():
@@ -370,7 +371,7 @@ def test_all_partners_share_fingerprint_and_linkable_tokens(region: dict[str, ob
     assert sorted(persons["mercy_hospital"]["zip3"].to_list()) == ["000", "033"]
 
 
-def test_events_are_canonical(region: dict[str, object]) -> None:
+def test_events_are_canonical(region: dict[str, Any]) -> None:
     results = region["results"]  # type: ignore[assignment]
     harbor = pl.read_parquet(results["harbor_housing"].package / "events.parquet")  # type: ignore[index]
     assert set(harbor["event_type"]) == {"hrsn_screening", "referral"}
@@ -387,7 +388,7 @@ def test_events_are_canonical(region: dict[str, object]) -> None:
     assert all(len(e) == 32 for e in mercy["event_id"])
 
 
-def test_crosswalk_stays_with_partner(region: dict[str, object]) -> None:
+def test_crosswalk_stays_with_partner(region: dict[str, Any]) -> None:
     result = region["results"]["riverside_health"]  # type: ignore[index]
     assert oct(result.crosswalk.stat().st_mode & 0o777) == "0o600"
     xwalk = pl.read_csv(result.crosswalk, infer_schema=False)
@@ -396,7 +397,7 @@ def test_crosswalk_stays_with_partner(region: dict[str, object]) -> None:
     assert set(xwalk["record_pseudonym"]) == set(persons["record_pseudonym"])
 
 
-def test_report_counts_without_values(region: dict[str, object]) -> None:
+def test_report_counts_without_values(region: dict[str, Any]) -> None:
     result = region["results"]["harbor_housing"]  # type: ignore[index]
     report = json.loads((result.package / "encoding_report.json").read_text())
     assert report["fields"]["ssn"] == {"valid": 0, "invalid": 2}
@@ -405,3 +406,23 @@ def test_report_counts_without_values(region: dict[str, object]) -> None:
     text = json.dumps(report)
     for person in PEOPLE:
         assert str(person["last"]).upper() not in text.upper()
+
+
+def test_encode_region_reuses_keys(tmp_path: Path) -> None:
+    from partner.region import encode_region
+
+    raw = make_exports(tmp_path / "raw")
+    two_partners = ("riverside_health", "harbor_housing")
+    first = encode_region(
+        raw, tmp_path / "landing", tmp_path / "keys", as_of=AS_OF, partners=two_partners
+    )
+    again = encode_region(
+        raw, tmp_path / "landing", tmp_path / "keys", as_of=AS_OF, partners=two_partners
+    )
+    assert sorted(first) == sorted(two_partners)
+    for pid in two_partners:
+        assert first[pid].submission_id != again[pid].submission_id
+        one = pl.read_parquet(first[pid].package / "persons.parquet")
+        two = pl.read_parquet(again[pid].package / "persons.parquet")
+        assert one.equals(two), "same keys and input give identical encodings"
+    assert len(list((tmp_path / "landing").glob("*/*/manifest.json"))) == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -206,3 +207,26 @@ def test_cli_refusal_exit_code(setup: dict[str, Path]) -> None:
     assert re.search(r"no data rows", result.output)
     assert "nothing was written" in result.output
     _nothing_written(setup)
+
+
+def test_single_persons_file_input(setup: dict[str, Path]) -> None:
+    _encode(setup, input=setup["raw"] / "persons.csv")
+    manifest = next(setup["out"].glob("*/manifest.json"))
+    files = json.loads(manifest.read_text())["files"]
+    assert files["persons.parquet"]["rows"] == 2
+    assert files["events.parquet"]["rows"] == 0
+
+
+def test_parquet_input(setup: dict[str, Path]) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(setup["raw"] / "persons.csv", infer_schema=False)
+    frame.write_parquet(setup["tmp"] / "persons.parquet")
+    _encode(setup, input=setup["tmp"] / "persons.parquet")
+    assert len(list(setup["out"].glob("*/manifest.json"))) == 1
+
+
+def test_byte_order_mark_is_ignored(setup: dict[str, Path]) -> None:
+    (setup["raw"] / "persons.csv").write_bytes(b"\xef\xbb\xbf" + (HEADER + ROWS).encode())
+    _encode(setup)
+    assert len(list(setup["out"].glob("*/manifest.json"))) == 1

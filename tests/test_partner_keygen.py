@@ -32,12 +32,12 @@ def test_keygen_writes_private_files_0600(tmp_path: Path) -> None:
     assert len(secret) == 32
     assert result.key_fingerprint == key_fingerprint(secret)
     # The key pair works for the HPKE suite the hub encrypts extracts with.
-    private = serialization.load_pem_private_key(result.private_key.read_bytes(), password=None)
-    assert isinstance(private, X25519PrivateKey)
+    loaded = serialization.load_pem_private_key(result.private_key.read_bytes(), password=None)
+    assert isinstance(loaded, X25519PrivateKey)
     public = X25519PublicKey.from_public_bytes(base64.b64decode(result.public_key_b64))
     suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
     assert (
-        suite.decrypt(suite.encrypt(b"cohort", public, info=b"t"), private, info=b"t") == b"cohort"
+        suite.decrypt(suite.encrypt(b"cohort", public, info=b"t"), loaded, info=b"t") == b"cohort"
     )
 
 

@@ -171,6 +171,11 @@ def test_region_json_counts_match_files(region: Path) -> None:
     truth = load_truth(region)
     assert doc["seed"] == 11 and doc["residents"] == SMALL
     assert doc["counts"]["records"] == truth.height
+    errors = load_record_errors(region)
+    for flag, count in doc["counts"]["records_with_error"].items():
+        column = errors[flag]
+        observed = column.is_not_null().sum() if flag == "placeholder" else column.sum()
+        assert observed == count, flag
     for rel, rows in doc["files"].items():
         if rel.endswith(".csv"):
             assert pl.read_csv(region / rel, infer_schema=False).height == rows, rel

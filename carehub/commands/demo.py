@@ -26,7 +26,9 @@ def demo(
     from carehub.demo_summary import print_summary
 
     console = Console()
-    result = Demo(residents=residents, seed=seed, home=home, partners=partners, console=console).run()
+    result = Demo(
+        residents=residents, seed=seed, home=home, partners=partners, console=console
+    ).run()
     print_summary(result, console)
     if result.privacy_hits:
         raise typer.Exit(1)

@@ -247,3 +247,32 @@ def delete(
         for place in report.residual:
             typer.echo(f"  RESIDUAL: a pseudonym is still present in {place}", err=True)
         raise typer.Exit(1)
+
+
+@app.command("extracts")
+def extracts(home: HomeOption = None) -> None:
+    """List each partner's current extract: id, expiry, signing key and its clear counts."""
+    import json
+
+    from warehouse.extracts import current_extract
+
+    hub = HubHome.resolve(home)
+    partners = (
+        sorted(p.name for p in hub.outbox.iterdir() if p.is_dir()) if hub.outbox.is_dir() else []
+    )
+    shown = 0
+    for partner in partners:
+        path = current_extract(hub, partner)
+        if path is None:
+            continue
+        manifest = json.loads(path.read_text())["manifest"]
+        counts = manifest.get("counts", {})
+        typer.echo(
+            f"{partner:<24} {manifest['extract_id']}  expires {manifest['expires_at']}  "
+            f"hub key {manifest['hub_kid']}  records {counts.get('records')}"
+        )
+        for segment, n in counts.get("by_segment", {}).items():
+            typer.echo(f"    {segment:<40} {n}")
+        shown += 1
+    if not shown:
+        typer.echo(f"no published extracts in {hub.outbox}")

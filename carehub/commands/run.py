@@ -55,7 +55,9 @@ def run(
             typer.echo("landing: nothing new to ingest")
     else:
         try:
-            runs = [run_job(hub, job, partition_key=partition, run_config=run_config, retries=retries)]
+            runs = [
+                run_job(hub, job, partition_key=partition, run_config=run_config, retries=retries)
+            ]
         except KeyError as exc:
             raise typer.BadParameter(str(exc.args[0])) from exc
     for outcome in runs:

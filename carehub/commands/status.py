@@ -66,7 +66,7 @@ SECTIONS: list[Section] = [submissions_section, publications_section]
 
 
 def status(
-    home: Path | None = typer.Option(  # noqa: B008
+    home: Path | None = typer.Option(
         None, "--home", help="Hub home (default: $CAREHUB_HOME, else ./.carehub)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the submissions as JSON."),

@@ -31,7 +31,9 @@ def _project_root() -> Path:
     """The folder holding the ``pipelines`` package (found without importing Dagster)."""
     spec = importlib.util.find_spec("pipelines")
     if spec is None or spec.origin is None:
-        raise typer.BadParameter("the pipelines package is not importable; run `python3 dev.py setup`")
+        raise typer.BadParameter(
+            "the pipelines package is not importable; run `python3 dev.py setup`"
+        )
     return Path(spec.origin).resolve().parent.parent
 
 

@@ -251,7 +251,7 @@ def encode_persons(
     threads = settings.threads or os.cpu_count() or 1
     con.execute(f"SET threads = {int(threads)}")
     try:
-        row_keys = {c: keys.tokens[c] for c in ROW_COLUMNS if c in keys.tokens}
+        row_keys: dict[str, bytes] = {c: keys.tokens[c] for c in ROW_COLUMNS if c in keys.tokens}
         row_keys["record_pseudonym"] = keys.pseudonym
         rows = hmac_rows(con, msg.with_columns(record_pseudonym=record_id), row_keys)
         out: dict[str, pl.Series] = {c: rows[c] for c in ROW_COLUMNS}

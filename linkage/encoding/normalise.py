@@ -288,18 +288,17 @@ def normalise_street(s: pl.Series) -> Normalised:
     """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
     frame = pl.DataFrame({"raw": _as_text(s)})
     raw = pl.col("raw")
-    e = _fold(raw).str.replace_all("#", " UNIT ")
-    e = e.str.replace_all(r"(\d)(ST|ND|RD|TH)\b", "$1$2")
-    e = e.str.replace_all(r"[^A-Z0-9 ]+", " ")
-    # Letters and digits of a unit number stay together: "4 B" after a unit word -> "4B".
+    frame = frame.with_columns(_fold(raw).alias("fold"))
+    e = pl.col("fold").str.replace_all("#", " UNIT ").str.replace_all(r"[^A-Z0-9 ]+", " ")
     e = _squash(e)
     e = (" " + e.str.replace_all(" ", "  ") + " ").str.replace_many(
         [f" {k} " for k in STREET_WORDS], [f" {v} " for v in STREET_WORDS.values()]
     )
     e = _squash(e)
     e = e.str.replace_all(r"\bUNIT( UNIT)+\b", "UNIT")
+    # Letters and digits of a unit number stay together: "UNIT 4 B" -> "UNIT 4B".
     e = e.str.replace_all(r"\bUNIT (\w+) (\w)$", "UNIT $1$2")
-    folded = _squash(_fold(raw).str.replace_all(r"[^A-Z0-9]+", " "))
+    folded = _squash(pl.col("fold").str.replace_all(r"[^A-Z0-9]+", " "))
     out = frame.with_columns(e.alias("value"), folded.alias("folded"))
     placeholder = (
         pl.col("value").is_in(list(ADDRESS_PLACEHOLDERS))

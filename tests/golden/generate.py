@@ -26,7 +26,7 @@ TEST_PARTNER_KEY = bytes(range(32, 64))
 PARTNER_ID = "golden_partner"
 AS_OF = date(2026, 6, 30)
 
-RECORDS = [
+RECORDS: list[dict[str, str | None]] = [
     {
         "record_id": "G-001",
         "first_name": "Zoë",

@@ -127,7 +127,7 @@ def _template(name: str, names: dict[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _parsed(name: str) -> exp.Expression:
+def _parsed(name: str) -> exp.Expr:
     return sqlglot.parse_one((_SQL / name).read_text(), dialect="duckdb")
 
 
@@ -235,7 +235,7 @@ def _purge_database(
             con.execute("ROLLBACK")
             raise
         con.execute("CHECKPOINT")
-        report.residual.extend(_residual(con))
+        report.residual.extend(_residual(con, report))
         if compact:
             _compact(con, home.hub_db)
 
@@ -346,12 +346,18 @@ def _redact_cells(
         report.cells_redacted[f"{schema}.{table}.{column}"] = n
 
 
-def _residual(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _residual(con: duckdb.DuckDBPyConnection, report: DeletionReport) -> list[str]:
+    """Columns that still hold a pseudonym after the purge.
+
+    :func:`_redact_cells` already scanned every text column after the deletes; deletes and
+    redactions only remove data, so only the columns it redacted can still hold one.
+    """
     places = []
-    for schema, table, column in _text_columns(_catalog(con)):
+    for place in report.cells_redacted:
+        schema, table, column = place.split(".", 2)
         names = {"target_schema": schema, "target_table": table, "target_column": column}
         if _rowcount(con.execute(_template("residual_count.sql", names))):
-            places.append(f"hub.duckdb {schema}.{table}.{column}")
+            places.append(f"hub.duckdb {place}")
     return places
 
 

@@ -2,9 +2,13 @@
 
 Given every published cell and every relation between cells, an adversary bounds each
 suppressed cell by linear programming: minimise and maximise it subject to the relations, the
-published values, and each suppressed cell being at least 1 (zeros are published as absent,
-so a suppressed cell is known to be non-zero). The audit solves those programs with HiGHS
+published values and non-negativity. The audit solves those programs with HiGHS
 (``scipy.optimize.linprog``) per connected group of suppressed cells.
+
+The adversary model is the one of the issue and of cell-suppression practice (tau-ARGUS): the
+published tables, every linear relation between them, and counts being non-negative. It leaves
+out knowledge of the suppression rule itself: whoever knows the rule knows that a small cell is
+1 to threshold-1, whatever is published.
 
 A suppressed cell is *exposed* when its feasible interval is narrower than the threshold
 (``upper - lower < threshold``); an interval of width 0 means the cell is recovered exactly.
@@ -68,6 +72,7 @@ def intervals(
     only: Iterable[CellKey] | None = None,
     *,
     skip_single_margins: bool = False,
+    cache: dict[frozenset[CellKey], dict[CellKey, Interval]] | None = None,
 ) -> dict[CellKey, Interval]:
     """LP bounds of each suppressed cell (or of ``only`` those) given everything published.
 
@@ -77,6 +82,8 @@ def intervals(
         only: Bound only these cells.
         skip_single_margins: Skip groups held by one margin alone: the greedy rule of
             :mod:`warehouse.disclosure.suppression` already guarantees their width.
+        cache: Results per group of withheld cells, reused while a group is unchanged (the
+            bounds of a group depend only on its members and the published values around it).
     """
     wanted = set(suppressed if only is None else only) & suppressed
     result: dict[CellKey, Interval] = {}
@@ -86,7 +93,14 @@ def intervals(
             continue
         if skip_single_margins and len(rows) == 1 and cells.constraints[rows[0]].sense == "eq":
             continue
-        result.update(_solve(cells, suppressed, members, rows, targets))
+        key = frozenset(members)
+        if cache is not None and key in cache and all(t in cache[key] for t in targets):
+            result.update({t: cache[key][t] for t in targets})
+            continue
+        solved = _solve(cells, suppressed, members, rows, targets)
+        if cache is not None:
+            cache[key] = solved
+        result.update(solved)
     return result
 
 
@@ -119,7 +133,7 @@ def _solve(
         "b_eq": np.array(b_eq) if b_eq else None,
         "A_ub": np.array(a_ub) if a_ub else None,
         "b_ub": np.array(b_ub) if b_ub else None,
-        "bounds": [(1, None)] * len(members),
+        "bounds": [(0, None)] * len(members),
         "method": "highs",
     }
     out = {}
@@ -130,7 +144,7 @@ def _solve(
         high = linprog(-objective, **kwargs)
         if low.status == 2 or high.status == 2:
             raise ValueError("the published cells are inconsistent: the audit LP is infeasible")
-        lower = float(low.fun) if low.status == 0 else 1.0
+        lower = float(low.fun) if low.status == 0 else 0.0
         upper = float(-high.fun) if high.status == 0 else None
         out[cell] = Interval(cell, lower, upper)
     return out

@@ -4,8 +4,8 @@
    policy: threshold 11). Zero cells are published as absent.
 2. **Complementary suppression** (greedy, per margin): in every margin ``total = sum(parts)``
    whose total is published, the suppressed parts must be at least two and must sum to at least
-   ``threshold + k`` (``k`` suppressed parts), so that each of them can lie anywhere in an
-   interval at least ``threshold`` wide. Otherwise the smallest published non-zero part is
+   ``threshold``, so that each of them can lie anywhere in an interval at least ``threshold``
+   wide (from 0 to their sum). Otherwise the smallest published non-zero part is
    suppressed too (and, when no part is left, the total). A suppressed total needs at least one
    suppressed part, or it could be re-added from its parts. This repeats across all margins of
    all tables until nothing changes.
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from warehouse.disclosure.audit import Interval, intervals
+from warehouse.disclosure.audit import Interval, components, intervals
 from warehouse.disclosure.cells import CellKey, CellSet, Constraint
 
 DEFAULT_THRESHOLD: Final = 11
@@ -70,10 +70,13 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
     suppressed = set(primary)
     index = cells.by_cell()
     rounds = 0
+    cache: dict[frozenset[CellKey], dict[CellKey, Interval]] = {}
     _complete_margins(cells, suppressed, threshold)
     while True:
-        audit = intervals(cells, suppressed, skip_single_margins=True)
-        weak = [iv for iv in audit.values() if iv.width < threshold]
+        audit = intervals(cells, suppressed, skip_single_margins=True, cache=cache)
+        weak = sorted(
+            (iv for iv in audit.values() if iv.width < threshold), key=lambda iv: iv.width
+        )
         if not weak:
             break
         rounds += 1
@@ -82,8 +85,18 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
                 f"{len(weak)} suppressed cell(s) stay narrower than {threshold} after "
                 f"{MAX_AUDIT_ROUNDS} rounds; publish coarser tables"
             )
+        # One widening per group of withheld cells per round, narrowest first: a widening
+        # changes the bounds of its whole group, so the group's other findings are stale.
+        group_of = {
+            cell: i for i, (members, _) in enumerate(components(cells, suppressed))
+            for cell in members
+        }
+        widened: set[int] = set()
         for interval in weak:
-            _widen(cells, index, suppressed, interval.cell)
+            group = group_of[interval.cell]
+            if group not in widened:
+                widened.add(group)
+                _widen(cells, index, suppressed, interval.cell)
         _complete_margins(cells, suppressed, threshold)
     return SuppressionResult(
         frozenset(suppressed), frozenset(primary), threshold, audit, rounds
@@ -116,7 +129,7 @@ def _complete(
     if not hidden:
         return False
     k, hidden_sum = len(hidden), sum(values[p] for p in hidden)
-    while k < 2 or hidden_sum - k < threshold:
+    while k < 2 or hidden_sum < threshold:
         if not open_parts:
             suppressed.add(total)
             return True
@@ -130,30 +143,45 @@ def _complete(
 def _widen(
     cells: CellSet, index: dict[CellKey, list[int]], suppressed: set[CellKey], cell: CellKey
 ) -> None:
-    """Suppress the nearest published non-zero cell related to ``cell``.
+    """Suppress one more published cell to widen the interval of the exposed ``cell``.
 
-    Nearest: in a relation with ``cell`` if there is one, else one relation further, and so on.
-    Among equals, inner cells go before margins (a withheld total hides more from analysts),
-    then the smallest count.
+    The cell is pinned by the margins (equalities) it is in, so the new suppression comes from
+    one of them: the margin hiding the fewest cells first (it pins hardest), inner cells before
+    totals (a withheld total hides more from analysts), then the smallest count. Only when no
+    margin of the cell has a published cell left does the search move one relation further out.
     """
     totals = {c.total for c in cells.constraints}
-    seen = {cell}
-    frontier = {cell}
-    while frontier:
-        reached = {
-            other
-            for current in frontier
-            for i in index.get(current, [])
-            for other in cells.constraints[i].coefs
-            if other not in seen
-        }
-        candidates = [c for c in reached if c not in suppressed and cells.values[c] > 0]
-        if candidates:
-            best = min(candidates, key=lambda c: (c in totals, cells.values[c], repr(c)))
-            suppressed.add(best)
-            return
-        seen |= reached
-        frontier = reached
+    values = cells.values
+
+    def best_in(rows: list[int]) -> CellKey | None:
+        options = []
+        for i in rows:
+            constraint = cells.constraints[i]
+            hidden = sum(1 for k in constraint.coefs if k in suppressed)
+            for other in constraint.coefs:
+                if other not in suppressed and values[other] > 0:
+                    options.append((hidden, other in totals, values[other], repr(other), other))
+        return min(options)[-1] if options else None
+
+    for sense in ("eq", "le"):
+        seen = {cell}
+        frontier = {cell}
+        while frontier:
+            rows = sorted(
+                {
+                    i
+                    for current in frontier
+                    for i in index.get(current, [])
+                    if cells.constraints[i].sense == sense
+                }
+            )
+            choice = best_in(rows)
+            if choice is not None:
+                suppressed.add(choice)
+                return
+            reached = {k for i in rows for k in cells.constraints[i].coefs} - seen
+            seen |= reached
+            frontier = reached
     raise DisclosureError(
         f"cell {cell!r} cannot be protected: every cell related to it is already withheld"
     )

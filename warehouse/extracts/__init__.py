@@ -12,6 +12,7 @@ reading side is ``partner/open.py``.
 """
 
 from warehouse.extracts.build import (
+    ExtractConfigError,
     ExtractInfo,
     ExtractInputsMissing,
     build_extracts,
@@ -31,6 +32,7 @@ from warehouse.extracts.envelope import FORMAT, hpke_info
 
 __all__ = [
     "FORMAT",
+    "ExtractConfigError",
     "ExtractContent",
     "ExtractContentError",
     "ExtractInfo",

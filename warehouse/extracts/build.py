@@ -20,6 +20,7 @@ from warehouse.extracts.content import (
     extract_content,
     missing_inputs,
     prepare_inputs,
+    undefined_segments,
 )
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Agreement, Governance
@@ -34,6 +35,10 @@ _PERIOD: Final = {"daily": 1, "weekly": 7, "monthly": 28}
 
 class ExtractInputsMissing(RuntimeError):
     """The tables an extract is built from do not exist yet (run ingest, linkage, segments)."""
+
+
+class ExtractConfigError(ValueError):
+    """An agreement names a segment that config/segments.yaml does not define."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ def build_extracts(
 
     Raises:
         ExtractInputsMissing: staging, linkage or segment tables are missing.
+        ExtractConfigError: an agreement names an undefined segment (nothing built).
         ExtractContentError: a content safety check failed (nothing of that partner written).
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -167,6 +173,13 @@ def build_extracts(
         raise ExtractInputsMissing(
             f"cannot build extracts: {', '.join(missing)} missing in {home.hub_db}; "
             "ingest submissions and materialize linked_persons and segment_membership first"
+        )
+    unknown = undefined_segments(con, governance)
+    if unknown:
+        raise ExtractConfigError(
+            f"{governance.path}: agreements name segments that config/segments.yaml does not "
+            f"define ({'; '.join(unknown)}); correct the agreement or define the segment, then "
+            "rerun. No extract was built."
         )
     agreements = (
         due_partners(con, governance, moment) if due_only else _in_force(governance, moment.date())

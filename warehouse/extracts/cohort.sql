@@ -10,13 +10,12 @@ WITH mine AS (
     WHERE partner_id = $partner AND consented IS TRUE
 ),
 unconsented_persons AS (
-    SELECT DISTINCT person_key FROM extract_records WHERE consented IS NOT TRUE
+    SELECT person_key FROM extract_unconsented
 ),
 part2_persons AS (
     SELECT DISTINCT person_key
-    FROM extract_events
+    FROM extract_part2_sources
     WHERE partner_id <> $partner
-      AND part2_consent IS NOT TRUE
       AND (
           part2 IS TRUE
           OR (event_type IN ('service', 'referral') AND list_contains($explicit, category))

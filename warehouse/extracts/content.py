@@ -114,6 +114,22 @@ def missing_inputs(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{s}.{t}" for s, t in REQUIRED_TABLES if not _present(con, s, t)]
 
 
+def undefined_segments(con: duckdb.DuckDBPyConnection, governance: Governance) -> list[str]:
+    """``partner: segment`` for agreed segments that ``segments.definitions`` does not define.
+
+    Empty when the definitions table does not exist yet (nothing to check against).
+    """
+    if not _present(con, "segments", "definitions"):
+        return []
+    defined = {str(row[0]) for row in con.execute(_sql("defined_segments.sql")).fetchall()}
+    return [
+        f"{agreement.partner}: {segment}"
+        for agreement in governance.agreements
+        for segment in agreement.segments
+        if segment not in defined
+    ]
+
+
 def prepare_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the working tables (temp, this connection) that :func:`extract_content` reads.
 

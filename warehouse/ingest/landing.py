@@ -79,9 +79,7 @@ def inspect(
     listed = _listed(manifest)
     missing = [name for name in listed if not (path / name).exists()]
     later = [
-        e.name
-        for e in entries
-        if e.name in LISTED_FILES and e.lstat().st_mtime_ns > manifest_mtime
+        e.name for e in entries if e.name in LISTED_FILES and e.lstat().st_mtime_ns > manifest_mtime
     ]
     if (missing or later) and not waited:
         what = "listed files missing" if missing else "files changed after the manifest"

@@ -78,7 +78,9 @@ EXPECTED_TYPES: Final[dict[str, dict[str, frozenset[str]]]] = {
 assert tuple(EXPECTED_TYPES[PERSONS_FILE]) == PERSON_COLUMNS
 assert tuple(EXPECTED_TYPES[EVENTS_FILE]) == EVENT_COLUMNS
 _SQL: Final = Path(__file__).parent / "sql"
-_RESEND = "fix the export and send a new package (a new submission id) with `carehub partner encode`"
+_RESEND = (
+    "fix the export and send a new package (a new submission id) with `carehub partner encode`"
+)
 
 
 @cache

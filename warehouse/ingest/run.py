@@ -398,7 +398,9 @@ def _load(
     message = f"ingested {record.persons_rows} persons and {record.events_rows} events"
     if warnings:
         message += f" with {len(warnings)} drift warning(s)"
-    log_line(home, "info", "ingest", f"{package.submission_id} from {package.partner_id}: {message}")
+    log_line(
+        home, "info", "ingest", f"{package.submission_id} from {package.partner_id}: {message}"
+    )
     if record.supersedes:
         log_line(
             home,

@@ -1,6 +1,5 @@
 """Ingest assets: each submission validated and loaded (or quarantined); GX Data Docs."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """``landing_sensor``: watches ``landing/<partner>/`` and requests one run per package."""
 
-
 import dagster as dg
 
 from pipelines.defs.ingest.jobs import ingest_job

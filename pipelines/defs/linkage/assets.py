@@ -48,8 +48,11 @@ def _chart_metadata(charts: dict[str, Path]) -> dict[str, Any]:
 def linkage_model(
     context: dg.AssetExecutionContext, config: LinkageModelConfig, hub: HubResource
 ) -> dg.MaterializeResult:
-    with hub.connect() as con:
-        result = ensure_model(con, hub.paths, retrain=config.retrain)
+    try:
+        with hub.connect() as con:
+            result = ensure_model(con, hub.paths, retrain=config.retrain)
+    except ValueError as exc:  # bad or missing input, explained without values
+        raise dg.Failure(description=str(exc)) from None
     info = result.info
     context.log.info(f"linkage model {info.version}: {result.reason}")
     return dg.MaterializeResult(
@@ -116,8 +119,11 @@ def _result_metadata(result: LinkageResult) -> dict[str, Any]:
 def linked_persons(
     context: dg.AssetExecutionContext, config: LinkedPersonsConfig, hub: HubResource
 ) -> dg.MaterializeResult:
-    with hub.connect() as con:
-        result = run_linkage(con, hub.paths, full_relink=config.full_relink)
+    try:
+        with hub.connect() as con:
+            result = run_linkage(con, hub.paths, full_relink=config.full_relink)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from None
     churn = result.churn
     context.log.info(
         f"linkage {result.run_id} ({result.mode}: {result.reason}): {result.records} records -> "

@@ -33,7 +33,9 @@ nightly_job = dg.define_asset_job(
 report_job = dg.define_asset_job(
     name="report_job",
     selection=dg.AssetSelection.groups("reports"),
-    description="Build the ecosystem report (HTML + PNG charts) for the quarterly governance meeting.",
+    description=(
+        "Build the ecosystem report (HTML + PNG charts) for the quarterly governance meeting."
+    ),
     tags={"carehub/kind": "report"},
     op_retry_policy=TRANSIENT_RETRY,
 )
@@ -53,6 +55,9 @@ extracts_job = dg.define_asset_job(
 retention_job = dg.define_asset_job(
     name="retention_job",
     selection=dg.AssetSelection.assets("retention_sweep"),
-    description="Apply the retention periods of governance.yaml to landing, archive, quarantine and outbox.",
+    description=(
+        "Apply the retention periods of governance.yaml to landing, archive, quarantine and "
+        "outbox (the retention_sweep asset)."
+    ),
     tags={"carehub/kind": "retention"},
 )

@@ -1,6 +1,5 @@
 """The ``retention_sweep`` asset: enforce governance.yaml's retention periods, and log them."""
 
-
 import dagster as dg
 
 from carehub.notify import Notice, notify
@@ -88,5 +87,5 @@ def retention_sweep(
             "kept": dg.MetadataValue.json(report.kept),
             "stale_pending_landing": len(report.stale_pending),
             "policy_days": dg.MetadataValue.json(policy.model_dump()),
-        }
+        },
     )

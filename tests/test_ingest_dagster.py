@@ -1,0 +1,96 @@
+"""The ingest wiring in Dagster: a real materialization per partition and the landing sensor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import gx_data_docs, submission
+from pipelines.defs.ingest.partitions import submissions_partitions
+from pipelines.defs.ingest.sensors import landing_sensor
+from pipelines.resources import HubResource
+from quality.findings import CHECKS
+from tests.ingest_support import drop, make_home
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_materialize_good_and_bad_partitions(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    good = drop(home, "mercy_hospital")
+    bad = drop(
+        home,
+        "harbor_housing",
+        mutate=lambda p, e: e[1].update(category="not_a_category"),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(submissions_partitions.name or "", [good.name, bad.name])
+    resources = {"hub": HubResource(home=str(home.root))}
+
+    ok = dg.materialize(
+        [submission], partition_key=good.name, instance=instance, resources=resources
+    )
+    assert ok.success
+    meta = ok.asset_materializations_for_node("submission")[0].metadata
+    assert meta["outcome"].value == "ingested" and meta["persons_rows"].value == 30
+    checks = _checks(ok)
+    assert set(checks) == {c.name for c in CHECKS}
+    assert all(e.passed for e in checks.values())
+
+    rejected = dg.materialize(
+        [submission],
+        partition_key=bad.name,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    # A failed blocking check fails the run (the run-failure sensor tells the stewards); the
+    # package is already quarantined and the materialization records the outcome.
+    assert not rejected.success
+    meta = rejected.asset_materializations_for_node("submission")[0].metadata
+    assert meta["outcome"].value == "quarantined"
+    checks = _checks(rejected)
+    failed = {name for name, e in checks.items() if not e.passed}
+    assert failed == {"payload_domains"}
+    assert checks["payload_domains"].severity == dg.AssetCheckSeverity.ERROR
+    details = str(checks["payload_domains"].metadata["details"].value)
+    assert "events.parquet, column event_type, category, row 2" in details
+    assert "not_a_category" not in details
+    assert (home.quarantine / "harbor_housing" / bad.name / "reason.txt").exists()
+
+    docs = dg.materialize([gx_data_docs], instance=instance, resources=resources)
+    index = home.quality / "data_docs" / "index.html"
+    assert docs.success and index.exists()
+    html = "".join(p.read_text() for p in index.parent.rglob("*.html"))
+    assert bad.name in html and "not_a_category" not in html
+
+
+def test_landing_sensor_adds_partitions_and_requests_runs(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    first = drop(home, "mercy_hospital")
+    second = drop(home, "northside_food")
+    writing = drop(home, "harbor_housing")
+    (writing / "manifest.json").rename(writing / "manifest.json.tmp")
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(
+        instance=instance, resources={"hub": HubResource(home=str(home.root))}
+    )
+    result = landing_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    requested = sorted(r.partition_key or "" for r in result.run_requests or [])
+    assert requested == sorted([first.name, second.name])  # the one being written waits
+    added = result.dynamic_partitions_requests or []
+    assert len(added) == 1 and sorted(added[0].partition_keys or []) == requested
+    assert all(r.run_key and r.tags["carehub/partner"] for r in result.run_requests or [])
+
+    (writing / "manifest.json.tmp").rename(writing / "manifest.json")
+    instance.add_dynamic_partitions(submissions_partitions.name or "", requested)
+    again = landing_sensor(context)
+    assert isinstance(again, dg.SensorResult)
+    keys = sorted(r.partition_key or "" for r in again.run_requests or [])
+    assert writing.name in keys
+    new = again.dynamic_partitions_requests or []
+    assert [list(r.partition_keys or []) for r in new] == [[writing.name]]

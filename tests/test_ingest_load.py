@@ -1,0 +1,159 @@
+"""Loading: supersede, corrected re-submission, one transaction, drift, no identifier kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from carehub.db import connection
+from carehub.home import HubHome
+from carehub.privacy_scan import scan_tree
+from tests.ingest_support import drop, make_home, staging_counts
+from warehouse.ingest import ingest_landing, ingest_submission
+from warehouse.ingest.package import Package, stage_tables
+from warehouse.staging import (
+    SubmissionRecord,
+    SupersedeError,
+    ensure_schema,
+    load_submission,
+    table_counts,
+)
+
+CANARY_NAME = "Quillonby Marchetti"
+CANARY_PHONE = "(617) 555-0142"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> HubHome:
+    return make_home(tmp_path_factory.mktemp("load") / "home")
+
+
+def test_supersede_is_explicit_and_audible(home: HubHome) -> None:
+    first = drop(home, "mercy_hospital", salt="v1")
+    with connection(home.hub_db) as con:
+        assert ingest_submission(home, con, first.name).outcome == "ingested"
+        second = drop(home, "mercy_hospital", salt="v1", n=40, supersedes=first.name)
+        result = ingest_submission(home, con, second.name)
+        assert result.outcome == "ingested" and result.superseded == first.name
+        states = dict(
+            con.execute(
+                "SELECT submission_id, state FROM staging.submissions WHERE partner_id = $p",
+                {"p": "mercy_hospital"},
+            ).fetchall()
+        )
+        assert states == {first.name: "superseded", second.name: "ingested"}
+        by = con.execute(
+            "SELECT superseded_by FROM staging.submissions WHERE submission_id = $s",
+            {"s": first.name},
+        ).fetchone()
+        assert by == (second.name,)
+        current = con.execute(
+            "SELECT count(*), count(DISTINCT submission_id) FROM staging.current_persons "
+            "WHERE partner_id = 'mercy_hospital'"
+        ).fetchone()
+        assert current == (40, 1)
+        # Superseding an already superseded submission is refused.
+        third = drop(home, "mercy_hospital", salt="v3", supersedes=first.name)
+        refused = ingest_submission(home, con, third.name)
+        assert refused.outcome == "quarantined"
+        assert any("already superseded" in f.message for f in refused.findings)
+    log = (home.logs / "carehub.log").read_text()
+    assert f"{first.name} from mercy_hospital is SUPERSEDED by {second.name}" in log
+
+
+def test_corrected_resubmission_goes_through(home: HubHome) -> None:
+    broken = drop(
+        home, "northside_food", salt="fix", mutate=lambda p, e: e[0].update(event_type="visit")
+    )
+    with connection(home.hub_db) as con:
+        before = staging_counts(con, "northside_food") if _staged(con) else (0, 0, 0)
+        assert ingest_submission(home, con, broken.name).outcome == "quarantined"
+        fixed = drop(home, "northside_food", salt="fix")
+        assert ingest_submission(home, con, fixed.name).outcome == "ingested"
+        assert staging_counts(con, "northside_food") == (
+            before[0] + 1,
+            before[1] + 30,
+            before[2] + 30,
+        )
+        # Running again finds nothing to do and changes nothing.
+        assert ingest_landing(home, con) == []
+        assert staging_counts(con, "northside_food") == (
+            before[0] + 1,
+            before[1] + 30,
+            before[2] + 30,
+        )
+
+
+def test_load_is_one_transaction(home: HubHome) -> None:
+    pkg = drop(home, "harbor_housing", salt="tx")
+    with connection(home.hub_db) as con:
+        ensure_schema(con)
+        before = table_counts(con)
+        package = Package(path=pkg, partner_id="harbor_housing", submission_id=pkg.name)
+        stage_tables(con, package)
+        record = SubmissionRecord(
+            submission_id=pkg.name,
+            partner_id="harbor_housing",
+            received_at=datetime.now(UTC),
+            created_at=None,
+            supersedes="harbor_housing-20200101T000000Z-00000000",  # never ingested
+            persons_rows=30,
+            events_rows=30,
+            key_fingerprint="00",
+            spec_version="1.0",
+            manifest_sha256="f" * 64,
+            manifest={},
+        )
+        # Rows are inserted first, then the supersede mark fails: everything is rolled back.
+        with pytest.raises(SupersedeError):
+            load_submission(
+                con, record, profile=[], checks=[], ingested_at=datetime.now(UTC), location="x"
+            )
+        assert table_counts(con) == before
+
+
+def test_drift_warns_against_partner_history(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    with connection(home.hub_db) as con:
+        for i in range(2):
+            drop(home, "harbor_housing", salt=f"h{i}", n=30)
+            (first,) = ingest_landing(home, con)
+            assert first.outcome == "ingested" and not first.findings, first.findings
+        drop(home, "harbor_housing", salt="big", n=400, mutate=_lose_dob)
+        (big,) = ingest_landing(home, con)
+    assert big.outcome == "ingested"  # drift warns, it does not block
+    drift = {(f.column, f.severity) for f in big.findings if f.check == "drift"}
+    assert (None, "warning") in drift  # volume
+    assert ("tok_dob", "warning") in drift and ("tok_dob_swap", "warning") in drift
+    assert "drift warning" in big.message
+
+
+def test_no_identifier_reaches_hub_storage(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    drop(home, "mercy_hospital", mutate=lambda p, e: p[2].update(tok_fullname=CANARY_NAME))
+    drop(home, "harbor_housing", mutate=lambda p, e: e[3].update(program=f"call {CANARY_PHONE}"))
+    drop(home, "northside_food")
+    with connection(home.hub_db) as con:
+        outcomes = sorted(r.outcome for r in ingest_landing(home, con))
+    assert outcomes == ["ingested", "quarantined", "quarantined"]
+    from quality import build_data_docs
+
+    build_data_docs(home.quality)
+    hits = scan_tree(home.root, [("name", CANARY_NAME), ("phone", CANARY_PHONE)])
+    assert hits == []
+
+
+def _lose_dob(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    for row in persons:
+        row.update(tok_dob=None, tok_dob_swap=None)
+
+
+def _staged(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging'"
+    ).fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,59 @@
+"""`carehub ui` wiring and `carehub run` argument handling (the live UI is in test_browser.py)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from carehub.cli import app
+from carehub.commands.ui import dagster_dev_command, dagster_env, free_port, write_workspace
+from carehub.home import HubHome
+
+
+def test_free_port_is_bindable() -> None:
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_environment_points_dagster_into_the_hub_home(tmp_path: Path) -> None:
+    home = HubHome(tmp_path / "home").ensure()
+    env = dagster_env(home)
+    assert env["DAGSTER_HOME"] == str(home.dagster_home)
+    assert env["CAREHUB_HOME"] == str(home.root)
+    assert env["DAGSTER_DISABLE_TELEMETRY"] == "1"
+    config = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
+    assert config["telemetry"] == {"enabled": False}
+    assert config["run_coordinator"]["config"]["max_concurrent_runs"] == 1
+
+
+def test_workspace_names_the_carehub_location(tmp_path: Path) -> None:
+    home = HubHome(tmp_path / "home").ensure()
+    workspace = write_workspace(home, Path("/src/carehub"))
+    (entry,) = yaml.safe_load(workspace.read_text())["load_from"]
+    assert entry["python_module"] == {
+        "module_name": "pipelines.definitions",
+        "location_name": "carehub",
+        "working_directory": "/src/carehub",
+    }
+    command = dagster_dev_command("127.0.0.1", 3999, workspace)
+    assert command[1:4] == ["-m", "dagster", "dev"]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert command[command.index("--port") + 1] == "3999"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no_such_job"], "no job named 'no_such_job'"),
+        (["run", "nightly_job", "--config", "/nonexistent/run.yaml"], "cannot read run config"),
+    ],
+)
+def test_run_refuses_bad_arguments_clearly(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, [*args, "--home", str(tmp_path / "home")])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
