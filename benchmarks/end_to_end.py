@@ -88,7 +88,7 @@ def stage_setup(work: Path) -> dict[str, Any]:
     from warehouse.keys import ensure_signing_key
 
     home = _home(work).ensure()
-    keys = work / "partner_keys"
+    keys = work / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     secret = keys / "shared.secret"
     registrations = []
@@ -114,7 +114,7 @@ def stage_encode(work: Path) -> dict[str, Any]:
     from partner.submit import submit
 
     home = _home(work)
-    keys = work / "partner_keys"
+    keys = work / "keys"
     mappings = ROOT / "partner" / "mappings"
     records = events = 0
     for partner_id, _sector in _partners(work):

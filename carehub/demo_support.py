@@ -47,10 +47,10 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
             needles.append(("name", f"{first} {row['alt_last_name']}"))
         if row["dob"] and row["dob"] not in service_dates:
             needles += [("dob", form) for form in _dob_forms(row["dob"])]
-        for kind in ("ssn", "phone", "alt_phone"):
-            if row.get(kind):
-                digits = "".join(ch for ch in str(row[kind]) if ch.isdigit())
-                needles += [(kind.removeprefix("alt_"), str(row[kind])), (kind, digits)]
+        for column in ("ssn", "phone", "alt_phone"):
+            if row.get(column):
+                kind = column.removeprefix("alt_")
+                needles += [(kind, form) for form in _number_forms(str(row[column]))]
         for street in ("street", "prev_street"):
             if row.get(street):
                 needles.append(("address", str(row[street])))
@@ -59,6 +59,17 @@ def identifier_needles(partners_dir: Path) -> list[tuple[str, str]]:
     for secret in sorted(partners_dir.glob("*/keys/shared.secret"))[:1]:
         needles += [("secret", form) for form in _secret_forms(secret.read_bytes())]
     return needles
+
+
+def _number_forms(value: str) -> list[str]:
+    """A phone or SSN as written, as bare digits, and in its usual groups (3-3-4, 3-2-4)."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    forms = [value, digits]
+    if len(digits) == 10:
+        forms.append(f"{digits[:3]} {digits[3:6]} {digits[6:]}")
+    if len(digits) == 9:
+        forms.append(f"{digits[:3]} {digits[3:5]} {digits[5:]}")
+    return forms
 
 
 def _service_dates(partners_dir: Path) -> set[date]:

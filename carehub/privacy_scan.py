@@ -121,22 +121,19 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
     hits: list[Hit] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         for where, text in _texts(path):
-            found = _first_match(text, lookup, longest)
-            if found:
-                hits.append(Hit(path, where, *found))
+            hits += [Hit(path, where, *hit) for hit in sorted(_matches(text, lookup, longest))]
     return hits
 
 
-def _first_match(
-    text: bytes, lookup: dict[str, tuple[str, str]], longest: int
-) -> tuple[str, str] | None:
+def _matches(text: bytes, lookup: dict[str, tuple[str, str]], longest: int) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
     # n-grams never span a line break: values of a column are one per line, and two adjacent
     # values (two service dates, say) must not pass for one identifier.
     for line in text.splitlines():
         tokens = [t.decode() for t in _TOKEN.findall(line)]
         for n in range(1, min(longest, len(tokens)) + 1):
             for i in range(len(tokens) - n + 1):
-                found = lookup.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
-                if found:
-                    return found
-    return None
+                hit = lookup.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
+                if hit:
+                    found.add(hit)
+    return found

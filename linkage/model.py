@@ -94,7 +94,9 @@ def train(
     )
     for rule in t.em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*rule.columns), estimate_without_term_frequencies=True
+            block_on(*rule.columns),
+            estimate_without_term_frequencies=True,
+            max_pairs=t.em_max_pairs,
         )
     model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
     linker = Linker(
@@ -158,6 +160,18 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
             if m is not None and not level.get("fix_m_probability") and m < floor:
                 level["m_probability"] = floor
     return model
+
+
+def sample_linker(records: pa.Table, info: ModelInfo, max_records: int) -> Linker:
+    """A linker over an evenly spaced sample of ``records`` (for charts), with the saved model."""
+    step = max(1, records.num_rows // max(max_records, 1))
+    sample = records.take(list(range(0, records.num_rows, step))[:max_records])
+    return Linker(
+        [register(splink_api(), sample, "records_sample")],
+        load_settings(info),
+        log_level=None,
+        validate_settings=False,
+    )
 
 
 def _write_atomic(path: Path, text: str) -> None:

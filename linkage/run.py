@@ -21,7 +21,14 @@ from linkage.comparisons import TF_COLUMNS
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.keys import Churn, assign_keys
 from linkage.link import Scored, link_all, link_new, load_records
-from linkage.model import ModelInfo, current_model, load_settings, splink_api, train
+from linkage.model import (
+    ModelInfo,
+    current_model,
+    load_settings,
+    sample_linker,
+    splink_api,
+    train,
+)
 from linkage.records import DEFAULT_RELATION, read_records, sql
 from linkage.settings import LinkageSettings
 from linkage.store import ensure_schema, write_run
@@ -131,8 +138,9 @@ def ensure_model(
             "ingest partner submissions first"
         )
     with quiet_splink():
-        info, linker = train(records, home.models, settings)
-        chart_paths = charts.model_charts(linker, home.models / "charts", info.version)
+        info, _linker = train(records, home.models, settings)
+        sample = sample_linker(records, info, settings.training.chart_sample_records)
+        chart_paths = charts.model_charts(sample, home.models / "charts", info.version)
     return ModelResult(info, True, reason, chart_paths)
 
 

@@ -101,10 +101,15 @@ class TrainingSettings:
     u_max_pairs: float = 1e6
     seed: int = 42
     em_blocks: tuple[BlockingRule, ...] = DEFAULT_TRAINING_BLOCKS
+    # EM sees at most about this many pairs per session (a sample when the block is larger):
+    # a million records share a birth date with ~16M others.
+    em_max_pairs: float | None = 2e6
     deterministic_rules: tuple[BlockingRule, ...] = DEFAULT_DETERMINISTIC
     deterministic_recall: float = 0.8
     em_convergence: float = 0.0001
     max_iterations: int = 25
+    # The unlinkables chart scores each record against itself: a sample is enough.
+    chart_sample_records: int = 50_000
     # No m below this after EM: a level EM drove to ~0 would act as a veto (see docs/linkage.md).
     m_floor: float = 1e-3
 

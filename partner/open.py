@@ -67,7 +67,7 @@ class OpenResult:
         recipient: The partner it was made for.
         out: The CSV written for the care team.
         rows: Rows written (the partner's own clients in the cohort).
-        cohort_sizes: Rows per segment.
+        cohort_sizes: Rows per segment of the agreement (0 for a segment with none).
         flag_counts: Rows with each context flag set.
         purpose: The agreement's stated purpose.
         created_at: When the hub built it.
@@ -386,7 +386,10 @@ def open_extract(
         recipient=str(manifest["recipient"]),
         out=out,
         rows=len(records),
-        cohort_sizes=dict(Counter(s for r in records for s in r["segments"])),
+        cohort_sizes={
+            segment: Counter(s for r in records for s in r["segments"]).get(segment, 0)
+            for segment in payload["segments"]
+        },
         flag_counts={f: sum(1 for r in records if r["flags"].get(f)) for f in flags},
         purpose=str(payload.get("purpose", "")),
         created_at=_parse_time(manifest["created_at"]),

@@ -57,6 +57,8 @@ class JobRun:
         failed_checks: ``asset:check`` names of failed asset checks (blocking or not).
         materialized: User strings of the asset keys materialized.
         seconds: Wall-clock duration.
+        tags: The run's tags.
+        metadata: Per materialized asset, its metadata as plain values (counts, churn, paths).
     """
 
     job: str
@@ -68,6 +70,7 @@ class JobRun:
     materialized: tuple[str, ...] = ()
     seconds: float = 0.0
     tags: Mapping[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @cache
@@ -193,6 +196,7 @@ def run_job(
         ),
         seconds=time.monotonic() - started,
         tags=run_tags,
+        metadata=_materialization_metadata(events),
     )
     if not outcome.success:
         notify(
@@ -207,6 +211,20 @@ def run_job(
             ),
         )
     return outcome
+
+
+def _materialization_metadata(
+    events: list[dg.DagsterEvent],
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.is_step_materialization and event.asset_key is not None:
+            materialization = event.step_materialization_data.materialization
+            found[event.asset_key.to_user_string()] = {
+                name: getattr(value, "value", value)
+                for name, value in materialization.metadata.items()
+            }
+    return found
 
 
 def reap_interrupted_runs(home: HubHome, instance: dg.DagsterInstance) -> list[str]:

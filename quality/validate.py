@@ -19,7 +19,7 @@ import duckdb
 from quality import plaintext
 from quality.drift import ROWS, History, drift_parameters
 from quality.findings import MAX_ROWS_LISTED, Finding
-from quality.gx_suites import open_project
+from quality.gx_suites import open_project, pair_column
 from quality.gx_validate import ExpectationOutcome, validate_frame
 from quality.locate import locate, sql
 from quality.rules import EVENTS, PERSONS, RULES, FileName, Rule, rule_columns
@@ -69,6 +69,10 @@ def _frame(con: duckdb.DuckDBPyConnection, file: FileName):  # type: ignore[no-u
             frame[column] = days.where(frame[column].notna()).astype("float64")
         elif kind in "iu" or (kind == "f" and frame[column].dtype != "float64"):
             frame[column] = frame[column].astype("float64")
+    for rule in RULES[file]:
+        if rule.kind == "pair_in_set" and rule.column_b:
+            a, b = frame[rule.column], frame[rule.column_b]
+            frame[pair_column(rule)] = (a + ":" + b).where(a.notna() & b.notna())
     return frame
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from ingest_support import drop, make_home
 
 from carehub.commands.ui import free_port
@@ -171,7 +170,9 @@ def test_check_results_are_visible(server: Server, page: object) -> None:
 
 
 def test_great_expectations_results_are_asset_checks(server: Server, page: object) -> None:
-    page.goto(f"{server.base}/assets/submission?view=checks", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
+    page.goto(
+        f"{server.base}/assets/submission?view=checks", wait_until="networkidle", timeout=90_000
+    )  # type: ignore[attr-defined]
     _dismiss_popups(page)
     for check in ("plaintext_identifiers", "schema_and_types", "payload_domains"):
         page.get_by_text(check).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]

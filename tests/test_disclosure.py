@@ -45,8 +45,18 @@ def test_zip3_generalisation(zip3: str | None, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("age", "band"),
-    [(0, "0-17"), (17, "0-17"), (18, "18-34"), (49, "35-49"), (64, "50-64"), (65, "65-89"),
-     (89, "65-89"), (90, "90+"), (104, "90+"), (None, "unknown")],
+    [
+        (0, "0-17"),
+        (17, "0-17"),
+        (18, "18-34"),
+        (49, "35-49"),
+        (64, "50-64"),
+        (65, "65-89"),
+        (89, "65-89"),
+        (90, "90+"),
+        (104, "90+"),
+        (None, "unknown"),
+    ],
 )
 def test_age_bands(age: int | None, band: str) -> None:
     assert age_band(age) == band
@@ -61,8 +71,11 @@ def test_dates_are_generalised_to_months() -> None:
 
 def _two_way(rows: int, cols: int, seed: int) -> tuple[CellSet, dict[Hashable, int]]:
     rng = random.Random(seed)
-    values = {(r, c): rng.choice([0, 1, 2, 4, 7, 10, 12, 25, 60]) for r in range(rows)
-              for c in range(cols)}
+    values = {
+        (r, c): rng.choice([0, 1, 2, 4, 7, 10, 12, 25, 60])
+        for r in range(rows)
+        for c in range(cols)
+    }
     cells = CellSet()
     for (r, c), v in values.items():
         cells.add(("x", r, c), v)
@@ -288,8 +301,10 @@ class Adversary:
             "method": "highs",
         }
         # One equality with unit coefficients is symmetric in its unknowns: one LP serves all.
-        symmetric = len(relations) == 1 and relations[0][1] == "eq" and all(
-            abs(relations[0][0].get(c, 0)) == 1 for c in group
+        symmetric = (
+            len(relations) == 1
+            and relations[0][1] == "eq"
+            and all(abs(relations[0][0].get(c, 0)) == 1 for c in group)
         )
         targets = group[:1] if symmetric else group
         out: dict[Hashable, tuple[float, float | None]] = {}
@@ -299,8 +314,10 @@ class Adversary:
             low = linprog(objective, **options)
             high = linprog(-objective, **options)
             assert low.status in (0, 3) and high.status in (0, 3), "published tables disagree"
-            out[cell] = (low.fun if low.status == 0 else 0.0,
-                         -high.fun if high.status == 0 else None)
+            out[cell] = (
+                low.fun if low.status == 0 else 0.0,
+                -high.fun if high.status == 0 else None,
+            )
         if symmetric:
             out = dict.fromkeys(group, out[group[0]])
         return out
@@ -348,8 +365,13 @@ def test_the_adversary_would_notice_a_weak_publication(tmp_path: Path) -> None:
             "CREATE TABLE segment_counts (segment VARCHAR, month VARCHAR, age_band VARCHAR, "
             "sex VARCHAR, zip3 VARCHAR, people INT)"
         )
-        for table in ("segment_sizes", "sector_overlap", "sector_reach", "segment_overlap",
-                      "program_evaluation"):
+        for table in (
+            "segment_sizes",
+            "sector_overlap",
+            "sector_reach",
+            "segment_overlap",
+            "program_evaluation",
+        ):
             columns = {
                 "segment_sizes": "segment VARCHAR, people INT",
                 "sector_overlap": "segment VARCHAR, sector_combination VARCHAR, people INT",

@@ -22,8 +22,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from fault_support import (
-    integrity_problems,
     carehub_run,
+    integrity_problems,
     kill_at,
     linkage_fingerprint,
     published,

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_marts_helpers import AS_OF, Record, load_people, person_key
+from test_marts_helpers import AS_OF, Record, load_people
 
 from warehouse.features import FEATURE_NAMES, FEATURES, RULE_COLUMNS, build_features
 from warehouse.features.build import reference_dates

@@ -20,7 +20,7 @@ from linkage.encoding import EncodingKeys, encode_persons
 from linkage.run import run_linkage
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path
-from tests.test_linkage_support import AS_OF, encoded_region
+from tests.test_linkage_support import AS_OF, encoded_region, fast_settings
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     con.execute("CREATE SCHEMA staging")
     con.register("records_df", records.to_arrow())
     con.execute("CREATE TABLE staging.current_persons AS SELECT * FROM records_df")
-    run_linkage(con, home)
+    run_linkage(con, home, settings=fast_settings())
     con.register("cases_df", cases.select("partner_id", "record_pseudonym", "record_id").to_arrow())
     keys = dict(
         con.execute(

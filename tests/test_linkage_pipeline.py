@@ -26,7 +26,7 @@ from pipelines.defs.linkage.assets import (
     partner_match_rates_in_band,
 )
 from pipelines.resources import HubResource
-from tests.test_linkage_support import encoded_region
+from tests.test_linkage_support import encoded_region, fast_settings
 
 ASSETS = [linkage_model, linked_persons, cluster_sizes_plausible, partner_match_rates_in_band]
 
@@ -41,7 +41,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, region) -> Path:
     """A models/ folder trained once on the region, copied into homes that reuse it."""
     home = _home(tmp_path_factory.mktemp("trained"), region[0])
     with duckdb.connect(str(home.hub_db)) as con:
-        ensure_model(con, home)
+        ensure_model(con, home, settings=fast_settings())
     return home.models
 
 

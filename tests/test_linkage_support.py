@@ -12,9 +12,16 @@ from pathlib import Path
 
 import polars as pl
 
+from linkage.settings import LinkageSettings, TrainingSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 MAPPINGS = ROOT / "partner" / "mappings"
 AS_OF = date(2026, 11, 26)
+
+
+def fast_settings() -> LinkageSettings:
+    """Default linkage settings with a smaller u sample, to keep the default test suite fast."""
+    return LinkageSettings(training=TrainingSettings(u_max_pairs=3e5))
 
 
 def encoded_region(

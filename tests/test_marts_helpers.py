@@ -67,8 +67,7 @@ def load_people(con: duckdb.DuckDBPyConnection, people: dict[int, Iterable[Recor
         for i, record in enumerate(records):
             pseudo = pseudonym(record.partner, f"{n}-{i}")
             con.execute(
-                "INSERT INTO staging.current_persons VALUES "
-                "('s1', ?, ?, ?, ?, ?, ?, ?, true)",
+                "INSERT INTO staging.current_persons VALUES ('s1', ?, ?, ?, ?, ?, ?, ?, true)",
                 [
                     record.partner,
                     pseudo,

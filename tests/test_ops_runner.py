@@ -35,6 +35,8 @@ def test_success_is_recorded_in_the_hubs_instance(home: HubHome) -> None:
     outcome = run_job(home, "retention_job")
     assert outcome.success
     assert outcome.materialized == ("retention_sweep",)
+    assert outcome.metadata["retention_sweep"]["removed_archive"] == 0
+    assert outcome.metadata["retention_sweep"]["policy_days"]["archive_days"] == 730
     assert outcome.failed_checks == ()
     with hub_instance(home) as instance:
         run = instance.get_run_by_id(outcome.run_id)

@@ -28,21 +28,29 @@ from warehouse.segments import (
 @pytest.mark.parametrize(
     ("rule", "canonical"),
     [
-        ("inpatient_admissions_6m >= 2 AND chronic_condition_count >= 2",
-         "inpatient_admissions_6m >= 2 AND chronic_condition_count >= 2"),
-        ("ed_visits_12m >= 4 and hrsn_housing_instability",
-         "ed_visits_12m >= 4 AND hrsn_housing_instability"),
+        (
+            "inpatient_admissions_6m >= 2 AND chronic_condition_count >= 2",
+            "inpatient_admissions_6m >= 2 AND chronic_condition_count >= 2",
+        ),
+        (
+            "ed_visits_12m >= 4 and hrsn_housing_instability",
+            "ed_visits_12m >= 4 AND hrsn_housing_instability",
+        ),
         ("overdose_flag AND NOT bh_services_12m", "overdose_flag AND NOT bh_services_12m"),
         ("hrsn_food_insecurity", "hrsn_food_insecurity"),
         ("(has_diabetes OR has_ckd) AND age >= 65", "(has_diabetes OR has_ckd) AND age >= 65"),
         ("age_band IN ('65-89', '90+')", "age_band IN ('65-89', '90+')"),
         ("coalesce(age, 0) BETWEEN 18 AND 64", "COALESCE(age, 0) BETWEEN 18 AND 64"),
-        ("greatest(ed_visits_12m, inpatient_admissions_12m * 2) > 3",
-         "GREATEST(ed_visits_12m, inpatient_admissions_12m * 2) > 3"),
+        (
+            "greatest(ed_visits_12m, inpatient_admissions_12m * 2) > 3",
+            "GREATEST(ed_visits_12m, inpatient_admissions_12m * 2) > 3",
+        ),
         ("zip3 <> '000' AND sex = 'F'", "zip3 <> '000' AND sex = 'F'"),
         ("age IS NULL", "age IS NULL"),
-        ("ed_visits_12m + inpatient_admissions_12m >= 4",
-         "ed_visits_12m + inpatient_admissions_12m >= 4"),
+        (
+            "ed_visits_12m + inpatient_admissions_12m >= 4",
+            "ed_visits_12m + inpatient_admissions_12m >= 4",
+        ),
         ("TRUE", "TRUE"),
     ],
 )
@@ -135,8 +143,10 @@ segments:
         (BASE.replace("    owner: o\n", ""), "segment 'a_segment' owner: Field required"),
         (BASE.replace("name: a_segment", "name: A Segment"), "name"),
         (BASE + BASE.split("segments:\n")[1], "defined twice"),
-        (BASE.replace("ed_visits_12m >= 1", "person_key IS NOT NULL"),
-         "segment 'a_segment': 'person_key' is not a documented feature column"),
+        (
+            BASE.replace("ed_visits_12m >= 1", "person_key IS NOT NULL"),
+            "segment 'a_segment': 'person_key' is not a documented feature column",
+        ),
         (BASE.replace("owner: o", "owner: o\n    colour: red"), "Extra inputs"),
     ],
 )
@@ -157,7 +167,9 @@ def test_membership_of_hand_made_people(tmp_path: Path) -> None:
             "SELECT count(*) FROM segments.membership_monthly WHERE month = $m",
             {"m": AS_OF.replace(day=1)},
         ).fetchall()
-        versions = con.execute("SELECT DISTINCT segment_version FROM segments.membership").fetchall()
+        versions = con.execute(
+            "SELECT DISTINCT segment_version FROM segments.membership"
+        ).fetchall()
     members = {(int(k[1:], 16), s) for k, s in rows}
     assert (1, "camden_high_utilizers") in members
     assert (2, "frequent_ed_housing_instability") in members

@@ -105,8 +105,16 @@ def record(
 def last_publications(
     con: duckdb.DuckDBPyConnection, output: str | None = None
 ) -> list[Publication]:
-    """The last good publication of each output (or only of ``output``), ordered by output."""
-    ensure_schema(con)
+    """The last good publication of each output (or only of ``output``), ordered by output.
+
+    Works on a read-only connection; no publication yet (no ``ops.publications``) gives ``[]``.
+    """
+    ((exists,),) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' "
+        "AND table_name = 'publications' AND database_name = current_database()"
+    ).fetchall()
+    if not exists:
+        return []
     rows = con.execute((_SQL / "publish_latest.sql").read_text(), {"output": output}).fetchall()
     return [
         Publication(

@@ -38,8 +38,6 @@ def run(
     ] = True,
 ) -> None:
     """Run a hub job now; the run shows in `carehub ui` like a scheduled one."""
-    from pipelines.runner import process_landing, run_job
-
     hub = HubHome.resolve(home).ensure()
     run_config = None
     if config is not None:
@@ -49,6 +47,8 @@ def run(
             raise typer.BadParameter(f"{config}: cannot read run config ({exc})") from exc
         if not isinstance(run_config, dict):
             raise typer.BadParameter(f"{config}: run config must be a mapping")
+    from pipelines.runner import process_landing, run_job
+
     if job == LANDING:
         runs = process_landing(hub)
         if not runs:

@@ -88,7 +88,8 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
         # One widening per group of withheld cells per round, narrowest first: a widening
         # changes the bounds of its whole group, so the group's other findings are stale.
         group_of = {
-            cell: i for i, (members, _) in enumerate(components(cells, suppressed))
+            cell: i
+            for i, (members, _) in enumerate(components(cells, suppressed))
             for cell in members
         }
         widened: set[int] = set()
@@ -98,9 +99,7 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
                 widened.add(group)
                 _widen(cells, index, suppressed, interval.cell)
         _complete_margins(cells, suppressed, threshold)
-    return SuppressionResult(
-        frozenset(suppressed), frozenset(primary), threshold, audit, rounds
-    )
+    return SuppressionResult(frozenset(suppressed), frozenset(primary), threshold, audit, rounds)
 
 
 def _complete_margins(cells: CellSet, suppressed: set[CellKey], threshold: int) -> None:
@@ -119,7 +118,9 @@ def _complete(
     total = constraint.total
     parts = [p for p in constraint.parts if values[p] > 0]
     hidden = [p for p in parts if p in suppressed]
-    open_parts = sorted((p for p in parts if p not in suppressed), key=lambda p: (values[p], repr(p)))
+    open_parts = sorted(
+        (p for p in parts if p not in suppressed), key=lambda p: (values[p], repr(p))
+    )
     changed = False
     if total in suppressed:
         if parts and not hidden:

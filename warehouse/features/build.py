@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 import duckdb
+
 from warehouse.disclosure.safe_harbor import MIN_ZIP3_POPULATION, zip3_population
 from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 
@@ -109,12 +110,12 @@ def build_features(
     con.execute("CREATE SCHEMA IF NOT EXISTS features")
     con.execute((_SQL / "reference_months.sql").read_text())
     con.executemany("INSERT INTO features.reference_months (month, as_of) VALUES (?, ?)", dates)
-    con.execute("CREATE OR REPLACE TEMP TABLE _partner_sectors (partner_id VARCHAR, sector VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _partner_sectors (partner_id VARCHAR, sector VARCHAR)"
+    )
     con.executemany("INSERT INTO _partner_sectors VALUES (?, ?)", list(sectors.items()))
     con.execute("CREATE OR REPLACE TEMP TABLE _zip3_population (zip3 VARCHAR, population INTEGER)")
-    con.executemany(
-        "INSERT INTO _zip3_population VALUES (?, ?)", list(zip3_population().items())
-    )
+    con.executemany("INSERT INTO _zip3_population VALUES (?, ?)", list(zip3_population().items()))
     con.execute(
         (_SQL / "person_demographics.sql").read_text(),
         {"min_zip3_population": MIN_ZIP3_POPULATION},

@@ -34,7 +34,9 @@ _WINDOW = "in the 6 or 12 months up to the reference date"
 FEATURES: Final[tuple[Feature, ...]] = (
     Feature("ed_visits_6m", "INTEGER", "Emergency-department visits in the 6 months up to as_of"),
     Feature("ed_visits_12m", "INTEGER", "Emergency-department visits in the 12 months up to as_of"),
-    Feature("inpatient_admissions_6m", "INTEGER", "Inpatient admissions in the 6 months up to as_of"),
+    Feature(
+        "inpatient_admissions_6m", "INTEGER", "Inpatient admissions in the 6 months up to as_of"
+    ),
     Feature(
         "inpatient_admissions_12m", "INTEGER", "Inpatient admissions in the 12 months up to as_of"
     ),

@@ -126,8 +126,13 @@ def publish_marts(
                     "rule": "NOT deceased",
                 },
                 *(
-                    dict(zip(("segment", "description", "owner", "segment_version", "rule"), d,
-                             strict=True))
+                    dict(
+                        zip(
+                            ("segment", "description", "owner", "segment_version", "rule"),
+                            d,
+                            strict=True,
+                        )
+                    )
                     for d in definitions
                 ),
             ]
@@ -301,7 +306,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, records: list[dict[str, 
         for i, (name, data_type) in enumerate(columns)
     )
     params = {f"c{i}": [r.get(name) for r in records] for i, (name, _) in enumerate(columns)}
-    con.execute(f'INSERT INTO "{table}" BY NAME SELECT {selects}', params)  # noqa: S608
+    con.execute(f'INSERT INTO "{table}" BY NAME SELECT {selects}', params)
 
 
 def _write_dictionary_files(home: HubHome) -> None:

@@ -125,7 +125,9 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
                 reach = cells.add(("reach", segment, sector, reached), value)
                 cells.add_total(reach, parts)
                 mart.row(
-                    "sector_reach", {"segment": segment, "sector": sector, "reached": reached}, reach
+                    "sector_reach",
+                    {"segment": segment, "sector": sector, "reached": reached},
+                    reach,
                 )
             # Reached + not reached = the segment: an analyst subtracts, so does the adversary.
             split = [("reach", segment, sector, flag) for flag in (True, False)]

@@ -51,6 +51,10 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
 
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+,.0f}"
+
+
 def _combo(label: str) -> str:
     if label == "none":
         return "No registered sector"
@@ -84,6 +88,7 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
         fmt=_fmt,
         pct=_pct,
         num=_num,
+        signed=_signed,
         combo=_combo,
         pretty=charts.pretty,
         program=lambda p: charts.PROGRAM_LABELS.get(p, charts.pretty(p)),

@@ -9,12 +9,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: never open a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from warehouse.report.data import Count, ReportData  # noqa: E402
-from warehouse.vocabulary import SECTORS  # noqa: E402
+from warehouse.report.data import Count, ReportData
+from warehouse.vocabulary import SECTORS
 
 SECTOR_LABELS: Final = {
     "hospital": "Hospitals",
@@ -98,8 +98,9 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     reach = {c.label: c for c in data.reach.get("all_people", [])}
     sectors = [s for s in SECTORS if s in reach]
     fig = plt.figure(figsize=(11, 6.2))
-    grid = fig.add_gridspec(2, 2, width_ratios=[1, 4], height_ratios=[3, 1.6], hspace=0.05,
-                            wspace=0.28)
+    grid = fig.add_gridspec(
+        2, 2, width_ratios=[1, 4], height_ratios=[3, 1.6], hspace=0.05, wspace=0.28
+    )
     bars_ax = fig.add_subplot(grid[0, 1])
     matrix_ax = fig.add_subplot(grid[1, 1], sharex=bars_ax)
     reach_ax = fig.add_subplot(grid[1, 0], sharey=matrix_ax)
@@ -112,8 +113,15 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     bars_ax.bar(xs, values, color=BLUE, width=0.6)
     peak = max(values) if any(values) else 1
     for x, count in zip(xs, combos, strict=True):
-        bars_ax.text(x, (count.people or 0) + peak * 0.02, _fmt(count.people), ha="center",
-                     va="bottom", fontsize=8, rotation=90 if count.people is None else 0)
+        bars_ax.text(
+            x,
+            (count.people or 0) + peak * 0.02,
+            _fmt(count.people),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            rotation=90 if count.people is None else 0,
+        )
     bars_ax.set_ylim(0, peak * 1.25)
     bars_ax.set_ylabel("People with exactly\nthese sectors")
     bars_ax.spines[["top", "right"]].set_visible(False)
@@ -173,63 +181,86 @@ def who_is_missing(data: ReportData, path: Path) -> Path:
                 share = rows[sector].share
                 line.append(float("nan") if share is None else share)
         shares.append(line)
-    cmap = matplotlib.colormaps["Blues"].copy()
-    cmap.set_bad("#cbd5e0")  # withheld: grey, not a colour of the scale
+    # Withheld: grey, not a colour of the scale.
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#cbd5e0")
     image = ax.imshow(shares, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i, row in enumerate(shares):
         for j, value in enumerate(row):
             text = WITHHELD if value != value else f"{value:.0%}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if value == value and value > 0.6 else "#1a202c")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value == value and value > 0.6 else "#1a202c",
+            )
     ax.set_xticks(range(len(sectors)), [SECTOR_LABELS.get(s, s) for s in sectors])
     ax.set_yticks(range(len(segments)), [pretty(s) for s in segments])
     ax.tick_params(length=0)
     fig.colorbar(image, ax=ax, fraction=0.03, format=matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_title("Share of each segment that each sector knows (low: that sector is missing)",
-                 loc="left", fontsize=11)
+    ax.set_title(
+        "Share of each segment that each sector knows (low: that sector is missing)",
+        loc="left",
+        fontsize=11,
+    )
     return _save(fig, path)
 
 
 def segment_trends(data: ReportData, path: Path) -> Path:
-    """Lines: people in each segment at the end of each month (gaps where withheld)."""
-    fig, ax = plt.subplots(figsize=(10, 5))
+    """Small multiples: each segment's size at the end of each month, on its own scale."""
     segments = [c.label for c in data.sizes]
     if not segments or not data.months:
+        fig, ax = plt.subplots(figsize=(10, 3))
         _empty(ax, "No trend to show")
         return _save(fig, path)
+    cols = 2
+    rows = (len(segments) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.3 * rows + 0.8), squeeze=False)
     index = {m: i for i, m in enumerate(data.months)}
-    ends: list[tuple[float, int, str]] = []
-    for segment in segments:
+    ticks = [0, len(data.months) // 2, len(data.months) - 1]
+    for ax, segment in zip(axes.flat, segments, strict=False):
         points: list[Count] = data.trends.get(segment, [])
         xs = [index[p.label] for p in points]
         ys = [p.people if p.people is not None else float("nan") for p in points]
-        (line,) = ax.plot(xs, ys, marker="o", ms=3, label=pretty(segment))
-        if points and points[-1].people is not None and points[-1].label == data.months[-1]:
-            ends.append((float(points[-1].people), points[-1].people, line.get_color()))
-    # Label the latest value of each line, nudged apart so the labels never overlap.
-    top = max((y for y, _, _ in ends), default=1.0)
-    gap = top / 28
-    placed: list[float] = []
-    for y, value, color in sorted(ends):
-        at = max(y, placed[-1] + gap) if placed else y
-        placed.append(at)
-        ax.annotate(f"{value:,}", (len(data.months) - 1, y), xytext=(len(data.months) - 0.8, at),
-                    fontsize=7, color=color, va="center")
-    step = max(1, len(data.months) // 12)
-    ax.set_xticks(range(0, len(data.months), step), data.months[::step], rotation=45, ha="right")
-    ax.set_ylabel("People in the segment at month end")
-    ax.set_ylim(bottom=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(axis="y", color="#edf2f7")
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
-    ax.set_title("Segment sizes month by month (a gap: count withheld)", loc="left", fontsize=11)
+        ax.plot(xs, ys, marker="o", ms=3, color=BLUE)
+        ax.set_title(pretty(segment), loc="left", fontsize=9)
+        ax.set_ylim(bottom=0, top=max([y for y in ys if y == y] or [1]) * 1.3)
+        ax.set_xlim(-0.5, len(data.months) - 0.5)
+        ax.set_xticks(ticks, [data.months[t] for t in ticks], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", color="#edf2f7")
+        if points and points[-1].people is not None:
+            ax.annotate(
+                f"{points[-1].people:,}",
+                (xs[-1], ys[-1]),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=8,
+                color=BLUE,
+            )
+    for ax in list(axes.flat)[len(segments) :]:
+        ax.set_axis_off()
+    fig.suptitle(
+        "People in each segment at the end of each month (own scale per segment; "
+        "a gap: count withheld)",
+        x=0.01,
+        ha="left",
+        fontsize=11,
+    )
+    fig.tight_layout()
     return _save(fig, path)
 
 
 def program_evaluation(data: ReportData, path: Path) -> Path:
     """Grouped bars: ED visits + admissions per 1,000 before and after, served vs comparison."""
-    programs = sorted({str(r["program"]) for r in data.evaluation},
-                      key=lambda p: list(PROGRAM_LABELS).index(p) if p in PROGRAM_LABELS else 99)
+    programs = sorted(
+        {str(r["program"]) for r in data.evaluation},
+        key=lambda p: list(PROGRAM_LABELS).index(p) if p in PROGRAM_LABELS else 99,
+    )
     fig, ax = plt.subplots(figsize=(10, 5))
     if not programs:
         _empty(ax, "No program evaluation: too little follow-up time yet")

@@ -115,7 +115,7 @@ def compute_membership(
         raise
     sizes = {name: int(n) for name, n in con.execute((_SQL / "sizes.sql").read_text()).fetchall()}
     ((rows,),) = con.execute("SELECT count(*) FROM segments.membership").fetchall()
-    ((rows_monthly,),) = con.execute(
-        "SELECT count(*) FROM segments.membership_monthly"
-    ).fetchall()
-    return MembershipResult(as_of=as_of, sizes=sizes, rows=int(rows), rows_monthly=int(rows_monthly))
+    ((rows_monthly,),) = con.execute("SELECT count(*) FROM segments.membership_monthly").fetchall()
+    return MembershipResult(
+        as_of=as_of, sizes=sizes, rows=int(rows), rows_monthly=int(rows_monthly)
+    )

@@ -61,7 +61,7 @@ class SegmentRuleError(ValueError):
     """A segment rule is not a valid, allowed boolean expression over feature columns."""
 
 
-def validate_rule(segment: str, rule: str) -> exp.Expression:
+def validate_rule(segment: str, rule: str) -> exp.Expr:
     """Check ``rule`` and return its syntax tree.
 
     Args:
@@ -103,12 +103,12 @@ def rule_sql(segment: str, rule: str) -> str:
     return validate_rule(segment, rule).sql(dialect="duckdb")
 
 
-def rule_columns(tree: exp.Expression) -> list[str]:
+def rule_columns(tree: exp.Expr) -> list[str]:
     """The feature columns a checked rule uses, sorted."""
     return sorted({c.name for c in tree.find_all(exp.Column)})
 
 
-def _check_node(where: str, node: exp.Expression) -> None:
+def _check_node(where: str, node: exp.Expr) -> None:
     if node.comments:
         raise SegmentRuleError(f"{where}: comments ('--', '/* */') are not allowed in a rule")
     if isinstance(node, exp.Column):
@@ -144,7 +144,7 @@ def _check_node(where: str, node: exp.Expression) -> None:
         )
 
 
-def _is_boolean(tree: exp.Expression) -> bool:
+def _is_boolean(tree: exp.Expr) -> bool:
     while isinstance(tree, exp.Paren):
         tree = tree.this
     if isinstance(tree, _PREDICATES):
@@ -158,7 +158,7 @@ def _function_name(node: exp.Func) -> str:
     return node.sql(dialect="duckdb").split("(", 1)[0].lower()
 
 
-def _token(node: exp.Expression) -> str:
+def _token(node: exp.Expr) -> str:
     text = node.sql(dialect="duckdb")
     return text if len(text) <= 60 else text[:57] + "..."
 

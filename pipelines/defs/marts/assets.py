@@ -59,9 +59,11 @@ def analyst_marts(
 
 @dg.asset_check(
     asset=analyst_marts,
+    blocking=True,
     description=(
         "The published marts.duckdb holds no identifier-shaped value or column, no binary "
-        "column and no count below the threshold (re-read from disk)."
+        "column and no count below the threshold (re-read from disk). Blocking: the report "
+        "is not built on a mart that fails it."
     ),
 )
 def analyst_marts_leak_scan(hub: HubResource) -> dg.AssetCheckResult:

@@ -85,9 +85,7 @@ def _suppressed(n: int) -> int | str:
         "documented feature columns. The starter set is installed when the file is missing."
     ),
 )
-def segment_membership(
-    context: dg.AssetExecutionContext, hub: HubResource
-) -> dg.MaterializeResult:
+def segment_membership(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
     segments = load_segments(hub.paths)
     with hub.connect() as con:
         result = compute_membership(con, segments)

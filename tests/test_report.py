@@ -1,0 +1,106 @@
+"""The ecosystem report: built from the published marts, every number disclosure-controlled."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_marts_helpers import published_sample
+
+from carehub.db import connection
+from carehub.home import HubHome
+from warehouse.publish import last_publications
+from warehouse.report import build_report, read_report_data
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[HubHome, Path]:
+    marts = published_sample(tmp_path_factory.mktemp("report"), persons=2500)
+    home = HubHome(marts.path.parents[1])
+    result = build_report(home, run_id="test-run")
+    return home, result.html
+
+
+def test_report_files(report: tuple[HubHome, Path]) -> None:
+    home, html = report
+    folder = html.parent
+    assert folder == home.reports / "ecosystem" and folder.is_symlink()
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "program_evaluation.png",
+        "report.html",
+        "sector_overlap_upset.png",
+        "segment_sizes.png",
+        "segment_trends.png",
+        "who_is_missing.png",
+    ]
+    for name in names:
+        if name.endswith(".png"):
+            data = (folder / name).read_bytes()
+            assert data.startswith(PNG) and len(data) > 10_000, name
+            assert f'src="{name}"' in html.read_text()
+
+
+def test_every_count_in_the_report_is_published(report: tuple[HubHome, Path]) -> None:
+    home, html = report
+    text = html.read_text()
+    with duckdb.connect(str(home.marts_db), read_only=True) as con:
+        published = {
+            int(n)
+            for table in ("segment_sizes", "sector_overlap", "program_evaluation", "about")
+            for (n,) in con.execute(
+                f"SELECT {'value' if table == 'about' else 'people'} FROM {table}"
+                + (
+                    " WHERE key IN ('cells', 'suppressed_cells', 'threshold')"
+                    if table == "about"
+                    else " WHERE people IS NOT NULL"
+                )
+            ).fetchall()
+        }
+    # Integers shown in table cells ("1,234"), not rates or years.
+    shown = {
+        int(m.replace(",", "")) for m in re.findall(r'<td class="num">([0-9][0-9,]*)</td>', text)
+    }
+    people_cells = re.findall(r'<td class="num">([0-9][0-9,]*)</td>', text)
+    assert people_cells
+    counts = {n for n in shown if n in published}
+    rates = shown - counts
+    # Whatever is not a published count is a rate per 1,000 from program_evaluation.
+    with duckdb.connect(str(home.marts_db), read_only=True) as con:
+        allowed_rates = {
+            round(abs(v))
+            for row in con.execute(
+                "SELECT ed_ip_per_1000_before, ed_ip_per_1000_after, change_per_1000, "
+                "difference_in_differences_per_1000 FROM program_evaluation"
+            ).fetchall()
+            for v in row
+            if v is not None
+        }
+    assert rates <= allowed_rates
+    assert all(n == 0 or n >= 11 for n in counts)
+    assert "withheld" in text
+
+
+def test_report_reads_only_the_marts(report: tuple[HubHome, Path]) -> None:
+    home, _ = report
+    data = read_report_data(home.marts_db)
+    assert data.everyone is not None
+    assert {s.label for s in data.sizes} == {s["segment"] for s in data.segments}
+    assert len(data.months) == 12
+
+
+def test_report_publication_is_recorded(report: tuple[HubHome, Path]) -> None:
+    home, _ = report
+    with connection(home.hub_db, read_only=True) as con:
+        (latest,) = last_publications(con, "report")
+    assert latest.run_id == "test-run"
+    assert "report.html" in latest.details["files"]
+
+
+def test_report_needs_published_marts(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="publish the marts"):
+        build_report(HubHome(tmp_path / "home").ensure())
