@@ -143,7 +143,7 @@ def link_plaintext(records: pl.DataFrame, threshold: float = 0.95) -> tuple[pl.D
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=42)
         for block in (("dob",), ("first", "last")):
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*block), estimate_without_term_frequencies=True
+                block_on(*block), estimate_without_term_frequencies=True, max_pairs=2e6
             )
         preds = linker.inference.predict(threshold_match_probability=threshold)
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(

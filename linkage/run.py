@@ -120,6 +120,7 @@ def ensure_model(
     Trains when asked, when no model was saved yet, or when the saved model was made for
     another encoding spec version. Saves charts of a new model under ``models/charts/``.
     """
+    settings = settings or LinkageSettings()
     saved = current_model(home.models)
     if saved is not None and not retrain and saved.spec_version == SPEC_VERSION:
         return ModelResult(saved, False, "reused saved model", _existing_charts(home, saved))

@@ -25,7 +25,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, str]
 
 
 def test_demo_ingests_good_batches_and_quarantines_the_broken_one(demo_run) -> None:
-    result, text = demo_run
+    result, _ = demo_run
     by_partition = {run.partition_key: run.success for run in result.ingest_runs}
     assert by_partition.pop(result.broken_submission) is False
     assert len(by_partition) == 5 and all(by_partition.values())
