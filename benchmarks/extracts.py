@@ -138,7 +138,8 @@ def main() -> None:
         print(f"  {info.partner_id:<22} {info.records:>8,} rows  {info.cohort_sizes}")
     print(
         f"build_extracts, 5 partners: median {statistics.median(build_times):.2f} s "
-        f"({rows / statistics.median(build_times):,.0f} rows/s)  [load {load:.1f}]"
+        f"({args.records / statistics.median(build_times):,.0f} input records/s)  "
+        f"[load {load:.1f}]"
     )
     print(f"open_extract, 5 partners:   median {statistics.median(open_times):.2f} s")
     con = duckdb.connect(str(home.hub_db), read_only=True)

@@ -133,6 +133,7 @@ def main() -> None:
                 work / "plain.parquet"
             )
             del records
+        shutil.rmtree(work / "home", ignore_errors=True)  # phase A starts from an empty hub
         a = _in_process(_encoded, str(work), False)
         print(
             f"A encoded full     {a['records']:>9,} records  {a['seconds']:7.1f}s  "

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,9 +51,24 @@ class ModelInfo:
         return out
 
 
+# Splink's work database stays inside this budget and spills the rest to a temp folder, so a
+# million-record run fits the 4 GiB goal (the records themselves hold encodings only).
+SPLINK_MEMORY_LIMIT = "2500MB"
+
+
 def splink_api() -> DuckDBAPI:
     """A fresh in-memory DuckDB for Splink's work tables (never the hub's file)."""
-    return DuckDBAPI(connection=duckdb.connect(":memory:"))
+    spill = Path(tempfile.gettempdir()) / "carehub-splink"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "memory_limit": SPLINK_MEMORY_LIMIT,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        },
+    )
+    return DuckDBAPI(connection=con)
 
 
 def register(db_api: DuckDBAPI, records: pa.Table, name: str) -> SplinkDataFrame:

@@ -13,11 +13,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
+from linkage.encoding.cmac import cmac_hex
 from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
-from linkage.encoding.hmac_sql import hmac_hex
 from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path
@@ -25,7 +24,6 @@ from partner.mapping import MappingError, load_mapping
 from partner.package import write_package
 from partner.reader import InputError, read_input
 
-EVENT_ID_HEX = 32
 Progress = Callable[[str], None]
 
 
@@ -57,11 +55,7 @@ def _events_table(
 ) -> pl.DataFrame:
     assert keys.event_id is not None
     joined = events.join(crosswalk, on="record_id", how="inner", maintain_order="left")
-    con = duckdb.connect()
-    try:
-        event_id = hmac_hex(con, joined["source_event_id"], keys.event_id, EVENT_ID_HEX)
-    finally:
-        con.close()
+    event_id = cmac_hex(keys.event_id, joined["source_event_id"].cast(pl.String))
     return joined.with_columns(event_id=event_id).select(
         "record_pseudonym",
         "event_id",

@@ -7,6 +7,8 @@ The steps, each failing with its own :class:`OpenError` (``code`` says which):
 1. ``not_an_extract``: the file is not a ``carehub-extract/1`` envelope.
 2. ``unknown_hub_key``: the manifest is signed by a key that is not in the hub's published key set.
 3. ``tampered_manifest``: the Ed25519 signature over the manifest does not verify.
+   ``untrusted_key_set`` (with ``trusted_kid``): the signing key does not chain back, through
+   the key set's endorsements, to the hub key the partner pinned.
 4. ``key_not_valid``: the signing key was not valid when the extract says it was made.
 5. ``tampered_ciphertext``: the ciphertext does not match the manifest's sha256, or fails HPKE
    authentication.
@@ -31,7 +33,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -74,6 +76,8 @@ class OpenResult:
         expires_at: Until when it could be opened.
         hub_kid: The hub key that signed it.
         governance_version: The hub governance version it was built under.
+        pseudonyms: The record pseudonyms listed (all found in the partner's own crosswalk);
+            lets a demo or an auditor check isolation across partners.
     """
 
     extract_id: str
@@ -87,6 +91,7 @@ class OpenResult:
     expires_at: datetime
     hub_kid: str
     governance_version: str
+    pseudonyms: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 def canonical(obj: Any) -> bytes:
@@ -187,6 +192,37 @@ def _verify(envelope: dict[str, Any], keys: dict[str, dict[str, Any]], source: P
             f"validity ({entry['not_before']} to {entry.get('not_after') or 'now'}); the key "
             "may be compromised. Contact the hub.",
         )
+
+
+def _check_trust(keys: dict[str, dict[str, Any]], kid: str, trusted: str, source: Path) -> None:
+    """Follow endorsements from the signing key back to the partner's pinned hub key."""
+    seen: set[str] = set()
+    current = kid
+    while current != trusted:
+        entry = keys.get(current)
+        parent = keys.get(str(entry.get("endorsed_by"))) if entry else None
+        if entry is None or parent is None or current in seen:
+            raise OpenError(
+                "untrusted_key_set",
+                f"{source}: hub key {kid} is not endorsed, through the key set's chain, by the "
+                f"hub key you trust ({trusted}); the key set may be forged. Get the key set from "
+                "the hub over a channel you trust.",
+            )
+        seen.add(current)
+        payload = (
+            f"{KEYSET_FORMAT}|endorse|{current}|{entry['public_key']}|{entry['not_before']}"
+        ).encode()
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(parent["public_key"])).verify(
+                base64.b64decode(str(entry.get("endorsement"))), payload
+            )
+        except (InvalidSignature, binascii.Error, ValueError):
+            raise OpenError(
+                "untrusted_key_set",
+                f"{source}: the endorsement of hub key {current} by {parent.get('kid')} does not "
+                "verify; the key set was altered. Get it from the hub again.",
+            ) from None
+        current = str(parent["kid"])
 
 
 def _ciphertext(envelope: dict[str, Any], source: Path) -> bytes:
@@ -297,6 +333,7 @@ def open_extract(
     *,
     ledger: Path | None = None,
     now: datetime | None = None,
+    trusted_kid: str | None = None,
 ) -> OpenResult:
     """Verify, decrypt and map back one extract; write the care team's CSV.
 
@@ -309,6 +346,8 @@ def open_extract(
         hub_keys: The hub's published ``hub_public_keys.json``.
         ledger: Ledger of opened extract ids (default ``opened_extracts.jsonl`` next to ``key``).
         now: The current time (for tests; default now, UTC).
+        trusted_kid: The hub key id the partner pinned at onboarding; when given, the signing
+            key must be that key or endorsed by it through the key set's chain.
 
     Raises:
         OpenError: with ``code`` naming the failed check; nothing is written.
@@ -320,7 +359,10 @@ def open_extract(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     ledger = Path(ledger) if ledger else keys[0].parent / LEDGER_FILE
     envelope = _read_envelope(extract)
-    _verify(envelope, _hub_keys(Path(hub_keys)), extract)
+    keyset = _hub_keys(Path(hub_keys))
+    _verify(envelope, keyset, extract)
+    if trusted_kid:
+        _check_trust(keyset, str(envelope["signature"]["kid"]), trusted_kid, extract)
     manifest = envelope["manifest"]
     ciphertext = _ciphertext(envelope, extract)
     candidates = {key_id(k): k for k in (load_private_key(p) for p in keys)}
@@ -396,6 +438,7 @@ def open_extract(
         expires_at=expires,
         hub_kid=str(manifest["hub_kid"]),
         governance_version=str(manifest.get("governance_version", "")),
+        pseudonyms=frozenset(r["record_pseudonym"] for r in records),
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from quality.gx_suites import GxProject, epoch_days
+from quality.gx_suites import RESULT_FORMAT, GxProject, epoch_days
 from quality.rules import FileName
 
 
@@ -61,13 +61,15 @@ def validate_frame(
     from great_expectations.core.run_identifier import RunIdentifier
 
     bound = {"today_days": epoch_days(as_of), "this_year": as_of.year, **parameters}
-    result = project.checkpoints[file].run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=bound,
-        run_id=RunIdentifier(run_name=run_name, run_time=datetime.now()),
-    )
+    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now())
     outcomes: list[ExpectationOutcome] = []
-    for suite_result in result.run_results.values():
+    for definition in project.definitions[file]:
+        suite_result = definition.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=bound,
+            result_format=RESULT_FORMAT,
+            run_id=run_id,
+        )
         for item in suite_result.results:
             config = item.expectation_config
             meta = config.meta or {}

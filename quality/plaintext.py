@@ -89,11 +89,14 @@ def scan(con: duckdb.DuckDBPyConnection, tables: dict[FileName, str]) -> list[Fi
     for group in GROUPS:
         table = tables[group.file]
         if group.anchored:
-            counts = con.execute(
+            cursor = con.execute(
                 sql("plaintext_off_format"),
                 {"t": table, "cols": list(group.columns), "format": group.format},
-            ).fetchone()
-            suspects = [c for c, n in zip(group.columns, counts or (), strict=True) if n]
+            )
+            counts = cursor.fetchone() or ()
+            # COLUMNS() yields the table's column order: read the names back.
+            names = [d[0] for d in cursor.description or ()]
+            suspects = [c for c, n in zip(names, counts, strict=True) if n]
         else:
             suspects = list(group.columns)
         for column in suspects:

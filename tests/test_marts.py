@@ -16,7 +16,7 @@ from carehub.cli import app
 from carehub.db import connection
 from warehouse import dictionary
 from warehouse.disclosure import DisclosureError
-from warehouse.marts import publish_marts, scan_for_leaks
+from warehouse.marts import publish_marts, scan_for_leaks, summary_lines
 from warehouse.marts.publish import MartsResult
 from warehouse.publish import last_publications
 from warehouse.segments import load_segments
@@ -204,9 +204,10 @@ def test_threshold_is_configurable(tmp_path: Path) -> None:
                 "SELECT count(*) FROM segment_counts WHERE people BETWEEN 5 AND 10"
             ).fetchall()
             assert scan_for_leaks(marts, 5) == []
-        high = publish_marts(con, home, threshold=20)
+        default = publish_marts(con, home)
     assert small > 0
-    assert low.suppressed_cells < high.suppressed_cells
+    assert low.threshold == 5 and default.threshold == 11
+    assert low.suppressed_cells < default.suppressed_cells
 
 
 def test_cli_prints_path_and_runs_a_query(marts: MartsResult) -> None:
@@ -229,3 +230,21 @@ def test_cli_explains_a_missing_mart(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["marts", "--home", str(tmp_path / "nohome")])
     assert result.exit_code == 2
     assert "publish the marts first" in result.output
+
+
+def test_summary_lines_show_published_values_only(marts: MartsResult) -> None:
+    lines = summary_lines(marts)
+    text = "\n".join(lines)
+    assert "segment sizes:" in text and "cross-sector overlap" in text
+    for segment in load_segments().names:
+        assert segment in text
+    counts = [
+        line.split()[1]
+        for line in lines
+        if line.startswith("  ") and not line.lstrip().startswith("...")
+    ]
+    assert counts
+    for count in counts:
+        if count != "withheld":
+            n = int(count.replace(",", ""))
+            assert n == 0 or n >= marts.threshold

@@ -23,7 +23,7 @@ from warehouse.marts import create_sample_inputs
 def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
     home = HubHome(tmp_path / "home").ensure()
     with duckdb.connect(str(home.hub_db)) as con:
-        create_sample_inputs(con, persons=1500, as_of=AS_OF)
+        create_sample_inputs(con, persons=800, as_of=AS_OF)
     result = dg.materialize(
         [
             person_features,

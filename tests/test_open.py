@@ -305,8 +305,11 @@ def test_open_writes_the_care_team_csv(built: Built, tmp_path: Path) -> None:
         "camden_high_utilizers": 15,
         "frequent_ed_housing_instability": 1,
         "food_insecurity_diabetes": 1,
+        "overdose_without_bh_services": 0,
     }
     assert result.recipient == "mercy_hospital" and result.purpose
+    assert result.pseudonyms <= built.hub.pseudonyms_of("mercy_hospital")
+    assert len(result.pseudonyms) == 16
     ledger = [json.loads(line) for line in case.ledger.read_text().splitlines()]
     assert [e["extract_id"] for e in ledger] == [result.extract_id]
     assert oct(case.out.stat().st_mode & 0o777) == "0o600"

@@ -98,11 +98,17 @@ def test_outbox_keeps_current_extract_however_old(home: HubHome) -> None:
     _publish_versions(partner_dir, {"v1": 90, "v2": 60, "v3": 2}, current="v2")
     (partner_dir / ".versions" / "current" / "v4.building").mkdir()
     _age(partner_dir / ".versions" / "current" / "v4.building", 90)
+    (partner_dir / "hub_public_keys.json").write_text("{}")
+    _age(partner_dir / "hub_public_keys.json", 400)
+    (partner_dir / "old.extract.json").write_text("{}")
+    _age(partner_dir / "old.extract.json", 400)
     report = sweep(home, POLICY, now=NOW)
     remaining = sorted(p.name for p in (partner_dir / ".versions" / "current").iterdir())
     assert remaining == ["v2", "v3", "v4.building"]
     assert (partner_dir / "current").resolve().name == "v2"
-    assert report.removed_by_area()["outbox"] == 1
+    assert (partner_dir / "hub_public_keys.json").exists()  # not an extract: kept
+    assert not (partner_dir / "old.extract.json").exists()
+    assert report.removed_by_area()["outbox"] == 2
 
 
 def test_dry_run_deletes_nothing_and_says_so(home: HubHome) -> None:

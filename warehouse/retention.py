@@ -10,8 +10,9 @@ was not yet committed, nor cut a partner off from its current extract:
   reported as stale instead, because it means ingest is not keeping up.
 * ``archive/``: committed packages older than ``archive_days`` (their rows stay in the warehouse).
 * ``quarantine/``: rejected packages (with their reason files) older than ``quarantine_days``.
-* ``outbox/<partner>/``: extract versions older than ``outbox_days``, except whatever a published
-  link (``current``) points at, and anything still being built.
+* ``outbox/<partner>/``: extract versions (``.versions/*/<version>/`` and loose
+  ``*.extract.json``) older than ``outbox_days``, except whatever a published link (``current``)
+  points at and anything still being built. Other files there (the hub's public keys) stay.
 
 Age is measured from the newest modification time of the item itself and of the files directly
 in it, so a package that was touched recently (for instance moved to quarantine with a new
@@ -35,6 +36,7 @@ from warehouse.governance import Retention
 Area = Literal["landing", "archive", "quarantine", "outbox"]
 _DAY = 86400.0
 _IN_PROGRESS = (".building", ".tmp", ".link")
+_EXTRACT_SUFFIX = ".extract.json"
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,9 @@ def _outbox_items(root: Path) -> Iterator[Path]:
             if item.name == ".versions" and item.is_dir():
                 for name in _children(item):
                     candidates.extend(v for v in _children(name) if not v.is_symlink())
-            elif not item.is_symlink():
-                candidates.append(item)
+            elif item.name.endswith(_EXTRACT_SUFFIX) and item.is_file() and not item.is_symlink():
+                candidates.append(item)  # an extract written straight into the folder
+        # Anything else (the hub's published keys next to the extracts) is not an extract.
         for item in candidates:
             if item.name.endswith(_IN_PROGRESS):
                 continue

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from linkage.encoding.cmac import utf8_buffers
 from linkage.encoding.hmac_sql import hmac_table
 from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
 
@@ -60,36 +61,65 @@ def value_filters(
     distinct = (
         frame.filter(pl.col("v").is_not_null()).unique(maintain_order=True).with_row_index("vid")
     )
-    grams = (
-        distinct.with_columns(p="_" + pl.col("v") + "_")
-        .with_columns(i=pl.int_ranges(0, pl.col("p").str.len_chars() - 1))
-        .explode("i")
-        .with_columns(g=pl.col("p").str.slice(pl.col("i"), 2))
-        .with_columns(msg=pl.col("s") + "|" + pl.col("g"))
-        .select("vid", "msg")
-    )
-    macs = hmac_table(con, grams["msg"], key, 64).with_row_index("gid")
-    positions = np.column_stack(
-        [
-            (macs["mac"].str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
-            for j in range(hashes)
-        ]
-    ).astype(np.int64)
-    gram_words = np.zeros((len(macs), BLOOM_WORDS), dtype=_U64)
-    rows = np.repeat(np.arange(len(macs)), hashes)
-    flat = positions.ravel()
-    np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
-    gram_ids = grams.join(macs.select("msg", "gid"), on="msg", how="left", maintain_order="left")
-    gid = gram_ids["gid"].to_numpy()
-    vid = gram_ids["vid"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, vid[1:] != vid[:-1]])
-    value_words = np.bitwise_or.reduceat(gram_words[gid], starts, axis=0)
+    value_words = _distinct_filters(con, distinct["v"], distinct["s"], key, hashes)
     record_vid = frame.join(
         distinct, on=["v", "s"], how="left", nulls_equal=False, maintain_order="left"
     )["vid"]
     idx = record_vid.to_numpy()[present].astype(np.int64)
     words[present] = value_words[idx]
     return words, present
+
+
+def _distinct_filters(
+    con: duckdb.DuckDBPyConnection, values: pl.Series, salts: pl.Series, key: bytes, hashes: int
+) -> np.ndarray:
+    """``(len(values), 8)`` filters of distinct ``(value, salt)`` pairs, bigram MACs shared.
+
+    Bigrams are read straight from the UTF-8 bytes of the padded values (normalised values are
+    ASCII), numbered ``salt * 65536 + byte pair``; each distinct (salt, bigram) is MACed once.
+    """
+    padded = "_" + values + "_"
+    if (padded.str.len_bytes() != padded.str.len_chars()).any():
+        raise ValueError("Bloom filter values must be ASCII (normalise them first)")
+    data, offsets, _ = utf8_buffers(padded)
+    salt_names = salts.unique(maintain_order=True)
+    salt_idx = salts.replace_strict(salt_names, pl.int_range(len(salt_names), eager=True))
+    lengths = np.diff(offsets) - 1  # bigrams per value (>= 1: "__" for an empty value)
+    value_of_gram = np.repeat(np.arange(len(values)), lengths)
+    seg_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    pos = offsets[:-1][value_of_gram] + (np.arange(lengths.sum()) - seg_starts[value_of_gram])
+    pair = data[pos].astype(np.int64) * 256 + data[pos + 1]
+    code = salt_idx.to_numpy().astype(np.int64)[value_of_gram] * 65536 + pair
+    seen = np.zeros(len(salt_names) * 65536, dtype=bool)
+    seen[code] = True
+    used = np.flatnonzero(seen)
+    dense = np.cumsum(seen) - 1
+    gid = dense[code]
+    names = salt_names.to_list()
+    messages = pl.Series(
+        [f"{names[c >> 16]}|{chr((c >> 8) & 255)}{chr(c & 255)}" for c in used.tolist()],
+        dtype=pl.String,
+    )
+    macs = hmac_table(con, messages, key, 64)
+    mac_of = dict(zip(macs["msg"].to_list(), macs["mac"].to_list(), strict=True))
+    ordered = pl.Series([mac_of[m] for m in messages.to_list()], dtype=pl.String)
+    positions = np.column_stack(
+        [
+            (ordered.str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
+            for j in range(hashes)
+        ]
+    ).astype(np.int64)
+    gram_words = np.zeros((len(used), BLOOM_WORDS), dtype=_U64)
+    rows = np.repeat(np.arange(len(used)), hashes)
+    flat = positions.ravel()
+    np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
+    out = np.empty((len(values), BLOOM_WORDS), dtype=_U64)
+    chunk = 1 << 18  # values per pass: bounds the gathered (grams, 8) array
+    for lo in range(0, len(values), chunk):
+        hi = min(lo + chunk, len(values))
+        g0, g1 = seg_starts[lo], seg_starts[hi - 1] + lengths[hi - 1]
+        out[lo:hi] = np.bitwise_or.reduceat(gram_words[gid[g0:g1]], seg_starts[lo:hi] - g0, axis=0)
+    return out
 
 
 def harden(

@@ -3,8 +3,9 @@
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
 crosswalk (pseudonym -> own record id) that stays with the partner, and an encoding report
-holding counts only. Every step is vectorised: polars for normalisation, DuckDB for HMAC over
-distinct values, numpy for Bloom filter bits.
+holding counts only. Every step is vectorised: polars for normalisation, AES-CMAC over whole
+columns for tokens and pseudonyms (``cmac.py``), DuckDB HMAC over the few distinct Bloom bigrams
+and noise seeds, numpy for Bloom filter bits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import polars as pl
 
 from linkage.encoding import bloom, normalise
-from linkage.encoding.hmac_sql import ROW_COLUMNS, hmac_hex, hmac_rows
+from linkage.encoding.cmac import cmac_hex, cmac_hex_distinct
+from linkage.encoding.hmac_sql import hmac_hex
 from linkage.encoding.keys import EncodingKeys
 from linkage.encoding.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
 
@@ -38,8 +40,6 @@ CANONICAL_FIELDS: Final = (
     "consented",
     "part2_consent",
 )
-TOKEN_HEX: Final = 32
-PSEUDONYM_HEX: Final = 64
 AGE_TOP_CODE: Final = 90
 
 
@@ -251,10 +251,9 @@ def encode_persons(
     threads = settings.threads or os.cpu_count() or 1
     con.execute(f"SET threads = {int(threads)}")
     try:
-        row_keys: dict[str, bytes] = {c: keys.tokens[c] for c in ROW_COLUMNS if c in keys.tokens}
-        row_keys["record_pseudonym"] = keys.pseudonym
-        rows = hmac_rows(con, msg.with_columns(record_pseudonym=record_id), row_keys)
-        out: dict[str, pl.Series] = {c: rows[c] for c in ROW_COLUMNS}
+        out: dict[str, pl.Series] = {
+            "record_pseudonym": pseudonyms(record_id, keys.pseudonym, keys.pseudonym_hi)
+        }
         is_90 = (as_of.year - birth_year) >= AGE_TOP_CODE
         out["birth_year"] = (
             pl.DataFrame({"by": birth_year, "p": is_90})
@@ -269,8 +268,7 @@ def encode_persons(
         out["consented"] = _flag(raw, "consented", True).alias("consented")
         out["part2_consent"] = _flag(raw, "part2_consent", False).alias("part2_consent")
         for col in TOKEN_COLUMNS:
-            if col not in ROW_COLUMNS:  # low cardinality: hashed once per distinct value
-                out[col] = hmac_hex(con, msg[col], keys.tokens[col], TOKEN_HEX).alias(col)
+            out[col] = cmac_hex_distinct(keys.tokens[col], msg[col], col)
 
         seeds_hex = hmac_hex(con, msg["noise"], keys.noise, 16)
         seeds = _hex_to_u64(seeds_hex)
@@ -306,6 +304,15 @@ def encode_persons(
         "settings": asdict(settings) | {"threads": None},
     }
     return EncodedPersons(persons=persons, crosswalk=crosswalk, report=report)
+
+
+def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Series:
+    """64-hex record pseudonyms: ``CMAC(key, id) || CMAC(key_hi, id)`` (256 bits)."""
+    if key_hi is None:
+        raise EncodingError("a partner pseudonym key is needed to encode record ids")
+    low = cmac_hex(key, record_id)
+    high = cmac_hex(key_hi, record_id)
+    return (low + high).alias("record_pseudonym")
 
 
 def _hex_to_u64(hex16: pl.Series) -> np.ndarray:

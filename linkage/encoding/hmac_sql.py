@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Final
 
 import duckdb
 import polars as pl
@@ -49,40 +48,3 @@ def hmac_hex(
     """HMAC-SHA256 of each message as ``n_hex`` lower-hex characters; null stays null."""
     table = hmac_table(con, messages, key, n_hex)
     return messages.replace_strict(table["msg"], table["mac"], default=None, return_dtype=pl.String)
-
-
-# Columns of sql/hmac_rows.sql: near-unique messages, hashed row by row in one pass.
-ROW_COLUMNS: Final = (
-    "record_pseudonym",
-    "tok_name_dob",
-    "tok_first_dob",
-    "tok_last_dob",
-    "tok_fullname",
-    "tok_addr",
-    "tok_phone",
-    "tok_ssn",
-)
-
-
-@cache
-def _rows_sql() -> str:
-    return resources.files("linkage.encoding").joinpath("sql/hmac_rows.sql").read_text()
-
-
-def hmac_rows(
-    con: duckdb.DuckDBPyConnection, messages: pl.DataFrame, keys: dict[str, bytes]
-) -> pl.DataFrame:
-    """HMAC of every ``ROW_COLUMNS`` message column, row by row, in one multi-threaded pass.
-
-    Near-unique messages gain nothing from de-duplication, so they skip it.
-    """
-    params: dict[str, bytes] = {}
-    for col in ROW_COLUMNS:
-        inner, outer = pads(keys[col])
-        params[f"{col}_inner"] = inner
-        params[f"{col}_outer"] = outer
-    con.register("row_messages", messages.select(ROW_COLUMNS).to_arrow())
-    try:
-        return con.sql(_rows_sql(), params=params).pl()
-    finally:
-        con.unregister("row_messages")

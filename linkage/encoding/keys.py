@@ -26,7 +26,8 @@ BLOOM_ADDR: Final = "bloom_addr"
 NOISE: Final = "bloom_noise"  # seeds the per-record bit flips
 FINGERPRINT: Final = "fingerprint"
 # Subkeys of the partner-only key.
-PSEUDONYM: Final = "record_pseudonym"
+PSEUDONYM: Final = "record_pseudonym"  # first 128 bits of the pseudonym
+PSEUDONYM_HI: Final = "record_pseudonym_hi"  # last 128 bits
 EVENT_ID: Final = "event_id"
 
 
@@ -65,6 +66,7 @@ class EncodingKeys:
     noise: bytes = field(repr=False)
     fingerprint: str
     pseudonym: bytes | None = field(default=None, repr=False)
+    pseudonym_hi: bytes | None = field(default=None, repr=False)
     event_id: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -77,5 +79,6 @@ class EncodingKeys:
             noise=derive_key(shared_secret, NOISE),
             fingerprint=key_fingerprint(shared_secret),
             pseudonym=derive_key(partner_key, PSEUDONYM) if partner_key else None,
+            pseudonym_hi=derive_key(partner_key, PSEUDONYM_HI) if partner_key else None,
             event_id=derive_key(partner_key, EVENT_ID) if partner_key else None,
         )

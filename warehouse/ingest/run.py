@@ -176,7 +176,7 @@ def _run(
         con,
         quality_dir=home.quality,
         submission_id=package.submission_id,
-        as_of=max(created, now).date() if created > now else created.date(),
+        as_of=min(created, now).date(),  # no event after the package was made
         history=load_history(con, package.partner_id),
         rows=rows,  # type: ignore[arg-type]
     )

@@ -3,6 +3,7 @@
 from warehouse.marts.leaks import scan_for_leaks
 from warehouse.marts.publish import OUTPUT, MartsResult, publish_marts
 from warehouse.marts.sample_inputs import create_sample_inputs
+from warehouse.marts.summary import summary_lines
 from warehouse.marts.tables import ALL_PEOPLE, PROGRAMS, MartCells, collect
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "create_sample_inputs",
     "publish_marts",
     "scan_for_leaks",
+    "summary_lines",
 ]

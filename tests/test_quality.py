@@ -1,0 +1,190 @@
+"""Quality building blocks: formula neutralising, the plaintext detector, rules vs schema."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS
+from quality.findings import CHECKS, Finding, neutralise_formula
+from quality.locate import locate
+from quality.plaintext import scan
+from quality.reasons import reason_document, reason_text
+from quality.rules import EVENT_RULES, PERSON_RULES, RULES, rule_columns
+from warehouse.staging import ensure_schema
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+1+1", "'+1+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Harbor East Pantry", "Harbor East Pantry"),
+        ("", ""),
+    ],
+)
+def test_neutralise_formula(text: str, expected: str) -> None:
+    assert neutralise_formula(text) == expected
+
+
+HEX32 = "0123456789abcdef" * 2
+HEX64 = HEX32 * 2
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "kind"),
+    [
+        ("tok_fullname", "Maria Garcia", "name"),
+        ("tok_fullname", "O'Brien-Smith", "name"),
+        ("tok_fullname", "José Núñez", "name"),
+        ("tok_dob", "1961-03-14", "date"),
+        ("tok_dob", "03/14/1961", "date"),
+        ("tok_dob", "19610314", "date"),
+        ("tok_dob", "14 Mar 1961", "date"),
+        ("tok_phone", "(617) 555-0142", "phone"),
+        ("tok_phone", "617.555.0142", "phone"),
+        ("tok_ssn", "123-45-6789", "ssn"),
+        ("tok_ssn", "123456789", "ssn"),
+        ("tok_addr", "maria@example.org", "email"),
+        ("record_pseudonym", "Garcia", "name"),
+        ("sex", "Female", "name"),
+    ],
+)
+def test_detector_classifies_persons_columns(column: str, value: str, kind: str) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE ingest_persons AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
+        "'F' AS sex, '021' AS zip3, $h32 AS tok_fullname, $h32 AS tok_dob, $h32 AS tok_phone, "
+        "$h32 AS tok_ssn, $h32 AS tok_addr FROM range(50)",
+        {"h64": HEX64, "h32": HEX32},
+    )
+    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap", "tok_dob_ym"):
+        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {extra} VARCHAR")
+    con.execute("ALTER TABLE ingest_persons ADD COLUMN tok_zip5 VARCHAR")
+    con.execute(f"UPDATE ingest_persons SET {column} = $v WHERE _row = 7", {"v": value})
+    con.execute(
+        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
+        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
+        "NULL::VARCHAR AS result, 'Harbor East' AS program",
+        {"h64": HEX64, "h32": HEX32},
+    )
+    findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
+    assert [(f.column, f.rows, f.extra["looks_like"]) for f in findings] == [(column, (7,), kind)]
+    assert value not in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("program", "kind"),
+    [
+        ("Call 617-555-0142 for intake", "phone"),
+        ("client ssn 123-45-6789", "ssn"),
+        ("dob 3/14/1961", "date"),
+        ("contact maria@example.org", "email"),
+        ("Maria Garcia Pantry", None),  # program names are free text: not flagged as a name
+    ],
+)
+def test_detector_searches_free_text(program: str, kind: str | None) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE ingest_persons AS SELECT 1 AS _row, $h AS record_pseudonym, "
+        "'F' AS sex, '021' AS zip3",
+        {"h": HEX64},
+    )
+    for column in (
+        "tok_name_dob",
+        "tok_first_dob",
+        "tok_last_dob",
+        "tok_fullname",
+        "tok_dob",
+        "tok_dob_swap",
+        "tok_dob_ym",
+        "tok_addr",
+        "tok_zip5",
+        "tok_phone",
+        "tok_ssn",
+    ):
+        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
+    con.execute(
+        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
+        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
+        "NULL::VARCHAR AS result, $p AS program",
+        {"h64": HEX64, "h32": HEX32, "p": program},
+    )
+    findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
+    assert [f.extra["looks_like"] for f in findings] == ([kind] if kind else [])
+
+
+def test_rules_cover_spec_columns_and_staging_schema() -> None:
+    assert set(rule_columns("persons.parquet")) <= set(PERSON_COLUMNS)
+    assert set(rule_columns("events.parquet")) <= set(EVENT_COLUMNS)
+    assert {r.rule_id for r in PERSON_RULES}.isdisjoint({r.rule_id for r in EVENT_RULES})
+    assert len({r.rule_id for rules in RULES.values() for r in rules}) == sum(
+        map(len, RULES.values())
+    )
+    con = duckdb.connect()
+    ensure_schema(con)
+    persons = [r[0] for r in con.execute("DESCRIBE staging.persons").fetchall()]
+    events = [r[0] for r in con.execute("DESCRIBE staging.events").fetchall()]
+    assert persons == ["submission_id", "partner_id", *PERSON_COLUMNS]
+    assert events == ["submission_id", "partner_id", *EVENT_COLUMNS]
+
+
+def test_locators_find_rows_without_values() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE ingest_events AS SELECT range + 1 AS _row, "
+        "CASE WHEN range IN (2, 5) THEN 'visit' ELSE 'service' END AS event_type, "
+        "CASE WHEN range = 3 THEN 'ed' ELSE 'food_pantry' END AS category, "
+        "DATE '2026-01-01' + range::INTEGER AS event_date, "
+        "CASE WHEN range = 4 THEN DATE '2025-01-01' END AS end_date FROM range(10)"
+    )
+    by_kind = {(r.column, r.kind): r for r in EVENT_RULES}
+    as_of = date(2026, 1, 8)
+    assert locate(con, "ingest_events", by_kind[("event_type", "in_set")], as_of=as_of) == (
+        2,
+        (3, 6),
+    )
+    assert locate(con, "ingest_events", by_kind[("event_type", "pair_in_set")], as_of=as_of) == (
+        3,
+        (3, 4, 6),
+    )
+    assert locate(con, "ingest_events", by_kind[("event_date", "between")], as_of=as_of) == (
+        2,
+        (9, 10),
+    )
+    assert locate(con, "ingest_events", by_kind[("end_date", "a_not_before_b")], as_of=as_of) == (
+        1,
+        (5,),
+    )
+
+
+def test_reason_text_is_neutralised_and_complete() -> None:
+    finding = Finding(
+        "payload_domains",
+        "-1 trick: a message that starts like a formula",
+        fix="=do this",
+        file="events.parquet",
+        column="program",
+        rows=(3, 9),
+        count=2,
+    )
+    doc = reason_document(
+        submission_id="s",
+        partner_id="p",
+        decided_at=__import__("datetime").datetime(2026, 1, 1),
+        findings=[finding],
+    )
+    text = reason_text(doc, [finding])
+    assert "events.parquet, column program, rows 3, 9" in text
+    assert doc["failed_checks"] == ["payload_domains"]
+    assert not any(
+        line.lstrip(" ").startswith(("=", "-", "+", "@")) and not line.startswith("  - ")
+        for line in text.splitlines()
+    )
+    assert {c.name for c in CHECKS} >= {"plaintext_identifiers", "drift", "idempotency"}
