@@ -55,6 +55,9 @@ print(json.dumps({
     "gx_import_s": t_gx - t_import,
     "ingest_s": t_done - t_gx,
     "outcomes": [r.outcome for r in results],
+    "stages": {k: sum(r.timings.get(k, 0.0) for r in results)
+               for k in sorted({k for r in results for k in r.timings})},
+    "cpu_s": __import__("time").process_time(),
     "persons": rows,
     "events": events,
 }))
@@ -134,6 +137,10 @@ def main() -> None:
                 f"{run['ingest_s']:.1f} s); outcomes {run['outcomes']}; "
                 f"{run['persons']:,} persons, {run['events']:,} events",
                 flush=True,
+            )
+            stages = ", ".join(f"{k} {v:.1f} s" for k, v in run["stages"].items())
+            print(
+                f"[{repeat + 1}] stages: {stages}; CPU of the ingest process {run['cpu_s']:.1f} s"
             )
             assert run["outcomes"] == ["ingested"] * len(PARTNERS), run["outcomes"]
             runs.append(run)

@@ -66,6 +66,7 @@ class DemoResult:
     partners_dir: Path
     region: Any = None
     keys: dict[str, Any] = field(default_factory=dict)
+    hub_kid: str | None = None
     encoded: dict[str, Any] = field(default_factory=dict)
     broken_submission: str | None = None
     ingest_runs: list[Any] = field(default_factory=list)
@@ -167,6 +168,7 @@ class Demo:
         from warehouse.keys import ensure_signing_key
 
         signing = ensure_signing_key(self.home)
+        self.result.hub_kid = signing.kid
         # What a partner sends the hub at onboarding: its extract public key and the shared
         # secret's fingerprint. Never the secret.
         registrations = [
@@ -270,25 +272,26 @@ class Demo:
 
     def open_extracts(self) -> None:
         from partner.open import open_extract
+        from warehouse.extracts import current_extract
 
         table = Table("partner", "extract", "rows", "signed by", "expires")
         for side in self.partner_sides():
             # What the hub delivers: the current extract and its published public keys.
-            outbox = self.home.outbox / side.partner_id
-            extracts = sorted((outbox / "current").glob("*.extract.json"))
-            if not extracts:
+            extract = current_extract(self.home, side.partner_id)
+            if extract is None:
                 continue
             side.inbox.mkdir(parents=True, exist_ok=True)
-            local = side.inbox / extracts[-1].name
-            shutil.copy2(extracts[-1], local)
+            local = side.inbox / extract.name
+            shutil.copy2(extract, local)
             hub_keys = side.inbox / "hub_public_keys.json"
-            shutil.copy2(outbox / "hub_public_keys.json", hub_keys)
+            shutil.copy2(self.home.outbox / side.partner_id / "hub_public_keys.json", hub_keys)
             opened = open_extract(
                 local,
                 side.keys / f"{side.partner_id}.x25519.key",
                 self.result.encoded[side.partner_id].crosswalk,
                 side.inbox / f"{local.name.removesuffix('.extract.json')}.csv",
                 hub_keys,
+                trusted_kid=self.result.hub_kid,  # pinned when the partner was onboarded
             )
             self.result.opened[side.partner_id] = opened
             table.add_row(
@@ -299,6 +302,12 @@ class Demo:
                 f"{opened.expires_at:%Y-%m-%d}",
             )
         self.console.print(table)
+        pseudonyms = [set(o.pseudonyms) for o in self.result.opened.values()]
+        shared = sum(len(a & b) for i, a in enumerate(pseudonyms) for b in pseudonyms[i + 1 :])
+        self.console.print(
+            f"Isolation: {shared} pseudonyms appear in more than one partner's extract "
+            "(each extract lists only the recipient's own records)"
+        )
 
     def privacy_scan(self) -> None:
         from carehub.demo_support import identifier_needles

@@ -83,8 +83,11 @@ def _hub_figures(result: DemoResult) -> dict[str, Any]:
 
 def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     with connection(result.home.marts_db, read_only=True) as con:
+        # A segment with nobody in it has no row in segment_sizes: list it as 0.
         sizes = con.execute(
-            "SELECT segment, people, suppressed FROM segment_sizes ORDER BY segment"
+            "SELECT s.segment, CASE WHEN z.segment IS NULL THEN 0 ELSE z.people END, "
+            "coalesce(z.suppressed, false) "
+            "FROM segments AS s LEFT JOIN segment_sizes AS z USING (segment) ORDER BY s.segment"
         ).fetchall()
         overlap = con.execute(
             "SELECT sector_combination, people, suppressed FROM sector_overlap "
@@ -94,7 +97,8 @@ def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
 
 
 def _count(people: Any, suppressed: bool) -> str:
-    return "suppressed (<11)" if suppressed else f"{people:,}"
+    # Withheld: a count of 1-10, or a larger one withheld so that a small one can't be derived.
+    return "withheld" if suppressed else f"{people:,}"
 
 
 def print_summary(result: DemoResult, console: Console) -> None:

@@ -543,7 +543,12 @@ def spark_link_all(
     )
     con.execute("CREATE OR REPLACE VIEW scored AS SELECT * FROM scored_spark")
     scored = db_api.table_to_splink_dataframe("scored_spark", "scored_spark")
-    local = Linker([db_api.register("records", dataset_display_name="records_all")], dict(model))
+    local = Linker(
+        [db_api.register("records", dataset_display_name="records_all")],
+        dict(model),
+        log_level=None,
+        validate_settings=False,
+    )
     return Scored(
         links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
@@ -611,7 +616,12 @@ def spark_link_new(
     links = con.table("new_links").order(
         "partner_id_l, record_pseudonym_l, partner_id_r, record_pseudonym_r"
     )
-    local = Linker([db_api.register("records", dataset_display_name="records_all")], dict(model))
+    local = Linker(
+        [db_api.register("records", dataset_display_name="records_all")],
+        dict(model),
+        log_level=None,
+        validate_settings=False,
+    )
     return Scored(
         links=links.to_arrow_table(),
         clusters=con.sql(sql("incremental_map")).to_arrow_table(),

@@ -155,11 +155,8 @@ def _existing_charts(home: HubHome, info: ModelInfo) -> dict[str, Path]:
     return found
 
 
-def _changes(con: duckdb.DuckDBPyConnection, records: pa.Table) -> dict[str, int]:
-    keys = records.select(["partner_id", "record_pseudonym", "record_digest"])
-    con.register("current_records_arrow", keys)
+def _changes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(sql("load_current_records"))
-    con.unregister("current_records_arrow")
     row = con.execute(sql("record_changes")).fetchall()[0]
     return dict(zip(("added", "removed", "changed", "linked"), (int(v) for v in row), strict=True))
 
@@ -218,7 +215,7 @@ def run_linkage(
     model = ensure_model(
         con, home, retrain=retrain, relation=relation, settings=settings, records=records
     )
-    changes = _changes(con, records)
+    changes = _changes(con)
     mode, reason = _mode(con, changes, model.info, full_relink)
     scored: Scored | None = None
     with quiet_splink():

@@ -176,6 +176,13 @@ def open_cmd(
         Path | None,
         typer.Option("--ledger", help="Ledger of opened extracts (default: next to the key)."),
     ] = None,
+    trust_kid: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-kid",
+            help="The hub key id you pinned at onboarding: the signing key must chain to it.",
+        ),
+    ] = None,
 ) -> None:
     """Verify, decrypt and map back a hub extract; write a CSV of your own clients."""
     from rich.console import Console
@@ -184,7 +191,9 @@ def open_cmd(
 
     console = Console()
     try:
-        result = open_extract(extract, key, crosswalk, out, hub_keys, ledger=ledger)
+        result = open_extract(
+            extract, key, crosswalk, out, hub_keys, ledger=ledger, trusted_kid=trust_kid
+        )
     except OpenError as exc:
         console.print(f"[red]refused ({exc.code}):[/red] {exc}")
         console.print("nothing was written")

@@ -8,6 +8,7 @@ detector. The result is a list of value-free findings plus the drift profile to 
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,11 +44,13 @@ class ContentResult:
         findings: Value-free findings (blocking and warnings).
         profile: ``(file, column, value)``: non-null rates and row counts, for drift history.
         outcomes: Every GX expectation outcome (for metadata: how many expectations ran).
+        timings: Seconds spent in GX (incl. the pandas hand-over) and in the DuckDB checks.
     """
 
     findings: list[Finding] = field(default_factory=list)
     profile: list[tuple[str, str, float]] = field(default_factory=list)
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _frame(con: duckdb.DuckDBPyConnection, file: FileName):  # type: ignore[no-untyped-def]
@@ -174,9 +177,12 @@ def validate_content(
         rows: Row counts per file.
     """
     result = ContentResult()
+    started = time.perf_counter()
     project = open_project(quality_dir)
+    gx_seconds = 0.0
     for file in (PERSONS, EVENTS):
         rules = {rule.rule_id: rule for rule in RULES[file]}
+        gx_started = time.perf_counter()
         outcomes = validate_frame(
             project,
             file,
@@ -185,6 +191,7 @@ def validate_content(
             as_of=as_of,
             parameters=drift_parameters(history, file),
         )
+        gx_seconds += time.perf_counter() - gx_started
         result.outcomes.extend(outcomes)
         result.profile.append((file, ROWS, float(rows[file])))
         for outcome in outcomes:
@@ -199,5 +206,11 @@ def validate_content(
                 if rule is not None:
                     result.findings.append(_rule_finding(con, file, rule, outcome, as_of))
     result.findings.extend(_orphans(con))
+    detector_started = time.perf_counter()
     result.findings.extend(plaintext.scan(con, TABLES))
+    result.timings = {
+        "gx": gx_seconds,
+        "detector": time.perf_counter() - detector_started,
+        "locate_and_integrity": detector_started - started - gx_seconds,
+    }
     return result

@@ -90,7 +90,7 @@ def test_outputs_have_freshness_checks(defs: dg.Definitions) -> None:
 @pytest.mark.parametrize(
     ("job", "groups"),
     [
-        ("nightly_job", {"linkage", "segments", "marts"}),
+        ("nightly_job", {"linkage", "segments", "marts", "quality"}),
         ("report_job", {"reports"}),
         ("extracts_job", {"extracts"}),
         ("retention_job", {"quality"}),

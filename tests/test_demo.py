@@ -59,3 +59,11 @@ def test_the_scan_would_see_a_leak(demo_run) -> None:
     raw = result.partners_dir / "mercy_hospital" / "raw"
     hits = scan_tree(raw, identifier_needles(result.partners_dir))
     assert {h.needle_kind for h in hits} >= {"name", "dob", "ssn", "phone", "address", "record_id"}
+
+
+def test_each_extract_lists_only_its_recipients_records(demo_run) -> None:
+    result, _ = demo_run
+    owners: dict[str, str] = {}
+    for partner_id, opened in result.opened.items():
+        for pseudonym in opened.pseudonyms:
+            assert owners.setdefault(pseudonym, partner_id) == partner_id

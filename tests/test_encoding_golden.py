@@ -140,7 +140,7 @@ def test_reference_implementation_reproduces_record_one() -> None:
     }
     for column, message in messages.items():
         assert _cmac(sub(column), message).hex() == expected[column], column
-    seed = int.from_bytes(_mac(sub("bloom_noise"), "1984|03|07")[:8], "big")
+    seed = int.from_bytes(_cmac(sub("bloom_noise"), "1984|03|07")[:8], "big")
     settings = VECTORS["settings"]
     for stream, (field, value, salt, key, k) in enumerate(
         [

@@ -422,3 +422,44 @@ def test_agreement_naming_an_undefined_segment_stops_the_build(tmp_path: Path) -
         con.close()
     assert "county_public_health: overdose_without_bh_services" in str(info.value)
     assert not list(hub.home.outbox.glob("*/current"))
+
+
+def test_pinned_hub_key_follows_the_rotation_chain_and_rejects_a_forged_key_set(
+    tmp_path: Path,
+) -> None:
+    from carehub.home import HubHome
+    from warehouse.audit import canonical
+    from warehouse.keys import ensure_signing_key
+
+    hub = make_hub(tmp_path, archive=False)
+    pinned = load_public_keys(public_keys_path(hub.home))[0].kid
+    rotate_signing_key(hub.home, now=NOW - timedelta(hours=2))
+    rotate_signing_key(hub.home, now=NOW - timedelta(hours=1))
+    info = build(hub)["harbor_housing"]
+    pk = hub.partners["harbor_housing"]
+
+    def attempt(extract: Path, keyset: Path, out: str):
+        return open_extract(
+            extract, pk.key_file, pk.crosswalk, tmp_path / out, keyset,
+            ledger=tmp_path / f"{out}.ledger", now=NOW + timedelta(hours=1), trusted_kid=pinned,
+        )  # fmt: skip
+
+    # Two rotations later, the extract's key chains back to the pinned first key.
+    assert attempt(info.current, public_keys_path(hub.home), "ok.csv").rows == 1
+    # A forger with its own key set re-signs a copy: it verifies against the forged set, but
+    # does not chain to the pinned key.
+    forger_home = HubHome(tmp_path / "forger").ensure()
+    forger = ensure_signing_key(forger_home, now=NOW - timedelta(days=1))
+    envelope = json.loads(info.current.read_text())
+    envelope["manifest"]["hub_kid"] = forger.kid
+    envelope["signature"] = {
+        "alg": "Ed25519",
+        "kid": forger.kid,
+        "value": base64.b64encode(forger.sign(canonical(envelope["manifest"]))).decode(),
+    }
+    forged = tmp_path / "forged.extract.json"
+    forged.write_text(json.dumps(envelope))
+    with pytest.raises(OpenError) as caught:
+        attempt(forged, public_keys_path(forger_home), "forged.csv")
+    assert caught.value.code == "untrusted_key_set"
+    assert not (tmp_path / "forged.csv").exists()

@@ -72,6 +72,9 @@ def test_corrected_resubmission_goes_through(home: HubHome) -> None:
     with connection(home.hub_db) as con:
         before = staging_counts(con, "northside_food") if _staged(con) else (0, 0, 0)
         assert ingest_submission(home, con, broken.name).outcome == "quarantined"
+        # A re-run of the decided submission (a retry) reports the decision, changes nothing.
+        again = ingest_submission(home, con, broken.name)
+        assert again.outcome == "quarantined" and again.message.startswith("already decided")
         fixed = drop(home, "northside_food", salt="fix")
         assert ingest_submission(home, con, fixed.name).outcome == "ingested"
         assert staging_counts(con, "northside_food") == (

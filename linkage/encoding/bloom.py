@@ -58,12 +58,20 @@ def value_filters(
     present = frame["v"].is_not_null().to_numpy()
     if not present.any():
         return words, present
-    distinct = (
-        frame.filter(pl.col("v").is_not_null()).unique(maintain_order=True).with_row_index("vid")
-    )
+    kept = frame.filter(pl.col("v").is_not_null())
+    # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
+    sample = kept.gather_every(max(1, kept.height // 20_000))
+    if sample.n_unique() * 10 > sample.height * 9:
+        words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes)
+        return words, present
+    distinct = kept.unique(maintain_order=True)
     value_words = _distinct_filters(con, distinct["v"], distinct["s"], key, hashes)
     record_vid = frame.join(
-        distinct, on=["v", "s"], how="left", nulls_equal=False, maintain_order="left"
+        distinct.with_row_index("vid"),
+        on=["v", "s"],
+        how="left",
+        nulls_equal=False,
+        maintain_order="left",
     )["vid"]
     idx = record_vid.to_numpy()[present].astype(np.int64)
     words[present] = value_words[idx]
@@ -76,28 +84,42 @@ def _distinct_filters(
     """``(len(values), 8)`` filters of distinct ``(value, salt)`` pairs, bigram MACs shared.
 
     Bigrams are read straight from the UTF-8 bytes of the padded values (normalised values are
-    ASCII), numbered ``salt * 65536 + byte pair``; each distinct (salt, bigram) is MACed once.
+    ASCII); each distinct (salt, bigram) is MACed once and its bits OR-ed into every value.
     """
     padded = "_" + values + "_"
     if (padded.str.len_bytes() != padded.str.len_chars()).any():
         raise ValueError("Bloom filter values must be ASCII (normalise them first)")
     data, offsets, _ = utf8_buffers(padded)
-    salt_names = salts.unique(maintain_order=True)
-    salt_idx = salts.replace_strict(salt_names, pl.int_range(len(salt_names), eager=True))
+    base = int(offsets[0])
+    data = data[base : int(offsets[-1])]
+    # Dense alphabet of the bytes present, so codes stay small: salt * A * A + a0 * A + a1.
+    alphabet = np.flatnonzero(np.bincount(data, minlength=256))
+    size = len(alphabet)
+    letter = np.zeros(256, dtype=np.int32)
+    letter[alphabet] = np.arange(size, dtype=np.int32)
+    dense_data = letter[data]
     lengths = np.diff(offsets) - 1  # bigrams per value (>= 1: "__" for an empty value)
-    value_of_gram = np.repeat(np.arange(len(values)), lengths)
+    starts_mask = np.ones(len(data), dtype=bool)
+    starts_mask[offsets[1:] - base - 1] = False  # a value's last byte starts no bigram
+    pos = np.flatnonzero(starts_mask)
+    code = (dense_data[pos] * size + dense_data[pos + 1]).astype(np.int64)
+    salt_names = salts.unique(maintain_order=True)
+    if len(salt_names) > 1:
+        salt_idx = salts.replace_strict(salt_names, pl.int_range(len(salt_names), eager=True))
+        code += np.repeat(salt_idx.to_numpy().astype(np.int64), lengths) * (size * size)
     seg_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    pos = offsets[:-1][value_of_gram] + (np.arange(lengths.sum()) - seg_starts[value_of_gram])
-    pair = data[pos].astype(np.int64) * 256 + data[pos + 1]
-    code = salt_idx.to_numpy().astype(np.int64)[value_of_gram] * 65536 + pair
-    seen = np.zeros(len(salt_names) * 65536, dtype=bool)
+    seen = np.zeros(len(salt_names) * size * size, dtype=bool)
     seen[code] = True
     used = np.flatnonzero(seen)
     dense = np.cumsum(seen) - 1
     gid = dense[code]
     names = salt_names.to_list()
+    letters = alphabet.tolist()
     messages = pl.Series(
-        [f"{names[c >> 16]}|{chr((c >> 8) & 255)}{chr(c & 255)}" for c in used.tolist()],
+        [
+            f"{names[c // (size * size)]}|{chr(letters[c // size % size])}{chr(letters[c % size])}"
+            for c in used.tolist()
+        ],
         dtype=pl.String,
     )
     macs = hmac_table(con, messages, key, 64)
@@ -114,7 +136,7 @@ def _distinct_filters(
     flat = positions.ravel()
     np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
     out = np.empty((len(values), BLOOM_WORDS), dtype=_U64)
-    chunk = 1 << 18  # values per pass: bounds the gathered (grams, 8) array
+    chunk = 1 << 13  # values per pass: the gathered (grams, 8) block stays in cache
     for lo in range(0, len(values), chunk):
         hi = min(lo + chunk, len(values))
         g0, g1 = seg_starts[lo], seg_starts[hi - 1] + lengths[hi - 1]

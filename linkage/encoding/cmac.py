@@ -54,14 +54,20 @@ def cmac_blocks(key: bytes, messages: pl.Series) -> tuple[np.ndarray, np.ndarray
         ``(tags, valid)``: an ``(n, 16)`` uint8 array of tags (zeros for null messages) and the
         mask of non-null messages.
     """
+    buffers = utf8_buffers(messages)
+    return cmac_of_buffers(key, buffers), buffers[2]
+
+
+def cmac_of_buffers(key: bytes, buffers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """``(n, 16)`` AES-CMAC tags of messages given as ``utf8_buffers`` (several keys, one read)."""
     if len(key) not in (16, 24, 32):
         raise ValueError("AES-CMAC keys are 16, 24 or 32 bytes")
-    data, offsets, valid = utf8_buffers(messages)
+    data, offsets, valid = buffers
     n = len(valid)
     tags = np.zeros((n, BLOCK), dtype=np.uint8)
     rows_all = np.flatnonzero(valid)
     if rows_all.size == 0:
-        return tags, valid
+        return tags
     encrypt = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
     k1 = _double(encrypt(bytes(BLOCK)))
     k2 = np.frombuffer(_double(k1), dtype=np.uint8)
@@ -99,7 +105,7 @@ def cmac_blocks(key: bytes, messages: pl.Series) -> tuple[np.ndarray, np.ndarray
         block ^= state[:m]
         state[:m] = np.frombuffer(encrypt(block.tobytes()), dtype=np.uint8).reshape(-1, BLOCK)
     tags[rows] = state
-    return tags, valid
+    return tags
 
 
 def hex_series(name: str, raw: np.ndarray, valid: np.ndarray) -> pl.Series:

@@ -4,8 +4,8 @@ Input is a frame of raw identifier strings under canonical names (``CANONICAL_FI
 partner client's mapping produces it). Output is the persons table of a submission package, a
 crosswalk (pseudonym -> own record id) that stays with the partner, and an encoding report
 holding counts only. Every step is vectorised: polars for normalisation, AES-CMAC over whole
-columns for tokens and pseudonyms (``cmac.py``), DuckDB HMAC over the few distinct Bloom bigrams
-and noise seeds, numpy for Bloom filter bits.
+columns for tokens, pseudonyms and noise seeds (``cmac.py``), DuckDB HMAC over the few distinct
+Bloom bigrams, numpy for Bloom filter bits.
 """
 
 from __future__ import annotations
@@ -20,8 +20,14 @@ import numpy as np
 import polars as pl
 
 from linkage.encoding import bloom, normalise
-from linkage.encoding.cmac import cmac_hex, cmac_hex_distinct
-from linkage.encoding.hmac_sql import hmac_hex
+from linkage.encoding.cmac import (
+    cmac_blocks,
+    cmac_hex,
+    cmac_hex_distinct,
+    cmac_of_buffers,
+    hex_series,
+    utf8_buffers,
+)
 from linkage.encoding.keys import EncodingKeys
 from linkage.encoding.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
 
@@ -41,6 +47,8 @@ CANONICAL_FIELDS: Final = (
     "part2_consent",
 )
 AGE_TOP_CODE: Final = 90
+# Tokens whose messages repeat a lot (dates, ZIPs): MACed once per distinct message.
+REPEATED_TOKENS: Final = frozenset({"tok_dob", "tok_dob_swap", "tok_dob_ym", "tok_zip5"})
 
 
 class EncodingError(ValueError):
@@ -213,14 +221,13 @@ def encode_persons(
         ),
         dob_ym=pl.col("dob").dt.strftime("%Y-%m"),
     )
-    sorted_names = pl.concat_list("first", "last").list.sort()
     messages: dict[str, pl.Expr] = {
         "tok_name_dob": pl.concat_str(["first", "last", "dob_iso"], separator="|"),
         "tok_first_dob": pl.concat_str(["first", "dob_swap"], separator="|"),
         "tok_last_dob": pl.concat_str(["last", "dob_swap"], separator="|"),
-        "tok_fullname": pl.when(pl.col("first").is_not_null() & pl.col("last").is_not_null()).then(
-            sorted_names.list.join("|")
-        ),
+        "tok_fullname": pl.when(pl.col("first") <= pl.col("last"))
+        .then(pl.concat_str(["first", "last"], separator="|"))
+        .otherwise(pl.concat_str(["last", "first"], separator="|")),
         "tok_dob": pl.col("dob_iso"),
         "tok_dob_swap": pl.col("dob_swap"),
         "tok_dob_ym": pl.col("dob_ym"),
@@ -268,14 +275,20 @@ def encode_persons(
         out["consented"] = _flag(raw, "consented", True).alias("consented")
         out["part2_consent"] = _flag(raw, "part2_consent", False).alias("part2_consent")
         for col in TOKEN_COLUMNS:
-            out[col] = cmac_hex_distinct(keys.tokens[col], msg[col], col)
+            mac = cmac_hex_distinct if col in REPEATED_TOKENS else cmac_hex
+            out[col] = mac(keys.tokens[col], msg[col], col)
 
-        seeds_hex = hmac_hex(con, msg["noise"], keys.noise, 16)
-        seeds = _hex_to_u64(seeds_hex)
+        tags, _ = cmac_blocks(keys.noise, msg["noise"])
+        seeds = tags[:, :8].copy().view(">u8").ravel().astype(np.uint64)
         plans = {
             "first": (first.values, msg["salt"], keys.bloom_name, settings.name_hashes),
             "last": (last.values, msg["salt"], keys.bloom_name, settings.name_hashes),
-            "addr": (street.values, pl.Series([""] * n), keys.bloom_addr, settings.addr_hashes),
+            "addr": (
+                street.values,
+                pl.repeat("", n, eager=True),
+                keys.bloom_addr,
+                settings.addr_hashes,
+            ),
         }
         assert tuple(plans) == BLOOM_FIELDS
         for stream, (fld, (values, salts, key, k)) in enumerate(plans.items()):
@@ -310,13 +323,6 @@ def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Ser
     """64-hex record pseudonyms: ``CMAC(key, id) || CMAC(key_hi, id)`` (256 bits)."""
     if key_hi is None:
         raise EncodingError("a partner pseudonym key is needed to encode record ids")
-    low = cmac_hex(key, record_id)
-    high = cmac_hex(key_hi, record_id)
-    return (low + high).alias("record_pseudonym")
-
-
-def _hex_to_u64(hex16: pl.Series) -> np.ndarray:
-    """16 hex characters -> uint64, vectorised through two 32-bit halves."""
-    hi = hex16.str.slice(0, 8).str.to_integer(base=16, strict=False).fill_null(0).to_numpy()
-    lo = hex16.str.slice(8, 8).str.to_integer(base=16, strict=False).fill_null(0).to_numpy()
-    return (hi.astype(np.uint64) << np.uint64(32)) | lo.astype(np.uint64)
+    buffers = utf8_buffers(record_id)
+    tags = np.hstack([cmac_of_buffers(key, buffers), cmac_of_buffers(key_hi, buffers)])
+    return hex_series("record_pseudonym", tags, buffers[2])

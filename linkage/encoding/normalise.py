@@ -226,8 +226,25 @@ def _fold(e: pl.Expr) -> pl.Expr:
     return e
 
 
+def _fold_column(s: pl.Series) -> pl.Series:
+    """``_fold`` of a whole column; the Unicode steps run only on the non-ASCII values.
+
+    On ASCII text NFKD, mark removal and the special letters change nothing, so upper-casing and
+    dropping the ASCII apostrophes is the same fold at a fraction of the cost.
+    """
+    text = _as_text(s)
+    out = text.str.to_uppercase().str.replace_all(r"['`]", "")
+    non_ascii = (text.str.len_bytes() != text.str.len_chars()).fill_null(False)
+    if non_ascii.any():
+        rows = non_ascii.arg_true()
+        unicode = pl.DataFrame({"raw": text.gather(rows)}).select(_fold(pl.col("raw")))
+        out = out.scatter(rows, unicode.to_series())
+    return out
+
+
 def _squash(e: pl.Expr) -> pl.Expr:
-    return e.str.replace_all(r"\s+", " ").str.strip_chars()
+    """Single spaces, none at the ends, in text whose only whitespace is already spaces."""
+    return e.str.replace_all(r" {2,}", " ").str.strip_chars(" ")
 
 
 def _reasons(raw: pl.Expr, value: pl.Expr, placeholder: pl.Expr) -> pl.Expr:
@@ -286,9 +303,8 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
 
 def normalise_street(s: pl.Series) -> Normalised:
     """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
-    frame = pl.DataFrame({"raw": _as_text(s)})
+    frame = pl.DataFrame({"raw": _as_text(s), "fold": _fold_column(s)})
     raw = pl.col("raw")
-    frame = frame.with_columns(_fold(raw).alias("fold"))
     e = pl.col("fold").str.replace_all("#", " UNIT ").str.replace_all(r"[^A-Z0-9 ]+", " ")
     e = _squash(e)
     e = (" " + e.str.replace_all(" ", "  ") + " ").str.replace_many(

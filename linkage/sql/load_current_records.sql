@@ -1,4 +1,4 @@
--- Keys and digests of the records to link now (from an Arrow view), as a temp table.
-CREATE OR REPLACE TEMP TABLE current_records AS
+-- Keys and digests of the records to link now (read_records left them in linkage_records).
+CREATE OR REPLACE TEMP VIEW current_records AS
 SELECT partner_id, record_pseudonym, record_digest
-FROM current_records_arrow;
+FROM linkage_records;

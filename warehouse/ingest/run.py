@@ -16,6 +16,7 @@ that fails is moved whole to ``quarantine/`` with ``reason.json`` and ``reason.t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +78,8 @@ class IngestResult:
         events_rows: Rows loaded (0 unless ingested).
         superseded: The submission this one replaced, if any.
         expectations: GX expectations evaluated.
+        timings: Seconds per stage: package_gates, stage, content (of which content.gx,
+            content.detector, content.locate_and_integrity) and load.
     """
 
     submission_id: str
@@ -90,6 +93,7 @@ class IngestResult:
     events_rows: int = 0
     superseded: str | None = None
     expectations: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
     def check_results(self) -> dict[str, list[Finding]]:
         """Each evaluated check with its findings (empty list: passed)."""
@@ -123,16 +127,31 @@ def ingest_submission(
         now: The current time (tests).
         grace: How long a package may stay incomplete before it is quarantined.
 
+    Returns:
+        The outcome. When the package already left landing (a re-run after the decision), the
+        recorded decision is returned and nothing changes.
+
     Raises:
-        LookupError: No landing folder holds ``submission_id``.
+        LookupError: No landing folder holds ``submission_id`` and it was never decided.
     """
     ensure_schema(con)
     con.execute("SET enable_progress_bar = false")
     path = landing.find(home, submission_id)
     if path is None:
-        raise LookupError(
-            f"no package {submission_id} in {home.landing}/<partner>/: it was already moved "
-            "to archive/ or quarantine/, or never arrived"
+        decided = con.execute(sql("latest_delivery"), {"submission_id": submission_id}).fetchone()
+        if decided is None:
+            raise LookupError(
+                f"no package {submission_id} in {home.landing}/<partner>/ and no decision on "
+                "it in staging.deliveries: it never arrived, or was removed by hand"
+            )
+        # A re-run after the decision (a retry, a crash after the move): report, change nothing.
+        outcome, summary_line, location = decided
+        return IngestResult(
+            submission_id,
+            submission_id.split("-", 1)[0],
+            outcome,
+            f"already decided: {summary_line}",
+            location=home.root / location if location else None,
         )
     now = now or datetime.now(UTC)
     entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
@@ -153,6 +172,33 @@ def _run(
     governance: Governance | None,
     now: datetime,
 ) -> IngestResult:
+    clock = _Clock()
+    result = _gates_and_load(home, con, package, governance, now, clock)
+    result.timings = clock.laps
+    return result
+
+
+class _Clock:
+    """Wall-clock seconds per stage (for metadata and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def _gates_and_load(
+    home: HubHome,
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    governance: Governance | None,
+    now: datetime,
+    clock: _Clock,
+) -> IngestResult:
     check_files(package)
     if not package.blocked:
         check_partner(package, governance)
@@ -160,6 +206,7 @@ def _run(
         check_checksums(package)
     if not package.blocked:
         check_parquet(con, package)
+    clock.lap("package_gates")
     if package.blocked:
         return _quarantine(home, con, package, now)
     duplicate = _check_idempotency(con, package)
@@ -168,6 +215,7 @@ def _run(
     if package.blocked:
         return _quarantine(home, con, package, now)
     stage_tables(con, package)
+    clock.lap("stage")
     if package.blocked:
         return _quarantine(home, con, package, now)
     created = package.created_at or now
@@ -180,13 +228,17 @@ def _run(
         history=load_history(con, package.partner_id),
         rows=rows,  # type: ignore[arg-type]
     )
+    clock.lap("content")
+    clock.laps.update({f"content.{k}": v for k, v in content.timings.items()})
     package.ran(*CONTENT_CHECKS)
     package.findings.extend(content.findings)
     if package.blocked:
         result = _quarantine(home, con, package, now)
         result.expectations = len(content.outcomes)
         return result
-    return _load(home, con, package, content.profile, now, len(content.outcomes))
+    loaded = _load(home, con, package, content.profile, now, len(content.outcomes))
+    clock.lap("load")
+    return loaded
 
 
 def _check_idempotency(con: duckdb.DuckDBPyConnection, package: Package) -> str | None:

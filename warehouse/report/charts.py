@@ -226,6 +226,18 @@ def segment_trends(data: ReportData, path: Path) -> Path:
         ys = [p.people if p.people is not None else float("nan") for p in points]
         ax.plot(xs, ys, marker="o", ms=3, color=BLUE)
         ax.set_title(pretty(segment), loc="left", fontsize=9)
+        if not any(y == y for y in ys):
+            ax.text(
+                0.5,
+                0.5,
+                "withheld in every month (too few people to show)",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=8,
+                color="#555",
+            )
+            ax.set_yticks([])
         ax.set_ylim(bottom=0, top=max([y for y in ys if y == y] or [1]) * 1.3)
         ax.set_xlim(-0.5, len(data.months) - 0.5)
         ax.set_xticks(ticks, [data.months[t] for t in ticks], fontsize=7)
@@ -287,12 +299,12 @@ def program_evaluation(data: ReportData, path: Path) -> Path:
         served = rows.get((program, "served"))
         did = served.get("did") if served else None
         people = served.get("people") if served else None
-        count = _fmt(people if isinstance(people, int) else None)
-        text = (
-            f"DiD {did:+.0f} per 1,000\n{count} served"
-            if isinstance(did, int | float)
-            else f"{count} served\n(no comparison)"
-        )
+        if isinstance(did, int | float):
+            text = f"DiD {did:+.0f} per 1,000\n{_fmt(people)} served"  # type: ignore[arg-type]
+        elif isinstance(people, int):
+            text = f"{people:,} served\n(comparison withheld)"
+        else:
+            text = "too few people served\nto show (withheld)"
         ax.text(i, top * 1.04, text, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(programs)), [PROGRAM_LABELS.get(p, pretty(p)) for p in programs])
     ax.set_ylim(0, top * 1.35 if top else 1)

@@ -97,6 +97,7 @@ def submission(
             "location": location,
             "superseded": result.superseded or "",
             "data_docs": dg.MetadataValue.path(str(home.quality / "data_docs" / "index.html")),
+            "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in result.timings.items()}),
         },
         check_results=check_results(result),
     )

@@ -20,11 +20,12 @@ NIGHTLY_GROUPS = ("linkage", "segments", "marts")
 
 nightly_job = dg.define_asset_job(
     name="nightly_job",
-    selection=dg.AssetSelection.groups(*NIGHTLY_GROUPS),
+    selection=dg.AssetSelection.groups(*NIGHTLY_GROUPS) | dg.AssetSelection.assets("gx_data_docs"),
     description=(
         "Nightly refresh: link the ingested submissions into persons, recompute person "
-        "features and segment membership, and publish the analysts' marts atomically. "
-        "Blocking checks stop bad linkage or segments before anything is published."
+        "features and segment membership, and publish the analysts' marts atomically; also "
+        "rebuild the Great Expectations Data Docs of the day's submissions. Blocking checks stop "
+        "bad linkage or segments before anything is published."
     ),
     tags={"carehub/kind": "nightly"},
     op_retry_policy=TRANSIENT_RETRY,
