@@ -146,7 +146,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(table)
 
     home = result.home
-    report = next(iter(sorted(home.reports.glob("*.html"))), home.reports)
+    report = home.reports / "ecosystem" / "report.html"
     console.rule("[bold]Where everything is")
     for label, path in (
         ("Hub home", home.root),

@@ -53,7 +53,7 @@ class ModelInfo:
 
 # Splink's work database stays inside this budget and spills the rest to a temp folder, so a
 # million-record run fits the 4 GiB goal (the records themselves hold encodings only).
-SPLINK_MEMORY_LIMIT = "2500MB"
+SPLINK_MEMORY_LIMIT = "2GB"
 
 
 def splink_api() -> DuckDBAPI:

@@ -34,6 +34,9 @@ from linkage.settings import LinkageSettings
 from linkage.store import ensure_schema, write_run
 
 Mode = Literal["full", "incremental"]
+# The hub database's memory cap during a run (Splink's work database has its own, see
+# linkage.model.SPLINK_MEMORY_LIMIT): together they keep a million-record run near 4 GiB.
+HUB_MEMORY_LIMIT = "1GB"
 log = logging.getLogger(__name__)
 
 
@@ -176,7 +179,18 @@ def _mode(
     return "incremental", f"{changes['added']} new record(s)"
 
 
-def run_linkage(
+@contextmanager
+def memory_budget(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Cap the hub database's memory while a run holds Splink's work database too."""
+    previous = con.execute(sql("memory_limit")).fetchall()[0][0]
+    con.execute(sql("set_memory_limit"), {"limit": limit})
+    try:
+        yield
+    finally:
+        con.execute(sql("set_memory_limit"), {"limit": previous})
+
+
+def _run_linkage(
     con: duckdb.DuckDBPyConnection,
     home: HubHome,
     *,
@@ -185,23 +199,7 @@ def run_linkage(
     relation: str = DEFAULT_RELATION,
     settings: LinkageSettings | None = None,
 ) -> LinkageResult:
-    """Link the encoded records of ``relation`` into persons with stable keys.
-
-    Incremental by default: only records added since the last run are scored, against the
-    existing records (``predict_between``) and among themselves. A full re-link runs on
-    request, on the first run, after a retrain, or when records were withdrawn or changed.
-
-    Args:
-        con: a read-write connection to hub.duckdb.
-        home: the hub home (the model and charts live in ``home.models``).
-        retrain: train a new model first (else the saved one is reused).
-        full_relink: score every candidate pair again.
-        relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
-        settings: linkage settings for training (defaults otherwise).
-
-    Returns:
-        Counts, churn, per-partner match rates and chart paths of the run.
-    """
+    """The body of :func:`run_linkage`."""
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     settings = settings or LinkageSettings()
@@ -221,6 +219,7 @@ def run_linkage(
     with quiet_splink():
         db_api = splink_api()
         load_records(db_api, records)
+        del records  # Splink holds its own copy now
         model_dict = load_settings(model.info)
         threshold = model.info.link_threshold
         if mode == "full":
@@ -283,6 +282,43 @@ def run_linkage(
         charts=run_charts,
         seconds=time.perf_counter() - started,
     )
+
+
+def run_linkage(
+    con: duckdb.DuckDBPyConnection,
+    home: HubHome,
+    *,
+    retrain: bool = False,
+    full_relink: bool = False,
+    relation: str = DEFAULT_RELATION,
+    settings: LinkageSettings | None = None,
+) -> LinkageResult:
+    """Link the encoded records of ``relation`` into persons with stable keys.
+
+    Incremental by default: only records added since the last run are scored, against the
+    existing records (``predict_between``) and among themselves. A full re-link runs on
+    request, on the first run, after a retrain, or when records were withdrawn or changed.
+
+    Args:
+        con: a read-write connection to hub.duckdb.
+        home: the hub home (the model and charts live in ``home.models``).
+        retrain: train a new model first (else the saved one is reused).
+        full_relink: score every candidate pair again.
+        relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
+        settings: linkage settings for training (defaults otherwise).
+
+    Returns:
+        Counts, churn, per-partner match rates and chart paths of the run.
+    """
+    with memory_budget(con, HUB_MEMORY_LIMIT):
+        return _run_linkage(
+            con,
+            home,
+            retrain=retrain,
+            full_relink=full_relink,
+            relation=relation,
+            settings=settings,
+        )
 
 
 def cluster_stats(con: duckdb.DuckDBPyConnection) -> ClusterStats:

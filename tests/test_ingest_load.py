@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,26 @@ def test_supersede_is_explicit_and_audible(home: HubHome) -> None:
         assert any("already superseded" in f.message for f in refused.findings)
     log = (home.logs / "carehub.log").read_text()
     assert f"{first.name} from mercy_hospital is SUPERSEDED by {second.name}" in log
+
+
+def test_status_lists_submissions_by_state(home: HubHome) -> None:
+    from typer.testing import CliRunner
+
+    from carehub.cli import app
+
+    waiting = home.landing / "harbor_housing" / "harbor_housing-20261126T000000Z-0badf00d"
+    waiting.mkdir(parents=True)
+    out = CliRunner().invoke(app, ["status", "--home", str(home.root), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["ingested"] and data["superseded"] and data["quarantined"]
+    pending = {row["submission_id"]: row for row in data["pending"]}
+    assert "still being written" in pending[waiting.name]["detail"]
+    quarantined = data["quarantined"][0]
+    assert quarantined["detail"] and quarantined["location"].startswith("quarantine/")
+    table = CliRunner().invoke(app, ["status", "--home", str(home.root)], terminal_width=200)
+    assert table.exit_code == 0 and "Submissions" in table.output and "pending" in table.output
+    waiting.rmdir()
 
 
 def test_corrected_resubmission_goes_through(home: HubHome) -> None:

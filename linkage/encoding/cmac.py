@@ -103,7 +103,7 @@ def cmac_of_buffers(key: bytes, buffers: tuple[np.ndarray, np.ndarray, np.ndarra
             block[pad] ^= k2
             block[last[t >= BLOCK]] ^= k1_arr
         block ^= state[:m]
-        state[:m] = np.frombuffer(encrypt(block.tobytes()), dtype=np.uint8).reshape(-1, BLOCK)
+        state[:m] = np.frombuffer(encrypt(block), dtype=np.uint8).reshape(-1, BLOCK)
     tags[rows] = state
     return tags
 
@@ -119,7 +119,7 @@ def hex_series(name: str, raw: np.ndarray, valid: np.ndarray) -> pl.Series:
     arr = pa.Array.from_buffers(
         pa.large_string(),
         n,
-        [validity, pa.py_buffer(offsets.tobytes()), pa.py_buffer(chars.tobytes())],
+        [validity, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars))],
         null_count=int(n - valid.sum()),
     )
     out = pl.from_arrow(arr)

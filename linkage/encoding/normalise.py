@@ -49,6 +49,7 @@ SUFFIXES: Final = frozenset(
     {"JR", "JNR", "SR", "SNR", "II", "III", "IV", "ESQ", "MD", "PHD", "DDS", "DO", "RN", "LPN"}
 )
 NAME_STOPWORDS: Final = TITLES | SUFFIXES
+_STOPWORD_PATTERN: Final = r"\b(?:" + "|".join(sorted(NAME_STOPWORDS)) + r")\b"
 NAME_PLACEHOLDERS: Final = frozenset(
     {
         "UNKNOWN",
@@ -282,10 +283,13 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
     frame = pl.DataFrame({"raw": _as_text(s)})
     raw = pl.col("raw")
     folded = _squash(_fold(raw).str.replace_all(r"[^A-Z]+", " "))
-    words = folded.str.split(" ").list.eval(
-        pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(NAME_STOPWORDS)))
-    )
-    value = words.list.join("") if part == "last" else words.list.first()
+    # Words are single-space separated capitals here, so dropping titles and suffixes is one
+    # whole-word regex (far cheaper than splitting into lists).
+    kept = folded.str.replace_all(_STOPWORD_PATTERN, "")
+    if part == "last":
+        value = kept.str.replace_all(" ", "", literal=True)
+    else:
+        value = kept.str.extract(r"([A-Z]+)", 1)
     if part == "first":
         value = value.replace(nicknames())
     out = frame.with_columns(folded.alias("folded")).with_columns(value.alias("value"))

@@ -26,7 +26,7 @@ import duckdb
 
 from carehub.faults import pause_point
 from carehub.home import HubHome
-from carehub.notify import log_line
+from carehub.notify import Notice, log_line, notify
 from quality.drift import load_history
 from quality.findings import Finding
 from quality.reasons import summary
@@ -321,12 +321,21 @@ def _quarantine(
         summary=message,
         checks=_checks_json(package),
     )
-    log_line(
+    notify(
         home,
-        "warning",
-        "ingest",
-        f"quarantined {package.submission_id} from {package.partner_id}: {message}; "
-        f"reason in {folder.relative_to(home.root)}/reason.txt",
+        Notice(
+            level="warning",
+            subject=f"Submission quarantined: {package.submission_id}",
+            message=f"from {package.partner_id}: {message}; nothing was loaded. Forward "
+            f"{folder.relative_to(home.root)}/reason.txt to the partner.",
+            source="ingest",
+            details={
+                "partner_id": package.partner_id,
+                "failed_checks": ", ".join(
+                    sorted({f.check for f in package.findings if f.blocking})
+                ),
+            },
+        ),
     )
     return IngestResult(
         package.submission_id,
@@ -454,12 +463,16 @@ def _load(
         home, "info", "ingest", f"{package.submission_id} from {package.partner_id}: {message}"
     )
     if record.supersedes:
-        log_line(
+        notify(
             home,
-            "warning",
-            "ingest",
-            f"{record.supersedes} from {package.partner_id} is SUPERSEDED by "
-            f"{package.submission_id}: its rows no longer count as current",
+            Notice(
+                level="warning",
+                subject=f"Submission superseded: {record.supersedes}",
+                message=f"{record.supersedes} from {package.partner_id} is SUPERSEDED by "
+                f"{package.submission_id}: its rows no longer count as current",
+                source="ingest",
+                details={"partner_id": package.partner_id},
+            ),
         )
     return IngestResult(
         package.submission_id,
