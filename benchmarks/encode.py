@@ -4,7 +4,7 @@
 
 Builds raw partner records (names with accents, nicknames and placeholders, mixed date formats
 already parsed by the mapping layer, addresses with units, phones, SSNs) in memory, then times
-``linkage.encoding.encode_persons`` end to end: normalisation, 11 HMAC token kinds, the record
+``linkage.encoding.encode_persons`` end to end: normalisation, 11 AES-CMAC token kinds, the record
 pseudonym, three hardened Bloom filters and the encoding report. Prints the median of the
 repeats; the machine is shared, so read the figure with the load average printed beside it.
 """

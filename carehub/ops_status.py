@@ -29,9 +29,7 @@ EXPECTED_AGE: dict[str, timedelta] = {
 }
 
 
-_TABLE_EXISTS = (
-    "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'publications'"
-)
+_TABLE_EXISTS = Path(__file__).with_name("sql") / "publications_exists.sql"
 _LATEST = Path(publish_module.__file__).with_name("publish_latest.sql")
 
 
@@ -81,7 +79,7 @@ def publication_status(home: HubHome, now: datetime | None = None) -> list[Publi
             f"{home.hub_db} is locked by a running job; try `carehub status` again when it ends"
         ) from exc
     try:
-        found = con.execute(_TABLE_EXISTS).fetchone()
+        found = (con.execute(_TABLE_EXISTS.read_text()).fetchone() or (0,))[0]
         # Read-only: the query of warehouse/publish.py, without its CREATE IF NOT EXISTS.
         rows = con.execute(_LATEST.read_text(), {"output": None}).fetchall() if found else []
     finally:
@@ -124,8 +122,10 @@ def publications_table(home: HubHome, now: datetime | None = None) -> Renderable
     except HubBusyError as exc:
         return Text(f"Publications: {exc}", style="yellow")
     table = Table(title="Last good publication of each output", title_justify="left")
-    for column in ("output", "version", "published (UTC)", "age", "state"):
-        table.add_column(column)
+    table.add_column("output", overflow="fold")
+    table.add_column("version", overflow="fold")
+    for column in ("published (UTC)", "age", "state"):
+        table.add_column(column, no_wrap=True)
     if not rows:
         return Text("No output published yet (marts, extracts and the report appear here).")
     for row in rows:

@@ -69,8 +69,9 @@ def test_vectors_were_made_with_the_current_settings() -> None:
     )
 
 
-# An independent, pure-Python reading of docs/encoding.md for the first golden record: what a
-# partner writing its own encoder in another language would implement.
+# An independent reading of docs/encoding.md for the first golden record (hmac, hashlib and the
+# stock AES-CMAC of `cryptography`; no vectorised code): what a partner writing its own encoder in
+# another language would implement.
 _M64 = (1 << 64) - 1
 _GOLDEN_RATIO = 0x9E3779B97F4A7C15
 

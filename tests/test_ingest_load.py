@@ -83,6 +83,14 @@ def test_status_lists_submissions_by_state(home: HubHome) -> None:
     assert quarantined["detail"] and quarantined["location"].startswith("quarantine/")
     table = CliRunner().invoke(app, ["status", "--home", str(home.root)], terminal_width=200)
     assert table.exit_code == 0 and "Submissions" in table.output and "pending" in table.output
+    sheet = CliRunner().invoke(app, ["status", "--home", str(home.root), "--csv"])
+    assert sheet.exit_code == 0 and sheet.output.startswith("group,state,partner_id")
+    assert "quarantined" in sheet.output
+    assert not any(
+        cell.startswith(("=", "+", "-", "@"))
+        for line in sheet.output.splitlines()
+        for cell in line.split(",")
+    )
     waiting.rmdir()
 
 

@@ -21,7 +21,9 @@ def _write_duckdb(path: Path, value: str) -> None:
 
 
 def _write_parquet(path: Path, value: str) -> None:
-    duckdb.sql(f"COPY (SELECT ? AS v FROM range(1000)) TO '{path}' (FORMAT parquet)", params=[value])
+    duckdb.sql(
+        f"COPY (SELECT ? AS v FROM range(1000)) TO '{path}' (FORMAT parquet)", params=[value]
+    )
 
 
 def _write_text(path: Path, value: str) -> None:

@@ -6,6 +6,8 @@ Built of sections, each a function that returns a rich renderable, so other part
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +63,19 @@ def publications_section(home: HubHome) -> RenderableType:
     return publications_table(home)
 
 
+def _csv(data: dict[str, list[dict[str, object]]]) -> str:
+    """Submissions as CSV; every cell neutralised against spreadsheet formula injection."""
+    out = io.StringIO()
+    fields = ["group", "state", "partner_id", "submission_id", "at", "detail", "location"]
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for group, rows in data.items():
+        for row in rows:
+            cells = {"group": group, **row}
+            writer.writerow({k: neutralise_formula(str(cells.get(k) or "")) for k in fields})
+    return out.getvalue()
+
+
 Section = Callable[[HubHome], RenderableType]
 SECTIONS: list[Section] = [submissions_section, publications_section]
 
@@ -70,12 +85,19 @@ def status(
         None, "--home", help="Hub home (default: $CAREHUB_HOME, else ./.carehub)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the submissions as JSON."),
+    as_csv: bool = typer.Option(
+        False, "--csv", help="Print the submissions as CSV (formula-safe for spreadsheets)."
+    ),
 ) -> None:
     """Show submissions by state (ingested, quarantined with the reason, pending)."""
     hub = HubHome.resolve(home)
-    if as_json:
+    if as_json or as_csv:
         from warehouse.ingest.status import collect
 
-        typer.echo(json.dumps(collect(hub).as_dict(), indent=2, default=str))
+        data = collect(hub).as_dict()
+        if as_json:
+            typer.echo(json.dumps(data, indent=2, default=str))
+        else:
+            typer.echo(_csv(data), nl=False)
         return
     Console().print(Group(*(section(hub) for section in SECTIONS)))

@@ -3,10 +3,10 @@
 A value's padded bigrams (``_SMITH_`` -> ``_S SM MI IT TH H_``) each set ``k`` bits chosen by
 ``HMAC(key, salt | bigram)``: 16-bit chunks of the MAC, modulo 512. Bits of one distinct value
 are computed once and shared by every record that has it. Each record's filter is then hardened
-with ``flips`` deterministic pseudo-random bit flips seeded by an HMAC of the whole normalised
-record (BLIP-style), so the same name in two records gives two different filters while Dice
-stays high. Bit ``p`` lives in word ``p // 64`` at bit ``p % 64`` (least significant first);
-words are stored as signed 64-bit integers.
+with ``flips`` deterministic pseudo-random bit flips seeded by a CMAC of the swap-invariant date
+of birth (docs/encoding.md), so equal names of people born on different days give different
+filters, while Dice stays high. Bit ``p`` lives in word ``p // 64`` at bit ``p % 64`` (least
+significant first); words are stored as signed 64-bit integers.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def harden(
     Args:
         words: ``(n, 8)`` uint64 filters.
         present: rows that have a filter (others stay all-zero and are stored as null).
-        seeds: ``(n,)`` uint64 secret per-record seeds (from an HMAC of the whole record).
+        seeds: ``(n,)`` uint64 secret seeds (a CMAC of the swap-invariant DOB by default).
         stream: distinct per Bloom field, so the fields of one record flip different bits.
         flips: flips per filter (a bit drawn twice flips back).
     """
@@ -160,12 +160,14 @@ def harden(
     if flips <= 0 or rows.size == 0:
         return
     base = seeds[rows].astype(_U64)
+    flat = words.reshape(-1)  # a view: row r, word w is flat[r * 8 + w]
+    row_start = rows * BLOOM_WORDS
     for j in range(flips):
         counter = _U64((stream * 1024 + j + 1) & 0xFFFFFFFFFFFFFFFF)
         with np.errstate(over="ignore"):
             z = _splitmix64(base ^ (counter * _GOLDEN))
-        pos = (z >> _U64(55)).astype(np.int64)  # top 9 bits: 0..511
-        words[rows, pos >> 6] ^= _U64(1) << (pos & 63).astype(_U64)
+        pos = z >> _U64(55)  # top 9 bits: 0..511
+        flat[row_start + (pos >> _U64(6)).astype(np.int64)] ^= _U64(1) << (pos & _U64(63))
 
 
 def to_columns(words: np.ndarray, present: np.ndarray, prefix: str) -> dict[str, pl.Series]:

@@ -18,10 +18,6 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 BLOCK: Final = 16
 _RB: Final = 0x87  # the constant of RFC 4493 subkey doubling for 128-bit blocks
-# Two lower-hex ASCII characters per byte value, as one little-endian uint16 each.
-_HEX_PAIRS: Final = np.array(
-    [int.from_bytes(f"{b:02x}".encode(), "little") for b in range(256)], dtype=np.uint16
-)
 
 
 def _double(block: bytes) -> bytes:
@@ -59,72 +55,84 @@ def cmac_blocks(key: bytes, messages: pl.Series) -> tuple[np.ndarray, np.ndarray
 
 
 def cmac_of_buffers(key: bytes, buffers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """``(n, 16)`` AES-CMAC tags of messages given as ``utf8_buffers`` (several keys, one read)."""
+    """``(n, 16)`` AES-CMAC tags of messages given as ``utf8_buffers`` (several keys, one read).
+
+    Every message is first laid out as whole blocks with RFC 4493's last-block treatment
+    (``10*`` padding and ``K2``, or ``K1`` when complete); then step ``j`` chains block ``j`` of
+    all messages still running through one AES-ECB call. Null rows get zero tags.
+    """
     if len(key) not in (16, 24, 32):
         raise ValueError("AES-CMAC keys are 16, 24 or 32 bytes")
     data, offsets, valid = buffers
     n = len(valid)
     tags = np.zeros((n, BLOCK), dtype=np.uint8)
-    rows_all = np.flatnonzero(valid)
-    if rows_all.size == 0:
+    if n == 0 or not valid.any():
         return tags
     encrypt = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
     k1 = _double(encrypt(bytes(BLOCK)))
     k2 = np.frombuffer(_double(k1), dtype=np.uint8)
-    k1_arr = np.frombuffer(k1, dtype=np.uint8)
-    lengths_all = offsets[1:][rows_all] - offsets[:-1][rows_all]
-    n_blocks_all = np.maximum((lengths_all + BLOCK - 1) // BLOCK, 1)
-    # Longest messages first: the messages still running at step j are a prefix.
-    order = np.argsort(-n_blocks_all, kind="stable")
-    rows = rows_all[order]
-    starts = offsets[:-1][rows]
-    lengths = lengths_all[order]
-    n_blocks = n_blocks_all[order]
-    counts = np.bincount(n_blocks)
-    running = rows.size - np.cumsum(counts)  # running[j]: messages with more than j blocks
-    # Zero tail so that a 16-byte window may run past the last message.
-    padded = np.concatenate([data, np.zeros(BLOCK, dtype=np.uint8)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, BLOCK)
-    lane = np.arange(BLOCK, dtype=np.int64)
-    state = np.zeros((rows.size, BLOCK), dtype=np.uint8)
-    for j in range(int(n_blocks[0])):
-        m = int(running[j])
-        take = lengths[:m] - BLOCK * j
-        block = windows[starts[:m] + BLOCK * j]
-        partial = np.flatnonzero(take < BLOCK)  # only a message's last block can be partial
-        if partial.size:
-            cut = np.clip(take[partial], 0, BLOCK)
-            block[partial] *= (lane < cut[:, None]).astype(np.uint8)
-        last = np.flatnonzero(n_blocks[:m] == j + 1)
-        if last.size:
-            t = take[last]
-            pad = last[t < BLOCK]
-            block[pad, np.clip(take[pad], 0, BLOCK - 1)] = 0x80
-            block[pad] ^= k2
-            block[last[t >= BLOCK]] ^= k1_arr
-        block ^= state[:m]
-        state[:m] = np.frombuffer(encrypt(block), dtype=np.uint8).reshape(-1, BLOCK)
-    tags[rows] = state
+    lengths = np.diff(offsets)
+    n_blocks = np.maximum((lengths + BLOCK - 1) // BLOCK, 1)
+    first = np.cumsum(n_blocks) - n_blocks  # index of each message's first block
+    total = int(first[-1] + n_blocks[-1])
+    message = np.repeat(np.arange(n), n_blocks)  # the message of each block
+    within = np.arange(total) - first[message]
+    # Block b of a message starts 16 * b bytes into it: one 16-byte window each (a zero tail
+    # lets the last window run past the data); bytes past the message end are zeroed.
+    tail = np.concatenate([data, np.zeros(BLOCK, dtype=np.uint8)])
+    windows = np.lib.stride_tricks.sliding_window_view(tail, BLOCK)
+    blocks = windows[offsets[:-1][message] + within * BLOCK]
+    keep = lengths[message] - within * BLOCK
+    blocks *= (np.arange(BLOCK) < keep[:, None]).astype(np.uint8)
+    last = first + n_blocks - 1
+    padded = (lengths % BLOCK != 0) | (lengths == 0)
+    blocks[last[padded], lengths[padded] % BLOCK] = 0x80
+    finish = np.where(padded[:, None], k2, np.frombuffer(k1, dtype=np.uint8))
+    if total == n:
+        blocks ^= finish
+    else:
+        blocks[last] ^= finish
+    most = int(n_blocks.max())
+    if int(n_blocks.min()) == most:  # all the same length in blocks: plain strided steps
+        grid = blocks.reshape(n, most, BLOCK)
+        state = np.zeros((n, BLOCK), dtype=np.uint8)
+        for j in range(most):
+            step = grid[:, j] ^ state
+            state = np.frombuffer(encrypt(step.tobytes()), dtype=np.uint8).reshape(n, BLOCK)
+        tags[:] = state
+    else:
+        # Longest messages first: the messages still running at step j are a prefix.
+        sort_key = -n_blocks
+        if most < 2**15:
+            sort_key = sort_key.astype(np.int16)  # numpy sorts 16-bit keys by radix
+        order = np.argsort(sort_key, kind="stable")
+        running = n - np.cumsum(np.bincount(n_blocks))  # running[j]: more than j blocks
+        start = first[order]
+        state = np.zeros((n, BLOCK), dtype=np.uint8)
+        for j in range(most):
+            m = int(running[j])
+            step = blocks[start[:m] + j] ^ state[:m]
+            state[:m] = np.frombuffer(encrypt(step.tobytes()), np.uint8).reshape(m, BLOCK)
+        tags[order] = state
+    tags[~valid] = 0
     return tags
 
 
 def hex_series(name: str, raw: np.ndarray, valid: np.ndarray) -> pl.Series:
     """Lower-hex strings of the rows of an ``(n, width)`` uint8 array; null where not valid."""
     n, width = raw.shape
-    chars = _HEX_PAIRS[raw].astype("<u2", copy=False)
-    offsets = np.arange(0, (n + 1) * 2 * width, 2 * width, dtype=np.int64)
     validity = None
     if not valid.all():
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-    arr = pa.Array.from_buffers(
-        pa.large_string(),
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arr = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width),
         n,
-        [validity, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars))],
+        [validity, pa.py_buffer(np.ascontiguousarray(raw))],
         null_count=int(n - valid.sum()),
     )
     out = pl.from_arrow(arr)
     assert isinstance(out, pl.Series)
-    return out.alias(name)
+    return out.bin.encode("hex").alias(name)
 
 
 def cmac_hex(key: bytes, messages: pl.Series, name: str | None = None) -> pl.Series:

@@ -10,7 +10,7 @@ from typing import Final
 SPEC_VERSION: Final = "1.0"
 SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
 
-# Keyed HMAC tokens: 32 lower-hex characters (128 bits) each, null when the inputs are missing.
+# Keyed tokens (AES-CMAC): 32 lower-hex characters (128 bits) each, null when an input is missing.
 TOKEN_COLUMNS: Final = (
     "tok_name_dob",  # canonical first + last + dob: exact agreement on the lot
     "tok_first_dob",  # nickname-canonical first name + swap-invariant dob

@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of spec 1.0 (run only when the spec version changes).
+"""Regenerate the golden vectors of spec 1.0 (only when the spec changes; 1.0 is pre-release).
 
     .venv/bin/python tests/golden/generate.py
 

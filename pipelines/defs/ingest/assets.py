@@ -19,9 +19,25 @@ def _finding_line(finding: Finding) -> str:
 
 
 def check_results(result: IngestResult) -> list[dg.AssetCheckResult]:
-    """One asset check result per evaluated check; names, counts and rows, never values."""
+    """One asset check result per check; names, counts and rows, never values.
+
+    A check that never ran (an earlier blocking check stopped the package) is reported as not
+    passed, with a warning that says why, so every check of the asset has a result.
+    """
+    evaluated = result.check_results()
     out = []
-    for name, findings in result.check_results().items():
+    for info in CHECKS:
+        if info.name not in evaluated:
+            out.append(
+                dg.AssetCheckResult(
+                    asset_key=SUBMISSION_KEY,
+                    check_name=info.name,
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"not_run": "an earlier check stopped this package"},
+                )
+            )
+    for name, findings in evaluated.items():
         blocking = [f for f in findings if f.blocking]
         warnings = [f for f in findings if f.severity == "warning"]
         metadata: dict[str, dg.RawMetadataValue] = {
