@@ -1,4 +1,4 @@
-"""The canary scanner itself must find what it is meant to find, or the privacy tests prove nothing."""
+"""The canary scanner must find what it is meant to find, or the privacy tests prove nothing."""
 
 from __future__ import annotations
 
