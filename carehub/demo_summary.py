@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
@@ -18,46 +17,25 @@ from carehub.db import connection
 from carehub.demo import REGION_DIR, DemoResult
 
 
-def linkage_truth(result: DemoResult) -> pl.DataFrame:
-    """``partner_id, record_pseudonym, resident_id`` from the partners' crosswalks and the truth.
-
-    Only the demo can build this: it needs every partner's crosswalk and the synthetic ground
-    truth. The hub never sees it.
-    """
-    truth = pl.read_csv(
-        result.partners_dir / REGION_DIR / "ground_truth" / "truth.csv", infer_schema=False
-    )
-    frames = []
-    for partner_id, encoded in result.encoded.items():
-        walk = pl.read_csv(encoded.crosswalk, infer_schema=False)
-        pseudonym, record_id = walk.columns[:2]
-        frames.append(
-            walk.select(
-                pl.lit(partner_id).alias("partner_id"),
-                pl.col(pseudonym).alias("record_pseudonym"),
-                pl.col(record_id).alias("source_record_id"),
-            )
-        )
-    return (
-        pl.concat(frames)
-        .join(truth, on=["partner_id", "source_record_id"], how="inner")
-        .select("partner_id", "record_pseudonym", "resident_id")
-    )
-
-
 def linkage_quality(result: DemoResult) -> dict[str, float]:
     """Pairwise and B-cubed precision/recall of the hub's answer, scored on a copy of hub.duckdb.
 
     The copy keeps the ground truth out of the hub's own database.
     """
-    from linkage.accuracy import evaluate
+    from linkage.accuracy import evaluate, truth_from_crosswalks
+
+    # Only the demo can build this: every partner's crosswalk and the synthetic ground truth.
+    truth = truth_from_crosswalks(
+        result.partners_dir / REGION_DIR / "ground_truth" / "truth.csv",
+        {pid: encoded.crosswalk for pid, encoded in result.encoded.items()},
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "scoring.duckdb"
         shutil.copy2(result.home.hub_db, copy)
         con = duckdb.connect(str(copy))
         try:
-            metrics = evaluate(con, linkage_truth(result).to_arrow())
+            metrics = evaluate(con, truth.to_arrow())
         finally:
             con.close()
     return {

@@ -25,6 +25,7 @@ from pipelines.resources import HubResource
 NOTIFIED_TAG = "carehub/notified_by"
 _MAX_ERROR_CHARS = 240
 _BLOCKED = "DagsterAssetCheckFailedError"
+NON_BLOCKING = " (non-blocking)"
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,19 @@ def step_failures(events: Iterable[dg.DagsterEvent]) -> list[StepFailure]:
 
 
 def failed_checks(events: Iterable[dg.DagsterEvent]) -> list[str]:
-    """``asset:check`` names of the failed asset-check evaluations among ``events``."""
+    """``asset:check`` names of the failed asset-check evaluations among ``events``.
+
+    Failures that could not stop the run (non-blocking, or severity WARN) carry the suffix
+    :data:`NON_BLOCKING`.
+    """
     names = []
     for event in events:
         if event.event_type_value == dg.DagsterEventType.ASSET_CHECK_EVALUATION.value:
             data = event.asset_check_evaluation_data
             if not data.passed:
-                names.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+                stops = bool(data.blocking) and data.severity == dg.AssetCheckSeverity.ERROR
+                suffix = "" if stops else NON_BLOCKING
+                names.append(f"{data.asset_key.to_user_string()}:{data.check_name}{suffix}")
     return names
 
 
@@ -120,10 +127,13 @@ def failure_notice(
     parts = []
     blocked = bool(failures) and all(f.error.startswith(_BLOCKED) for f in failures)
     if blocked:
+        stopping = [c for c in checks if not c.endswith(NON_BLOCKING)]
+        warned = [c.removesuffix(NON_BLOCKING) for c in checks if c.endswith(NON_BLOCKING)]
         parts.append(
             "stopped by failed blocking checks: "
-            + (", ".join(checks[:10]) if checks else "; ".join(f.step for f in failures))
+            + (", ".join(stopping[:10]) if stopping else "; ".join(f.step for f in failures))
             + "; the data did not flow on"
+            + (f" (also warned: {', '.join(warned[:10])})" if warned else "")
         )
         checks = ()
     elif failures:
