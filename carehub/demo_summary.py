@@ -124,6 +124,9 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(table)
 
     home = result.home
+    from carehub.ops_status import publications_table
+
+    console.print(publications_table(home))
     report = home.reports / "ecosystem" / "report.html"
     console.rule("[bold]Where everything is")
     for label, path in (

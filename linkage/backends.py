@@ -576,13 +576,13 @@ def spark_link_new(
     from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    from linkage.link import SCORE_FLOOR, Scored
+    from linkage.link import SCORE_FLOOR, Scored, split_records
     from linkage.records import sql
 
     con = db_api.duckdb_con
     for name, table in (("new_keys", new_keys), ("prev_keys", prev_keys)):
         _into_duckdb(con, name, table)
-    con.execute(sql("split_records"))
+    split_records(con, dict(model))
     spark_api = backend.database_api()
     inputs = {
         name: backend.register(spark_api, _spark_input(backend, con, name), display)

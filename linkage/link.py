@@ -54,6 +54,45 @@ def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
     con.unregister("records_arrow")
 
 
+def _blocking_rules(model: dict[str, Any]) -> list[str] | None:
+    """The model's prediction blocking rules as SQL over ``l``/``r``; None if any is not a
+    plain condition (e.g. array explosion), when the whole existing side must be read."""
+    rules = []
+    for rule in model.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, str):
+            rules.append(rule)
+        elif isinstance(rule, dict) and set(rule) <= {"blocking_rule", "sql_dialect"}:
+            rules.append(rule["blocking_rule"])
+        else:
+            return None
+    return rules or None
+
+
+def candidate_keys_sql(model: dict[str, Any]) -> str:
+    """A query of the records that share a prediction blocking key with a new record.
+
+    The conditions are the model's own blocking SQL (as Splink runs it), never a value.
+    """
+    rules = _blocking_rules(model)
+    if rules is None:
+        return "SELECT partner_id, record_pseudonym FROM records"
+    return "\nUNION\n".join(
+        "SELECT l.partner_id, l.record_pseudonym FROM records AS l "  # noqa: S608 - model SQL
+        f"SEMI JOIN new_records AS r ON {rule}"
+        for rule in rules
+    )
+
+
+def split_records(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> None:
+    """Split ``records`` into ``new_records`` (keys in ``new_keys``) and ``existing_records``:
+    only the linked records that share a blocking key with a new one (all others form no
+    candidate pair, so scoring them against the batch would read 1M records for nothing).
+    """
+    con.execute(sql("split_records"))
+    con.execute("CREATE OR REPLACE TEMP VIEW candidate_keys AS " + candidate_keys_sql(model))
+    con.execute(sql("existing_records"))
+
+
 def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
     """Score every candidate pair of ``records`` and cluster the accepted links."""
     con = _con(db_api)
@@ -92,7 +131,7 @@ def link_new(
         con.register(f"{name}_arrow", table)
         con.table(f"{name}_arrow").create(name)
         con.unregister(f"{name}_arrow")
-    con.execute(sql("split_records"))
+    split_records(con, model)
     records = db_api.register("records", dataset_display_name="records_all")
     existing = db_api.register("existing_records", dataset_display_name="existing")
     new = db_api.register("new_records", dataset_display_name="new")
