@@ -57,17 +57,22 @@ def check_relation(con: duckdb.DuckDBPyConnection, relation: str) -> None:
 def read_records(con: duckdb.DuckDBPyConnection, relation: str = DEFAULT_RELATION) -> pa.Table:
     """All encoded rows of ``relation`` with popcounts and a per-record digest, as Arrow.
 
-    Also leaves them in temp table ``linkage_records`` on ``con`` for the run's own SQL.
+    Also leaves their keys and digests in temp table ``linkage_records`` on ``con`` for the
+    run's own SQL (only those: a full copy in the hub database would double the memory).
     """
     check_relation(con, relation)
     # ``relation`` passed check_relation: a plain [schema.]name that exists, never a value.
     con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {relation}")  # noqa: S608
     try:
-        # Both texts are our own .sql files; the statement holds no value.
-        con.execute("CREATE OR REPLACE TEMP TABLE linkage_records AS " + sql("prepare_records"))
+        records = con.sql(sql("prepare_records")).to_arrow_table()
     finally:
         con.execute("DROP VIEW IF EXISTS linkage_source")
-    return con.table("linkage_records").to_arrow_table()
+    con.register("linkage_records_arrow", records)
+    try:
+        con.execute(sql("record_keys"))
+    finally:
+        con.unregister("linkage_records_arrow")
+    return records
 
 
 def training_fingerprint(records: pa.Table) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -136,8 +137,16 @@ def test_no_canary_in_any_output_byte(encoded: tuple[Path, bytes]) -> None:
     ]
     values += [v["visit_id"] for v in VISITS]
     values += [c["birth_date"].replace("-", "") for c in CANARIES]
-    hits = sorted(needle for needle in _needles(values) if needle in hay)
+    hits = sorted(needle for needle in _needles(values) if _occurs(needle, hay))
     assert hits == []
+
+
+def _occurs(needle: str, hay: str) -> bool:
+    # A short all-digit canary (a ZIP) turns up inside random hex or numbers by chance: match
+    # those only as a whole token. Everything else is matched anywhere.
+    if needle.isdigit() and len(needle) < 9:
+        return re.search(rf"(?<![0-9a-z]){needle}(?![0-9a-z])", hay) is not None
+    return needle in hay
 
 
 def test_needles_would_be_found(encoded: tuple[Path, bytes]) -> None:
