@@ -168,7 +168,7 @@ def _check_persons(persons: pa.Table) -> None:
         if value is None or not _HEX64.match(value):
             raise PackageError(
                 f"{PERSONS_FILE}: row {row}, column record_pseudonym is not 64 lower-hex "
-                "characters; it must be the HMAC pseudonym, never a raw record id"
+                "characters; it must be the keyed pseudonym, never a raw record id"
             )
     if len(set(pseud)) != len(pseud):
         raise PackageError(

@@ -101,7 +101,7 @@ def _category_pairs() -> tuple[tuple[str, str], ...]:
 
 
 PERSON_RULES: Final[tuple[Rule, ...]] = (
-    _hex(PERSONS, "record_pseudonym", HEX64, 64, "HMAC pseudonym of the record id"),
+    _hex(PERSONS, "record_pseudonym", HEX64, 64, "keyed pseudonym of the record id"),
     *(_hex(PERSONS, c, HEX32, 32, "keyed token") for c in TOKEN_COLUMNS),
     Rule(
         "duplicate_records",
@@ -169,7 +169,7 @@ PERSON_RULES: Final[tuple[Rule, ...]] = (
 )
 
 EVENT_RULES: Final[tuple[Rule, ...]] = (
-    _hex(EVENTS, "record_pseudonym", HEX64, 64, "HMAC pseudonym of the record id"),
+    _hex(EVENTS, "record_pseudonym", HEX64, 64, "keyed pseudonym of the record id"),
     _hex(EVENTS, "event_id", HEX32, 32, "HMAC of the partner's own event id"),
     Rule(
         "duplicate_records",
