@@ -10,12 +10,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from splink import Linker
 from splink.internals.charts import SplinkChart
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 log = logging.getLogger(__name__)
 WATERFALL_PAIRS = 12
+_RANK = "carehub_waterfall_rank"
 
 
 def _write(path: Path, html: str) -> Path:
@@ -44,12 +46,19 @@ def waterfall_chart(
 ) -> Path | None:
     """A waterfall of a spread of scored pairs (weights only, no data values)."""
     rel = predictions.as_duckdbpyrelation()
-    if rel.count("*").fetchall()[0][0] == 0:
+    n = int(rel.count("*").fetchall()[0][0])
+    if n == 0:
         return None
-    # A deterministic spread over the weight range: quantiles of the scored pairs.
-    sample = rel.order("match_weight").to_arrow_table()
-    n = sample.num_rows
+    # A deterministic spread over the weight range: quantiles of the scored pairs. Only the
+    # picked rows leave DuckDB (a million scored pairs with their Bloom words would not fit).
     picks = sorted({int(i * (n - 1) / max(WATERFALL_PAIRS - 1, 1)) for i in range(WATERFALL_PAIRS)})
-    records = [sample.slice(i, 1).to_pylist()[0] for i in picks]
+    sample = (
+        rel.project(f"*, row_number() OVER (ORDER BY match_weight) - 1 AS {_RANK}")
+        .filter(duckdb.ColumnExpression(_RANK).isin(*(duckdb.ConstantExpression(i) for i in picks)))
+        .order(_RANK)
+        .to_arrow_table()
+        .drop_columns([_RANK])
+    )
+    records = sample.to_pylist()
     chart = linker.visualisations.waterfall_chart(records, remove_sensitive_data=True)
     return _write(charts_dir / f"{run_id}-waterfall.html", chart.to_html(inline=True))
