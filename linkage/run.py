@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+from splink import DuckDBAPI, Linker
 
 from carehub.home import HubHome
 from linkage import charts
@@ -142,10 +143,22 @@ def ensure_model(
             "ingest partner submissions first"
         )
     with quiet_splink():
-        info, _linker = train(records, home.models, settings)
+        info, trained = train(records, home.models, settings)
+        close_work_database(trained)
         sample = sample_linker(records, info, settings.training.chart_sample_records)
         chart_paths = charts.model_charts(sample, home.models / "charts", info.version)
+        close_work_database(sample)
     return ModelResult(info, True, reason, chart_paths)
+
+
+def close_work_database(linker: Linker) -> None:
+    """Free a finished linker's in-memory DuckDB now. A ``Linker`` and its components refer
+    to each other, so it would otherwise live (with its work tables, up to
+    ``SPLINK_MEMORY_LIMIT``) until a full garbage collection, next to the scoring database.
+    """
+    db_api = linker._db_api  # Splink offers no public handle
+    if isinstance(db_api, DuckDBAPI):
+        db_api.duckdb_con.close()
 
 
 def _existing_charts(home: HubHome, info: ModelInfo) -> dict[str, Path]:
