@@ -18,6 +18,7 @@ from splink import DuckDBAPI, Linker
 
 from carehub.home import HubHome
 from linkage import charts
+from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
 from linkage.comparisons import TF_COLUMNS
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.keys import Churn, assign_keys
@@ -211,8 +212,10 @@ def _run_linkage(
     full_relink: bool = False,
     relation: str = DEFAULT_RELATION,
     settings: LinkageSettings | None = None,
+    backend: LinkageBackend | None = None,
 ) -> LinkageResult:
     """The body of :func:`run_linkage`."""
+    on_spark = backend is not None and backend.engine == "spark"
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     settings = settings or LinkageSettings()
@@ -236,14 +239,24 @@ def _run_linkage(
         model_dict = load_settings(model.info)
         threshold = model.info.link_threshold
         if mode == "full":
-            scored = link_all(db_api, model_dict, threshold)
+            scored = (
+                spark_link_all(db_api, model_dict, threshold, backend)
+                if on_spark and backend is not None
+                else link_all(db_api, model_dict, threshold)
+            )
             clusters = scored.clusters
             links = scored.links
         else:
             new_keys = con.sql(sql("new_record_keys")).to_arrow_table()
             prev_keys = con.sql(sql("prev_keys")).to_arrow_table()
             if new_keys.num_rows:
-                scored = link_new(db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS)
+                scored = (
+                    spark_link_new(
+                        db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS, backend
+                    )
+                    if on_spark and backend is not None
+                    else link_new(db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS)
+                )
                 clusters, links = scored.clusters, scored.links
             else:
                 clusters = con.sql(sql("unchanged_map")).to_arrow_table()
@@ -305,6 +318,7 @@ def run_linkage(
     full_relink: bool = False,
     relation: str = DEFAULT_RELATION,
     settings: LinkageSettings | None = None,
+    backend: LinkageBackend | None = None,
 ) -> LinkageResult:
     """Link the encoded records of ``relation`` into persons with stable keys.
 
@@ -319,6 +333,9 @@ def run_linkage(
         full_relink: score every candidate pair again.
         relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
         settings: linkage settings for training (defaults otherwise).
+        backend: where Splink scores and clusters: DuckDB (default, also for ``None``) or
+            Spark (``linkage.backends``); training always runs on DuckDB, and the same model
+            JSON serves both.
 
     Returns:
         Counts, churn, per-partner match rates and chart paths of the run.
@@ -331,6 +348,7 @@ def run_linkage(
             full_relink=full_relink,
             relation=relation,
             settings=settings,
+            backend=backend,
         )
 
 

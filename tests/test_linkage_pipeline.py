@@ -25,7 +25,7 @@ from pipelines.defs.linkage.assets import (
     linked_persons,
     partner_match_rates_in_band,
 )
-from pipelines.resources import HubResource
+from pipelines.resources import HubResource, LinkageBackendResource
 from tests.test_linkage_support import encoded_region, fast_settings
 
 ASSETS = [linkage_model, linked_persons, cluster_sizes_plausible, partner_match_rates_in_band]
@@ -73,7 +73,10 @@ def _keys(home: HubHome) -> dict[tuple[str, str], str]:
 def _materialize(home: HubHome, selection: list, config: dict | None = None):
     return dg.materialize(
         selection,
-        resources={"hub": HubResource(home=str(home.root))},
+        resources={
+            "hub": HubResource(home=str(home.root)),
+            "linkage_backend": LinkageBackendResource(),
+        },
         run_config={"ops": config or {}},
         raise_on_error=True,
     )

@@ -12,7 +12,7 @@ import dagster as dg
 
 from linkage import checks
 from linkage.run import LinkageResult, cluster_stats, ensure_model, match_rates, run_linkage
-from pipelines.resources import HubResource
+from pipelines.resources import HubResource, LinkageBackendResource
 
 
 class LinkageModelConfig(dg.Config):
@@ -117,11 +117,19 @@ def _result_metadata(result: LinkageResult) -> dict[str, Any]:
     ),
 )
 def linked_persons(
-    context: dg.AssetExecutionContext, config: LinkedPersonsConfig, hub: HubResource
+    context: dg.AssetExecutionContext,
+    config: LinkedPersonsConfig,
+    hub: HubResource,
+    linkage_backend: LinkageBackendResource,
 ) -> dg.MaterializeResult:
     try:
         with hub.connect() as con:
-            result = run_linkage(con, hub.paths, full_relink=config.full_relink)
+            result = run_linkage(
+                con,
+                hub.paths,
+                full_relink=config.full_relink,
+                backend=linkage_backend.backend(),
+            )
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from None
     churn = result.churn
