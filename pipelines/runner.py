@@ -294,7 +294,10 @@ def _alive(pid: int) -> bool:
 
 
 def process_landing(
-    home: str | Path | HubHome, *, sensor_name: str = "landing_sensor"
+    home: str | Path | HubHome,
+    *,
+    sensor_name: str = "landing_sensor",
+    console_log_level: str = "WARNING",
 ) -> list[JobRun]:
     """Evaluate the landing sensor once and run what it requests, one run at a time.
 
@@ -302,13 +305,21 @@ def process_landing(
     instance between calls. A failed run does not stop the others (other partners' batches must
     keep flowing).
 
+    Args:
+        home: The hub home.
+        sensor_name: The sensor to evaluate.
+        console_log_level: Level of Dagster's console log for the runs (the run's own event
+            log, seen in the UI, keeps everything).
+
     Returns:
         One :class:`JobRun` per run request, in the sensor's order.
     """
-    return evaluate_sensor(home, sensor_name)
+    return evaluate_sensor(home, sensor_name, console_log_level=console_log_level)
 
 
-def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun]:
+def evaluate_sensor(
+    home: str | Path | HubHome, sensor_name: str, *, console_log_level: str = "WARNING"
+) -> list[JobRun]:
     """Evaluate sensor ``sensor_name`` once and execute its run requests in this process."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
     defs = definitions()
@@ -352,6 +363,7 @@ def evaluate_sensor(home: str | Path | HubHome, sensor_name: str) -> list[JobRun
                     asset_selection=list(request.asset_selection)
                     if request.asset_selection
                     else None,
+                    console_log_level=console_log_level,
                     instance=instance,
                 )
             )
