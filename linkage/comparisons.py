@@ -127,7 +127,6 @@ def dob_comparison() -> cl.CustomComparison:
 
 def location_comparison(s: LocationSettings) -> cl.CustomComparison:
     """Street and ZIP together: a move changes both, and separate comparisons break EM."""
-    addr = dice_sql("addr")
     exact: ComparisonLevelCreator = cll.CustomLevel(
         _eq("tok_addr"), label_for_charts="same address"
     )
@@ -139,22 +138,30 @@ def location_comparison(s: LocationSettings) -> cl.CustomComparison:
                 f"{_null('addr')} AND (tok_zip5_l IS NULL OR tok_zip5_r IS NULL)"
             ).configure(is_null_level=True),
             exact,
-            cll.CustomLevel(
-                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
-                label_for_charts="similar street, same ZIP",
-            ),
-            cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
-            cll.CustomLevel(
-                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
-                label_for_charts="partly similar street, same ZIP",
-            ),
-            cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
-            cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
-            cll.ElseLevel(),
+            *_street_levels(s),
         ],
         output_column_name="location",
         comparison_description="address: street Bloom Dice, tok_addr, tok_zip5, zip3",
     )
+
+
+def _street_levels(s: LocationSettings) -> list[ComparisonLevelCreator]:
+    """The levels below an exact address match: similar street, then ZIP, ZIP3, else."""
+    addr = dice_sql("addr")
+    return [
+        cll.CustomLevel(
+            f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
+            label_for_charts="similar street, same ZIP",
+        ),
+        cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
+        cll.CustomLevel(
+            f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
+            label_for_charts="partly similar street, same ZIP",
+        ),
+        cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
+        cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
+        cll.ElseLevel(),
+    ]
 
 
 def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
@@ -184,18 +191,7 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
                 label_for_charts="same phone, address nearby",
             ),
             cll.CustomLevel(phone, label_for_charts="same phone, moved"),
-            cll.CustomLevel(
-                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
-                label_for_charts="similar street, same ZIP",
-            ),
-            cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
-            cll.CustomLevel(
-                f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
-                label_for_charts="partly similar street, same ZIP",
-            ),
-            cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
-            cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
-            cll.ElseLevel(),
+            *_street_levels(s),
         ],
         output_column_name="contact",
         comparison_description="address and phone: tok_addr, street Bloom Dice, tok_zip5, zip3, "

@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS
+from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
 from quality.findings import CHECKS, Finding, neutralise_formula
 from quality.locate import locate
 from quality.plaintext import scan
@@ -96,19 +96,7 @@ def test_detector_searches_free_text(program: str, kind: str | None) -> None:
         "'F' AS sex, '021' AS zip3",
         {"h": HEX64},
     )
-    for column in (
-        "tok_name_dob",
-        "tok_first_dob",
-        "tok_last_dob",
-        "tok_fullname",
-        "tok_dob",
-        "tok_dob_swap",
-        "tok_dob_ym",
-        "tok_addr",
-        "tok_zip5",
-        "tok_phone",
-        "tok_ssn",
-    ):
+    for column in TOKEN_COLUMNS:
         con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
     con.execute(
         "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "

@@ -100,6 +100,22 @@ class IngestResult:
         return {c: [f for f in self.findings if f.check == c] for c in self.checks_run}
 
 
+def _result(
+    package: Package, outcome: Outcome, message: str, folder: Path, **loaded: Any
+) -> IngestResult:
+    """The result of a decided package: its findings, checks run and where it now lies."""
+    return IngestResult(
+        package.submission_id,
+        package.partner_id,
+        outcome,
+        message,
+        findings=package.findings,
+        checks_run=package.checks_run,
+        location=folder,
+        **loaded,
+    )
+
+
 def _governance(home: HubHome) -> Governance | None:
     try:
         return load_governance(home)
@@ -337,15 +353,7 @@ def _quarantine(
             },
         ),
     )
-    return IngestResult(
-        package.submission_id,
-        package.partner_id,
-        "quarantined",
-        message,
-        findings=package.findings,
-        checks_run=package.checks_run,
-        location=folder,
-    )
+    return _result(package, "quarantined", message, folder)
 
 
 def _duplicate(
@@ -396,15 +404,7 @@ def _duplicate(
         checks=_checks_json(package),
     )
     log_line(home, "info", "ingest", f"{package.submission_id}: {message}")
-    return IngestResult(
-        package.submission_id,
-        package.partner_id,
-        "duplicate",
-        message,
-        findings=package.findings,
-        checks_run=package.checks_run,
-        location=folder,
-    )
+    return _result(package, "duplicate", message, folder)
 
 
 def _load(
@@ -474,14 +474,11 @@ def _load(
                 details={"partner_id": package.partner_id},
             ),
         )
-    return IngestResult(
-        package.submission_id,
-        package.partner_id,
+    return _result(
+        package,
         "ingested",
         message,
-        findings=package.findings,
-        checks_run=package.checks_run,
-        location=folder,
+        folder,
         persons_rows=record.persons_rows,
         events_rows=record.events_rows,
         superseded=record.supersedes,
