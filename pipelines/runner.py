@@ -15,6 +15,7 @@ same code as the run-failure sensor, and tagged so that the sensor does not anno
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import time
@@ -102,8 +103,14 @@ def hub_instance(home: str | Path | HubHome) -> Iterator[dg.DagsterInstance]:
     """The persistent Dagster instance in ``<home>/dagster`` (created on first use)."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
     hub.ensure()
-    with hub_environment(hub), dg.DagsterInstance.from_config(str(hub.dagster_home)) as instance:
-        yield instance
+    with hub_environment(hub):
+        # Opening a new home creates Dagster's SQLite schemas; two processes doing it at the
+        # same moment collide ("table ... already exists"), so opening is serialised.
+        with (hub.dagster_home / ".instance.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            instance = dg.DagsterInstance.from_config(str(hub.dagster_home))
+        with instance:
+            yield instance
 
 
 def run_job(
