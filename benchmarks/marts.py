@@ -12,7 +12,9 @@ shared, so wall time depends on the neighbours; CPU time does not.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -64,6 +66,7 @@ def main() -> None:
                 f"{counts['events']:,} events (generated in {wall:.1f} s, not timed)"
             )
             segments = load_segments(home)
+            load_before = os.getloadavg()[0]
             stages: dict[str, list[tuple[float, float]]] = {
                 "features": [],
                 "segments": [],
@@ -77,6 +80,11 @@ def main() -> None:
                 stages["segments"].append((w, c))
                 w, c, result = timed(lambda: publish_marts(con, home))
                 stages["marts"].append((w, c))
+        load_after = os.getloadavg()[0]
+        print(
+            f"load average {load_before:.1f} before, {load_after:.1f} after the timed stages "
+            "(2 cores: above 2, the neighbours share them; compare CPU seconds)"
+        )
         total_wall = total_cpu = 0.0
         for name, runs in stages.items():
             wall = statistics.median(r[0] for r in runs)
@@ -88,6 +96,8 @@ def main() -> None:
             f"{'total':<10} wall {total_wall:6.2f} s   cpu {total_cpu:6.2f} s   "
             f"target {TARGET_PIPELINE_S:.0f} s wall: ratio {total_wall / TARGET_PIPELINE_S:.2f}"
         )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        print(f"peak memory of this process: {peak:.2f} GiB")
         assert result is not None
         print(
             f"marts: {result.cells:,} counts, {result.suppressed_cells:,} suppressed "
@@ -98,15 +108,15 @@ def main() -> None:
             worst = 0.0
             for i, sql in enumerate(example_queries(), 1):
                 marts.sql(sql).fetchall()
-                runs = []
+                millis: list[float] = []
                 for _ in range(20):
                     start = time.perf_counter()
                     marts.sql(sql).fetchall()
-                    runs.append((time.perf_counter() - start) * 1000)
-                median = statistics.median(runs)
+                    millis.append((time.perf_counter() - start) * 1000)
+                median = statistics.median(millis)
                 worst = max(worst, median)
                 first = " ".join(sql.split())[:70]
-                print(f"query {i}: median {median:6.2f} ms   max {max(runs):6.2f} ms   {first}")
+                print(f"query {i}: median {median:6.2f} ms   max {max(millis):6.2f} ms   {first}")
         print(
             f"slowest example query: {worst:.2f} ms median "
             f"(target {TARGET_QUERY_MS:.0f} ms: ratio {worst / TARGET_QUERY_MS:.3f})"

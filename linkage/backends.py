@@ -566,22 +566,24 @@ def spark_link_new(
     prev_keys: pa.Table,
     tf_columns: tuple[str, ...],
     backend: LinkageBackend,
+    tf_tables: Mapping[str, pa.Table] | None = None,
 ) -> Any:
     """:func:`linkage.link.link_new` with ``predict_between`` / ``predict_within`` on Spark.
 
     The new records are scored against the existing ones and among themselves on Spark; the
     small incremental graph (new records and the persons they touch) is clustered in DuckDB,
-    exactly as on the DuckDB engine.
+    exactly as on the DuckDB engine. Arguments as for ``link_new``.
     """
     from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    from linkage.link import SCORE_FLOOR, Scored, split_records
+    from linkage.link import SCORE_FLOOR, Scored, split_records, term_frequencies
     from linkage.records import sql
 
     con = db_api.duckdb_con
     for name, table in (("new_keys", new_keys), ("prev_keys", prev_keys)):
         _into_duckdb(con, name, table)
+    lookups: dict[str, Any] | None = None
     split_records(con, dict(model))
     spark_api = backend.database_api()
     inputs = {
@@ -592,9 +594,14 @@ def spark_link_new(
             ("new_records", "new"),
         )
     }
+    if tf_tables is not None:
+        lookups = {}
+        for column in tf_columns:
+            _into_duckdb(con, f"carehub_tf_{column}", tf_tables[column])
+            path = _spark_input(backend, con, f"carehub_tf_{column}")
+            lookups[column] = backend.register(spark_api, path, f"carehub_tf_{column}")
     linker = load_linker(model, [inputs["records"]])
-    for column in tf_columns:
-        linker.table_management.compute_tf_table(column)
+    term_frequencies(linker, tf_columns, lookups)
     floor = min(SCORE_FLOOR, threshold)
     between = linker.inference.predict_between(
         inputs["existing_records"],

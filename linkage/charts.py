@@ -18,6 +18,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 log = logging.getLogger(__name__)
 WATERFALL_PAIRS = 12
 _RANK = "carehub_waterfall_rank"
+_PAIR_KEYS = ("partner_id_l", "record_pseudonym_l", "partner_id_r", "record_pseudonym_r")
 
 
 def _write(path: Path, html: str) -> Path:
@@ -52,9 +53,17 @@ def waterfall_chart(
     # A deterministic spread over the weight range: quantiles of the scored pairs. Only the
     # picked rows leave DuckDB (a million scored pairs with their Bloom words would not fit).
     picks = sorted({int(i * (n - 1) / max(WATERFALL_PAIRS - 1, 1)) for i in range(WATERFALL_PAIRS)})
+    # Rank a narrow projection (keys and weight), then fetch the picked rows whole: sorting the
+    # scored pairs with all their compared columns costs seconds at a million records.
+    keys = ", ".join(_PAIR_KEYS)
+    ranked = rel.project(
+        f"{keys}, row_number() OVER (ORDER BY match_weight, {keys}) - 1 AS {_RANK}"
+    )
+    picked = ranked.filter(
+        duckdb.ColumnExpression(_RANK).isin(*(duckdb.ConstantExpression(i) for i in picks))
+    )
     sample = (
-        rel.project(f"*, row_number() OVER (ORDER BY match_weight) - 1 AS {_RANK}")
-        .filter(duckdb.ColumnExpression(_RANK).isin(*(duckdb.ConstantExpression(i) for i in picks)))
+        rel.join(picked.set_alias("picked"), condition=list(_PAIR_KEYS))
         .order(_RANK)
         .to_arrow_table()
         .drop_columns([_RANK])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -27,7 +28,13 @@ KEY_PREFIX = "P"
 
 def new_person_key() -> str:
     """A fresh opaque person key: ``P`` + 16 lower-hex characters."""
-    return KEY_PREFIX + secrets.token_hex(8)
+    return new_person_keys(1)[0]
+
+
+def new_person_keys(n: int) -> list[str]:
+    """``n`` fresh person keys from one draw of the system's secure random source."""
+    hexed = secrets.token_bytes(8 * n).hex()
+    return [KEY_PREFIX + hexed[i : i + 16] for i in range(0, 16 * n, 16)]
 
 
 @dataclass(frozen=True)
@@ -53,14 +60,24 @@ class Churn:
         return asdict(self)
 
 
-def assign_keys(con: duckdb.DuckDBPyConnection, clusters: pa.Table, run_id: str) -> Churn:
+def assign_keys(
+    con: duckdb.DuckDBPyConnection,
+    clusters: pa.Table,
+    run_id: str,
+    *,
+    scope: Literal["all", "mapped"] = "all",
+) -> Churn:
     """Give every cluster of ``clusters`` a person key; leaves temp tables for the store.
 
     Args:
         con: the hub connection (reads ``linkage.person_records``, ``persons``, ``runs``).
-        clusters: ``partner_id, record_pseudonym, cluster_id, record_digest`` for every
-            current record.
+        clusters: ``partner_id, record_pseudonym, cluster_id, record_digest``: for every
+            current record (scope ``all``), or for the new records and every record of the
+            persons they may touch (scope ``mapped``, an incremental run).
         run_id: this run, recorded as ``created_run`` of fresh keys.
+        scope: ``all`` replaces the whole answer (records missing from ``clusters`` are
+            withdrawn); ``mapped`` changes only the persons with a record in ``clusters``,
+            every other person keeps its key and records (and counts as unchanged).
 
     Returns:
         The churn counts. Temp tables ``cluster_key``, ``key_home``, ``keyless_clusters``
@@ -69,12 +86,13 @@ def assign_keys(con: duckdb.DuckDBPyConnection, clusters: pa.Table, run_id: str)
     con.register("clusters_arrow", clusters)
     con.execute(sql("load_new_map"))
     con.unregister("clusters_arrow")
+    con.execute(sql(f"scope_{scope}"))
     con.execute(sql("assign_keys"))
-    keyless = [row[0] for row in con.execute(sql("keyless")).fetchall()]
+    keyless = con.sql(sql("keyless")).to_arrow_table().column("cluster_id")
     fresh = pa.table(
         {
-            "cluster_id": pa.array(keyless, pa.string()),
-            "person_key": pa.array([new_person_key() for _ in keyless], pa.string()),
+            "cluster_id": keyless.cast(pa.string()),
+            "person_key": pa.array(new_person_keys(len(keyless)), pa.string()),
         }
     )
     con.register("fresh_keys", fresh)

@@ -7,6 +7,7 @@ output tables are exposed under fixed view names so the SQL can live in ``sql/*.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from linkage.components import cluster_records
 from linkage.records import sql
 
 # Pairs scored down to this probability feed the waterfall chart; links are those at or above
@@ -68,17 +70,20 @@ def _blocking_rules(model: dict[str, Any]) -> list[str] | None:
     return rules or None
 
 
-def candidate_keys_sql(model: dict[str, Any]) -> str:
-    """A query of the records that share a prediction blocking key with a new record.
+def candidate_keys_sql(
+    model: dict[str, Any], records: str = "records", new: str = "new_records"
+) -> str:
+    """A query of the ``records`` that share a prediction blocking key with a ``new`` record.
 
-    The conditions are the model's own blocking SQL (as Splink runs it), never a value.
+    The conditions are the model's own blocking SQL (as Splink runs it), never a value;
+    ``records`` and ``new`` are names of this package's own tables or views.
     """
     rules = _blocking_rules(model)
     if rules is None:
-        return "SELECT partner_id, record_pseudonym FROM records"
+        return f"SELECT partner_id, record_pseudonym FROM {records}"  # noqa: S608 - own names
     return "\nUNION\n".join(
-        "SELECT l.partner_id, l.record_pseudonym FROM records AS l "  # noqa: S608 - model SQL
-        f"SEMI JOIN new_records AS r ON {rule}"
+        f"SELECT l.partner_id, l.record_pseudonym FROM {records} AS l "  # noqa: S608 - model SQL
+        f"SEMI JOIN {new} AS r ON {rule}"
         for rule in rules
     )
 
@@ -101,11 +106,8 @@ def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scor
     predictions = linker.inference.predict(
         threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
     )
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    )
     _view(predictions, "scored")
-    _view(clusters, "full_clusters")
+    cluster_records(con, threshold)
     return Scored(
         links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
@@ -115,6 +117,18 @@ def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scor
     )
 
 
+def term_frequencies(
+    linker: Linker, tf_columns: tuple[str, ...], lookups: Mapping[str, SplinkDataFrame] | None
+) -> None:
+    """Give ``linker`` its term-frequency tables: computed from its input records, or the
+    registered lookups (``<column>``, ``tf_<column>``) the hub computed over all records."""
+    for column in tf_columns:
+        if lookups is None:
+            linker.table_management.compute_tf_table(column)
+        else:
+            linker.table_management.register_term_frequency_lookup(lookups[column], column)
+
+
 def link_new(
     db_api: DuckDBAPI,
     model: dict[str, Any],
@@ -122,9 +136,26 @@ def link_new(
     new_keys: pa.Table,
     prev_keys: pa.Table,
     tf_columns: tuple[str, ...],
+    tf_tables: Mapping[str, pa.Table] | None = None,
 ) -> Scored:
     """Link only the new records: against the existing ones (``predict_between``) and among
     themselves (``predict_within``); pairs of existing records are not scored again.
+
+    Args:
+        db_api: the work database holding table ``records``: the new records and (at least)
+            the existing ones that share a blocking key with them.
+        model: the saved model's settings.
+        threshold: the link threshold (match probability).
+        new_keys: ``partner_id, record_pseudonym`` of the new records.
+        prev_keys: ``partner_id, record_pseudonym, person_key, record_digest`` of the linked
+            records whose persons the new ones may join (or all linked records).
+        tf_columns: the model's term-frequency columns.
+        tf_tables: their lookups over all current records, by column; None computes them
+            from ``records`` (right only when it holds every current record).
+
+    Returns:
+        The accepted new links, and the map of the new records and of every record in
+        ``prev_keys`` to a cluster (``K:<key>`` where a person is untouched).
     """
     con = _con(db_api)
     for name, table in (("new_keys", new_keys), ("prev_keys", prev_keys)):
@@ -137,8 +168,12 @@ def link_new(
     new = db_api.register("new_records", dataset_display_name="new")
     linker = Linker([records], model, log_level=None, validate_settings=False)
     # Term frequencies come from all current records, as in a full run.
-    for column in tf_columns:
-        linker.table_management.compute_tf_table(column)
+    lookups = (
+        None
+        if tf_tables is None
+        else {c: db_api.register(t, table_name=f"carehub_tf_{c}") for c, t in tf_tables.items()}
+    )
+    term_frequencies(linker, tf_columns, lookups)
     floor = min(SCORE_FLOOR, threshold)
     between = linker.inference.predict_between(
         existing, new, threshold_match_probability=floor, warning_mode="never"

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
@@ -85,17 +86,18 @@ def train(
     records: pa.Table,
     models_dir: Path,
     settings: LinkageSettings | None = None,
-) -> tuple[ModelInfo, Linker]:
+) -> ModelInfo:
     """Train on ``records`` and save the model as the current one.
 
     u comes from random sampling, m from EM sessions blocked on the training blocks, lambda
     from the deterministic rules; all with a fixed seed, so the same data gives the same model.
 
     Returns:
-        The saved model's info and the trained linker (its tables live in memory).
+        The saved model's info.
     """
     settings = settings or LinkageSettings()
     t = settings.training
+    records = uniform_sample(records, t.max_training_records)
     db_api = splink_api()
     linker = Linker(
         [register(db_api, records, "records")], settings_creator(settings), log_level=None
@@ -115,12 +117,7 @@ def train(
             max_pairs=t.em_max_pairs,
         )
     model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
-    linker = Linker(
-        [register(db_api, records, "records_trained")],
-        model,
-        log_level=None,
-        validate_settings=False,
-    )
+    db_api.duckdb_con.close()  # the training work tables are done with
     fingerprint = training_fingerprint(records)
     version = _version(fingerprint)
     info = ModelInfo(
@@ -134,7 +131,7 @@ def train(
         link_threshold=settings.link_threshold,
     )
     _save(model, info, models_dir)
-    return info, linker
+    return info
 
 
 def same_value_rates(records: pa.Table) -> dict[str, float]:
@@ -178,12 +175,23 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     return model
 
 
+def uniform_sample(records: pa.Table, max_records: int) -> pa.Table:
+    """About ``max_records`` of ``records`` (all when there are not more): those whose
+    pseudonym falls below the matching quantile.
+
+    Pseudonyms are keyed PRF outputs, uniform over their hex range, so this is a uniform
+    random sample; the same records give the same sample, in one pass.
+    """
+    if records.num_rows <= max_records:
+        return records
+    bound = format(int(max_records / records.num_rows * 16**8), "08x")
+    return records.filter(pc.less(records.column("record_pseudonym"), bound))
+
+
 def sample_linker(records: pa.Table, info: ModelInfo, max_records: int) -> Linker:
-    """A linker over an evenly spaced sample of ``records`` (for charts), with the saved model."""
-    step = max(1, records.num_rows // max(max_records, 1))
-    sample = records.take(list(range(0, records.num_rows, step))[:max_records])
+    """A linker over a uniform sample of ``records`` (for charts), with the saved model."""
     return Linker(
-        [register(splink_api(), sample, "records_sample")],
+        [register(splink_api(), uniform_sample(records, max_records), "records_sample")],
         load_settings(info),
         log_level=None,
         validate_settings=False,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
 
@@ -54,39 +55,66 @@ def check_relation(con: duckdb.DuckDBPyConnection, relation: str) -> None:
         )
 
 
+def open_source(con: duckdb.DuckDBPyConnection, relation: str = DEFAULT_RELATION) -> int:
+    """Point the run's SQL at ``relation`` and key its records; returns how many there are.
+
+    Leaves on ``con``: temp views ``linkage_rows`` (the relation), ``prepared_records`` (its
+    rows in the shape the model reads) and temp table ``linkage_records`` (keys and digests
+    of every record, for the run's own SQL).
+    """
+    check_relation(con, relation)
+    # ``relation`` passed check_relation: a plain [schema.]name that exists, never a value.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_rows AS SELECT * FROM {relation}")  # noqa: S608
+    _prepare_from("linkage_rows", con)
+    con.execute(sql("record_keys"))
+    return int(con.execute(sql("count_records")).fetchall()[0][0])
+
+
+def _prepare_from(source: str, con: duckdb.DuckDBPyConnection) -> None:
+    # ``source`` is one of this module's own view names.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {source}")  # noqa: S608
+    con.execute("CREATE OR REPLACE TEMP VIEW prepared_records AS " + sql("prepare_records"))
+
+
+def close_source(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the views :func:`open_source` made (``linkage_records`` stays for the caller)."""
+    for view in ("prepared_records", "linkage_source", "subset_rows", "linkage_rows"):
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+
+
+def prepared(con: duckdb.DuckDBPyConnection, *, subset: bool = False) -> pa.Table:
+    """The prepared rows of the open source: all, or only those keyed in temp table
+    ``subset_keys(partner_id, record_pseudonym)`` (prepared for those rows only)."""
+    if subset:
+        con.execute(sql("subset_rows"))
+        _prepare_from("subset_rows", con)
+    try:
+        return con.sql(sql("prepared_all")).to_arrow_table()
+    finally:
+        if subset:
+            _prepare_from("linkage_rows", con)
+
+
 def read_records(con: duckdb.DuckDBPyConnection, relation: str = DEFAULT_RELATION) -> pa.Table:
     """All encoded rows of ``relation`` with popcounts and a per-record digest, as Arrow.
 
     Also leaves their keys and digests in temp table ``linkage_records`` on ``con`` for the
     run's own SQL (only those: a full copy in the hub database would double the memory).
     """
-    check_relation(con, relation)
-    # ``relation`` passed check_relation: a plain [schema.]name that exists, never a value.
-    con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {relation}")  # noqa: S608
+    open_source(con, relation)
     try:
-        records = con.sql(sql("prepare_records")).to_arrow_table()
+        return prepared(con)
     finally:
-        con.execute("DROP VIEW IF EXISTS linkage_source")
-    con.register("linkage_records_arrow", records)
-    try:
-        con.execute(sql("record_keys"))
-    finally:
-        con.unregister("linkage_records_arrow")
-    return records
+        close_source(con)
 
 
 def training_fingerprint(records: pa.Table) -> str:
     """sha256 over the sorted ``partner_id:record_pseudonym`` keys and the spec version."""
-    keys = sorted(
-        f"{p}:{r}"
-        for p, r in zip(
-            records.column("partner_id").to_pylist(),
-            records.column("record_pseudonym").to_pylist(),
-            strict=True,
-        )
+    keys = pc.binary_join_element_wise(
+        records.column("partner_id"), records.column("record_pseudonym"), ":"
     )
+    ordered = pc.take(keys, pc.sort_indices(keys)).to_pylist()
     digest = hashlib.sha256(f"spec={SPEC_VERSION}\n".encode())
-    for key in keys:
-        digest.update(key.encode())
-        digest.update(b"\n")
+    if ordered:
+        digest.update(("\n".join(ordered) + "\n").encode())
     return digest.hexdigest()

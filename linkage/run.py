@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
 from carehub.home import HubHome
@@ -22,7 +23,7 @@ from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
 from linkage.comparisons import TF_COLUMNS
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.keys import Churn, assign_keys
-from linkage.link import Scored, link_all, link_new, load_records
+from linkage.link import Scored, candidate_keys_sql, link_all, link_new, load_records
 from linkage.model import (
     ModelInfo,
     current_model,
@@ -31,7 +32,14 @@ from linkage.model import (
     splink_api,
     train,
 )
-from linkage.records import DEFAULT_RELATION, read_records, sql
+from linkage.records import (
+    DEFAULT_RELATION,
+    close_source,
+    open_source,
+    prepared,
+    read_records,
+    sql,
+)
 from linkage.settings import LinkageSettings
 from linkage.store import ensure_schema, write_run
 
@@ -127,15 +135,9 @@ def ensure_model(
     """
     settings = settings or LinkageSettings()
     saved = current_model(home.models)
-    if saved is not None and not retrain and saved.spec_version == SPEC_VERSION:
+    reason = training_reason(saved, retrain)
+    if saved is not None and reason is None:
         return ModelResult(saved, False, "reused saved model", _existing_charts(home, saved))
-    reason = (
-        "retraining requested"
-        if retrain and saved is not None
-        else "no saved model"
-        if saved is None
-        else f"saved model is for spec {saved.spec_version}, records are spec {SPEC_VERSION}"
-    )
     if records is None:
         records = read_records(con, relation)
     if records.num_rows < 2:
@@ -144,12 +146,22 @@ def ensure_model(
             "ingest partner submissions first"
         )
     with quiet_splink():
-        info, trained = train(records, home.models, settings)
-        close_work_database(trained)
+        info = train(records, home.models, settings)
         sample = sample_linker(records, info, settings.training.chart_sample_records)
         chart_paths = charts.model_charts(sample, home.models / "charts", info.version)
         close_work_database(sample)
-    return ModelResult(info, True, reason, chart_paths)
+    return ModelResult(info, True, reason or "no saved model", chart_paths)
+
+
+def training_reason(saved: ModelInfo | None, retrain: bool) -> str | None:
+    """Why a new model must be trained now, or None when the saved one serves."""
+    if saved is None:
+        return "no saved model"
+    if retrain:
+        return "retraining requested"
+    if saved.spec_version != SPEC_VERSION:
+        return f"saved model is for spec {saved.spec_version}, records are spec {SPEC_VERSION}"
+    return None
 
 
 def close_work_database(linker: Linker) -> None:
@@ -204,6 +216,42 @@ def memory_budget(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         con.execute(sql("set_memory_limit"), {"limit": previous})
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What an incremental run reads: the new records and the existing ones that can meet
+    them (prepared), the records of the persons they may join, and term frequencies over
+    all current records."""
+
+    new_keys: pa.Table
+    records: pa.Table
+    prev_keys: pa.Table
+    tf_tables: dict[str, pa.Table]
+
+
+def _incremental_batch(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> _Batch:
+    """Read only what an incremental run needs (expects :func:`open_source` on ``con``)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE new_keys AS " + sql("new_record_keys"))
+    con.execute(sql("new_source"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE subset_keys AS "
+        + candidate_keys_sql(model, records="linkage_rows", new="new_source")
+        + "\nUNION\nSELECT partner_id, record_pseudonym FROM new_keys"
+    )
+    lookups = con.sql(sql("tf_lookups")).to_arrow_table()
+    tf_tables = {}
+    for column in TF_COLUMNS:
+        rows = lookups.filter(pc.equal(lookups.column("tf_column"), column))
+        tf_tables[column] = pa.table(
+            {column: rows.column("value"), f"tf_{column}": rows.column("tf")}
+        )
+    return _Batch(
+        new_keys=con.table("new_keys").to_arrow_table(),
+        records=prepared(con, subset=True),
+        prev_keys=con.sql(sql("prev_keys")).to_arrow_table(),
+        tf_tables=tf_tables,
+    )
+
+
 def _run_linkage(
     con: duckdb.DuckDBPyConnection,
     home: HubHome,
@@ -221,24 +269,38 @@ def _run_linkage(
     settings = settings or LinkageSettings()
     run_id = _run_id()
     ensure_schema(con)
-    records = read_records(con, relation)
-    if records.num_rows == 0:
+    if open_source(con, relation) == 0:
         raise ValueError(
             f"no current records in {relation} to link; ingest partner submissions first"
         )
-    model = ensure_model(
-        con, home, retrain=retrain, relation=relation, settings=settings, records=records
-    )
-    changes = _changes(con)
-    mode, reason = _mode(con, changes, model.info, full_relink)
-    scored: Scored | None = None
-    with quiet_splink():
-        db_api = splink_api()
-        load_records(db_api, records)
-        del records  # Splink holds its own copy now
+    batch: _Batch | None = None
+    try:
+        # Training reads every record; so does a full run, which always follows training.
+        records = (
+            prepared(con)
+            if training_reason(current_model(home.models), retrain) is not None
+            else None
+        )
+        model = ensure_model(
+            con, home, retrain=retrain, relation=relation, settings=settings, records=records
+        )
+        changes = _changes(con)
+        mode, reason = _mode(con, changes, model.info, full_relink)
         model_dict = load_settings(model.info)
         threshold = model.info.link_threshold
         if mode == "full":
+            records = records if records is not None else prepared(con)
+        else:
+            batch = _incremental_batch(con, model_dict)
+    finally:
+        close_source(con)
+    scored: Scored | None = None
+    with quiet_splink():
+        db_api = splink_api()
+        if mode == "full":
+            assert records is not None
+            load_records(db_api, records)
+            del records  # Splink holds its own copy now
             scored = (
                 spark_link_all(db_api, model_dict, threshold, backend)
                 if on_spark and backend is not None
@@ -246,21 +308,18 @@ def _run_linkage(
             )
             clusters = scored.clusters
             links = scored.links
+        elif batch is not None and batch.new_keys.num_rows:
+            load_records(db_api, batch.records)
+            args = (db_api, model_dict, threshold, batch.new_keys, batch.prev_keys, TF_COLUMNS)
+            scored = (
+                spark_link_new(*args, backend, batch.tf_tables)
+                if on_spark and backend is not None
+                else link_new(*args, batch.tf_tables)
+            )
+            clusters, links = scored.clusters, scored.links
         else:
-            new_keys = con.sql(sql("new_record_keys")).to_arrow_table()
-            prev_keys = con.sql(sql("prev_keys")).to_arrow_table()
-            if new_keys.num_rows:
-                scored = (
-                    spark_link_new(
-                        db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS, backend
-                    )
-                    if on_spark and backend is not None
-                    else link_new(db_api, model_dict, threshold, new_keys, prev_keys, TF_COLUMNS)
-                )
-                clusters, links = scored.clusters, scored.links
-            else:
-                clusters = con.sql(sql("unchanged_map")).to_arrow_table()
-                links = con.sql(sql("no_links")).to_arrow_table()
+            clusters = con.sql(sql("unchanged_map")).to_arrow_table()
+            links = con.sql(sql("no_links")).to_arrow_table()
         run_charts: dict[str, Path] = dict(model.charts)
         if scored is not None:
             waterfall = charts.waterfall_chart(
@@ -268,7 +327,7 @@ def _run_linkage(
             )
             if waterfall is not None:
                 run_charts["waterfall"] = waterfall
-    churn = assign_keys(con, clusters, run_id)
+    churn = assign_keys(con, clusters, run_id, scope="all" if mode == "full" else "mapped")
     details: dict[str, Any] = {
         "reason": reason,
         **{k: v for k, v in changes.items() if k != "linked"},

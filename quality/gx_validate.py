@@ -1,4 +1,13 @@
-"""Run the GX checkpoint of one package file over a pandas batch; return value-free outcomes."""
+"""Run the GX validation definitions of one package file over a pandas batch; value-free outcomes.
+
+Each file has two validation definitions: the spec suite and the drift suite. The spec suite
+runs with ``result_format`` ``BOOLEAN_ONLY``: GX then decides pass or fail per expectation from
+its unexpected count, without a second pass that gathers the unexpected values (which copies the
+whole batch once per expectation). Where a spec expectation fails, the DuckDB locators of
+``quality.locate`` count the failing rows and name them. The drift suite runs with ``BASIC``
+(counts and observed proportions only: nothing else is kept), as its observed values are the
+partner's drift profile.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from quality.gx_suites import RESULT_FORMAT, GxProject, epoch_days
+from quality.gx_suites import (
+    RESULT_FORMAT,
+    SPEC_RESULT_FORMAT,
+    GxProject,
+    epoch_days,
+    forget_project,
+    open_project,
+    suite_columns,
+)
 from quality.rules import FileName
 
 
@@ -53,39 +70,52 @@ def validate_frame(
     Args:
         project: From :func:`quality.gx_suites.open_project`.
         file: Which package file the frame holds.
-        frame: The rows, as pandas (dates as datetime64).
+        frame: The rows, as pandas: every column of :func:`quality.gx_suites.suite_columns`
+            (dates as days since 1970, see :mod:`quality.validate`).
         run_name: The GX run name: the submission id (shown in Data Docs).
         as_of: Latest allowed date (the submission's creation date).
         parameters: Drift bounds, see :func:`quality.drift.drift_parameters`.
     """
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.exceptions.resource_freshness import ResourceFreshnessAggregateError
 
     bound = {"today_days": epoch_days(as_of), "this_year": as_of.year, **parameters}
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now())
     outcomes: list[ExpectationOutcome] = []
-    for definition in project.definitions[file]:
-        suite_result = definition.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=bound,
-            result_format=RESULT_FORMAT,
-            run_id=run_id,
-        )
-        for item in suite_result.results:
-            config = item.expectation_config
-            meta = config.meta or {}
-            details = item.result or {}
-            raised = bool((item.exception_info or {}).get("raised_exception"))
-            outcomes.append(
-                ExpectationOutcome(
-                    rule_id=str(meta.get("rule", config.type)),
-                    check=str(meta.get("check", "")),
-                    expectation=str(config.type),
-                    success=bool(item.success),
-                    unexpected_count=details.get("unexpected_count"),
-                    element_count=details.get("element_count"),
-                    observed=_number(details.get("observed_value")),
-                    # Never GX's exception text: it can quote data.
-                    error="the expectation could not be evaluated" if raised else None,
-                )
-            )
+    spec_columns, drift_columns = suite_columns(file)
+    runs = ((SPEC_RESULT_FORMAT, spec_columns), (RESULT_FORMAT, drift_columns))
+    for index, (result_format, columns) in enumerate(runs):
+        run_args = {
+            "batch_parameters": {"dataframe": frame[columns]},
+            "expectation_parameters": bound,
+            "result_format": result_format,
+            "run_id": run_id,
+        }
+        try:
+            suite_result = project.definitions[file][index].run(**run_args)
+        except ResourceFreshnessAggregateError:
+            # Another process rebuilt the stored project since this one opened it (a newer
+            # rule set): reopen it (rebuilding it to this code's rules) and run once more.
+            forget_project(project.root)
+            project = open_project(project.root)
+            suite_result = project.definitions[file][index].run(**run_args)
+        outcomes.extend(_outcome(item) for item in suite_result.results)
     return outcomes
+
+
+def _outcome(item: Any) -> ExpectationOutcome:
+    config = item.expectation_config
+    meta = config.meta or {}
+    details = item.result or {}
+    raised = bool((item.exception_info or {}).get("raised_exception"))
+    return ExpectationOutcome(
+        rule_id=str(meta.get("rule", config.type)),
+        check=str(meta.get("check", "")),
+        expectation=str(config.type),
+        success=bool(item.success),
+        unexpected_count=details.get("unexpected_count"),
+        element_count=details.get("element_count"),
+        observed=_number(details.get("observed_value")),
+        # Never GX's exception text: it can quote data.
+        error="the expectation could not be evaluated" if raised else None,
+    )

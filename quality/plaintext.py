@@ -15,6 +15,8 @@ and class ("looks like a phone number"), never the value.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -23,7 +25,7 @@ import duckdb
 from linkage.encoding.spec import TOKEN_COLUMNS
 from quality.findings import MAX_ROWS_LISTED, Finding
 from quality.locate import sql
-from quality.rules import EVENTS, HEX32, HEX64, PERSONS, FileName
+from quality.rules import EVENTS, HEX32, HEX64, PERSONS, FileName, Rule
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,44 @@ LOOKS_LIKE: Final[dict[str, str]] = {
 }
 
 
-def scan(con: duckdb.DuckDBPyConnection, tables: dict[FileName, str]) -> list[Finding]:
+def verified_columns(passed: Iterable[Rule]) -> frozenset[tuple[FileName, str]]:
+    """``(file, column)`` of the text columns whose format the passed rules already guarantee.
+
+    A passed ``match_regex`` rule with the column's own format pattern, or a passed ``in_set``
+    rule whose allowed values all have that format, means no value of the column is off-format
+    (nulls are neither checked by the rule nor counted by the detector).
+
+    Args:
+        passed: Rules whose GX expectation succeeded for this submission.
+    """
+    formats = {(g.file, c): g.format for g in GROUPS if g.anchored for c in g.columns}
+    verified: set[tuple[FileName, str]] = set()
+    for rule in passed:
+        pattern = formats.get((rule.file, rule.column))
+        if pattern is None:
+            continue
+        if (rule.kind == "match_regex" and rule.regex == pattern) or (
+            rule.kind == "in_set"
+            and rule.values
+            and all(re.fullmatch(pattern, value) for value in rule.values)
+        ):
+            verified.add((rule.file, rule.column))
+    return frozenset(verified)
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[FileName, str],
+    *,
+    verified: frozenset[tuple[FileName, str]] = frozenset(),
+) -> list[Finding]:
     """Run the detector over the temp tables of one submission.
 
     Args:
         con: Connection holding the temp tables.
         tables: Package file -> temp table (``ingest_persons``, ``ingest_events``).
+        verified: ``(file, column)`` known to be fully in format (see :func:`verified_columns`):
+            not scanned again.
 
     Returns:
         One blocking finding per (column, identifier class) seen.
@@ -89,9 +123,12 @@ def scan(con: duckdb.DuckDBPyConnection, tables: dict[FileName, str]) -> list[Fi
     for group in GROUPS:
         table = tables[group.file]
         if group.anchored:
+            columns = [c for c in group.columns if (group.file, c) not in verified]
+            if not columns:
+                continue
             cursor = con.execute(
                 sql("plaintext_off_format"),
-                {"t": table, "cols": list(group.columns), "format": group.format},
+                {"t": table, "cols": columns, "format": group.format},
             )
             counts = cursor.fetchone() or ()
             # COLUMNS() yields the table's column order: read the names back.

@@ -180,6 +180,7 @@ def validate_content(
     started = time.perf_counter()
     project = open_project(quality_dir)
     gx_seconds = 0.0
+    passed: list[Rule] = []
     for file in (PERSONS, EVENTS):
         rules = {rule.rule_id: rule for rule in RULES[file]}
         gx_started = time.perf_counter()
@@ -201,13 +202,14 @@ def validate_content(
                     result.profile.append((file, column, outcome.observed))
                 if not outcome.success and not history.empty:
                     result.findings.append(_drift_finding(file, outcome, history))
-            elif not outcome.success:
-                rule = rules.get(outcome.rule_id)
-                if rule is not None:
+            elif (rule := rules.get(outcome.rule_id)) is not None:
+                if outcome.success:
+                    passed.append(rule)
+                else:
                     result.findings.append(_rule_finding(con, file, rule, outcome, as_of))
     result.findings.extend(_orphans(con))
     detector_started = time.perf_counter()
-    result.findings.extend(plaintext.scan(con, TABLES))
+    result.findings.extend(plaintext.scan(con, TABLES, verified=plaintext.verified_columns(passed)))
     result.timings = {
         "gx": gx_seconds,
         "detector": time.perf_counter() - detector_started,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
-from test_marts_helpers import AS_OF, published_sample, sample_hub
+from test_marts_helpers import AS_OF, MART_TABLES, published_sample, sample_hub
 from typer.testing import CliRunner
 
 from carehub.cli import app
@@ -22,18 +22,7 @@ from warehouse.publish import last_publications
 from warehouse.segments import load_segments
 
 DOCS = Path(__file__).parents[1] / "docs" / "marts.md"
-TABLES = {
-    "about",
-    "dictionary",
-    "program_evaluation",
-    "sector_overlap",
-    "sector_reach",
-    "segment_counts",
-    "segment_overlap",
-    "segment_sizes",
-    "segment_trends",
-    "segments",
-}
+TABLES = MART_TABLES
 
 
 @pytest.fixture(scope="module")

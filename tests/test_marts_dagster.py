@@ -10,6 +10,7 @@ from test_marts_helpers import AS_OF
 
 from carehub.home import HubHome
 from pipelines.defs.marts.assets import analyst_marts, analyst_marts_leak_scan
+from pipelines.defs.marts.export import warehouse_parquet
 from pipelines.defs.reports.assets import ecosystem_report
 from pipelines.defs.segments.assets import (
     person_features,
@@ -32,6 +33,7 @@ def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
             analyst_marts,
             analyst_marts_leak_scan,
             ecosystem_report,
+            warehouse_parquet,
         ],
         resources={"hub": HubResource(home=str(home.root))},
         run_config={"ops": {"person_features": {"config": {"as_of": AS_OF.isoformat()}}}},
@@ -51,3 +53,10 @@ def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
     assert features["as_of"].value == AS_OF.isoformat()
     assert (home.reports / "ecosystem" / "report.html").exists()
     assert (home.config / "segments.yaml").exists()
+    exported = result.asset_materializations_for_node("warehouse_parquet")[0].metadata
+    assert set(exported["marts_tables"].value) == set(marts["tables"].value)
+    assert (
+        exported["features_tables"].value["features__person_features"] == features["persons"].value
+    )
+    for folder in (home.marts / "parquet", home.warehouse / "parquet"):
+        assert (folder / "_manifest.json").exists()

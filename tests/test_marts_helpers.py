@@ -38,6 +38,23 @@ CREATE OR REPLACE TABLE linkage.person_records (
 """
 
 
+# Every table of the published marts.duckdb.
+MART_TABLES = frozenset(
+    {
+        "about",
+        "dictionary",
+        "program_evaluation",
+        "sector_overlap",
+        "sector_reach",
+        "segment_counts",
+        "segment_overlap",
+        "segment_sizes",
+        "segment_trends",
+        "segments",
+    }
+)
+
+
 def pseudonym(partner: str, local: str) -> str:
     """A synthetic 64-hex record pseudonym."""
     return hashlib.sha256(f"{partner}:{local}".encode()).hexdigest()

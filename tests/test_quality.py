@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -10,9 +11,9 @@ import pytest
 from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
 from quality.findings import CHECKS, Finding, neutralise_formula
 from quality.locate import locate
-from quality.plaintext import scan
+from quality.plaintext import scan, verified_columns
 from quality.reasons import reason_document, reason_text
-from quality.rules import EVENT_RULES, PERSON_RULES, RULES, rule_columns
+from quality.rules import EVENT_RULES, PERSON_RULES, RULES, FileName, Rule, rule_columns
 from warehouse.staging import ensure_schema
 
 
@@ -79,6 +80,25 @@ def test_detector_classifies_persons_columns(column: str, value: str, kind: str)
     assert value not in findings[0].message
 
 
+def _ingest_tables(persons: int, program: str) -> duckdb.DuckDBPyConnection:
+    """Staging-shaped ingest tables: ``persons`` clean person rows, one event of ``program``."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE ingest_persons AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
+        "'F' AS sex, '021' AS zip3 FROM range($n)",
+        {"h64": HEX64, "n": persons},
+    )
+    for column in TOKEN_COLUMNS:
+        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
+    con.execute(
+        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
+        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
+        "NULL::VARCHAR AS result, $p AS program",
+        {"h64": HEX64, "h32": HEX32, "p": program},
+    )
+    return con
+
+
 @pytest.mark.parametrize(
     ("program", "kind"),
     [
@@ -90,20 +110,7 @@ def test_detector_classifies_persons_columns(column: str, value: str, kind: str)
     ],
 )
 def test_detector_searches_free_text(program: str, kind: str | None) -> None:
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE ingest_persons AS SELECT 1 AS _row, $h AS record_pseudonym, "
-        "'F' AS sex, '021' AS zip3",
-        {"h": HEX64},
-    )
-    for column in TOKEN_COLUMNS:
-        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
-    con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
-        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-        "NULL::VARCHAR AS result, $p AS program",
-        {"h64": HEX64, "h32": HEX32, "p": program},
-    )
+    con = _ingest_tables(persons=1, program=program)
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
     assert [f.extra["looks_like"] for f in findings] == ([kind] if kind else [])
 
@@ -176,3 +183,53 @@ def test_reason_text_is_neutralised_and_complete() -> None:
         for line in text.splitlines()
     )
     assert {c.name for c in CHECKS} >= {"plaintext_identifiers", "drift", "idempotency"}
+
+
+def _rule(file: FileName, column: str, kind: str) -> Rule:
+    return next(r for r in RULES[file] if r.column == column and r.kind == kind)
+
+
+@pytest.mark.parametrize(
+    ("rule", "verified"),
+    [
+        (_rule("persons.parquet", "record_pseudonym", "match_regex"), True),
+        (_rule("persons.parquet", "tok_dob", "match_regex"), True),
+        (_rule("persons.parquet", "sex", "in_set"), True),
+        (_rule("persons.parquet", "zip3", "match_regex"), True),
+        (_rule("events.parquet", "event_id", "match_regex"), True),
+        (_rule("events.parquet", "event_type", "in_set"), True),
+        (_rule("events.parquet", "result", "in_set"), True),
+        # Rules that do not pin the column's format leave it to the detector.
+        (_rule("persons.parquet", "record_pseudonym", "unique"), False),
+        (_rule("events.parquet", "category", "max_length"), False),
+        (_rule("events.parquet", "program", "not_match_regex"), False),
+        (replace(_rule("persons.parquet", "sex", "in_set"), values=("F", "Female")), False),
+        (replace(_rule("persons.parquet", "tok_dob", "match_regex"), regex="[0-9a-f]+"), False),
+    ],
+    ids=lambda v: v.rule_id if isinstance(v, Rule) else str(v),
+)
+def test_verified_columns_only_where_a_passed_rule_pins_the_format(
+    rule: Rule, verified: bool
+) -> None:
+    assert verified_columns([rule]) == (
+        frozenset({(rule.file, rule.column)}) if verified else frozenset()
+    )
+
+
+def test_detector_skips_only_verified_columns() -> None:
+    """A column GX verified is not scanned again; every other column still is."""
+    con = _ingest_tables(persons=5, program="Harbor East")
+    con.execute("UPDATE ingest_persons SET tok_dob = '1961-03-14', tok_ssn = '123-45-6789'")
+    tables: dict[FileName, str] = {
+        "persons.parquet": "ingest_persons",
+        "events.parquet": "ingest_events",
+    }
+    everything = scan(con, tables)
+    assert {(f.column, f.extra["looks_like"]) for f in everything} == {
+        ("tok_dob", "date"),
+        ("tok_ssn", "ssn"),
+    }
+    skipped = scan(con, tables, verified=frozenset({("persons.parquet", "tok_dob")}))
+    assert [(f.column, f.extra["looks_like"], f.rows) for f in skipped] == [
+        ("tok_ssn", "ssn", (1, 2, 3, 4, 5))
+    ]

@@ -84,7 +84,7 @@ def ecosystem(tmp_path_factory: pytest.TempPathFactory) -> Ecosystem:
         {"glob": str(landing / "*" / "*" / "persons.parquet")},
     )
     records = read_records(con, "encoded")
-    info, _ = train(records, root / "models")
+    info = train(records, root / "models")
     con.close()
     return Ecosystem(records, load_settings(info), info)
 
@@ -143,8 +143,12 @@ def test_incremental_batch_on_spark_equals_duckdb(
     cut = records.num_rows * 4 // 5
     existing, batch = records.slice(0, cut), records.slice(cut)
     first = link_all(_work(existing), ecosystem.model, threshold)
-    prev_keys = first.clusters.select(list(RECORD_ID)).append_column(
-        "person_key", pc.binary_join_element_wise("P", first.clusters.column("cluster_id"), "")
+    prev_keys = (
+        first.clusters.select(list(RECORD_ID))
+        .append_column(
+            "person_key", pc.binary_join_element_wise("P", first.clusters.column("cluster_id"), "")
+        )
+        .append_column("record_digest", first.clusters.column("record_digest"))
     )
     new_keys = batch.select(list(RECORD_ID))
 

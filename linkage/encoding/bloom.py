@@ -22,6 +22,17 @@ from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 MAX_HASHES = 16  # one 256-bit MAC gives sixteen 16-bit chunks
+_MAX_RUN = 3  # bigrams per run in a filter's OR (see _distinct_filters)
+
+
+def take_rows(rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``rows[idx]`` for a C-contiguous 2-D array, each row gathered as one numpy item.
+
+    numpy copies whole items several times faster than rows of a 2-D array.
+    """
+    item = np.dtype(f"V{rows.shape[1] * rows.itemsize}")
+    flat = np.ascontiguousarray(rows).view(item).ravel()
+    return flat[idx].view(rows.dtype).reshape(len(idx), rows.shape[1])
 
 
 def bigrams(value: str) -> list[str]:
@@ -74,7 +85,7 @@ def value_filters(
         maintain_order="left",
     )["vid"]
     idx = record_vid.to_numpy()[present].astype(np.int64)
-    words[present] = value_words[idx]
+    words[present] = take_rows(value_words, idx)
     return words, present
 
 
@@ -84,7 +95,10 @@ def _distinct_filters(
     """``(len(values), 8)`` filters of distinct ``(value, salt)`` pairs, bigram MACs shared.
 
     Bigrams are read straight from the UTF-8 bytes of the padded values (normalised values are
-    ASCII); each distinct (salt, bigram) is MACed once and its bits OR-ed into every value.
+    ASCII); each distinct (salt, bigram) is MACed once. A filter is the OR of its bigrams'
+    masks, and OR is idempotent, so a value is cut into runs of ``g`` consecutive bigrams (the
+    last run may overlap the one before): each distinct (salt, run) gets the OR of its bigram
+    masks once, and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram.
     """
     padded = "_" + values + "_"
     if (padded.str.len_bytes() != padded.str.len_chars()).any():
@@ -92,33 +106,89 @@ def _distinct_filters(
     data, offsets, _ = utf8_buffers(padded)
     base = int(offsets[0])
     data = data[base : int(offsets[-1])]
-    # Dense alphabet of the bytes present, so codes stay small: salt * A * A + a0 * A + a1.
+    starts = offsets[:-1] - base
+    # Dense alphabet of the bytes present, so codes stay small: salt * A^(g+1) + letters.
     alphabet = np.flatnonzero(np.bincount(data, minlength=256))
     size = len(alphabet)
-    letter = np.zeros(256, dtype=np.int32)
-    letter[alphabet] = np.arange(size, dtype=np.int32)
+    letter = np.zeros(256, dtype=np.uint8)
+    letter[alphabet] = np.arange(size)
     dense_data = letter[data]
     lengths = np.diff(offsets) - 1  # bigrams per value (>= 1: "__" for an empty value)
-    starts_mask = np.ones(len(data), dtype=bool)
-    starts_mask[offsets[1:] - base - 1] = False  # a value's last byte starts no bigram
-    pos = np.flatnonzero(starts_mask)
-    code = (dense_data[pos] * size + dense_data[pos + 1]).astype(np.int64)
     salt_names = salts.unique(maintain_order=True)
-    if len(salt_names) > 1:
-        salt_idx = salts.replace_strict(salt_names, pl.int_range(len(salt_names), eager=True))
-        code += np.repeat(salt_idx.to_numpy().astype(np.int64), lengths) * (size * size)
-    seg_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    seen = np.zeros(len(salt_names) * size * size, dtype=bool)
+    n_salts = len(salt_names)
+    run = 1  # bigrams per run: as long as the code table stays small
+    while run < _MAX_RUN and run < int(lengths.min()) and n_salts * size ** (run + 2) <= 2**24:
+        run += 1
+    runs = (lengths + run - 1) // run
+    row = np.repeat(np.arange(len(padded), dtype=np.int64), runs)
+    first_run = np.cumsum(runs) - runs
+    i = np.arange(len(row), dtype=np.int64) - first_run[row]
+    at = starts[row] + np.minimum(i * run, lengths[row] - run)  # first byte of each run
+    code = dense_data[at].astype(np.int64)
+    for t in range(1, run + 1):
+        code = code * size + dense_data[at + t]
+    width = size ** (run + 1)  # codes of one salt
+    if n_salts > 1:
+        salt_idx = salts.replace_strict(salt_names, pl.int_range(n_salts, eager=True))
+        code += salt_idx.to_numpy().astype(np.int64)[row] * width
+    seen = np.zeros(n_salts * width, dtype=bool)
     seen[code] = True
     used = np.flatnonzero(seen)
-    dense = np.cumsum(seen) - 1
-    gid = dense[code]
+    rid = (np.cumsum(seen) - 1)[code]
+    # Letters of each distinct run (most significant first), then its bigram codes.
+    run_letters = np.stack(
+        [(used // size ** (run - t)) % size for t in range(run + 1)], axis=1
+    ).astype(np.int64)
+    run_salt = used // width
+    gram_code = run_salt[:, None] * size * size + run_letters[:, :-1] * size + run_letters[:, 1:]
+    grams, gram_of_run = np.unique(gram_code, return_inverse=True)
+    gram_words = _gram_masks(con, grams, size, alphabet, salt_names, key, hashes)
+    run_words = np.zeros((len(used), BLOOM_WORDS), dtype=_U64)
+    for t in range(run):
+        run_words |= gram_words[gram_of_run.reshape(len(used), run)[:, t]]
+    return _or_runs(run_words, rid, first_run, runs)
+
+
+def _or_runs(
+    run_words: np.ndarray, rid: np.ndarray, first: np.ndarray, runs: np.ndarray
+) -> np.ndarray:
+    """Per value, the OR of the masks ``run_words[rid[first + t]]`` for ``t < runs``.
+
+    Values are taken longest first (a radix sort of their run counts), so step ``t`` ORs one
+    mask into each of a prefix of them: whole-array numpy steps instead of one small reduction
+    per value.
+    """
+    n = len(runs)
+    most = int(runs.max()) if n else 0
+    sort_key: np.ndarray = np.negative(runs, dtype=np.int16 if most < 2**15 else np.int64)
+    order = np.argsort(sort_key, kind="stable")  # numpy sorts 16-bit keys by radix
+    running = n - np.cumsum(np.bincount(runs, minlength=most + 1))  # values with > t runs
+    start = first[order]
+    acc = np.zeros((n, BLOOM_WORDS), dtype=_U64)
+    for t in range(most):
+        m = n if t == 0 else int(running[t])
+        acc[:m] |= take_rows(run_words, rid[start[:m] + t])
+    out = np.empty_like(acc)
+    out[order] = acc
+    return out
+
+
+def _gram_masks(
+    con: duckdb.DuckDBPyConnection,
+    grams: np.ndarray,
+    size: int,
+    alphabet: np.ndarray,
+    salt_names: pl.Series,
+    key: bytes,
+    hashes: int,
+) -> np.ndarray:
+    """``(len(grams), 8)`` bit masks of (salt, bigram) codes: ``HMAC(key, salt|bigram)``."""
     names = salt_names.to_list()
     letters = alphabet.tolist()
     messages = pl.Series(
         [
             f"{names[c // (size * size)]}|{chr(letters[c // size % size])}{chr(letters[c % size])}"
-            for c in used.tolist()
+            for c in grams.tolist()
         ],
         dtype=pl.String,
     )
@@ -131,17 +201,11 @@ def _distinct_filters(
             for j in range(hashes)
         ]
     ).astype(np.int64)
-    gram_words = np.zeros((len(used), BLOOM_WORDS), dtype=_U64)
-    rows = np.repeat(np.arange(len(used)), hashes)
+    gram_words = np.zeros((len(grams), BLOOM_WORDS), dtype=_U64)
+    rows = np.repeat(np.arange(len(grams)), hashes)
     flat = positions.ravel()
     np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
-    out = np.empty((len(values), BLOOM_WORDS), dtype=_U64)
-    chunk = 1 << 13  # values per pass: the gathered (grams, 8) block stays in cache
-    for lo in range(0, len(values), chunk):
-        hi = min(lo + chunk, len(values))
-        g0, g1 = seg_starts[lo], seg_starts[hi - 1] + lengths[hi - 1]
-        out[lo:hi] = np.bitwise_or.reduceat(gram_words[gid[g0:g1]], seg_starts[lo:hi] - g0, axis=0)
-    return out
+    return gram_words
 
 
 def harden(
@@ -159,15 +223,26 @@ def harden(
     rows = np.flatnonzero(present)
     if flips <= 0 or rows.size == 0:
         return
-    base = seeds[rows].astype(_U64)
-    flat = words.reshape(-1)  # a view: row r, word w is flat[r * 8 + w]
-    row_start = rows * BLOOM_WORDS
-    for j in range(flips):
+    words[rows] ^= flip_masks(seeds[rows], stream, flips)
+
+
+def flip_masks(seeds: np.ndarray, stream: int, flips: int) -> np.ndarray:
+    """``(len(seeds), 8)`` uint64 XOR masks: the ``flips`` flips of each seed in one stream.
+
+    Flipping is XOR, so a filter hardened flip by flip equals the filter XOR this mask; seeds
+    repeat (one per date of birth by default), so the encoder computes a mask once per seed.
+    """
+    base = np.asarray(seeds).astype(_U64)
+    masks = np.zeros((len(base), BLOOM_WORDS), dtype=_U64)
+    flat = masks.reshape(-1)  # a view: row r, word w is flat[r * 8 + w]
+    row_start = np.arange(len(base), dtype=np.int64) * BLOOM_WORDS
+    for j in range(max(flips, 0)):
         counter = _U64((stream * 1024 + j + 1) & 0xFFFFFFFFFFFFFFFF)
         with np.errstate(over="ignore"):
             z = _splitmix64(base ^ (counter * _GOLDEN))
         pos = z >> _U64(55)  # top 9 bits: 0..511
         flat[row_start + (pos >> _U64(6)).astype(np.int64)] ^= _U64(1) << (pos & _U64(63))
+    return masks
 
 
 def to_columns(words: np.ndarray, present: np.ndarray, prefix: str) -> dict[str, pl.Series]:

@@ -16,8 +16,21 @@ import polars as pl
 import pyarrow as pa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from linkage.encoding.strbuf import utf8_buffers
+
+__all__ = [
+    "cmac_blocks",
+    "cmac_hex",
+    "cmac_hex_distinct",
+    "cmac_of_buffers",
+    "cmac_of_buffers_keys",
+    "hex_series",
+    "utf8_buffers",
+]
+
 BLOCK: Final = 16
 _RB: Final = 0x87  # the constant of RFC 4493 subkey doubling for 128-bit blocks
+_ITEM: Final = np.dtype("V16")  # one AES block as a single numpy item
 
 
 def _double(block: bytes) -> bytes:
@@ -25,22 +38,6 @@ def _double(block: bytes) -> bytes:
     if value >> 128:
         value = (value & ((1 << 128) - 1)) ^ _RB
     return value.to_bytes(BLOCK, "big")
-
-
-def utf8_buffers(messages: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """UTF-8 bytes, int64 offsets (n + 1) and the validity mask of a String column."""
-    arr = messages.cast(pl.String).rechunk().to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    n = len(arr)
-    _validity, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
-    valid = messages.is_not_null().to_numpy()
-    return data, offsets.astype(np.int64, copy=False), valid
 
 
 def cmac_blocks(key: bytes, messages: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -55,67 +52,82 @@ def cmac_blocks(key: bytes, messages: pl.Series) -> tuple[np.ndarray, np.ndarray
 
 
 def cmac_of_buffers(key: bytes, buffers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """``(n, 16)`` AES-CMAC tags of messages given as ``utf8_buffers`` (several keys, one read).
+    """``(n, 16)`` AES-CMAC tags of messages given as ``utf8_buffers``; null rows get zeros."""
+    return cmac_of_buffers_keys((key,), buffers)[0]
 
-    Every message is first laid out as whole blocks with RFC 4493's last-block treatment
-    (``10*`` padding and ``K2``, or ``K1`` when complete); then step ``j`` chains block ``j`` of
-    all messages still running through one AES-ECB call. Null rows get zero tags.
+
+def cmac_of_buffers_keys(
+    keys: tuple[bytes, ...], buffers: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> list[np.ndarray]:
+    """``(n, 16)`` AES-CMAC tags of the same messages under each key (one shared layout).
+
+    Messages are sorted longest first (a radix sort of their block counts), so the messages
+    still running at step ``j`` are a prefix. Step ``j`` reads block ``j`` of each straight from
+    the UTF-8 bytes (a 16-byte window); the messages whose last block it is get RFC 4493's
+    treatment from two small tables indexed by the bytes left (0..16): the bytes past the end
+    are zeroed, then the ``10*`` padding and ``K2`` (``K1`` for a complete block) XOR-ed in.
+    All running messages go through one AES-ECB call per step. Null rows get zero tags.
     """
-    if len(key) not in (16, 24, 32):
-        raise ValueError("AES-CMAC keys are 16, 24 or 32 bytes")
+    for key in keys:
+        if len(key) not in (16, 24, 32):
+            raise ValueError("AES-CMAC keys are 16, 24 or 32 bytes")
     data, offsets, valid = buffers
     n = len(valid)
-    tags = np.zeros((n, BLOCK), dtype=np.uint8)
     if n == 0 or not valid.any():
-        return tags
-    encrypt = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
-    k1 = _double(encrypt(bytes(BLOCK)))
-    k2 = np.frombuffer(_double(k1), dtype=np.uint8)
+        return [np.zeros((n, BLOCK), dtype=np.uint8) for _ in keys]
     lengths = np.diff(offsets)
     n_blocks = np.maximum((lengths + BLOCK - 1) // BLOCK, 1)
-    first = np.cumsum(n_blocks) - n_blocks  # index of each message's first block
-    total = int(first[-1] + n_blocks[-1])
-    message = np.repeat(np.arange(n), n_blocks)  # the message of each block
-    within = np.arange(total) - first[message]
-    # Block b of a message starts 16 * b bytes into it: one 16-byte window each (a zero tail
-    # lets the last window run past the data); bytes past the message end are zeroed.
-    tail = np.concatenate([data, np.zeros(BLOCK, dtype=np.uint8)])
-    windows = np.lib.stride_tricks.sliding_window_view(tail, BLOCK)
-    blocks = windows[offsets[:-1][message] + within * BLOCK]
-    keep = lengths[message] - within * BLOCK
-    blocks *= (np.arange(BLOCK) < keep[:, None]).astype(np.uint8)
-    last = first + n_blocks - 1
-    padded = (lengths % BLOCK != 0) | (lengths == 0)
-    blocks[last[padded], lengths[padded] % BLOCK] = 0x80
-    finish = np.where(padded[:, None], k2, np.frombuffer(k1, dtype=np.uint8))
-    if total == n:
-        blocks ^= finish
-    else:
-        blocks[last] ^= finish
     most = int(n_blocks.max())
-    if int(n_blocks.min()) == most:  # all the same length in blocks: plain strided steps
-        grid = blocks.reshape(n, most, BLOCK)
-        state = np.zeros((n, BLOCK), dtype=np.uint8)
-        for j in range(most):
-            step = grid[:, j] ^ state
-            state = np.frombuffer(encrypt(step.tobytes()), dtype=np.uint8).reshape(n, BLOCK)
-        tags[:] = state
-    else:
-        # Longest messages first: the messages still running at step j are a prefix.
+    order: np.ndarray | None = None
+    if int(n_blocks.min()) != most:
         sort_key = -n_blocks
         if most < 2**15:
             sort_key = sort_key.astype(np.int16)  # numpy sorts 16-bit keys by radix
         order = np.argsort(sort_key, kind="stable")
-        running = n - np.cumsum(np.bincount(n_blocks))  # running[j]: more than j blocks
-        start = first[order]
-        state = np.zeros((n, BLOCK), dtype=np.uint8)
+    starts = offsets[:-1] if order is None else offsets[:-1][order]
+    left = lengths - BLOCK * (n_blocks - 1)  # bytes in the last block
+    if order is not None:
+        left = left[order]
+    # running[j]: messages with more than j blocks (a prefix of the sorted order).
+    running = n - np.cumsum(np.bincount(n_blocks, minlength=most + 1))
+    running[0] = n
+    # A zero tail lets the last window run past the data. Windows, tables and steps are
+    # handled as 16-byte items (numpy gathers those far faster than (n, 16) byte rows).
+    tail = np.concatenate([data, np.zeros(BLOCK, dtype=np.uint8)])
+    windows = np.ndarray(buffer=tail, dtype=_ITEM, shape=(len(tail) - BLOCK + 1,), strides=(1,))
+    sizes = np.arange(BLOCK + 1)
+    keep = np.where(np.arange(BLOCK)[None, :] < sizes[:, None], 0xFF, 0).astype(np.uint8)
+    keep_items = keep.view(_ITEM).ravel()
+    pad = np.zeros((BLOCK + 1, BLOCK), dtype=np.uint8)
+    pad[sizes[:BLOCK], sizes[:BLOCK]] = 0x80
+    out = []
+    for key in keys:
+        encrypt = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
+        k1 = _double(encrypt(bytes(BLOCK)))
+        finish = pad.copy()
+        finish[:BLOCK] ^= np.frombuffer(_double(k1), dtype=np.uint8)
+        finish[BLOCK] ^= np.frombuffer(k1, dtype=np.uint8)
+        finish_items = finish.view(_ITEM).ravel()
+        state = np.zeros((n, 2), dtype=np.uint64)
         for j in range(most):
-            m = int(running[j])
-            step = blocks[start[:m] + j] ^ state[:m]
-            state[:m] = np.frombuffer(encrypt(step.tobytes()), np.uint8).reshape(m, BLOCK)
-        tags[order] = state
-    tags[~valid] = 0
-    return tags
+            m, ending = int(running[j]), int(running[j + 1])
+            step = windows[starts[:m] + BLOCK * j].view(np.uint64).reshape(m, 2)
+            if ending < m:  # rows ending..m have their last block here
+                r = left[ending:m]
+                step[ending:m] &= keep_items[r].view(np.uint64).reshape(-1, 2)
+                step[ending:m] ^= finish_items[r].view(np.uint64).reshape(-1, 2)
+            if j:
+                step ^= state[:m]
+            state[:m] = np.frombuffer(
+                encrypt(step.view(np.uint8).reshape(-1).data), np.uint64
+            ).reshape(m, 2)
+        tags = state.view(np.uint8)
+        if order is not None:
+            tags = np.empty_like(tags)
+            tags.view(_ITEM).ravel()[order] = state.view(_ITEM).ravel()
+        tags[~valid] = 0
+        out.append(tags)
+    return out
 
 
 def hex_series(name: str, raw: np.ndarray, valid: np.ndarray) -> pl.Series:

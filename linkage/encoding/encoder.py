@@ -5,12 +5,19 @@ partner client's mapping produces it). Output is the persons table of a submissi
 crosswalk (pseudonym -> own record id) that stays with the partner, and an encoding report
 holding counts only. Every step is vectorised: polars for normalisation, AES-CMAC over whole
 columns for tokens, pseudonyms and noise seeds (``cmac.py``), DuckDB HMAC over the few distinct
-Bloom bigrams, numpy for Bloom filter bits.
+Bloom bigrams, numpy for Bloom filter bits. Whatever repeats (names, street templates, dates,
+ZIPs, flip seeds) is computed once per distinct value, and large inputs are encoded in chunks,
+one per core, on a thread pool ("Speed" in docs/encoding.md).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
@@ -19,12 +26,11 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from linkage.encoding import bloom, normalise
+from linkage.encoding import bloom, distinct, normalise
 from linkage.encoding.cmac import (
-    cmac_blocks,
     cmac_hex,
-    cmac_hex_distinct,
     cmac_of_buffers,
+    cmac_of_buffers_keys,
     hex_series,
     utf8_buffers,
 )
@@ -47,8 +53,8 @@ CANONICAL_FIELDS: Final = (
     "part2_consent",
 )
 AGE_TOP_CODE: Final = 90
-# Tokens whose messages repeat a lot (dates, ZIPs): MACed once per distinct message.
-REPEATED_TOKENS: Final = frozenset({"tok_dob", "tok_dob_swap", "tok_dob_ym", "tok_zip5"})
+# Below this many records one thread encodes everything (a pool costs more than it saves).
+PARALLEL_MIN_ROWS: Final = 100_000
 
 
 class EncodingError(ValueError):
@@ -71,7 +77,7 @@ class EncodingSettings:
     # people differ; "record": seeded by the whole record (classic BLIP).
     noise_seed: Literal["record", "dob"] = "dob"
     name_salt: Literal["birth_year", "none"] = "birth_year"
-    threads: int = 0  # DuckDB threads; 0 = all cores
+    threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
 DEFAULT_SETTINGS: Final = EncodingSettings()
@@ -131,18 +137,25 @@ def encode_persons(
     dob_format: str | None = None,
     sex_values: dict[str, str] | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
 ) -> EncodedPersons:
     """Normalise and encode person records (see module docstring).
+
+    Records are encoded in contiguous chunks on a thread pool (polars, numpy, AES and DuckDB
+    release the GIL): one chunk per core for large inputs. A record's encodings depend on that
+    record only, so the chunking changes no output.
 
     Args:
         raw: Raw identifiers under ``CANONICAL_FIELDS`` names (missing columns count as empty).
         keys: Subkeys of the shared secret and of the partner-only key (``keys.pseudonym``).
-        partner_id: Mixed into each record's noise seed, so equal record ids at two partners
-            still get different noise.
+        partner_id: Mixed into each record's noise seed when ``settings.noise_seed`` is
+            ``"record"``, so equal record ids at two partners still get different noise.
         as_of: Reference date: Safe Harbor top-coding and "DOB in the future".
         dob_format: strftime format of ``dob`` when it is text.
         sex_values: The partner's own sex codes -> ``F``/``M``/``U``.
         settings: Internals of the spec; every partner must use the same.
+        timings: When given, filled with CPU seconds (``time.process_time``) per step; the run
+            then uses one thread, so that each step's CPU time is its own.
     """
     if keys.pseudonym is None:
         raise EncodingError("a partner pseudonym key is needed to encode record ids")
@@ -154,117 +167,195 @@ def encode_persons(
         raise EncodingError(
             f"column record_id: row {row} has no record id; every record needs its own id"
         )
-    dup = record_id.is_duplicated()
-    if dup.any():
+    if record_id.n_unique() != n:  # counting distinct ids is 3x cheaper than flagging repeats
+        dup = record_id.is_duplicated()
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
         raise EncodingError(
             f"column record_id: row {row} repeats a record id ({int(dup.sum())} rows affected); "
             "record ids must be unique within one submission"
         )
-
-    first = normalise.by_distinct(
-        _text(raw, "first_name"), lambda v: normalise.normalise_names(v, "first")
+    workers = 1 if timings is not None else (settings.threads or os.cpu_count() or 1)
+    chunks = workers if n >= PARALLEL_MIN_ROWS else 1
+    bounds = [n * i // chunks for i in range(chunks + 1)]
+    job = _Job(
+        keys=keys,
+        partner_id=partner_id,
+        as_of=as_of,
+        dob_format=dob_format,
+        sex_values=sex_values,
+        settings=settings,
+        duckdb_threads=max(1, (settings.threads or os.cpu_count() or 1) // chunks),
+        steps=_Steps(timings),
     )
-    last = normalise.by_distinct(
-        _text(raw, "last_name"), lambda v: normalise.normalise_names(v, "last")
-    )
-    street = normalise.normalise_street(_text(raw, "street"))
-    zip5 = normalise.normalise_zip(_text(raw, "zip"))
-    phone = normalise.normalise_phone(_text(raw, "phone"))
-    ssn = normalise.normalise_ssn(_text(raw, "ssn"))
-    sex = normalise.normalise_sex(_text(raw, "sex"), sex_values)
-    dob = normalise.normalise_dob(_text(raw, "dob"), dob_format, as_of)
-    birth_year, bad_years = _year_frame(dob.values, _text(raw, "birth_year"), as_of)
+    slices = [
+        (raw.slice(lo, hi - lo), record_id.slice(lo, hi - lo))
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    if chunks == 1:
+        parts = [_encode_chunk(slices[0][0], slices[0][1], job)]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="encode") as pool:
+            parts = list(pool.map(lambda part: _encode_chunk(part[0], part[1], job), slices))
 
-    report_fields = {
-        "first_name": _count(first.reasons, n),
-        "last_name": _count(last.reasons, n),
-        "dob": _count(dob.reasons, n),
-        "sex": _count(sex.reasons, n),
-        "street": _count(street.reasons, n),
-        "zip": _count(zip5.reasons, n),
-        "phone": _count(phone.reasons, n),
-        "ssn": _count(ssn.reasons, n),
-    }
-    year_report: dict[str, int] = {}
-    if "birth_year" in raw.columns:
-        year_report = {
-            "from_dob": int(dob.values.is_not_null().sum()),
+    with job.steps("frames and report"):
+        persons = pl.concat([p.persons for p in parts], rechunk=False)
+        crosswalk = pl.DataFrame(
+            {"record_pseudonym": persons["record_pseudonym"], "record_id": record_id}
+        )
+        reasons = {
+            fld: pl.concat([p.reasons[fld] for p in parts], rechunk=False)
+            for fld in parts[0].reasons
+        }
+        report_fields = {fld: _count(r, n) for fld, r in reasons.items()}
+        year_report: dict[str, int] = {}
+        if "birth_year" in raw.columns:
+            year_report = {
+                k: sum(p.years[k] for p in parts) for k in ("from_dob", "year_only", "invalid")
+            }
+        report = {
+            "spec_version": SPEC_VERSION,
+            "partner_id": partner_id,
+            "as_of": as_of.isoformat(),
+            "persons": n,
+            "fields": report_fields,
+            "birth_year": year_report,
+            "encodings": {c: n - persons[c].null_count() for c in TOKEN_COLUMNS}
+            | {f"bf_{fld}": n - persons[f"bf_{fld}_0"].null_count() for fld in BLOOM_FIELDS},
+            "safe_harbor": {
+                "age_90_plus": int(persons["age_90_plus"].sum()),
+                "zip3_000": int((persons["zip3"] == "000").sum()),
+                "birth_year_null": persons["birth_year"].null_count(),
+            },
+            "settings": asdict(settings) | {"threads": None},
+        }
+    return EncodedPersons(persons=persons, crosswalk=crosswalk, report=report)
+
+
+class _Steps:
+    """CPU seconds per step, when asked for (a no-op otherwise)."""
+
+    def __init__(self, times: dict[str, float] | None) -> None:
+        self.times = times
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.times is None:
+            yield
+            return
+        start = time.process_time()
+        try:
+            yield
+        finally:
+            self.times[name] = self.times.get(name, 0.0) + time.process_time() - start
+
+
+@dataclass(frozen=True)
+class _Job:
+    keys: EncodingKeys
+    partner_id: str
+    as_of: date
+    dob_format: str | None
+    sex_values: dict[str, str] | None
+    settings: EncodingSettings
+    duckdb_threads: int
+    steps: _Steps
+
+
+@dataclass
+class _Part:
+    persons: pl.DataFrame
+    reasons: dict[str, pl.Series]
+    years: dict[str, int]
+
+
+def _tags_by_distinct(key: bytes, uniq: pl.Series, idx: np.ndarray, name: str) -> pl.Series:
+    """Hex tokens of per-row messages given as distinct values and row indexes (-1: null)."""
+    tags = cmac_of_buffers(key, utf8_buffers(uniq))
+    return distinct.gather(hex_series(name, tags, np.ones(len(tags), dtype=bool)), idx)
+
+
+def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
+    """Encode one contiguous chunk of records (every encoding depends on its own record only)."""
+    n, keys, settings, steps = raw.height, job.keys, job.settings, job.steps
+    with steps("names (once per distinct value)"):
+        first = normalise.by_distinct(
+            _text(raw, "first_name"), lambda v: normalise.normalise_names(v, "first")
+        )
+        last = normalise.by_distinct(
+            _text(raw, "last_name"), lambda v: normalise.normalise_names(v, "last")
+        )
+    with steps("street normalisation"):
+        street = normalise.normalise_street(_text(raw, "street"))
+    with steps("phone, SSN, ZIP, sex, DOB"):
+        zip5 = normalise.normalise_zip(_text(raw, "zip"))
+        phone = normalise.normalise_phone(_text(raw, "phone"))
+        ssn = normalise.normalise_ssn(_text(raw, "ssn"))
+        sex = normalise.by_distinct(
+            _text(raw, "sex"), lambda v: normalise.normalise_sex(v, job.sex_values)
+        )
+        dob = normalise.normalise_dob(_text(raw, "dob"), job.dob_format, job.as_of)
+        birth_year, bad_years = _year_frame(dob.values, _text(raw, "birth_year"), job.as_of)
+        years = {
+            "from_dob": n - dob.values.null_count(),
             "year_only": int((dob.values.is_null() & birth_year.is_not_null()).sum()),
             "invalid": bad_years,
         }
 
-    f = pl.DataFrame(
-        {
-            "first": first.values,
-            "last": last.values,
-            "dob": dob.values,
-            "by": birth_year,
-            "street": street.values,
-            "zip5": zip5.values,
-            "phone": phone.values,
-            "ssn": ssn.values,
-            "rid": record_id,
-        }
-    )
-    m, d = pl.col("dob").dt.month(), pl.col("dob").dt.day()
-    pad = lambda e: e.cast(pl.String).str.zfill(2)  # noqa: E731
-    f = f.with_columns(
-        dob_iso=pl.col("dob").dt.strftime("%Y-%m-%d"),
-        dob_swap=pl.concat_str(
-            [
-                pl.col("dob").dt.year().cast(pl.String),
-                pad(pl.min_horizontal(m, d)),
-                pad(pl.max_horizontal(m, d)),
-            ],
-            separator="|",
-        ),
-        dob_ym=pl.col("dob").dt.strftime("%Y-%m"),
-    )
-    messages: dict[str, pl.Expr] = {
-        "tok_name_dob": pl.concat_str(["first", "last", "dob_iso"], separator="|"),
-        "tok_first_dob": pl.concat_str(["first", "dob_swap"], separator="|"),
-        "tok_last_dob": pl.concat_str(["last", "dob_swap"], separator="|"),
-        "tok_fullname": pl.when(pl.col("first") <= pl.col("last"))
-        .then(pl.concat_str(["first", "last"], separator="|"))
-        .otherwise(pl.concat_str(["last", "first"], separator="|")),
-        "tok_dob": pl.col("dob_iso"),
-        "tok_dob_swap": pl.col("dob_swap"),
-        "tok_dob_ym": pl.col("dob_ym"),
-        "tok_addr": pl.concat_str(["street", "zip5"], separator="|"),
-        "tok_zip5": pl.col("zip5"),
-        "tok_phone": pl.col("phone"),
-        "tok_ssn": pl.col("ssn"),
-    }
-    assert tuple(messages) == TOKEN_COLUMNS
-    msg = f.select(
-        **messages,
-        noise=pl.concat_str(
-            [
-                pl.lit(partner_id),
-                *(
-                    pl.col(c).cast(pl.String).fill_null("")
-                    for c in ("rid", "first", "last", "dob_iso", "street", "zip5", "phone", "ssn")
-                ),
-            ],
-            separator="|",
+    out: dict[str, pl.Series] = {}
+    with steps("tokens: dates and ZIP (once per distinct value)"):
+        dates, date_idx = distinct.dates(dob.values)
+        m, d = pl.col("d").dt.month(), pl.col("d").dt.day()
+        pad = lambda e: e.cast(pl.String).str.zfill(2)  # noqa: E731
+        date_msgs = pl.DataFrame({"d": dates}).select(
+            tok_dob=pl.col("d").dt.strftime("%Y-%m-%d"),
+            tok_dob_swap=pl.concat_str(
+                [
+                    pl.col("d").dt.year().cast(pl.String),
+                    pad(pl.min_horizontal(m, d)),
+                    pad(pl.max_horizontal(m, d)),
+                ],
+                separator="|",
+            ),
+            tok_dob_ym=pl.col("d").dt.strftime("%Y-%m"),
         )
-        if settings.noise_seed == "record"
-        else pl.coalesce(pl.col("dob_swap"), pl.col("by").cast(pl.String), pl.lit("")),
-        salt=pl.col("by").cast(pl.String) if settings.name_salt == "birth_year" else pl.lit(""),
-    )
-
-    con = duckdb.connect()
-    threads = settings.threads or os.cpu_count() or 1
-    con.execute(f"SET threads = {int(threads)}")
-    try:
-        out: dict[str, pl.Series] = {
-            "record_pseudonym": pseudonyms(record_id, keys.pseudonym, keys.pseudonym_hi)
-        }
-        is_90 = (as_of.year - birth_year) >= AGE_TOP_CODE
+        for col in date_msgs.columns:
+            out[col] = _tags_by_distinct(keys.tokens[col], date_msgs[col], date_idx, col)
+        zips, zip_idx = distinct.zips(zip5.values)
+        out["tok_zip5"] = _tags_by_distinct(keys.tokens["tok_zip5"], zips, zip_idx, "tok_zip5")
+    with steps("messages"):
+        f = pl.DataFrame(
+            {
+                "first": first.values,
+                "last": last.values,
+                "dob_iso": distinct.gather(date_msgs["tok_dob"], date_idx),
+                "dob_swap": distinct.gather(date_msgs["tok_dob_swap"], date_idx),
+                "street": street.values,
+                "zip5": zip5.values,
+            }
+        )
+        msg = f.select(
+            tok_name_dob=pl.concat_str(["first", "last", "dob_iso"], separator="|"),
+            tok_first_dob=pl.concat_str(["first", "dob_swap"], separator="|"),
+            tok_last_dob=pl.concat_str(["last", "dob_swap"], separator="|"),
+            tok_fullname=pl.when(pl.col("first") <= pl.col("last"))
+            .then(pl.concat_str(["first", "last"], separator="|"))
+            .otherwise(pl.concat_str(["last", "first"], separator="|")),
+            tok_addr=pl.concat_str(["street", "zip5"], separator="|"),
+        ).with_columns(tok_phone=phone.values, tok_ssn=ssn.values)
+    with steps("tokens: per-record columns"):
+        for col in msg.columns:
+            out[col] = cmac_hex(keys.tokens[col], msg[col], col)
+    with steps("record pseudonyms"):
+        if keys.pseudonym is None:
+            raise EncodingError("a partner pseudonym key is needed to encode record ids")
+        out["record_pseudonym"] = pseudonyms(record_id, keys.pseudonym, keys.pseudonym_hi)
+    with steps("Safe Harbor fields"):
+        is_90 = (job.as_of.year - birth_year) >= AGE_TOP_CODE
         out["birth_year"] = (
             pl.DataFrame({"by": birth_year, "p": is_90})
-            .select(pl.when(pl.col("p")).then(as_of.year - AGE_TOP_CODE).otherwise(pl.col("by")))
+            .select(
+                pl.when(pl.col("p")).then(job.as_of.year - AGE_TOP_CODE).otherwise(pl.col("by"))
+            )
             .to_series()
             .cast(pl.Int16)
             .alias("birth_year")
@@ -274,49 +365,79 @@ def encode_persons(
         out["zip3"] = normalise.zip3_safe_harbor(zip5.values).alias("zip3")
         out["consented"] = _flag(raw, "consented", True).alias("consented")
         out["part2_consent"] = _flag(raw, "part2_consent", False).alias("part2_consent")
-        for col in TOKEN_COLUMNS:
-            mac = cmac_hex_distinct if col in REPEATED_TOKENS else cmac_hex
-            out[col] = mac(keys.tokens[col], msg[col], col)
-
-        tags, _ = cmac_blocks(keys.noise, msg["noise"])
+    with steps("noise seeds"):
+        by_text = birth_year.cast(pl.String)
+        if settings.noise_seed == "record":
+            parts = pl.DataFrame(
+                {
+                    "rid": record_id,
+                    "first": first.values,
+                    "last": last.values,
+                    "dob_iso": f["dob_iso"],
+                    "street": street.values,
+                    "zip5": zip5.values,
+                    "phone": phone.values,
+                    "ssn": ssn.values,
+                }
+            )
+            noise = parts.select(
+                pl.concat_str(
+                    [pl.lit(job.partner_id), *(pl.col(c).fill_null("") for c in parts.columns)],
+                    separator="|",
+                )
+            )
+            seed_msgs, seed_idx = noise.to_series(), np.arange(n, dtype=np.int64)
+        else:
+            # coalesce(dob_swap, birth year, ""): one seed per distinct date, then per year.
+            no_dob = date_idx < 0
+            years_u, years_idx = distinct.factorize(by_text.filter(pl.Series(no_dob)).fill_null(""))
+            seed_msgs = pl.concat([date_msgs["tok_dob_swap"], years_u])
+            seed_idx = date_idx.copy()
+            seed_idx[no_dob] = len(date_msgs) + years_idx
+        tags = cmac_of_buffers(keys.noise, utf8_buffers(seed_msgs))
         seeds = tags[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-        plans = {
-            "first": (first.values, msg["salt"], keys.bloom_name, settings.name_hashes),
-            "last": (last.values, msg["salt"], keys.bloom_name, settings.name_hashes),
-            "addr": (
-                street.values,
-                pl.repeat("", n, eager=True),
-                keys.bloom_addr,
-                settings.addr_hashes,
-            ),
-        }
-        assert tuple(plans) == BLOOM_FIELDS
-        for stream, (fld, (values, salts, key, k)) in enumerate(plans.items()):
-            words, present = bloom.value_filters(con, values, salts, key, k)
-            bloom.harden(words, present, seeds, stream, settings.noise_flips)
-            out.update(bloom.to_columns(words, present, f"bf_{fld}"))
+    salts = by_text if settings.name_salt == "birth_year" else pl.repeat("", n, eager=True)
+    plans = {
+        "first": (first.values, salts, keys.bloom_name, settings.name_hashes),
+        "last": (last.values, salts, keys.bloom_name, settings.name_hashes),
+        "addr": (
+            street.values,
+            pl.repeat("", n, eager=True),
+            keys.bloom_addr,
+            settings.addr_hashes,
+        ),
+    }
+    assert tuple(plans) == BLOOM_FIELDS
+    con = duckdb.connect()
+    con.execute(f"SET threads = {int(job.duckdb_threads)}")
+    try:
+        for stream, (fld, (values, salt, key, k)) in enumerate(plans.items()):
+            with steps(f"Bloom filter {fld}"):
+                words, present = bloom.value_filters(con, values, salt, key, k)
+            with steps("Bloom flips (once per distinct seed)"):
+                masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
+                if present.all():
+                    words ^= bloom.take_rows(masks, seed_idx)
+                else:
+                    rows = np.flatnonzero(present)
+                    words[rows] ^= bloom.take_rows(masks, seed_idx[rows])
+            with steps("frames and report"):
+                out.update(bloom.to_columns(words, present, f"bf_{fld}"))
     finally:
         con.close()
-
-    persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
-    crosswalk = pl.DataFrame({"record_pseudonym": out["record_pseudonym"], "record_id": record_id})
-    report = {
-        "spec_version": SPEC_VERSION,
-        "partner_id": partner_id,
-        "as_of": as_of.isoformat(),
-        "persons": n,
-        "fields": report_fields,
-        "birth_year": year_report,
-        "encodings": {c: int(persons[c].is_not_null().sum()) for c in TOKEN_COLUMNS}
-        | {f"bf_{fld}": int(persons[f"bf_{fld}_0"].is_not_null().sum()) for fld in BLOOM_FIELDS},
-        "safe_harbor": {
-            "age_90_plus": int(out["age_90_plus"].sum()),
-            "zip3_000": int((out["zip3"] == "000").sum()),
-            "birth_year_null": int(out["birth_year"].is_null().sum()),
-        },
-        "settings": asdict(settings) | {"threads": None},
+    reasons = {
+        "first_name": first.reasons,
+        "last_name": last.reasons,
+        "dob": dob.reasons,
+        "sex": sex.reasons,
+        "street": street.reasons,
+        "zip": zip5.reasons,
+        "phone": phone.reasons,
+        "ssn": ssn.reasons,
     }
-    return EncodedPersons(persons=persons, crosswalk=crosswalk, report=report)
+    with steps("frames and report"):
+        persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
+    return _Part(persons=persons, reasons=reasons, years=years)
 
 
 def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Series:
@@ -324,5 +445,5 @@ def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Ser
     if key_hi is None:
         raise EncodingError("a partner pseudonym key is needed to encode record ids")
     buffers = utf8_buffers(record_id)
-    tags = np.hstack([cmac_of_buffers(key, buffers), cmac_of_buffers(key_hi, buffers)])
+    tags = np.hstack(cmac_of_buffers_keys((key, key_hi), buffers))
     return hex_series("record_pseudonym", tags, buffers[2])

@@ -19,7 +19,10 @@ from functools import cache
 from importlib import resources
 from typing import Final, Literal
 
+import numpy as np
 import polars as pl
+
+from linkage.encoding import strbuf
 
 Reason = Literal[
     "missing", "placeholder", "invalid", "unparseable", "before_1900", "future", "unknown"
@@ -280,9 +283,10 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
     canonical name. ``last`` joins the remaining words (``VAN DER BERG`` -> ``VANDERBERG``,
     ``GARCIA-LOPEZ`` -> ``GARCIALOPEZ``).
     """
-    frame = pl.DataFrame({"raw": _as_text(s)})
+    text = _as_text(s)
+    frame = pl.DataFrame({"raw": text, "fold": _fold_column(text)})
     raw = pl.col("raw")
-    folded = _squash(_fold(raw).str.replace_all(r"[^A-Z]+", " "))
+    folded = _squash(pl.col("fold").str.replace_all(r"[^A-Z]+", " "))
     # Words are single-space separated capitals here, so dropping titles and suffixes is one
     # whole-word regex (far cheaper than splitting into lists).
     kept = folded.str.replace_all(_STOPWORD_PATTERN, "")
@@ -306,9 +310,70 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
 
 
 def normalise_street(s: pl.Series) -> Normalised:
-    """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``)."""
-    frame = pl.DataFrame({"raw": _as_text(s), "fold": _fold_column(s)})
-    raw = pl.col("raw")
+    """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``).
+
+    Street lines are near-unique only through their numbers, so the rules run once per distinct
+    *template* (the folded line with every digit turned into ``0``): no rule tells one digit
+    from another (no abbreviation holds a digit, ``\\w`` and ``[0-9]`` match them all alike) and
+    none deletes a digit, so the rules of a template, with the line's own digits put back in
+    order, are the rules of the line. The ordinals (``FIRST`` -> ``1ST``) add digits: templates
+    that gain one go through the rules line by line instead.
+    """
+    raw = _as_text(s)
+    fold = _fold_column(raw)
+    missing = (raw.is_null() | (raw.str.strip_chars() == "")).to_numpy()
+    template = strbuf.digits_to_zero(fold)
+    frame = pl.DataFrame({"t": template})
+    uniq = frame.unique(maintain_order=True)
+    if uniq.height * 4 > frame.height:
+        return _street_rules(raw, fold)
+    done = _street_rules(None, uniq["t"])
+    table = uniq.with_columns(
+        value=done.values,
+        reason=done.reasons,
+        exact=done.values.is_null()
+        | (done.values.str.count_matches("[0-9]") == uniq["t"].str.count_matches("[0-9]")),
+    ).with_row_index("tid")
+    back = frame.join(table, on="t", how="left", nulls_equal=True, maintain_order="left")
+    value = back["value"]
+    exact = back["exact"].fill_null(True).to_numpy() | missing
+    # Rows whose value stands get their own digits back, in order, in place of the template's
+    # zeros. Every other row takes its template as it is (same digit count as its line), so the
+    # digits of all lines fill all slots in one pass; those rows are overwritten below.
+    stands = value.is_not_null().to_numpy() & ~missing & exact
+    shaped = pl.DataFrame({"v": value, "t": template, "s": stands}).select(
+        pl.when(pl.col("s")).then(pl.col("v")).otherwise(pl.col("t")).fill_null("")
+    )
+    t_data, t_off, _ = strbuf.utf8_buffers(shaped.to_series())
+    d_data, d_off, _ = strbuf.utf8_buffers(fold.fill_null(""))
+    t_data = t_data[int(t_off[0]) : int(t_off[-1])].copy()
+    slots = strbuf.is_digit(t_data)
+    filled = d_data[int(d_off[0]) : int(d_off[-1])]
+    filled = filled[strbuf.is_digit(filled)]
+    if int(slots.sum()) != len(filled):  # cannot happen (see above); never guess
+        return _street_rules(raw, fold)
+    t_data[slots] = filled
+    values = strbuf.from_buffers("v", t_data, t_off - t_off[0], stands)
+    reasons = back["reason"]
+    redo = np.flatnonzero(~exact)
+    if redo.size:
+        again = _street_rules(raw.gather(redo), fold.gather(redo))
+        values = values.scatter(redo, again.values)
+        reasons = reasons.scatter(redo, again.reasons)
+    rows = np.flatnonzero(missing)
+    if rows.size:
+        values = values.scatter(rows, None)
+        reasons = reasons.scatter(rows, "missing")
+    return Normalised(values.alias(s.name), reasons.alias("reason"))
+
+
+def _street_rules(raw: pl.Series | None, fold: pl.Series) -> Normalised:
+    """The street rules on folded lines; ``raw=None``: the lines are known not to be blank."""
+    frame = pl.DataFrame({"fold": fold})
+    missing = pl.lit(False)
+    if raw is not None:
+        frame = frame.with_columns(raw=raw)
+        missing = pl.col("raw").is_null() | (pl.col("raw").str.strip_chars() == "")
     e = pl.col("fold").str.replace_all("#", " UNIT ").str.replace_all(r"[^A-Z0-9 ]+", " ")
     e = _squash(e)
     e = (" " + e.str.replace_all(" ", "  ") + " ").str.replace_many(
@@ -319,24 +384,30 @@ def normalise_street(s: pl.Series) -> Normalised:
     # Letters and digits of a unit number stay together: "UNIT 4 B" -> "UNIT 4B".
     e = e.str.replace_all(r"\bUNIT (\w+) (\w)$", "UNIT $1$2")
     folded = _squash(pl.col("fold").str.replace_all(r"[^A-Z0-9]+", " "))
-    out = frame.with_columns(e.alias("value"), folded.alias("folded"))
+    out = frame.with_columns(e.alias("value"), folded.alias("folded"), missing.alias("missing"))
     placeholder = (
         pl.col("value").is_in(list(ADDRESS_PLACEHOLDERS))
         | pl.col("folded").is_in(list(ADDRESS_PLACEHOLDERS))
-    ) | ((pl.col("raw").str.strip_chars() != "") & (pl.col("value") == ""))
+    ) | (~pl.col("missing") & (pl.col("value") == ""))
     invalid = ~pl.col("value").str.contains(r"[A-Z]") | ~pl.col("value").str.contains(r"[0-9]")
-    out = out.with_columns(
-        pl.when(invalid & ~placeholder).then(None).otherwise(pl.col("value")).alias("checked")
+    checked = pl.when(invalid & ~placeholder).then(None).otherwise(pl.col("value"))
+    reason = (
+        pl.when(pl.col("missing"))
+        .then(pl.lit("missing"))
+        .when(placeholder)
+        .then(pl.lit("placeholder"))
+        .when(checked.is_null() | (checked == ""))
+        .then(pl.lit("invalid"))
+        .otherwise(pl.lit(None, dtype=pl.String))
     )
-    out = out.with_columns(_reasons(raw, pl.col("checked"), placeholder).alias("reason"))
-    value = pl.when(pl.col("reason").is_null()).then(pl.col("value"))
-    out = out.with_columns(value.alias("value"))
-    return Normalised(out["value"].alias(s.name), out["reason"])
+    out = out.with_columns(reason.alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
+    return Normalised(out["value"], out["reason"])
 
 
 def _digits(s: pl.Series) -> pl.DataFrame:
-    frame = pl.DataFrame({"raw": _as_text(s)})
-    return frame.with_columns(pl.col("raw").str.replace_all(r"[^0-9]", "").alias("digits"))
+    raw = _as_text(s)
+    return pl.DataFrame({"raw": raw, "digits": strbuf.keep_digits(raw)})
 
 
 def normalise_zip(s: pl.Series) -> Normalised:

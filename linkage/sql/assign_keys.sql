@@ -5,7 +5,7 @@
 -- run that created it, ties: lowest key). Clusters offered none get a fresh key afterwards.
 CREATE OR REPLACE TEMP TABLE key_overlap AS
 SELECT p.person_key, n.cluster_id, count(*) AS n_shared
-FROM linkage.person_records AS p
+FROM old_records AS p
 JOIN new_map AS n USING (partner_id, record_pseudonym)
 GROUP BY p.person_key, n.cluster_id;
 
@@ -35,7 +35,7 @@ FROM (
             ORDER BY r.started_at NULLS LAST, h.person_key
         ) AS rk
     FROM key_home AS h
-    JOIN linkage.persons AS p USING (person_key)
+    JOIN old_persons AS p USING (person_key)
     LEFT JOIN linkage.runs AS r ON r.run_id = p.created_run
 )
 WHERE rk = 1;
@@ -47,7 +47,7 @@ SELECT
     max(p.person_key) IS NOT NULL AS had_old_key,
     min(p.person_key) AS split_from
 FROM new_map AS n
-LEFT JOIN linkage.person_records AS p USING (partner_id, record_pseudonym)
+LEFT JOIN old_records AS p USING (partner_id, record_pseudonym)
 WHERE n.cluster_id NOT IN (SELECT cluster_id FROM cluster_key)
 GROUP BY n.cluster_id
 ORDER BY n.cluster_id;

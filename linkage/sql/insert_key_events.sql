@@ -15,7 +15,7 @@ JOIN cluster_key AS c USING (cluster_id)
 WHERE h.person_key <> c.person_key
 UNION ALL
 SELECT $run_id, p.person_key, 'retired', NULL
-FROM linkage.persons AS p
+FROM old_persons AS p
 WHERE
     p.person_key NOT IN (SELECT person_key FROM cluster_key)
     AND p.person_key NOT IN (SELECT person_key FROM key_home);

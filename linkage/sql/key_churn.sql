@@ -2,7 +2,7 @@
 -- churn counts of this run. Reads new_map, key_home, cluster_key, keyless_clusters, linkage.*.
 WITH old_sizes AS (
     SELECT person_key, count(*) AS n_old
-    FROM linkage.person_records
+    FROM old_records
     GROUP BY person_key
 ),
 new_sizes AS (
@@ -27,7 +27,9 @@ SELECT
     (
         SELECT count(*) FROM kept
         WHERE n_candidates = 1 AND n_shared = n_old AND n_shared = n_new
-    ) AS unchanged,
+    )
+    -- persons outside the run's scope keep their key and records
+    + (SELECT count(*) FROM linkage.persons) - (SELECT count(*) FROM old_persons) AS unchanged,
     (
         SELECT count(*) FROM kept
         WHERE n_candidates = 1 AND NOT (n_shared = n_old AND n_shared = n_new)

@@ -10,4 +10,4 @@ SELECT
     n.record_digest
 FROM new_map AS n
 JOIN cluster_key AS c USING (cluster_id)
-LEFT JOIN linkage.person_records AS p USING (partner_id, record_pseudonym);
+LEFT JOIN old_records AS p USING (partner_id, record_pseudonym);

@@ -1,17 +1,14 @@
--- How the current encoded records differ from the last linkage answer.
--- Input: temp table current_records(partner_id, record_pseudonym, record_digest).
+-- What changed since the last run, in one pass: records added, withdrawn, changed (another
+-- digest), and how many are linked now. Inputs: current_records, linkage.person_records.
 SELECT
-    (
-        SELECT count(*) FROM current_records AS c
-        ANTI JOIN linkage.person_records AS p USING (partner_id, record_pseudonym)
-    ) AS added,
-    (
-        SELECT count(*) FROM linkage.person_records AS p
-        ANTI JOIN current_records AS c USING (partner_id, record_pseudonym)
-    ) AS removed,
-    (
-        SELECT count(*) FROM current_records AS c
-        JOIN linkage.person_records AS p USING (partner_id, record_pseudonym)
-        WHERE p.record_digest IS DISTINCT FROM c.record_digest
+    count(*) FILTER (WHERE p.partner_id IS NULL) AS added,
+    count(*) FILTER (WHERE c.partner_id IS NULL) AS removed,
+    count(*) FILTER (
+        WHERE c.partner_id IS NOT NULL
+        AND p.partner_id IS NOT NULL
+        AND p.record_digest IS DISTINCT FROM c.record_digest
     ) AS changed,
-    (SELECT count(*) FROM linkage.person_records) AS linked;
+    count(p.partner_id) AS linked
+FROM current_records AS c
+FULL OUTER JOIN linkage.person_records AS p
+    ON c.partner_id = p.partner_id AND c.record_pseudonym = p.record_pseudonym;

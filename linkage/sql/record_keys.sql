@@ -1,5 +1,5 @@
--- Keys and digests of the prepared records (an Arrow view), kept on the hub connection for
--- the run's own SQL (see load_current_records.sql).
+-- Keys and digests of every record to link now (only these three columns are computed).
+-- Input: prepared_records (a temp view over the run's relation, see linkage/records.py).
 CREATE OR REPLACE TEMP TABLE linkage_records AS
 SELECT partner_id, record_pseudonym, record_digest
-FROM linkage_records_arrow;
+FROM prepared_records;

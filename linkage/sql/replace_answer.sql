@@ -1,7 +1,7 @@
 -- Bring the current answer to next_records / next_persons (inside the run's transaction).
 -- Only rows that differ are deleted and inserted: an incremental run touches few persons.
 DELETE FROM linkage.person_records AS p
-WHERE NOT EXISTS (
+WHERE p.person_key IN (SELECT person_key FROM old_persons) AND NOT EXISTS (
     SELECT 1
     FROM next_records AS n
     WHERE
@@ -21,11 +21,10 @@ WHERE NOT EXISTS (
     WHERE
         n.partner_id = p.partner_id
         AND n.record_pseudonym = p.record_pseudonym
-)
-ORDER BY n.person_key, n.partner_id, n.record_pseudonym;
+);
 
 DELETE FROM linkage.persons AS p
-WHERE NOT EXISTS (
+WHERE p.person_key IN (SELECT person_key FROM old_persons) AND NOT EXISTS (
     SELECT 1
     FROM next_persons AS n
     WHERE
@@ -39,5 +38,4 @@ WHERE NOT EXISTS (
 INSERT INTO linkage.persons
 SELECT n.person_key, n.n_records, n.n_partners, n.created_run, n.updated_run
 FROM next_persons AS n
-WHERE NOT EXISTS (SELECT 1 FROM linkage.persons AS p WHERE p.person_key = n.person_key)
-ORDER BY n.person_key;
+WHERE NOT EXISTS (SELECT 1 FROM linkage.persons AS p WHERE p.person_key = n.person_key);

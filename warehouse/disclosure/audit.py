@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from warehouse.disclosure.cells import CellKey, CellSet
 
@@ -111,6 +110,9 @@ def _solve(
     rows: list[int],
     targets: list[CellKey],
 ) -> dict[CellKey, Interval]:
+    # scipy.optimize costs seconds to import: only pay it in the process that audits.
+    from scipy.optimize import linprog
+
     column = {cell: j for j, cell in enumerate(members)}
     a_eq, b_eq, a_ub, b_ub = [], [], [], []
     for i in rows:

@@ -11,6 +11,7 @@ from typing import Final
 import duckdb
 
 from warehouse.disclosure.safe_harbor import MIN_ZIP3_POPULATION, zip3_population
+from warehouse.features.sqlscript import run_script
 from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 
 _SQL = Path(__file__).parent
@@ -74,6 +75,11 @@ def _drop_old_person_month_table(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE features.person_month")
 
 
+def _month_index(day: date) -> int:
+    # The month_index of features.reference_months: year * 12 + month - 1.
+    return day.year * 12 + day.month - 1
+
+
 def _add_months(first_of_month: date, months: int) -> date:
     index = first_of_month.year * 12 + first_of_month.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
@@ -90,10 +96,12 @@ def build_features(
 
     Reads ``staging.current_events``, ``staging.current_persons`` and
     ``linkage.person_records``. Writes ``features.persons`` (demographics, sectors),
-    ``features.event_month`` (event features per person and reference month, sparse),
-    ``features.reference_months``, the view ``features.person_month`` (every feature column per
-    person and month, computed on read) and the table ``features.person_features`` (the rows of
-    the last month, as of ``as_of``). Nothing here is ever published.
+    ``features.monthly_events`` (events per person and calendar month up to ``as_of``, packed),
+    ``features.event_month`` (packed window sums per person and reference month; see
+    ``event_features.sql``), ``features.reference_months``, the view ``features.person_month``
+    (every feature column per person and month, decoded on read) and the table
+    ``features.person_features`` (the rows of the last month, as of ``as_of``). Nothing here is
+    ever published.
 
     Args:
         con: Connection to ``hub.duckdb``.
@@ -120,19 +128,22 @@ def build_features(
         (_SQL / "person_demographics.sql").read_text(),
         {"min_zip3_population": MIN_ZIP3_POPULATION},
     )
-    con.execute((_SQL / "person_events.sql").read_text(), {"last_as_of": as_of})
-    con.execute(
-        (_SQL / "event_features.sql").read_text(),
+    run_script(
+        con,
+        _SQL / "event_features.sql",
         {
             "chronic": list(CHRONIC_CONDITIONS),
             "hrsn": list(HRSN_DOMAINS),
             "services": list(SERVICES),
+            "first_month_index": _month_index(dates[0][0]),
+            "last_month_index": _month_index(dates[-1][0]),
+            "last_as_of": as_of,
         },
     )
     _drop_old_person_month_table(con)
     con.execute((_SQL / "person_month.sql").read_text())
     con.execute((_SQL / "person_features.sql").read_text(), {"month": dates[-1][0]})
-    for table in ("_person_events", "_partner_sectors", "_zip3_population"):
+    for table in ("_partner_sectors", "_zip3_population"):
         con.execute(f"DROP TABLE IF EXISTS {table}")  # fixed names, not values
     ((persons,),) = con.execute("SELECT count(*) FROM features.person_features").fetchall()
     ((monthly,),) = con.execute(

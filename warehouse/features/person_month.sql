@@ -1,18 +1,33 @@
 -- Person-level features at every reference month (the last one ends at as_of), computed on
--- read from the compact tables features.persons and features.event_month.
+-- read from the compact tables features.persons and features.event_month (dense: a row per
+-- person and reference month).
 -- Bit positions follow the order of CHRONIC_CONDITIONS, HRSN_DOMAINS and SERVICES in
 -- warehouse/vocabulary.py (tests check the correspondence).
 CREATE OR REPLACE VIEW features.person_month AS
 WITH joined AS (
+    -- Decode the packed lanes and bits of features.event_month (see event_features.sql).
     SELECT
         d.month,
         d.as_of AS as_of_date,
         p.*,
-        f.* EXCLUDE (month_index, person_id)
-    FROM features.persons AS p
-    CROSS JOIN features.reference_months AS d
-    LEFT JOIN features.event_month AS f
-        ON f.person_id = p.person_id AND f.month_index = d.month_index
+        (f.counts_6m & 4294967295) AS ed_visits_6m,
+        (f.counts & 4294967295) AS ed_visits_12m,
+        (f.counts_6m >> 32) AS inpatient_admissions_6m,
+        (f.counts >> 32) & 4294967295 AS inpatient_admissions_12m,
+        (f.counts >> 64) & 4294967295 AS bh_acute_visits_12m,
+        (f.counts >> 96) AS overdose_events_12m,
+        (f.more_counts & 4294967295) AS services_12m,
+        (f.more_counts >> 32) & 4294967295 AS referrals_12m,
+        (f.more_counts >> 64) AS public_health_events_12m,
+        (f.flags & 255) AS hrsn_bits,
+        (f.flags >> 8) & 65535 AS service_bits,
+        (f.flags & 16777216) <> 0 AS reportable_condition_12m,
+        (f.flags & 33554432) <> 0 AS immunization_12m,
+        f.chronic_bits,
+        f.deceased
+    FROM features.event_month AS f
+    JOIN features.persons AS p ON p.person_id = f.person_id
+    JOIN features.reference_months AS d ON d.month_index = f.month_index
 ),
 aged AS (
     SELECT

@@ -23,7 +23,7 @@ from typing import Any, Final
 import duckdb
 
 from warehouse.disclosure import CellKey, CellSet, SuppressionResult
-from warehouse.vocabulary import SECTORS
+from warehouse.vocabulary import SECTORS, SERVICES
 
 _SQL = Path(__file__).parent / "sql"
 ALL_PEOPLE: Final = "all_people"
@@ -149,7 +149,9 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
         mart.row("segment_overlap", {"segment_a": segment_a, "segment_b": segment_b}, key)
 
     # program_evaluation: stand-alone groups.
-    for row in con.execute((_SQL / "evaluation.sql").read_text(), {"as_of": as_of}).fetchall():
+    for row in con.execute(
+        (_SQL / "evaluation.sql").read_text(), {"as_of": as_of, "services": list(SERVICES)}
+    ).fetchall():
         program, cohort, people, before, after, first_month, last_month = row
         key = cells.add(("evaluation", program, cohort), people)
         mart.evaluation.append(

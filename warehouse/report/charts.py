@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
-
-import matplotlib
-
-matplotlib.use("Agg")  # headless: never open a window
-
-import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Final
 
 from warehouse.report.data import Count, ReportData
 from warehouse.vocabulary import SECTORS
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 SECTOR_LABELS: Final = {
     "hospital": "Hospitals",
@@ -44,7 +42,22 @@ def pretty(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _pyplot() -> ModuleType:
+    """``matplotlib.pyplot`` on the headless Agg backend, imported on first draw.
+
+    Importing matplotlib costs seconds; the Dagster code location imports this module in every
+    process, so the import waits until a chart is drawn.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _save(fig: Figure, path: Path) -> Path:
+    plt = _pyplot()
     fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return path
@@ -61,6 +74,7 @@ def _empty(ax: Axes, text: str) -> None:
 
 def segment_sizes(data: ReportData, path: Path) -> Path:
     """Horizontal bars: people in each segment now, with the share of everyone."""
+    plt = _pyplot()
     sizes = data.sizes
     fig, ax = plt.subplots(figsize=(9, 0.55 * max(len(sizes), 2) + 1.4))
     if not sizes:
@@ -94,6 +108,9 @@ def segment_sizes(data: ReportData, path: Path) -> Path:
 
 def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     """UpSet-style chart: exclusive sector combinations (bars + dot matrix) and sector reach."""
+    plt = _pyplot()
+    import matplotlib
+
     combos = [c for c in data.combinations if c.label != "none"][:top]
     reach = {c.label: c for c in data.reach.get("all_people", [])}
     sectors = [s for s in SECTORS if s in reach]
@@ -163,6 +180,9 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
 
 def who_is_missing(data: ReportData, path: Path) -> Path:
     """Heatmap: share of each segment that each sector knows (low = that sector is missing)."""
+    plt = _pyplot()
+    import matplotlib
+
     segments = [c.label for c in data.sizes]
     # Sectors without any partner reaching anyone yet are left out rather than shown as 0%.
     sectors = [s for s in SECTORS if any(c.label == s for c in data.reach.get("all_people", []))]
@@ -210,6 +230,7 @@ def who_is_missing(data: ReportData, path: Path) -> Path:
 
 def segment_trends(data: ReportData, path: Path) -> Path:
     """Small multiples: each segment's size at the end of each month, on its own scale."""
+    plt = _pyplot()
     segments = [c.label for c in data.sizes]
     if not segments or not data.months:
         fig, ax = plt.subplots(figsize=(10, 3))
@@ -269,6 +290,7 @@ def segment_trends(data: ReportData, path: Path) -> Path:
 
 def program_evaluation(data: ReportData, path: Path) -> Path:
     """Grouped bars: ED visits + admissions per 1,000 before and after, served vs comparison."""
+    plt = _pyplot()
     programs = sorted(
         {str(r["program"]) for r in data.evaluation},
         key=lambda p: list(PROGRAM_LABELS).index(p) if p in PROGRAM_LABELS else 99,

@@ -3,7 +3,7 @@
 -- that program, exactly matched on age band, sex, prior utilisation and social need at the same
 -- index month (coarsened exact matching; comparison people are weighted to the served). Each
 -- never-served person gets one pseudo index month (hash of the key) among the eligible months.
-WITH programs(program, categories) AS (
+WITH program_categories(program, categories) AS (
     VALUES
         ('housing_services', ['housing_navigation', 'rental_assistance', 'emergency_shelter']),
         ('food_services', ['food_pantry', 'medically_tailored_meals', 'snap_enrollment']),
@@ -12,34 +12,53 @@ WITH programs(program, categories) AS (
             'food_pantry', 'medically_tailored_meals', 'snap_enrollment', 'case_management',
             'transportation_assistance', 'utility_assistance', 'legal_aid', 'other'])
 ),
-events AS (
-    SELECT r.person_key, e.event_type, e.category, e.result,
-        CAST(date_trunc('month', e.event_date) AS DATE) AS month
-    FROM staging.current_events AS e
-    JOIN linkage.person_records AS r
-        ON r.partner_id = e.partner_id AND r.record_pseudonym = e.record_pseudonym
-    WHERE e.event_date <= $as_of
+programs AS (
+    -- Each program as a mask over the service bits of features.monthly_events.
+    SELECT program, bit_or(CAST(1 AS BIGINT) << (list_position($services, category) + 7)) AS mask
+    FROM (SELECT program, unnest(categories) AS category FROM program_categories)
+    GROUP BY program
+),
+activity AS (
+    -- Each person's events per calendar month up to the reference date, as counted by the
+    -- features step (features.monthly_events: packed counts and flags, see
+    -- warehouse/features/event_features.sql).
+    SELECT
+        e.person_id,
+        make_date(
+            CAST(e.month_index // 12 AS INTEGER), CAST(e.month_index % 12 + 1 AS INTEGER), 1
+        ) AS month,
+        CAST((e.counts & 4294967295) + ((e.counts >> 32) & 4294967295) AS BIGINT) AS visits,
+        e.flags
+    FROM features.monthly_events AS e
+    SEMI JOIN features.persons AS p ON p.person_id = e.person_id
+),
+people AS (
+    -- Persons by their integer id within this build (cheaper joins than the key).
+    SELECT p.person_id, f.person_key, f.age_band, f.sex, f.deceased
+    FROM features.persons AS p
+    JOIN features.person_features AS f ON f.person_key = p.person_key
 ),
 bounds AS (
-    SELECT min(month) AS first_month FROM events
+    SELECT min(month) AS first_month FROM activity
 ),
 util AS (
-    SELECT person_key, month, count(*) AS visits
-    FROM events
-    WHERE event_type IN ('ed_visit', 'inpatient_stay')
-    GROUP BY ALL
+    -- ED visits + inpatient admissions.
+    SELECT person_id, month, visits
+    FROM activity
+    WHERE visits > 0
 ),
 need AS (
-    SELECT person_key, min(month) AS first_positive
-    FROM events
-    WHERE event_type = 'hrsn_screening' AND result = 'positive'
+    -- Flag bit 26: a positive social-needs screening.
+    SELECT person_id, min(month) AS first_positive
+    FROM activity
+    WHERE flags & 67108864 <> 0
     GROUP BY ALL
 ),
 first_service AS (
-    SELECT p.program, e.person_key, min(e.month) AS index_month
-    FROM events AS e
-    JOIN programs AS p ON list_contains(p.categories, e.category)
-    WHERE e.event_type = 'service'
+    -- Flag bits 8 and up: the services received ($services order).
+    SELECT p.program, m.person_id, min(m.month) AS index_month
+    FROM activity AS m
+    JOIN programs AS p ON m.flags & p.mask <> 0
     GROUP BY ALL
 ),
 eligible AS (
@@ -55,29 +74,29 @@ grid AS (
 candidates AS (
     -- Served people at their index month; every never-served person at one eligible month
     -- picked by a hash of the key (a random index date, stable between runs).
-    SELECT f.program, f.index_month, f.person_key, 'served' AS grp
+    SELECT f.program, f.index_month, f.person_id, 'served' AS grp
     FROM first_service AS f
     JOIN eligible AS e USING (program, index_month)
     UNION ALL
-    SELECT p.program, c.index_month, c.person_key, 'comparison' AS grp
+    SELECT p.program, c.index_month, c.person_id, 'comparison' AS grp
     FROM (
-        SELECT f.person_key,
+        SELECT f.person_id,
             list_element(g.months, 1 + CAST(hash(f.person_key) % len(g.months) AS INTEGER))
                 AS index_month
-        FROM features.person_features AS f, grid AS g
+        FROM people AS f, grid AS g
         WHERE NOT f.deceased AND len(g.months) > 0
     ) AS c
     CROSS JOIN programs AS p
-    ANTI JOIN first_service AS f ON f.program = p.program AND f.person_key = c.person_key
+    ANTI JOIN first_service AS f ON f.program = p.program AND f.person_id = c.person_id
 ),
 measured AS (
     SELECT
-        c.program, c.index_month, c.person_key, c.grp,
+        c.program, c.index_month, c.person_id, c.grp,
         coalesce(sum(u.visits) FILTER (WHERE u.month < c.index_month), 0) AS before,
         coalesce(sum(u.visits) FILTER (WHERE u.month >= c.index_month), 0) AS after
     FROM candidates AS c
     LEFT JOIN util AS u
-        ON u.person_key = c.person_key
+        ON u.person_id = c.person_id
         AND u.month >= c.index_month - INTERVAL 6 MONTH
         AND u.month < c.index_month + INTERVAL 6 MONTH
     GROUP BY ALL
@@ -91,8 +110,8 @@ stratified AS (
             WHEN m.before <= 3 THEN '2-3' ELSE '4+' END AS prior_use,
         coalesce(n.first_positive < m.index_month, false) AS social_need
     FROM measured AS m
-    JOIN features.person_features AS f ON f.person_key = m.person_key
-    LEFT JOIN need AS n ON n.person_key = m.person_key
+    JOIN people AS f ON f.person_id = m.person_id
+    LEFT JOIN need AS n ON n.person_id = m.person_id
 ),
 strata AS (
     SELECT program, index_month, age_band, sex, prior_use, social_need,
@@ -111,7 +130,9 @@ weighted AS (
 SELECT
     program,
     grp AS cohort,
-    count(DISTINCT person_key) AS people,
+    -- One row per program and person (a first service, or one pseudo index month), so count(*)
+    -- counts people.
+    count(*) AS people,
     sum(weight * before) / sum(weight) AS before_per_person,
     sum(weight * after) / sum(weight) AS after_per_person,
     strftime(min(index_month), '%Y-%m') AS first_index_month,

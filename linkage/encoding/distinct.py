@@ -1,0 +1,69 @@
+"""Values computed once per distinct value: row -> distinct-value indexes, and back.
+
+The encoder MACs dates, ZIPs and flip seeds once per distinct value and gathers the results
+back per record. Dates and ZIPs are numbers in a small range, so their indexes come from
+counting over that range rather than from hashing strings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def factorize(values: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Distinct non-null values (first-seen order) and each row's index into them (-1: null)."""
+    frame = pl.DataFrame({"v": values})
+    uniq = frame.drop_nulls().unique(maintain_order=True).with_row_index("i")
+    idx = frame.join(uniq, on="v", how="left", maintain_order="left")["i"]
+    return uniq["v"], idx.cast(pl.Int64).fill_null(-1).to_numpy()
+
+
+def dense_codes(codes: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct integer codes (sorted) and each row's index into them (-1: not valid).
+
+    Counting over the code range instead of hashing; ``None`` when the range is too sparse.
+    """
+    idx = np.full(len(codes), -1, dtype=np.int64)
+    if not valid.any():
+        return np.zeros(0, dtype=np.int64), idx
+    kept = codes[valid].astype(np.int64)
+    low = int(kept.min())
+    span = int(kept.max()) - low + 1
+    if span > 4 * len(codes) + 200_000:
+        return None
+    seen = np.zeros(span, dtype=bool)
+    seen[kept - low] = True
+    idx[valid] = (np.cumsum(seen) - 1)[kept - low]
+    return np.flatnonzero(seen) + low, idx
+
+
+def dates(dob: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Distinct dates and each row's index into them (-1: null)."""
+    days = dob.to_physical().cast(pl.Int64)
+    dense = dense_codes(days.fill_null(0).to_numpy(), days.is_not_null().to_numpy())
+    if dense is None:
+        return factorize(dob)
+    uniq, idx = dense
+    return pl.Series("d", uniq).cast(pl.Int32).cast(pl.Date), idx
+
+
+def zips(zip5: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Distinct ZIP5 values and each row's index into them (-1: null); ZIP5s are 5 digits."""
+    code = zip5.cast(pl.Int64, strict=False)
+    if code.null_count() == zip5.null_count() and (zip5.str.len_bytes() == 5).all():
+        dense = dense_codes(code.fill_null(0).to_numpy(), code.is_not_null().to_numpy())
+        if dense is not None:
+            uniq, idx = dense
+            return pl.Series("z", uniq).cast(pl.String).str.zfill(5), idx
+    return factorize(zip5)
+
+
+def gather(uniq: pl.Series, idx: np.ndarray) -> pl.Series:
+    """``uniq[idx]`` per row, null where ``idx`` is -1."""
+    if not len(uniq):
+        return pl.Series(uniq.name, [None] * len(idx), dtype=uniq.dtype)
+    out = uniq.gather(np.where(idx >= 0, idx, 0))
+    if (idx < 0).any():
+        out = out.scatter(np.flatnonzero(idx < 0), None)
+    return out

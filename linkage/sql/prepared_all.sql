@@ -1,0 +1,2 @@
+-- Every prepared record. Input: prepared_records.
+SELECT * FROM prepared_records;

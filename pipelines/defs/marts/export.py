@@ -1,0 +1,61 @@
+"""``warehouse_parquet``: the marts and the person features as Parquet, for a warehouse
+outside DuckDB (docs/deployment.md). Each export is published atomically and recorded in
+``ops.publications``."""
+
+# No `from __future__ import annotations`: Dagster 1.13 cannot resolve a string-annotated
+# config parameter.
+import dagster as dg
+
+from pipelines.resources import HubResource
+from warehouse.export import export_features, export_marts
+
+
+class WarehouseParquetConfig(dg.Config):
+    """Run config of ``warehouse_parquet``."""
+
+    marts: bool = True
+    """Export every table of the published marts to ``marts/parquet/`` (de-identified)."""
+    features: bool = True
+    """Export the person features and segment membership to ``warehouse/parquet/``
+    (pseudonymous: stays inside the hub's boundary, like hub.duckdb)."""
+
+
+@dg.asset(
+    group_name="marts",
+    owners=["team:data-stewards"],
+    kinds={"parquet", "duckdb"},
+    deps=["analyst_marts", "person_features", "segment_membership"],
+    description=(
+        "Parquet copies for an external warehouse (Spark, Trino, BigQuery): every table of the "
+        "published marts (marts/parquet/, de-identified, as analysts see them) and the "
+        "person-level features and segment membership (warehouse/parquet/, pseudonymous, "
+        "hub-internal). One zstd file per table plus _manifest.json with rows and sha256; "
+        "each folder is swapped in atomically."
+    ),
+)
+def warehouse_parquet(
+    context: dg.AssetExecutionContext, config: WarehouseParquetConfig, hub: HubResource
+) -> dg.MaterializeResult:
+    exported = {}
+    with hub.connect() as con:
+        if config.marts:
+            exported["marts"] = export_marts(hub.paths, run_id=context.run_id, con=con)
+        if config.features:
+            exported["features"] = export_features(hub.paths, run_id=context.run_id, con=con)
+    for name, result in exported.items():
+        context.log.info(
+            f"{name}: {len(result.tables)} table(s), {result.rows} rows -> {result.path}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            **{
+                f"{name}_path": dg.MetadataValue.path(str(result.path))
+                for name, result in exported.items()
+            },
+            **{
+                f"{name}_tables": dg.MetadataValue.json(result.summary()["tables"])
+                for name, result in exported.items()
+            },
+            "rows": sum(result.rows for result in exported.values()),
+        }
+    )

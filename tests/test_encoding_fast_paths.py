@@ -1,0 +1,196 @@
+"""The encoder's fast paths give exactly what the plain rules give (speed only, same bytes).
+
+Each shortcut of ``docs/encoding.md`` "Speed" is checked against the straightforward
+computation: street rules once per template, byte-level digit rewrites, flip masks once per
+seed, AES-CMAC over mixed message lengths, and the chunked, threaded encoder against one thread.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.cmac import CMAC
+
+from linkage.encoding import bloom, distinct, encoder, normalise, strbuf
+from linkage.encoding.cmac import cmac_hex, cmac_of_buffers_keys, utf8_buffers
+from linkage.encoding.encoder import EncodingSettings, encode_persons
+from linkage.encoding.keys import EncodingKeys
+
+KEYS = EncodingKeys.derive(
+    b"fast-path-test-shared-secret-0123456789", b"fast-path-partner-key-0123456789ab"
+)
+AS_OF = date(2026, 6, 30)
+
+STREETS = [
+    "123 North Main Street Apt 4-B",
+    "123 N. Main St. #4B",
+    "12 1st Avenue, Apt. 3",
+    "12 First Avenue Suite 3",  # an ordinal adds a digit: line-by-line fallback
+    "7 Tenth St Unit Unit 5",
+    "12 Ocean Blvd # 4 - b",
+    "100 Fifth Ave Suite 300",
+    "Unit 4 B 9 Elm Rd",
+    "１２ Maple Ｓｔ",  # full-width digits fold to ASCII
+    "½ Elm Rd",
+    "٣ Pine Ln",  # a non-ASCII digit is not [0-9]
+    "O'Neil's Court 44",
+    "PO Box 12",
+    "Homeless",
+    "No Fixed Address",
+    "main street",
+    "12",
+    "'",  # not blank, folds to nothing: a placeholder, not missing
+    "   ",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("number", ["", "5 ", "58 ", "1207 "])
+def test_street_templates_match_the_rules_line_by_line(number: str) -> None:
+    lines = [None if s is None else number + s for s in STREETS]
+    repeated = pl.Series("street", lines * 12, dtype=pl.String)
+    fast = normalise.normalise_street(repeated)
+    for i, line in enumerate(lines):
+        one = normalise.normalise_street(pl.Series("street", [line], dtype=pl.String))
+        assert fast.values[i] == one.values[0], line
+        assert fast.reasons[i] == one.reasons[0], line
+
+
+def test_street_templates_keep_each_lines_own_digits() -> None:
+    lines = [f"{h} Maple Ave Apt {u}" for h in range(1, 400) for u in (1, 22, 303)]
+    fast = normalise.normalise_street(pl.Series(lines))
+    assert fast.values.to_list() == [
+        f"{h} MAPLE AVE UNIT {u}" for h in range(1, 400) for u in (1, 22, 303)
+    ]
+
+
+DIGIT_CASES = ["(603) 555-1234", None, "", "２０３x5", "1-2-3", "abc", "٣4", "0000"]
+
+
+@pytest.mark.parametrize("start", [0, 2, 5])
+def test_byte_level_digit_rewrites_match_the_regex(start: int) -> None:
+    series = pl.Series("v", DIGIT_CASES, dtype=pl.String).slice(start)
+    assert strbuf.keep_digits(series).to_list() == series.str.replace_all("[^0-9]", "").to_list()
+    assert strbuf.digits_to_zero(series).to_list() == series.str.replace_all("[0-9]", "0").to_list()
+
+
+def test_flip_masks_per_seed_equal_flipping_record_by_record() -> None:
+    rng = np.random.default_rng(3)
+    seeds = rng.integers(0, 2**63, 50, dtype=np.int64).astype(np.uint64)
+    words = rng.integers(0, 2**63, (50, 8), dtype=np.int64).astype(np.uint64)
+    present = rng.random(50) < 0.8
+    flipped = words.copy()
+    bloom.harden(flipped, present, seeds, 2, 8)
+    by_mask = words.copy()
+    by_mask[present] ^= bloom.flip_masks(seeds, 2, 8)[present]
+    assert (flipped == by_mask).all()
+    assert not (flipped[present] == words[present]).all()
+    assert (flipped[~present] == words[~present]).all()
+
+
+def _reference_cmac(key: bytes, message: bytes) -> bytes:
+    mac = CMAC(algorithms.AES(key))
+    mac.update(message)
+    return mac.finalize()
+
+
+def test_cmac_over_mixed_lengths_and_two_keys() -> None:
+    rng = np.random.default_rng(5)
+    alphabet = list("ABCxyz019|-_ ÖŁ€")
+    messages = ["".join(rng.choice(alphabet, int(length))) for length in rng.integers(0, 70, 400)]
+    series = pl.Series([*messages, None], dtype=pl.String).slice(1)  # sliced, with a null
+    key_a, key_b = bytes(range(32)), bytes(range(32, 64))
+    tags_a, tags_b = cmac_of_buffers_keys((key_a, key_b), utf8_buffers(series))
+    for i, message in enumerate(messages[1:]):
+        assert tags_a[i].tobytes() == _reference_cmac(key_a, message.encode())
+        assert tags_b[i].tobytes() == _reference_cmac(key_b, message.encode())
+    assert not tags_a[-1].any(), "a null message gets a zero tag"
+    assert cmac_hex(key_a, series).to_list()[:3] == [
+        _reference_cmac(key_a, m.encode()).hex() for m in messages[1:4]
+    ]
+
+
+def _messy_records(n: int) -> pl.DataFrame:
+    rng = np.random.default_rng(11)
+    pick = lambda values: [values[i] for i in rng.integers(0, len(values), n)]  # noqa: E731
+    return pl.DataFrame(
+        {
+            "record_id": [f"R{i}" for i in range(n)],
+            "first_name": pick(["Bill", "Zoë", "Dr. Ann", None, "", "BABY BOY", "José", "Li"]),
+            "last_name": pick(["Smith", "van der Berg", "Øster", None, "UNKNOWN", "O'Neil"]),
+            "dob": pick(["1980-02-03", "1980-03-02", "1900-01-01", "2030-01-01", None, "bad"]),
+            "birth_year": pick(["1980", "1955", None, "x"]),
+            "sex": pick(["F", "m", None, "X"]),
+            "street": [
+                None if s is None else f"{int(h)} {s}"
+                for h, s in zip(rng.integers(1, 999, n), pick(STREETS), strict=True)
+            ],
+            "zip": pick(["03101", "3101", "03101-1234", "12345", None, "03601"]),
+            "phone": pick(["(603) 555-1234", "1-603-555-9876", "555", None]),
+            "ssn": pick(["219-09-9991", "123-45-6789", "XXX-XX-1234", None, "078-05-1121"]),
+        }
+    )
+
+
+@pytest.mark.parametrize("noise_seed", ["dob", "record"])
+def test_threaded_chunks_encode_exactly_as_one_thread(
+    monkeypatch: pytest.MonkeyPatch, noise_seed: str
+) -> None:
+    raw = _messy_records(600)
+    settings = EncodingSettings(noise_seed=noise_seed, threads=3)  # type: ignore[arg-type]
+    timings: dict[str, float] = {}
+    one = encode_persons(raw, KEYS, partner_id="p", as_of=AS_OF, settings=settings, timings=timings)
+    monkeypatch.setattr(encoder, "PARALLEL_MIN_ROWS", 100)  # three chunks of 200 records
+    chunked = encode_persons(raw, KEYS, partner_id="p", as_of=AS_OF, settings=settings)
+    assert chunked.persons.equals(one.persons)
+    assert chunked.crosswalk.equals(one.crosswalk)
+    assert chunked.report == one.report
+    assert {"street normalisation", "tokens: per-record columns", "Bloom filter addr"} <= set(
+        timings
+    )
+    assert all(t >= 0 for t in timings.values())
+
+
+def test_encoded_tokens_agree_with_per_record_macs() -> None:
+    """The date and ZIP tokens computed once per distinct value equal a MAC per record."""
+    raw = _messy_records(300)
+    out = encode_persons(raw, KEYS, partner_id="p", as_of=AS_OF, dob_format="%Y-%m-%d")
+    dob = normalise.normalise_dob(raw["dob"], "%Y-%m-%d", AS_OF).values
+    zip5 = normalise.normalise_zip(raw["zip"]).values
+    expect = {
+        "tok_dob": dob.dt.strftime("%Y-%m-%d"),
+        "tok_dob_ym": dob.dt.strftime("%Y-%m"),
+        "tok_zip5": zip5,
+    }
+    for col, messages in expect.items():
+        assert out.persons[col].to_list() == cmac_hex(KEYS.tokens[col], messages).to_list()
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        [0, 5, None, 5, 3],
+        [None, None],
+        [0, 2_000_000, None, 0],  # too sparse to count over: hashed instead
+    ],
+)
+def test_distinct_dates_index_back_to_every_row(days: list[int | None]) -> None:
+    dob = pl.Series("dob", days, dtype=pl.Int32).cast(pl.Date)
+    uniq, idx = distinct.dates(dob)
+    assert uniq.n_unique() == len(uniq) == dob.drop_nulls().n_unique()
+    assert distinct.gather(uniq, idx).to_list() == dob.to_list()
+
+
+@pytest.mark.parametrize(
+    "zips", [["03101", None, "00501", "03101"], [None], ["03101", "3101x"], ["1234567"]]
+)
+def test_distinct_zips_index_back_to_every_row(zips: list[str | None]) -> None:
+    series = pl.Series("zip5", zips, dtype=pl.String)
+    uniq, idx = distinct.zips(series)
+    assert uniq.n_unique() == len(uniq)
+    assert distinct.gather(uniq, idx).to_list() == zips
