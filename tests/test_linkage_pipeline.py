@@ -265,14 +265,25 @@ def test_linked_persons_asset_on_spark_equals_duckdb(tmp_path: Path, region, tra
     duck, spark = _home(tmp_path / "d", records, trained), _home(tmp_path / "s", records, trained)
     # A 400-record slice is below the match-rate checks' bands: link without them here.
     assets = [linkage_model, linked_persons]
+    spark_resources = {
+        "hub": HubResource(home=str(spark.root)),
+        "linkage_backend": LinkageBackendResource(engine="spark", spark_codegen="interpreted"),
+    }
     _materialize(duck, assets)
-    dg.materialize(
-        assets,
-        resources={
-            "hub": HubResource(home=str(spark.root)),
-            "linkage_backend": LinkageBackendResource(engine="spark", spark_codegen="interpreted"),
-        },
-        raise_on_error=True,
-    )
+    dg.materialize(assets, resources=spark_resources, raise_on_error=True)
     assert _partition(_keys(spark)) == _partition(_keys(duck))
     assert len(_keys(spark)) == records.height
+    # A further batch: an incremental run on each engine (the batch, its blocking neighbours
+    # and the hub's term-frequency lookups go to Spark), still the same persons.
+    more = region[0].head(520)
+    for home in (duck, spark):
+        _set_records(home, more)
+    _materialize(duck, assets)
+    dg.materialize(assets, resources=spark_resources, raise_on_error=True)
+    assert _partition(_keys(spark)) == _partition(_keys(duck))
+    assert len(_keys(spark)) == more.height
+    for home in (duck, spark):
+        with duckdb.connect(str(home.hub_db), read_only=True) as con:
+            rows = con.execute("SELECT mode FROM linkage.runs ORDER BY started_at").fetchall()
+        modes = [m for (m,) in rows]
+        assert modes == ["full", "incremental"]
