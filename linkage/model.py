@@ -99,8 +99,13 @@ def train(
     t = settings.training
     records = uniform_sample(records, t.max_training_records)
     db_api = splink_api()
+    # Splink's settings validation (~0.8 s) is left to tests/test_linkage_settings.py: the
+    # settings are generated from typed dataclasses, and check_relation vets the columns.
     linker = Linker(
-        [register(db_api, records, "records")], settings_creator(settings), log_level=None
+        [register(db_api, records, "records")],
+        settings_creator(settings),
+        log_level=None,
+        validate_settings=False,
     )
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*r.columns) for r in t.deterministic_rules], recall=t.deterministic_recall

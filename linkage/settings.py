@@ -46,9 +46,9 @@ def _rules(*groups: tuple[BlockColumn, ...]) -> tuple[BlockingRule, ...]:
 # small while any one surviving agreement (name+dob, phone, SSN, address) finds the pair.
 # (tok_dob, zip3) and (tok_fullname, zip3) rules were dropped: at 1M records they made 2.7M
 # of 3.4M candidate pairs, were the only rules to find 6 and 292 of 444,692 true pairs, and
-# F1 went from 0.9901 to 0.9909 without them (docs/linkage.md, "Blocking").
+# F1 went from 0.9901 to 0.9909 without them (docs/linkage.md, "Blocking"). No tok_name_dob
+# rule: equal tok_name_dob implies equal tok_first_dob, so it would only add a join.
 DEFAULT_BLOCKING = _rules(
-    ("tok_name_dob",),
     ("tok_first_dob",),
     ("tok_last_dob",),
     ("tok_fullname", "birth_year"),
