@@ -269,12 +269,13 @@ def _run_linkage(
     settings = settings or LinkageSettings()
     run_id = _run_id()
     ensure_schema(con)
-    if open_source(con, relation) == 0:
-        raise ValueError(
-            f"no current records in {relation} to link; ingest partner submissions first"
-        )
+    n_records = open_source(con, relation)
     batch: _Batch | None = None
     try:
+        if n_records == 0:
+            raise ValueError(
+                f"no current records in {relation} to link; ingest partner submissions first"
+            )
         # Training reads every record; so does a full run, which always follows training.
         records = (
             prepared(con)

@@ -238,7 +238,7 @@ def test_model_json_has_version_fingerprint_and_no_identifiers(
         assert not [n for n in needles if n in text], path
 
 
-def test_bad_input_is_refused_by_name(tmp_path: Path) -> None:
+def test_bad_input_is_refused_by_name(tmp_path: Path, region) -> None:
     home = HubHome(tmp_path / "home").ensure()
     with duckdb.connect(str(home.hub_db)) as con:
         con.execute("CREATE SCHEMA staging")
@@ -249,6 +249,14 @@ def test_bad_input_is_refused_by_name(tmp_path: Path) -> None:
             run_linkage(con, home)
         with pytest.raises(ValueError, match="not a plain"):
             run_linkage(con, home, relation="staging.current_persons; DROP TABLE x")
+    records, _ = region
+    empty = _home(tmp_path / "empty", records.head(0))
+    with duckdb.connect(str(empty.hub_db)) as con:
+        with pytest.raises(ValueError, match=r"no current records in staging\.current_persons"):
+            run_linkage(con, empty)
+        # The run's temporary views over the relation are gone after the refusal.
+        views = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        assert not views & {"linkage_rows", "linkage_source", "prepared_records"}
 
 
 def _partition(keys: dict[tuple[str, str], str]) -> set[frozenset[tuple[str, str]]]:
