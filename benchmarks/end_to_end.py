@@ -578,44 +578,38 @@ def results_section(store: dict[str, Any]) -> str:
         "| stage | " + " | ".join(f"{r['records']:,} records" for r in runs) + " |",
         "| --- | " + " | ".join("---:" for _ in runs) + " |",
     ]
-    for stage in (*STAGES, "plaintext"):
-        cells = []
-        for r in runs:
+
+    def row(label: str, cell: Callable[[dict[str, Any]], str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(r) for r in runs) + " |")
+
+    def stage_cell(stage: str) -> Callable[[dict[str, Any]], str]:
+        def cell(r: dict[str, Any]) -> str:
             s = r["stages"].get(stage)
-            cells.append(f"{s['seconds']:.1f} s / {s['peak_gib']:.2f} GiB" if s else "-")
-        label = "plaintext Splink (yardstick)" if stage == "plaintext" else stage
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines.append(
-        "| **total (hub stages)** | "
-        + " | ".join(f"**{r['total_seconds']:.1f} s / {r['peak_gib']:.2f} GiB**" for r in runs)
-        + " |"
+            return f"{s['seconds']:.1f} s / {s['peak_gib']:.2f} GiB" if s else "-"
+
+        return cell
+
+    for stage in (*STAGES, "plaintext"):
+        row("plaintext Splink (yardstick)" if stage == "plaintext" else stage, stage_cell(stage))
+    row(
+        "**total (hub stages)**",
+        lambda r: f"**{r['total_seconds']:.1f} s / {r['peak_gib']:.2f} GiB**",
     )
-    lines.append(
-        "| total, partners encoding in parallel | "
-        + " | ".join(f"{r.get('critical_path_seconds', r['total_seconds']):.1f} s" for r in runs)
-        + " |"
+    row(
+        "total, partners encoding in parallel",
+        lambda r: f"{r.get('critical_path_seconds', r['total_seconds']):.1f} s",
     )
-    lines.append(
-        "| with process start + imports | "
-        + " | ".join(f"{r['total_process_seconds']:.1f} s" for r in runs)
-        + " |"
+    row("with process start + imports", lambda r: f"{r['total_process_seconds']:.1f} s")
+    row(
+        "linkage / plaintext Splink",
+        lambda r: f"{r['plaintext_ratio']:.2f}" if "plaintext_ratio" in r else "-",
     )
-    lines.append(
-        "| linkage / plaintext Splink | "
-        + " | ".join(f"{r['plaintext_ratio']:.2f}" if "plaintext_ratio" in r else "-" for r in runs)
-        + " |"
+    row("residents / events", lambda r: f"{r['residents']:,} / {r['events']:,}")
+    row(
+        "load average (median / max)",
+        lambda r: f"{r['load_median']:.1f} / {r['load_max']:.1f}",
     )
-    lines.append(
-        "| residents / events | "
-        + " | ".join(f"{r['residents']:,} / {r['events']:,}" for r in runs)
-        + " |"
-    )
-    lines.append(
-        "| load average (median / max) | "
-        + " | ".join(f"{r['load_median']:.1f} / {r['load_max']:.1f}" for r in runs)
-        + " |"
-    )
-    lines.append("| measured at (UTC) | " + " | ".join(r["measured_at"] for r in runs) + " |")
+    row("measured at (UTC)", lambda r: r["measured_at"])
     if len(runs) > 1:
         first, last = runs[0], runs[-1]
         growth = (last["total_seconds"] / first["total_seconds"]) / (

@@ -34,18 +34,13 @@ from carehub.home import HubHome
 from partner.open import open_extract
 from warehouse.deletion import delete_pseudonyms
 from warehouse.extracts import build_extracts
+from warehouse.features.build import DEFAULT_PARTNER_SECTORS
 from warehouse.governance import PartnerRegistration, load_governance, write_governance
 from warehouse.keys import ensure_signing_key, public_keys_path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PARTNERS = {
-    "mercy_hospital": "hospital",
-    "riverside_health": "hospital",
-    "county_public_health": "public_health",
-    "harbor_housing": "cbo_housing",
-    "northside_food": "cbo_food",
-}
+PARTNERS = DEFAULT_PARTNER_SECTORS  # partner -> sector of the synthetic region
 SEGMENTS = [
     "camden_high_utilizers",
     "frequent_ed_housing_instability",

@@ -27,13 +27,9 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PARTNERS = {
-    "mercy_hospital": "hospital",
-    "riverside_health": "hospital",
-    "county_public_health": "public_health",
-    "harbor_housing": "cbo_housing",
-    "northside_food": "cbo_food",
-}
+from warehouse.features.build import DEFAULT_PARTNER_SECTORS  # noqa: E402 - after sys.path
+
+PARTNERS = DEFAULT_PARTNER_SECTORS  # partner -> sector of the synthetic region
 
 CHILD = """
 import json, sys, time

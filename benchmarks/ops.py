@@ -8,7 +8,6 @@ Prints medians. The machine is shared: read the figures as orders of magnitude.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import signal
 import statistics
@@ -16,35 +15,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from carehub.commands.ui import free_port
+from carehub.commands.ui import free_port, location_state
 from carehub.home import HubHome
 from pipelines.runner import definitions, run_job
 from warehouse.governance import TEMPLATE
 
 
 def _loaded(base: str) -> bool:
-    query = json.dumps(
-        {
-            "query": "{ workspaceOrError { ... on Workspace { locationEntries { name "
-            "locationOrLoadError { __typename } } } } }"
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{base}/graphql", data=query, headers={"Content-Type": "application/json"}
-    )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
+        return location_state(base, timeout=5) == "RepositoryLocation"
     except OSError:
         return False
-    return any(
-        e["name"] == "carehub"
-        and (e["locationOrLoadError"] or {}).get("__typename") == "RepositoryLocation"
-        for e in entries
-    )
 
 
 def ui_cycle(home: HubHome) -> tuple[float, float]:

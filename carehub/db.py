@@ -39,3 +39,16 @@ def connection(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDB
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def given_or_own(
+    con: duckdb.DuckDBPyConnection | None, path: Path
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con`` when the caller has one open (left open), else a connection of its own to
+    ``path``, closed afterwards."""
+    if con is not None:
+        yield con
+        return
+    with connection(path) as own:
+        yield own

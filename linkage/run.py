@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -48,6 +49,8 @@ Mode = Literal["full", "incremental"]
 # linkage.model.SPLINK_MEMORY_LIMIT): together they keep a million-record run near 4 GiB.
 HUB_MEMORY_LIMIT = "1GB"
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,19 @@ def memory_budget(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
         con.execute(sql("set_memory_limit"), {"limit": previous})
 
 
+def _within_hub_memory_budget(
+    run: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R],
+) -> Callable[Concatenate[duckdb.DuckDBPyConnection, P], R]:
+    """Run ``run(con, ...)`` with the hub database capped at :data:`HUB_MEMORY_LIMIT`."""
+
+    @functools.wraps(run)
+    def capped(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
+        with memory_budget(con, HUB_MEMORY_LIMIT):
+            return run(con, *args, **kwargs)
+
+    return capped
+
+
 @dataclass(frozen=True)
 class _Batch:
     """What an incremental run reads: the new records and the existing ones that can meet
@@ -252,7 +268,8 @@ def _incremental_batch(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) ->
     )
 
 
-def _run_linkage(
+@_within_hub_memory_budget
+def run_linkage(
     con: duckdb.DuckDBPyConnection,
     home: HubHome,
     *,
@@ -262,7 +279,26 @@ def _run_linkage(
     settings: LinkageSettings | None = None,
     backend: LinkageBackend | None = None,
 ) -> LinkageResult:
-    """The body of :func:`run_linkage`."""
+    """Link the encoded records of ``relation`` into persons with stable keys.
+
+    Incremental by default: only records added since the last run are scored, against the
+    existing records (``predict_between``) and among themselves. A full re-link runs on
+    request, on the first run, after a retrain, or when records were withdrawn or changed.
+
+    Args:
+        con: a read-write connection to hub.duckdb.
+        home: the hub home (the model and charts live in ``home.models``).
+        retrain: train a new model first (else the saved one is reused).
+        full_relink: score every candidate pair again.
+        relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
+        settings: linkage settings for training (defaults otherwise).
+        backend: where Splink scores and clusters: DuckDB (default, also for ``None``) or
+            Spark (``linkage.backends``); training always runs on DuckDB, and the same model
+            JSON serves both.
+
+    Returns:
+        Counts, churn, per-partner match rates and chart paths of the run.
+    """
     on_spark = backend is not None and backend.engine == "spark"
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -319,7 +355,7 @@ def _run_linkage(
             )
             clusters, links = scored.clusters, scored.links
         else:
-            clusters = con.sql(sql("unchanged_map")).to_arrow_table()
+            clusters = con.sql(sql("empty_map")).to_arrow_table()
             links = con.sql(sql("no_links")).to_arrow_table()
         run_charts: dict[str, Path] = dict(model.charts)
         if scored is not None:
@@ -368,48 +404,6 @@ def _run_linkage(
         charts=run_charts,
         seconds=time.perf_counter() - started,
     )
-
-
-def run_linkage(
-    con: duckdb.DuckDBPyConnection,
-    home: HubHome,
-    *,
-    retrain: bool = False,
-    full_relink: bool = False,
-    relation: str = DEFAULT_RELATION,
-    settings: LinkageSettings | None = None,
-    backend: LinkageBackend | None = None,
-) -> LinkageResult:
-    """Link the encoded records of ``relation`` into persons with stable keys.
-
-    Incremental by default: only records added since the last run are scored, against the
-    existing records (``predict_between``) and among themselves. A full re-link runs on
-    request, on the first run, after a retrain, or when records were withdrawn or changed.
-
-    Args:
-        con: a read-write connection to hub.duckdb.
-        home: the hub home (the model and charts live in ``home.models``).
-        retrain: train a new model first (else the saved one is reused).
-        full_relink: score every candidate pair again.
-        relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
-        settings: linkage settings for training (defaults otherwise).
-        backend: where Splink scores and clusters: DuckDB (default, also for ``None``) or
-            Spark (``linkage.backends``); training always runs on DuckDB, and the same model
-            JSON serves both.
-
-    Returns:
-        Counts, churn, per-partner match rates and chart paths of the run.
-    """
-    with memory_budget(con, HUB_MEMORY_LIMIT):
-        return _run_linkage(
-            con,
-            home,
-            retrain=retrain,
-            full_relink=full_relink,
-            relation=relation,
-            settings=settings,
-            backend=backend,
-        )
 
 
 def cluster_stats(con: duckdb.DuckDBPyConnection) -> ClusterStats:

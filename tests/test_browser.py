@@ -9,7 +9,6 @@ clean exit. Skips, saying why, only when Chromium is missing (``.ci/run`` instal
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 from ingest_support import drop, make_home
 
-from carehub.commands.ui import free_port
+from carehub.commands.ui import free_port, location_state
 from carehub.home import HubHome
 from pipelines.runner import definitions, process_landing, run_job
 
@@ -59,21 +58,10 @@ def _get(url: str, timeout: float = 5.0) -> bytes:
 
 
 def _location_loaded(base: str) -> bool:
-    query = json.dumps(
-        {
-            "query": "{ workspaceOrError { ... on Workspace { locationEntries { name "
-            "locationOrLoadError { __typename } } } } }"
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{base}/graphql", data=query, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
-    states = {e["name"]: (e["locationOrLoadError"] or {}).get("__typename") for e in entries}
-    if states.get("carehub") == "PythonError":
+    state = location_state(base)
+    if state == "PythonError":
         raise AssertionError("the carehub code location failed to load in dagster dev")
-    return states.get("carehub") == "RepositoryLocation"
+    return state == "RepositoryLocation"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ rows, bytes, sha256 and column types per file, and the version of the source it 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ from typing import Any
 
 import duckdb
 
-from carehub.db import connection
+from carehub.db import given_or_own
 from carehub.home import HubHome
+from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 
 MARTS_OUTPUT = "marts-parquet"
@@ -89,14 +89,6 @@ def _sql(name: str) -> str:
     return (_SQL_DIR / f"export_{name}.sql").read_text()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_table(
     con: duckdb.DuckDBPyConnection, qualified: str, table: str, folder: Path
 ) -> ExportedTable:
@@ -108,7 +100,7 @@ def _write_table(
         file=path.name,
         rows=int(relation.count("*").fetchall()[0][0]),
         bytes=path.stat().st_size,
-        sha256=_sha256(path),
+        sha256=file_sha256(path),
         columns={
             name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
         },
@@ -182,11 +174,8 @@ def export_marts(
             home, MARTS_OUTPUT, target, lambda f: build(f, version), run_id=run_id, con=own
         )
 
-    if con is not None:
-        publication = publish(con)
-    else:
-        with connection(home.hub_db) as own:
-            publication = publish(own)
+    with given_or_own(con, home.hub_db) as own:
+        publication = publish(own)
     return ExportResult(MARTS_OUTPUT, target, tuple(tables), publication)
 
 
@@ -232,11 +221,8 @@ def export_features(
 
         return publish_dir(home, FEATURES_OUTPUT, target, build, run_id=run_id, con=own)
 
-    if con is not None:
-        publication = run(con)
-    else:
-        with connection(home.hub_db) as own:
-            publication = run(own)
+    with given_or_own(con, home.hub_db) as own:
+        publication = run(own)
     return ExportResult(FEATURES_OUTPUT, target, tuple(tables), publication)
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import duckdb
 
-from carehub.db import connection
+from carehub.db import given_or_own
 from carehub.faults import pause_point
 from carehub.home import HubHome
 
@@ -256,10 +256,7 @@ def current_dir(target: Path) -> Path:
 
 
 def _record(home: HubHome, publication: Publication, con: duckdb.DuckDBPyConnection | None) -> None:
-    if con is not None:
-        record(con, publication)
-        return
-    with connection(home.hub_db) as own:
+    with given_or_own(con, home.hub_db) as own:
         record(own, publication)
 
 

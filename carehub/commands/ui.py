@@ -10,11 +10,13 @@ command was itself started in the background (where SIGINT is inherited as ignor
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -54,6 +56,32 @@ def dagster_env(home: HubHome) -> dict[str, str]:
 
 
 LOCATION_NAME = "carehub"
+
+
+def location_state(base: str, name: str = "carehub", timeout: float = 10.0) -> str | None:
+    """How code location ``name`` stands in the Dagster webserver at ``base``.
+
+    Returns:
+        ``"RepositoryLocation"`` once loaded, ``"PythonError"`` when loading failed, None
+        while it is not listed (still starting).
+
+    Raises:
+        OSError: the webserver does not answer (yet).
+    """
+    query = json.dumps(
+        {
+            "query": "{ workspaceOrError { ... on Workspace { locationEntries { name "
+            "locationOrLoadError { __typename } } } } }"
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/graphql", data=query, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        entries = json.loads(response.read())["data"]["workspaceOrError"]["locationEntries"]
+    states = {e["name"]: (e["locationOrLoadError"] or {}).get("__typename") for e in entries}
+    state = states.get(name)
+    return str(state) if state is not None else None
 
 
 def write_workspace(home: HubHome, project_root: Path) -> Path:

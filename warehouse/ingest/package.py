@@ -26,6 +26,7 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
+from partner.package import file_sha256
 from quality.findings import Finding
 from warehouse.governance import Governance
 
@@ -132,15 +133,6 @@ class Package:
         entry = ((self.manifest or {}).get("files") or {}).get(file) or {}
         rows = entry.get("rows")
         return rows if isinstance(rows, int) else 0
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, streamed in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_files(package: Package) -> None:
