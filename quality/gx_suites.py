@@ -44,8 +44,9 @@ from quality.rules import (
 
 SITE_NAME: Final = "carehub"
 DATASOURCE: Final = "submissions"
-# Counts only: no unexpected value may reach results, stores, logs or Data Docs.
-RESULT_FORMAT: Final[dict[str, Any]] = {
+# Drift suites: counts and observed proportions only; no unexpected value may reach results,
+# stores, logs or Data Docs.
+DRIFT_RESULT_FORMAT: Final[dict[str, Any]] = {
     "result_format": "BASIC",
     "partial_unexpected_count": 0,
     "include_unexpected_rows": False,

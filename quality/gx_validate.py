@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from quality.gx_suites import (
-    RESULT_FORMAT,
+    DRIFT_RESULT_FORMAT,
     SPEC_RESULT_FORMAT,
     GxProject,
     epoch_days,
@@ -83,7 +83,7 @@ def validate_frame(
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now())
     outcomes: list[ExpectationOutcome] = []
     spec_columns, drift_columns = suite_columns(file)
-    runs = ((SPEC_RESULT_FORMAT, spec_columns), (RESULT_FORMAT, drift_columns))
+    runs = ((SPEC_RESULT_FORMAT, spec_columns), (DRIFT_RESULT_FORMAT, drift_columns))
     for index, (result_format, columns) in enumerate(runs):
         run_args = {
             "batch_parameters": {"dataframe": frame[columns]},

@@ -174,7 +174,8 @@ def encode_persons(
             f"column record_id: row {row} repeats a record id ({int(dup.sum())} rows affected); "
             "record ids must be unique within one submission"
         )
-    workers = 1 if timings is not None else (settings.threads or os.cpu_count() or 1)
+    cores = settings.threads or os.cpu_count() or 1
+    workers = 1 if timings is not None else cores
     chunks = workers if n >= PARALLEL_MIN_ROWS else 1
     bounds = [n * i // chunks for i in range(chunks + 1)]
     job = _Job(
@@ -184,7 +185,7 @@ def encode_persons(
         dob_format=dob_format,
         sex_values=sex_values,
         settings=settings,
-        duckdb_threads=max(1, (settings.threads or os.cpu_count() or 1) // chunks),
+        duckdb_threads=max(1, cores // chunks),
         steps=_Steps(timings),
     )
     slices = [
