@@ -43,9 +43,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from kernel import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -448,7 +449,7 @@ def run_size(
         "peak_gib": peak / GIB,
         "load_median": load.median,
         "load_max": max(load.samples or [0.0]),
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "measured_at": clock.now().isoformat(timespec="seconds"),
     }
     if plaintext:
         entry["plaintext_ratio"] = stages["linkage"]["seconds"] / stages["plaintext"]["seconds"]

@@ -20,7 +20,6 @@ import json
 import subprocess
 import urllib.request
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from carehub.home import HubHome
+from kernel import clock
 
 Level = Literal["info", "warning", "error"]
 _LEVEL_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
@@ -113,7 +113,7 @@ def load_config(home: HubHome) -> NotificationConfig:
 
 def log_line(home: HubHome, level: Level, source: str, text: str) -> str:
     """Append one line to the steward log ``logs/carehub.log`` and return it."""
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     line = f"{at} {level.upper():7} [{source}] {' '.join(text.split())}"
     home.logs.mkdir(parents=True, exist_ok=True)
     with open(home.logs / LOG_NAME, "a", encoding="utf-8") as log:
@@ -138,7 +138,7 @@ def notify(home: HubHome, notice: Notice) -> list[str]:
     if _LEVEL_RANK[notice.level] < _LEVEL_RANK[config.min_level]:
         return lines
     payload = json.dumps(
-        {**asdict(notice), "at": datetime.now(UTC).isoformat(timespec="seconds")},
+        {**asdict(notice), "at": clock.now().isoformat(timespec="seconds")},
         sort_keys=True,
         default=str,
     ).encode()

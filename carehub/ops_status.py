@@ -17,6 +17,7 @@ from rich.console import RenderableType
 
 from carehub.db import connect
 from carehub.home import HubHome
+from kernel import clock
 from warehouse import publish as publish_module
 
 # How old a publication may be before it counts as overdue (cadence plus a grace period).
@@ -71,7 +72,7 @@ def publication_status(home: HubHome, now: datetime | None = None) -> list[Publi
     """The last good publication of every output, or [] when nothing was published yet."""
     if not home.hub_db.exists():
         return []
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     try:
         con = connect(home.hub_db, read_only=True, wait=10.0)
     except duckdb.Error as exc:

@@ -13,7 +13,6 @@ import os
 import secrets
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from kernel import clock
 from linkage.comparisons import SAME_BIRTH_YEAR_LEVELS, SAME_DOB_SWAP_LEVELS, settings_creator
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.records import sql, training_fingerprint
@@ -78,7 +78,7 @@ def register(db_api: DuckDBAPI, records: pa.Table, name: str) -> SplinkDataFrame
 
 
 def _version(fingerprint: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     return f"m{stamp}-{fingerprint[:8]}-{secrets.token_hex(2)}"
 
 
@@ -130,7 +130,7 @@ def train(
         path=models_dir / f"linkage-model-{version}.json",
         fingerprint=fingerprint,
         spec_version=SPEC_VERSION,
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        trained_at=clock.now().isoformat(timespec="seconds"),
         training_records=records.num_rows,
         probability_two_random_records_match=float(model["probability_two_random_records_match"]),
         link_threshold=settings.link_threshold,

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -19,6 +18,7 @@ import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
 from carehub.home import HubHome
+from kernel import clock
 from linkage import charts
 from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
 from linkage.comparisons import TF_COLUMNS
@@ -119,7 +119,7 @@ def quiet_splink() -> Iterator[None]:
 
 
 def _run_id() -> str:
-    return "L" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return "L" + clock.now().strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def ensure_model(
@@ -301,7 +301,7 @@ def run_linkage(
     """
     on_spark = backend is not None and backend.engine == "spark"
     started = time.perf_counter()
-    started_at = datetime.now(UTC)
+    started_at = clock.now()
     settings = settings or LinkageSettings()
     run_id = _run_id()
     ensure_schema(con)

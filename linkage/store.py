@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from carehub.faults import pause_point
+from kernel import clock
 from linkage.keys import Churn
 from linkage.records import sql
 
@@ -52,6 +53,7 @@ def write_run(
             {
                 "run_id": run_id,
                 "started_at": started_at,
+                "finished_at": clock.now(),
                 "mode": mode,
                 "model_version": model_version,
                 "churn": json.dumps(churn.as_dict()),

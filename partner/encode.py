@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from kernel import clock
 from linkage.encoding.cmac import cmac_hex
 from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
 from linkage.encoding.keys import EncodingKeys, SecretError
@@ -135,7 +136,7 @@ def encode_partner(
         )
         partner_key = read_secret(pkey_file, "partner pseudonym key")
         keys = EncodingKeys.derive(shared, partner_key)
-        when = as_of or datetime.now(UTC).date()
+        when = as_of or clock.today()
         say("reading input")
         raw = read_input(mapping, Path(input_path), str(mapping_path), when)
         say(f"encoding {raw.persons.height} records")

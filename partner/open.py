@@ -44,6 +44,8 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from kernel import clock
+
 FORMAT: Final = "carehub-extract/1"
 PAYLOAD_FORMAT: Final = "carehub-extract-payload/1"
 KEYSET_FORMAT: Final = "carehub-hub-keys/1"
@@ -356,7 +358,7 @@ def open_extract(
     if not keys:
         raise OpenError("bad_key", "no extract key given; pass --key")
     extract, crosswalk, out = Path(extract), Path(crosswalk), Path(out)
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = (now or clock.now()).astimezone(UTC)
     ledger = Path(ledger) if ledger else keys[0].parent / LEDGER_FILE
     envelope = _read_envelope(extract)
     keyset = _hub_keys(Path(hub_keys))

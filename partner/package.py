@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kernel import clock
 from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
@@ -236,7 +237,7 @@ def write_package(
             f"partner id is not valid: use 2-63 lower-case letters, digits or '_' "
             f"starting with a letter (got {len(partner_id)} characters)"
         )
-    created = (created_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    created = (created_at or clock.now()).astimezone(UTC).replace(microsecond=0)
     sub_id = submission_id or new_submission_id(partner_id, created)
     if validate:
         persons_tbl = conform(persons, PERSON_SCHEMA, PERSONS_FILE)

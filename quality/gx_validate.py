@@ -12,9 +12,10 @@ partner's drift profile.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
+from kernel import clock
 from quality.gx_suites import (
     DRIFT_RESULT_FORMAT,
     SPEC_RESULT_FORMAT,
@@ -80,7 +81,7 @@ def validate_frame(
     from great_expectations.exceptions.resource_freshness import ResourceFreshnessAggregateError
 
     bound = {"today_days": epoch_days(as_of), "this_year": as_of.year, **parameters}
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now())
+    run_id = RunIdentifier(run_name=run_name, run_time=clock.now())
     outcomes: list[ExpectationOutcome] = []
     spec_columns, drift_columns = suite_columns(file)
     runs = ((SPEC_RESULT_FORMAT, spec_columns), (DRIFT_RESULT_FORMAT, drift_columns))

@@ -15,7 +15,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,14 @@ import pytest
 
 from carehub.db import connection
 from carehub.home import HubHome
+from kernel import clock
 from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing
 
 BAD = "harbor_housing"
 GOOD = "northside_food"
-NOW = datetime.now(UTC)
+NOW = clock.now()
 LATER = NOW + timedelta(hours=2)
 
 

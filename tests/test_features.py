@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from test_marts_helpers import AS_OF, Record, load_people
 
+from kernel import clock
 from warehouse.features import FEATURE_NAMES, FEATURES, RULE_COLUMNS, build_features
 from warehouse.features.build import reference_dates
 from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
@@ -216,7 +217,7 @@ def test_monthly_history_uses_the_window_of_each_month(tmp_path: Path) -> None:
 
 
 def test_default_reference_date_is_the_latest_event_not_in_the_future(tmp_path: Path) -> None:
-    future = date.today() + timedelta(days=40)
+    future = clock.today() + timedelta(days=40)
     people = {
         2: PEOPLE[2],
         8: [Record("mercy_hospital", events=[("ed_visit", future, "other", None)])],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from carehub.db import connection
 from carehub.home import HubHome
 from carehub.privacy_scan import scan_tree
+from kernel import clock
 from tests.ingest_support import drop, make_home, staging_counts
 from warehouse.ingest import ingest_landing, ingest_submission
 from warehouse.ingest.package import Package, stage_tables
@@ -130,7 +130,7 @@ def test_load_is_one_transaction(home: HubHome) -> None:
         record = SubmissionRecord(
             submission_id=pkg.name,
             partner_id="harbor_housing",
-            received_at=datetime.now(UTC),
+            received_at=clock.now(),
             created_at=None,
             supersedes="harbor_housing-20200101T000000Z-00000000",  # never ingested
             persons_rows=30,
@@ -143,7 +143,7 @@ def test_load_is_one_transaction(home: HubHome) -> None:
         # Rows are inserted first, then the supersede mark fails: everything is rolled back.
         with pytest.raises(SupersedeError):
             load_submission(
-                con, record, profile=[], checks=[], ingested_at=datetime.now(UTC), location="x"
+                con, record, profile=[], checks=[], ingested_at=clock.now(), location="x"
             )
         assert table_counts(con) == before
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,6 +12,7 @@ from rich.console import Console
 
 from carehub.home import HubHome
 from carehub.ops_status import publication_status, publications_table
+from kernel import clock
 from warehouse.governance import TEMPLATE
 from warehouse.publish import publish_file
 
@@ -63,7 +64,7 @@ def test_overdue_follows_the_expected_cadence(
     home: HubHome, output: str, hours_later: int, overdue: bool
 ) -> None:
     publish_file(home, output, home.root / f"{output}.duckdb", _db(1))
-    later = datetime.now(UTC) + timedelta(hours=hours_later)
+    later = clock.now() + timedelta(hours=hours_later)
     (row,) = publication_status(home, now=later)
     assert row.overdue is overdue
     console = Console(record=True, width=140)

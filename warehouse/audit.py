@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from carehub.home import HubHome
+from kernel import clock
 
 GENESIS: Final = "0" * 64
 LOG_FILE: Final = "audit.log"
@@ -139,7 +140,7 @@ def append(
                     f"{path}: the last line is not a valid audit entry; run `carehub audit "
                     "verify` and restore the log before anything else is recorded"
                 ) from None
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        moment = (now or clock.now()).astimezone(UTC)
         body: dict[str, Any] = {
             "seq": seq,
             "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

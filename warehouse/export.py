@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import duckdb
 
 from carehub.db import given_or_own
 from carehub.home import HubHome
+from kernel import clock
 from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 
@@ -112,7 +112,7 @@ def _write_manifest(
 ) -> None:
     manifest = {
         "output": output,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exported_at": clock.now().isoformat(timespec="seconds"),
         "source": source,
         "format": "parquet (zstd), one file per table",
         "tables": [t.__dict__ for t in tables],

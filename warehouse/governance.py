@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse.vocabulary import SECTORS, SERVICES
 
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -606,7 +607,7 @@ def rotate_partner_extract_key(
     if new_public_key == partner.extract_public_key:
         raise GovernanceError(f"partners.{partner_id}: the new key is the current key")
     retired = RetiredExtractKey(
-        public_key=partner.extract_public_key, retired_on=today or date.today()
+        public_key=partner.extract_public_key, retired_on=today or clock.today()
     )
     rotated = partner.model_copy(
         update={

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from carehub.home import HubHome
+from kernel import clock
 
 PUBLIC_KEYS_FILE: Final = "hub_public_keys.json"
 KEYSET_FORMAT: Final = "carehub-hub-keys/1"
@@ -199,7 +200,7 @@ def ensure_signing_key(home: HubHome, *, now: datetime | None = None) -> Signing
     if public_keys_path(home).is_file():
         return active_signing_key(home)
     key = Ed25519PrivateKey.generate()
-    entry = _new_entry(key, now or datetime.now(UTC), None)
+    entry = _new_entry(key, now or clock.now(), None)
     _write_private(_private_path(home, entry.kid), key)
     _write_public_keys(home, [entry])
     return SigningKey(entry.kid, key)
@@ -241,7 +242,7 @@ def rotate_signing_key(home: HubHome, *, now: datetime | None = None) -> tuple[s
     Returns:
         ``(old_kid, new_kid)``.
     """
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     old = active_signing_key(home)
     entries = load_public_keys(public_keys_path(home))
     key = Ed25519PrivateKey.generate()

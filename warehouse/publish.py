@@ -43,6 +43,7 @@ import duckdb
 from carehub.db import given_or_own
 from carehub.faults import pause_point
 from carehub.home import HubHome
+from kernel import clock
 
 _SQL = Path(__file__).parent
 _BUILDING = ".building"
@@ -74,7 +75,7 @@ class Publication:
 
 def new_version(now: datetime | None = None) -> str:
     """A sortable, unique version label: ``20261126T171500Z-a1b2c3``."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = (now or clock.now()).astimezone(UTC)
     return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -177,9 +178,7 @@ def publish_file(
     finally:
         _remove(aside)
         _remove(aside.with_name(aside.name + ".wal"))
-    publication = Publication(
-        output, version, target, datetime.now(UTC), run_id, dict(details or {})
-    )
+    publication = Publication(output, version, target, clock.now(), run_id, dict(details or {}))
     _record(home, publication, con)
     return publication
 
@@ -243,9 +242,7 @@ def publish_dir(
     os.replace(link, target)
     _fsync_dir(target.parent)
     _prune(versions, keep=max(keep, 1), current=final)
-    publication = Publication(
-        output, version, final, datetime.now(UTC), run_id, dict(details or {})
-    )
+    publication = Publication(output, version, final, clock.now(), run_id, dict(details or {}))
     _record(home, publication, con)
     return publication
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from carehub.faults import pause_point
 from carehub.home import HubHome
 from carehub.notify import log_line
+from kernel import clock
 from warehouse.governance import Retention
 
 Area = Literal["landing", "archive", "quarantine", "outbox"]
@@ -103,7 +104,7 @@ def sweep(
     Returns:
         The report of removals, kept counts and stale pending packages.
     """
-    moment = (now or datetime.now(UTC)).timestamp()
+    moment = (now or clock.now()).timestamp()
     report = RetentionReport(dry_run=dry_run)
     due: list[tuple[Area, Path, float]] = []
 

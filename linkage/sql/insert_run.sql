@@ -3,7 +3,7 @@ INSERT INTO linkage.runs
 VALUES (
     $run_id,
     $started_at,
-    now(),
+    $finished_at,
     $mode,
     $model_version,
     (SELECT count(*) FROM linkage.person_records),

@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,6 +43,7 @@ from sqlglot import exp
 
 from carehub.db import connection
 from carehub.home import HubHome
+from kernel import clock
 from warehouse import audit
 from warehouse.governance import load_governance
 
@@ -389,7 +390,7 @@ def _package_folders(home: HubHome, partner_id: str) -> Iterator[Path]:
 def _purge_files(home: HubHome, partner_id: str, forget: list[str], report: DeletionReport) -> None:
     needles = [p.encode() for p in forget]
     forget_set = pa.array(forget, pa.string())
-    moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     for folder in _package_folders(home, partner_id):
         for path in sorted(folder.rglob("*.parquet")):
             _purge_parquet(path, forget_set, needles, report, moment)

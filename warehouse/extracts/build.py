@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse import audit
 from warehouse.extracts.content import (
     ExtractContent,
@@ -167,7 +168,7 @@ def build_extracts(
         ExtractConfigError: an agreement names an undefined segment (nothing built).
         ExtractContentError: a content safety check failed (nothing of that partner written).
     """
-    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    moment = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
     missing = missing_inputs(con)
     if missing:
         raise ExtractInputsMissing(

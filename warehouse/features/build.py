@@ -10,6 +10,7 @@ from typing import Final
 
 import duckdb
 
+from kernel import clock
 from warehouse.disclosure.safe_harbor import MIN_ZIP3_POPULATION, zip3_population
 from warehouse.features.sqlscript import run_script
 from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
@@ -47,7 +48,9 @@ class FeatureSummary:
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     """The latest event date (not in the future), else today."""
-    ((day,),) = con.execute((_SQL / "default_as_of.sql").read_text()).fetchall()
+    ((day,),) = con.execute(
+        (_SQL / "default_as_of.sql").read_text(), {"today": clock.today()}
+    ).fetchall()
     return day
 
 

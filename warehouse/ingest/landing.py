@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse.ingest.package import LISTED_FILES, MANIFEST, SAFE_NAME, SUBMISSION_ID
 
 DEFAULT_GRACE: Final = timedelta(minutes=30)
@@ -58,7 +59,7 @@ def inspect(
     path: Path, *, partner_id: str, now: datetime | None = None, grace: timedelta = DEFAULT_GRACE
 ) -> LandingEntry:
     """Classify one package folder (cheap: stats files, reads the manifest's file list)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     entries = list(path.iterdir()) if path.is_dir() and not path.is_symlink() else []
     newest = max([_mtime(path), *(_mtime(e) for e in entries)])
     last_change = datetime.fromtimestamp(newest, UTC)

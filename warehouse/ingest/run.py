@@ -27,6 +27,7 @@ import duckdb
 from carehub.faults import pause_point
 from carehub.home import HubHome
 from carehub.notify import Notice, log_line, notify
+from kernel import clock
 from quality.drift import load_history
 from quality.findings import Finding
 from quality.reasons import summary
@@ -169,7 +170,7 @@ def ingest_submission(
             f"already decided: {summary_line}",
             location=home.root / location if location else None,
         )
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
     if entry.state == "pending":
         return IngestResult(submission_id, entry.partner_id, "pending", entry.reason)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse import dictionary
 from warehouse.disclosure import DEFAULT_THRESHOLD, DisclosureError, SuppressionResult, protect
 from warehouse.features.sqlscript import run_script
@@ -109,7 +110,7 @@ def publish_marts(
         "SELECT segment, description, owner, segment_version, rule_sql "
         "FROM segments.definitions ORDER BY segment"
     ).fetchall()
-    published_at = datetime.now(UTC)
+    published_at = clock.now()
     version = new_version(published_at)
     tables: dict[str, int] = {}
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 import jinja2
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse.publish import Publication, publish_dir
 from warehouse.report import charts
 from warehouse.report.data import read_report_data
@@ -84,7 +84,7 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
         combinations=data.combinations,
         evaluation=data.evaluation,
         multi_sector=share_multi,
-        built_month=f"{datetime.now(UTC):%Y-%m}",
+        built_month=f"{clock.now():%Y-%m}",
         fmt=_fmt,
         pct=_pct,
         num=_num,

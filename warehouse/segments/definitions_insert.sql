@@ -1,2 +1,2 @@
 INSERT INTO segments.definitions
-VALUES ($segment, $version, $description, $owner, $rule, $rule_sql, $sha256, $as_of, now())
+VALUES ($segment, $version, $description, $owner, $rule, $rule_sql, $sha256, $as_of, $defined_at)

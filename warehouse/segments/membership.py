@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from kernel import clock
 from warehouse.features.sqlscript import run_script
 from warehouse.segments.definitions import SegmentSet
 from warehouse.segments.rules import validate_rule
@@ -99,6 +100,7 @@ def compute_membership(
                     "rule_sql": s.rule_sql,
                     "sha256": segments.sha256 or None,
                     "as_of": as_of,
+                    "defined_at": clock.now(),
                 },
             )
         con.execute("CREATE OR REPLACE TEMP VIEW _segment_hits AS " + hits_query(segments))

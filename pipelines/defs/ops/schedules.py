@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from kernel import clock
 from pipelines.defs.ops.jobs import extracts_job, nightly_job, report_job, retention_job
 from pipelines.resources import HubResource
 from warehouse.governance import Frequency, Governance, load_governance
@@ -97,7 +98,7 @@ def _delivery_schedule(frequency: Frequency) -> dg.ScheduleDefinition:
     ) -> dg.RunRequest | dg.SkipReason:
         governance = load_governance(hub.paths)
         moment = context.scheduled_execution_time
-        day = moment.date() if moment else date.today()
+        day = moment.date() if moment else clock.today()
         due = partners_due(governance, frequency, day)
         if not due:
             return dg.SkipReason(
