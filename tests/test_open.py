@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from test_extracts_helpers import NOW, Hub, make_hub, pseudonym
+from time_machine import TimeMachineFixture
 from typer.testing import CliRunner
 
 from carehub.cli import app
@@ -343,13 +344,21 @@ def test_neutralise(value: str, expected: str) -> None:
     assert neutralise(value) == expected
 
 
-def test_cli_open_success_and_refusal(built: Built, tmp_path: Path) -> None:
-    case = _case(built, tmp_path)
-    args = [
+def _cli_args(case: Case) -> list[str]:
+    return [
         "partner", "open", "--extract", str(case.extract), "--key", str(case.key),
         "--crosswalk", str(case.crosswalk), "--out", str(case.out),
         "--hub-keys", str(case.hub_keys), "--ledger", str(case.ledger),
     ]  # fmt: skip
+
+
+def test_cli_open_success_and_refusal(
+    built: Built, tmp_path: Path, time_machine: TimeMachineFixture
+) -> None:
+    # The extracts were built at NOW; the partner opens them an hour later by its own clock.
+    time_machine.move_to(NOW + timedelta(hours=1))
+    case = _case(built, tmp_path)
+    args = _cli_args(case)
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "camden_high_utilizers" in first.output and "16 row(s)" in first.output
@@ -357,6 +366,44 @@ def test_cli_open_success_and_refusal(built: Built, tmp_path: Path) -> None:
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 1
     assert "refused (replayed)" in again.output and "nothing was written" in again.output
+
+
+@pytest.mark.parametrize(
+    ("days_after", "opens"),
+    [(1, True), (13, True), (15, False), (400, False), (365 * 30, False)],
+)
+def test_cli_open_follows_the_clock_past_expiry(
+    built: Built, tmp_path: Path, time_machine: TimeMachineFixture, days_after: int, opens: bool
+) -> None:
+    """Moving the clock past ``expires_at`` turns an opening into a refusal that writes nothing."""
+    expires = built.infos["mercy_hospital"].expires_at
+    assert expires - NOW == timedelta(days=14)  # the agreement's extract_valid_days
+    time_machine.move_to(NOW + timedelta(days=days_after))
+    case = _case(built, tmp_path)
+    result = CliRunner().invoke(app, _cli_args(case))
+    if opens:
+        assert result.exit_code == 0, result.output
+        assert case.out.exists()
+    else:
+        assert result.exit_code == 1
+        assert "refused (expired)" in result.output and "nothing was written" in result.output
+        assert not case.out.exists()
+
+
+@pytest.mark.parametrize(
+    ("at", "opens"),
+    [((NOW + timedelta(hours=1)).isoformat(), True), ("2026-12-04", True), ("2027-01-01", False)],
+)
+def test_cli_at_replays_a_day(built: Built, tmp_path: Path, at: str, opens: bool) -> None:
+    """``carehub --at`` runs one command by another day's clock (here, whatever the real date)."""
+    case = _case(built, tmp_path)
+    result = CliRunner().invoke(app, ["--at", at, *_cli_args(case)])
+    assert (result.exit_code == 0) is opens, result.output
+    assert case.out.exists() is opens
+    (tmp_path / "env").mkdir()
+    by_env = _cli_args(_case(built, tmp_path / "env"))
+    env_result = CliRunner().invoke(app, by_env, env={"CAREHUB_NOW": at})
+    assert (env_result.exit_code == 0) is opens, env_result.output
 
 
 def test_partner_client_imports_no_hub_stack() -> None:

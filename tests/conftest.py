@@ -1,0 +1,89 @@
+"""Suite-wide fixtures and the clock discipline.
+
+Time in this suite is never read from the wall clock by a test: code asks ``kernel.clock``, and
+tests move it with ``time-machine``. Two mechanisms prove the suite has no time bombs:
+
+* ``@pytest.mark.time_sensitive`` on a test (expiry, retention, audit, keys, publication,
+  report) makes it run again with the clock moved +1, +5 and +30 years. Those extra runs carry
+  the ``timeshift`` marker: the default suite leaves them out, ``python3 dev.py test`` (CI)
+  runs them.
+* ``pytest --shift-years N`` moves the clock N years ahead for the whole session, to run the
+  entire suite in another year once (``python3 dev.py test --fast --shift-years 30``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from kernel import clock
+
+SHIFTS_YEARS = (1, 5, 30)
+_YEAR = timedelta(days=365.2425)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shift-years",
+        type=int,
+        default=0,
+        help="move the clock this many years ahead for the whole session (time-bomb hunt)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "time_sensitive: reads the clock (expiry, retention, audit, keys, publication, report);"
+        " also runs at +1, +5 and +30 years under the timeshift marker",
+    )
+    config.addinivalue_line(
+        "markers", "timeshift: a time_sensitive test re-run with the clock years ahead"
+    )
+    years = config.getoption("--shift-years")
+    if years:
+        traveller = time_machine.travel(clock.now() + years * _YEAR, tick=True)
+        traveller.start()
+        config.stash[_SESSION_TRAVEL] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_SESSION_TRAVEL, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+_SESSION_TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("time_sensitive") is None:
+        return
+    metafunc.fixturenames.append("clock_shift_years")
+    metafunc.parametrize(
+        "clock_shift_years",
+        [0, *(pytest.param(y, marks=pytest.mark.timeshift, id=f"+{y}y") for y in SHIFTS_YEARS)],
+        ids=lambda y: "now" if y == 0 else f"+{y}y",
+        indirect=True,
+    )
+
+
+@pytest.fixture
+def clock_shift_years(request: pytest.FixtureRequest) -> Iterator[int]:
+    """Run the test with the real clock moved ``request.param`` years ahead (ticking)."""
+    years: int = request.param
+    if not years:
+        yield 0
+        return
+    with time_machine.travel(clock.now() + years * _YEAR, tick=True):
+        yield years
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after_each_test() -> Iterator[None]:
+    """A replay started by one test (``carehub --at``) never leaks into the next."""
+    yield
+    clock.start_at(None)
