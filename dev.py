@@ -67,7 +67,10 @@ def main(argv: list[str]) -> None:
         rest = [a for a in rest if a != "--fast"]
         check(uvrun)
         markers = [] if fast else ["-m", ""]
-        _run(*uvrun, "pytest", *markers, *rest)
+        # One worker per core; each module (or xdist_group) stays on one worker, so its
+        # module-scoped fixtures are built once (tests/conftest.py).
+        workers = ["-n", "auto", "--dist", "loadgroup"]
+        _run(*uvrun, "pytest", *workers, *markers, *rest)
     elif verb == "ui":
         _run(*uvrun, "carehub", "ui", *rest)
     elif verb == "bench":

@@ -13,12 +13,18 @@ tests move it with ``time-machine``. Two mechanisms prove the suite has no time 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
+from rich.console import Console
 
+from carehub.demo import Demo, DemoResult
+from carehub.demo_summary import print_summary
 from kernel import clock
 
 SHIFTS_YEARS = (1, 5, 30)
@@ -80,6 +86,53 @@ def clock_shift_years(request: pytest.FixtureRequest) -> Iterator[int]:
         return
     with time_machine.travel(clock.now() + years * _YEAR, tick=True):
         yield years
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (``--dist loadgroup``), a module's tests stay on one worker, so each
+    module- or session-scoped fixture is built once; modules that share an expensive session
+    fixture name the same ``xdist_group`` and land together."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@dataclass(frozen=True)
+class DemoRegion:
+    """One small region taken through the whole demo (stages 1-9), built once per session."""
+
+    result: DemoResult
+    console_text: str
+    residents: int
+    seed: int
+
+    def copy_to(self, root: Path) -> Demo:
+        """A private, writable copy of the hub home and partner trees, as a :class:`Demo`."""
+        shutil.copytree(self.result.home.root, root / "home", symlinks=True)
+        shutil.copytree(self.result.partners_dir, root / "partners", symlinks=True)
+        return Demo(
+            residents=self.residents,
+            seed=self.seed,
+            home=root / "home",
+            partners=root / "partners",
+            console=Console(file=None, quiet=True),
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_region(tmp_path_factory: pytest.TempPathFactory) -> DemoRegion:
+    """Read-only. Tests that change the hub work on :meth:`DemoRegion.copy_to`; every module
+    that uses it is in ``xdist_group("demo")`` so the region is built once."""
+    root = tmp_path_factory.mktemp("demo")
+    console = Console(record=True, width=140)
+    residents, seed = 1200, 23
+    result = Demo(
+        residents=residents, seed=seed, home=root / "home", partners=root / "partners",
+        console=console,
+    ).run()  # fmt: skip
+    print_summary(result, console)
+    return DemoRegion(result, console.export_text(), residents, seed)
 
 
 @pytest.fixture(autouse=True)

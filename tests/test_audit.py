@@ -14,6 +14,9 @@ from carehub.cli import app
 from carehub.home import HubHome
 from warehouse import audit
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 N_ENTRIES = 6
 
 

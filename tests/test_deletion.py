@@ -15,6 +15,9 @@ from carehub.privacy_scan import scan_tree
 from warehouse import audit
 from warehouse.deletion import DeletionError, delete_pseudonyms, read_pseudonym_file
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 FORGET = ("h-shared", "h-nocons", "h-part2yes")
 
 

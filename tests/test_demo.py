@@ -5,23 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from conftest import DemoRegion
 
-from carehub.demo import BROKEN_PARTNER, Demo, DemoResult
-from carehub.demo_summary import care_team_rows, print_summary
+from carehub.demo import BROKEN_PARTNER, DemoResult
+from carehub.demo_summary import care_team_rows
 from carehub.demo_support import identifier_needles
 from carehub.privacy_scan import scan_tree
 
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, str]:
-    root = tmp_path_factory.mktemp("demo")
-    console = Console(record=True, width=140)
-    result = Demo(
-        residents=1500, seed=11, home=root / "home", partners=root / "partners", console=console
-    ).run()
-    print_summary(result, console)
-    return result, console.export_text()
+def demo_run(demo_region: DemoRegion) -> tuple[DemoResult, str]:
+    return demo_region.result, demo_region.console_text
 
 
 def test_demo_ingests_good_batches_and_quarantines_the_broken_one(demo_run) -> None:

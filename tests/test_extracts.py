@@ -33,6 +33,9 @@ from warehouse.governance import (
 from warehouse.keys import load_public_keys, public_keys_path, rotate_signing_key, verify_chain
 from warehouse.publish import last_publications
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Hub, dict[str, ExtractInfo]]:

@@ -14,13 +14,13 @@ swap. After each kill:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import DemoRegion
 from fault_support import (
     carehub_run,
     integrity_problems,
@@ -29,14 +29,13 @@ from fault_support import (
     published,
     staging_snapshot,
 )
-from rich.console import Console
 
 from carehub.demo import MAPPINGS, Demo
 from carehub.home import HubHome
 from pipelines.runner import hub_instance
 from warehouse import audit
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 # Every run after the baseline is a separate `carehub run` process, as Dagster launches runs in
 # production: a process is the unit that dies, and each rerun starts from what is on disk.
@@ -78,24 +77,12 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def scenario(
+    tmp_path_factory: pytest.TempPathFactory, demo_region: DemoRegion
+) -> Iterator[Scenario]:
+    # The session's demo region is the last good state; each module works on its own copy.
     root = tmp_path_factory.mktemp("faults")
-    demo = Demo(
-        residents=1200,
-        seed=23,
-        home=root / "home",
-        partners=root / "partners",
-        console=Console(file=io.StringIO(), width=120),
-    )
-    demo.home.ensure()
-    demo.synthesise()
-    demo.partner_keys()
-    demo.hub_onboarding()
-    demo.encode_and_submit()
-    demo.ingest()
-    demo.nightly()
-    demo.publish()
-    scenario = Scenario(demo, root)
+    scenario = Scenario(demo_region.copy_to(root), root)
     assert integrity_problems(scenario.home) == []
     yield scenario
 

@@ -18,6 +18,9 @@ from warehouse import audit
 from warehouse.governance import key_id, load_governance
 from warehouse.keys import SigningKeyError, active_signing_key, load_public_keys, public_keys_path
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 FP = "3c" * 32
 
 

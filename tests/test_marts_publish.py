@@ -11,6 +11,9 @@ from carehub.db import connection
 from carehub.home import HubHome
 from warehouse.publish import current_dir, last_publications, publish_dir, publish_file
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 
 def _home(tmp_path: Path) -> HubHome:
     return HubHome(tmp_path / "home").ensure()

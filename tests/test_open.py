@@ -24,6 +24,9 @@ from warehouse.extracts import ExtractInfo, build_extracts
 from warehouse.governance import load_governance
 from warehouse.keys import ensure_signing_key
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

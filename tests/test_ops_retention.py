@@ -12,6 +12,9 @@ from carehub.home import HubHome
 from warehouse.governance import Retention
 from warehouse.retention import sweep
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 POLICY = Retention(landing_days=7, archive_days=30, quarantine_days=14, outbox_days=10)
 

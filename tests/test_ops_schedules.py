@@ -28,6 +28,9 @@ from warehouse.governance import (
     write_governance,
 )
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 PARTNERS = {
     "mercy_hospital": "hospital",  # default agreement: weekly
     "harbor_housing": "cbo_housing",  # weekly

@@ -16,6 +16,9 @@ from kernel import clock
 from warehouse.governance import TEMPLATE
 from warehouse.publish import publish_file
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 
 def _db(value: int):
     def build(path: Path) -> dict[str, int]:

@@ -14,6 +14,9 @@ from carehub.home import HubHome
 from warehouse.publish import last_publications
 from warehouse.report import build_report, read_report_data
 
+# Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
+pytestmark = pytest.mark.time_sensitive
+
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
