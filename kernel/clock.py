@@ -15,13 +15,23 @@ never ``datetime.now`` directly. That gives two things:
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-__all__ = ["now", "parse_moment", "replaying", "start_at", "today"]
+__all__ = [
+    "file_clock_offset",
+    "now",
+    "parse_moment",
+    "replaying",
+    "start_at",
+    "today",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,21 @@ def replaying(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _replay = saved
+
+
+def file_clock_offset(folder: Path) -> timedelta:
+    """:func:`now` minus the clock that stamps files in ``folder``: add it to a file's mtime.
+
+    Zero when both read the real time on one machine. It is the replay offset under
+    ``carehub --at`` (or a test's moved clock), and the skew of a share's server otherwise;
+    without it a replayed day would find every package decades stale or not yet written.
+    """
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".clock-probe-") as probe:
+            stamped = os.fstat(probe.fileno()).st_mtime
+    except OSError:
+        return timedelta(0)  # read-only or missing folder: assume one clock
+    return now() - datetime.fromtimestamp(stamped, UTC)
 
 
 def parse_moment(text: str) -> datetime:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from carehub.home import HubHome
+from kernel import clock
 from warehouse.governance import Retention
 from warehouse.retention import sweep
 
@@ -19,8 +20,13 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 POLICY = Retention(landing_days=7, archive_days=30, quarantine_days=14, outbox_days=10)
 
 
+def _file_stamp(moment: datetime, folder: Path) -> float:
+    """``moment`` (hub clock) as the file system's clock would stamp it."""
+    return (moment - clock.file_clock_offset(folder)).timestamp()
+
+
 def _age(path: Path, days: float) -> None:
-    stamp = (NOW - timedelta(days=days)).timestamp()
+    stamp = _file_stamp(NOW - timedelta(days=days), path.parent)
     for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
         os.utime(item, (stamp, stamp), follow_symlinks=False)
 
@@ -82,7 +88,8 @@ def test_complete_stale_landing_package_is_reported(home: HubHome) -> None:
 def test_recent_reason_file_keeps_quarantined_package(home: HubHome) -> None:
     package = _package(home.quarantine, "northside_food", "northside_food-x", days=100)
     (package / "reason.json").write_text("{}")  # quarantined just now
-    os.utime(package / "reason.json", (NOW.timestamp(), NOW.timestamp()))
+    stamp = _file_stamp(NOW, package)
+    os.utime(package / "reason.json", (stamp, stamp))
     assert sweep(home, POLICY, now=NOW).removed == []
     assert package.exists()
 

@@ -104,7 +104,8 @@ def sweep(
     Returns:
         The report of removals, kept counts and stale pending packages.
     """
-    moment = (now or clock.now()).timestamp()
+    # Ages compare with file times, so "now" is moved onto the file system's clock.
+    moment = ((now or clock.now()) - clock.file_clock_offset(home.root)).timestamp()
     report = RetentionReport(dry_run=dry_run)
     due: list[tuple[Area, Path, float]] = []
 

@@ -101,7 +101,8 @@ def synth(
     except (FileExistsError, OverflowError) as exc:
         console.print(f"[red]carehub synth:[/] {exc}")
         raise typer.Exit(2) from exc
-    out_console = Console()
+    # soft_wrap: paths and lines print whole, never folded or cut at the terminal's width.
+    out_console = Console(soft_wrap=True)
     for line in summary.lines():
         out_console.print(line, highlight=False)
     out_console.print(

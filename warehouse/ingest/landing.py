@@ -4,6 +4,11 @@
 without it, or whose listed files are missing or were modified after the manifest, is
 **pending**: still being written. It is left alone until the grace period has passed since its
 last change; then it is **stale** and the ingest quarantines it with the reason.
+
+File times are stamped by the clock of the file system that holds ``landing/`` (a network share
+may run its own), while "now" is the hub's clock (``kernel.clock``, which a steward can replay).
+Ages are therefore measured after moving file times onto the hub's clock by the offset between
+the two, read from a probe file at each scan (:func:`kernel.clock.file_clock_offset`).
 """
 
 from __future__ import annotations
@@ -56,13 +61,23 @@ def _mtime(path: Path) -> float:
 
 
 def inspect(
-    path: Path, *, partner_id: str, now: datetime | None = None, grace: timedelta = DEFAULT_GRACE
+    path: Path,
+    *,
+    partner_id: str,
+    now: datetime | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+    file_offset: timedelta | None = None,
 ) -> LandingEntry:
-    """Classify one package folder (cheap: stats files, reads the manifest's file list)."""
+    """Classify one package folder (cheap: stats files, reads the manifest's file list).
+
+    ``file_offset`` (from :func:`kernel.clock.file_clock_offset`) is measured here when not given.
+    """
     now = now or clock.now()
+    if file_offset is None:
+        file_offset = clock.file_clock_offset(path.parent)
     entries = list(path.iterdir()) if path.is_dir() and not path.is_symlink() else []
     newest = max([_mtime(path), *(_mtime(e) for e in entries)])
-    last_change = datetime.fromtimestamp(newest, UTC)
+    last_change = datetime.fromtimestamp(newest, UTC) + file_offset
     sid = path.name
 
     def entry(state: LandingState, reason: str, mtime_ns: int = 0) -> LandingEntry:
@@ -102,12 +117,15 @@ def scan(
     """Every package folder under ``landing/``, classified, in a stable order."""
     if not home.landing.is_dir():
         return
+    offset = clock.file_clock_offset(home.landing)
     for partner_dir in sorted(home.landing.iterdir()):
         if not partner_dir.is_dir() or partner_dir.is_symlink():
             continue
         for path in sorted(partner_dir.iterdir()):
             if path.is_dir() or path.is_symlink():
-                yield inspect(path, partner_id=partner_dir.name, now=now, grace=grace)
+                yield inspect(
+                    path, partner_id=partner_dir.name, now=now, grace=grace, file_offset=offset
+                )
 
 
 def find(home: HubHome, submission_id: str) -> Path | None:
