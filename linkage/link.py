@@ -21,8 +21,9 @@ from linkage.components import cluster_records
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.records import sql
 
-# Pairs scored down to this probability feed the waterfall chart; links are those at or above
-# the model's link threshold.
+# An incremental run scores new pairs down to this probability (they feed the waterfall
+# chart); a full run goes down to linkage.estimate.ESTIMATE_FLOOR for its accuracy estimate.
+# Links are those at or above the model's link threshold.
 SCORE_FLOOR = 0.5
 
 

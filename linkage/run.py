@@ -105,7 +105,7 @@ class LinkageResult:
     clusters: ClusterStats
     charts: dict[str, Path]
     seconds: float
-    # Label-free precision/recall/F1 of a full run (None: incremental, or Spark).
+    # Label-free precision/recall/F1 of a full run (None: incremental).
     estimate: AccuracyEstimate | None = None
 
 
