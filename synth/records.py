@@ -8,6 +8,7 @@ is flagged, so ``record_errors.parquet`` can explain each missed or false link.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -159,14 +160,18 @@ def _chosen(rng: np.random.Generator, rate: float, eligible: np.ndarray) -> np.n
 
 
 def _misspell(
-    rng: np.random.Generator, rate: float, first: np.ndarray, last: np.ndarray, typo: object
+    rng: np.random.Generator,
+    rate: float,
+    first: np.ndarray,
+    last: np.ndarray,
+    typo: Callable[[str, np.random.Generator], str],
 ) -> np.ndarray:
     """Apply ``typo`` (a name -> name function) to the first or last name of ``rate`` of rows."""
     chosen = _chosen(rng, rate, np.ones(len(first), dtype=bool))
     for i in np.flatnonzero(chosen):
         names = first if rng.random() < 0.5 else last
         if names[i] is not None:
-            names[i] = typo(names[i], rng)  # type: ignore[operator]
+            names[i] = typo(names[i], rng)
     return chosen
 
 
@@ -181,9 +186,12 @@ def _replace_given(
     """Another given name of the same sex from ``pool`` (the chunk's residents' names): neither
     the one on file nor the true one."""
     chosen = _chosen(rng, rate, np.ones(len(first), dtype=bool))
+    by_sex: dict[object, np.ndarray] = {}
     for i in np.flatnonzero(chosen):
-        same = pool[1] == sex[i]
-        names = pool[0][same] if same.any() else pool[0]
+        if sex[i] not in by_sex:  # once per sex, not per record
+            same = pool[0][pool[1] == sex[i]]
+            by_sex[sex[i]] = same if len(same) else pool[0]
+        names = by_sex[sex[i]]
         for _ in range(8):
             other = names[int(rng.integers(0, len(names)))]
             if other not in (first[i], true_first[i]):

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
+from carehub.db import connect
 from carehub.home import HubHome
 from quality.findings import neutralise_formula
 
@@ -65,7 +66,7 @@ def publications_section(home: HubHome) -> RenderableType:
 
 def linkage_section(home: HubHome) -> RenderableType:
     """The latest linkage run, and how accurate the model expects its persons to be."""
-    from carehub.db import connect
+    # Imported here, as the other sections do: `carehub` starts without the linkage stack.
     from linkage.store import last_run_summary
 
     table = Table(title="Linkage", expand=False)
