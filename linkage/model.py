@@ -201,10 +201,11 @@ def model_threshold(
     db_api: DuckDBAPI, records: pa.Table, model: dict[str, Any], settings: LinkageSettings
 ) -> ThresholdChoice:
     """The link threshold of the trained ``model``: its best expected F1 at the expected
-    precision the settings ask for, from its own match probabilities over the training
-    records (a uniform sample keeps the share of matches among candidate pairs)."""
+    precision the settings ask for, from its own match probabilities over a uniform sample of
+    the training records (which keeps the share of matches among candidate pairs)."""
+    sample = _lowest_pseudonyms(records, settings.training.threshold_sample_records)
     linker = Linker(
-        [register(db_api, records, "records_threshold")],
+        [register(db_api, sample, "records_threshold")],
         model,
         log_level=None,
         validate_settings=False,
@@ -278,6 +279,16 @@ def uniform_sample(records: pa.Table, max_records: int) -> pa.Table:
         return records
     bound = format(int(max_records / records.num_rows * 16**8), "08x")
     return records.filter(pc.less(records.column("record_pseudonym"), bound))
+
+
+def _lowest_pseudonyms(records: pa.Table, k: int) -> pa.Table:
+    """The ``k`` records with the lowest pseudonyms: a uniform sample of ``records`` even when
+    they are a pseudonym-quantile sample already (where ``uniform_sample``'s bound, computed
+    from the row count, would keep far more than ``k``)."""
+    if records.num_rows <= k:
+        return records
+    keys = [("record_pseudonym", "ascending"), ("partner_id", "ascending")]
+    return records.take(pc.select_k_unstable(records, k, sort_keys=keys))
 
 
 def sample_linker(records: pa.Table, info: ModelInfo, max_records: int) -> Linker:

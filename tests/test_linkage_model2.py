@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 from rich.console import Console
 
@@ -17,7 +18,13 @@ from carehub.commands.status import linkage_section
 from carehub.home import HubHome
 from linkage.comparisons import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL
 from linkage.estimate import choose_threshold, estimate_accuracy
-from linkage.model import bound_twin_guard, current_model, load_settings, round_parameters
+from linkage.model import (
+    _lowest_pseudonyms,
+    bound_twin_guard,
+    current_model,
+    load_settings,
+    round_parameters,
+)
 from linkage.run import run_linkage
 from tests.test_linkage_support import encoded_region, fast_settings
 
@@ -213,3 +220,20 @@ def test_status_shows_the_estimate(first_run: Linked, tmp_path: Path) -> None:
     assert f"F1 {estimate['f1']:.4f}" in text and "no ground truth" in text
     console.print(linkage_section(HubHome(tmp_path / "empty").ensure()))
     assert "no linkage run yet" in console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("pseudonyms", "k", "expected"),
+    [
+        (["c", "a", "b", "d"], 2, ["a", "b"]),
+        (["c", "a"], 5, ["c", "a"]),  # all of them, untouched
+        # Already a quantile sample (all below "1"): still exactly k, the lowest.
+        (["0a", "0f", "03", "0c", "01"], 3, ["01", "03", "0a"]),
+    ],
+)
+def test_threshold_sample_is_the_k_lowest_pseudonyms(
+    pseudonyms: list[str], k: int, expected: list[str]
+) -> None:
+    records = pa.table({"record_pseudonym": pseudonyms, "partner_id": ["p"] * len(pseudonyms)})
+    got = _lowest_pseudonyms(records, k).column("record_pseudonym").to_pylist()
+    assert sorted(got) == sorted(expected) and len(got) == len(expected)
