@@ -6,7 +6,9 @@
     model built for plaintext (Jaro-Winkler names, date-of-birth and location comparisons).
 
 Both are scored against the generator's ground truth: pairwise precision/recall/F1, cluster
-B-cubed F1 and blocking recall. Goal: encoded F1 >= 0.99 and within 0.5 points of plaintext.
+B-cubed F1 and blocking recall, with the run's label-free estimate beside the truth, on the
+default and the hard error profile. Targets (issue 15): encoded F1 >= plaintext F1 - 0.002,
+precision >= 0.999, estimated F1 within 0.01 of the truth, and F1 >= 0.995 on the hard profile.
 
     .venv/bin/python benchmarks/linkage_accuracy.py --residents 20000 200000
 """
@@ -288,9 +290,13 @@ def run(residents: int, seed: int, work: Path, profile: str) -> dict[str, object
         f"records of two people of one household (twins {household[2]:,d} of {household[3]:,d})"
     )
     print(f"{'train+link seconds':24s}{encoded_s:12.1f}{plain_s:12.1f}")
-    gap = (plain.f1 - encoded.f1) * 100
-    ok = encoded.f1 >= 0.99 and gap <= 0.5
-    print(f"F1 gap (plaintext - encoded): {gap:+.2f} points -> goal {'MET' if ok else 'NOT MET'}")
+    targets = {
+        "F1 >= plaintext - 0.002": encoded.f1 >= plain.f1 - 0.002,
+        "precision >= 0.999": encoded.precision >= 0.999,
+        "estimated F1 within 0.01": est is not None and abs(encoded.f1 - est.f1) <= 0.01,
+        **({"F1 >= 0.995 (hard)": encoded.f1 >= 0.995} if profile == "hard" else {}),
+    }
+    print("targets: " + ", ".join(f"{k} {'MET' if v else 'NOT MET'}" for k, v in targets.items()))
     print(
         "encoded blocking recall by rule: "
         + ", ".join(f"{k} {v:.3f}" for k, v in encoded.blocking_recall_by_rule.items())

@@ -51,7 +51,7 @@ def _rules(*groups: tuple[BlockColumn, ...]) -> tuple[BlockingRule, ...]:
 #
 # The last three find pairs with two fields in error, which every rule above misses (a DOB typo
 # together with a changed name, SSN or phone). On the hard profile (20k residents, 7,156 true
-# pairs) they raise blocking recall from 0.9852 to 0.9939 for 17,833 more candidate pairs
+# pairs) they raise blocking recall from 0.9852 to 0.9939 for at most 17,833 more candidate pairs
 # (docs/linkage.md, "Blocking"): same name in the same ZIP (DOB typo, birth year unknown),
 # same address and sex (DOB typo and another name), same DOB in the same ZIP (another name).
 DEFAULT_BLOCKING = _rules(
@@ -133,7 +133,8 @@ class TrainingSettings:
     # The link threshold is chosen from the trained model's probabilities over a uniform
     # sample of this many training records: matches and non-matches among candidate pairs
     # both shrink with the square of the sample, so the expected-F1 curve keeps its shape,
-    # and the extra predict stays small (at 100k records it was as long as the full run's).
+    # and the extra predict stays small (on all training records it would score as many pairs
+    # as a full run up to 250k records).
     threshold_sample_records: int = 50_000
     # No m below this after EM: a level EM drove to ~0 would act as a veto (see docs/linkage.md).
     m_floor: float = 1e-3
