@@ -520,15 +520,17 @@ def spark_link_all(
     """
     from splink import Linker
 
-    from linkage.link import SCORE_FLOOR, Scored
+    from linkage.estimate import ESTIMATE_FLOOR, estimate_accuracy
+    from linkage.link import Scored
     from linkage.records import sql
 
     con = db_api.duckdb_con
     spark_api = backend.database_api()
     records = backend.register(spark_api, _spark_input(backend, con, "records"), "records_all")
     linker = load_linker(model, [records])
+    # Down to the same floor as the DuckDB engine: the same scored pairs, the same estimate.
     predictions = linker.inference.predict(
-        threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
+        threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold
@@ -555,6 +557,7 @@ def spark_link_all(
         predictions=scored,
         linker=local,
         scored_pairs=int(con.table("scored").count("*").fetchall()[0][0]),
+        estimate=estimate_accuracy(con),
     )
 
 

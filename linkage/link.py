@@ -18,10 +18,12 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.components import cluster_records
+from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.records import sql
 
-# Pairs scored down to this probability feed the waterfall chart; links are those at or above
-# the model's link threshold.
+# An incremental run scores new pairs down to this probability (they feed the waterfall
+# chart); a full run goes down to linkage.estimate.ESTIMATE_FLOOR for its accuracy estimate.
+# Links are those at or above the model's link threshold.
 SCORE_FLOOR = 0.5
 
 
@@ -34,6 +36,8 @@ class Scored:
     predictions: SplinkDataFrame
     linker: Linker
     scored_pairs: int
+    # A full run's label-free accuracy estimate (None for an incremental run).
+    estimate: AccuracyEstimate | None = None
 
 
 def _con(db_api: DuckDBAPI) -> duckdb.DuckDBPyConnection:
@@ -99,16 +103,19 @@ def split_records(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> None
 
 
 def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
-    """Score every candidate pair of ``records`` and cluster the accepted links."""
+    """Score every candidate pair of ``records``, cluster the accepted links, and estimate
+    the accuracy of the persons from the probabilities (pairs down to ``ESTIMATE_FLOOR``
+    are scored so that their sum sees the matches below the threshold too)."""
     con = _con(db_api)
     records = db_api.register("records", dataset_display_name="records_all")
     linker = Linker([records], model, log_level=None, validate_settings=False)
     predictions = linker.inference.predict(
-        threshold_match_probability=min(SCORE_FLOOR, threshold), warning_mode="never"
+        threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
     _view(predictions, "scored")
     cluster_records(con, threshold)
     return Scored(
+        estimate=estimate_accuracy(con),
         links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=predictions,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
 import tempfile
@@ -23,8 +24,15 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from kernel import clock
-from linkage.comparisons import SAME_BIRTH_YEAR_LEVELS, SAME_DOB_SWAP_LEVELS, settings_creator
+from linkage.comparisons import (
+    SAME_BIRTH_YEAR_LEVELS,
+    SAME_DOB_SWAP_LEVELS,
+    SSN_EXACT_LEVEL,
+    TWIN_GUARD_LEVEL,
+    settings_creator,
+)
 from linkage.encoding.spec import SPEC_VERSION
+from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
 from linkage.records import sql, training_fingerprint
 from linkage.settings import LinkageSettings
 
@@ -45,6 +53,8 @@ class ModelInfo:
     training_records: int
     probability_two_random_records_match: float
     link_threshold: float
+    # What the model expects at its threshold, over its training records (None: older models).
+    threshold_expected: dict[str, float] | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         out = asdict(self)
@@ -122,6 +132,8 @@ def train(
             max_pairs=t.em_max_pairs,
         )
     model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
+    model = round_parameters(bound_twin_guard(model, settings.names.twin_ssn_margin_bits))
+    choice = model_threshold(db_api, records, model, settings)
     db_api.duckdb_con.close()  # the training work tables are done with
     fingerprint = training_fingerprint(records)
     version = _version(fingerprint)
@@ -133,7 +145,12 @@ def train(
         trained_at=clock.now().isoformat(timespec="seconds"),
         training_records=records.num_rows,
         probability_two_random_records_match=float(model["probability_two_random_records_match"]),
-        link_threshold=settings.link_threshold,
+        link_threshold=choice.threshold,
+        threshold_expected={
+            "precision": round(choice.expected_precision, 6),
+            "recall": round(choice.expected_recall, 6),
+            "f1": round(choice.expected_f1, 6),
+        },
     )
     _save(model, info, models_dir)
     return info
@@ -180,6 +197,77 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     return model
 
 
+def model_threshold(
+    db_api: DuckDBAPI, records: pa.Table, model: dict[str, Any], settings: LinkageSettings
+) -> ThresholdChoice:
+    """The link threshold of the trained ``model``: its best expected F1 at the expected
+    precision the settings ask for, from its own match probabilities over a uniform sample of
+    the training records (which keeps the share of matches among candidate pairs)."""
+    sample = _lowest_pseudonyms(records, settings.training.threshold_sample_records)
+    linker = Linker(
+        [register(db_api, sample, "records_threshold")],
+        model,
+        log_level=None,
+        validate_settings=False,
+    )
+    predictions = linker.inference.predict(
+        threshold_match_probability=ESTIMATE_FLOOR, warning_mode="never"
+    )
+    predictions.as_duckdbpyrelation().create_view("scored", replace=True)
+    return choose_threshold(
+        db_api.duckdb_con,
+        min_precision=settings.min_expected_precision,
+        bounds=settings.threshold_bounds,
+        fallback=settings.link_threshold,
+    )
+
+
+def _levels(model: dict[str, Any], label: str) -> list[dict[str, Any]]:
+    return [
+        level
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("label_for_charts") == label
+    ]
+
+
+def bound_twin_guard(model: dict[str, Any], margin_bits: float) -> dict[str, Any]:
+    """Give the twin guard the weight -(w_ssn - ``margin_bits``), w_ssn the trained weight of
+    an exact SSN, so an agreeing SSN always outweighs it (a true pair whose given name was
+    replaced still links on its SSN) while twins without an SSN stay apart.
+
+    A no-op for a model without either level.
+    """
+    ssn, twin = _levels(model, SSN_EXACT_LEVEL), _levels(model, TWIN_GUARD_LEVEL)
+    if len(ssn) != 1 or len(twin) != 1:
+        return model
+    w_ssn = math.log2(ssn[0]["m_probability"] / ssn[0]["u_probability"])
+    twin[0]["m_probability"] = twin[0]["u_probability"] * 2.0 ** (margin_bits - w_ssn)
+    return model
+
+
+def round_parameters(model: dict[str, Any], digits: int = 10) -> dict[str, Any]:
+    """Round every m, u and lambda to ``digits`` significant digits.
+
+    EM sums floats over threads in whatever order DuckDB runs them, so the last bits of the
+    trained parameters can differ between two runs on the same data; rounded, the same
+    records give the same model file, the same probabilities and so the same persons.
+    """
+
+    def rounded(x: float) -> float:
+        return float(f"{x:.{digits}g}")
+
+    model["probability_two_random_records_match"] = rounded(
+        model["probability_two_random_records_match"]
+    )
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if level.get(key) is not None:
+                    level[key] = rounded(level[key])
+    return model
+
+
 def uniform_sample(records: pa.Table, max_records: int) -> pa.Table:
     """About ``max_records`` of ``records`` (all when there are not more): those whose
     pseudonym falls below the matching quantile.
@@ -191,6 +279,16 @@ def uniform_sample(records: pa.Table, max_records: int) -> pa.Table:
         return records
     bound = format(int(max_records / records.num_rows * 16**8), "08x")
     return records.filter(pc.less(records.column("record_pseudonym"), bound))
+
+
+def _lowest_pseudonyms(records: pa.Table, k: int) -> pa.Table:
+    """The ``k`` records with the lowest pseudonyms: a uniform sample of ``records`` even when
+    they are a pseudonym-quantile sample already (where ``uniform_sample``'s bound, computed
+    from the row count, would keep far more than ``k``)."""
+    if records.num_rows <= k:
+        return records
+    keys = [("record_pseudonym", "ascending"), ("partner_id", "ascending")]
+    return records.take(pc.select_k_unstable(records, k, sort_keys=keys))
 
 
 def sample_linker(records: pa.Table, info: ModelInfo, max_records: int) -> Linker:

@@ -23,6 +23,7 @@ from linkage import charts
 from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
 from linkage.comparisons import TF_COLUMNS
 from linkage.encoding.spec import SPEC_VERSION
+from linkage.estimate import AccuracyEstimate
 from linkage.keys import Churn, assign_keys
 from linkage.link import Scored, candidate_keys_sql, link_all, link_new, load_records
 from linkage.model import (
@@ -104,6 +105,8 @@ class LinkageResult:
     clusters: ClusterStats
     charts: dict[str, Path]
     seconds: float
+    # Label-free precision/recall/F1 of a full run (None: incremental).
+    estimate: AccuracyEstimate | None = None
 
 
 @contextmanager
@@ -373,6 +376,8 @@ def run_linkage(
         "link_threshold": threshold,
         "model_trained": model.trained,
     }
+    if scored is not None and scored.estimate is not None:
+        details["accuracy_estimate"] = scored.estimate.as_dict()
     write_run(
         con,
         run_id=run_id,
@@ -403,6 +408,7 @@ def run_linkage(
         clusters=stats,
         charts=run_charts,
         seconds=time.perf_counter() - started,
+        estimate=scored.estimate if scored is not None else None,
     )
 
 

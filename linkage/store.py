@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,38 @@ from carehub.faults import pause_point
 from kernel import clock
 from linkage.keys import Churn
 from linkage.records import sql
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The latest run for a steward: counts, threshold and the label-free estimate."""
+
+    run_id: str
+    mode: str
+    finished_at: datetime | None
+    records: int
+    persons: int
+    link_threshold: float | None
+    estimate_run_id: str | None
+    estimate: dict[str, Any] | None
+
+
+def last_run_summary(con: duckdb.DuckDBPyConnection) -> RunSummary | None:
+    """The latest linkage run with the latest full run's accuracy estimate; None before any."""
+    row = con.execute(sql("last_estimate")).fetchone()
+    if row is None:
+        return None
+    run_id, mode, finished_at, records, persons, threshold, estimate_run_id, estimate = row
+    return RunSummary(
+        run_id=run_id,
+        mode=mode,
+        finished_at=finished_at,
+        records=records,
+        persons=persons,
+        link_threshold=threshold,
+        estimate_run_id=estimate_run_id,
+        estimate=json.loads(estimate) if estimate else None,
+    )
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -7,12 +7,14 @@
 
 from synth.config import (
     PARTNER_IDS,
+    PROFILES,
     ErrorRates,
     MissingRates,
     ProgramEffect,
     SynthConfig,
     TierConfig,
     load_config,
+    profile_config,
 )
 from synth.generate import RegionSummary, generate
 from synth.partners import PARTNERS
@@ -21,6 +23,7 @@ from synth.truth import load_record_errors, load_residents, load_truth
 __all__ = [
     "PARTNERS",
     "PARTNER_IDS",
+    "PROFILES",
     "ErrorRates",
     "MissingRates",
     "ProgramEffect",
@@ -32,4 +35,5 @@ __all__ = [
     "load_record_errors",
     "load_residents",
     "load_truth",
+    "profile_config",
 ]

@@ -67,6 +67,28 @@ class ErrorRates:
     """Per resident: forced to one of the very common full names."""
     placeholder: Rate = 0.003
     """One identifier replaced by a placeholder value (UNKNOWN, 1900-01-01, 999-99-9999...)."""
+    # The kinds below default to 0, so a region of the default profile is unchanged by them
+    # (they draw from the generator only when their rate is above 0); the hard profile sets them.
+    given_replaced: Rate = 0.0
+    """Another given name on file (same sex), every other field intact."""
+    dob_typo: Rate = 0.0
+    """One digit of the birth year, month or day mistyped, or two adjacent digits swapped."""
+    missing_dob: Rate = 0.0
+    """No date of birth at all (not even the year)."""
+    ssn_typo: Rate = 0.0
+    """One SSN digit mistyped, or two adjacent digits swapped (records with an SSN)."""
+    ocr: Rate = 0.0
+    """An optical confusion in the first or last name (rn/m, cl/d, l/I...)."""
+    phonetic: Rate = 0.0
+    """A sound-alike spelling of the first or last name (ph/f, ck/k, doubled letters...)."""
+    no_house_number: Rate = 0.0
+    """The street written without its house number."""
+    po_box: Rate = 0.0
+    """A PO box on file instead of the street address (same ZIP)."""
+    unit_dropped: Rate = 0.0
+    """Line 2 (the unit) left out: the street only."""
+    missing_locality: Rate = 0.0
+    """The city (locality) left empty, the rest of the address kept."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +200,65 @@ class SynthConfig:
 _ADAPTER: Final = TypeAdapter(SynthConfig)
 ERROR_RATE_NAMES: Final = tuple(f.name for f in fields(ErrorRates))
 
+Profile = Literal["default", "hard"]
+PROFILES: Final[tuple[Profile, ...]] = get_args(Profile)
+# The hard profile: every error kind of a real registry at once, at rates seen in hospital and
+# CBO exports (issue 15), so linkage is tuned on more than one kind of data.
+_HARD: Final[dict[str, Any]] = {
+    "errors": {
+        "typo": 0.06,
+        "nickname": 0.10,
+        "surname_change": 0.06,
+        "name_swap": 0.02,
+        "dob_swap": 0.02,
+        "dob_error": 0.01,
+        "duplicate": 0.06,
+        "twins": 0.04,
+        "given_replaced": 0.02,
+        "dob_typo": 0.03,
+        "missing_dob": 0.01,
+        "ssn_typo": 0.03,
+        "ocr": 0.02,
+        "phonetic": 0.03,
+        "no_house_number": 0.03,
+        "po_box": 0.02,
+        "unit_dropped": 0.3,
+        "missing_locality": 0.1,
+    },
+    "missing": {
+        "mercy_hospital": {"ssn": 0.2},
+        "riverside_health": {"ssn": 0.25},
+        "county_public_health": {"ssn": 0.7},
+    },
+}
+
+
+def parse_rates(items: list[str]) -> dict[str, float]:
+    """``NAME=VALUE`` texts (CLI ``--rate``) as error rates.
+
+    Raises:
+        ValueError: for an unknown name, or a value that is not a number in [0, 1].
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in ERROR_RATE_NAMES:
+            raise ValueError(
+                f"{item!r}: give NAME=VALUE with NAME one of {', '.join(ERROR_RATE_NAMES)}"
+            )
+        number = float(value)
+        if not 0.0 <= number <= 1.0:
+            raise ValueError(f"{item!r}: a rate is between 0 and 1")
+        out[name] = number
+    return out
+
+
+def profile_config(profile: Profile) -> SynthConfig:
+    """The settings of a named error profile: ``default`` or ``hard`` (docs/synthetic-data.md)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    return SynthConfig() if profile == "default" else config_from_dict(_HARD)
+
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
@@ -189,13 +270,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def config_from_dict(data: dict[str, Any]) -> SynthConfig:
-    """Defaults overridden by a (possibly partial, nested) mapping; validated."""
-    return _ADAPTER.validate_python(_merge(SynthConfig().to_dict(), data))
+def config_from_dict(data: dict[str, Any], base: SynthConfig | None = None) -> SynthConfig:
+    """``base`` (default: the defaults) overridden by a (possibly partial, nested) mapping;
+    validated."""
+    return _ADAPTER.validate_python(_merge((base or SynthConfig()).to_dict(), data))
 
 
-def load_config(path: Path) -> SynthConfig:
-    """Read a YAML override file.
+def load_config(path: Path, base: SynthConfig | None = None) -> SynthConfig:
+    """Read a YAML override file (over ``base``, default: the default profile).
 
     Raises:
         ValueError: naming the file and the offending key when the file is invalid.
@@ -209,7 +291,7 @@ def load_config(path: Path) -> SynthConfig:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of settings at the top level")
     try:
-        return config_from_dict(data)
+        return config_from_dict(data, base)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

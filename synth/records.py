@@ -8,6 +8,7 @@ is flagged, so ``record_errors.parquet`` can explain each missed or false link.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -17,7 +18,7 @@ from synth.arrays import NONE
 from synth.config import PartnerId, SynthConfig
 from synth.names import nicknames
 from synth.residents import Residents
-from synth.typos import keyboard_typo
+from synth.typos import digit_typo, keyboard_typo, ocr_typo, phonetic_typo
 
 PLACEHOLDER_DOB: Final = np.datetime64("1900-01-01", "D")
 # Which identifiers each partner collects at all.
@@ -50,6 +51,16 @@ ERROR_FLAGS: Final = (
     "missing_phone",
     "missing_address",
     "missing_sex",
+    "given_replaced",
+    "typo_ocr",
+    "typo_phonetic",
+    "dob_typo",
+    "missing_dob",
+    "ssn_typo",
+    "no_house_number",
+    "po_box",
+    "unit_dropped",
+    "missing_locality",
 )
 
 
@@ -125,6 +136,70 @@ def _dob_error(day: np.datetime64, rng: np.random.Generator) -> np.datetime64:
     return np.datetime64(new, "D")
 
 
+def _dob_typo(day: np.datetime64, rng: np.random.Generator) -> np.datetime64:
+    """A keypad error in the written ``YYYYMMDD``, kept only if it is still a valid date."""
+    value = day.astype(dt.date)
+    text = value.strftime("%Y%m%d")
+    for _ in range(16):
+        # Year, month or day, each as likely; a typo in the century digits is not plausible.
+        start, end = [(2, 4), (4, 6), (6, 8)][int(rng.integers(0, 3))]
+        part = digit_typo(text[start:end], rng)
+        try:
+            new = dt.datetime.strptime(text[:start] + part + text[end:], "%Y%m%d").date()
+        except ValueError:
+            continue
+        if new != value and new.year >= 1900:
+            return np.datetime64(new, "D")
+    return _dob_error(day, rng)
+
+
+def _chosen(rng: np.random.Generator, rate: float, eligible: np.ndarray) -> np.ndarray:
+    """Like ``_pick``, but draws nothing when ``rate`` is 0: the default profile's stream (and
+    so its files) stays as it was before these error kinds existed."""
+    return _pick(rng, rate, eligible) if rate > 0 else np.zeros(len(eligible), dtype=bool)
+
+
+def _misspell(
+    rng: np.random.Generator,
+    rate: float,
+    first: np.ndarray,
+    last: np.ndarray,
+    typo: Callable[[str, np.random.Generator], str],
+) -> np.ndarray:
+    """Apply ``typo`` (a name -> name function) to the first or last name of ``rate`` of rows."""
+    chosen = _chosen(rng, rate, np.ones(len(first), dtype=bool))
+    for i in np.flatnonzero(chosen):
+        names = first if rng.random() < 0.5 else last
+        if names[i] is not None:
+            names[i] = typo(names[i], rng)
+    return chosen
+
+
+def _replace_given(
+    rng: np.random.Generator,
+    rate: float,
+    first: np.ndarray,
+    true_first: np.ndarray,
+    sex: np.ndarray,
+    pool: np.ndarray,
+) -> np.ndarray:
+    """Another given name of the same sex from ``pool`` (the chunk's residents' names): neither
+    the one on file nor the true one."""
+    chosen = _chosen(rng, rate, np.ones(len(first), dtype=bool))
+    by_sex: dict[object, np.ndarray] = {}
+    for i in np.flatnonzero(chosen):
+        if sex[i] not in by_sex:  # once per sex, not per record
+            same = pool[0][pool[1] == sex[i]]
+            by_sex[sex[i]] = same if len(same) else pool[0]
+        names = by_sex[sex[i]]
+        for _ in range(8):
+            other = names[int(rng.integers(0, len(names)))]
+            if other not in (first[i], true_first[i]):
+                first[i] = other
+                break
+    return chosen
+
+
 def partner_records(
     rng: np.random.Generator,
     res: Residents,
@@ -175,6 +250,17 @@ def partner_records(
     for i in np.flatnonzero(typo_last):
         last[i] = keyboard_typo(last[i], rng)
 
+    typo_ocr = _misspell(rng, e.ocr, first, last, ocr_typo)
+    typo_phonetic = _misspell(rng, e.phonetic, first, last, phonetic_typo)
+    given_replaced = _replace_given(
+        rng,
+        e.given_replaced,
+        first,
+        take("first_name"),
+        take("sex"),
+        np.stack([res["first_name"], res["sex"]]),
+    )
+
     name_swap = rng.random(m) < e.name_swap
     first, last = np.where(name_swap, last, first), np.where(name_swap, first, last)
 
@@ -188,11 +274,17 @@ def partner_records(
     dob_error = _pick(rng, e.dob_error, ~dob_swap)
     for i in np.flatnonzero(dob_error):
         dob[i] = _dob_error(dob[i], rng)
+    dob_typo = _chosen(rng, e.dob_typo, ~dob_swap & ~dob_error)
+    for i in np.flatnonzero(dob_typo):
+        dob[i] = _dob_typo(dob[i], rng)
 
     ssn = take("ssn")
     missing_ssn = np.ones(m, bool) if not HAS_SSN[partner] else rng.random(m) < miss.ssn
     partial_ssn = ~missing_ssn & (rng.random(m) < miss.ssn_partial)
     ssn = np.where(missing_ssn, -1, ssn)
+    ssn_typo = _chosen(rng, e.ssn_typo, ~missing_ssn)
+    for i in np.flatnonzero(ssn_typo):
+        ssn[i] = int(digit_typo(f"{ssn[i]:09d}", rng))
     dob_year_only = rng.random(m) < miss.dob_year_only
     missing_phone = rng.random(m) < miss.phone
     phone = np.where(missing_phone, -1, phone)
@@ -223,6 +315,17 @@ def partner_records(
             partial_ssn[i] = False
         placeholder[i] = field
 
+    missing_dob = _chosen(rng, e.missing_dob, ~dob_year_only)
+    dob = np.where(missing_dob, np.datetime64("NaT"), dob)
+    no_house_number = _chosen(rng, e.no_house_number, ~missing_address)
+    house = np.where(no_house_number, -1, house)
+    po_box = _chosen(rng, e.po_box, ~missing_address)
+    box = np.where(po_box, rng.integers(1, 3000, size=m) if po_box.any() else -1, -1)
+    unit_dropped = _chosen(rng, e.unit_dropped, unit != None)  # noqa: E711
+    unit = np.where(unit_dropped | po_box, NONE, unit)
+    missing_locality = _chosen(rng, e.missing_locality, ~missing_address)
+    city = np.where(missing_locality, NONE, city)
+
     cols: dict[str, np.ndarray] = {
         "resident": who,
         "global_index": res["global_index"][who],
@@ -234,6 +337,7 @@ def partner_records(
         "ssn": ssn,
         "phone": phone,
         "house_number": house.astype(np.int64),
+        "po_box_number": box.astype(np.int64),
         "street_name": street_name,
         "street_suffix": street_suffix,
         "unit": unit,
@@ -260,5 +364,15 @@ def partner_records(
         "missing_phone": missing_phone,
         "missing_address": missing_address,
         "missing_sex": missing_sex,
+        "given_replaced": given_replaced,
+        "typo_ocr": typo_ocr,
+        "typo_phonetic": typo_phonetic,
+        "dob_typo": dob_typo,
+        "missing_dob": missing_dob,
+        "ssn_typo": ssn_typo,
+        "no_house_number": no_house_number,
+        "po_box": po_box,
+        "unit_dropped": unit_dropped,
+        "missing_locality": missing_locality,
     }
     return Records(partner=partner, cols=cols)

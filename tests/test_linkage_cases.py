@@ -76,6 +76,68 @@ CASES = [
         merges=False,
     ),
     Case(
+        # The twin guard fires (same surname and DOB, another first name) but the SSN agrees,
+        # every other field intact: model 2 bounds the guard so an exact SSN outweighs it.
+        "another given name with the same SSN merges",
+        (
+            H,
+            Rec(
+                "Leocadia",
+                "Brightwater",
+                "1983-02-19",
+                "F",
+                "77 Juniper Pl",
+                "97202",
+                "5035550610",
+                "621043387",
+            ),
+        ),
+        (
+            P,
+            Rec(
+                "Winifred",
+                "Brightwater",
+                "1983-02-19",
+                "F",
+                "77 Juniper Pl",
+                "97202",
+                "5035550610",
+                "621043387",
+            ),
+        ),
+        merges=True,
+    ),
+    Case(
+        "twins without an SSN stay apart",
+        (
+            H,
+            Rec(
+                "Ottoline",
+                "Marchbanks",
+                "2001-10-30",
+                "F",
+                "9 Heron Ct",
+                "97215",
+                "5035550888",
+                "",
+            ),
+        ),
+        (
+            H,
+            Rec(
+                "Rosalind",
+                "Marchbanks",
+                "2001-10-30",
+                "F",
+                "9 Heron Ct",
+                "97215",
+                "5035550888",
+                "",
+            ),
+        ),
+        merges=False,
+    ),
+    Case(
         "nickname plus a typo merges",
         (
             H,

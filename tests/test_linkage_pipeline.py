@@ -104,10 +104,13 @@ def test_materialize_linkage_assets(tmp_path: Path, region, trained: Path) -> No
     assert meta["key_churn"].value["new"] == meta["persons"].value
     assert Path(meta["chart_waterfall"].value).is_file()
 
-    # Accuracy on this small region, through the real encoder.
+    # Accuracy on this small region, through the real encoder; the label-free estimate in
+    # the metadata is near it.
     with duckdb.connect(str(home.hub_db)) as con:
         metrics = evaluate(con, truth.to_arrow())
     assert metrics.f1 >= 0.97, metrics.lines()
+    assert abs(meta["estimated_f1"].value - metrics.f1) < 0.03
+    assert 0.5 <= meta["link_threshold"].value <= 0.99
     assert metrics.blocking_recall is not None and metrics.blocking_recall >= 0.99
 
     # Same data again: the saved model is reused and every key stays.

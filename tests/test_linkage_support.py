@@ -25,9 +25,10 @@ def fast_settings() -> LinkageSettings:
 
 
 def encoded_region(
-    workdir: Path, residents: int, seed: int = 11
+    workdir: Path, residents: int, seed: int = 11, profile: str = "default"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A synthetic region run through the real partner encoder.
+    """A synthetic region of error ``profile`` (``default``/``hard``) run through the real
+    partner encoder.
 
     Returns:
         Every partner's encoded persons rows (with ``partner_id``) and the ground truth
@@ -36,13 +37,14 @@ def encoded_region(
     from linkage.accuracy import truth_from_crosswalks
     from partner.encode import encode_partner
     from partner.keygen import keygen
-    from synth import PARTNER_IDS, generate
+    from synth import PARTNER_IDS, generate, profile_config
     from synth.generate import TRUTH_FILE
 
     region = workdir / "region"
     keys = workdir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
-    generate(region, residents=residents, seed=seed, progress=False)
+    config = profile_config(profile)  # type: ignore[arg-type]  # checked inside
+    generate(region, residents=residents, seed=seed, config=config, progress=False)
     secret = keys / "shared.secret"
     persons, crosswalks = [], {}
     for pid in PARTNER_IDS:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import jellyfish
 import numpy as np
@@ -30,7 +31,7 @@ from synth import (
     load_residents,
     load_truth,
 )
-from synth.config import PartnerId, config_from_dict
+from synth.config import PartnerId, config_from_dict, parse_rates, profile_config
 from synth.names import COMMON_NAMES, nicknames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +279,9 @@ def test_errors_are_visible_in_the_export(noisy: Path) -> None:
             right_on="source_record_id",
         )
     )
-    clean_name = ~(pl.col("nickname") | pl.col("typo_first") | pl.col("typo_last"))
+    clean_name = ~pl.any_horizontal(
+        "nickname", "typo_first", "typo_last", "given_replaced", "typo_ocr", "typo_phonetic"
+    )
     clean_name = clean_name & pl.col("placeholder").is_null() & ~pl.col("surname_change")
     swapped = df.filter(clean_name & pl.col("name_swap"))
     assert swapped.height > 20
@@ -287,7 +290,13 @@ def test_errors_are_visible_in_the_export(noisy: Path) -> None:
     straight = df.filter(clean_name & ~pl.col("name_swap"))
     assert (straight["given_name"] == straight["first_name"]).all()
 
-    typos = df.filter(pl.col("typo_first") & ~pl.col("name_swap") & pl.col("placeholder").is_null())
+    other_misspelling = pl.any_horizontal("given_replaced", "typo_ocr", "typo_phonetic")
+    typos = df.filter(
+        pl.col("typo_first")
+        & ~pl.col("name_swap")
+        & pl.col("placeholder").is_null()
+        & ~other_misspelling
+    )
     assert typos.height > 20
     dist = [
         jellyfish.damerau_levenshtein_distance(a, b)
@@ -297,13 +306,13 @@ def test_errors_are_visible_in_the_export(noisy: Path) -> None:
     assert all(d == 1 for d, is_nick in zip(dist, nick, strict=True) if not is_nick)
 
     dob = pl.col("dob")
-    swap = df.filter(pl.col("dob_swap") & pl.col("placeholder").is_null())
+    swap = df.filter(pl.col("dob_swap") & pl.col("placeholder").is_null() & ~pl.col("missing_dob"))
     expected = pl.date(dob.dt.year(), dob.dt.day(), dob.dt.month()).dt.strftime("%Y-%m-%d")
     assert swap.height > 10
     assert swap.select((pl.col("birth_date") == expected).all()).item()
 
     nicks = df.filter(pl.col("nickname") & ~pl.col("typo_first") & ~pl.col("name_swap"))
-    nicks = nicks.filter(pl.col("placeholder").is_null())
+    nicks = nicks.filter(pl.col("placeholder").is_null() & ~other_misspelling)
     table = nicknames()
     assert nicks.height > 10
     wrong = [
@@ -525,3 +534,118 @@ def test_ids_stay_unique_across_chunks(tmp_path: Path) -> None:
                 continue  # screenings repeat their id per domain; flags have no id
             assert ev[ev.columns[0]].n_unique() == ev.height, f"{pid}/{name}"
     assert np.isclose(summary.records / 5_500, 0.69, atol=0.08)
+
+
+# --- error kinds of the hard profile (issue 15) --------------------------------------------
+
+
+def _differs_by_one_keypad_error(a: str, b: str) -> bool:
+    """One digit changed, or two adjacent digits swapped."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 1 or (
+        len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+    )
+
+
+# flag, only records without these other flags, check on (export row, true resident)
+_KIND_CASES = [
+    (
+        "given_replaced",
+        ("name_swap", "placeholder"),
+        lambda r: r["given_name"] != r["first_name"],
+    ),
+    (
+        "dob_typo",
+        ("missing_dob", "placeholder"),
+        lambda r: _differs_by_one_keypad_error(
+            r["birth_date"].replace("-", ""), str(r["dob"]).replace("-", "")
+        ),
+    ),
+    ("missing_dob", ("placeholder",), lambda r: r["birth_date"] is None),
+    (
+        "ssn_typo",
+        ("placeholder", "partial_ssn"),
+        lambda r: _differs_by_one_keypad_error(r["ssn"], r["true_ssn"].replace("-", "")),
+    ),
+    (
+        "no_house_number",
+        ("po_box", "old_address"),
+        lambda r: r["address_line"].split()[0] != r["street"].split()[0],
+    ),
+    ("po_box", (), lambda r: r["address_line"].startswith("PO Box ")),
+    ("missing_locality", (), lambda r: r["city"] is None),
+    (
+        "unit_dropped",
+        (),
+        lambda r: not any(r["address_line"].endswith(u) for u in (r["unit"], r["prev_unit"]) if u),
+    ),
+]
+
+
+@pytest.mark.parametrize(("flag", "unless", "check"), _KIND_CASES, ids=[c[0] for c in _KIND_CASES])
+def test_new_error_kinds_are_visible_in_the_export(
+    noisy: Path, flag: str, unless: tuple[str, ...], check: Any
+) -> None:
+    """Each flagged record shows its error in the raw riverside export (the truth beside it)."""
+    pid: PartnerId = "riverside_health"
+    persons = pl.read_csv(noisy / "partners" / pid / "persons.csv", infer_schema=False)
+    residents = load_residents(noisy).rename({"ssn": "true_ssn"}, strict=False)
+    flags = load_record_errors(noisy).filter(pl.col("partner_id") == pid)
+    df = (
+        persons.join(load_truth(noisy), left_on="person_id", right_on="source_record_id")
+        .join(residents, on="resident_id")
+        .join(
+            flags.drop("partner_id", "resident_id"),
+            left_on="person_id",
+            right_on="source_record_id",
+        )
+        .with_columns(placeholder=pl.col("placeholder").is_not_null())
+        .filter(pl.col(flag) & ~pl.col("missing_address") & ~pl.any_horizontal(*unless, False))
+    )
+    assert df.height > 10
+    assert all(check(row) for row in df.iter_rows(named=True))
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (["dob_typo=0.05"], {"dob_typo": 0.05}),
+        (["ssn_typo=0", "po_box=1"], {"ssn_typo": 0.0, "po_box": 1.0}),
+        (["nope=0.1"], ValueError),
+        (["dob_typo"], ValueError),
+        (["dob_typo=1.5"], ValueError),
+        (["dob_typo=x"], ValueError),
+    ],
+)
+def test_parse_rates(items: list[str], expected: dict[str, float] | type[Exception]) -> None:
+    if isinstance(expected, dict):
+        assert parse_rates(items) == expected
+    else:
+        with pytest.raises(expected):
+            parse_rates(items)
+
+
+def test_profiles_differ_only_where_documented() -> None:
+    default, hard = profile_config("default"), profile_config("hard")
+    assert default == SynthConfig()
+    assert hard.errors.given_replaced > 0 and default.errors.given_replaced == 0
+    assert hard.missing["mercy_hospital"].ssn > default.missing["mercy_hospital"].ssn
+    assert hard.overlap == default.overlap
+    with pytest.raises(ValueError, match="unknown profile"):
+        profile_config("easy")  # type: ignore[arg-type]
+
+
+def test_cli_hard_profile_with_a_rate(tmp_path: Path) -> None:
+    out = tmp_path / "hard"
+    result = CliRunner().invoke(
+        app,
+        ["synth", "--residents", "1500", "--profile", "hard", "--rate", "po_box=0.5", "--out",
+         str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = json.loads((out / "region.json").read_text())["config"]["errors"]
+    assert (
+        written["po_box"] == 0.5 and written["dob_typo"] == profile_config("hard").errors.dob_typo
+    )
+    bad = CliRunner().invoke(app, ["synth", "--rate", "po_box=2", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
+from carehub.db import connect
 from carehub.home import HubHome
 from quality.findings import neutralise_formula
 
@@ -63,6 +64,49 @@ def publications_section(home: HubHome) -> RenderableType:
     return publications_table(home)
 
 
+def linkage_section(home: HubHome) -> RenderableType:
+    """The latest linkage run, and how accurate the model expects its persons to be."""
+    # Imported here, as the other sections do: `carehub` starts without the linkage stack.
+    from linkage.store import last_run_summary
+
+    table = Table(title="Linkage", expand=False)
+    for column in ("last run", "mode", "when", "records", "persons", "threshold", "estimate"):
+        table.add_column(column, overflow="fold")
+    if not home.hub_db.exists():
+        table.caption = "no linkage run yet"
+        return table
+    con = connect(home.hub_db, read_only=True, wait=10.0)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'linkage' "
+            "AND table_name = 'runs'"
+        ).fetchall()[0][0]
+        summary = last_run_summary(con) if exists else None
+    finally:
+        con.close()
+    if summary is None:
+        table.caption = "no linkage run yet"
+        return table
+    est = summary.estimate
+    estimate = (
+        f"precision {est['precision']:.4f}  recall {est['recall']:.4f}  F1 {est['f1']:.4f} "
+        f"(run {summary.estimate_run_id}, from match probabilities, no ground truth)"
+        if est
+        else "none yet (a full run estimates it)"
+    )
+    threshold = summary.link_threshold
+    table.add_row(
+        summary.run_id,
+        summary.mode,
+        _when(summary.finished_at),
+        f"{summary.records:,}",
+        f"{summary.persons:,}",
+        f"{threshold:.4f}" if threshold is not None else "",
+        estimate,
+    )
+    return table
+
+
 def _csv(data: dict[str, list[dict[str, object]]]) -> str:
     """Submissions as CSV; every cell neutralised against spreadsheet formula injection."""
     out = io.StringIO()
@@ -77,7 +121,7 @@ def _csv(data: dict[str, list[dict[str, object]]]) -> str:
 
 
 Section = Callable[[HubHome], RenderableType]
-SECTIONS: list[Section] = [submissions_section, publications_section]
+SECTIONS: list[Section] = [submissions_section, linkage_section, publications_section]
 
 
 def status(

@@ -22,9 +22,15 @@ def synth(
         Path,
         typer.Option(file_okay=False, help="Output folder (new, empty, or an earlier region)."),
     ] = Path("out/region"),
+    profile: Annotated[
+        str,
+        typer.Option(help="Error profile: default, or hard (every real-registry error kind)."),
+    ] = "default",
     config: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="YAML file overriding any setting."),
+        typer.Option(
+            exists=True, dir_okay=False, help="YAML file overriding any setting of the profile."
+        ),
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
@@ -59,6 +65,13 @@ def synth(
     placeholder: Annotated[
         float | None, typer.Option(**_RATE, help="Placeholder value (UNKNOWN, 1900-01-01...).")
     ] = None,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Any error rate as NAME=VALUE, e.g. --rate dob_typo=0.05 (repeatable).",
+            rich_help_panel=_RATE["rich_help_panel"],
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate a synthetic region: five partners' raw exports plus the ground truth.
@@ -66,11 +79,16 @@ def synth(
     Layout and every partner's columns are in docs/synthetic-data.md. The ground_truth/ folder
     is for scoring linkage only and is never an input to the hub.
     """
-    from synth import SynthConfig, generate, load_config
+    from synth import generate, load_config, profile_config
+    from synth.config import parse_rates
 
     console = Console(stderr=True)
     try:
-        cfg = load_config(config) if config else SynthConfig()
+        base = profile_config(profile)  # type: ignore[arg-type]  # checked inside
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profile") from exc
+    try:
+        cfg = load_config(config, base) if config else base
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from exc
     rates = {
@@ -91,7 +109,11 @@ def synth(
         }.items()
         if value is not None
     }
-    cfg = cfg.with_error_rates(**rates)
+    try:
+        rates |= parse_rates(rate or [])
+        cfg = cfg.with_error_rates(**rates)
+    except (TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rate") from exc
     if as_of is not None:
         cfg = replace(cfg, as_of=as_of.date())
     if chunk_size is not None:

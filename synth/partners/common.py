@@ -57,6 +57,7 @@ def record_frame(recs: Records, record_id: pl.Series, reg_date: np.ndarray) -> p
             "partial_ssn": c["partial_ssn"],
             "phone": digits(c["phone"], 10),
             "house": c["house_number"],
+            "po_box": c["po_box_number"],
             "street_name": text(c["street_name"]),
             "suffix": text(c["street_suffix"]),
             "unit": text(c["unit"]),
@@ -97,12 +98,25 @@ def choose(rng: np.random.Generator, n: int, options: Mapping[str, float]) -> pl
 
 
 def street(abbreviate: pl.Expr | pl.Series | bool) -> pl.Expr:
-    """``412 Elm Street`` or ``412 Elm St``; null when the address is missing."""
+    """``412 Elm Street`` or ``412 Elm St`` (``Elm St`` without a house number, ``PO Box 77``
+    for a box); null when the address is missing."""
     suffix = pl.col("suffix")
     short = suffix.replace_strict(SUFFIX_ABBR, default=suffix)
     suffix_out = pl.when(abbreviate).then(short).otherwise(suffix)
-    line = pl.col("house").cast(pl.String) + " " + pl.col("street_name") + " " + suffix_out
-    return pl.when(pl.col("no_address")).then(None).otherwise(line)
+    name = pl.col("street_name") + " " + suffix_out
+    line = (
+        pl.when(pl.col("house") < 0)
+        .then(name)
+        .otherwise(pl.col("house").cast(pl.String) + " " + name)
+    )
+    box = pl.lit("PO Box ") + pl.col("po_box").cast(pl.String)
+    return (
+        pl.when(pl.col("no_address"))
+        .then(None)
+        .when(pl.col("po_box") >= 0)
+        .then(box)
+        .otherwise(line)
+    )
 
 
 def unit(styles: pl.Expr) -> pl.Expr:

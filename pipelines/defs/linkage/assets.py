@@ -65,6 +65,7 @@ def linkage_model(
             "spec_version": info.spec_version,
             "lambda": info.probability_two_random_records_match,
             "link_threshold": info.link_threshold,
+            "threshold_expected": dg.MetadataValue.json(info.threshold_expected or {}),
             "model_file": dg.MetadataValue.path(str(info.path)),
             **_chart_metadata(result.charts),
         },
@@ -100,7 +101,22 @@ def _result_metadata(result: LinkageResult) -> dict[str, Any]:
             }
         ),
         "seconds": round(result.seconds, 2),
+        "link_threshold": result.model.info.link_threshold,
+        **_estimate_metadata(result),
         **_chart_metadata(result.charts),
+    }
+
+
+def _estimate_metadata(result: LinkageResult) -> dict[str, Any]:
+    """The label-free accuracy estimate of a full run (from the match probabilities)."""
+    est = result.estimate
+    if est is None:
+        return {}
+    return {
+        "estimated_precision": est.precision,
+        "estimated_recall": est.recall,
+        "estimated_f1": est.f1,
+        "estimated_matches": est.expected_matches,
     }
 
 
