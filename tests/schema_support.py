@@ -2,10 +2,13 @@
 
 Test DDL comes only from the schema files production runs: ``warehouse/staging/schema.sql``
 (:func:`warehouse.staging.ensure_schema`), ``linkage/sql/schema.sql``
-(:func:`linkage.store.ensure_schema`), ``warehouse/segments/membership_ddl.sql`` and
-``warehouse/publish_ddl.sql``. Tests insert their rows with :func:`insert_rows`, which matches
-columns by name (``INSERT INTO ... BY NAME``), so a column added to a hub table later does not
-break them. ``tests/test_no_test_ddl.py`` keeps hand-written DDL out of the test files.
+(:func:`linkage.store.ensure_schema`), ``warehouse/segments/membership_ddl.sql``,
+``warehouse/publish_ddl.sql`` and, for marts.duckdb, ``warehouse/marts/sql/marts_schema.sql``.
+The session fixtures ``hub_db_template`` / ``empty_hub_db`` (``tests/conftest.py``) hand out
+copies of one template file built from them. Tests insert their rows with :func:`insert_rows`,
+which matches columns by name (``INSERT INTO ... BY NAME``), so a column added to a hub table
+later does not break them. ``tests/test_no_test_ddl.py`` keeps hand-written DDL out of the
+test files.
 """
 
 from __future__ import annotations
