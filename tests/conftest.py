@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from rich.console import Console
+from schema_support import copy_hub_schema
+from schema_support import hub_db_template as _hub_db_template
 
 from carehub.demo import Demo, DemoResult
 from carehub.demo_summary import print_summary
@@ -133,6 +135,18 @@ def demo_region(tmp_path_factory: pytest.TempPathFactory) -> DemoRegion:
     ).run()  # fmt: skip
     print_summary(result, console)
     return DemoRegion(result, console.export_text(), residents, seed)
+
+
+@pytest.fixture(scope="session")
+def hub_db_template() -> Path:
+    """Read-only: a hub.duckdb with every layer's empty real schema, built once per session."""
+    return _hub_db_template()
+
+
+@pytest.fixture
+def empty_hub_db(tmp_path: Path, hub_db_template: Path) -> Path:
+    """A private copy of :func:`hub_db_template` (copying is faster than running the DDL)."""
+    return copy_hub_schema(tmp_path / "hub.duckdb")
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from schema_support import create_marts_schema, insert_rows
 from scipy.optimize import linprog
 from test_marts_helpers import published_sample
 
@@ -360,30 +361,22 @@ def test_the_adversary_would_notice_a_weak_publication(tmp_path: Path) -> None:
     # Control: publish the same marts with complementary suppression undone for one margin,
     # and the adversary recovers the cell, so the attack above is a real test.
     with duckdb.connect(str(tmp_path / "m.duckdb")) as con:
-        con.execute("CREATE TABLE segment_trends (segment VARCHAR, month VARCHAR, people INT)")
-        con.execute(
-            "CREATE TABLE segment_counts (segment VARCHAR, month VARCHAR, age_band VARCHAR, "
-            "sex VARCHAR, zip3 VARCHAR, people INT)"
+        create_marts_schema(con)
+        insert_rows(
+            con,
+            "segment_trends",
+            [{"segment": "s", "month": "2026-10", "people": 40, "suppressed": False}],
         )
-        for table in (
-            "segment_sizes",
-            "sector_overlap",
-            "sector_reach",
-            "segment_overlap",
-            "program_evaluation",
-        ):
-            columns = {
-                "segment_sizes": "segment VARCHAR, people INT",
-                "sector_overlap": "segment VARCHAR, sector_combination VARCHAR, people INT",
-                "sector_reach": "segment VARCHAR, sector VARCHAR, reached BOOLEAN, people INT",
-                "segment_overlap": "segment_a VARCHAR, segment_b VARCHAR, people INT",
-                "program_evaluation": "program VARCHAR, cohort VARCHAR, people INT",
-            }[table]
-            con.execute(f"CREATE TABLE {table} ({columns})")
-        con.execute("INSERT INTO segment_trends VALUES ('s', '2026-10', 40)")
-        con.execute(
-            "INSERT INTO segment_counts VALUES ('s', '2026-10', '0-17', 'F', '030', NULL), "
-            "('s', '2026-10', '18-34', 'F', '030', 35)"
+        insert_rows(
+            con,
+            "segment_counts",
+            [
+                {"segment": "s", "month": "2026-10", "sex": "F", "zip3": "030", **cell}
+                for cell in (
+                    {"age_band": "0-17", "people": None, "suppressed": True},
+                    {"age_band": "18-34", "people": 35, "suppressed": False},
+                )
+            ],
         )
         adversary = Adversary(con)
     assert adversary.subtract() == {("count", "s", "2026-10", "0-17", "F", "030"): 5}

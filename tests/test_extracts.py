@@ -414,10 +414,9 @@ def test_agreement_naming_an_undefined_segment_stops_the_build(tmp_path: Path) -
     hub = make_hub(tmp_path, archive=False)
     con = hub.connect()
     try:
-        con.execute("CREATE TABLE segments.definitions (segment VARCHAR, segment_version VARCHAR)")
+        # The segments part no longer defines one segment that an agreement names.
         con.execute(
-            "INSERT INTO segments.definitions VALUES ('camden_high_utilizers', '1'), "
-            "('frequent_ed_housing_instability', '1'), ('food_insecurity_diabetes', '1')"
+            "DELETE FROM segments.definitions WHERE segment = 'overdose_without_bh_services'"
         )
         with pytest.raises(ExtractConfigError, match="overdose_without_bh_services") as info:
             build_extracts(con, hub.home, load_governance(hub.home), now=NOW)

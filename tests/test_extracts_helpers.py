@@ -6,11 +6,15 @@ and quarantined packages). The seeded cases are named so the tests can say what 
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import hashlib
 import itertools
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,9 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from schema_support import add_submission, copy_hub_schema, insert_rows
 
 from carehub.home import HubHome
 from warehouse.extracts import ExtractInfo, build_extracts, hpke_info
+from warehouse.features import build_features
 from warehouse.governance import PartnerRegistration, load_governance, write_governance
 from warehouse.keys import ensure_signing_key
 
@@ -75,31 +81,6 @@ class Hub:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.home.hub_db))
-
-
-_DDL = """
-CREATE SCHEMA staging; CREATE SCHEMA linkage; CREATE SCHEMA features; CREATE SCHEMA segments;
-CREATE TABLE staging.submissions (submission_id VARCHAR PRIMARY KEY, partner_id VARCHAR,
-    state VARCHAR, received_at TIMESTAMP);
-CREATE TABLE staging.persons (submission_id VARCHAR, partner_id VARCHAR,
-    record_pseudonym VARCHAR, birth_year SMALLINT, sex VARCHAR, zip3 VARCHAR,
-    consented BOOLEAN, part2_consent BOOLEAN, tok_name_dob VARCHAR);
-CREATE TABLE staging.events (submission_id VARCHAR, partner_id VARCHAR,
-    record_pseudonym VARCHAR, event_id VARCHAR, event_type VARCHAR, event_date DATE,
-    category VARCHAR, result VARCHAR, program VARCHAR, part2 BOOLEAN);
-CREATE VIEW staging.current_persons AS SELECT p.* FROM staging.persons p
-    JOIN staging.submissions s USING (submission_id) WHERE s.state = 'ingested';
-CREATE VIEW staging.current_events AS SELECT e.* FROM staging.events e
-    JOIN staging.submissions s USING (submission_id) WHERE s.state = 'ingested';
-CREATE TABLE linkage.person_records (partner_id VARCHAR, record_pseudonym VARCHAR,
-    person_key VARCHAR, run_id VARCHAR);
-CREATE TABLE linkage.persons (person_key VARCHAR PRIMARY KEY, n_records INTEGER,
-    n_partners INTEGER);
-CREATE TABLE linkage.links (partner_id_l VARCHAR, record_pseudonym_l VARCHAR,
-    partner_id_r VARCHAR, record_pseudonym_r VARCHAR, match_probability DOUBLE);
-CREATE TABLE features.person_features (person_key VARCHAR, ed_visits_6m INTEGER);
-CREATE TABLE segments.membership (person_key VARCHAR, segment VARCHAR, segment_version VARCHAR);
-"""
 
 
 def _partner_keys(root: Path, partner: str) -> PartnerKeys:
@@ -264,38 +245,7 @@ def make_hub(tmp_path: Path, *, archive: bool = True) -> Hub:
     )
     builder = _Builder()
     seed(builder)
-    con = duckdb.connect(str(home.hub_db))
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(_DDL)
-        for partner in PARTNERS:
-            con.execute(
-                "INSERT INTO staging.submissions VALUES (?, ?, 'ingested', now())",
-                [f"{partner}-20261101T000000Z-00000001", partner],
-            )
-        con.executemany("INSERT INTO staging.persons VALUES (?,?,?,?,?,?,?,?,?)", builder.persons)
-        con.executemany("INSERT INTO staging.events VALUES (?,?,?,?,?,?,?,?,?,?)", builder.events)
-        con.executemany(
-            "INSERT INTO linkage.person_records VALUES (?,?,?,?)", builder.person_records
-        )
-        by_person: dict[str, list[tuple]] = {}
-        for row in builder.person_records:
-            by_person.setdefault(row[2], []).append(row)
-        for person, rows in by_person.items():
-            con.execute(
-                "INSERT INTO linkage.persons VALUES (?, ?, ?)",
-                [person, len(rows), len({r[0] for r in rows})],
-            )
-            con.execute("INSERT INTO features.person_features VALUES (?, 1)", [person])
-            for left, right in itertools.pairwise(rows):
-                con.execute(
-                    "INSERT INTO linkage.links VALUES (?, ?, ?, ?, 0.99)",
-                    [left[0], left[1], right[0], right[1]],
-                )
-        con.executemany("INSERT INTO segments.membership VALUES (?,?,?)", builder.membership)
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    shutil.copyfile(_seeded_hub_db(), home.hub_db)
     if archive:
         _write_packages(home, builder)
     for partner, pk in keys.items():
@@ -306,30 +256,121 @@ def make_hub(tmp_path: Path, *, archive: bool = True) -> Hub:
     return Hub(home, keys, builder.records, builder.consented)
 
 
+PERSON_COLUMNS = (
+    "submission_id",
+    "partner_id",
+    "record_pseudonym",
+    "birth_year",
+    "sex",
+    "zip3",
+    "consented",
+    "part2_consent",
+    "tok_name_dob",
+)
+EVENT_COLUMNS = (
+    "submission_id",
+    "partner_id",
+    "record_pseudonym",
+    "event_id",
+    "event_type",
+    "event_date",
+    "category",
+    "result",
+    "program",
+    "part2",
+)
+
+
+@functools.cache
+def _seeded_hub_db() -> Path:
+    """hub.duckdb with the real schema and the seeded rows in every layer, built once."""
+    builder = _Builder()
+    seed(builder)
+    folder = Path(tempfile.mkdtemp(prefix="carehub-extracts-hub-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = copy_hub_schema(folder / "hub.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("BEGIN TRANSACTION")
+        for partner in PARTNERS:
+            add_submission(con, partner, f"{partner}-20261101T000000Z-00000001")
+        insert_rows(
+            con,
+            "staging.persons",
+            [dict(zip(PERSON_COLUMNS, r, strict=True)) for r in builder.persons],
+        )
+        insert_rows(
+            con,
+            "staging.events",
+            [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in builder.events],
+        )
+        record_columns = ("partner_id", "record_pseudonym", "person_key", "run_id")
+        insert_rows(
+            con,
+            "linkage.person_records",
+            [dict(zip(record_columns, r, strict=True)) for r in builder.person_records],
+        )
+        by_person: dict[str, list[tuple]] = {}
+        for row in builder.person_records:
+            by_person.setdefault(row[2], []).append(row)
+        persons, links = [], []
+        for person, rows in by_person.items():
+            persons.append(
+                {
+                    "person_key": person,
+                    "n_records": len(rows),
+                    "n_partners": len({r[0] for r in rows}),
+                    "created_run": "run1",
+                    "updated_run": "run1",
+                }
+            )
+            for left, right in itertools.pairwise(rows):
+                links.append(
+                    {
+                        "partner_id_l": left[0],
+                        "record_pseudonym_l": left[1],
+                        "partner_id_r": right[0],
+                        "record_pseudonym_r": right[1],
+                        "match_weight": 10.0,
+                        "match_probability": 0.99,
+                        "run_id": "run1",
+                    }
+                )
+        insert_rows(con, "linkage.persons", persons)
+        insert_rows(con, "linkage.links", links)
+        membership_columns = ("person_key", "segment", "segment_version")
+        insert_rows(
+            con,
+            "segments.membership",
+            [dict(zip(membership_columns, r, strict=True)) for r in builder.membership],
+        )
+        # Every segment of the membership and of the agreements is defined.
+        defined = sorted({*SEGMENTS, *(r[1] for r in builder.membership)})
+        insert_rows(
+            con,
+            "segments.definitions",
+            [
+                {
+                    "segment": segment,
+                    "segment_version": "1",
+                    "description": f"test segment {segment}",
+                    "owner": "tests",
+                    "rule": "TRUE",
+                    "rule_sql": "TRUE",
+                    "as_of_date": AS_OF,
+                    "computed_at": NOW,
+                }
+                for segment in defined
+            ],
+        )
+        con.execute("COMMIT")
+        # The real features of the seeded records (features.person_features and the rest).
+        build_features(con, AS_OF, partner_sectors=PARTNERS)
+    return path
+
+
 def _write_packages(home: HubHome, builder: _Builder) -> None:
-    person_cols = [
-        "submission_id",
-        "partner_id",
-        "record_pseudonym",
-        "birth_year",
-        "sex",
-        "zip3",
-        "consented",
-        "part2_consent",
-        "tok_name_dob",
-    ]
-    event_cols = [
-        "submission_id",
-        "partner_id",
-        "record_pseudonym",
-        "event_id",
-        "event_type",
-        "event_date",
-        "category",
-        "result",
-        "program",
-        "part2",
-    ]
+    person_cols = list(PERSON_COLUMNS)
+    event_cols = list(EVENT_COLUMNS)
     for partner in PARTNERS:
         sub = f"{partner}-20261101T000000Z-00000001"
         folder = home.archive / partner / sub

@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from schema_support import copy_hub_schema
 from test_marts_helpers import AS_OF, Record, load_people
 
 from kernel import clock
@@ -117,7 +118,7 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
-    path = tmp_path_factory.mktemp("features") / "hub.duckdb"
+    path = copy_hub_schema(tmp_path_factory.mktemp("features") / "hub.duckdb")
     with duckdb.connect(str(path)) as con:
         load_people(con, PEOPLE)
         summary = build_features(con, AS_OF)
@@ -199,8 +200,8 @@ def test_feature_columns_are_the_documented_ones(features: dict[int, dict[str, A
     assert "person_key" not in RULE_COLUMNS
 
 
-def test_monthly_history_uses_the_window_of_each_month(tmp_path: Path) -> None:
-    with duckdb.connect(str(tmp_path / "hub.duckdb")) as con:
+def test_monthly_history_uses_the_window_of_each_month(empty_hub_db: Path) -> None:
+    with duckdb.connect(str(empty_hub_db)) as con:
         load_people(con, {1: PEOPLE[1]})
         build_features(con, AS_OF)
         rows = dict(
@@ -216,13 +217,13 @@ def test_monthly_history_uses_the_window_of_each_month(tmp_path: Path) -> None:
     assert rows["2026-03"] == 1  # Oct 2025 .. Mar 2026: 2025-09-01 has left the window
 
 
-def test_default_reference_date_is_the_latest_event_not_in_the_future(tmp_path: Path) -> None:
+def test_default_reference_date_is_the_latest_event_not_in_the_future(empty_hub_db: Path) -> None:
     future = clock.today() + timedelta(days=40)
     people = {
         2: PEOPLE[2],
         8: [Record("mercy_hospital", events=[("ed_visit", future, "other", None)])],
     }
-    with duckdb.connect(str(tmp_path / "hub.duckdb")) as con:
+    with duckdb.connect(str(empty_hub_db)) as con:
         load_people(con, people)
         summary = build_features(con)
     assert summary.as_of == D(2026, 9, 3)

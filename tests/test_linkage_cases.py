@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from schema_support import add_persons, copy_hub_schema
 
 from carehub.home import HubHome
 from linkage.encoding import EncodingKeys, encode_persons
@@ -294,10 +295,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     )
     records = pl.concat([region, cases.drop("record_id")], how="diagonal_relaxed")
     home = HubHome(work / "home").ensure()
-    con = duckdb.connect(str(home.hub_db))
-    con.execute("CREATE SCHEMA staging")
-    con.register("records_df", records.to_arrow())
-    con.execute("CREATE TABLE staging.current_persons AS SELECT * FROM records_df")
+    con = duckdb.connect(str(copy_hub_schema(home.hub_db)))
+    add_persons(con, records.to_arrow())
     run_linkage(con, home, settings=fast_settings())
     con.register("cases_df", cases.select("partner_id", "record_pseudonym", "record_id").to_arrow())
     keys = dict(

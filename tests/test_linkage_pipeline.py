@@ -12,7 +12,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
+from schema_support import add_persons, copy_hub_schema
 
 from carehub.home import HubHome
 from linkage.accuracy import evaluate
@@ -49,17 +51,16 @@ def _home(tmp_path: Path, records: pl.DataFrame, models: Path | None = None) -> 
     home = HubHome(tmp_path / "home").ensure()
     if models is not None:
         shutil.copytree(models, home.models, dirs_exist_ok=True)
-    with duckdb.connect(str(home.hub_db)) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-        con.register("records_df", records.to_arrow())
-        con.execute("CREATE OR REPLACE TABLE staging.current_persons AS SELECT * FROM records_df")
+    with duckdb.connect(str(copy_hub_schema(home.hub_db))) as con:
+        add_persons(con, records.to_arrow())
     return home
 
 
 def _set_records(home: HubHome, records: pl.DataFrame) -> None:
+    """Make ``records`` the current persons, in place of the previous ones."""
     with duckdb.connect(str(home.hub_db)) as con:
-        con.register("records_df", records.to_arrow())
-        con.execute("CREATE OR REPLACE TABLE staging.current_persons AS SELECT * FROM records_df")
+        con.execute("DELETE FROM staging.persons")
+        add_persons(con, records.to_arrow())
 
 
 def _keys(home: HubHome) -> dict[tuple[str, str], str]:
@@ -244,12 +245,10 @@ def test_model_json_has_version_fingerprint_and_no_identifiers(
 def test_bad_input_is_refused_by_name(tmp_path: Path, region) -> None:
     home = HubHome(tmp_path / "home").ensure()
     with duckdb.connect(str(home.hub_db)) as con:
-        con.execute("CREATE SCHEMA staging")
-        con.execute(
-            "CREATE TABLE staging.current_persons (partner_id VARCHAR, record_pseudonym VARCHAR)"
-        )
+        # Test data, not a hub table: a relation with too few columns to link.
+        con.register("two_columns", pa.table({"partner_id": ["p"], "record_pseudonym": ["r"]}))
         with pytest.raises(ValueError, match=r"lacks spec .* column\(s\) birth_year"):
-            run_linkage(con, home)
+            run_linkage(con, home, relation="two_columns")
         with pytest.raises(ValueError, match="not a plain"):
             run_linkage(con, home, relation="staging.current_persons; DROP TABLE x")
     records, _ = region

@@ -12,10 +12,10 @@ import logging
 
 import duckdb
 import pytest
+from schema_support import add_persons, create_hub_schema
 from splink import Linker
 
 from linkage.comparisons import settings_creator
-from linkage.encoding.spec import PERSON_COLUMNS
 from linkage.model import register, splink_api
 from linkage.records import read_records
 from linkage.settings import (
@@ -46,20 +46,9 @@ VARIANTS = {
 def prepared_records():  # type: ignore[no-untyped-def]
     """Two prepared records with every column the model may read (values do not matter)."""
     con = duckdb.connect()
-
-    def kind(column: str) -> str:
-        return (
-            "SMALLINT" if column == "birth_year" else "BIGINT" if column[:3] == "bf_" else "VARCHAR"
-        )
-
-    columns = ", ".join(
-        f"NULL::{kind(c)} AS {c}" for c in PERSON_COLUMNS if c != "record_pseudonym"
-    )
-    con.execute(
-        f"CREATE TABLE persons AS SELECT 'p' AS partner_id, 'r' || range AS record_pseudonym, "
-        f"{columns} FROM range(2)"
-    )
-    return read_records(con, "persons")
+    create_hub_schema(con, ("staging",))
+    add_persons(con, [{"partner_id": "p", "record_pseudonym": f"r{i}"} for i in range(2)])
+    return read_records(con, "staging.current_persons")
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))

@@ -41,10 +41,9 @@ def _con(rows: list[tuple[str, str | None, str | None, str | None]]) -> duckdb.D
         }
     )
     new_keys = pa.table({"partner_id": ["h", "h"], "record_pseudonym": ["n1", "n2"]})
-    con.register("records_arrow", records)
-    con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
-    con.register("new_keys_arrow", new_keys)
-    con.execute("CREATE TABLE new_keys AS SELECT * FROM new_keys_arrow")
+    # Splink's work relations (test data, not hub tables): split_records reads any relation.
+    con.register("records", records)
+    con.register("new_keys", new_keys)
     return con
 
 

@@ -1,7 +1,8 @@
 """Helpers for the features / segments / marts / disclosure / report tests (no tests here).
 
 The inputs (``staging.current_persons``, ``staging.current_events``, ``linkage.person_records``)
-are created as plain tables with hand-made rows, so these tests do not wait on ingest or linkage.
+are the real schema (``tests/schema_support.py``) holding hand-made rows, so these tests do not
+wait on ingest or linkage.
 Every value is synthetic.
 """
 
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from schema_support import add_submission, insert_rows
 
 from carehub.home import HubHome
 from warehouse.features import build_features
@@ -22,21 +24,6 @@ from warehouse.marts.publish import MartsResult
 from warehouse.segments import compute_membership, load_segments
 
 AS_OF = date(2026, 10, 31)
-
-PERSONS_DDL = """
-CREATE SCHEMA IF NOT EXISTS staging;
-CREATE SCHEMA IF NOT EXISTS linkage;
-CREATE OR REPLACE TABLE staging.current_persons (
-    submission_id VARCHAR, partner_id VARCHAR, record_pseudonym VARCHAR, birth_year SMALLINT,
-    age_90_plus BOOLEAN, sex VARCHAR, zip3 VARCHAR, consented BOOLEAN, part2_consent BOOLEAN);
-CREATE OR REPLACE TABLE staging.current_events (
-    submission_id VARCHAR, partner_id VARCHAR, record_pseudonym VARCHAR, event_id VARCHAR,
-    event_type VARCHAR, event_date DATE, end_date DATE, category VARCHAR, result VARCHAR,
-    program VARCHAR, part2 BOOLEAN);
-CREATE OR REPLACE TABLE linkage.person_records (
-    partner_id VARCHAR, record_pseudonym VARCHAR, person_key VARCHAR, run_id VARCHAR);
-"""
-
 
 # Every table of the published marts.duckdb.
 MART_TABLES = frozenset(
@@ -78,41 +65,65 @@ class Record:
 
 
 def load_people(con: duckdb.DuckDBPyConnection, people: dict[int, Iterable[Record]]) -> None:
-    """Create the input tables holding ``people`` (person number -> records)."""
-    con.execute(PERSONS_DDL)
+    """Insert ``people`` (person number -> records) into the real hub schema of ``con``.
+
+    ``con`` holds that schema already (a copy of the session template: the ``empty_hub_db``
+    fixture). Each partner's rows belong to one ingested submission, so the real
+    ``staging.current_*`` views show them.
+    """
+    # Where a person's records tie (person 2 of test_features: one record in ZIP3 030, one in
+    # 031), the features' mode() keeps the first row it reads. Through the real
+    # staging.current_persons view (a window per record) that order follows the threads'
+    # scheduling; one thread reads the rows in the order they were inserted.
+    con.execute("SET threads = 1")
+    persons: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    person_records: list[dict[str, object]] = []
+    submissions: dict[str, str] = {}
     for n, records in people.items():
         for i, record in enumerate(records):
+            if record.partner not in submissions:
+                submissions[record.partner] = add_submission(con, record.partner)
+            sub = submissions[record.partner]
             pseudo = pseudonym(record.partner, f"{n}-{i}")
-            con.execute(
-                "INSERT INTO staging.current_persons VALUES ('s1', ?, ?, ?, ?, ?, ?, ?, true)",
-                [
-                    record.partner,
-                    pseudo,
-                    record.birth_year,
-                    record.age_90_plus,
-                    record.sex,
-                    record.zip3,
-                    record.consented,
-                ],
+            persons.append(
+                {
+                    "submission_id": sub,
+                    "partner_id": record.partner,
+                    "record_pseudonym": pseudo,
+                    "birth_year": record.birth_year,
+                    "age_90_plus": record.age_90_plus,
+                    "sex": record.sex,
+                    "zip3": record.zip3,
+                    "consented": record.consented,
+                    "part2_consent": True,
+                }
             )
-            con.execute(
-                "INSERT INTO linkage.person_records VALUES (?, ?, ?, 'r1')",
-                [record.partner, pseudo, person_key(n)],
+            person_records.append(
+                {
+                    "partner_id": record.partner,
+                    "record_pseudonym": pseudo,
+                    "person_key": person_key(n),
+                    "run_id": "r1",
+                }
             )
             for j, (event_type, day, category, result) in enumerate(record.events):
-                con.execute(
-                    "INSERT INTO staging.current_events VALUES "
-                    "('s1', ?, ?, ?, ?, ?, NULL, ?, ?, NULL, false)",
-                    [
-                        record.partner,
-                        pseudo,
-                        hashlib.md5(f"{pseudo}{j}".encode()).hexdigest(),
-                        event_type,
-                        day,
-                        category,
-                        result,
-                    ],
+                events.append(
+                    {
+                        "submission_id": sub,
+                        "partner_id": record.partner,
+                        "record_pseudonym": pseudo,
+                        "event_id": hashlib.md5(f"{pseudo}{j}".encode()).hexdigest(),
+                        "event_type": event_type,
+                        "event_date": day,
+                        "category": category,
+                        "result": result,
+                        "part2": False,
+                    }
                 )
+    insert_rows(con, "staging.persons", persons)
+    insert_rows(con, "linkage.person_records", person_records)
+    insert_rows(con, "staging.events", events)
 
 
 def sample_hub(tmp_path: Path, persons: int = 3000, seed: float = 0.42) -> HubHome:

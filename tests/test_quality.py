@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
@@ -14,6 +17,7 @@ from quality.locate import locate
 from quality.plaintext import scan, verified_columns
 from quality.reasons import reason_document, reason_text
 from quality.rules import EVENT_RULES, PERSON_RULES, RULES, FileName, Rule, rule_columns
+from warehouse.ingest.package import sql as ingest_sql
 from warehouse.staging import ensure_schema
 
 
@@ -57,44 +61,69 @@ HEX64 = HEX32 * 2
         ("sex", "Female", "name"),
     ],
 )
-def test_detector_classifies_persons_columns(column: str, value: str, kind: str) -> None:
+def test_detector_classifies_persons_columns(
+    column: str, value: str, kind: str, tmp_path: Path
+) -> None:
     con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE ingest_persons AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
+    persons = con.sql(
+        "SELECT $h64 AS record_pseudonym, "
         "'F' AS sex, '021' AS zip3, $h32 AS tok_fullname, $h32 AS tok_dob, $h32 AS tok_phone, "
         "$h32 AS tok_ssn, $h32 AS tok_addr FROM range(50)",
-        {"h64": HEX64, "h32": HEX32},
-    )
+        params={"h64": HEX64, "h32": HEX32},
+    ).to_arrow_table()
     for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap", "tok_dob_ym"):
-        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {extra} VARCHAR")
-    con.execute("ALTER TABLE ingest_persons ADD COLUMN tok_zip5 VARCHAR")
-    con.execute(f"UPDATE ingest_persons SET {column} = $v WHERE _row = 7", {"v": value})
-    con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
-        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-        "NULL::VARCHAR AS result, 'Harbor East' AS program",
-        {"h64": HEX64, "h32": HEX32},
+        persons = persons.append_column(extra, pa.nulls(50, pa.string()))
+    persons = persons.append_column("tok_zip5", pa.nulls(50, pa.string()))
+    values = persons.column(column).to_pylist()
+    values[6] = value  # row 7
+    persons = persons.set_column(
+        persons.schema.get_field_index(column), column, pa.array(values, pa.string())
+    )
+    _stage(con, tmp_path, "persons", persons)
+    _stage(
+        con,
+        tmp_path,
+        "events",
+        con.sql(
+            "SELECT $h64 AS record_pseudonym, "
+            "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
+            "NULL::VARCHAR AS result, 'Harbor East' AS program",
+            params={"h64": HEX64, "h32": HEX32},
+        ).to_arrow_table(),
     )
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
     assert [(f.column, f.rows, f.extra["looks_like"]) for f in findings] == [(column, (7,), kind)]
     assert value not in findings[0].message
 
 
-def _ingest_tables(persons: int, program: str) -> duckdb.DuckDBPyConnection:
+def _stage(con: duckdb.DuckDBPyConnection, folder: Path, file: str, rows: pa.Table) -> None:
+    """Stage ``rows`` as ingest does: written as the package's ``<file>.parquet``, then read
+    into the temp table ``ingest_<file>`` (with its ``_row`` numbers) by ingest's own SQL."""
+    path = folder / f"{file}.parquet"
+    pq.write_table(rows, path)
+    con.execute(ingest_sql(f"stage_{file}"), {"path": str(path)})
+
+
+def _ingest_tables(folder: Path, persons: int, program: str) -> duckdb.DuckDBPyConnection:
     """Staging-shaped ingest tables: ``persons`` clean person rows, one event of ``program``."""
     con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE ingest_persons AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
-        "'F' AS sex, '021' AS zip3 FROM range($n)",
-        {"h64": HEX64, "n": persons},
-    )
+    rows = con.sql(
+        "SELECT $h64 AS record_pseudonym, 'F' AS sex, '021' AS zip3 FROM range($n)",
+        params={"h64": HEX64, "n": persons},
+    ).to_arrow_table()
     for column in TOKEN_COLUMNS:
-        con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
-    con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
-        "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-        "NULL::VARCHAR AS result, $p AS program",
-        {"h64": HEX64, "h32": HEX32, "p": program},
+        rows = rows.append_column(column, pa.nulls(persons, pa.string()))
+    _stage(con, folder, "persons", rows)
+    _stage(
+        con,
+        folder,
+        "events",
+        con.sql(
+            "SELECT $h64 AS record_pseudonym, "
+            "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
+            "NULL::VARCHAR AS result, $p AS program",
+            params={"h64": HEX64, "h32": HEX32, "p": program},
+        ).to_arrow_table(),
     )
     return con
 
@@ -109,8 +138,8 @@ def _ingest_tables(persons: int, program: str) -> duckdb.DuckDBPyConnection:
         ("Maria Garcia Pantry", None),  # program names are free text: not flagged as a name
     ],
 )
-def test_detector_searches_free_text(program: str, kind: str | None) -> None:
-    con = _ingest_tables(persons=1, program=program)
+def test_detector_searches_free_text(program: str, kind: str | None, tmp_path: Path) -> None:
+    con = _ingest_tables(tmp_path, persons=1, program=program)
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
     assert [f.extra["looks_like"] for f in findings] == ([kind] if kind else [])
 
@@ -130,15 +159,15 @@ def test_rules_cover_spec_columns_and_staging_schema() -> None:
     assert events == ["submission_id", "partner_id", *EVENT_COLUMNS]
 
 
-def test_locators_find_rows_without_values() -> None:
+def test_locators_find_rows_without_values(tmp_path: Path) -> None:
     con = duckdb.connect()
-    con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT range + 1 AS _row, "
-        "CASE WHEN range IN (2, 5) THEN 'visit' ELSE 'service' END AS event_type, "
+    events = con.sql(
+        "SELECT CASE WHEN range IN (2, 5) THEN 'visit' ELSE 'service' END AS event_type, "
         "CASE WHEN range = 3 THEN 'ed' ELSE 'food_pantry' END AS category, "
         "DATE '2026-01-01' + range::INTEGER AS event_date, "
         "CASE WHEN range = 4 THEN DATE '2025-01-01' END AS end_date FROM range(10)"
-    )
+    ).to_arrow_table()
+    _stage(con, tmp_path, "events", events)
     by_kind = {(r.column, r.kind): r for r in EVENT_RULES}
     as_of = date(2026, 1, 8)
     assert locate(con, "ingest_events", by_kind[("event_type", "in_set")], as_of=as_of) == (
@@ -216,9 +245,9 @@ def test_verified_columns_only_where_a_passed_rule_pins_the_format(
     )
 
 
-def test_detector_skips_only_verified_columns() -> None:
+def test_detector_skips_only_verified_columns(tmp_path: Path) -> None:
     """A column GX verified is not scanned again; every other column still is."""
-    con = _ingest_tables(persons=5, program="Harbor East")
+    con = _ingest_tables(tmp_path, persons=5, program="Harbor East")
     con.execute("UPDATE ingest_persons SET tok_dob = '1961-03-14', tok_ssn = '123-45-6789'")
     tables: dict[FileName, str] = {
         "persons.parquet": "ingest_persons",

@@ -157,8 +157,8 @@ def test_bad_segment_files_are_refused(text: str, message: str) -> None:
     assert message in str(info.value)
 
 
-def test_membership_of_hand_made_people(tmp_path: Path) -> None:
-    with duckdb.connect(str(tmp_path / "hub.duckdb")) as con:
+def test_membership_of_hand_made_people(empty_hub_db: Path) -> None:
+    with duckdb.connect(str(empty_hub_db)) as con:
         load_people(con, PEOPLE)
         build_features(con, AS_OF)
         result = compute_membership(con, load_segments())
@@ -192,9 +192,9 @@ def test_rules_are_regenerated_not_passed_through() -> None:
     assert "NOT deceased" in sql
 
 
-def test_a_bad_rule_stops_membership_before_anything_changes(tmp_path: Path) -> None:
+def test_a_bad_rule_stops_membership_before_anything_changes(empty_hub_db: Path) -> None:
     good = parse_segments(BASE)
-    with duckdb.connect(str(tmp_path / "hub.duckdb")) as con:
+    with duckdb.connect(str(empty_hub_db)) as con:
         load_people(con, PEOPLE)
         build_features(con, AS_OF)
         compute_membership(con, good)
