@@ -71,11 +71,6 @@ def load_people(con: duckdb.DuckDBPyConnection, people: dict[int, Iterable[Recor
     fixture). Each partner's rows belong to one ingested submission, so the real
     ``staging.current_*`` views show them.
     """
-    # Where a person's records tie (person 2 of test_features: one record in ZIP3 030, one in
-    # 031), the features' mode() keeps the first row it reads. Through the real
-    # staging.current_persons view (a window per record) that order follows the threads'
-    # scheduling; one thread reads the rows in the order they were inserted.
-    con.execute("SET threads = 1")
     persons: list[dict[str, object]] = []
     events: list[dict[str, object]] = []
     person_records: list[dict[str, object]] = []

@@ -8,13 +8,15 @@ WITH records AS (
         ON p.partner_id = r.partner_id AND p.record_pseudonym = r.record_pseudonym
     LEFT JOIN _partner_sectors AS s ON s.partner_id = r.partner_id
 ),
+-- Ties between a person's records go to the smallest value (ordered mode): the same inputs give
+-- the same features whatever order DuckDB's threads read them in.
 people AS (
     SELECT
         person_key,
-        mode(birth_year) AS birth_year,
+        mode(birth_year ORDER BY birth_year) AS birth_year,
         coalesce(bool_or(age_90_plus), false) AS age_90_plus,
-        coalesce(mode(sex) FILTER (WHERE sex IN ('F', 'M')), 'U') AS sex,
-        mode(zip3) FILTER (WHERE zip3 IS NOT NULL) AS zip3,
+        coalesce(mode(sex ORDER BY sex) FILTER (WHERE sex IN ('F', 'M')), 'U') AS sex,
+        mode(zip3 ORDER BY zip3) FILTER (WHERE zip3 IS NOT NULL) AS zip3,
         coalesce(bool_and(consented), false) AS all_records_consented,
         count(DISTINCT partner_id)::INTEGER AS n_partners,
         count(DISTINCT sector)::INTEGER AS n_sectors,
