@@ -411,7 +411,9 @@ ENCODED_PLAIN: dict[str, tuple[list[str], list[str]]] = {
 BLOOM_PLAIN: dict[str, tuple[str, list[str]]] = {
     "first": ("p_first", ["first"]),
     "last": ("p_last", ["last"]),
-    "addr": ("p_street", ["addr"]),
+    "addr": ("p_addr", ["addr"]),  # spec 2.0: street line and ZIP5
+    "dob": ("p_dob", ["dob", "month"]),
+    "ssn": ("p_ssn", ["ssn"]),
 }
 STRATA_TARGETS = ("first", "last", "dob", "month", "addr", "zip5", "phone", "ssn")
 STRATA_LABELS = LABELS | {"month": "birth month", "zip5": "ZIP5"}
@@ -559,6 +561,13 @@ def main() -> None:
     )
     parser.add_argument("--detail", action="store_true", help="print every attack's score")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="measure a variant: override an EncodingSettings field (e.g. name_salt=buckets)",
+    )
+    parser.add_argument(
         "--tiers",
         action="store_true",
         help="also the population-level tables (attackers A and B, single-field baseline)",
@@ -590,7 +599,7 @@ def main() -> None:
         print("Dice of true-match record pairs vs same-birth-year non-match pairs")
         head = "match median   p5  >=0.8 | non-match median  p99  >=0.8"
         for label, st in (
-            ("spec 1.0", DEFAULT_SETTINGS),
+            ("spec 2.0", DEFAULT_SETTINGS),
             ("no flips", replace(DEFAULT_SETTINGS, noise_flips=0)),
             ("record-seeded flips", replace(DEFAULT_SETTINGS, noise_seed="record")),
         ):
@@ -601,11 +610,13 @@ def main() -> None:
                     f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
                 )
         return
-    ours = load_region(region, DEFAULT_SETTINGS)
-    print(
-        f"persons attacked (one record each): {ours.height:,} from {region}\n"
-        f"settings {DEFAULT_SETTINGS}"
-    )
+    settings = DEFAULT_SETTINGS
+    for item in args.set:
+        name, _, value = item.partition("=")
+        kind = type(getattr(DEFAULT_SETTINGS, name))
+        settings = replace(settings, **{name: kind(value)})
+    ours = load_region(region, settings)
+    print(f"persons attacked (one record each): {ours.height:,} from {region}\nsettings {settings}")
     print_strata(ours, not args.no_graph)
     if not args.tiers:
         print(f"\n({time.perf_counter() - start:.0f} s)")

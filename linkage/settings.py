@@ -16,9 +16,7 @@ TokenColumn = Literal[
     "tok_fullname",
     "tok_dob",
     "tok_dob_swap",
-    "tok_dob_ym",
     "tok_addr",
-    "tok_zip5",
     "tok_phone",
     "tok_ssn",
 ]

@@ -65,9 +65,8 @@ def test_detector_classifies_persons_columns(column: str, value: str, kind: str)
         "$h32 AS tok_ssn, $h32 AS tok_addr FROM range(50)",
         {"h64": HEX64, "h32": HEX32},
     )
-    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap", "tok_dob_ym"):
+    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap"):
         con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {extra} VARCHAR")
-    con.execute("ALTER TABLE ingest_persons ADD COLUMN tok_zip5 VARCHAR")
     con.execute(f"UPDATE ingest_persons SET {column} = $v WHERE _row = 7", {"v": value})
     con.execute(
         "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "

@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 1.0.
+"""Encode one partner's person records into the columns of spec 2.0.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -63,7 +63,7 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 1.0 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.0 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -71,12 +71,22 @@ class EncodingSettings:
 
     name_hashes: int = 12
     addr_hashes: int = 6
+    dob_hashes: int = 6
+    ssn_hashes: int = 8
+    # The DOB filter is salted by a keyed bucket of each name (first, last; the two ORed), so
+    # equal DOBs of people whose names fall in different buckets give unrelated filters: no
+    # cluster of birth months for a similarity-graph attack to align within a birth year.
+    dob_name_buckets: int = 64
     noise_flips: int = 8
     # "dob": flips seeded by the swap-invariant DOB (else the birth year), so one person's
     # records keep identical noise (Dice 1.0 on equal names) while equal names of different
     # people differ; "record": seeded by the whole record (classic BLIP).
     noise_seed: Literal["record", "dob"] = "dob"
-    name_salt: Literal["birth_year", "none"] = "birth_year"
+    # "none" since spec 2.0: a birth-year typo must not make a person's names look unrelated.
+    # "buckets": each name filter ORs two passes, salted by a keyed bucket of the other name
+    # and of the swap-invariant DOB (the bucketing of the DOB filter): one field in error
+    # keeps half the filter, while equal names of unrelated people mostly share no bucket.
+    name_salt: Literal["birth_year", "none", "buckets"] = "none"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -317,12 +327,10 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
                 ],
                 separator="|",
             ),
-            tok_dob_ym=pl.col("d").dt.strftime("%Y-%m"),
+            dob_digits=tagged_digits(pl.col("d").dt.strftime("%Y%m%d"), 8),
         )
-        for col in date_msgs.columns:
+        for col in ("tok_dob", "tok_dob_swap"):
             out[col] = _tags_by_distinct(keys.tokens[col], date_msgs[col], date_idx, col)
-        zips, zip_idx = distinct.zips(zip5.values)
-        out["tok_zip5"] = _tags_by_distinct(keys.tokens["tok_zip5"], zips, zip_idx, "tok_zip5")
     with steps("messages"):
         f = pl.DataFrame(
             {
@@ -397,24 +405,55 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             seed_idx[no_dob] = len(date_msgs) + years_idx
         tags = cmac_of_buffers(keys.noise, utf8_buffers(seed_msgs))
         seeds = tags[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-    salts = by_text if settings.name_salt == "birth_year" else pl.repeat("", n, eager=True)
-    plans = {
-        "first": (first.values, salts, keys.bloom_name, settings.name_hashes),
-        "last": (last.values, salts, keys.bloom_name, settings.name_hashes),
-        "addr": (
-            street.values,
-            pl.repeat("", n, eager=True),
-            keys.bloom_addr,
-            settings.addr_hashes,
+    with steps("Bloom values: DOB, SSN and address strings, name buckets"):
+        no_salt = pl.repeat("", n, eager=True)
+        salts = by_text if settings.name_salt == "birth_year" else no_salt
+        dob_digits = distinct.gather(date_msgs["dob_digits"], date_idx)
+        first_bucket = name_buckets(keys.bloom_dob, first.values, settings.dob_name_buckets)
+        last_bucket = name_buckets(keys.bloom_dob, last.values, settings.dob_name_buckets)
+        dob_bucket = name_buckets(
+            keys.bloom_dob,
+            distinct.gather(date_msgs["tok_dob_swap"], date_idx),
+            settings.dob_name_buckets,
+        )
+        addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
+            pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
+        )
+    # Each field: one or more (values, salts) passes ORed into one filter.
+    plans: dict[str, tuple[list[tuple[pl.Series, pl.Series]], bytes, int]] = {
+        "first": (
+            _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
+            keys.bloom_name,
+            settings.name_hashes,
+        ),
+        "last": (
+            _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
+            keys.bloom_name,
+            settings.name_hashes,
+        ),
+        "addr": ([(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes),
+        "dob": (
+            [(_where(dob_digits, b), b) for b in (first_bucket, last_bucket)],
+            keys.bloom_dob,
+            settings.dob_hashes,
+        ),
+        "ssn": (
+            [(tagged_digits_series(ssn.values, 9), no_salt)],
+            keys.bloom_ssn,
+            settings.ssn_hashes,
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
     con = duckdb.connect()
     con.execute(f"SET threads = {int(job.duckdb_threads)}")
     try:
-        for stream, (fld, (values, salt, key, k)) in enumerate(plans.items()):
+        for stream, (fld, (passes, key, k)) in enumerate(plans.items()):
             with steps(f"Bloom filter {fld}"):
-                words, present = bloom.value_filters(con, values, salt, key, k)
+                words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, k)
+                for values, salt in passes[1:]:
+                    more, also = bloom.value_filters(con, values, salt, key, k)
+                    words |= more
+                    present |= also
             with steps("Bloom flips (once per distinct seed)"):
                 masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
                 if present.all():
@@ -439,6 +478,50 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
+
+
+_POSITIONS: Final = "ABCDEFGHI"
+
+
+def _name_passes(
+    name: pl.Series, salts: pl.Series, other: pl.Series, dob: pl.Series, settings: EncodingSettings
+) -> list[tuple[pl.Series, pl.Series]]:
+    if settings.name_salt != "buckets":
+        return [(name, salts)]
+    return [(_where(name, other), other), (_where(name, dob), dob)]
+
+
+def _where(values: pl.Series, salt: pl.Series) -> pl.Series:
+    """``values`` where ``salt`` is not null: no unsalted pass for a record without that name."""
+    return pl.select(pl.when(salt.is_not_null()).then(values)).to_series().alias(values.name)
+
+
+def tagged_digits(digits: pl.Expr, length: int) -> pl.Expr:
+    """``19800102`` -> ``A1B9C8D0E0F1G0H2``: each digit after a letter naming its position.
+
+    Padded bigrams of the result are (position, digit) and (digit, next position) pairs, so a
+    one-digit typo changes two of them and a transposition four: partial evidence, not none.
+    """
+    parts: list[pl.Expr] = []
+    for i in range(length):
+        parts += [pl.lit(_POSITIONS[i]), digits.str.slice(i, 1)]
+    return pl.concat_str(parts)
+
+
+def tagged_digits_series(values: pl.Series, length: int) -> pl.Series:
+    """``tagged_digits`` of a column of digit strings (null stays null)."""
+    return pl.DataFrame({"v": values}).select(tagged_digits(pl.col("v"), length)).to_series()
+
+
+def name_buckets(key: bytes, names: pl.Series, buckets: int) -> pl.Series:
+    """Keyed bucket of each name, as text (null for a null name): the DOB filter's salt.
+
+    ``int.from_bytes(CMAC(key, "bucket|" + name)[:4]) % buckets``, once per distinct name.
+    """
+    uniq, idx = distinct.factorize(names)
+    tags = cmac_of_buffers(key, utf8_buffers("bucket|" + uniq))
+    numbers = tags[:, :4].copy().view(">u4").ravel() % buckets
+    return distinct.gather(pl.Series("bucket", numbers).cast(pl.String), idx)
 
 
 def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Series:
