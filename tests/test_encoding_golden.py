@@ -127,8 +127,9 @@ def _reference_filter(
 def test_reference_implementation_reproduces_record_one() -> None:
     expected = VECTORS["records"][0]["expected"]  # Zoë O'Brien, 1984-03-07, 412 Elm Street Apt 4B
     sub = lambda purpose: derive_key(SECRET, purpose)  # noqa: E731
-    pseudonym = _cmac(derive_key(PARTNER_KEY, "record_pseudonym"), "G-001") + _cmac(
-        derive_key(PARTNER_KEY, "record_pseudonym_hi"), "G-001"
+    # Pseudonym subkeys keep the "carehub/1.0/" label in every spec (docs/encoding.md, Keys).
+    pseudonym = _cmac(derive_key(PARTNER_KEY, "record_pseudonym", "1.0"), "G-001") + _cmac(
+        derive_key(PARTNER_KEY, "record_pseudonym_hi", "1.0"), "G-001"
     )
     assert pseudonym.hex() == expected["record_pseudonym"]
     messages = {

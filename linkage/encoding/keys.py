@@ -27,9 +27,11 @@ BLOOM_DOB: Final = "bloom_dob"
 BLOOM_SSN: Final = "bloom_ssn"
 NOISE: Final = "bloom_noise"  # seeds the per-record bit flips
 FINGERPRINT: Final = "fingerprint"
-# The fingerprint's subkey keeps the spec 1.0 label: hub registries hold fingerprints, and a new
-# spec must not make every registered partner look as if it had a wrong secret.
-FINGERPRINT_SPEC: Final = "1.0"
+# Subkeys that keep the spec 1.0 label whatever the spec: hub registries hold fingerprints (a new
+# spec must not make every registered partner look as if it had a wrong secret), and record
+# pseudonyms and event ids name the same records across specs (crosswalks, persons' stable keys,
+# deletion requests stay valid when a partner re-encodes).
+STABLE_LABEL_SPEC: Final = "1.0"
 # Subkeys of the partner-only key.
 PSEUDONYM: Final = "record_pseudonym"  # first 128 bits of the pseudonym
 PSEUDONYM_HI: Final = "record_pseudonym_hi"  # last 128 bits
@@ -61,7 +63,7 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
 
 def key_fingerprint(secret: bytes) -> str:
     """64 lower-hex: HMAC-SHA256(HKDF(secret, "fingerprint"), label). Never the secret."""
-    return hmac_sha256(derive_key(secret, FINGERPRINT, FINGERPRINT_SPEC), FINGERPRINT_LABEL).hex()
+    return hmac_sha256(derive_key(secret, FINGERPRINT, STABLE_LABEL_SPEC), FINGERPRINT_LABEL).hex()
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,11 @@ class EncodingKeys:
             bloom_ssn=derive_key(shared_secret, BLOOM_SSN),
             noise=derive_key(shared_secret, NOISE),
             fingerprint=key_fingerprint(shared_secret),
-            pseudonym=derive_key(partner_key, PSEUDONYM) if partner_key else None,
-            pseudonym_hi=derive_key(partner_key, PSEUDONYM_HI) if partner_key else None,
-            event_id=derive_key(partner_key, EVENT_ID) if partner_key else None,
+            pseudonym=derive_key(partner_key, PSEUDONYM, STABLE_LABEL_SPEC)
+            if partner_key
+            else None,
+            pseudonym_hi=derive_key(partner_key, PSEUDONYM_HI, STABLE_LABEL_SPEC)
+            if partner_key
+            else None,
+            event_id=derive_key(partner_key, EVENT_ID, STABLE_LABEL_SPEC) if partner_key else None,
         )
