@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -195,3 +196,29 @@ def test_distinct_zips_index_back_to_every_row(zips: list[str | None]) -> None:
     uniq, idx = distinct.zips(series)
     assert uniq.n_unique() == len(uniq)
     assert distinct.gather(uniq, idx).to_list() == zips
+
+
+@pytest.mark.parametrize(
+    ("numbers", "length", "salts", "n_salts"),
+    [
+        ([219456789, 219456788, 12345678, 0], 9, [-1, -1, -1, -1], 0),  # SSNs, unsalted
+        ([19840307, 19840307, 19840317, 20260102], 8, [0, 5, 5, 63], 64),  # DOBs by bucket
+        ([7], 1, [2], 3),  # one digit: a single group shorter than three
+    ],
+)
+def test_digit_filters_equal_filters_of_the_tagged_strings(
+    numbers: list[int], length: int, salts: list[int], n_salts: int
+) -> None:
+    """The per-group tables give exactly the bits of the bigrams of ``A<d>B<d>...``."""
+    digits = encoder._digits(pl.Series(numbers), length)
+    tagged = pl.Series(
+        ["".join(f"{bloom.POSITIONS[i]}{d}" for i, d in enumerate(row)) for row in digits.tolist()]
+    )
+    salt_text = pl.Series(["" if s < 0 else str(s) for s in salts])
+    con = duckdb.connect()
+    fast = bloom.digit_filters(con, digits, np.array(salts), n_salts, KEYS.bloom_ssn, 8)
+    slow, _ = bloom.value_filters(con, tagged, salt_text, KEYS.bloom_ssn, 8)
+    assert (fast == slow).all()
+    # A one-digit typo keeps most of the filter: partial evidence, not none.
+    if len(numbers) > 1 and numbers[0] != numbers[1] and salts[0] == salts[1]:
+        assert 0.7 < bloom.dice(fast[0], fast[1]) < 1.0

@@ -148,15 +148,26 @@ def test_reference_implementation_reproduces_record_one() -> None:
     seed = int.from_bytes(_cmac(sub("bloom_noise"), "1984|03|07")[:8], "big")
     settings = VECTORS["settings"]
 
-    def bucket(name: str) -> str:  # the DOB filter's salt: a keyed bucket of each name
+    def bucket(name: str) -> str:  # salts of the DOB and name filters: keyed buckets
         tag = _cmac(sub("bloom_dob"), f"bucket|{name}")
         return str(int.from_bytes(tag[:4], "big") % settings["dob_name_buckets"])
 
     dob = "A1B9C8D4E0F3G0H7"  # 19840307, each digit after a letter naming its position
     for stream, (field, passes, key, k) in enumerate(
         [
-            ("first", [("ZOE", "")], sub("bloom_name"), settings["name_hashes"]),
-            ("last", [("OBRIEN", "")], sub("bloom_name"), settings["name_hashes"]),
+            # Names: one pass salted by the other name's bucket, one by the DOB's.
+            (
+                "first",
+                [("ZOE", bucket("OBRIEN")), ("ZOE", bucket("1984|03|07"))],
+                sub("bloom_name"),
+                settings["name_hashes"],
+            ),
+            (
+                "last",
+                [("OBRIEN", bucket("ZOE")), ("OBRIEN", bucket("1984|03|07"))],
+                sub("bloom_name"),
+                settings["name_hashes"],
+            ),
             (
                 "addr",
                 [("412 ELM ST UNIT 4B 03301", "")],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -82,11 +82,12 @@ class EncodingSettings:
     # records keep identical noise (Dice 1.0 on equal names) while equal names of different
     # people differ; "record": seeded by the whole record (classic BLIP).
     noise_seed: Literal["record", "dob"] = "dob"
-    # "none" since spec 2.0: a birth-year typo must not make a person's names look unrelated.
+    # Spec 1.0 salted by the birth year: a birth-year typo made a person's names unrelated.
+    # Unsalted ("none") names fell to the similarity-graph attack over the whole population.
     # "buckets": each name filter ORs two passes, salted by a keyed bucket of the other name
     # and of the swap-invariant DOB (the bucketing of the DOB filter): one field in error
     # keeps half the filter, while equal names of unrelated people mostly share no bucket.
-    name_salt: Literal["birth_year", "none", "buckets"] = "none"
+    name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -327,7 +328,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
                 ],
                 separator="|",
             ),
-            dob_digits=tagged_digits(pl.col("d").dt.strftime("%Y%m%d"), 8),
         )
         for col in ("tok_dob", "tok_dob_swap"):
             out[col] = _tags_by_distinct(keys.tokens[col], date_msgs[col], date_idx, col)
@@ -405,55 +405,67 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             seed_idx[no_dob] = len(date_msgs) + years_idx
         tags = cmac_of_buffers(keys.noise, utf8_buffers(seed_msgs))
         seeds = tags[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-    with steps("Bloom values: DOB, SSN and address strings, name buckets"):
+    with steps("Bloom values: address strings, buckets, digits"):
         no_salt = pl.repeat("", n, eager=True)
         salts = by_text if settings.name_salt == "birth_year" else no_salt
-        dob_digits = distinct.gather(date_msgs["dob_digits"], date_idx)
-        first_bucket = name_buckets(keys.bloom_dob, first.values, settings.dob_name_buckets)
-        last_bucket = name_buckets(keys.bloom_dob, last.values, settings.dob_name_buckets)
-        dob_bucket = name_buckets(
-            keys.bloom_dob,
-            distinct.gather(date_msgs["tok_dob_swap"], date_idx),
-            settings.dob_name_buckets,
+        n_buckets = settings.dob_name_buckets
+        first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
+        last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
+        dob_bucket = buckets(
+            keys.bloom_dob, distinct.gather(date_msgs["tok_dob_swap"], date_idx), n_buckets
         )
         addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
             pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
         )
-    # Each field: one or more (values, salts) passes ORed into one filter.
-    plans: dict[str, tuple[list[tuple[pl.Series, pl.Series]], bytes, int]] = {
-        "first": (
+        dob_digits = _digits(dates.dt.strftime("%Y%m%d").cast(pl.Int64), 8)
+        dob_digits = (
+            dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
+        )
+        ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
+    con = duckdb.connect()
+    con.execute(f"SET threads = {int(job.duckdb_threads)}")
+    # Per field, how its unhardened filters are made: (words, present).
+    plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+        "first": lambda: _text_filters(
+            con,
             _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
         ),
-        "last": (
+        "last": lambda: _text_filters(
+            con,
             _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
         ),
-        "addr": ([(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes),
-        "dob": (
-            [(_where(dob_digits, b), b) for b in (first_bucket, last_bucket)],
+        "addr": lambda: _text_filters(
+            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes
+        ),
+        # One pass per name, salted by its bucket; no unsalted pass for a missing name.
+        "dob": lambda: _digit_filters(
+            con,
+            dob_digits,
+            [(date_idx >= 0) & (b >= 0) for b in (first_bucket, last_bucket)],
+            [first_bucket, last_bucket],
+            n_buckets,
             keys.bloom_dob,
             settings.dob_hashes,
         ),
-        "ssn": (
-            [(tagged_digits_series(ssn.values, 9), no_salt)],
+        "ssn": lambda: _digit_filters(
+            con,
+            ssn_digits,
+            [ssn.values.is_not_null().to_numpy()],
+            [np.full(n, -1, dtype=np.int64)],
+            0,
             keys.bloom_ssn,
             settings.ssn_hashes,
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(job.duckdb_threads)}")
     try:
-        for stream, (fld, (passes, key, k)) in enumerate(plans.items()):
+        for stream, (fld, make) in enumerate(plans.items()):
             with steps(f"Bloom filter {fld}"):
-                words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, k)
-                for values, salt in passes[1:]:
-                    more, also = bloom.value_filters(con, values, salt, key, k)
-                    words |= more
-                    present |= also
+                words, present = make()
             with steps("Bloom flips (once per distinct seed)"):
                 masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
                 if present.all():
@@ -480,48 +492,79 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     return _Part(persons=persons, reasons=reasons, years=years)
 
 
-_POSITIONS: Final = "ABCDEFGHI"
+def _text_filters(
+    con: duckdb.DuckDBPyConnection,
+    passes: list[tuple[pl.Series, pl.Series]],
+    key: bytes,
+    hashes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bigram filters of (values, salts) passes, ORed into one filter per record."""
+    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes)
+    for values, salt in passes[1:]:
+        more, also = bloom.value_filters(con, values, salt, key, hashes)
+        words |= more
+        present |= also
+    return words, present
+
+
+def _digit_filters(
+    con: duckdb.DuckDBPyConnection,
+    digits: np.ndarray,
+    uses: list[np.ndarray],
+    salts: list[np.ndarray],
+    n_salts: int,
+    key: bytes,
+    hashes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Position-tagged digit filters: one pass per (rows used, salt per row), ORed."""
+    words = np.zeros((len(digits), bloom.BLOOM_WORDS), dtype=np.uint64)
+    present = np.zeros(len(digits), dtype=bool)
+    for use, salt in zip(uses, salts, strict=True):
+        if use.all():  # no gathers when every record takes part
+            words |= bloom.digit_filters(con, digits, salt, n_salts, key, hashes)
+            present[:] = True
+            continue
+        rows = np.flatnonzero(use)
+        words[rows] |= bloom.digit_filters(con, digits[rows], salt[rows], n_salts, key, hashes)
+        present[rows] = True
+    return words, present
+
+
+def _digits(numbers: pl.Series, length: int) -> np.ndarray:
+    """``(n, length)`` decimal digits of each number, most significant first (null: zeros)."""
+    values = numbers.fill_null(0).to_numpy().astype(np.int64)
+    powers = 10 ** np.arange(length - 1, -1, -1, dtype=np.int64)
+    return values[:, None] // powers % 10
 
 
 def _name_passes(
-    name: pl.Series, salts: pl.Series, other: pl.Series, dob: pl.Series, settings: EncodingSettings
+    name: pl.Series,
+    salts: pl.Series,
+    other: np.ndarray,
+    dob: np.ndarray,
+    settings: EncodingSettings,
 ) -> list[tuple[pl.Series, pl.Series]]:
+    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB."""
     if settings.name_salt != "buckets":
         return [(name, salts)]
-    return [(_where(name, other), other), (_where(name, dob), dob)]
+    out = []
+    for bucket in (other, dob):
+        text = pl.Series(bucket).cast(pl.String)
+        use = pl.Series(bucket >= 0)
+        out.append((pl.select(pl.when(use).then(name)).to_series(), text))
+    return out
 
 
-def _where(values: pl.Series, salt: pl.Series) -> pl.Series:
-    """``values`` where ``salt`` is not null: no unsalted pass for a record without that name."""
-    return pl.select(pl.when(salt.is_not_null()).then(values)).to_series().alias(values.name)
+def buckets(key: bytes, values: pl.Series, n_buckets: int) -> np.ndarray:
+    """Keyed bucket of each value (-1 for null): the salts of the DOB and name filters.
 
-
-def tagged_digits(digits: pl.Expr, length: int) -> pl.Expr:
-    """``19800102`` -> ``A1B9C8D0E0F1G0H2``: each digit after a letter naming its position.
-
-    Padded bigrams of the result are (position, digit) and (digit, next position) pairs, so a
-    one-digit typo changes two of them and a transposition four: partial evidence, not none.
+    ``int.from_bytes(CMAC(key, "bucket|" + value)[:4], "big") % n_buckets``, once per distinct
+    value; salts are its decimal text.
     """
-    parts: list[pl.Expr] = []
-    for i in range(length):
-        parts += [pl.lit(_POSITIONS[i]), digits.str.slice(i, 1)]
-    return pl.concat_str(parts)
-
-
-def tagged_digits_series(values: pl.Series, length: int) -> pl.Series:
-    """``tagged_digits`` of a column of digit strings (null stays null)."""
-    return pl.DataFrame({"v": values}).select(tagged_digits(pl.col("v"), length)).to_series()
-
-
-def name_buckets(key: bytes, names: pl.Series, buckets: int) -> pl.Series:
-    """Keyed bucket of each name, as text (null for a null name): the DOB filter's salt.
-
-    ``int.from_bytes(CMAC(key, "bucket|" + name)[:4]) % buckets``, once per distinct name.
-    """
-    uniq, idx = distinct.factorize(names)
+    uniq, idx = distinct.factorize(values)
     tags = cmac_of_buffers(key, utf8_buffers("bucket|" + uniq))
-    numbers = tags[:, :4].copy().view(">u4").ravel() % buckets
-    return distinct.gather(pl.Series("bucket", numbers).cast(pl.String), idx)
+    numbers = (tags[:, :4].copy().view(">u4").ravel() % n_buckets).astype(np.int64)
+    return np.where(idx >= 0, numbers[np.maximum(idx, 0)] if len(numbers) else -1, -1)
 
 
 def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Series:
