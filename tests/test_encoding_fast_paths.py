@@ -216,7 +216,11 @@ def test_digit_filters_equal_filters_of_the_tagged_strings(
     )
     salt_text = pl.Series(["" if s < 0 else str(s) for s in salts])
     con = duckdb.connect()
-    fast = bloom.digit_filters(con, digits, np.array(salts), n_salts, KEYS.bloom_ssn, 8)
+    use = np.ones(len(numbers), dtype=bool)
+    fast, present = bloom.digit_filters(
+        con, digits, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
+    )
+    assert present.all()
     slow, _ = bloom.value_filters(con, tagged, salt_text, KEYS.bloom_ssn, 8)
     assert (fast == slow).all()
     # A one-digit typo keeps most of the filter: partial evidence, not none.

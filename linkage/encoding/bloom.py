@@ -220,20 +220,24 @@ POSITIONS = "ABCDEFGHI"
 def digit_filters(
     con: duckdb.DuckDBPyConnection,
     digits: np.ndarray,
-    salts: np.ndarray,
+    passes: list[tuple[np.ndarray, np.ndarray]],
     n_salts: int,
     key: bytes,
     hashes: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Filters of position-tagged digit strings, without building a string per record.
 
     A row of ``digits`` (``(n, L)``, values 0-9) stands for the value ``A<d0>B<d1>...``
-    (docs/encoding.md, "Hardened Bloom filters"), salted by the decimal text of its ``salts`` entry
-    (``-1``: the empty salt), and gets exactly the bits ``value_filters`` would give it. Its
-    padded bigrams are ``_A``, then per position ``i`` the pair (letter ``i``, digit) and the
-    pair (digit, next letter or ``_``): they fall apart into groups of up to three positions, so
-    each group's mask is built once per (salt, group value) from the ``hmac`` of at most
-    ``n_salts * (1 + 20 L)`` bigrams, and a record ORs one mask per group.
+    (docs/encoding.md, "Hardened Bloom filters"). Each pass ``(use, salts)`` adds, for the rows
+    in ``use``, exactly the bits ``value_filters`` would give that value salted by the decimal
+    text of the row's ``salts`` entry (``-1``: the empty salt); passes are ORed. The padded
+    bigrams are ``_A``, then per position ``i`` the pair (letter ``i``, digit) and the pair
+    (digit, next letter or ``_``): they fall apart into groups of up to three positions, so each
+    group's mask is built once per (salt, group value) from the ``hmac`` of at most
+    ``(n_salts + 1) * (1 + 20 L)`` bigrams, and a record ORs one mask per group and pass.
+
+    Returns:
+        ``(words, present)`` as ``value_filters``: present = in at least one pass.
     """
     n, length = digits.shape
     salt_text = [str(i) for i in range(n_salts)] + [""]  # index -1 -> the empty salt
@@ -243,8 +247,7 @@ def digit_filters(
     grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
     messages = pl.Series([f"{s}|{g}" for s in salt_text for g in grams], dtype=pl.String)
     masks = message_masks(con, messages, key, hashes).reshape(len(salt_text), len(grams), -1)
-    out = np.zeros((n, BLOOM_WORDS), dtype=_U64)
-    salt_row = np.where(salts < 0, n_salts, salts).astype(np.int64)
+    groups = []
     for start in range(0, length, 3):
         width = min(3, length - start)
         values = np.arange(10**width)
@@ -258,8 +261,23 @@ def digit_filters(
         code = np.zeros(n, dtype=np.int64)
         for t in range(width):
             code = code * 10 + digits[:, start + t]
-        out |= take_rows(table.reshape(-1, BLOOM_WORDS), salt_row * 10**width + code)
-    return out
+        groups.append((table.reshape(-1, BLOOM_WORDS), 10**width, code))
+    words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
+    present = np.zeros(n, dtype=bool)
+    for use, salts in passes:
+        rows = None if use.all() else np.flatnonzero(use)
+        salt_row = np.where(salts < 0, n_salts, salts).astype(np.int64)
+        if rows is not None:
+            salt_row = salt_row[rows]
+        acc = np.zeros((n if rows is None else len(rows), BLOOM_WORDS), dtype=_U64)
+        for table, size, code in groups:
+            acc |= take_rows(table, salt_row * size + (code if rows is None else code[rows]))
+        if rows is None:
+            words |= acc
+        else:
+            words[rows] |= acc
+        present |= use
+    return words, present
 
 
 def harden(

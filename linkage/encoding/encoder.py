@@ -442,20 +442,18 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
-        "dob": lambda: _digit_filters(
+        "dob": lambda: bloom.digit_filters(
             con,
             dob_digits,
-            [(date_idx >= 0) & (b >= 0) for b in (first_bucket, last_bucket)],
-            [first_bucket, last_bucket],
+            [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
             n_buckets,
             keys.bloom_dob,
             settings.dob_hashes,
         ),
-        "ssn": lambda: _digit_filters(
+        "ssn": lambda: bloom.digit_filters(
             con,
             ssn_digits,
-            [ssn.values.is_not_null().to_numpy()],
-            [np.full(n, -1, dtype=np.int64)],
+            [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
             0,
             keys.bloom_ssn,
             settings.ssn_hashes,
@@ -504,29 +502,6 @@ def _text_filters(
         more, also = bloom.value_filters(con, values, salt, key, hashes)
         words |= more
         present |= also
-    return words, present
-
-
-def _digit_filters(
-    con: duckdb.DuckDBPyConnection,
-    digits: np.ndarray,
-    uses: list[np.ndarray],
-    salts: list[np.ndarray],
-    n_salts: int,
-    key: bytes,
-    hashes: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Position-tagged digit filters: one pass per (rows used, salt per row), ORed."""
-    words = np.zeros((len(digits), bloom.BLOOM_WORDS), dtype=np.uint64)
-    present = np.zeros(len(digits), dtype=bool)
-    for use, salt in zip(uses, salts, strict=True):
-        if use.all():  # no gathers when every record takes part
-            words |= bloom.digit_filters(con, digits, salt, n_salts, key, hashes)
-            present[:] = True
-            continue
-        rows = np.flatnonzero(use)
-        words[rows] |= bloom.digit_filters(con, digits[rows], salt[rows], n_salts, key, hashes)
-        present[rows] = True
     return words, present
 
 
