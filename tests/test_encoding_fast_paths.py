@@ -189,16 +189,6 @@ def test_distinct_dates_index_back_to_every_row(days: list[int | None]) -> None:
 
 
 @pytest.mark.parametrize(
-    "zips", [["03101", None, "00501", "03101"], [None], ["03101", "3101x"], ["1234567"]]
-)
-def test_distinct_zips_index_back_to_every_row(zips: list[str | None]) -> None:
-    series = pl.Series("zip5", zips, dtype=pl.String)
-    uniq, idx = distinct.zips(series)
-    assert uniq.n_unique() == len(uniq)
-    assert distinct.gather(uniq, idx).to_list() == zips
-
-
-@pytest.mark.parametrize(
     ("numbers", "length", "salts", "n_salts"),
     [
         ([219456789, 219456788, 12345678, 0], 9, [-1, -1, -1, -1], 0),  # SSNs, unsalted
