@@ -52,13 +52,13 @@ def _eq(col: str) -> str:
 SAME_BIRTH_YEAR_LEVELS: tuple[str, ...] = ()
 # Dice of two DOB filters one digit apart (same name bucket); see docs/encoding.md.
 DOB_DICE_CLOSE = 0.7
-SAME_DOB_SWAP_LEVELS = ("nickname, surname similar",)
+SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other surname")
 
 
 def name_comparison(s: NameSettings) -> cl.CustomComparison:
     """One comparison of first and last name, so a swap or a twin counts once."""
     first, last = dice_sql("first"), dice_sql("last")
-    # Cross Dice works because both name filters share one key (and no salt).
+    # Cross Dice works because both name filters share one key and role-free salts.
     cross = (
         f"({dice_sql('first', 'last')} >= {s.swap_dice} "
         f"AND {dice_sql('last', 'first')} >= {s.swap_dice})"
@@ -92,6 +92,9 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
             label_for_charts="nickname, surname similar",
         ),
         cll.CustomLevel(f"{first} >= {s.one_name_dice}", label_for_charts="first name only"),
+        # Spec 2.0 salts each name filter by buckets of the other name and of the DOB, so a
+        # married name halves the first-name Dice; equal first name and DOB tokens still agree.
+        cll.CustomLevel(_eq("tok_first_dob"), label_for_charts="first name and DOB, other surname"),
         cll.CustomLevel(f"{last} >= {s.one_name_dice}", label_for_charts="surname only"),
         cll.CustomLevel(
             f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",
