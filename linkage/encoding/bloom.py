@@ -1,4 +1,4 @@
-"""Hardened 512-bit Bloom filters of names and street lines.
+"""Hardened 512-bit Bloom filters of names, street lines and position-tagged digits (DOB, SSN).
 
 A value's padded bigrams (``_SMITH_`` -> ``_S SM MI IT TH H_``) each set ``k`` bits chosen by
 ``HMAC(key, salt | bigram)``: 16-bit chunks of the MAC, modulo 512. Bits of one distinct value
