@@ -1,4 +1,4 @@
--- Synthetic spec-1.0 persons for one partner: $n rows (benchmarks/ingest.py).
+-- Synthetic spec-2.0 persons for one partner: $n rows (benchmarks/ingest.py).
 SELECT
     sha256($partner || 'p' || i) AS record_pseudonym,
     (1930 + i % 80)::SMALLINT AS birth_year,
@@ -13,9 +13,7 @@ SELECT
     CASE WHEN (i + 3) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_fullname' || i), 1, 32) END AS tok_fullname,
     CASE WHEN (i + 4) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob' || i), 1, 32) END AS tok_dob,
     CASE WHEN (i + 5) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob_swap' || i), 1, 32) END AS tok_dob_swap,
-    CASE WHEN (i + 6) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob_ym' || i), 1, 32) END AS tok_dob_ym,
     CASE WHEN (i + 7) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_addr' || i), 1, 32) END AS tok_addr,
-    CASE WHEN (i + 8) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_zip5' || i), 1, 32) END AS tok_zip5,
     CASE WHEN (i + 9) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_phone' || i), 1, 32) END AS tok_phone,
     CASE WHEN (i + 10) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_ssn' || i), 1, 32) END AS tok_ssn
 ,
@@ -42,5 +40,21 @@ SELECT
     (hash(i, 20) >> 1)::BIGINT AS bf_addr_4,
     (hash(i, 21) >> 1)::BIGINT AS bf_addr_5,
     (hash(i, 22) >> 1)::BIGINT AS bf_addr_6,
-    (hash(i, 23) >> 1)::BIGINT AS bf_addr_7
+    (hash(i, 23) >> 1)::BIGINT AS bf_addr_7,
+    (hash(i, 24) >> 1)::BIGINT AS bf_dob_0,
+    (hash(i, 25) >> 1)::BIGINT AS bf_dob_1,
+    (hash(i, 26) >> 1)::BIGINT AS bf_dob_2,
+    (hash(i, 27) >> 1)::BIGINT AS bf_dob_3,
+    (hash(i, 28) >> 1)::BIGINT AS bf_dob_4,
+    (hash(i, 29) >> 1)::BIGINT AS bf_dob_5,
+    (hash(i, 30) >> 1)::BIGINT AS bf_dob_6,
+    (hash(i, 31) >> 1)::BIGINT AS bf_dob_7,
+    (hash(i, 32) >> 1)::BIGINT AS bf_ssn_0,
+    (hash(i, 33) >> 1)::BIGINT AS bf_ssn_1,
+    (hash(i, 34) >> 1)::BIGINT AS bf_ssn_2,
+    (hash(i, 35) >> 1)::BIGINT AS bf_ssn_3,
+    (hash(i, 36) >> 1)::BIGINT AS bf_ssn_4,
+    (hash(i, 37) >> 1)::BIGINT AS bf_ssn_5,
+    (hash(i, 38) >> 1)::BIGINT AS bf_ssn_6,
+    (hash(i, 39) >> 1)::BIGINT AS bf_ssn_7
 FROM range($n) AS t(i);

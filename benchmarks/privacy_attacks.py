@@ -15,9 +15,14 @@ list). Attacks, each with random tie-breaking averaged over several shuffles:
   connected components as "same value" clusters, align cluster sizes to value frequencies;
   best threshold t for the attacker.
 
-Printed: the fraction of records whose first name, surname, full date of birth, address,
-phone or SSN is correctly re-identified, for carehub spec 1.0, for plain single-field HMAC
-tokens (the baseline), and for unhardened Bloom filters (no bit flips).
+Printed by default (``benchmarks/strata_attacks.py``): for every token and Bloom filter of the
+current spec, the share of persons re-identified with certainty by alignment within every
+stratum of the clear fields (birth year, ZIP3, sex, each alone and every combination; the graph
+attack in the coarser ones), per identifier the best and the union, and the share of persons
+unique on the clear fields alone against the clear fields sharpened by what was recovered.
+``--tiers`` adds the population-level tables: the fraction of records whose first name,
+surname, full date of birth, address, phone or SSN is re-identified, for the current spec, for
+plain single-field HMAC tokens (the baseline), and for unhardened Bloom filters (no bit flips).
 """
 
 from __future__ import annotations
@@ -38,9 +43,19 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+# A sibling module: the script's own folder is first on sys.path when it runs.
+from strata_attacks import (
+    GRAPH_STRATA,
+    STRATA,
+    add_strata,
+    certain_recovery,
+    qi_uniqueness,
+)
+
 from linkage.encoding import normalise as nz
 from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
 from linkage.encoding.keys import EncodingKeys
+from linkage.encoding.spec import BLOOM_FIELDS, bloom_columns
 from partner.mapping import load_mapping
 from partner.reader import read_input
 
@@ -145,7 +160,7 @@ def load_region(region: Path, settings: EncodingSettings, dedupe: bool = True) -
         stratum_year=pl.col("birth_year").cast(pl.String).fill_null("?"),
         stratum_zip3=pl.col("zip3").fill_null("?"),
         stratum_all=pl.lit("all"),
-    )
+    ).pipe(add_strata)
 
 
 def align(
@@ -233,7 +248,7 @@ def frequency_attack(
 
 
 def _words(df: pl.DataFrame, field: str) -> tuple[np.ndarray, np.ndarray]:
-    cols = [f"bf_{field}_{i}" for i in range(8)]
+    cols = bloom_columns(field)
     present = df[cols[0]].is_not_null().to_numpy()
     words = (
         df.select(pl.col(c).fill_null(0) for c in cols).to_numpy().astype(np.int64).view(np.uint64)
@@ -377,6 +392,123 @@ def baseline_attacks(
     return out
 
 
+# What each encoded column encodes (plaintext columns of load_region) and which identifiers a
+# certain recovery of it gives away. Columns missing from a spec's output are skipped.
+ENCODED_PLAIN: dict[str, tuple[list[str], list[str]]] = {
+    "tok_name_dob": (["p_first", "p_last", "p_dob"], ["first", "last", "dob", "month"]),
+    "tok_first_dob": (["p_first", "p_dob_swap"], ["first"]),
+    "tok_last_dob": (["p_last", "p_dob_swap"], ["last"]),
+    "tok_fullname": (["p_first", "p_last"], ["first", "last"]),
+    "tok_dob": (["p_dob"], ["dob", "month"]),
+    "tok_dob_swap": (["p_dob_swap"], []),
+    "tok_dob_ym": (["p_dob_ym"], ["month"]),
+    "tok_addr": (["p_addr"], ["addr", "zip5"]),
+    "tok_zip5": (["p_zip"], ["zip5"]),
+    "tok_phone": (["p_phone"], ["phone"]),
+    "tok_ssn": (["p_ssn"], ["ssn"]),
+}
+# Bloom field -> (plaintext it encodes, identifiers a recovery gives away).
+BLOOM_PLAIN: dict[str, tuple[str, list[str]]] = {
+    "first": ("p_first", ["first"]),
+    "last": ("p_last", ["last"]),
+    "addr": ("p_addr", ["addr"]),  # spec 2.0: street line and ZIP5
+    "dob": ("p_dob", ["dob", "month"]),
+    "ssn": ("p_ssn", ["ssn"]),
+}
+STRATA_TARGETS = ("first", "last", "dob", "month", "addr", "zip5", "phone", "ssn")
+STRATA_LABELS = LABELS | {"month": "birth month", "zip5": "ZIP5"}
+
+
+def _cluster_codes(df: pl.DataFrame, field: str, stratum: str, threshold: float) -> pl.Series:
+    """Similarity-graph clusters (Dice >= threshold) of one filter, within each stratum."""
+    words, present = _words(df, field)
+    strata = _ids(df[f"s_{stratum}"])
+    labels = np.full(len(df), -1, dtype=np.int64)
+    offset = 0
+    for s in np.unique(strata):
+        idx = np.flatnonzero((strata == s) & present)
+        if idx.size:
+            labels[idx] = _components(words[idx], threshold) + offset
+            offset += idx.size
+    codes = pl.Series("c", labels)
+    return pl.select(pl.when(codes >= 0).then(codes)).to_series()
+
+
+def strata_attacks(
+    df: pl.DataFrame, graph: bool
+) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray], dict[str, tuple[float, str]]]:
+    """Certain recoveries of every encoded column within every clear stratum.
+
+    Returns the share of persons recovered per (column, stratum); per identifier, the union of
+    its certain recoveries over all columns and strata (what the attacker ends up knowing);
+    and per identifier the best single (column, stratum) with its share.
+    """
+    table: dict[str, dict[str, float]] = {}
+    known = {t: np.zeros(df.height, dtype=bool) for t in STRATA_TARGETS}
+    best: dict[str, tuple[float, str]] = {t: (0.0, "-") for t in STRATA_TARGETS}
+
+    def record(column: str, stratum: str, mask: np.ndarray, targets: list[str]) -> None:
+        share = float(mask.mean())
+        row = table.setdefault(column, {})
+        row[stratum] = max(row.get(stratum, 0.0), share)
+        for t in targets:
+            known[t] |= mask
+            if share > best[t][0]:
+                best[t] = (share, f"{column} in {stratum}")
+
+    for col, (plain, targets) in ENCODED_PLAIN.items():
+        if col not in df.columns:
+            continue
+        tmp = df.with_columns(_plain=pl.concat_str(plain, separator="\x1f"))
+        for stratum in STRATA:
+            record(col, stratum, certain_recovery(tmp, col, "_plain", f"s_{stratum}"), targets)
+    fields = [f for f in BLOOM_FIELDS if f in BLOOM_PLAIN]
+    for field in fields:
+        plain, targets = BLOOM_PLAIN[field]
+        tmp = df.with_columns(
+            _code=pl.concat_str(
+                [pl.col(c).cast(pl.String) for c in bloom_columns(field)], separator=","
+            )
+        )
+        for stratum in STRATA:
+            mask = certain_recovery(tmp, "_code", plain, f"s_{stratum}")
+            record(f"bf_{field} (exact)", stratum, mask, targets)
+        if not graph:
+            continue
+        for stratum in GRAPH_STRATA:
+            for t in (0.6, 0.7, 0.8, 0.9):
+                tmp = df.with_columns(_code=_cluster_codes(df, field, stratum, t))
+                mask = certain_recovery(tmp, "_code", plain, f"s_{stratum}")
+                record(f"bf_{field} (graph)", stratum, mask, targets)
+    return table, known, best
+
+
+def print_strata(df: pl.DataFrame, graph: bool) -> None:
+    table, known, best = strata_attacks(df, graph)
+    print(
+        "\nfrequency alignment within every clear stratum -- share of persons whose encoded "
+        "value is re-identified with certainty; goal < 1%"
+    )
+    names = list(STRATA)
+    print(f"{'column':<22}" + "".join(f"{n:>14}" for n in names))
+    for col, row in table.items():
+        print(
+            f"{col:<22}"
+            + "".join(f"{100 * row[n]:>13.2f}%" if n in row else f"{'':>14}" for n in names)
+        )
+    print("\nper identifier: best single column and stratum | union over all of them")
+    for t in STRATA_TARGETS:
+        share, where = best[t]
+        print(
+            f"  {STRATA_LABELS[t]:<12} {100 * share:6.2f}%  ({where})"
+            f" | {100 * known[t].mean():6.2f}%"
+        )
+    qi = qi_uniqueness(df, known["zip5"] | known["addr"], known["month"], known["dob"])
+    print("\nquasi-identifier uniqueness: share of persons unique in the population on")
+    for label, share in qi.items():
+        print(f"  {label:<45} {100 * share:6.2f}%")
+
+
 def _pair_dice(words: np.ndarray, present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ok = present[a] & present[b]
     a, b = a[ok], b[ok]
@@ -429,6 +561,18 @@ def main() -> None:
     )
     parser.add_argument("--detail", action="store_true", help="print every attack's score")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="measure a variant: override an EncodingSettings field (e.g. name_salt=buckets)",
+    )
+    parser.add_argument(
+        "--tiers",
+        action="store_true",
+        help="also the population-level tables (attackers A and B, single-field baseline)",
+    )
+    parser.add_argument(
         "--no-graph", action="store_true", help="skip the (quadratic) similarity-graph attack"
     )
     args = parser.parse_args()
@@ -455,7 +599,7 @@ def main() -> None:
         print("Dice of true-match record pairs vs same-birth-year non-match pairs")
         head = "match median   p5  >=0.8 | non-match median  p99  >=0.8"
         for label, st in (
-            ("spec 1.0", DEFAULT_SETTINGS),
+            ("spec 2.0", DEFAULT_SETTINGS),
             ("no flips", replace(DEFAULT_SETTINGS, noise_flips=0)),
             ("record-seeded flips", replace(DEFAULT_SETTINGS, noise_seed="record")),
         ):
@@ -466,11 +610,17 @@ def main() -> None:
                     f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
                 )
         return
-    ours = load_region(region, DEFAULT_SETTINGS)
-    print(
-        f"persons attacked (one record each): {ours.height:,} from {region}\n"
-        f"settings {DEFAULT_SETTINGS}"
-    )
+    settings = DEFAULT_SETTINGS
+    for item in args.set:
+        name, _, value = item.partition("=")
+        kind = type(getattr(DEFAULT_SETTINGS, name))
+        settings = replace(settings, **{name: kind(value)})
+    ours = load_region(region, settings)
+    print(f"persons attacked (one record each): {ours.height:,} from {region}\nsettings {settings}")
+    print_strata(ours, not args.no_graph)
+    if not args.tiers:
+        print(f"\n({time.perf_counter() - start:.0f} s)")
+        return
     plain_bloom = load_region(region, replace(DEFAULT_SETTINGS, noise_flips=0))
     for tier, strata_for in TIERS.items():
         DETAIL.append(f"tier {tier}")

@@ -45,18 +45,14 @@ def _eq(col: str) -> str:
     return f"{col}_l = {col}_r"
 
 
-# Spec 1.0 salts the name Bloom filters with the birth year, so a Dice level can only fire for
-# pairs born the same year, and tok_first_dob equality implies the same (swap-invariant) birth
-# date. Their u, sampled over all pairs, would count the birth year (or date) a second time on
-# top of the date-of-birth comparison; training divides it out (see model.correct_salted_u).
-SAME_BIRTH_YEAR_LEVELS = (
-    "first/last swapped (cross Dice)",
-    "both similar",
-    "first name only",
-    "surname only",
-    "both partly similar",
-)
-SAME_DOB_SWAP_LEVELS = ("nickname, surname similar",)
+# tok_first_dob equality implies the same (swap-invariant) birth date. Its u, sampled over all
+# pairs, would count the date a second time on top of the date-of-birth comparison; training
+# divides it out (see model.correct_salted_u). Spec 1.0 salted the name filters with the birth
+# year, so its name Dice levels were divided likewise; spec 2.0 does not salt them: none are.
+SAME_BIRTH_YEAR_LEVELS: tuple[str, ...] = ()
+# Dice of two DOB filters one digit apart (same name bucket); see docs/encoding.md.
+DOB_DICE_CLOSE = 0.7
+SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other surname")
 # Labels model.bound_twin_guard looks up: the twin level's weight is bounded by the SSN's.
 TWIN_GUARD_LEVEL = "twin guard: same surname and birth date, other first name"
 SSN_EXACT_LEVEL = "same SSN"
@@ -65,7 +61,7 @@ SSN_EXACT_LEVEL = "same SSN"
 def name_comparison(s: NameSettings) -> cl.CustomComparison:
     """One comparison of first and last name, so a swap or a twin counts once."""
     first, last = dice_sql("first"), dice_sql("last")
-    # Cross Dice works because both name filters share one key and one (birth-year) salt.
+    # Cross Dice works because both name filters share one key and role-free salts.
     cross = (
         f"({dice_sql('first', 'last')} >= {s.swap_dice} "
         f"AND {dice_sql('last', 'first')} >= {s.swap_dice})"
@@ -102,6 +98,9 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
             label_for_charts="nickname, surname similar",
         ),
         cll.CustomLevel(f"{first} >= {s.one_name_dice}", label_for_charts="first name only"),
+        # Spec 2.0 salts each name filter by buckets of the other name and of the DOB, so a
+        # married name halves the first-name Dice; equal first name and DOB tokens still agree.
+        cll.CustomLevel(_eq("tok_first_dob"), label_for_charts="first name and DOB, other surname"),
         cll.CustomLevel(f"{last} >= {s.one_name_dice}", label_for_charts="surname only"),
         cll.CustomLevel(
             f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",
@@ -122,7 +121,11 @@ def dob_comparison() -> cl.CustomComparison:
             cll.CustomLevel("tok_dob_l IS NULL OR tok_dob_r IS NULL").configure(is_null_level=True),
             cll.CustomLevel(_eq("tok_dob"), label_for_charts="exact"),
             cll.CustomLevel(_eq("tok_dob_swap"), label_for_charts="day/month swapped"),
-            cll.CustomLevel(_eq("tok_dob_ym"), label_for_charts="same year and month"),
+            # Spec 2.0 has no year-month token (it fell to frequency alignment within the
+            # clear birth year); the error-tolerant DOB filter gives one-digit-off evidence.
+            cll.CustomLevel(
+                f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts="one digit off"
+            ),
             cll.CustomLevel(_eq("birth_year"), label_for_charts="same year"),
             cll.ElseLevel(),
         ],
@@ -140,31 +143,34 @@ def location_comparison(s: LocationSettings) -> cl.CustomComparison:
         exact = exact.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
     return cl.CustomComparison(
         comparison_levels=[
-            cll.CustomLevel(
-                f"{_null('addr')} AND (tok_zip5_l IS NULL OR tok_zip5_r IS NULL)"
-            ).configure(is_null_level=True),
+            cll.CustomLevel(f"{_null('addr')} AND (zip3_l IS NULL OR zip3_r IS NULL)").configure(
+                is_null_level=True
+            ),
             exact,
             *_street_levels(s),
         ],
         output_column_name="location",
-        comparison_description="address: street Bloom Dice, tok_addr, tok_zip5, zip3",
+        comparison_description="address: street+ZIP Bloom Dice, tok_addr, zip3",
     )
 
 
 def _street_levels(s: LocationSettings) -> list[ComparisonLevelCreator]:
-    """The levels below an exact address match: similar street, then ZIP, ZIP3, else."""
+    """The levels below an exact address match: similar street, then ZIP3, else.
+
+    Spec 2.0 has no ZIP5 token (it fell to frequency alignment within the clear ZIP3): the
+    ZIP5 is inside the address filter, so street Dice already counts a ZIP that agrees.
+    """
     addr = dice_sql("addr")
     return [
         cll.CustomLevel(
-            f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_high}",
-            label_for_charts="similar street, same ZIP",
+            f"({_eq('zip3')}) AND {addr} >= {s.addr_dice_high}",
+            label_for_charts="similar street, same ZIP3",
         ),
         cll.CustomLevel(f"{addr} >= {s.addr_dice_high}", label_for_charts="similar street"),
         cll.CustomLevel(
-            f"({_eq('tok_zip5')}) AND {addr} >= {s.addr_dice_low}",
-            label_for_charts="partly similar street, same ZIP",
+            f"({_eq('zip3')}) AND {addr} >= {s.addr_dice_low}",
+            label_for_charts="partly similar street, same ZIP3",
         ),
-        cll.CustomLevel(_eq("tok_zip5"), label_for_charts="same ZIP"),
         cll.CustomLevel(_eq("zip3"), label_for_charts="same ZIP3"),
         cll.ElseLevel(),
     ]
@@ -187,20 +193,20 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
     return cl.CustomComparison(
         comparison_levels=[
             cll.CustomLevel(
-                f"{_null('addr')} AND (tok_zip5_l IS NULL OR tok_zip5_r IS NULL) "
+                f"{_null('addr')} AND (zip3_l IS NULL OR zip3_r IS NULL) "
                 "AND (tok_phone_l IS NULL OR tok_phone_r IS NULL)"
             ).configure(is_null_level=True),
             both,
             same_addr,
             cll.CustomLevel(
-                f"{phone} AND (({_eq('tok_zip5')}) OR {addr} >= {s.addr_dice_low})",
+                f"{phone} AND {addr} >= {s.addr_dice_low}",
                 label_for_charts="same phone, address nearby",
             ),
             cll.CustomLevel(phone, label_for_charts="same phone, moved"),
             *_street_levels(s),
         ],
         output_column_name="contact",
-        comparison_description="address and phone: tok_addr, street Bloom Dice, tok_zip5, zip3, "
+        comparison_description="address and phone: tok_addr, street+ZIP Bloom Dice, zip3, "
         "tok_phone",
     )
 

@@ -118,6 +118,10 @@ def unknown_spec(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, spec_version="9.9")
 
 
+def retired_spec(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, spec_version="1.0")
+
+
 def malformed_encoding(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, mutate=_set("persons", 5, "tok_dob", "abc123"))
 
@@ -233,6 +237,12 @@ CASES = [
     Case("row_count_mismatch", row_count_mismatch, "manifest_integrity", "manifest says 31"),
     Case("wrong_key_fingerprint", wrong_fingerprint, "partner_and_key", "wrong or stale"),
     Case("unknown_spec_version", unknown_spec, "spec_version", "not one the hub knows"),
+    Case(
+        "retired_spec_version",
+        retired_spec,
+        "spec_version",
+        "is retired: the hub links encoding spec 2.0",
+    ),
     Case(
         "malformed_encoding",
         malformed_encoding,

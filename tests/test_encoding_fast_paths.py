@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -157,15 +158,16 @@ def test_threaded_chunks_encode_exactly_as_one_thread(
 
 
 def test_encoded_tokens_agree_with_per_record_macs() -> None:
-    """The date and ZIP tokens computed once per distinct value equal a MAC per record."""
+    """The date tokens computed once per distinct value equal a MAC per record."""
     raw = _messy_records(300)
     out = encode_persons(raw, KEYS, partner_id="p", as_of=AS_OF, dob_format="%Y-%m-%d")
     dob = normalise.normalise_dob(raw["dob"], "%Y-%m-%d", AS_OF).values
-    zip5 = normalise.normalise_zip(raw["zip"]).values
+    m, d = dob.dt.month(), dob.dt.day()
+    lo = pl.select(pl.min_horizontal(m, d)).to_series().cast(pl.String).str.zfill(2)
+    hi = pl.select(pl.max_horizontal(m, d)).to_series().cast(pl.String).str.zfill(2)
     expect = {
         "tok_dob": dob.dt.strftime("%Y-%m-%d"),
-        "tok_dob_ym": dob.dt.strftime("%Y-%m"),
-        "tok_zip5": zip5,
+        "tok_dob_swap": dob.dt.year().cast(pl.String) + "|" + lo + "|" + hi,
     }
     for col, messages in expect.items():
         assert out.persons[col].to_list() == cmac_hex(KEYS.tokens[col], messages).to_list()
@@ -187,10 +189,30 @@ def test_distinct_dates_index_back_to_every_row(days: list[int | None]) -> None:
 
 
 @pytest.mark.parametrize(
-    "zips", [["03101", None, "00501", "03101"], [None], ["03101", "3101x"], ["1234567"]]
+    ("numbers", "length", "salts", "n_salts"),
+    [
+        ([219456789, 219456788, 12345678, 0], 9, [-1, -1, -1, -1], 0),  # SSNs, unsalted
+        ([19840307, 19840307, 19840317, 20260102], 8, [0, 5, 5, 63], 64),  # DOBs by bucket
+        ([7], 1, [2], 3),  # one digit: a single group shorter than three
+    ],
 )
-def test_distinct_zips_index_back_to_every_row(zips: list[str | None]) -> None:
-    series = pl.Series("zip5", zips, dtype=pl.String)
-    uniq, idx = distinct.zips(series)
-    assert uniq.n_unique() == len(uniq)
-    assert distinct.gather(uniq, idx).to_list() == zips
+def test_digit_filters_equal_filters_of_the_tagged_strings(
+    numbers: list[int], length: int, salts: list[int], n_salts: int
+) -> None:
+    """The per-group tables give exactly the bits of the bigrams of ``A<d>B<d>...``."""
+    digits = encoder._digits(pl.Series(numbers), length)
+    tagged = pl.Series(
+        ["".join(f"{bloom.POSITIONS[i]}{d}" for i, d in enumerate(row)) for row in digits.tolist()]
+    )
+    salt_text = pl.Series(["" if s < 0 else str(s) for s in salts])
+    con = duckdb.connect()
+    use = np.ones(len(numbers), dtype=bool)
+    fast, present = bloom.digit_filters(
+        con, digits, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
+    )
+    assert present.all()
+    slow, _ = bloom.value_filters(con, tagged, salt_text, KEYS.bloom_ssn, 8)
+    assert (fast == slow).all()
+    # A one-digit typo keeps most of the filter: partial evidence, not none.
+    if len(numbers) > 1 and numbers[0] != numbers[1] and salts[0] == salts[1]:
+        assert 0.7 < bloom.dice(fast[0], fast[1]) < 1.0

@@ -38,10 +38,20 @@ def test_duckdb_hmac_matches_python(key: bytes, n_hex: int) -> None:
 
 
 def test_hkdf_subkeys_follow_the_published_recipe() -> None:
-    info = b"carehub/1.0/tok_dob"
+    info = b"carehub/2.0/tok_dob"
     expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(SECRET)
     assert derive_key(SECRET, "tok_dob") == expected
     assert derive_key(SECRET, "tok_dob") != derive_key(SECRET, "tok_ssn")
+    # Two specs never share a subkey, so their encodings never agree by accident.
+    assert derive_key(SECRET, "tok_dob", "1.0") != derive_key(SECRET, "tok_dob")
+
+
+def test_fingerprint_keeps_the_spec_1_label() -> None:
+    """Registries hold fingerprints: a new spec must not change a partner's fingerprint."""
+    info = b"carehub/1.0/fingerprint"
+    sub = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(SECRET)
+    label = b"carehub key fingerprint v1"
+    assert key_fingerprint(SECRET) == hmac.new(sub, label, hashlib.sha256).hexdigest()
 
 
 def test_fingerprint_is_not_the_secret_and_changes_with_it() -> None:

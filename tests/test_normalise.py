@@ -64,7 +64,10 @@ STREET = [
     ("NO FIXED ADDRESS", None),
     ("No Fixed Address", None),
     ("General Delivery", None),
-    ("main street", None),
+    ("main street", "MAIN ST"),
+    ("Rural Route", "RURAL ROUTE"),
+    ("#4", "UNIT 4"),
+    ("12345", None),
     ("", None),
 ]
 ZIP = [
@@ -94,7 +97,8 @@ SSN = [
     ("078-05-1120", None),
     ("666-12-3456", None),
     ("XXX-XX-6789", None),
-    ("219-00-6789", None),
+    ("219-00-6789", "219006789"),
+    ("219-45-0000", None),
 ]
 DOB = [
     ("03/07/1984", "%m/%d/%Y", date(1984, 3, 7)),

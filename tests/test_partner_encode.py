@@ -331,7 +331,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_package_matches_manifest(region: dict[str, Any], pid: str) -> None:
     result = region["results"][pid]  # type: ignore[index]
     manifest = read_manifest(result.package)
-    assert manifest["partner_id"] == pid and manifest["spec_version"] == "1.0"
+    assert manifest["partner_id"] == pid and manifest["spec_version"] == "2.0"
     assert manifest["submission_id"] == result.package.name
     assert sorted(p.name for p in result.package.iterdir()) == [
         "encoding_report.json",

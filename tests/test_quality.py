@@ -71,9 +71,8 @@ def test_detector_classifies_persons_columns(
         "$h32 AS tok_ssn, $h32 AS tok_addr FROM range(50)",
         params={"h64": HEX64, "h32": HEX32},
     ).to_arrow_table()
-    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap", "tok_dob_ym"):
+    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap"):
         persons = persons.append_column(extra, pa.nulls(50, pa.string()))
-    persons = persons.append_column("tok_zip5", pa.nulls(50, pa.string()))
     values = persons.column(column).to_pylist()
     values[6] = value  # row 7
     persons = persons.set_column(

@@ -1,4 +1,4 @@
-"""Hardened 512-bit Bloom filters of names and street lines.
+"""Hardened 512-bit Bloom filters of names, street lines and position-tagged digits (DOB, SSN).
 
 A value's padded bigrams (``_SMITH_`` -> ``_S SM MI IT TH H_``) each set ``k`` bits chosen by
 ``HMAC(key, salt | bigram)``: 16-bit chunks of the MAC, modulo 512. Bits of one distinct value
@@ -192,20 +192,92 @@ def _gram_masks(
         ],
         dtype=pl.String,
     )
+    return message_masks(con, messages, key, hashes)
+
+
+def message_masks(
+    con: duckdb.DuckDBPyConnection, messages: pl.Series, key: bytes, hashes: int
+) -> np.ndarray:
+    """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``."""
     macs = hmac_table(con, messages, key, 64)
-    mac_of = dict(zip(macs["msg"].to_list(), macs["mac"].to_list(), strict=True))
-    ordered = pl.Series([mac_of[m] for m in messages.to_list()], dtype=pl.String)
+    ordered = messages.replace_strict(macs["msg"], macs["mac"], return_dtype=pl.String)
     positions = np.column_stack(
         [
             (ordered.str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
             for j in range(hashes)
         ]
     ).astype(np.int64)
-    gram_words = np.zeros((len(grams), BLOOM_WORDS), dtype=_U64)
-    rows = np.repeat(np.arange(len(grams)), hashes)
+    gram_words = np.zeros((len(messages), BLOOM_WORDS), dtype=_U64)
+    rows = np.repeat(np.arange(len(messages)), hashes)
     flat = positions.ravel()
     np.bitwise_or.at(gram_words, (rows, flat >> 6), _U64(1) << (flat & 63).astype(_U64))
     return gram_words
+
+
+POSITIONS = "ABCDEFGHI"
+
+
+def digit_filters(
+    con: duckdb.DuckDBPyConnection,
+    digits: np.ndarray,
+    passes: list[tuple[np.ndarray, np.ndarray]],
+    n_salts: int,
+    key: bytes,
+    hashes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Filters of position-tagged digit strings, without building a string per record.
+
+    A row of ``digits`` (``(n, L)``, values 0-9) stands for the value ``A<d0>B<d1>...``
+    (docs/encoding.md, "Hardened Bloom filters"). Each pass ``(use, salts)`` adds, for the rows
+    in ``use``, exactly the bits ``value_filters`` would give that value salted by the decimal
+    text of the row's ``salts`` entry (``-1``: the empty salt); passes are ORed. The padded
+    bigrams are ``_A``, then per position ``i`` the pair (letter ``i``, digit) and the pair
+    (digit, next letter or ``_``): they fall apart into groups of up to three positions, so each
+    group's mask is built once per (salt, group value) from the ``hmac`` of at most
+    ``(n_salts + 1) * (1 + 20 L)`` bigrams, and a record ORs one mask per group and pass.
+
+    Returns:
+        ``(words, present)`` as ``value_filters``: present = in at least one pass.
+    """
+    n, length = digits.shape
+    salt_text = [str(i) for i in range(n_salts)] + [""]  # index -1 -> the empty salt
+    follow = [*POSITIONS[1:length], "_"]
+    grams = ["_A"]
+    grams += [f"{POSITIONS[i]}{d}" for i in range(length) for d in range(10)]
+    grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
+    messages = pl.Series([f"{s}|{g}" for s in salt_text for g in grams], dtype=pl.String)
+    masks = message_masks(con, messages, key, hashes).reshape(len(salt_text), len(grams), -1)
+    groups = []
+    for start in range(0, length, 3):
+        width = min(3, length - start)
+        values = np.arange(10**width)
+        table = np.zeros((len(salt_text), 10**width, BLOOM_WORDS), dtype=_U64)
+        if start == 0:
+            table |= masks[:, 0][:, None, :]
+        for t in range(width):
+            digit = values // 10 ** (width - 1 - t) % 10
+            i = start + t
+            table |= masks[:, 1 + 10 * i + digit] | masks[:, 1 + 10 * (length + i) + digit]
+        code = np.zeros(n, dtype=np.int64)
+        for t in range(width):
+            code = code * 10 + digits[:, start + t]
+        groups.append((table.reshape(-1, BLOOM_WORDS), 10**width, code))
+    words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
+    present = np.zeros(n, dtype=bool)
+    for use, salts in passes:
+        rows = None if use.all() else np.flatnonzero(use)
+        salt_row = np.where(salts < 0, n_salts, salts).astype(np.int64)
+        if rows is not None:
+            salt_row = salt_row[rows]
+        acc = np.zeros((n if rows is None else len(rows), BLOOM_WORDS), dtype=_U64)
+        for table, size, code in groups:
+            acc |= take_rows(table, salt_row * size + (code if rows is None else code[rows]))
+        if rows is None:
+            words |= acc
+        else:
+            words[rows] |= acc
+        present |= use
+    return words, present
 
 
 def harden(

@@ -1,8 +1,8 @@
 """Values computed once per distinct value: row -> distinct-value indexes, and back.
 
-The encoder MACs dates, ZIPs and flip seeds once per distinct value and gathers the results
-back per record. Dates and ZIPs are numbers in a small range, so their indexes come from
-counting over that range rather than from hashing strings.
+The encoder MACs dates and flip seeds once per distinct value and gathers the results back per
+record. Dates are numbers in a small range, so their indexes come from counting over that range
+rather than from hashing strings.
 """
 
 from __future__ import annotations
@@ -46,17 +46,6 @@ def dates(dob: pl.Series) -> tuple[pl.Series, np.ndarray]:
         return factorize(dob)
     uniq, idx = dense
     return pl.Series("d", uniq).cast(pl.Int32).cast(pl.Date), idx
-
-
-def zips(zip5: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    """Distinct ZIP5 values and each row's index into them (-1: null); ZIP5s are 5 digits."""
-    code = zip5.cast(pl.Int64, strict=False)
-    if code.null_count() == zip5.null_count() and (zip5.str.len_bytes() == 5).all():
-        dense = dense_codes(code.fill_null(0).to_numpy(), code.is_not_null().to_numpy())
-        if dense is not None:
-            uniq, idx = dense
-            return pl.Series("z", uniq).cast(pl.String).str.zfill(5), idx
-    return factorize(zip5)
 
 
 def gather(uniq: pl.Series, idx: np.ndarray) -> pl.Series:

@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 1.0.
+"""Encode one partner's person records into the columns of spec 2.0.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -63,7 +63,7 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 1.0 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.0 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -71,12 +71,23 @@ class EncodingSettings:
 
     name_hashes: int = 12
     addr_hashes: int = 6
+    dob_hashes: int = 6
+    ssn_hashes: int = 8
+    # The DOB filter is salted by a keyed bucket of each name (first, last; the two ORed), so
+    # equal DOBs of people whose names fall in different buckets give unrelated filters: no
+    # cluster of birth months for a similarity-graph attack to align within a birth year.
+    dob_name_buckets: int = 64
     noise_flips: int = 8
     # "dob": flips seeded by the swap-invariant DOB (else the birth year), so one person's
     # records keep identical noise (Dice 1.0 on equal names) while equal names of different
     # people differ; "record": seeded by the whole record (classic BLIP).
     noise_seed: Literal["record", "dob"] = "dob"
-    name_salt: Literal["birth_year", "none"] = "birth_year"
+    # Spec 1.0 salted by the birth year: a birth-year typo made a person's names unrelated.
+    # Unsalted ("none") names fell to the similarity-graph attack over the whole population.
+    # "buckets": each name filter ORs two passes, salted by a keyed bucket of the other name
+    # and of the swap-invariant DOB (the bucketing of the DOB filter): one field in error
+    # keeps half the filter, while equal names of unrelated people mostly share no bucket.
+    name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -317,12 +328,9 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
                 ],
                 separator="|",
             ),
-            tok_dob_ym=pl.col("d").dt.strftime("%Y-%m"),
         )
-        for col in date_msgs.columns:
+        for col in ("tok_dob", "tok_dob_swap"):
             out[col] = _tags_by_distinct(keys.tokens[col], date_msgs[col], date_idx, col)
-        zips, zip_idx = distinct.zips(zip5.values)
-        out["tok_zip5"] = _tags_by_distinct(keys.tokens["tok_zip5"], zips, zip_idx, "tok_zip5")
     with steps("messages"):
         f = pl.DataFrame(
             {
@@ -397,24 +405,65 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             seed_idx[no_dob] = len(date_msgs) + years_idx
         tags = cmac_of_buffers(keys.noise, utf8_buffers(seed_msgs))
         seeds = tags[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-    salts = by_text if settings.name_salt == "birth_year" else pl.repeat("", n, eager=True)
-    plans = {
-        "first": (first.values, salts, keys.bloom_name, settings.name_hashes),
-        "last": (last.values, salts, keys.bloom_name, settings.name_hashes),
-        "addr": (
-            street.values,
-            pl.repeat("", n, eager=True),
-            keys.bloom_addr,
-            settings.addr_hashes,
+    with steps("Bloom values: address strings, buckets, digits"):
+        no_salt = pl.repeat("", n, eager=True)
+        salts = by_text if settings.name_salt == "birth_year" else no_salt
+        n_buckets = settings.dob_name_buckets
+        first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
+        last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
+        dob_bucket = buckets(
+            keys.bloom_dob, distinct.gather(date_msgs["tok_dob_swap"], date_idx), n_buckets
+        )
+        addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
+            pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
+        )
+        dob_digits = _digits(dates.dt.strftime("%Y%m%d").cast(pl.Int64), 8)
+        dob_digits = (
+            dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
+        )
+        ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
+    con = duckdb.connect()
+    con.execute(f"SET threads = {int(job.duckdb_threads)}")
+    # Per field, how its unhardened filters are made: (words, present).
+    plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+        "first": lambda: _text_filters(
+            con,
+            _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
+            keys.bloom_name,
+            settings.name_hashes,
+        ),
+        "last": lambda: _text_filters(
+            con,
+            _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
+            keys.bloom_name,
+            settings.name_hashes,
+        ),
+        "addr": lambda: _text_filters(
+            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes
+        ),
+        # One pass per name, salted by its bucket; no unsalted pass for a missing name.
+        "dob": lambda: bloom.digit_filters(
+            con,
+            dob_digits,
+            [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
+            n_buckets,
+            keys.bloom_dob,
+            settings.dob_hashes,
+        ),
+        "ssn": lambda: bloom.digit_filters(
+            con,
+            ssn_digits,
+            [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
+            0,
+            keys.bloom_ssn,
+            settings.ssn_hashes,
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(job.duckdb_threads)}")
     try:
-        for stream, (fld, (values, salt, key, k)) in enumerate(plans.items()):
+        for stream, (fld, make) in enumerate(plans.items()):
             with steps(f"Bloom filter {fld}"):
-                words, present = bloom.value_filters(con, values, salt, key, k)
+                words, present = make()
             with steps("Bloom flips (once per distinct seed)"):
                 masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
                 if present.all():
@@ -439,6 +488,58 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
+
+
+def _text_filters(
+    con: duckdb.DuckDBPyConnection,
+    passes: list[tuple[pl.Series, pl.Series]],
+    key: bytes,
+    hashes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bigram filters of (values, salts) passes, ORed into one filter per record."""
+    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes)
+    for values, salt in passes[1:]:
+        more, also = bloom.value_filters(con, values, salt, key, hashes)
+        words |= more
+        present |= also
+    return words, present
+
+
+def _digits(numbers: pl.Series, length: int) -> np.ndarray:
+    """``(n, length)`` decimal digits of each number, most significant first (null: zeros)."""
+    values = numbers.fill_null(0).to_numpy().astype(np.int64)
+    powers = 10 ** np.arange(length - 1, -1, -1, dtype=np.int64)
+    return values[:, None] // powers % 10
+
+
+def _name_passes(
+    name: pl.Series,
+    salts: pl.Series,
+    other: np.ndarray,
+    dob: np.ndarray,
+    settings: EncodingSettings,
+) -> list[tuple[pl.Series, pl.Series]]:
+    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB."""
+    if settings.name_salt != "buckets":
+        return [(name, salts)]
+    out = []
+    for bucket in (other, dob):
+        text = pl.Series(bucket).cast(pl.String)
+        use = pl.Series(bucket >= 0)
+        out.append((pl.select(pl.when(use).then(name)).to_series(), text))
+    return out
+
+
+def buckets(key: bytes, values: pl.Series, n_buckets: int) -> np.ndarray:
+    """Keyed bucket of each value (-1 for null): the salts of the DOB and name filters.
+
+    ``int.from_bytes(CMAC(key, "bucket|" + value)[:4], "big") % n_buckets``, once per distinct
+    value; salts are its decimal text.
+    """
+    uniq, idx = distinct.factorize(values)
+    tags = cmac_of_buffers(key, utf8_buffers("bucket|" + uniq))
+    numbers = (tags[:, :4].copy().view(">u4").ravel() % n_buckets).astype(np.int64)
+    return np.where(idx >= 0, numbers[np.maximum(idx, 0)] if len(numbers) else -1, -1)
 
 
 def pseudonyms(record_id: pl.Series, key: bytes, key_hi: bytes | None) -> pl.Series:

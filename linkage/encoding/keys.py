@@ -1,7 +1,7 @@
 """Purpose subkeys derived with HKDF from the partners' shared secret, and the key fingerprint.
 
 Every encoding is keyed by its own subkey ``HKDF-SHA256(ikm=secret, salt=none,
-info=b"carehub/1.0/<purpose>", length=32)``. The hub never holds the secret: it only learns the
+info=b"carehub/2.0/<purpose>", length=32)``. The hub never holds the secret: it only learns the
 fingerprint, an HMAC of a fixed label under the ``fingerprint`` subkey, which lets it spot a
 partner that encoded under a wrong or stale secret without learning anything about the secret.
 """
@@ -23,8 +23,15 @@ FINGERPRINT_LABEL: Final = b"carehub key fingerprint v1"
 # Subkeys of the shared secret besides one per token column.
 BLOOM_NAME: Final = "bloom_name"  # first and last name filters share it: swapped names compare
 BLOOM_ADDR: Final = "bloom_addr"
+BLOOM_DOB: Final = "bloom_dob"
+BLOOM_SSN: Final = "bloom_ssn"
 NOISE: Final = "bloom_noise"  # seeds the per-record bit flips
 FINGERPRINT: Final = "fingerprint"
+# Subkeys that keep the spec 1.0 label whatever the spec: hub registries hold fingerprints (a new
+# spec must not make every registered partner look as if it had a wrong secret), and record
+# pseudonyms and event ids name the same records across specs (crosswalks, persons' stable keys,
+# deletion requests stay valid when a partner re-encodes).
+STABLE_LABEL_SPEC: Final = "1.0"
 # Subkeys of the partner-only key.
 PSEUDONYM: Final = "record_pseudonym"  # first 128 bits of the pseudonym
 PSEUDONYM_HI: Final = "record_pseudonym_hi"  # last 128 bits
@@ -35,14 +42,17 @@ class SecretError(ValueError):
     """A secret is missing, too short or badly protected; the message says how to fix it."""
 
 
-def derive_key(secret: bytes, purpose: str) -> bytes:
-    """HKDF-SHA256 subkey of ``secret`` for one purpose (32 bytes)."""
+def derive_key(secret: bytes, purpose: str, spec_version: str = SPEC_VERSION) -> bytes:
+    """HKDF-SHA256 subkey of ``secret`` for one purpose (32 bytes).
+
+    The spec version is in the label, so encodings of two specs never agree by accident.
+    """
     if len(secret) < MIN_SECRET_BYTES:
         raise SecretError(
             f"the secret has {len(secret)} bytes, at least {MIN_SECRET_BYTES} are needed; "
             "generate one with `carehub partner keygen --shared-secret FILE`"
         )
-    info = f"carehub/{SPEC_VERSION}/{purpose}".encode()
+    info = f"carehub/{spec_version}/{purpose}".encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 
@@ -53,7 +63,7 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
 
 def key_fingerprint(secret: bytes) -> str:
     """64 lower-hex: HMAC-SHA256(HKDF(secret, "fingerprint"), label). Never the secret."""
-    return hmac_sha256(derive_key(secret, FINGERPRINT), FINGERPRINT_LABEL).hex()
+    return hmac_sha256(derive_key(secret, FINGERPRINT, STABLE_LABEL_SPEC), FINGERPRINT_LABEL).hex()
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class EncodingKeys:
     tokens: dict[str, bytes] = field(repr=False)
     bloom_name: bytes = field(repr=False)
     bloom_addr: bytes = field(repr=False)
+    bloom_dob: bytes = field(repr=False)
+    bloom_ssn: bytes = field(repr=False)
     noise: bytes = field(repr=False)
     fingerprint: str
     pseudonym: bytes | None = field(default=None, repr=False)
@@ -76,9 +88,15 @@ class EncodingKeys:
             tokens={col: derive_key(shared_secret, col) for col in TOKEN_COLUMNS},
             bloom_name=derive_key(shared_secret, BLOOM_NAME),
             bloom_addr=derive_key(shared_secret, BLOOM_ADDR),
+            bloom_dob=derive_key(shared_secret, BLOOM_DOB),
+            bloom_ssn=derive_key(shared_secret, BLOOM_SSN),
             noise=derive_key(shared_secret, NOISE),
             fingerprint=key_fingerprint(shared_secret),
-            pseudonym=derive_key(partner_key, PSEUDONYM) if partner_key else None,
-            pseudonym_hi=derive_key(partner_key, PSEUDONYM_HI) if partner_key else None,
-            event_id=derive_key(partner_key, EVENT_ID) if partner_key else None,
+            pseudonym=derive_key(partner_key, PSEUDONYM, STABLE_LABEL_SPEC)
+            if partner_key
+            else None,
+            pseudonym_hi=derive_key(partner_key, PSEUDONYM_HI, STABLE_LABEL_SPEC)
+            if partner_key
+            else None,
+            event_id=derive_key(partner_key, EVENT_ID, STABLE_LABEL_SPEC) if partner_key else None,
         )

@@ -389,7 +389,9 @@ def _street_rules(raw: pl.Series | None, fold: pl.Series) -> Normalised:
         pl.col("value").is_in(list(ADDRESS_PLACEHOLDERS))
         | pl.col("folded").is_in(list(ADDRESS_PLACEHOLDERS))
     ) | (~pl.col("missing") & (pl.col("value") == ""))
-    invalid = ~pl.col("value").str.contains(r"[A-Z]") | ~pl.col("value").str.contains(r"[0-9]")
+    # Spec 2.0 keeps a street without a house number ("MAIN ST", rural routes named only): it
+    # still tells two addresses apart. Only a line without a letter is invalid.
+    invalid = ~pl.col("value").str.contains(r"[A-Z]")
     checked = pl.when(invalid & ~placeholder).then(None).otherwise(pl.col("value"))
     reason = (
         pl.when(pl.col("missing"))
@@ -445,14 +447,18 @@ def normalise_phone(s: pl.Series) -> Normalised:
 
 
 def normalise_ssn(s: pl.Series) -> Normalised:
-    """9-digit SSN; never-issued areas (000, 666, 9xx), group 00 and serial 0000 are invalid."""
+    """9-digit SSN; never-issued areas (000, 666, 9xx) and serial 0000 are invalid.
+
+    Group 00 was never issued either, but such values in registries are mostly one mistyped
+    digit of a real SSN: spec 2.0 keeps them, so the error-tolerant SSN filter still finds the
+    one-digit agreement with the person's correct SSN. Known placeholders stay null.
+    """
     d = pl.col("digits")
     valid = (
         (d.str.len_chars() == 9)
         & ~d.str.starts_with("000")
         & ~d.str.starts_with("666")
         & ~d.str.starts_with("9")
-        & (d.str.slice(3, 2) != "00")
         & (d.str.slice(5, 4) != "0000")
     )
     out = _digits(s).with_columns(pl.when(valid).then(d).alias("value"))

@@ -1,4 +1,4 @@
-"""Names of the encoded columns of spec 1.0. Every other part imports them from here.
+"""Names of the encoded columns of spec 2.0. Every other part imports them from here.
 
 The design and its measured trade-offs are in docs/encoding.md.
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Final
 
-SPEC_VERSION: Final = "1.0"
+SPEC_VERSION: Final = "2.0"
 SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
+# Spec versions the hub recognises but no longer links (their fix is in docs/encoding.md).
+RETIRED_SPEC_VERSIONS: Final = frozenset({"1.0"})
 
 # Keyed tokens (AES-CMAC): 32 lower-hex characters (128 bits) each, null when an input is missing.
 TOKEN_COLUMNS: Final = (
@@ -18,14 +20,20 @@ TOKEN_COLUMNS: Final = (
     "tok_fullname",  # sorted(first, last): robust to dob errors and first/last swaps
     "tok_dob",  # full dob
     "tok_dob_swap",  # year + sorted(month, day): day/month swaps agree
-    "tok_dob_ym",  # year + month
     "tok_addr",  # normalised street line + ZIP5
-    "tok_zip5",  # ZIP5 alone
     "tok_phone",  # 10-digit phone
     "tok_ssn",  # 9-digit SSN
 )
 # Bloom filters: 512 bits each, stored as 8 signed BIGINT words bf_<field>_0 .. bf_<field>_7.
-BLOOM_FIELDS: Final = ("first", "last", "addr")
+# No single-field token of a low-cardinality value (ZIP5, birth month) exists: the hub sees
+# birth year, ZIP3 and sex in clear, and such a token falls to frequency alignment within them.
+BLOOM_FIELDS: Final = (
+    "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
+    "last",  # last name bigrams, same key as first (a first/last swap still compares)
+    "addr",  # street line and ZIP5 bigrams (a ZIP or house-number typo keeps partial evidence)
+    "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
+    "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
+)
 BLOOM_WORDS: Final = 8
 BLOOM_BITS: Final = BLOOM_WORDS * 64
 

@@ -13,9 +13,7 @@ SELECT
     tok_fullname,
     tok_dob,
     tok_dob_swap,
-    tok_dob_ym,
     tok_addr,
-    tok_zip5,
     tok_phone,
     tok_ssn,
     bf_first_0,
@@ -42,6 +40,22 @@ SELECT
     bf_addr_5,
     bf_addr_6,
     bf_addr_7,
+    bf_dob_0,
+    bf_dob_1,
+    bf_dob_2,
+    bf_dob_3,
+    bf_dob_4,
+    bf_dob_5,
+    bf_dob_6,
+    bf_dob_7,
+    bf_ssn_0,
+    bf_ssn_1,
+    bf_ssn_2,
+    bf_ssn_3,
+    bf_ssn_4,
+    bf_ssn_5,
+    bf_ssn_6,
+    bf_ssn_7,
     COALESCE(
         CAST(bit_count(bf_first_0) AS INTEGER)
         + CAST(bit_count(bf_first_1) AS INTEGER)
@@ -75,6 +89,28 @@ SELECT
         + CAST(bit_count(bf_addr_7) AS INTEGER),
         0
     ) AS bfn_addr,
+    COALESCE(
+        CAST(bit_count(bf_dob_0) AS INTEGER)
+        + CAST(bit_count(bf_dob_1) AS INTEGER)
+        + CAST(bit_count(bf_dob_2) AS INTEGER)
+        + CAST(bit_count(bf_dob_3) AS INTEGER)
+        + CAST(bit_count(bf_dob_4) AS INTEGER)
+        + CAST(bit_count(bf_dob_5) AS INTEGER)
+        + CAST(bit_count(bf_dob_6) AS INTEGER)
+        + CAST(bit_count(bf_dob_7) AS INTEGER),
+        0
+    ) AS bfn_dob,
+    COALESCE(
+        CAST(bit_count(bf_ssn_0) AS INTEGER)
+        + CAST(bit_count(bf_ssn_1) AS INTEGER)
+        + CAST(bit_count(bf_ssn_2) AS INTEGER)
+        + CAST(bit_count(bf_ssn_3) AS INTEGER)
+        + CAST(bit_count(bf_ssn_4) AS INTEGER)
+        + CAST(bit_count(bf_ssn_5) AS INTEGER)
+        + CAST(bit_count(bf_ssn_6) AS INTEGER)
+        + CAST(bit_count(bf_ssn_7) AS INTEGER),
+        0
+    ) AS bfn_ssn,
     -- A 64-bit hash of every compared column: a record whose encodings changed gets another
     -- digest. DuckDB's hash() is ~5x cheaper than md5 over a concatenation; should a DuckDB
     -- upgrade change it, the next run sees every record changed and re-links in full.
@@ -88,10 +124,8 @@ SELECT
         tok_fullname,
         tok_dob,
         tok_dob_swap,
-        tok_dob_ym,
-        tok_addr,
-        tok_zip5,
-        tok_phone,
+            tok_addr,
+            tok_phone,
         tok_ssn,
         bf_first_0,
         bf_first_1,
@@ -116,6 +150,22 @@ SELECT
         bf_addr_4,
         bf_addr_5,
         bf_addr_6,
-        bf_addr_7
+        bf_addr_7,
+        bf_dob_0,
+        bf_dob_1,
+        bf_dob_2,
+        bf_dob_3,
+        bf_dob_4,
+        bf_dob_5,
+        bf_dob_6,
+        bf_dob_7,
+        bf_ssn_0,
+        bf_ssn_1,
+        bf_ssn_2,
+        bf_ssn_3,
+        bf_ssn_4,
+        bf_ssn_5,
+        bf_ssn_6,
+        bf_ssn_7
     ) AS VARCHAR) AS record_digest
 FROM linkage_source

@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of spec 1.0 (only when the spec changes; 1.0 is pre-release).
+"""Regenerate the golden vectors of the current spec (2.0; only when the spec changes).
 
     .venv/bin/python tests/golden/generate.py
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from linkage.encoding.encoder import DEFAULT_SETTINGS, encode_persons
-from linkage.encoding.keys import BLOOM_NAME, EncodingKeys, derive_key
+from linkage.encoding.keys import BLOOM_DOB, BLOOM_NAME, EncodingKeys, derive_key
 from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
 
 HERE = Path(__file__).parent
@@ -93,6 +93,18 @@ RECORDS: list[dict[str, str | None]] = [
         "phone": "",
         "ssn": "",
     },
+    {
+        # Spec 2.0: a street without a house number is kept; an SSN in group 00 is kept.
+        "record_id": "G-007",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "dob": "1984-03-17",
+        "sex": "F",
+        "street": "Main Street",
+        "zip": "03301",
+        "phone": None,
+        "ssn": "219-00-6789",
+    },
 ]
 
 
@@ -115,7 +127,8 @@ def main() -> None:
         "as_of": AS_OF.isoformat(),
         "dob_format": "%Y-%m-%d",
         "subkeys_hex": {
-            p: derive_key(TEST_SECRET, p).hex() for p in ("tok_dob", "tok_name_dob", BLOOM_NAME)
+            p: derive_key(TEST_SECRET, p).hex()
+            for p in ("tok_dob", "tok_name_dob", BLOOM_NAME, BLOOM_DOB)
         },
         "key_fingerprint": EncodingKeys.derive(TEST_SECRET).fingerprint,
         "settings": asdict(DEFAULT_SETTINGS) | {"threads": None},

@@ -22,6 +22,8 @@ from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
     PERSON_COLUMNS,
+    RETIRED_SPEC_VERSIONS,
+    SPEC_VERSION,
     SUPPORTED_SPEC_VERSIONS,
     TOKEN_COLUMNS,
     bloom_columns,
@@ -194,6 +196,21 @@ def check_files(package: Package) -> None:
         return
     package.manifest = manifest
     version = manifest.get("spec_version")
+    if version in RETIRED_SPEC_VERSIONS:
+        # Spec 1.0 encodings cannot be compared with spec 2.0 ones (other subkeys, other
+        # columns), and side-by-side support would keep its leaking tokens at the hub.
+        package.findings.append(
+            Finding(
+                "spec_version",
+                f"spec_version {version} is retired: the hub links encoding spec {SPEC_VERSION} "
+                "only (spec 1.0's ZIP5 and birth-month tokens gave them away)",
+                file=MANIFEST,
+                column="spec_version",
+                fix=f"re-encode the export with a partner client of spec {SPEC_VERSION} "
+                "(`carehub partner encode`, same mapping and secret) and submit the new package",
+            )
+        )
+        return
     if not isinstance(version, str) or version not in SUPPORTED_SPEC_VERSIONS:
         package.findings.append(
             Finding(

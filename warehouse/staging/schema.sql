@@ -36,9 +36,7 @@ CREATE TABLE IF NOT EXISTS staging.persons (
     tok_fullname VARCHAR,
     tok_dob VARCHAR,
     tok_dob_swap VARCHAR,
-    tok_dob_ym VARCHAR,
     tok_addr VARCHAR,
-    tok_zip5 VARCHAR,
     tok_phone VARCHAR,
     tok_ssn VARCHAR,
     bf_first_0 BIGINT,
@@ -64,7 +62,23 @@ CREATE TABLE IF NOT EXISTS staging.persons (
     bf_addr_4 BIGINT,
     bf_addr_5 BIGINT,
     bf_addr_6 BIGINT,
-    bf_addr_7 BIGINT
+    bf_addr_7 BIGINT,
+    bf_dob_0 BIGINT,
+    bf_dob_1 BIGINT,
+    bf_dob_2 BIGINT,
+    bf_dob_3 BIGINT,
+    bf_dob_4 BIGINT,
+    bf_dob_5 BIGINT,
+    bf_dob_6 BIGINT,
+    bf_dob_7 BIGINT,
+    bf_ssn_0 BIGINT,
+    bf_ssn_1 BIGINT,
+    bf_ssn_2 BIGINT,
+    bf_ssn_3 BIGINT,
+    bf_ssn_4 BIGINT,
+    bf_ssn_5 BIGINT,
+    bf_ssn_6 BIGINT,
+    bf_ssn_7 BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS staging.events (
