@@ -20,7 +20,7 @@ from linkage.encoding.cmac import cmac_hex
 from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
 from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
-from partner.keygen import pseudonym_key_path
+from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping
 from partner.package import write_package
 from partner.reader import InputError, read_input
@@ -97,6 +97,7 @@ def encode_partner(
     supersedes: str | None = None,
     partner_key_path: str | Path | None = None,
     crosswalk_path: str | Path | None = None,
+    signing_key_path: str | Path | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
 ) -> EncodeResult:
@@ -113,6 +114,9 @@ def encode_partner(
         partner_key_path: Partner-only pseudonym key; default ``<partner_id>.pseudonym.key``
             next to the secret.
         crosswalk_path: Where the crosswalk is kept; default next to the secret.
+        signing_key_path: The partner's Ed25519 package-signing key; default
+            ``<partner_id>.ed25519.key`` next to the pseudonym key (keygen writes both
+            there). The manifest is signed with it.
         settings: Spec internals (all partners must agree; leave the default).
         progress: Called with a short message at each step.
 
@@ -135,6 +139,11 @@ def encode_partner(
             else pseudonym_key_path(secret_file.parent, partner_id)
         )
         partner_key = read_secret(pkey_file, "partner pseudonym key")
+        signer = read_signing_key(
+            Path(signing_key_path)
+            if signing_key_path
+            else signing_key_paths(pkey_file.parent, partner_id)[0]
+        )
         keys = EncodingKeys.derive(shared, partner_key)
         when = as_of or clock.today()
         say("reading input")
@@ -171,6 +180,7 @@ def encode_partner(
         key_fingerprint=keys.fingerprint,
         report=report,
         supersedes=supersedes,
+        signing_key=signer,
     )
     xwalk = Path(crosswalk_path) if crosswalk_path else default_crosswalk(secret_file, partner_id)
     _merge_crosswalk(xwalk, encoded.crosswalk)

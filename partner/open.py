@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kernel import clock
+from kernel.signing import canonical
 
 FORMAT: Final = "carehub-extract/1"
 PAYLOAD_FORMAT: Final = "carehub-extract-payload/1"
@@ -94,11 +95,6 @@ class OpenResult:
     hub_kid: str
     governance_version: str
     pseudonyms: frozenset[str] = field(default_factory=frozenset, repr=False)
-
-
-def canonical(obj: Any) -> bytes:
-    """Canonical JSON: sorted keys, no whitespace, ASCII (what the hub signs)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def hpke_info(recipient: str, extract_id: str, expires_at: str) -> bytes:

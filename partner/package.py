@@ -15,15 +15,17 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kernel import clock
+from kernel.signing import PACKAGE_PURPOSE, sign, verify
 from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
@@ -37,6 +39,7 @@ PERSONS_FILE = "persons.parquet"
 EVENTS_FILE = "events.parquet"
 REPORT_FILE = "encoding_report.json"
 MANIFEST_FILE = "manifest.json"
+SIGNATURE_FIELD = "signature"
 
 _PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -117,6 +120,26 @@ def file_sha256(path: Path) -> str:
     """Hex sha256 of a file's bytes (the manifest's checksum; the hub checks it the same way)."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``manifest`` with its ``signature`` field: Ed25519 over every other field.
+
+    The manifest binds every file by sha256, and names the partner and the submission, so the
+    signature vouches for the whole package and for who made it.
+    """
+    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
+    return {**body, SIGNATURE_FIELD: sign(body, key, PACKAGE_PURPOSE)}
+
+
+def manifest_signer(manifest: Mapping[str, Any], keys: Sequence[Ed25519PublicKey]) -> str:
+    """The kid of the key in ``keys`` that signed ``manifest``.
+
+    Raises:
+        kernel.signing.SignatureError: unsigned, malformed, or signed by none of ``keys``.
+    """
+    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
+    return verify(body, manifest.get(SIGNATURE_FIELD), keys, PACKAGE_PURPOSE)
 
 
 def _to_arrow(table: Any, name: str) -> pa.Table:
@@ -207,6 +230,7 @@ def write_package(
     spec_version: str = SPEC_VERSION,
     validate: bool = True,
     extra_files: Mapping[str, bytes] | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Write one submission package into ``out_dir/<submission_id>/`` and return that folder.
 
@@ -224,6 +248,8 @@ def write_package(
         validate: Conform the tables to spec 1.0 and check pseudonyms and event references.
             ``False`` writes the tables exactly as given, for building broken packages.
         extra_files: Further files to place in the package (tests only; not in the manifest).
+        signing_key: The partner's Ed25519 package-signing key; the manifest is signed with it
+            (the hub refuses unsigned packages). ``None`` writes an unsigned manifest (tests).
 
     Returns:
         The package folder. ``manifest.json`` is its last file, written by atomic rename.
@@ -269,6 +295,8 @@ def write_package(
         "supersedes": supersedes,
         "files": files,
     }
+    if signing_key is not None:
+        manifest = sign_manifest(manifest, signing_key)
     tmp = package / (MANIFEST_FILE + ".tmp")
     with tmp.open("w") as fh:
         json.dump(manifest, fh, indent=2)

@@ -193,6 +193,43 @@ def still_being_written(home: HubHome, salt: str) -> Path:
     return pkg
 
 
+def unsigned(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, signing_key=None)
+
+
+def signed_by_another_partner(home: HubHome, salt: str) -> Path:
+    # Issue 17 #2: a genuine package of one partner relabelled as another's. Every partner
+    # shares the linkage secret, so only the partner's own signature tells them apart.
+    pkg = drop(home, GOOD, salt=salt)
+    relabelled = home.landing / BAD / pkg.name.replace(GOOD, BAD, 1)
+    relabelled.parent.mkdir(parents=True, exist_ok=True)
+    pkg.rename(relabelled)
+
+    def relabel(manifest: dict[str, Any]) -> None:
+        manifest["partner_id"] = BAD
+        manifest["submission_id"] = relabelled.name
+
+    rewrite_manifest(relabelled, relabel, signer=GOOD)
+    return relabelled
+
+
+def edited_after_signing(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    manifest["supersedes"] = None
+    manifest["created_at"] = "2026-11-19T12:00:00Z"  # the signature still covers the old time
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+    return pkg
+
+
+def garbage_signature(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    manifest["signature"] = {"alg": "Ed25519", "kid": "x", "value": "not base64!"}
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+    return pkg
+
+
 @dataclass(frozen=True)
 class Case:
     """One bad input: how to build it and what the hub must say."""
@@ -289,6 +326,15 @@ CASES = [
     ),
     Case("non_utf8", non_utf8, "schema_and_types", "not valid UTF-8"),
     Case("still_being_written", still_being_written, "", "", outcome="pending"),
+    Case("unsigned_manifest", unsigned, "partner_and_key", "manifest is not signed"),
+    Case(
+        "signed_by_another_partner",
+        signed_by_another_partner,
+        "partner_and_key",
+        "made by another partner",
+    ),
+    Case("edited_after_signing", edited_after_signing, "partner_and_key", "does not verify"),
+    Case("garbage_signature", garbage_signature, "partner_and_key", "does not verify"),
 ]
 
 

@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from carehub.home import HubHome
 from kernel import clock
+from kernel.signing import canonical
 
 GENESIS: Final = "0" * 64
 LOG_FILE: Final = "audit.log"
@@ -63,11 +64,6 @@ class VerifyResult:
     entries: int
     head: str
     problems: tuple[str, ...]
-
-
-def canonical(obj: Mapping[str, Any]) -> bytes:
-    """Canonical JSON bytes: sorted keys, no whitespace, ASCII only."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def _entry_hash(body: Mapping[str, Any]) -> str:

@@ -11,13 +11,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kernel.signing import SignatureError
 from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
@@ -26,9 +28,9 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
-from partner.package import file_sha256
+from partner.package import SIGNATURE_FIELD, file_sha256, manifest_signer
 from quality.findings import Finding
-from warehouse.governance import Governance
+from warehouse.governance import Governance, Partner
 
 MANIFEST: Final = "manifest.json"
 PERSONS_FILE: Final = "persons.parquet"
@@ -353,8 +355,9 @@ def _check_manifest_fields(package: Package, manifest: dict[str, Any]) -> None:
             )
 
 
-def check_partner(package: Package, governance: Governance | None) -> None:
-    """The partner is registered and active; the key fingerprint is the registered one."""
+def check_partner(package: Package, governance: Governance | None, day: date) -> None:
+    """The partner is registered and active; the manifest is signed by one of its keys valid
+    on ``day``; the key fingerprint is the registered one."""
     package.ran("partner_and_key")
     partner = governance.partner(package.partner_id) if governance else None
     if partner is None:
@@ -375,6 +378,9 @@ def check_partner(package: Package, governance: Governance | None) -> None:
                 fix="a steward sets active: true in config/governance.yaml to resume",
             )
         )
+    _check_signature(package, partner, day)
+    if package.blocked:
+        return
     fingerprint = (package.manifest or {}).get("key_fingerprint")
     if isinstance(fingerprint, str) and not partner.accepts_fingerprint(fingerprint):
         package.findings.append(
@@ -390,6 +396,76 @@ def check_partner(package: Package, governance: Governance | None) -> None:
                 "the steward registered",
             )
         )
+
+
+def _check_signature(package: Package, partner: Partner, day: date) -> None:
+    """The manifest verifies against a signing key of the landing folder's partner.
+
+    The folder names the partner; only that partner's keys are tried, so a genuine package of
+    one partner dropped (or relabelled) into another's folder is refused, and a manifest edited
+    after signing (partner, files, checksums) no longer verifies.
+    """
+    manifest = package.manifest or {}
+    if not partner.signing_keys:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "no package-signing key is registered for this partner, so no package of it "
+                "can be trusted",
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix="the partner runs `carehub partner keygen` and a steward registers the "
+                "printed signing public key (`carehub hub register-partner --signing-key`)",
+            )
+        )
+        return
+    if SIGNATURE_FIELD not in manifest:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "the manifest is not signed; the hub accepts only packages signed by their partner",
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix="package with `carehub partner encode` (it signs with the key "
+                "`carehub partner keygen` made), and send the new package",
+            )
+        )
+        return
+    keys = partner.signing_keys_on(day)
+    try:
+        manifest_signer(manifest, keys)
+    except SignatureError:
+        expired = not keys or _verifies(manifest, partner.all_signing_keys())
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                (
+                    "the manifest is signed by a key of this partner that is not valid today "
+                    "(retired or not yet active)"
+                    if expired
+                    else "the manifest's signature does not verify against this partner's "
+                    "registered signing keys: the package was made by another partner, or "
+                    "changed after it was signed"
+                ),
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix=(
+                    "sign with the partner's current key, or a steward registers the new key "
+                    "(`carehub hub register-partner --signing-key FILE --rotate`)"
+                    if expired
+                    else "send only packages your own `carehub partner encode` wrote, into "
+                    "your own landing folder; never edit a package after it was written"
+                ),
+            )
+        )
+
+
+def _verifies(manifest: dict[str, Any], keys: list[Ed25519PublicKey]) -> bool:
+    try:
+        manifest_signer(manifest, keys)
+    except SignatureError:
+        return False
+    return True
 
 
 def check_checksums(package: Package) -> None:

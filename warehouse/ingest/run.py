@@ -218,7 +218,7 @@ def _gates_and_load(
 ) -> IngestResult:
     check_files(package)
     if not package.blocked:
-        check_partner(package, governance)
+        check_partner(package, governance, now.date())
     if not package.blocked:
         check_checksums(package)
     if not package.blocked:
