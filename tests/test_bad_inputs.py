@@ -230,6 +230,30 @@ def garbage_signature(home: HubHome, salt: str) -> Path:
     return pkg
 
 
+def _extra_column(file: str, name: str, value: Any) -> Builder:
+    """A package with one more column than spec 1.0, holding ``value`` in every row."""
+
+    def build(home: HubHome, salt: str) -> Path:
+        base = PERSON_SCHEMA if file == "persons" else EVENT_SCHEMA
+        schema = base.append(pa.field(name, pa.string()))
+
+        def add(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+            for row in persons if file == "persons" else events:
+                row[name] = value
+
+        kind = "persons_schema" if file == "persons" else "events_schema"
+        return drop(home, BAD, salt=salt, mutate=add, **{kind: schema})
+
+    return build
+
+
+def _extra_file(name: str, data: bytes) -> Builder:
+    def build(home: HubHome, salt: str) -> Path:
+        return drop(home, BAD, salt=salt, extra_files={name: data})
+
+    return build
+
+
 @dataclass(frozen=True)
 class Case:
     """One bad input: how to build it and what the hub must say."""
@@ -243,6 +267,8 @@ class Case:
     partner: str = BAD
     secret: str | None = None  # a value that must never appear in reasons or logs
     purged: bool = False
+    # A raw identifier that must not be anywhere in the quarantine folder (any byte of any file).
+    identifier: str | None = None
 
 
 CASES = [
@@ -284,6 +310,7 @@ CASES = [
         "look like a name",
         secret="Zyxwick",
         purged=True,
+        identifier="Zyxwick",
     ),
     Case(
         "pii_column",
@@ -292,6 +319,7 @@ CASES = [
         "identifier column was smuggled",
         secret="Zyxwick",
         purged=True,
+        identifier="Zyxwick",
     ),
     Case("future_dates", future_dates, "payload_domains", "in the future", secret="2031"),
     Case("giant_values", giant_values, "payload_domains", "longer than 80", secret="QQQQ"),
@@ -327,6 +355,43 @@ CASES = [
     Case("non_utf8", non_utf8, "schema_and_types", "not valid UTF-8"),
     Case("still_being_written", still_being_written, "", "", outcome="pending"),
     Case("unsigned_manifest", unsigned, "partner_and_key", "manifest is not signed"),
+    # Issue 17 #5: identifiers as an extra column, in a column name, or as an extra file.
+    Case(
+        "note_column_with_names",
+        _extra_column("events", "note", "Zyxwick Quorrel said so"),
+        "schema_and_types",
+        "unexpected column",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "name_as_column_name",
+        _extra_column("persons", "Zyxwick_Quorrel", "x"),
+        "schema_and_types",
+        "unexpected column (not in spec 1.0)",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "raw_export_as_extra_file",
+        _extra_file("patients.csv", b"first,last,ssn\nZyxwick,Quorrel,123-45-6789\n"),
+        "package_complete",
+        "not part of spec 1.0",
+        secret="123-45-6789",
+        purged=True,
+        identifier="123-45-6789",
+    ),
+    Case(
+        "name_as_file_name",
+        _extra_file("Zyxwick_Quorrel.txt", b"hello"),
+        "package_complete",
+        "not part of spec 1.0",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
     Case(
         "signed_by_another_partner",
         signed_by_another_partner,
@@ -401,9 +466,16 @@ def test_bad_input(home: HubHome, case: Case) -> None:
         assert row is not None and row[0] == case.outcome
         if case.purged:
             assert not (folder / "persons.parquet").exists()
-            assert reason["purged_files"]
+            assert reason["purged_files"] and reason["purge_reasons"]
+            assert "deleted these files on arrival" in text
         else:
             assert (folder / "manifest.json").exists() or case.name == "missing_manifest"
+
+        # Quarantine never stores identifiers: not one byte of any file left there.
+        if case.identifier:
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    assert case.identifier.encode() not in path.read_bytes(), path.name
 
         # Never the value: not in the reasons, the deliveries record or the steward log.
         if case.secret:

@@ -164,8 +164,9 @@ def check_files(package: Package) -> None:
                 Finding(
                     "package_complete",
                     "the package holds a sub-folder; a package is a flat folder",
-                    file=_shown(entry.name),
+                    file="(a sub-folder)",
                     fix="remove the sub-folder; send only the files written by the partner client",
+                    extra={PURGE: UNEXPECTED},
                 )
             )
         elif entry.name not in LISTED_FILES:
@@ -176,6 +177,7 @@ def check_files(package: Package) -> None:
                     file=_shown(entry.name),
                     fix="send only persons.parquet, events.parquet, encoding_report.json and "
                     "manifest.json; never a raw export",
+                    extra={PURGE: UNEXPECTED},
                 )
             )
     if not manifest_path.is_file():
@@ -211,8 +213,29 @@ def check_files(package: Package) -> None:
     _check_manifest_fields(package, manifest)
 
 
+# Key of Finding.extra saying the package's data must be deleted on arrival, and why: whatever
+# the hub did not ask for (a file, a column) may hold raw identifiers, and so may a value the
+# detector flags. The quarantine keeps the manifest (sanitised) and the reasons only.
+PURGE: Final = "purge"
+UNEXPECTED: Final = "it was not asked for (not part of spec 1.0) and may hold raw identifiers"
+
+
 def _shown(name: str) -> str:
-    return name if SAFE_NAME.match(name) else "(a file with an unusual name)"
+    """How a name the partner chose is shown: a file or column name can itself be an
+    identifier ("SMITH_JOHN.csv"), so only its kind is named, never the name."""
+    suffix = Path(name).suffix.lower()
+    if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        return f"(an unexpected {suffix} file)"
+    return "(an unexpected file)"
+
+
+def _shown_column(name: str, position: int) -> str:
+    """An unexpected column: its name is shown only when it is an identifier *label* the hub
+    knows (``first_name``, ``ssn``...), which tells the steward what was smuggled; any other
+    name may itself be a value, so it is shown by position."""
+    if len(name) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and PII_COLUMN.search(name):
+        return name
+    return f"(unexpected column #{position})"
 
 
 def _link_finding(name: str) -> Finding:
@@ -221,6 +244,7 @@ def _link_finding(name: str) -> Finding:
         "a symbolic link is in the package; links may point outside the package and are refused",
         file=_shown(name),
         fix="send regular files only",
+        extra={PURGE: UNEXPECTED},
     )
 
 
@@ -573,7 +597,7 @@ def check_parquet(con: duckdb.DuckDBPyConnection, package: Package) -> None:
 
 def _check_schema(package: Package, file: str, actual: dict[str, str]) -> None:
     expected = EXPECTED_TYPES[file]
-    for column in actual:
+    for position, column in enumerate(actual, start=1):
         if column in expected:
             continue
         looks_pii = bool(PII_COLUMN.search(column))
@@ -587,14 +611,16 @@ def _check_schema(package: Package, file: str, actual: dict[str, str]) -> None:
                     else "unexpected column (not in spec 1.0)"
                 ),
                 file=file,
-                column=_shown(column),
+                column=_shown_column(column, position),
                 fix=(
                     "remove the column from the mapping; identifiers go in only through "
                     "`carehub partner encode`, as encodings"
                     if looks_pii
                     else "remove the column or rename it to its spec 1.0 name"
                 ),
-                extra={"identifier_column": looks_pii},
+                extra={
+                    PURGE: "its name says it holds raw identifiers" if looks_pii else UNEXPECTED
+                },
             )
         )
     for column, allowed in expected.items():
@@ -645,6 +671,7 @@ def stage_tables(con: duckdb.DuckDBPyConnection, package: Package) -> None:
                     column=", ".join(bad) or None,
                     fix="export text as UTF-8 (check the source system's character set), "
                     "then re-encode and re-package",
+                    extra={PURGE: "its text could not be read, so not checked for identifiers"},
                 )
             )
 

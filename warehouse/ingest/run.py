@@ -37,6 +37,7 @@ from warehouse.ingest import landing
 from warehouse.ingest.package import (
     EVENTS_FILE,
     PERSONS_FILE,
+    PURGE,
     Package,
     check_checksums,
     check_files,
@@ -45,7 +46,12 @@ from warehouse.ingest.package import (
     sql,
     stage_tables,
 )
-from warehouse.ingest.quarantine import move_package, purge_data, write_reasons
+from warehouse.ingest.quarantine import (
+    move_package,
+    purge_data,
+    sanitise_manifest,
+    write_reasons,
+)
 from warehouse.staging import (
     SubmissionRecord,
     SupersedeError,
@@ -59,6 +65,14 @@ from warehouse.staging import (
 Outcome = Literal["ingested", "quarantined", "duplicate", "pending"]
 # Findings that mean raw identifiers arrived: the quarantined data files are purged.
 _IDENTIFIER_CHECKS = frozenset({"plaintext_identifiers"})
+
+
+def purge_reasons(findings: list[Finding]) -> list[str]:
+    """Why the package's data must be deleted on arrival (empty: it may be kept)."""
+    why = {str(f.extra[PURGE]) for f in findings if PURGE in f.extra}
+    if any(f.check in _IDENTIFIER_CHECKS and f.blocking for f in findings):
+        why.add("values in it look like raw identifiers")
+    return sorted(why)
 
 
 @dataclass
@@ -312,10 +326,9 @@ def _quarantine(
     home: HubHome, con: duckdb.DuckDBPyConnection, package: Package, now: datetime
 ) -> IngestResult:
     folder = move_package(package.path, home.quarantine, package.partner_id, package.submission_id)
-    identifiers = any(
-        f.check in _IDENTIFIER_CHECKS or f.extra.get("identifier_column") for f in package.findings
-    )
-    purged = purge_data(folder) if identifiers else []
+    why = purge_reasons(package.findings)
+    purged = purge_data(folder) if why else []
+    sanitise_manifest(folder)
     write_reasons(
         folder,
         submission_id=package.submission_id,
@@ -324,6 +337,7 @@ def _quarantine(
         findings=package.findings,
         outcome="quarantined",
         purged=purged,
+        purge_reasons=why,
         manifest_sha256=package.manifest_sha256,
     )
     message = summary(package.findings)
