@@ -22,8 +22,10 @@ from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping
-from partner.package import write_package
+from partner.package import PackageError, write_package
 from partner.reader import InputError, read_input
+from quality.findings import MAX_ROWS_LISTED
+from quality.plaintext import MIN_FREE_TEXT_ROWS, rows_with_own_names
 
 Progress = Callable[[str], None]
 
@@ -68,6 +70,38 @@ def _events_table(
         "program",
         "part2",
     )
+
+
+def _guard_program(
+    events: pl.DataFrame, persons: pl.DataFrame, mapping: str
+) -> tuple[pl.DataFrame, int]:
+    """Keep free text that can carry identifiers out of ``program``, the one text column.
+
+    A value holding the first and last name of a person of the export refuses the whole
+    encode (a note was mapped by mistake); a value used by fewer than
+    ``MIN_FREE_TEXT_ROWS`` events is left out and counted (a program or unit name repeats,
+    a note does not), so the hub's detector never meets it.
+    """
+    rows = rows_with_own_names(
+        events["program"].to_list(),
+        zip(persons["first_name"].to_list(), persons["last_name"].to_list(), strict=True),
+    )
+    if rows:
+        shown = ", ".join(map(str, rows[:MAX_ROWS_LISTED]))
+        raise EncodeError(
+            f"{mapping}: events column program: {len(rows)} value(s) hold the first and last "
+            f"name of a person in this export (outgoing event rows {shown}"
+            f"{' ...' if len(rows) > MAX_ROWS_LISTED else ''}). program takes a program or "
+            "unit name only; map it to such a column (e.g. a department), or remove it from "
+            "the mapping. Nothing was written"
+        )
+    uses = pl.col("program").count().over("program")
+    rare = events.filter(pl.col("program").is_not_null() & (uses < MIN_FREE_TEXT_ROWS)).height
+    if rare:
+        events = events.with_columns(
+            program=pl.when(uses < MIN_FREE_TEXT_ROWS).then(None).otherwise(pl.col("program"))
+        )
+    return events, rare
 
 
 def _merge_crosswalk(path: Path, new: pl.DataFrame) -> None:
@@ -165,23 +199,27 @@ def encode_partner(
 
     say(f"encoding {raw.events.height} events")
     events = _events_table(raw.events, encoded.crosswalk, keys)
+    events, rare = _guard_program(events, raw.persons, str(mapping_path))
     event_report = dict(raw.event_report)
     consent = event_report.pop("consent", {})
     report = encoded.report | {
         "consent": consent,
-        "events": {"rows": events.height, **event_report},
+        "events": {"rows": events.height, "program_rare_left_out": rare, **event_report},
     }
     say("writing package")
-    package = write_package(
-        out_dir,
-        partner_id=partner_id,
-        persons=encoded.persons,
-        events=events,
-        key_fingerprint=keys.fingerprint,
-        report=report,
-        supersedes=supersedes,
-        signing_key=signer,
-    )
+    try:
+        package = write_package(
+            out_dir,
+            partner_id=partner_id,
+            persons=encoded.persons,
+            events=events,
+            key_fingerprint=keys.fingerprint,
+            report=report,
+            supersedes=supersedes,
+            signing_key=signer,
+        )
+    except PackageError as exc:
+        raise EncodeError(f"{exc}. Nothing was written") from None
     xwalk = Path(crosswalk_path) if crosswalk_path else default_crosswalk(secret_file, partner_id)
     _merge_crosswalk(xwalk, encoded.crosswalk)
     return EncodeResult(

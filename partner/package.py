@@ -34,6 +34,7 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
+from quality.plaintext import scan_tables
 
 PERSONS_FILE = "persons.parquet"
 EVENTS_FILE = "events.parquet"
@@ -207,6 +208,27 @@ def _check_events(events: pa.Table, persons: pa.Table) -> None:
             )
 
 
+def _check_no_identifiers(persons: pa.Table, events: pa.Table) -> None:
+    """The hub's plaintext-identifier detector, run on every outgoing column before writing.
+
+    One detector (``quality.plaintext``), both sides: what the hub would refuse on arrival
+    never leaves the partner.
+    """
+    findings = scan_tables(persons, events)
+    if findings:
+        lines = [
+            f"{f.file}: column {f.column}, row(s) {', '.join(map(str, f.rows))}"
+            f"{' ...' if (f.count or 0) > len(f.rows) else ''}: {f.message}"
+            for f in findings
+        ]
+        raise PackageError(
+            "refusing to write a package that holds what looks like raw identifiers:\n  "
+            + "\n  ".join(lines)
+            + "\nFix the mapping so that only codes and program or unit names go into these "
+            "columns (row numbers count the outgoing rows from 1, in export order)"
+        )
+
+
 def _write_parquet(table: pa.Table, path: Path) -> dict[str, Any]:
     pq.write_table(table, path, compression="zstd")
     return {
@@ -270,6 +292,7 @@ def write_package(
         events_tbl = conform(events, EVENT_SCHEMA, EVENTS_FILE)
         _check_persons(persons_tbl)
         _check_events(events_tbl, persons_tbl)
+        _check_no_identifiers(persons_tbl, events_tbl)
     else:
         persons_tbl = _to_arrow(persons, PERSONS_FILE)
         events_tbl = _to_arrow(events, EVENTS_FILE)

@@ -247,6 +247,15 @@ def _extra_column(file: str, name: str, value: Any) -> Builder:
     return build
 
 
+def note_in_program(home: HubHome, salt: str) -> Path:
+    # Issue 17 #1, past the partner client: a clinician note with a full name in every event.
+    def note(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        for i, row in enumerate(events):
+            row["program"] = f"seen with Zyxwick Quorrel {i}"
+
+    return drop(home, BAD, salt=salt, mutate=note)
+
+
 def _extra_file(name: str, data: bytes) -> Builder:
     def build(home: HubHome, salt: str) -> Path:
         return drop(home, BAD, salt=salt, extra_files={name: data})
@@ -355,6 +364,15 @@ CASES = [
     Case("non_utf8", non_utf8, "schema_and_types", "not valid UTF-8"),
     Case("still_being_written", still_being_written, "", "", outcome="pending"),
     Case("unsigned_manifest", unsigned, "partner_and_key", "manifest is not signed"),
+    Case(
+        "note_with_names_in_program",
+        note_in_program,
+        "plaintext_identifiers",
+        "free text (a note, a name)",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
     # Issue 17 #5: identifiers as an extra column, in a column name, or as an extra file.
     Case(
         "note_column_with_names",

@@ -70,9 +70,9 @@ def test_detector_classifies_persons_columns(column: str, value: str, kind: str)
     con.execute("ALTER TABLE ingest_persons ADD COLUMN tok_zip5 VARCHAR")
     con.execute(f"UPDATE ingest_persons SET {column} = $v WHERE _row = 7", {"v": value})
     con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
+        "CREATE TEMP TABLE ingest_events AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
         "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-        "NULL::VARCHAR AS result, 'Harbor East' AS program",
+        "NULL::VARCHAR AS result, 'Harbor East' AS program FROM range(5)",
         {"h64": HEX64, "h32": HEX32},
     )
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
@@ -80,8 +80,9 @@ def test_detector_classifies_persons_columns(column: str, value: str, kind: str)
     assert value not in findings[0].message
 
 
-def _ingest_tables(persons: int, program: str) -> duckdb.DuckDBPyConnection:
-    """Staging-shaped ingest tables: ``persons`` clean person rows, one event of ``program``."""
+def _ingest_tables(persons: int, program: str, uses: int = 5) -> duckdb.DuckDBPyConnection:
+    """Staging-shaped ingest tables: ``persons`` clean person rows, ``uses`` events of
+    ``program``."""
     con = duckdb.connect()
     con.execute(
         "CREATE TEMP TABLE ingest_persons AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
@@ -91,26 +92,29 @@ def _ingest_tables(persons: int, program: str) -> duckdb.DuckDBPyConnection:
     for column in TOKEN_COLUMNS:
         con.execute(f"ALTER TABLE ingest_persons ADD COLUMN {column} VARCHAR")
     con.execute(
-        "CREATE TEMP TABLE ingest_events AS SELECT 1 AS _row, $h64 AS record_pseudonym, "
+        "CREATE TEMP TABLE ingest_events AS SELECT range + 1 AS _row, $h64 AS record_pseudonym, "
         "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-        "NULL::VARCHAR AS result, $p AS program",
-        {"h64": HEX64, "h32": HEX32, "p": program},
+        "NULL::VARCHAR AS result, $p AS program FROM range($uses)",
+        {"h64": HEX64, "h32": HEX32, "p": program, "uses": uses},
     )
     return con
 
 
 @pytest.mark.parametrize(
-    ("program", "kind"),
+    ("program", "kind", "uses"),
     [
-        ("Call 617-555-0142 for intake", "phone"),
-        ("client ssn 123-45-6789", "ssn"),
-        ("dob 3/14/1961", "date"),
-        ("contact maria@example.org", "email"),
-        ("Maria Garcia Pantry", None),  # program names are free text: not flagged as a name
+        ("Call 617-555-0142 for intake", "phone", 5),
+        ("client ssn 123-45-6789", "ssn", 5),
+        ("dob 3/14/1961", "date", 5),
+        ("contact maria@example.org", "email", 5),
+        ("Maria Garcia Pantry", None, 5),  # a repeated program name: not flagged as a name
+        # Used by fewer than 5 events: a note or a name, not a program (issue 17 #1).
+        ("seen with Maria Garcia", "free_text", 1),
+        ("Harbor East Pantry", "free_text", 4),
     ],
 )
-def test_detector_searches_free_text(program: str, kind: str | None) -> None:
-    con = _ingest_tables(persons=1, program=program)
+def test_detector_searches_free_text(program: str, kind: str | None, uses: int) -> None:
+    con = _ingest_tables(persons=1, program=program, uses=uses)
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
     assert [f.extra["looks_like"] for f in findings] == ([kind] if kind else [])
 
