@@ -269,9 +269,16 @@ def delete(
     file: Annotated[
         Path, typer.Option("--file", help="The partner's list of record pseudonyms, one a line.")
     ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be deleted (counts); change nothing."),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Honour a deletion request: purge the listed pseudonyms from every hub layer.
+
+    Only the named partner's own records are touched. Run with --dry-run first to see the
+    counts.
 
     Run it when no pipeline run is active (the hub database file is rebuilt). The audit log
     records the count, never the pseudonyms.
@@ -282,13 +289,19 @@ def delete(
     hub = HubHome.resolve(home)
     try:
         pseudonyms = read_pseudonym_file(file)
-        report = delete_pseudonyms(hub, partner, pseudonyms)
+        report = delete_pseudonyms(hub, partner, pseudonyms, dry_run=dry_run)
     except (DeletionError, GovernanceError) as exc:
         raise _fail(str(exc)) from None
+    verb = "would be purged (dry run: nothing changed)" if dry_run else "purged"
     typer.echo(
         f"deletion for {partner}: {report.requested} pseudonym(s) requested, "
-        f"{report.records_found} record(s) held and purged"
+        f"{report.records_found} record(s) of {partner} held and {verb}"
     )
+    if report.shared_with_others:
+        typer.echo(
+            f"  {report.shared_with_others} requested pseudonym(s) are also held by another "
+            "partner: only this partner's own rows are deleted, the others' are untouched"
+        )
     for table, rows in sorted(report.rows_deleted.items()):
         typer.echo(f"  {table:<32} {rows:>8} row(s)")
     typer.echo(
