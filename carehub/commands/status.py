@@ -76,8 +76,23 @@ def _csv(data: dict[str, list[dict[str, object]]]) -> str:
     return out.getvalue()
 
 
+def config_section(home: HubHome) -> RenderableType:
+    """Configuration files that fail to load: they stop the runs that need them."""
+    from rich.text import Text
+
+    from carehub.ops_status import config_problems
+
+    problems = config_problems(home)
+    if not problems:
+        return Text("Configuration: config/governance.yaml and config/segments.yaml load", "green")
+    text = Text("CONFIGURATION ERROR (runs that need these files stop until fixed):\n", "bold red")
+    for problem in problems:
+        text.append(problem + "\n", "red")
+    return text
+
+
 Section = Callable[[HubHome], RenderableType]
-SECTIONS: list[Section] = [submissions_section, publications_section]
+SECTIONS: list[Section] = [config_section, submissions_section, publications_section]
 
 
 def status(

@@ -32,7 +32,7 @@ from quality.drift import load_history
 from quality.findings import Finding
 from quality.reasons import summary
 from quality.validate import CONTENT_CHECKS, validate_content
-from warehouse.governance import Governance, GovernanceError, load_governance
+from warehouse.governance import Governance, load_governance
 from warehouse.ingest import landing
 from warehouse.ingest.package import (
     EVENTS_FILE,
@@ -131,11 +131,11 @@ def _result(
     )
 
 
-def _governance(home: HubHome) -> Governance | None:
-    try:
-        return load_governance(home)
-    except GovernanceError:
-        return None
+def _governance(home: HubHome) -> Governance:
+    """The partner registry. A file that fails to load is the stewards' error: it raises
+    (:class:`GovernanceError`, naming the file, the key and the fix) and stops the run with
+    every package left in landing, never turned into a partner's quarantine reason."""
+    return load_governance(home)
 
 
 def ingest_submission(
@@ -153,8 +153,7 @@ def ingest_submission(
         home: The hub home.
         con: A read-write connection to ``hub.duckdb``.
         submission_id: The package folder's name under ``landing/<partner>/``.
-        governance: The partner registry; loaded from ``config/governance.yaml`` when omitted
-            (a missing or invalid file means no partner is registered).
+        governance: The partner registry; loaded from ``config/governance.yaml`` when omitted.
         now: The current time (tests).
         grace: How long a package may stay incomplete before it is quarantined.
 
@@ -164,6 +163,7 @@ def ingest_submission(
 
     Raises:
         LookupError: No landing folder holds ``submission_id`` and it was never decided.
+        GovernanceError: ``config/governance.yaml`` is missing or invalid; nothing was moved.
     """
     ensure_schema(con)
     con.execute("SET enable_progress_bar = false")
@@ -188,8 +188,8 @@ def ingest_submission(
     entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
     if entry.state == "pending":
         return IngestResult(submission_id, entry.partner_id, "pending", entry.reason)
-    package = Package(path=path, partner_id=entry.partner_id, submission_id=submission_id)
     gov = governance if governance is not None else _governance(home)
+    package = Package(path=path, partner_id=entry.partner_id, submission_id=submission_id)
     try:
         return _run(home, con, package, gov, now)
     finally:
