@@ -109,7 +109,7 @@ def test_a_dagster_run_fails_without_retry_on_a_config_error(tmp_path: Path) -> 
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     text = str(failure.step_failure_data.error)
-    assert "configuration error (the stewards', not a partner's)" in text
+    assert "a configuration error: the stewards', not a partner's" in text
     assert "partners.northside_food.sector" in text
     assert package.is_dir()
 

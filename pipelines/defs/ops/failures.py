@@ -44,9 +44,8 @@ def config_failure(home: HubHome, error: Exception) -> dg.Failure:
     status`` shows the same error.
     """
     return dg.Failure(
-        description=f"configuration error (the stewards', not a partner's): {error}\n"
-        "Fix the file and run again; packages wait in landing/ meanwhile "
-        f"({home.config}).",
+        description=f"{error}\n(a configuration error: the stewards', not a partner's. Fix "
+        f"the file in {home.config} and run again; packages wait in landing/ meanwhile)",
         allow_retries=False,
     )
 
