@@ -72,6 +72,19 @@ def _events_table(
     )
 
 
+def _date_report(persons: pl.DataFrame, fmt: str | None) -> dict[str, Any]:
+    """Dates that did not parse, by format, with their data rows (row numbers, never values)."""
+    bad = persons["dob_unparseable"]
+    rows = (bad.arg_true() + 1).to_list()
+    return {
+        "dob": {
+            "format": fmt,
+            "unparseable": len(rows),
+            "rows": rows[:MAX_ROWS_LISTED],
+        }
+    }
+
+
 def _guard_program(
     events: pl.DataFrame, persons: pl.DataFrame, mapping: str
 ) -> tuple[pl.DataFrame, int]:
@@ -203,6 +216,7 @@ def encode_partner(
     event_report = dict(raw.event_report)
     consent = event_report.pop("consent", {})
     report = encoded.report | {
+        "dates": _date_report(raw.persons, mapping.persons.dob.format),
         "consent": consent,
         "events": {"rows": events.height, "program_rare_left_out": rare, **event_report},
     }

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -275,3 +276,39 @@ def test_rare_program_values_are_left_out_and_counted(setup: dict[str, Path]) ->
     assert report["events"]["program_rare_left_out"] == 2
     programs = pq.read_table(package / "events.parquet").column("program").to_pylist()
     assert sorted(programs, key=str) == ["Emergency"] * 5 + [None] * 2
+
+
+def _person(first: str = "Eve", last: str = "Stone", dob: str = "1990-01-01") -> str:
+    return f"RS-0000003,{first},{last},{dob},F,,1 Oak St,Concord,NH,03301,,true"
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "reason"),
+    [
+        # Issue 17 #7: an impossible date is unparseable, not missing.
+        (_person(dob="2023-02-30"), "dob", "unparseable"),
+        # Issue 17 #6: a second date format in the same export, parsed per row and reported.
+        (_person(dob="03/14/1961"), "dob", "unparseable"),
+        # Issue 17 #8: born in 1890 (136 years old), or 122 years old.
+        (_person(dob="1890-05-01"), "dob", "before_1900"),
+        (_person(dob="1904-05-01"), "dob", "implausible_age"),
+        # Issue 17 #9: a NUL (or other control) character in a name.
+        (_person(last="Sto\x00ne"), "last_name", "invalid"),
+        (_person(first="E\x1bve"), "first_name", "invalid"),
+        # Issue 17 #10: an over-long field (here 2 MB) is refused early, the encoder stays fast.
+        (_person(first="A" * 2_000_000), "first_name", "invalid"),
+    ],
+)
+def test_input_quality_is_reported_honestly(
+    setup: dict[str, Path], row: str, field: str, reason: str
+) -> None:
+    (setup["raw"] / "persons.csv").write_bytes((HEADER + ROWS + row + "\n").encode())
+    started = time.perf_counter()
+    _encode(setup)
+    assert time.perf_counter() - started < 30
+    (package,) = setup["out"].glob("*/")
+    report = json.loads((package / "encoding_report.json").read_text())
+    assert report["fields"][field].get(reason) == 1, report["fields"][field]
+    assert report["fields"][field].get("missing", 0) == 0
+    if reason == "unparseable":
+        assert report["dates"]["dob"] == {"format": "%Y-%m-%d", "unparseable": 1, "rows": [3]}
