@@ -239,3 +239,24 @@ def submit_cmd(
         Console(stderr=True).print(f"[red]not submitted:[/red] {exc}")
         raise typer.Exit(1) from None
     Console().print(f"submitted to {target}")
+
+
+@app.command("audit-head")
+def audit_head_cmd(
+    ledger: Annotated[
+        Path, typer.Option("--ledger", help="Your opened_extracts.jsonl (next to your key).")
+    ],
+) -> None:
+    """Print the latest hub audit head your extracts showed (kept outside the hub).
+
+    Give it to the hub's stewards or auditor: `carehub audit verify --expect-head HASH` proves
+    the log was not cut back since. `carehub partner open` also refuses an extract whose head
+    is behind it (`audit_rewound`).
+    """
+    from partner.open import last_audit_anchor
+
+    anchor = last_audit_anchor(ledger)
+    if anchor is None:
+        typer.echo(f"{ledger}: no extract with an audit head opened yet")
+        raise typer.Exit(1)
+    typer.echo(f"audit head seen: entry {anchor['seq']}, hash {anchor['hash']}")

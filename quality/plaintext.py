@@ -199,20 +199,41 @@ def _rare(
     if not n:
         return []
     return [
-        Finding(
-            check="plaintext_identifiers",
-            file=group.file,
-            column=column,
-            rows=tuple(int(r) for r in rows),
-            count=int(n),
+        _finding(
+            group,
+            column,
+            n,
+            rows,
+            "free_text",
             message=f"{n} value(s) are each used by fewer than {MIN_FREE_TEXT_ROWS} rows: free "
             "text (a note, a name), not the name of a program or unit",
             fix="map this field to a program or unit column with few values (or leave it out); "
             "`carehub partner encode` leaves rare values out. The hub deleted the rejected "
             "files on arrival",
-            extra={"looks_like": "free_text"},
         )
     ]
+
+
+def _finding(
+    group: ColumnGroup,
+    column: str,
+    n: int,
+    rows: Iterable[int],
+    kind: str,
+    *,
+    message: str,
+    fix: str,
+) -> Finding:
+    return Finding(
+        check="plaintext_identifiers",
+        file=group.file,
+        column=column,
+        rows=tuple(int(r) for r in rows),
+        count=int(n),
+        message=message,
+        fix=fix,
+        extra={"looks_like": kind},
+    )
 
 
 def _classify(
@@ -231,18 +252,17 @@ def _classify(
         },
     ).fetchall()
     return [
-        Finding(
-            check="plaintext_identifiers",
-            file=group.file,
-            column=column,
-            rows=tuple(int(r) for r in row_numbers),
-            count=int(n),
+        _finding(
+            group,
+            column,
+            n,
+            row_numbers,
+            kind,
             message=f"{n} value(s) look like {LOOKS_LIKE[kind]}; only "
             f"{'encodings' if group.format in (HEX32, HEX64) else 'codes or program names'} "
             "belong here",
             fix="re-run `carehub partner encode` on the raw export and send its package; never "
             "put a raw identifier in a package. The hub deleted the rejected files on arrival",
-            extra={"looks_like": kind},
         )
         for kind, n, row_numbers in rows
     ]

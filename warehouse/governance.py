@@ -106,6 +106,16 @@ def key_id(public_key_b64: str) -> str:
     return hashlib.sha256(_decode_x25519(public_key_b64)).hexdigest()[:16]
 
 
+def _within(day: date, start: date | None, end: date | None) -> bool:
+    """Whether ``day`` falls in the window ``[start, end]`` (an open side is unbounded)."""
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def _ordered(start: date | None, end: date | None, problem: str) -> None:
+    if start and end and end < start:
+        raise ValueError(f"{problem}; swap or correct the dates")
+
+
 class RetiredExtractKey(_Strict):
     """A partner's former extract public key, kept so past extracts stay attributable."""
 
@@ -139,15 +149,12 @@ class PartnerSigningKey(_Strict):
 
     @model_validator(mode="after")
     def _check_window(self) -> PartnerSigningKey:
-        if self.not_before and self.not_after and self.not_after < self.not_before:
-            raise ValueError("not_after is before not_before; fix the validity window")
+        _ordered(self.not_before, self.not_after, "not_after is before not_before")
         return self
 
     def valid_on(self, day: date) -> bool:
         """Whether ``day`` falls in the key's validity window."""
-        return (self.not_before is None or self.not_before <= day) and (
-            self.not_after is None or day <= self.not_after
-        )
+        return _within(day, self.not_before, self.not_after)
 
 
 class Partner(_Strict):
@@ -259,15 +266,12 @@ class Agreement(_Strict):
 
     @model_validator(mode="after")
     def _check_dates(self) -> Agreement:
-        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from; swap or correct the dates")
+        _ordered(self.valid_from, self.valid_until, "valid_until is before valid_from")
         return self
 
     def in_force(self, day: date) -> bool:
         """Whether the agreement applies on ``day``."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
+        return _within(day, self.valid_from, self.valid_until)
 
 
 class ConsentRules(_Strict):
