@@ -501,6 +501,56 @@ def _load(
     )
 
 
+def sweep_empty_stale(
+    home: HubHome, entries: list[landing.LandingEntry], now: datetime | None = None
+) -> list[str]:
+    """Quarantine, in one pass, the stale package folders that hold nothing at all.
+
+    An empty folder has nothing to validate or load, so it needs no run of its own: thousands
+    of them (a broken transfer script) would otherwise queue one ingest run each. Each gets its
+    reason files; one steward notice names them in bounded form.
+
+    Returns:
+        The submission ids swept.
+    """
+    moment = now or clock.now()
+    swept = []
+    for entry in entries:
+        if entry.state != "stale" or entry.path.is_symlink() or any(entry.path.iterdir()):
+            continue
+        finding = Finding(
+            "package_complete",
+            "the package folder is empty and stayed empty past the grace period: nothing was "
+            "delivered",
+            fix="send the package again (`carehub partner submit`); remove stray empty folders",
+        )
+        folder = move_package(entry.path, home.quarantine, entry.partner_id, entry.submission_id)
+        write_reasons(
+            folder,
+            submission_id=entry.submission_id,
+            partner_id=entry.partner_id,
+            decided_at=moment,
+            findings=[finding],
+            outcome="quarantined",
+            purged=[],
+            manifest_sha256=None,
+        )
+        swept.append(entry.submission_id)
+    if swept:
+        notify(
+            home,
+            Notice(
+                level="warning",
+                subject=f"{len(swept)} empty package folder(s) quarantined",
+                message=f"empty past the grace period, quarantined in one pass: "
+                f"{landing.bounded(swept)}",
+                source="ingest",
+                details={"partners": ", ".join(sorted({e.partner_id for e in entries}))[:200]},
+            ),
+        )
+    return swept
+
+
 def ingest_landing(
     home: HubHome,
     con: duckdb.DuckDBPyConnection,

@@ -8,6 +8,7 @@ from pipelines.resources import HubResource
 from warehouse.governance import GovernanceError, load_governance
 from warehouse.ingest import scan_landing
 from warehouse.ingest.landing import bounded
+from warehouse.ingest.run import sweep_empty_stale
 
 
 @dg.sensor(
@@ -34,7 +35,13 @@ def landing_sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.
     requests: list[dg.RunRequest] = []
     new_keys: list[str] = []
     pending: list[str] = []
-    for entry in scan_landing(home):
+    entries = list(scan_landing(home))
+    swept = set(sweep_empty_stale(home, entries))
+    if swept:
+        context.log.warning(f"{len(swept)} empty stale package folder(s) quarantined in one pass")
+    for entry in entries:
+        if entry.submission_id in swept:
+            continue
         if entry.state == "pending":
             pending.append(entry.submission_id)
             continue
