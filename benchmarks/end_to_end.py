@@ -103,6 +103,7 @@ def stage_setup(work: Path) -> dict[str, Any]:
                 sector=sector,
                 extract_public_key=made.public_key_b64,
                 key_fingerprint=str(made.key_fingerprint),
+                signing_public_key=made.signing_public_key_b64,
             )
         )
     ensure_signing_key(home)

@@ -77,16 +77,22 @@ def _public_key() -> str:
 
 def build(root: Path, records: int, per: int) -> Path:
     """A registered hub home with one package per partner in landing; returns the home root."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from carehub.home import HubHome
+    from kernel.signing import public_b64
     from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, conform, write_package
     from warehouse.governance import PartnerRegistration, write_governance
 
     home = HubHome.resolve(root / "home").ensure()
     fingerprint = "0123456789abcdef" * 2
+    signers = {pid: Ed25519PrivateKey.generate() for pid in PARTNERS}
     write_governance(
         home,
         [
-            PartnerRegistration(pid, sector, _public_key(), fingerprint)
+            PartnerRegistration(
+                pid, sector, _public_key(), fingerprint, "", public_b64(signers[pid].public_key())
+            )
             for pid, sector in PARTNERS.items()
         ],
         agreements=False,
@@ -105,6 +111,7 @@ def build(root: Path, records: int, per: int) -> Path:
             events=conform(events, EVENT_SCHEMA, "events.parquet"),
             key_fingerprint=fingerprint,
             validate=False,
+            signing_key=signers[pid],
         )
     return home.root
 

@@ -161,7 +161,10 @@ class Demo:
             self.result.keys[side.partner_id] = keygen(
                 side.keys, side.partner_id, shared_secret=side.secret
             )
-        self.console.print(f"{len(sides)} partners hold an X25519 extract key and a pseudonym key")
+        self.console.print(
+            f"{len(sides)} partners hold an X25519 extract key, an Ed25519 package-signing key "
+            "and a pseudonym key"
+        )
 
     def hub_onboarding(self) -> None:
         from warehouse.governance import PartnerRegistration, write_governance
@@ -169,14 +172,15 @@ class Demo:
 
         signing = ensure_signing_key(self.home)
         self.result.hub_kid = signing.kid
-        # What a partner sends the hub at onboarding: its extract public key and the shared
-        # secret's fingerprint. Never the secret.
+        # What a partner sends the hub at onboarding: its extract public key, its package-signing
+        # public key and the shared secret's fingerprint. Never the secret.
         registrations = [
             PartnerRegistration(
                 partner_id=side.partner_id,
                 sector=side.sector,
                 extract_public_key=self.result.keys[side.partner_id].public_key_b64,
                 key_fingerprint=str(self.result.keys[side.partner_id].key_fingerprint),
+                signing_public_key=self.result.keys[side.partner_id].signing_public_key_b64,
             )
             for side in self.partner_sides()
         ]
@@ -231,6 +235,7 @@ class Demo:
             MAPPINGS / f"{BROKEN_PARTNER}.yaml",
             side.raw,
             side.outgoing,
+            self.result.keys[BROKEN_PARTNER].signing_key,
         )
         from partner.submit import submit
 

@@ -100,12 +100,16 @@ def _secret_forms(data: bytes) -> Iterator[str]:
     yield base64.b64encode(raw).decode()
 
 
-def smuggle_name_column(encoded: Any, mapping: Path, raw_dir: Path, outgoing: Path) -> Path:
+def smuggle_name_column(
+    encoded: Any, mapping: Path, raw_dir: Path, outgoing: Path, signing_key: Path
+) -> Path:
     """Re-package ``encoded`` with a ``first_name`` column left in, as a careless re-export would.
 
     The names are the partner's own (synthetic) ones, so the hub's identifier detector has real
-    names to find. The package is otherwise well-formed: checksums and counts match.
+    names to find. The package is otherwise well-formed: checksums and counts match, and the
+    partner signed it with its own key (carelessness, not forgery).
     """
+    from partner.keygen import read_signing_key
     from partner.mapping import load_mapping
     from partner.package import read_manifest, write_package
 
@@ -125,4 +129,5 @@ def smuggle_name_column(encoded: Any, mapping: Path, raw_dir: Path, outgoing: Pa
         key_fingerprint=manifest["key_fingerprint"],
         report={},
         validate=False,
+        signing_key=read_signing_key(signing_key),
     )

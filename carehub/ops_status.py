@@ -50,6 +50,34 @@ class PublicationStatus:
     details: dict[str, object]
 
 
+def config_problems(home: HubHome) -> list[str]:
+    """Every configuration file of the home that fails to load, with its error (file, key, fix).
+
+    A steward's error, shown by ``carehub status`` and stopping the runs that need the file;
+    never a partner-facing quarantine reason.
+    """
+    from warehouse.governance import GovernanceError, load_governance
+    from warehouse.segments.definitions import (
+        SegmentConfigError,
+        parse_segments,
+        segments_path,
+    )
+    from warehouse.segments.rules import SegmentRuleError
+
+    problems = []
+    try:
+        load_governance(home)
+    except GovernanceError as exc:
+        problems.append(str(exc))
+    path = segments_path(home)
+    if path.is_file():
+        try:
+            parse_segments(path.read_text(encoding="utf-8"), source=str(path))
+        except (SegmentConfigError, SegmentRuleError) as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def _frequencies(home: HubHome) -> dict[str, str]:
     try:
         from warehouse.governance import GovernanceError, load_governance

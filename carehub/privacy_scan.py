@@ -1,16 +1,25 @@
 """Search a directory tree for identifier values: the canary scan behind the privacy tests.
 
-Every file is read as bytes (so logs, Dagster's SQLite storage, HTML and JSON are covered) and,
-for DuckDB and Parquet files, also through DuckDB, so compressed or dictionary-encoded column
-values are seen as text. Each needle is searched for case-insensitively, and also as the plain
-(unkeyed) MD5, SHA-1 and SHA-256 hex of its value, since a careless "pseudonymisation" by plain
-hashing is a leak too.
+Each needle is matched as whole tokens, case-insensitively, and also as the plain (unkeyed) MD5,
+SHA-1 and SHA-256 hex of its value, since a careless "pseudonymisation" by plain hashing is a
+leak too. Where it looks depends on what a file is, so that it reads text and table cells, never
+chance byte runs inside an image or a compressed stream (a scan that cries wolf gets ignored):
+
+* text files (UTF-8, no NUL byte): the whole text, line by line;
+* DuckDB, Parquet and SQLite files (Dagster's storage): every cell, read through the database;
+* gzip and zip files: their decompressed members, by the same rules;
+* images, fonts and other compressed formats (by their magic bytes): not read;
+* any other binary file: its printable runs of at least 16 characters (text stored in it).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import re
+import sqlite3
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +29,25 @@ import duckdb
 _MAGIC_PARQUET = b"PAR1"
 _MAGIC_DUCKDB_OFFSET = 8
 _MAGIC_DUCKDB = b"DUCK"
+_MAGIC_SQLITE = b"SQLite format 3\x00"
+_MAGIC_GZIP = b"\x1f\x8b"
+_MAGIC_ZIP = b"PK\x03\x04"
+# Images, fonts and compressed streams whose bytes are not text: never read.
+_OPAQUE = (
+    b"GIF87a",
+    b"GIF89a",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"RIFF",
+    b"wOFF",
+    b"wOF2",
+    b"\x00\x00\x01\x00",
+    b"\x28\xb5\x2f\xfd",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"%PDF",
+)
+_PRINTABLE_RUN = re.compile(rb"[\x20-\x7e\t]{16,}")
 
 
 @dataclass(frozen=True)
@@ -81,17 +109,57 @@ def _relation_text(rel: duckdb.DuckDBPyRelation, where: str) -> Iterator[tuple[s
         yield f"{where}.{column}", text.lower().encode()
 
 
-def _texts(path: Path) -> Iterator[tuple[str, bytes]]:
-    data = path.read_bytes()
-    yield "bytes", data.lower()
+def _sqlite_text(path: Path) -> Iterator[tuple[str, bytes]]:
+    # The dump is SQL text with every cell as a literal: one line per row, no query built here.
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for line in con.iterdump():
+            yield "sqlite", line.lower().encode()
+    finally:
+        con.close()
+
+
+def _bytes_text(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Text in bytes that are not a database file: by what the bytes are."""
     head = data[:16]
+    if head.startswith(_OPAQUE):
+        return
+    if head.startswith(_MAGIC_GZIP):
+        try:
+            yield from _bytes_text(f"{name}>gunzip", gzip.decompress(data))
+        except (OSError, EOFError):
+            yield f"unreadable: {name} (gzip)", b""
+        return
+    if head.startswith(_MAGIC_ZIP):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for member in archive.namelist():
+                    yield from _bytes_text(f"{name}>{member}", archive.read(member))
+        except (zipfile.BadZipFile, OSError):
+            yield f"unreadable: {name} (zip)", b""
+        return
+    if b"\x00" not in data:
+        yield name, data.lower()
+    else:
+        yield f"{name} (printable runs)", b"\n".join(_PRINTABLE_RUN.findall(data)).lower()
+
+
+def _texts(path: Path) -> Iterator[tuple[str, bytes]]:
+    with path.open("rb") as fh:
+        head = fh.read(16)
     try:
         if head.startswith(_MAGIC_PARQUET):
             yield from _parquet_text(path)
         elif _is_duckdb(head):
             yield from _duckdb_text(path)
-    except duckdb.Error as exc:  # an unreadable file is itself worth a look
+        elif head.startswith(_MAGIC_SQLITE):
+            yield from _sqlite_text(path)
+        else:
+            yield from _bytes_text("bytes", path.read_bytes())
+    except (duckdb.Error, sqlite3.Error) as exc:
+        # Unreadable as what its magic says (truncated, corrupt): its bytes are all there is.
         yield f"unreadable: {type(exc).__name__}", b""
+        yield from _bytes_text("bytes", path.read_bytes())
 
 
 def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:

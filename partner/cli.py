@@ -72,6 +72,13 @@ def encode(
     report_json: Annotated[
         Path | None, typer.Option("--report", help="Also write the encoding report here.")
     ] = None,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-key",
+            help="Ed25519 package-signing key (default: next to the pseudonym key).",
+        ),
+    ] = None,
 ) -> None:
     """Encode a raw export into a submission package (manifest.json written last)."""
     from rich.console import Console
@@ -100,6 +107,7 @@ def encode(
                 supersedes=supersedes,
                 partner_key_path=partner_key,
                 crosswalk_path=crosswalk,
+                signing_key_path=signing_key,
                 progress=lambda msg: progress.update(task, description=f"{partner}: {msg}"),
             )
         except EncodeError as exc:
@@ -132,7 +140,7 @@ def keygen_cmd(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing extract key.")
+        bool, typer.Option("--force", help="Replace an existing extract and signing key.")
     ] = False,
 ) -> None:
     """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
@@ -151,6 +159,11 @@ def keygen_cmd(
     console.print(f"public extract key PEM: {result.public_key_pem}")
     console.print(f"public extract key for the hub registry (base64): {result.public_key_b64}")
     console.print(f"pseudonym key (keep, 0600, never share): {result.pseudonym_key}")
+    console.print(f"package signing key (keep, 0600): {result.signing_key}")
+    console.print(
+        "signing public key for the hub registry (base64, "
+        f"`register-partner --signing-key`): {result.signing_public_key_b64}"
+    )
     if result.shared_secret:
         console.print(f"shared secret (0600, share out of band only): {result.shared_secret}")
         console.print(f"key fingerprint for the hub registry: {result.key_fingerprint}")
@@ -226,3 +239,24 @@ def submit_cmd(
         Console(stderr=True).print(f"[red]not submitted:[/red] {exc}")
         raise typer.Exit(1) from None
     Console().print(f"submitted to {target}")
+
+
+@app.command("audit-head")
+def audit_head_cmd(
+    ledger: Annotated[
+        Path, typer.Option("--ledger", help="Your opened_extracts.jsonl (next to your key).")
+    ],
+) -> None:
+    """Print the latest hub audit head your extracts showed (kept outside the hub).
+
+    Give it to the hub's stewards or auditor: `carehub audit verify --expect-head HASH` proves
+    the log was not cut back since. `carehub partner open` also refuses an extract whose head
+    is behind it (`audit_rewound`).
+    """
+    from partner.open import last_audit_anchor
+
+    anchor = last_audit_anchor(ledger)
+    if anchor is None:
+        typer.echo(f"{ledger}: no extract with an audit head opened yet")
+        raise typer.Exit(1)
+    typer.echo(f"audit head seen: entry {anchor['seq']}, hash {anchor['hash']}")

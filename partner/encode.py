@@ -20,10 +20,12 @@ from linkage.encoding.cmac import cmac_hex
 from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
 from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
-from partner.keygen import pseudonym_key_path
+from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping
-from partner.package import write_package
+from partner.package import PackageError, write_package
 from partner.reader import InputError, read_input
+from quality.findings import MAX_ROWS_LISTED
+from quality.plaintext import MIN_FREE_TEXT_ROWS, rows_with_own_names
 
 Progress = Callable[[str], None]
 
@@ -70,6 +72,51 @@ def _events_table(
     )
 
 
+def _date_report(persons: pl.DataFrame, fmt: str | None) -> dict[str, Any]:
+    """Dates that did not parse, by format, with their data rows (row numbers, never values)."""
+    bad = persons["dob_unparseable"]
+    rows = (bad.arg_true() + 1).to_list()
+    return {
+        "dob": {
+            "format": fmt,
+            "unparseable": len(rows),
+            "rows": rows[:MAX_ROWS_LISTED],
+        }
+    }
+
+
+def _guard_program(
+    events: pl.DataFrame, persons: pl.DataFrame, mapping: str
+) -> tuple[pl.DataFrame, int]:
+    """Keep free text that can carry identifiers out of ``program``, the one text column.
+
+    A value holding the first and last name of a person of the export refuses the whole
+    encode (a note was mapped by mistake); a value used by fewer than
+    ``MIN_FREE_TEXT_ROWS`` events is left out and counted (a program or unit name repeats,
+    a note does not), so the hub's detector never meets it.
+    """
+    rows = rows_with_own_names(
+        events["program"].to_list(),
+        zip(persons["first_name"].to_list(), persons["last_name"].to_list(), strict=True),
+    )
+    if rows:
+        shown = ", ".join(map(str, rows[:MAX_ROWS_LISTED]))
+        raise EncodeError(
+            f"{mapping}: events column program: {len(rows)} value(s) hold the first and last "
+            f"name of a person in this export (outgoing event rows {shown}"
+            f"{' ...' if len(rows) > MAX_ROWS_LISTED else ''}). program takes a program or "
+            "unit name only; map it to such a column (e.g. a department), or remove it from "
+            "the mapping. Nothing was written"
+        )
+    uses = pl.col("program").count().over("program")
+    rare = events.filter(pl.col("program").is_not_null() & (uses < MIN_FREE_TEXT_ROWS)).height
+    if rare:
+        events = events.with_columns(
+            program=pl.when(uses < MIN_FREE_TEXT_ROWS).then(None).otherwise(pl.col("program"))
+        )
+    return events, rare
+
+
 def _merge_crosswalk(path: Path, new: pl.DataFrame) -> None:
     """Upsert pseudonym -> record id pairs into the partner's crosswalk CSV (mode 0600)."""
     frame = new.select("record_pseudonym", "record_id")
@@ -97,6 +144,7 @@ def encode_partner(
     supersedes: str | None = None,
     partner_key_path: str | Path | None = None,
     crosswalk_path: str | Path | None = None,
+    signing_key_path: str | Path | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
 ) -> EncodeResult:
@@ -113,6 +161,9 @@ def encode_partner(
         partner_key_path: Partner-only pseudonym key; default ``<partner_id>.pseudonym.key``
             next to the secret.
         crosswalk_path: Where the crosswalk is kept; default next to the secret.
+        signing_key_path: The partner's Ed25519 package-signing key; default
+            ``<partner_id>.ed25519.key`` next to the pseudonym key (keygen writes both
+            there). The manifest is signed with it.
         settings: Spec internals (all partners must agree; leave the default).
         progress: Called with a short message at each step.
 
@@ -135,6 +186,11 @@ def encode_partner(
             else pseudonym_key_path(secret_file.parent, partner_id)
         )
         partner_key = read_secret(pkey_file, "partner pseudonym key")
+        signer = read_signing_key(
+            Path(signing_key_path)
+            if signing_key_path
+            else signing_key_paths(pkey_file.parent, partner_id)[0]
+        )
         keys = EncodingKeys.derive(shared, partner_key)
         when = as_of or clock.today()
         say("reading input")
@@ -156,22 +212,28 @@ def encode_partner(
 
     say(f"encoding {raw.events.height} events")
     events = _events_table(raw.events, encoded.crosswalk, keys)
+    events, rare = _guard_program(events, raw.persons, str(mapping_path))
     event_report = dict(raw.event_report)
     consent = event_report.pop("consent", {})
     report = encoded.report | {
+        "dates": _date_report(raw.persons, mapping.persons.dob.format),
         "consent": consent,
-        "events": {"rows": events.height, **event_report},
+        "events": {"rows": events.height, "program_rare_left_out": rare, **event_report},
     }
     say("writing package")
-    package = write_package(
-        out_dir,
-        partner_id=partner_id,
-        persons=encoded.persons,
-        events=events,
-        key_fingerprint=keys.fingerprint,
-        report=report,
-        supersedes=supersedes,
-    )
+    try:
+        package = write_package(
+            out_dir,
+            partner_id=partner_id,
+            persons=encoded.persons,
+            events=events,
+            key_fingerprint=keys.fingerprint,
+            report=report,
+            supersedes=supersedes,
+            signing_key=signer,
+        )
+    except PackageError as exc:
+        raise EncodeError(f"{exc}. Nothing was written") from None
     xwalk = Path(crosswalk_path) if crosswalk_path else default_crosswalk(secret_file, partner_id)
     _merge_crosswalk(xwalk, encoded.crosswalk)
     return EncodeResult(

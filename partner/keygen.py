@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from linkage.encoding.keys import key_fingerprint
+from kernel.signing import load_private, private_pem, public_b64
+from linkage.encoding.keys import SecretError, key_fingerprint
 from partner.keyfiles import new_secret_text, read_secret, write_private
 
 
@@ -23,6 +25,8 @@ class KeygenResult:
     pseudonym_key: Path
     shared_secret: Path | None
     key_fingerprint: str | None
+    signing_key: Path
+    signing_public_key_b64: str
 
 
 def extract_key_paths(out_dir: Path, partner_id: str) -> tuple[Path, Path]:
@@ -35,6 +39,41 @@ def pseudonym_key_path(out_dir: Path, partner_id: str) -> Path:
     return out_dir / f"{partner_id}.pseudonym.key"
 
 
+def signing_key_paths(out_dir: Path, partner_id: str) -> tuple[Path, Path]:
+    """Private and public package-signing key files of a partner in ``out_dir``."""
+    return out_dir / f"{partner_id}.ed25519.key", out_dir / f"{partner_id}.ed25519.pub"
+
+
+def read_signing_key(path: str | Path) -> Ed25519PrivateKey:
+    """The partner's package-signing key, after the same 0600 check as every secret file.
+
+    Raises:
+        SecretError: missing, readable by others, or not an Ed25519 key (names file and fix).
+    """
+    p = Path(path)
+    pem = read_secret(p, "package signing key")
+    try:
+        return load_private(pem)
+    except ValueError:
+        raise SecretError(
+            f"package signing key file {p} is not an Ed25519 private key (PEM); create one "
+            "with `carehub partner keygen` and register its .ed25519.pub with the hub"
+        ) from None
+
+
+def _signing_key(out: Path, partner_id: str, *, force: bool) -> tuple[Path, str]:
+    private_path, public_path = signing_key_paths(out, partner_id)
+    if private_path.exists() and not force:
+        # Kept across keygen runs: a new signing key must be registered before it is used.
+        key = read_signing_key(private_path)
+    else:
+        key = Ed25519PrivateKey.generate()
+        write_private(private_path, private_pem(key), force=force)
+    public = public_b64(key.public_key())
+    public_path.write_text(public + "\n")
+    return private_path, public
+
+
 def keygen(
     out_dir: str | Path,
     partner_id: str,
@@ -45,8 +84,10 @@ def keygen(
     """Create a partner's keys in ``out_dir``.
 
     Writes the X25519 private key (PEM PKCS#8, 0600) and public key (PEM), the partner-only
-    pseudonym key (0600) unless one exists, and, when ``shared_secret`` is a path that does not
-    exist yet, a new shared secret (0600) to hand to the other partners out of band.
+    pseudonym key (0600) unless one exists, the Ed25519 package-signing key (0600, kept unless
+    ``force``) with its public key (base64, ``.ed25519.pub``, registered at the hub), and,
+    when ``shared_secret`` is a path that does not exist yet, a new shared secret (0600) to
+    hand to the other partners out of band.
 
     Returns:
         Paths, the raw public key in base64 (for the hub's partner registry) and the shared
@@ -79,6 +120,7 @@ def keygen(
         if not secret_path.exists():
             write_private(secret_path, new_secret_text())
         fingerprint = key_fingerprint(read_secret(secret_path))
+    signing_path, signing_public = _signing_key(out, partner_id, force=force)
     return KeygenResult(
         private_key=private_path,
         public_key_pem=public_path,
@@ -86,4 +128,6 @@ def keygen(
         pseudonym_key=pseud,
         shared_secret=secret_path,
         key_fingerprint=fingerprint,
+        signing_key=signing_path,
+        signing_public_key_b64=signing_public,
     )

@@ -15,6 +15,7 @@ The steps, each failing with its own :class:`OpenError` (``code`` says which):
 6. ``wrong_recipient``: the extract is encrypted to another partner's (or an older) key.
 7. ``expired``: past ``expires_at``.
 8. ``replayed``: this extract id was opened before (local ledger ``opened_extracts.jsonl``).
+   ``audit_rewound``: the extract's audit head is behind the last one the ledger kept.
 9. ``crosswalk_missing``: the crosswalk lacks some of the extract's pseudonyms.
 
 Nothing is written (no CSV, no ledger line) unless every step passes. This module is the
@@ -45,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kernel import clock
+from kernel.signing import canonical
 
 FORMAT: Final = "carehub-extract/1"
 PAYLOAD_FORMAT: Final = "carehub-extract-payload/1"
@@ -94,11 +96,6 @@ class OpenResult:
     hub_kid: str
     governance_version: str
     pseudonyms: frozenset[str] = field(default_factory=frozenset, repr=False)
-
-
-def canonical(obj: Any) -> bytes:
-    """Canonical JSON: sorted keys, no whitespace, ASCII (what the hub signs)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def hpke_info(recipient: str, extract_id: str, expires_at: str) -> bytes:
@@ -290,6 +287,41 @@ def _ledger_entries(ledger: Path) -> dict[str, str]:
     return opened
 
 
+def last_audit_anchor(ledger: Path) -> dict[str, Any] | None:
+    """The latest hub audit head this partner saw (the highest ``seq`` in its ledger).
+
+    Every extract carries the head of the hub's audit log at its creation; the ledger keeps it
+    outside the hub, so a log cut back or rewritten later is caught (by the next extract, or by
+    a steward given this head for ``carehub audit verify --expect-head``).
+    """
+    best: dict[str, Any] | None = None
+    if ledger.is_file():
+        for line in ledger.read_text(encoding="utf-8").splitlines():
+            anchor = json.loads(line).get("audit_anchor") if line.strip() else None
+            if isinstance(anchor, dict) and (best is None or anchor["seq"] > best["seq"]):
+                best = anchor
+    return best
+
+
+def _check_anchor(extract: Path, manifest: dict[str, Any], ledger: Path) -> None:
+    """A new extract's audit head must not be behind the last one this partner saw."""
+    anchor = manifest.get("audit_anchor")
+    last = last_audit_anchor(ledger)
+    if not isinstance(anchor, dict) or last is None:
+        return
+    if anchor.get("seq", 0) < last["seq"] or (
+        anchor.get("seq") == last["seq"] and anchor.get("hash") != last["hash"]
+    ):
+        raise OpenError(
+            "audit_rewound",
+            f"{extract}: the hub's audit log is at entry {anchor.get('seq')}, behind (or "
+            f"different from) entry {last['seq']} that an earlier extract showed (hash "
+            f"{str(last['hash'])[:16]}...): the log was cut back or rewritten. Tell the hub's "
+            "stewards and your privacy officer; give them that hash for `carehub audit verify "
+            "--expect-head`",
+        )
+
+
 def _crosswalk(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise OpenError("crosswalk_missing", f"{path}: no such crosswalk file")
@@ -391,6 +423,7 @@ def open_extract(
             f"{opened[manifest['extract_id']]} (ledger {ledger}); a second delivery of the same "
             "extract is refused. Use the CSV from then, or ask the hub for a new extract.",
         )
+    _check_anchor(extract, manifest, ledger)
     info = hpke_info(
         str(manifest["recipient"]), str(manifest["extract_id"]), str(manifest["expires_at"])
     )
@@ -474,6 +507,8 @@ def _record_opened(ledger: Path, manifest: dict[str, Any], moment: datetime, out
             "opened_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "created_at": manifest["created_at"],
             "out": out.name,
+            # Kept outside the hub: see last_audit_anchor.
+            "audit_anchor": manifest.get("audit_anchor"),
         },
         sort_keys=True,
     )

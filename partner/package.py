@@ -15,15 +15,17 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kernel import clock
+from kernel.signing import PACKAGE_PURPOSE, sign, verify
 from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
@@ -32,11 +34,13 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
+from quality.plaintext import scan_tables
 
 PERSONS_FILE = "persons.parquet"
 EVENTS_FILE = "events.parquet"
 REPORT_FILE = "encoding_report.json"
 MANIFEST_FILE = "manifest.json"
+SIGNATURE_FIELD = "signature"
 
 _PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -119,6 +123,26 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``manifest`` with its ``signature`` field: Ed25519 over every other field.
+
+    The manifest binds every file by sha256, and names the partner and the submission, so the
+    signature vouches for the whole package and for who made it.
+    """
+    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
+    return {**body, SIGNATURE_FIELD: sign(body, key, PACKAGE_PURPOSE)}
+
+
+def manifest_signer(manifest: Mapping[str, Any], keys: Sequence[Ed25519PublicKey]) -> str:
+    """The kid of the key in ``keys`` that signed ``manifest``.
+
+    Raises:
+        kernel.signing.SignatureError: unsigned, malformed, or signed by none of ``keys``.
+    """
+    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
+    return verify(body, manifest.get(SIGNATURE_FIELD), keys, PACKAGE_PURPOSE)
+
+
 def _to_arrow(table: Any, name: str) -> pa.Table:
     if isinstance(table, pa.Table):
         return table
@@ -184,6 +208,27 @@ def _check_events(events: pa.Table, persons: pa.Table) -> None:
             )
 
 
+def _check_no_identifiers(persons: pa.Table, events: pa.Table) -> None:
+    """The hub's plaintext-identifier detector, run on every outgoing column before writing.
+
+    One detector (``quality.plaintext``), both sides: what the hub would refuse on arrival
+    never leaves the partner.
+    """
+    findings = scan_tables(persons, events)
+    if findings:
+        lines = [
+            f"{f.file}: column {f.column}, row(s) {', '.join(map(str, f.rows))}"
+            f"{' ...' if (f.count or 0) > len(f.rows) else ''}: {f.message}"
+            for f in findings
+        ]
+        raise PackageError(
+            "refusing to write a package that holds what looks like raw identifiers:\n  "
+            + "\n  ".join(lines)
+            + "\nFix the mapping so that only codes and program or unit names go into these "
+            "columns (row numbers count the outgoing rows from 1, in export order)"
+        )
+
+
 def _write_parquet(table: pa.Table, path: Path) -> dict[str, Any]:
     pq.write_table(table, path, compression="zstd")
     return {
@@ -207,6 +252,7 @@ def write_package(
     spec_version: str = SPEC_VERSION,
     validate: bool = True,
     extra_files: Mapping[str, bytes] | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Write one submission package into ``out_dir/<submission_id>/`` and return that folder.
 
@@ -224,6 +270,8 @@ def write_package(
         validate: Conform the tables to spec 1.0 and check pseudonyms and event references.
             ``False`` writes the tables exactly as given, for building broken packages.
         extra_files: Further files to place in the package (tests only; not in the manifest).
+        signing_key: The partner's Ed25519 package-signing key; the manifest is signed with it
+            (the hub refuses unsigned packages). ``None`` writes an unsigned manifest (tests).
 
     Returns:
         The package folder. ``manifest.json`` is its last file, written by atomic rename.
@@ -244,6 +292,7 @@ def write_package(
         events_tbl = conform(events, EVENT_SCHEMA, EVENTS_FILE)
         _check_persons(persons_tbl)
         _check_events(events_tbl, persons_tbl)
+        _check_no_identifiers(persons_tbl, events_tbl)
     else:
         persons_tbl = _to_arrow(persons, PERSONS_FILE)
         events_tbl = _to_arrow(events, EVENTS_FILE)
@@ -269,6 +318,8 @@ def write_package(
         "supersedes": supersedes,
         "files": files,
     }
+    if signing_key is not None:
+        manifest = sign_manifest(manifest, signing_key)
     tmp = package / (MANIFEST_FILE + ".tmp")
     with tmp.open("w") as fh:
         json.dump(manifest, fh, indent=2)

@@ -201,6 +201,10 @@ def read_persons(
     dob = parse_date_column(
         _column(frame, pm.dob), pm.dob.format, file, dob_col, mapping_name, "persons.dob"
     )
+    dob_text = _column(frame, pm.dob).cast(pl.String).str.strip_chars()
+    # A date that is there but does not parse (02/30/2023, another format) is `unparseable`,
+    # never `missing`: the encoder reports it under that reason, the package by format and rows.
+    dob_unparseable = (dob_text.is_not_null() & (dob_text != "") & dob.is_null()).fill_null(False)
     consented, unmapped_consent = _flag(frame, pm.consented)
     part2, unmapped_part2 = _flag(frame, pm.part2_consent)
     sex_raw = _column(frame, pm.sex)
@@ -211,6 +215,7 @@ def read_persons(
             "middle_name": _column(frame, pm.middle_name).cast(pl.String),
             "last_name": _column(frame, pm.last_name).cast(pl.String),
             "dob": dob,
+            "dob_unparseable": dob_unparseable,
             "birth_year": _column(frame, pm.birth_year).cast(pl.String),
             "sex": sex_raw.cast(pl.String),
             "street": _column(frame, pm.address).cast(pl.String),

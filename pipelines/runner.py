@@ -19,7 +19,7 @@ import fcntl
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -305,6 +305,7 @@ def process_landing(
     *,
     sensor_name: str = "landing_sensor",
     console_log_level: str = "WARNING",
+    waiting: Callable[[], None] | None = None,
 ) -> list[JobRun]:
     """Evaluate the landing sensor once and run what it requests, one run at a time.
 
@@ -317,11 +318,26 @@ def process_landing(
         sensor_name: The sensor to evaluate.
         console_log_level: Level of Dagster's console log for the runs (the run's own event
             log, seen in the UI, keeps everything).
+        waiting: Called once if another landing run holds the lock (to say so).
 
     Returns:
-        One :class:`JobRun` per run request, in the sensor's order.
+        One :class:`JobRun` per run request, in the sensor's order; empty when there was
+        nothing to do.
+
+    Two landing runs at once (two stewards, a cron and a hand) would race for the same
+    packages: the second waits for the first (an exclusive ``flock``), then evaluates the
+    sensor afresh and finds only what is still left, usually nothing.
     """
-    return evaluate_sensor(home, sensor_name, console_log_level=console_log_level)
+    hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
+    hub.ensure()
+    with (hub.dagster_home / ".landing.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return evaluate_sensor(hub, sensor_name, console_log_level=console_log_level)
 
 
 def evaluate_sensor(

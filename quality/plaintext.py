@@ -16,11 +16,12 @@ and class ("looks like a phone number"), never the value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import duckdb
+import pyarrow as pa
 
 from linkage.encoding.spec import TOKEN_COLUMNS
 from quality.findings import MAX_ROWS_LISTED, Finding
@@ -75,6 +76,13 @@ LOOKS_LIKE: Final[dict[str, str]] = {
     "email": "an e-mail address",
     "name": "a name or other plain text",
 }
+
+
+# A program or unit name repeats across events; a value used fewer times than this is free text
+# (a clinician note, a name) and is refused. The partner client nulls such values (counted in
+# its report) before it writes a package, so only a package not made by it meets this refusal.
+MIN_FREE_TEXT_ROWS: Final = 5
+_WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
 def verified_columns(passed: Iterable[Rule]) -> frozenset[tuple[FileName, str]]:
@@ -136,9 +144,96 @@ def scan(
             suspects = [c for c, n in zip(names, counts, strict=True) if n]
         else:
             suspects = list(group.columns)
+            for column in group.columns:
+                findings.extend(_rare(con, table, group, column))
         for column in suspects:
             findings.extend(_classify(con, table, group, column))
     return findings
+
+
+def scan_tables(persons: pa.Table, events: pa.Table) -> list[Finding]:
+    """Run the detector over two Arrow tables (the partner client, before it writes a package).
+
+    The same :func:`scan` as the hub's, on an in-memory DuckDB with a 1-based ``_row``.
+    """
+    con = duckdb.connect()
+    try:
+        tables: dict[FileName, str] = {PERSONS: "out_persons", EVENTS: "out_events"}
+        for name, data in (("out_persons", persons), ("out_events", events)):
+            rows = pa.array(range(1, data.num_rows + 1), pa.int64())
+            con.register(name, data.append_column("_row", rows))
+        return scan(con, tables)
+    finally:
+        con.close()
+
+
+def rows_with_own_names(
+    texts: Sequence[str | None], names: Iterable[tuple[str | None, str | None]]
+) -> list[int]:
+    """1-based rows of ``texts`` holding the first and the last name of one same person.
+
+    Only the partner can run this (it holds the names): a free-text column mapped by mistake
+    (a note saying "seen with FIRST LAST") is caught whatever the text's shape.
+    """
+    firsts_of: dict[str, set[str]] = {}
+    for first, last in names:
+        if first and last and len(first) > 1 and len(last) > 1:
+            firsts_of.setdefault(last.upper(), set()).add(first.upper())
+    hits = []
+    for row, text in enumerate(texts, start=1):
+        if not text:
+            continue
+        words = set(_WORD.findall(text.upper()))
+        if any(firsts_of.get(word, set()) & words for word in words):
+            hits.append(row)
+    return hits
+
+
+def _rare(
+    con: duckdb.DuckDBPyConnection, table: str, group: ColumnGroup, column: str
+) -> list[Finding]:
+    n, rows = con.execute(
+        sql("plaintext_rare"),
+        {"t": table, "cols": [column], "min": MIN_FREE_TEXT_ROWS, "limit": MAX_ROWS_LISTED},
+    ).fetchone() or (0, [])
+    if not n:
+        return []
+    return [
+        _finding(
+            group,
+            column,
+            n,
+            rows,
+            "free_text",
+            message=f"{n} value(s) are each used by fewer than {MIN_FREE_TEXT_ROWS} rows: free "
+            "text (a note, a name), not the name of a program or unit",
+            fix="map this field to a program or unit column with few values (or leave it out); "
+            "`carehub partner encode` leaves rare values out. The hub deleted the rejected "
+            "files on arrival",
+        )
+    ]
+
+
+def _finding(
+    group: ColumnGroup,
+    column: str,
+    n: int,
+    rows: Iterable[int],
+    kind: str,
+    *,
+    message: str,
+    fix: str,
+) -> Finding:
+    return Finding(
+        check="plaintext_identifiers",
+        file=group.file,
+        column=column,
+        rows=tuple(int(r) for r in rows),
+        count=int(n),
+        message=message,
+        fix=fix,
+        extra={"looks_like": kind},
+    )
 
 
 def _classify(
@@ -157,18 +252,17 @@ def _classify(
         },
     ).fetchall()
     return [
-        Finding(
-            check="plaintext_identifiers",
-            file=group.file,
-            column=column,
-            rows=tuple(int(r) for r in row_numbers),
-            count=int(n),
+        _finding(
+            group,
+            column,
+            n,
+            row_numbers,
+            kind,
             message=f"{n} value(s) look like {LOOKS_LIKE[kind]}; only "
             f"{'encodings' if group.format in (HEX32, HEX64) else 'codes or program names'} "
             "belong here",
             fix="re-run `carehub partner encode` on the raw export and send its package; never "
             "put a raw identifier in a package. The hub deleted the rejected files on arrival",
-            extra={"looks_like": kind},
         )
         for kind, n, row_numbers in rows
     ]

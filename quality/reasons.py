@@ -26,6 +26,7 @@ def reason_document(
     outcome: str = "quarantined",
     purged_files: Sequence[str] = (),
     manifest_sha256: str | None = None,
+    purge_reasons: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The machine-readable reason (``reason.json``)."""
     blocking = [f for f in findings if f.blocking]
@@ -38,6 +39,7 @@ def reason_document(
         "manifest_sha256": manifest_sha256,
         "failed_checks": sorted({f.check for f in blocking}),
         "purged_files": list(purged_files),
+        "purge_reasons": list(purge_reasons),
         "findings": [f.as_dict() for f in findings],
     }
 
@@ -76,10 +78,13 @@ def reason_text(document: dict[str, Any], findings: Sequence[Finding]) -> str:
             "new package (a new submission id). Row numbers count data rows from 1."
         )
     if document["purged_files"]:
+        why = document.get("purge_reasons") or ["they may hold raw identifiers"]
         lines += [
             "",
-            "The hub deleted these files on arrival because they appear to hold raw "
-            f"identifiers: {', '.join(document['purged_files'])}.",
+            f"The hub deleted these files on arrival: {', '.join(document['purged_files'])}, "
+            f"because {'; '.join(why)}. "
+            "It keeps no identifier, not even in quarantine; the counts, columns and rows "
+            "below are all that stays.",
         ]
     for check, hits in by_check(findings).items():
         info = CHECK_INFO[check]

@@ -33,6 +33,8 @@ EVENTS: Final = "events.parquet"
 HEX64: Final = "[0-9a-f]{64}"
 HEX32: Final = "[0-9a-f]{32}"
 FORMULA_START: Final = "^[=+@\\t\\r-]"
+# NUL and other control characters: no program name holds one; they hide text from viewers.
+CONTROL_CHARACTER: Final = "[\\x00-\\x1f\\x7f]"
 PROGRAM_MAX: Final = 80
 CODE_MAX: Final = 40
 # Bound at validation time: the submission's own creation date (no event may be after it).
@@ -287,9 +289,11 @@ EVENT_RULES: Final[tuple[Rule, ...]] = (
         EVENTS,
         "program",
         "not_match_regex",
-        problem="starts with a spreadsheet formula character (=, +, -, @, tab or CR)",
-        fix="remove the leading character from program names (formula injection)",
-        regex=FORMULA_START,
+        problem="starts with a spreadsheet formula character (=, +, -, @, tab or CR), or holds "
+        "a NUL or other control character",
+        fix="send program names as plain text on one line, without a leading formula "
+        "character (formula injection)",
+        regex=f"{FORMULA_START}|{CONTROL_CHARACTER}",
     ),
     Rule(
         "payload_domains",

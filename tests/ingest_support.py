@@ -10,12 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from carehub.home import HubHome
+from kernel.signing import public_b64
 from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
-from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, write_package
+from partner.package import (
+    EVENT_SCHEMA,
+    PERSON_SCHEMA,
+    SIGNATURE_FIELD,
+    sign_manifest,
+    write_package,
+)
 from warehouse.governance import PartnerRegistration, write_governance
 
 PARTNERS = {
@@ -29,6 +37,13 @@ CREATED = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 def fingerprint(partner_id: str) -> str:
     """The registered key fingerprint of a test partner (the same shared secret for all)."""
     return hashlib.sha256(b"test shared secret fingerprint").hexdigest()[:32]
+
+
+def signing_key(partner_id: str) -> Ed25519PrivateKey:
+    """A test partner's package-signing key (deterministic, so any test can sign as it)."""
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"signing key of {partner_id}".encode()).digest()
+    )
 
 
 def _public_key() -> str:
@@ -47,6 +62,7 @@ def make_home(root: Path) -> HubHome:
                 sector=sector,
                 extract_public_key=_public_key(),
                 key_fingerprint=fingerprint(pid),
+                signing_public_key=public_b64(signing_key(pid).public_key()),
             )
             for pid, sector in PARTNERS.items()
         ],
@@ -132,6 +148,7 @@ def drop(
     p_tbl = pa.Table.from_pylist(persons, schema=persons_schema)
     e_tbl = pa.Table.from_pylist(events, schema=events_schema)
     kwargs.setdefault("key_fingerprint", fingerprint(partner_id))
+    kwargs.setdefault("signing_key", signing_key(partner_id))
     return write_package(
         home.landing / partner_id,
         partner_id=partner_id,
@@ -144,8 +161,17 @@ def drop(
     )
 
 
-def rewrite_manifest(package: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> None:
-    """Recompute checksums and row counts of a package's files, apply ``edit``, rewrite."""
+def rewrite_manifest(
+    package: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    signer: str | None = "",
+) -> None:
+    """Recompute checksums and row counts of a package's files, apply ``edit``, rewrite.
+
+    The manifest is re-signed as its partner would (``signer`` names another partner whose key
+    signs instead; ``None`` leaves it unsigned), so a test breaks only what it means to.
+    """
     import contextlib
     import json
 
@@ -163,8 +189,11 @@ def rewrite_manifest(package: Path, edit: Callable[[dict[str, Any]], None] | Non
                 # A deliberately broken file keeps its count.
                 with contextlib.suppress(Exception):
                     entry["rows"] = pq.ParquetFile(path).metadata.num_rows
+    manifest.pop(SIGNATURE_FIELD, None)
     if edit is not None:
         edit(manifest)
+    if signer is not None:
+        manifest = sign_manifest(manifest, signing_key(signer or str(manifest.get("partner_id"))))
     manifest_path.write_text(json.dumps(manifest, indent=2))
 
 

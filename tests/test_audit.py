@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from carehub.cli import app
 from carehub.home import HubHome
+from kernel.signing import canonical
 from warehouse import audit
 
 # Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
@@ -160,7 +161,7 @@ def test_consistent_rewrite_of_a_renumbered_chain_is_caught_by_the_head(home: Hu
         }
         body["hash"] = audit._entry_hash(body)
         prev = body["hash"]
-        lines.append(audit.canonical(body))
+        lines.append(canonical(body))
     _rewrite(home, lines)
     audit._write_head(home, 3, prev)  # even with the head file rewritten too
     assert audit.verify(home).ok

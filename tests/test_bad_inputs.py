@@ -1,9 +1,14 @@
-"""The 20 bad inputs of issue 4: each stopped at the door, with a reason, nothing else disturbed.
+"""The bad-input matrix: every class of bad package stopped at the door, with a reason.
 
-For each case the test asserts four things: the error text, the quarantine record (folder,
-reason.json, reason.txt, staging.deliveries row), that the staging tables are unchanged for the
-bad partner, and that another partner's good package dropped at the same time is ingested.
-Reasons, the steward log and the deliveries table must never repeat the bad value.
+Issue 4's 20 classes and issue 17's (unsigned, relabelled or edited packages; identifiers as an
+extra column, in a column or file name, in free text; NUL characters, impossible dates and
+birth years; manifest, folder, idempotency and row faults): one parametrised table.
+
+For each case the test asserts: the error text; the quarantine record (folder, reason.json,
+reason.txt, staging.deliveries row), and, where the package carried a raw identifier, that no
+byte of it is left in the quarantine folder; that the staging tables are unchanged for the bad
+partner; and that another partner's good package dropped at the same time is ingested whole
+(0 rows lost). Reasons, the steward log and the deliveries table never repeat the bad value.
 
 One hub home is shared by the module (so the GX project is built once); each case uses fresh
 submission ids, so cases do not see each other's packages.
@@ -197,6 +202,170 @@ def still_being_written(home: HubHome, salt: str) -> Path:
     return pkg
 
 
+def unsigned(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, signing_key=None)
+
+
+def signed_by_another_partner(home: HubHome, salt: str) -> Path:
+    # Issue 17 #2: a genuine package of one partner relabelled as another's. Every partner
+    # shares the linkage secret, so only the partner's own signature tells them apart.
+    pkg = drop(home, GOOD, salt=salt)
+    relabelled = home.landing / BAD / pkg.name.replace(GOOD, BAD, 1)
+    relabelled.parent.mkdir(parents=True, exist_ok=True)
+    pkg.rename(relabelled)
+
+    def relabel(manifest: dict[str, Any]) -> None:
+        manifest["partner_id"] = BAD
+        manifest["submission_id"] = relabelled.name
+
+    rewrite_manifest(relabelled, relabel, signer=GOOD)
+    return relabelled
+
+
+def edited_after_signing(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    manifest["supersedes"] = None
+    manifest["created_at"] = "2026-11-19T12:00:00Z"  # the signature still covers the old time
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+    return pkg
+
+
+def garbage_signature(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    manifest["signature"] = {"alg": "Ed25519", "kid": "x", "value": "not base64!"}
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+    return pkg
+
+
+def _extra_column(file: str, name: str, value: Any) -> Builder:
+    """A package with one more column than spec 1.0, holding ``value`` in every row."""
+
+    def build(home: HubHome, salt: str) -> Path:
+        base = PERSON_SCHEMA if file == "persons" else EVENT_SCHEMA
+        schema = base.append(pa.field(name, pa.string()))
+
+        def add(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+            for row in persons if file == "persons" else events:
+                row[name] = value
+
+        kind = "persons_schema" if file == "persons" else "events_schema"
+        return drop(home, BAD, salt=salt, mutate=add, **{kind: schema})
+
+    return build
+
+
+def note_in_program(home: HubHome, salt: str) -> Path:
+    # Issue 17 #1, past the partner client: a clinician note with a full name in every event.
+    def note(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        for i, row in enumerate(events):
+            row["program"] = f"seen with Zyxwick Quorrel {i}"
+
+    return drop(home, BAD, salt=salt, mutate=note)
+
+
+def _extra_file(name: str, data: bytes) -> Builder:
+    def build(home: HubHome, salt: str) -> Path:
+        return drop(home, BAD, salt=salt, extra_files={name: data})
+
+    return build
+
+
+def _manifest_bytes(data: bytes) -> Builder:
+    def build(home: HubHome, salt: str) -> Path:
+        pkg = drop(home, BAD, salt=salt)
+        (pkg / "manifest.json").write_bytes(data)
+        return pkg
+
+    return build
+
+
+def _manifest_edit(edit: Callable[[dict[str, Any]], None]) -> Builder:
+    """A package whose manifest is edited, then signed again by its partner (a buggy tool)."""
+
+    def build(home: HubHome, salt: str) -> Path:
+        pkg = drop(home, BAD, salt=salt)
+        rewrite_manifest(pkg, edit)
+        return pkg
+
+    return build
+
+
+def _package_edit(change: Callable[[Path], None]) -> Builder:
+    """A package whose files are changed before its manifest is written (and signed)."""
+
+    def build(home: HubHome, salt: str) -> Path:
+        pkg = drop(home, BAD, salt=salt)
+        change(pkg)
+        rewrite_manifest(pkg)
+        return pkg
+
+    return build
+
+
+def _rows(mutate: Callable[[list, list], None]) -> Builder:
+    def build(home: HubHome, salt: str) -> Path:
+        return drop(home, BAD, salt=salt, mutate=mutate)
+
+    return build
+
+
+def _each(file: str, column: str, value: Any) -> Callable[[list, list], None]:
+    def mutate(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        for row in persons if file == "persons" else events:
+            row[column] = value
+
+    return mutate
+
+
+def _sub_folder(pkg: Path) -> None:
+    (pkg / "raw").mkdir()
+    (pkg / "raw" / "export.csv").write_text("Zyxwick,Quorrel\n")
+
+
+def _symlink(pkg: Path) -> None:
+    (pkg / "notes.txt").symlink_to("/etc/hostname")
+
+
+def _no_persons(pkg: Path) -> None:
+    table = pq.read_table(pkg / "persons.parquet")
+    pq.write_table(table.slice(0, 0), pkg / "persons.parquet")
+    events = pq.read_table(pkg / "events.parquet")
+    pq.write_table(events.slice(0, 0), pkg / "events.parquet")
+
+
+def _orphan_event(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    events[4]["record_pseudonym"] = "f" * 64
+
+
+def _duplicate_person(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    persons[6]["record_pseudonym"] = persons[5]["record_pseudonym"]
+
+
+def _duplicate_event(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    events[9]["event_id"] = events[8]["event_id"]
+
+
+def _end_before_start(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    events[3]["end_date"] = events[3]["event_date"] - timedelta(days=3)
+
+
+def reused_submission_id(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    with connection(home.hub_db) as c:
+        assert [r.outcome for r in ingest_landing(home, c, now=NOW)] == ["ingested"]
+    again = drop(home, BAD, salt=salt + "-other", submission_id=pkg.name)
+    return again
+
+
+def supersedes_another_partner(home: HubHome, salt: str) -> Path:
+    other = drop(home, GOOD, salt=salt)
+    with connection(home.hub_db) as c:
+        assert [r.outcome for r in ingest_landing(home, c, now=NOW)] == ["ingested"]
+    return drop(home, BAD, salt=salt, supersedes=other.name)
+
+
 @dataclass(frozen=True)
 class Case:
     """One bad input: how to build it and what the hub must say."""
@@ -210,6 +379,10 @@ class Case:
     partner: str = BAD
     secret: str | None = None  # a value that must never appear in reasons or logs
     purged: bool = False
+    # A raw identifier that must not be anywhere in the quarantine folder (any byte of any file).
+    identifier: str | None = None
+    # The (sanitised) manifest stays; one that does not parse is deleted (its bytes are unknown).
+    manifest_kept: bool = True
 
 
 CASES = [
@@ -225,6 +398,7 @@ CASES = [
         "package_complete",
         "manifest.json is missing",
         now=LATER,
+        manifest_kept=False,
     ),
     # Changed after packaging: pending during the grace period, then quarantined.
     Case(
@@ -257,6 +431,7 @@ CASES = [
         "look like a name",
         secret="Zyxwick",
         purged=True,
+        identifier="Zyxwick",
     ),
     Case(
         "pii_column",
@@ -265,6 +440,7 @@ CASES = [
         "identifier column was smuggled",
         secret="Zyxwick",
         purged=True,
+        identifier="Zyxwick",
     ),
     Case("future_dates", future_dates, "payload_domains", "in the future", secret="2031"),
     Case("giant_values", giant_values, "payload_domains", "longer than 80", secret="QQQQ"),
@@ -299,6 +475,321 @@ CASES = [
     ),
     Case("non_utf8", non_utf8, "schema_and_types", "not valid UTF-8"),
     Case("still_being_written", still_being_written, "", "", outcome="pending"),
+    Case("unsigned_manifest", unsigned, "partner_and_key", "manifest is not signed"),
+    Case(
+        "note_with_names_in_program",
+        note_in_program,
+        "plaintext_identifiers",
+        "free text (a note, a name)",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    # Issue 17 #5: identifiers as an extra column, in a column name, or as an extra file.
+    Case(
+        "note_column_with_names",
+        _extra_column("events", "note", "Zyxwick Quorrel said so"),
+        "schema_and_types",
+        "unexpected column",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "name_as_column_name",
+        _extra_column("persons", "Zyxwick_Quorrel", "x"),
+        "schema_and_types",
+        "unexpected column (not in spec 1.0)",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "raw_export_as_extra_file",
+        _extra_file("patients.csv", b"first,last,ssn\nZyxwick,Quorrel,123-45-6789\n"),
+        "package_complete",
+        "not part of spec 1.0",
+        secret="123-45-6789",
+        purged=True,
+        identifier="123-45-6789",
+    ),
+    Case(
+        "name_as_file_name",
+        _extra_file("Zyxwick_Quorrel.txt", b"hello"),
+        "package_complete",
+        "not part of spec 1.0",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "signed_by_another_partner",
+        signed_by_another_partner,
+        "partner_and_key",
+        "made by another partner",
+    ),
+    Case("edited_after_signing", edited_after_signing, "partner_and_key", "does not verify"),
+    Case("garbage_signature", garbage_signature, "partner_and_key", "does not verify"),
+    # The manifest itself.
+    Case(
+        "manifest_not_json",
+        _manifest_bytes(b"{not json"),
+        "manifest_integrity",
+        "not valid JSON",
+        manifest_kept=False,
+    ),
+    Case(
+        "manifest_not_utf8",
+        _manifest_bytes(b'{"a": "\xff\xfe"}'),
+        "manifest_integrity",
+        "not valid UTF-8",
+        manifest_kept=False,
+    ),
+    Case(
+        "manifest_empty",
+        _manifest_bytes(b"  \n"),
+        "manifest_integrity",
+        "manifest.json is empty",
+        manifest_kept=False,
+    ),
+    Case(
+        "manifest_is_a_list",
+        _manifest_bytes(b"[1, 2]"),
+        "manifest_integrity",
+        "not a JSON object",
+        manifest_kept=False,
+    ),
+    Case(
+        "submission_id_differs_from_folder",
+        _manifest_edit(
+            lambda m: m.update(submission_id="harbor_housing-20260101T000000Z-0000abcd")
+        ),
+        "manifest_integrity",
+        "does not equal the package folder",
+    ),
+    Case(
+        "created_at_not_a_time",
+        _manifest_edit(lambda m: m.update(created_at="last Tuesday")),
+        "manifest_integrity",
+        "created_at is missing or not an ISO 8601",
+        secret="Tuesday",
+    ),
+    Case(
+        "key_fingerprint_missing",
+        _manifest_edit(lambda m: m.pop("key_fingerprint")),
+        "manifest_integrity",
+        "key_fingerprint is missing",
+    ),
+    Case(
+        "supersedes_not_an_id",
+        _manifest_edit(lambda m: m.update(supersedes="Zyxwick Quorrel")),
+        "manifest_integrity",
+        "supersedes is neither null nor a submission id",
+        secret="Zyxwick",
+        identifier="Zyxwick",
+    ),
+    Case(
+        "files_not_an_object",
+        _manifest_edit(lambda m: m.update(files=["persons.parquet"])),
+        "manifest_integrity",
+        "files is missing or not an object",
+    ),
+    Case(
+        "file_not_listed",
+        _manifest_edit(lambda m: m["files"].pop("events.parquet")),
+        "manifest_integrity",
+        "events.parquet is not listed in the manifest",
+    ),
+    Case(
+        "sha256_not_hex",
+        _manifest_edit(lambda m: m["files"]["events.parquet"].update(sha256="Zyxwick")),
+        "manifest_integrity",
+        "has no valid sha256",
+        secret="Zyxwick",
+        identifier="Zyxwick",
+    ),
+    Case(
+        "row_count_not_an_integer",
+        _manifest_edit(lambda m: m["files"]["persons.parquet"].update(rows="thirty")),
+        "manifest_integrity",
+        "has no integer row count",
+    ),
+    Case(
+        "declared_schema_differs",
+        _manifest_edit(lambda m: m["files"]["events.parquet"]["schema"].pop("program")),
+        "manifest_integrity",
+        "schema does not list the file's columns",
+    ),
+    Case(
+        "listed_file_missing",
+        _package_edit(lambda pkg: (pkg / "events.parquet").unlink()),
+        "package_complete",
+        "the manifest lists this file but it is not in the package",
+        now=LATER,
+    ),
+    # The package folder.
+    Case(
+        "sub_folder_with_a_raw_export",
+        _package_edit(_sub_folder),
+        "package_complete",
+        "holds a sub-folder",
+        secret="Zyxwick",
+        purged=True,
+        identifier="Zyxwick",
+    ),
+    Case(
+        "symbolic_link",
+        _package_edit(_symlink),
+        "package_complete",
+        "symbolic link",
+        purged=True,
+    ),
+    Case(
+        "report_not_json",
+        _package_edit(lambda pkg: (pkg / "encoding_report.json").write_text("counts: many")),
+        "manifest_integrity",
+        "encoding_report.json is not a UTF-8 JSON object",
+    ),
+    Case(
+        "no_persons",
+        _package_edit(_no_persons),
+        "manifest_integrity",
+        "has no rows; a submission needs at least one person",
+    ),
+    # Idempotency and replacement.
+    Case(
+        "reused_submission_id",
+        reused_submission_id,
+        "idempotency",
+        "already ingested from a different package",
+        now=LATER,
+    ),
+    Case(
+        "supersedes_unknown",
+        lambda home, salt: drop(
+            home, BAD, salt=salt, supersedes="harbor_housing-20200101T000000Z-0badc0de"
+        ),
+        "idempotency",
+        "supersedes names a submission the hub never ingested",
+    ),
+    Case(
+        "supersedes_another_partners",
+        supersedes_another_partner,
+        "idempotency",
+        "supersedes names another partner's submission",
+        now=LATER,
+    ),
+    # Rows.
+    Case("orphan_event", _rows(_orphan_event), "referential_integrity", "no row in"),
+    Case(
+        "duplicate_person",
+        _rows(_duplicate_person),
+        "duplicate_records",
+        "repeats a pseudonym of another row",
+    ),
+    Case(
+        "duplicate_event",
+        _rows(_duplicate_event),
+        "duplicate_records",
+        "repeats the event id of another row",
+    ),
+    Case(
+        "pseudonym_not_hex",
+        _rows(_set("persons", 2, "record_pseudonym", "MRN-000123")),
+        "encoding_format",
+        "not 64 lower-hex",
+        secret="MRN-000123",
+    ),
+    Case(
+        "unknown_event_type",
+        _rows(_set("events", 5, "event_type", "séance")),
+        "payload_domains",
+        "not a known event type",
+        secret="séance",
+    ),
+    Case("sex_not_a_code", _rows(_set("persons", 1, "sex", "X")), "payload_domains", "F, M, U"),
+    Case(
+        "zip3_not_3_digits",
+        _rows(_set("persons", 1, "zip3", "0210")),
+        "payload_domains",
+        "3 digits",
+    ),
+    # Issue 17 #8: impossible birth years, dates before 1900.
+    Case(
+        "birth_year_1850",
+        _rows(_set("persons", 1, "birth_year", 1850)),
+        "payload_domains",
+        "not a plausible birth year",
+    ),
+    Case(
+        "event_before_1900",
+        _rows(_set("events", 1, "event_date", date(1899, 12, 31))),
+        "payload_domains",
+        "before 1900",
+    ),
+    Case(
+        "end_before_start",
+        _rows(_end_before_start),
+        "payload_domains",
+        "before the event's start date",
+    ),
+    Case(
+        "screening_result_free_text",
+        _rows(_set("events", 1, "result", "probably")),
+        "payload_domains",
+        "not positive or negative",
+        secret="probably",
+    ),
+    Case(
+        "missing_consent_flag",
+        _rows(_set("persons", 3, "consented", None)),
+        "payload_domains",
+        "is empty",
+    ),
+    # Issue 17 #9: NUL and control characters.
+    Case(
+        "nul_in_program",
+        _rows(_each("events", "program", "Harbor\x00East")),
+        "payload_domains",
+        "control character",
+    ),
+    # Identifiers where encodings belong.
+    Case(
+        "ssn_in_token",
+        _rows(_set("persons", 4, "tok_ssn", "123-45-6789")),
+        "plaintext_identifiers",
+        "look like a Social Security number",
+        secret="123-45-6789",
+        purged=True,
+        identifier="123-45-6789",
+    ),
+    Case(
+        "phone_in_token",
+        _rows(_set("persons", 4, "tok_phone", "(617) 555-0142")),
+        "plaintext_identifiers",
+        "look like a phone number",
+        secret="555-0142",
+        purged=True,
+        identifier="555-0142",
+    ),
+    Case(
+        "dob_in_token",
+        _rows(_set("persons", 4, "tok_dob", "1961-03-14")),
+        "plaintext_identifiers",
+        "look like a date",
+        secret="1961-03-14",
+        purged=True,
+        identifier="1961-03-14",
+    ),
+    Case(
+        "email_in_program",
+        _rows(_each("events", "program", "write to zyxwick@example.org")),
+        "plaintext_identifiers",
+        "look like an e-mail address",
+        secret="zyxwick@",
+        purged=True,
+        identifier="zyxwick@",
+    ),
 ]
 
 
@@ -365,9 +856,16 @@ def test_bad_input(home: HubHome, case: Case) -> None:
         assert row is not None and row[0] == case.outcome
         if case.purged:
             assert not (folder / "persons.parquet").exists()
-            assert reason["purged_files"]
+            assert reason["purged_files"] and reason["purge_reasons"]
+            assert "deleted these files on arrival" in text
         else:
-            assert (folder / "manifest.json").exists() or case.name == "missing_manifest"
+            assert (folder / "manifest.json").exists() == case.manifest_kept
+
+        # Quarantine never stores identifiers: not one byte of any file left there.
+        if case.identifier:
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    assert case.identifier.encode() not in path.read_bytes(), path.name
 
         # Never the value: not in the reasons, the deliveries record or the steward log.
         if case.secret:

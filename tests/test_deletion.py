@@ -222,7 +222,9 @@ def test_cli_delete(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "3 pseudonym(s) requested, 3 record(s) held and purged" in result.output
+    assert (
+        "3 pseudonym(s) requested, 3 record(s) of harbor_housing held and purged" in result.output
+    )
     assert not any(p in result.output for p in _forget())
     bad = CliRunner().invoke(
         app,
@@ -238,3 +240,82 @@ def test_cli_delete(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "not registered" in bad.output
+
+
+def _snapshot(hub: Hub, partner: str) -> dict[str, list[tuple]]:
+    """Every staging and linkage row of ``partner``, sorted (to compare before and after)."""
+    con = duckdb.connect(str(hub.home.hub_db), read_only=True)
+    try:
+        return {
+            table: sorted(
+                con.execute(
+                    f"SELECT * FROM {table} WHERE partner_id = $p",  # fixed table names
+                    {"p": partner},
+                ).fetchall(),
+                key=str,
+            )
+            for table in ("staging.persons", "staging.events", "linkage.person_records")
+        }
+    finally:
+        con.close()
+
+
+def test_deletion_is_scoped_to_the_named_partner_with_a_dry_run_first(tmp_path: Path) -> None:
+    """Issue 17 #3: partner B holds the very pseudonyms partner A asks to delete."""
+    hub = make_hub(tmp_path, archive=False)
+    con = hub.connect()
+    try:
+        # Copy mercy's pseudonyms into harbor's rows too (a collision, or a hostile request).
+        mercy = [
+            r[0]
+            for r in con.execute(
+                "SELECT record_pseudonym FROM staging.persons WHERE partner_id = 'mercy_hospital'"
+            ).fetchall()
+        ]
+        con.execute(
+            "INSERT INTO staging.persons SELECT submission_id, 'harbor_housing', record_pseudonym,"
+            " birth_year, sex, zip3, consented, part2_consent, tok_name_dob FROM staging.persons "
+            "WHERE partner_id = 'mercy_hospital'"
+        )
+    finally:
+        con.close()
+    before = _snapshot(hub, "harbor_housing")
+    mercy_before = _snapshot(hub, "mercy_hospital")
+
+    dry = delete_pseudonyms(hub.home, "harbor_housing", mercy, dry_run=True)
+    assert dry.dry_run and dry.requested == len(mercy)
+    assert dry.records_found == len(mercy) and dry.shared_with_others == len(mercy)
+    assert dry.rows_deleted["staging.persons"] == len(mercy)
+    assert _snapshot(hub, "harbor_housing") == before  # a dry run changes nothing
+    assert [e.action for e in audit.entries(hub.home)].count("deletion") == 0
+
+    # Mercy asks to forget them: only mercy's rows go; harbor's copies stay, unredacted.
+    report = delete_pseudonyms(hub.home, "mercy_hospital", mercy, compact=False)
+    assert report.shared_with_others == len(mercy)
+    assert _snapshot(hub, "harbor_housing") == before
+    after = _snapshot(hub, "mercy_hospital")
+    assert after["staging.persons"] == [] and mercy_before["staging.persons"]
+    con = duckdb.connect(str(hub.home.hub_db), read_only=True)
+    try:
+        redacted = con.execute(
+            "SELECT count(*) FROM staging.persons WHERE contains(record_pseudonym, '[deleted]')"
+        ).fetchone()
+    finally:
+        con.close()
+    assert redacted == (0,)
+
+
+def test_cli_dry_run_shows_counts_and_changes_nothing(tmp_path: Path) -> None:
+    hub = make_hub(tmp_path, archive=False)
+    request = tmp_path / "forget.txt"
+    request.write_text("\n".join(_forget()) + "\n")
+    before = _snapshot(hub, "harbor_housing")
+    result = CliRunner().invoke(
+        app,
+        ["hub", "delete", "--home", str(hub.home.root), "--partner", "harbor_housing",
+         "--file", str(request), "--dry-run"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3 record(s) of harbor_housing held and would be purged (dry run" in result.output
+    assert "staging.persons" in result.output
+    assert _snapshot(hub, "harbor_housing") == before

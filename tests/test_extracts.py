@@ -430,7 +430,7 @@ def test_pinned_hub_key_follows_the_rotation_chain_and_rejects_a_forged_key_set(
     tmp_path: Path,
 ) -> None:
     from carehub.home import HubHome
-    from warehouse.audit import canonical
+    from kernel.signing import canonical
     from warehouse.keys import ensure_signing_key
 
     hub = make_hub(tmp_path, archive=False)

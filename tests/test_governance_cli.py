@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from typer.testing import CliRunner
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from carehub.cli import app
 from carehub.commands.hub import read_extract_public_key
 from carehub.home import HubHome
+from partner.keygen import keygen, signing_key_paths
 from warehouse import audit
 from warehouse.governance import key_id, load_governance
 from warehouse.keys import SigningKeyError, active_signing_key, load_public_keys, public_keys_path
@@ -62,11 +65,18 @@ def test_init_creates_key_governance_and_audit_entry(home: HubHome, tmp_path: Pa
     assert len(audit.entries(home)) == 1
 
 
+def _signing_pub(tmp: Path, name: str) -> Path:
+    made = keygen(tmp / name, "harbor_housing")
+    return signing_key_paths(made.signing_key.parent, "harbor_housing")[1]
+
+
 def test_register_partner_from_keygen_pem_and_rotate(home: HubHome, tmp_path: Path) -> None:
     pem, b64 = _pem_public(tmp_path, "harbor")
+    signing = _signing_pub(tmp_path, "sig1")
     result = run(
         "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
         "--sector", "cbo_housing", "--extract-key", str(pem), "--fingerprint", FP,
+        "--signing-key", str(signing),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     governance = load_governance(home)
@@ -75,6 +85,7 @@ def test_register_partner_from_keygen_pem_and_rotate(home: HubHome, tmp_path: Pa
     twice = run(
         "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
         "--sector", "cbo_housing", "--extract-key", b64, "--fingerprint", FP,
+        "--signing-key", str(signing),
     )  # fmt: skip
     assert twice.exit_code == 2 and "--rotate" in twice.output
     _, new_b64 = _pem_public(tmp_path, "harbor2")
@@ -90,6 +101,20 @@ def test_register_partner_from_keygen_pem_and_rotate(home: HubHome, tmp_path: Pa
     assert actions == ["hub_initialised", "partner_registered", "partner_extract_key_rotated"]
     assert audit.entries(home)[-1].details["new_key_id"] == key_id(new_b64)
 
+    # Signing-key rotation: the new key is added, the old one stays valid for 7 more days.
+    new_signing = _signing_pub(tmp_path, "sig2")
+    with time_machine.travel(datetime(2026, 12, 1, 9, tzinfo=UTC), tick=False):
+        signed = run(
+            "hub", "register-partner", "--home", str(home.root), "--partner", "harbor_housing",
+            "--signing-key", str(new_signing), "--rotate",
+        )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    old, new = load_governance(home).partners["harbor_housing"].signing_keys
+    assert old.public_key == signing.read_text().strip() and old.not_after == date(2026, 12, 8)
+    assert new.public_key == new_signing.read_text().strip()
+    assert new.not_before == date(2026, 12, 1) and new.not_after is None
+    assert audit.entries(home)[-1].action == "partner_signing_key_rotated"
+
 
 @pytest.mark.parametrize(
     ("extra", "message"),
@@ -98,6 +123,7 @@ def test_register_partner_from_keygen_pem_and_rotate(home: HubHome, tmp_path: Pa
         (["--fingerprint", "NOTHEX"], "key_fingerprint"),
         (["--extract-key", "bm90IGEga2V5"], "has 9 bytes"),
         (["--partner", "Harbor Housing"], "lower-case"),
+        (["--signing-key", "bm90IGEga2V5"], "has 32"),
     ],
 )
 def test_register_partner_refuses_bad_input(home: HubHome, extra: list[str], message: str) -> None:
@@ -107,6 +133,7 @@ def test_register_partner_refuses_bad_input(home: HubHome, extra: list[str], mes
         "--sector": "cbo_housing",
         "--extract-key": b64,
         "--fingerprint": FP,
+        "--signing-key": str(_signing_pub(home.root, "sig")),
     }
     args.update(dict(zip(extra[::2], extra[1::2], strict=True)))
     flat = [item for pair in args.items() for item in pair]

@@ -158,7 +158,7 @@ def _resign_with_other_hub(tmp: Path) -> Callable[[Case], None]:
 
     def tamper(case: Case) -> None:
         from carehub.home import HubHome
-        from warehouse.audit import canonical
+        from kernel.signing import canonical
 
         other = HubHome(tmp / "forger").ensure()
         forger = ensure_signing_key(other)

@@ -6,9 +6,11 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -230,3 +232,83 @@ def test_byte_order_mark_is_ignored(setup: dict[str, Path]) -> None:
     (setup["raw"] / "persons.csv").write_bytes(b"\xef\xbb\xbf" + (HEADER + ROWS).encode())
     _encode(setup)
     assert len(list(setup["out"].glob("*/manifest.json"))) == 1
+
+
+def _visits(units: list[str]) -> str:
+    head = (
+        "visit_id,person_id,visit_class,visit_start,visit_end,principal_dx_category,facility_unit\n"
+    )
+    return head + "".join(
+        f"V{i},RS-000000{1 + i % 2},EMER,2026-01-{1 + i:02d},,,{unit}\n"
+        for i, unit in enumerate(units)
+    )
+
+
+@pytest.mark.parametrize(
+    ("units", "pattern"),
+    [
+        # Issue 17 #1: a clinician note mapped to program, holding a person's first and last name.
+        (["Seen with Ana Ferreira today"] * 6, r"events column program: 6 value\(s\) hold the "
+         r"first and last name of a person in this export \(outgoing event rows 1, 2, 3"),
+        (['"Lindqvist, Rob"'] + ["Unit 4"] * 5, r"hold the first and last name.*rows 1\)"),
+        # Repeated free text carrying a phone number, an SSN, a date: the hub's own detector.
+        (["Call 603-555-0142 for intake"] * 6, r"events\.parquet: column program, row\(s\) "
+         r"1, 2, 3, 4, 5, 6: 6 value\(s\) look like a phone number"),
+        (["client 123-45-6789"] * 5, r"column program.*look like a Social Security number"),
+        (["dob 3/14/1961"] * 5, r"column program.*look like a date"),
+    ],
+)  # fmt: skip
+def test_outgoing_identifiers_are_refused(
+    setup: dict[str, Path], units: list[str], pattern: str
+) -> None:
+    (setup["raw"] / "visits.csv").write_text(_visits(units))
+    with pytest.raises(EncodeError, match=pattern) as refused:
+        _encode(setup)
+    assert "Ferreira" not in str(refused.value) and "555-0142" not in str(refused.value)
+    _nothing_written(setup)
+
+
+def test_rare_program_values_are_left_out_and_counted(setup: dict[str, Path]) -> None:
+    (setup["raw"] / "visits.csv").write_text(_visits(["Emergency"] * 5 + ["Bed 12 east"] * 2))
+    _encode(setup)
+    (package,) = setup["out"].glob("*/")
+    report = json.loads((package / "encoding_report.json").read_text())
+    assert report["events"]["program_rare_left_out"] == 2
+    programs = pq.read_table(package / "events.parquet").column("program").to_pylist()
+    assert sorted(programs, key=str) == ["Emergency"] * 5 + [None] * 2
+
+
+def _person(first: str = "Eve", last: str = "Stone", dob: str = "1990-01-01") -> str:
+    return f"RS-0000003,{first},{last},{dob},F,,1 Oak St,Concord,NH,03301,,true"
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "reason"),
+    [
+        # Issue 17 #7: an impossible date is unparseable, not missing.
+        (_person(dob="2023-02-30"), "dob", "unparseable"),
+        # Issue 17 #6: a second date format in the same export, parsed per row and reported.
+        (_person(dob="03/14/1961"), "dob", "unparseable"),
+        # Issue 17 #8: born in 1890 (136 years old), or 122 years old.
+        (_person(dob="1890-05-01"), "dob", "before_1900"),
+        (_person(dob="1904-05-01"), "dob", "implausible_age"),
+        # Issue 17 #9: a NUL (or other control) character in a name.
+        (_person(last="Sto\x00ne"), "last_name", "invalid"),
+        (_person(first="E\x1bve"), "first_name", "invalid"),
+        # Issue 17 #10: an over-long field (here 2 MB) is refused early, the encoder stays fast.
+        (_person(first="A" * 2_000_000), "first_name", "invalid"),
+    ],
+)
+def test_input_quality_is_reported_honestly(
+    setup: dict[str, Path], row: str, field: str, reason: str
+) -> None:
+    (setup["raw"] / "persons.csv").write_bytes((HEADER + ROWS + row + "\n").encode())
+    started = time.perf_counter()
+    _encode(setup)
+    assert time.perf_counter() - started < 30
+    (package,) = setup["out"].glob("*/")
+    report = json.loads((package / "encoding_report.json").read_text())
+    assert report["fields"][field].get(reason) == 1, report["fields"][field]
+    assert report["fields"][field].get("missing", 0) == 0
+    if reason == "unparseable":
+        assert report["dates"]["dob"] == {"format": "%Y-%m-%d", "unparseable": 1, "rows": [3]}

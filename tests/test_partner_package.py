@@ -40,10 +40,10 @@ def events(pseudonym: str) -> pl.DataFrame:
             "end_date": [None],
             "category": ["injury"],
             "result": [None],
-            "program": ["ED"],
+            "program": [None],  # a program used by one event is free text (left out)
             "part2": [False],
         },
-        schema_overrides={"end_date": pl.Date, "result": pl.String},
+        schema_overrides={"end_date": pl.Date, "result": pl.String, "program": pl.String},
     )
 
 

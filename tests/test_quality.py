@@ -86,7 +86,7 @@ def test_detector_classifies_persons_columns(
         con.sql(
             "SELECT $h64 AS record_pseudonym, "
             "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-            "NULL::VARCHAR AS result, 'Harbor East' AS program",
+            "NULL::VARCHAR AS result, 'Harbor East' AS program FROM range(5)",
             params={"h64": HEX64, "h32": HEX32},
         ).to_arrow_table(),
     )
@@ -103,8 +103,11 @@ def _stage(con: duckdb.DuckDBPyConnection, folder: Path, file: str, rows: pa.Tab
     con.execute(ingest_sql(f"stage_{file}"), {"path": str(path)})
 
 
-def _ingest_tables(folder: Path, persons: int, program: str) -> duckdb.DuckDBPyConnection:
-    """Staging-shaped ingest tables: ``persons`` clean person rows, one event of ``program``."""
+def _ingest_tables(
+    folder: Path, persons: int, program: str, uses: int = 5
+) -> duckdb.DuckDBPyConnection:
+    """Staging-shaped ingest tables: ``persons`` clean person rows, ``uses`` events of
+    ``program``."""
     con = duckdb.connect()
     rows = con.sql(
         "SELECT $h64 AS record_pseudonym, 'F' AS sex, '021' AS zip3 FROM range($n)",
@@ -120,25 +123,30 @@ def _ingest_tables(folder: Path, persons: int, program: str) -> duckdb.DuckDBPyC
         con.sql(
             "SELECT $h64 AS record_pseudonym, "
             "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-            "NULL::VARCHAR AS result, $p AS program",
-            params={"h64": HEX64, "h32": HEX32, "p": program},
+            "NULL::VARCHAR AS result, $p AS program FROM range($uses)",
+            params={"h64": HEX64, "h32": HEX32, "p": program, "uses": uses},
         ).to_arrow_table(),
     )
     return con
 
 
 @pytest.mark.parametrize(
-    ("program", "kind"),
+    ("program", "kind", "uses"),
     [
-        ("Call 617-555-0142 for intake", "phone"),
-        ("client ssn 123-45-6789", "ssn"),
-        ("dob 3/14/1961", "date"),
-        ("contact maria@example.org", "email"),
-        ("Maria Garcia Pantry", None),  # program names are free text: not flagged as a name
+        ("Call 617-555-0142 for intake", "phone", 5),
+        ("client ssn 123-45-6789", "ssn", 5),
+        ("dob 3/14/1961", "date", 5),
+        ("contact maria@example.org", "email", 5),
+        ("Maria Garcia Pantry", None, 5),  # a repeated program name: not flagged as a name
+        # Used by fewer than 5 events: a note or a name, not a program (issue 17 #1).
+        ("seen with Maria Garcia", "free_text", 1),
+        ("Harbor East Pantry", "free_text", 4),
     ],
 )
-def test_detector_searches_free_text(program: str, kind: str | None, tmp_path: Path) -> None:
-    con = _ingest_tables(tmp_path, persons=1, program=program)
+def test_detector_searches_free_text(
+    program: str, kind: str | None, uses: int, tmp_path: Path
+) -> None:
+    con = _ingest_tables(tmp_path, persons=1, program=program, uses=uses)
     findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
     assert [f.extra["looks_like"] for f in findings] == ([kind] if kind else [])
 

@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from carehub.home import HubHome
 from kernel import clock
+from kernel.signing import canonical
 
 GENESIS: Final = "0" * 64
 LOG_FILE: Final = "audit.log"
@@ -63,11 +64,6 @@ class VerifyResult:
     entries: int
     head: str
     problems: tuple[str, ...]
-
-
-def canonical(obj: Mapping[str, Any]) -> bytes:
-    """Canonical JSON bytes: sorted keys, no whitespace, ASCII only."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def _entry_hash(body: Mapping[str, Any]) -> str:
@@ -210,7 +206,49 @@ def verify(home: HubHome, *, expect_head: str | None = None) -> VerifyResult:
             )
     if expect_head and not problems and expect_head not in seen:
         problems.append(f"{path}: the anchored head {expect_head[:16]}... is not in the log")
+    if not problems:
+        problems.extend(_outbox_accounted(home, path, lines))
     return VerifyResult(not problems, count, prev, tuple(problems))
+
+
+def _outbox_accounted(home: HubHome, path: Path, lines: list[bytes]) -> list[str]:
+    """Every extract in the outbox is anchored in, and accounted for by, the log.
+
+    Extracts are signed copies of the head at their creation, and partners keep them: the log
+    must still hold that entry, and the extract's build and delivery. So cutting entries off
+    the end and rewriting ``audit.head`` to match is caught without ``--expect-head``.
+    """
+    hashes: dict[int, str] = {0: GENESIS}  # an extract built before the first entry
+    logged: dict[str, set[str]] = {}
+    for line in lines:
+        entry = json.loads(line)
+        hashes[entry["seq"]] = entry["hash"]
+        extract_id = (
+            entry["details"].get("extract_id") if isinstance(entry["details"], dict) else None
+        )
+        if isinstance(extract_id, str):
+            logged.setdefault(extract_id, set()).add(entry["action"])
+    problems = []
+    files = home.outbox.rglob("*.extract.json") if home.outbox.is_dir() else iter(())
+    for extract in sorted({p.resolve() for p in files if p.is_file()}):
+        try:
+            manifest = json.loads(extract.read_bytes())["manifest"]
+            anchor, extract_id = manifest["audit_anchor"], str(manifest["extract_id"])
+        except (ValueError, KeyError, TypeError):
+            continue  # not an extract the hub wrote; `extracts_sealed` reports those
+        if hashes.get(anchor.get("seq")) != anchor.get("hash"):
+            problems.append(
+                f"{path}: extract {extract_id} was built at entry {anchor.get('seq')} "
+                f"({str(anchor.get('hash'))[:16]}...), which the log no longer holds; entries "
+                "were removed or rewritten"
+            )
+        missing = {"extract_built", "extract_delivered"} - logged.get(extract_id, set())
+        if missing:
+            problems.append(
+                f"{path}: extract {extract_id} is in the outbox but its "
+                f"{' and '.join(sorted(missing))} entry is not in the log; entries were removed"
+            )
+    return problems
 
 
 def _check_line(line: bytes, number: int, seq: int, prev: str) -> str | None:

@@ -19,11 +19,12 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from pydantic import (
     BaseModel,
@@ -37,6 +38,7 @@ from pydantic import (
 
 from carehub.home import HubHome
 from kernel import clock
+from kernel.signing import decode_public
 from warehouse.vocabulary import SECTORS, SERVICES
 
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -104,6 +106,16 @@ def key_id(public_key_b64: str) -> str:
     return hashlib.sha256(_decode_x25519(public_key_b64)).hexdigest()[:16]
 
 
+def _within(day: date, start: date | None, end: date | None) -> bool:
+    """Whether ``day`` falls in the window ``[start, end]`` (an open side is unbounded)."""
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def _ordered(start: date | None, end: date | None, problem: str) -> None:
+    if start and end and end < start:
+        raise ValueError(f"{problem}; swap or correct the dates")
+
+
 class RetiredExtractKey(_Strict):
     """A partner's former extract public key, kept so past extracts stay attributable."""
 
@@ -115,6 +127,34 @@ class RetiredExtractKey(_Strict):
     def _check_key(cls, value: str) -> str:
         _decode_x25519(value)
         return value
+
+
+class PartnerSigningKey(_Strict):
+    """An Ed25519 public key that a partner signs its package manifests with.
+
+    A package verifies only against keys valid on the day it arrives. To rotate, register the
+    new key and give the old one a ``not_after`` a few days ahead, so packages already in
+    transit still verify; after that day the old key vouches for nothing.
+    """
+
+    public_key: str
+    not_before: date | None = None
+    not_after: date | None = None
+
+    @field_validator("public_key")
+    @classmethod
+    def _check_key(cls, value: str) -> str:
+        decode_public(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_window(self) -> PartnerSigningKey:
+        _ordered(self.not_before, self.not_after, "not_after is before not_before")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        """Whether ``day`` falls in the key's validity window."""
+        return _within(day, self.not_before, self.not_after)
 
 
 class Partner(_Strict):
@@ -131,6 +171,8 @@ class Partner(_Strict):
         previous_key_fingerprints: Fingerprints still accepted during a coordinated rotation of
             the shared secret; empty otherwise.
         retired_extract_keys: Former extract keys (rotation history).
+        signing_keys: Ed25519 keys the partner signs package manifests with, each with its
+            validity window (several during a rotation). A package must verify against one.
         active: An inactive partner receives no extracts and its submissions are refused.
     """
 
@@ -141,6 +183,7 @@ class Partner(_Strict):
     key_fingerprint: Fingerprint
     previous_key_fingerprints: tuple[Fingerprint, ...] = ()
     retired_extract_keys: tuple[RetiredExtractKey, ...] = ()
+    signing_keys: tuple[PartnerSigningKey, ...] = ()
     active: bool = True
 
     @field_validator("sector")
@@ -164,6 +207,14 @@ class Partner(_Strict):
     def extract_public_key_obj(self) -> X25519PublicKey:
         """The current extract public key as a ``cryptography`` object."""
         return X25519PublicKey.from_public_bytes(_decode_x25519(self.extract_public_key))
+
+    def signing_keys_on(self, day: date) -> list[Ed25519PublicKey]:
+        """The signing public keys valid on ``day``."""
+        return [decode_public(k.public_key) for k in self.signing_keys if k.valid_on(day)]
+
+    def all_signing_keys(self) -> list[Ed25519PublicKey]:
+        """Every registered signing public key, whatever its window."""
+        return [decode_public(k.public_key) for k in self.signing_keys]
 
     def accepts_fingerprint(self, fingerprint: str) -> bool:
         """Whether a submission's key fingerprint is the expected (or a still-accepted) one."""
@@ -215,15 +266,12 @@ class Agreement(_Strict):
 
     @model_validator(mode="after")
     def _check_dates(self) -> Agreement:
-        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from; swap or correct the dates")
+        _ordered(self.valid_from, self.valid_until, "valid_until is before valid_from")
         return self
 
     def in_force(self, day: date) -> bool:
         """Whether the agreement applies on ``day``."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
+        return _within(day, self.valid_from, self.valid_until)
 
 
 class ConsentRules(_Strict):
@@ -327,6 +375,15 @@ class Governance(_Strict):
                         f"partners.{pid}.extract_public_key is also registered for {other}; "
                         "every partner needs its own key (an extract would be readable by both)"
                     )
+        signers: dict[str, str] = {}
+        for pid, partner in self.partners.items():
+            for signing in partner.signing_keys:
+                other = signers.setdefault(signing.public_key, pid)
+                if other != pid:
+                    raise ValueError(
+                        f"partners.{pid}.signing_keys is also registered for {other}; every "
+                        "partner signs with its own key (else one could send as the other)"
+                    )
         seen: set[str] = set()
         for i, agreement in enumerate(self.agreements):
             if agreement.partner not in self.partners:
@@ -370,6 +427,7 @@ class PartnerRegistration:
     extract_public_key: str
     key_fingerprint: str
     display_name: str = ""
+    signing_public_key: str | None = None
 
 
 # Default agreements by sector: the starter segments of config/segments.yaml and the context a
@@ -569,6 +627,11 @@ def write_governance(
                 display_name=reg.display_name,
                 extract_public_key=reg.extract_public_key,
                 key_fingerprint=reg.key_fingerprint,
+                signing_keys=(
+                    (PartnerSigningKey(public_key=reg.signing_public_key, not_before=None),)
+                    if reg.signing_public_key
+                    else ()
+                ),
             )
             if agreements:
                 deals[reg.partner_id] = default_agreement(reg.partner_id, reg.sector, segments)
@@ -613,6 +676,56 @@ def rotate_partner_extract_key(
         update={
             "extract_public_key": new_public_key,
             "retired_extract_keys": (*partner.retired_extract_keys, retired),
+        }
+    )
+    updated = current.model_copy(
+        update={
+            "version": current.version + 1,
+            "partners": {**current.partners, partner_id: rotated},
+        }
+    )
+    try:
+        return save_governance(home, Governance.model_validate(updated.model_dump()))
+    except ValidationError as exc:
+        raise GovernanceError(_describe(current.path, exc)) from None
+
+
+def rotate_partner_signing_key(
+    home: HubHome,
+    partner_id: str,
+    new_public_key: str,
+    *,
+    overlap_days: int = 7,
+    today: date | None = None,
+) -> Governance:
+    """Add a partner's new package-signing key; its current keys expire after ``overlap_days``.
+
+    Packages signed with an old key and still in transit verify until the overlap ends.
+
+    Raises:
+        GovernanceError: unknown partner, or the key is invalid or already registered.
+    """
+    current = load_governance(home)
+    partner = current.partner(partner_id)
+    if partner is None:
+        raise GovernanceError(f"{current.path}: partners.{partner_id}: not registered")
+    try:
+        decode_public(new_public_key)
+    except ValueError as exc:
+        raise GovernanceError(f"new signing key for {partner_id} {exc}") from None
+    if any(k.public_key == new_public_key for k in partner.signing_keys):
+        raise GovernanceError(f"partners.{partner_id}.signing_keys: the key is already registered")
+    day = today or clock.today()
+    until = day + timedelta(days=overlap_days)
+    kept = tuple(
+        k
+        if k.not_after is not None and k.not_after <= until
+        else k.model_copy(update={"not_after": until})
+        for k in partner.signing_keys
+    )
+    rotated = partner.model_copy(
+        update={
+            "signing_keys": (*kept, PartnerSigningKey(public_key=new_public_key, not_before=day))
         }
     )
     updated = current.model_copy(

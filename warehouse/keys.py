@@ -15,7 +15,6 @@ private key. An extract signed during a retired key's window still verifies.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from carehub.home import HubHome
 from kernel import clock
+from kernel.signing import kid_of
 
 PUBLIC_KEYS_FILE: Final = "hub_public_keys.json"
 KEYSET_FORMAT: Final = "carehub-hub-keys/1"
@@ -102,12 +102,6 @@ class SigningKey:
 
     def sign(self, payload: bytes) -> bytes:
         return self.private_key.sign(payload)
-
-
-def kid_of(public_key: Ed25519PublicKey) -> str:
-    """First 16 hex of sha256 of the raw public key bytes."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def _iso(moment: datetime) -> str:

@@ -95,13 +95,44 @@ def read_extract_public_key(value: str) -> str:
     return base64.b64encode(raw).decode()
 
 
+def read_signing_public_key(value: str) -> str:
+    """A partner's Ed25519 package-signing public key (base64 of 32 raw bytes), from the
+    ``.ed25519.pub`` file ``carehub partner keygen`` wrote, or the base64 text itself.
+
+    Raises:
+        ValueError: a private key, or not an Ed25519 public key (the message says what to pass).
+    """
+    from kernel.signing import decode_public
+
+    path = Path(value)
+    text = path.read_text(errors="replace").strip() if path.is_file() else value.strip()
+    if "PRIVATE KEY" in text:
+        raise ValueError(
+            f"{value}: this is a PRIVATE key; the partner must keep it and send only the "
+            ".ed25519.pub file"
+        )
+    try:
+        decode_public(text)
+    except ValueError as exc:
+        raise ValueError(f"--signing-key {exc}") from None
+    return text
+
+
 @app.command("register-partner")
 def register_partner(
     partner: Annotated[str, typer.Option(help="Partner id, e.g. harbor_housing.")],
     extract_key: Annotated[
-        str,
+        str | None,
         typer.Option(help="The partner's X25519 extract public key: a file or base64 text."),
-    ],
+    ] = None,
+    signing_key: Annotated[
+        str | None,
+        typer.Option(
+            help="The partner's Ed25519 package-signing public key (the .ed25519.pub file "
+            "keygen wrote, or its base64 text). With --rotate: added, and the partner's "
+            "current signing keys expire after 7 days."
+        ),
+    ] = None,
     sector: Annotated[
         str | None,
         typer.Option(help="hospital, public_health, cbo_housing, cbo_food or cbo_social."),
@@ -125,6 +156,7 @@ def register_partner(
     home: HomeOption = None,
 ) -> None:
     """Register a partner (or rotate a registered partner's extract key with --rotate)."""
+    from kernel.signing import decode_public, kid_of
     from warehouse import audit
     from warehouse.governance import (
         GovernanceError,
@@ -133,11 +165,29 @@ def register_partner(
         key_id,
         load_governance,
         rotate_partner_extract_key,
+        rotate_partner_signing_key,
         write_governance,
     )
 
     hub = HubHome.resolve(home)
     try:
+        signing = read_signing_public_key(signing_key) if signing_key else None
+        if rotate and signing:
+            governance = rotate_partner_signing_key(hub, partner, signing)
+            audit.append(
+                hub,
+                "partner_signing_key_rotated",
+                {
+                    "partner": partner,
+                    "new_signing_kid": kid_of(decode_public(signing)),
+                    "governance_version": governance.version_label,
+                },
+            )
+            typer.echo(f"{partner}: signing key {kid_of(decode_public(signing))} added")
+            if extract_key is None:
+                return
+        if extract_key is None:
+            raise _fail("--extract-key is needed (or --signing-key with --rotate)")
         public = read_extract_public_key(extract_key)
         if rotate:
             before = load_governance(hub).partner(partner)
@@ -154,8 +204,10 @@ def register_partner(
             )
             typer.echo(f"{partner}: extract key rotated to {key_id(public)}")
             return
-        if sector is None or fingerprint is None:
-            raise _fail("--sector and --fingerprint are needed to register a partner")
+        if sector is None or fingerprint is None or signing is None:
+            raise _fail(
+                "--sector, --fingerprint and --signing-key are needed to register a partner"
+            )
         current = load_governance(hub) if governance_path(hub).is_file() else None
         if current and current.partner(partner) is not None:
             raise _fail(
@@ -164,7 +216,7 @@ def register_partner(
             )
         governance = write_governance(
             hub,
-            [PartnerRegistration(partner, sector, public, fingerprint, display_name)],
+            [PartnerRegistration(partner, sector, public, fingerprint, display_name, signing)],
             agreements=agreement,
         )
     except (GovernanceError, ValueError) as exc:
@@ -176,6 +228,7 @@ def register_partner(
             "partner": partner,
             "sector": sector,
             "extract_key_id": key_id(public),
+            "signing_kid": kid_of(decode_public(signing)),
             "agreement": agreement,
             "governance_version": governance.version_label,
         },
@@ -216,9 +269,16 @@ def delete(
     file: Annotated[
         Path, typer.Option("--file", help="The partner's list of record pseudonyms, one a line.")
     ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be deleted (counts); change nothing."),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Honour a deletion request: purge the listed pseudonyms from every hub layer.
+
+    Only the named partner's own records are touched. Run with --dry-run first to see the
+    counts.
 
     Run it when no pipeline run is active (the hub database file is rebuilt). The audit log
     records the count, never the pseudonyms.
@@ -229,13 +289,19 @@ def delete(
     hub = HubHome.resolve(home)
     try:
         pseudonyms = read_pseudonym_file(file)
-        report = delete_pseudonyms(hub, partner, pseudonyms)
+        report = delete_pseudonyms(hub, partner, pseudonyms, dry_run=dry_run)
     except (DeletionError, GovernanceError) as exc:
         raise _fail(str(exc)) from None
+    verb = "would be purged (dry run: nothing changed)" if dry_run else "purged"
     typer.echo(
         f"deletion for {partner}: {report.requested} pseudonym(s) requested, "
-        f"{report.records_found} record(s) held and purged"
+        f"{report.records_found} record(s) of {partner} held and {verb}"
     )
+    if report.shared_with_others:
+        typer.echo(
+            f"  {report.shared_with_others} requested pseudonym(s) are also held by another "
+            "partner: only this partner's own rows are deleted, the others' are untouched"
+        )
     for table, rows in sorted(report.rows_deleted.items()):
         typer.echo(f"  {table:<32} {rows:>8} row(s)")
     typer.echo(

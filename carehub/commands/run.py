@@ -50,7 +50,13 @@ def run(
     from pipelines.runner import process_landing, run_job
 
     if job == LANDING:
-        runs = process_landing(hub)
+        runs = process_landing(
+            hub,
+            waiting=lambda: typer.echo(
+                "landing: another landing run is in progress; waiting for it to finish",
+                err=True,
+            ),
+        )
         if not runs:
             typer.echo("landing: nothing new to ingest")
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from carehub.db import connect
 from carehub.home import HubHome
@@ -120,8 +121,26 @@ def _csv(data: dict[str, list[dict[str, object]]]) -> str:
     return out.getvalue()
 
 
+def config_section(home: HubHome) -> RenderableType:
+    """Configuration files that fail to load: they stop the runs that need them."""
+    from carehub.ops_status import config_problems
+
+    problems = config_problems(home)
+    if not problems:
+        return Text("Configuration: config/governance.yaml and config/segments.yaml load", "green")
+    text = Text("CONFIGURATION ERROR (runs that need these files stop until fixed):\n", "bold red")
+    for problem in problems:
+        text.append(problem + "\n", "red")
+    return text
+
+
 Section = Callable[[HubHome], RenderableType]
-SECTIONS: list[Section] = [submissions_section, linkage_section, publications_section]
+SECTIONS: list[Section] = [
+    config_section,
+    submissions_section,
+    linkage_section,
+    publications_section,
+]
 
 
 def status(

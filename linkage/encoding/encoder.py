@@ -280,6 +280,33 @@ class _Part:
     years: dict[str, int]
 
 
+# Raw text fields guarded before normalisation; the same names key the report's reasons.
+_GUARDED: Final = ("first_name", "last_name", "dob", "sex", "street", "zip", "phone", "ssn")
+
+
+def _honest_reasons(
+    reasons: dict[str, pl.Series], refused: dict[str, pl.Series], raw: pl.DataFrame
+) -> dict[str, pl.Series]:
+    """A value the guard refused is ``invalid``, and a date the reader could not parse
+    (``dob_unparseable``, when the reader says so) is ``unparseable``: never ``missing``."""
+    out = dict(reasons)
+    for name, bad in refused.items():
+        if bad.any():
+            frame = pl.DataFrame({"r": out[name], "bad": bad})
+            out[name] = frame.select(
+                pl.when("bad").then(pl.lit("invalid")).otherwise(pl.col("r")).alias(name)
+            ).to_series()
+    if "dob_unparseable" in raw.columns and raw["dob_unparseable"].any():
+        frame = pl.DataFrame({"r": out["dob"], "u": raw["dob_unparseable"]})
+        out["dob"] = frame.select(
+            pl.when(pl.col("u") & (pl.col("r") == "missing"))
+            .then(pl.lit("unparseable"))
+            .otherwise(pl.col("r"))
+            .alias("dob")
+        ).to_series()
+    return out
+
+
 def _tags_by_distinct(key: bytes, uniq: pl.Series, idx: np.ndarray, name: str) -> pl.Series:
     """Hex tokens of per-row messages given as distinct values and row indexes (-1: null)."""
     tags = cmac_of_buffers(key, utf8_buffers(uniq))
@@ -289,6 +316,13 @@ def _tags_by_distinct(key: bytes, uniq: pl.Series, idx: np.ndarray, name: str) -
 def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     """Encode one contiguous chunk of records (every encoding depends on its own record only)."""
     n, keys, settings, steps = raw.height, job.keys, job.settings, job.steps
+    with steps("guard: over-long values, control characters"):
+        refused: dict[str, pl.Series] = {}
+        for name in _GUARDED:
+            if name in raw.columns:
+                column, bad = normalise.guard_text(_text(raw, name))
+                raw = raw.with_columns(column.alias(name))
+                refused[name] = bad
     with steps("names (once per distinct value)"):
         first = normalise.by_distinct(
             _text(raw, "first_name"), lambda v: normalise.normalise_names(v, "first")
@@ -485,6 +519,7 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         "phone": phone.reasons,
         "ssn": ssn.reasons,
     }
+    reasons = _honest_reasons(reasons, refused, raw)
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)

@@ -25,8 +25,21 @@ import polars as pl
 from linkage.encoding import strbuf
 
 Reason = Literal[
-    "missing", "placeholder", "invalid", "unparseable", "before_1900", "future", "unknown"
+    "missing",
+    "placeholder",
+    "invalid",
+    "unparseable",
+    "before_1900",
+    "implausible_age",
+    "future",
+    "unknown",
 ]
+# Oldest plausible age: a date of birth further back is a typo (a wrong century), not a person.
+MAX_AGE_YEARS: Final = 120
+# Longest plausible identifier field; longer values are refused before any normaliser reads
+# them (a 10 MB "name" is not a name, and must not make the encoder slow).
+MAX_FIELD_CHARS: Final = 200
+CONTROL_CHARACTERS: Final = r"[\x00-\x1f\x7f]"
 NamePart = Literal["first", "middle", "last"]
 
 # Letters that Unicode NFKD does not decompose into an ASCII base letter.
@@ -524,12 +537,35 @@ def normalise_dob(s: pl.Series, fmt: str | None, as_of: date) -> Normalised:
         .then(pl.lit("placeholder"))
         .when(v < date(1900, 1, 1))
         .then(pl.lit("before_1900"))
+        .when(v < _years_before(as_of, MAX_AGE_YEARS))
+        .then(pl.lit("implausible_age"))
         .when(v > as_of)
         .then(pl.lit("future"))
     )
     out = frame.with_columns(reason.alias("reason"))
     out = out.with_columns(pl.when(pl.col("reason").is_null()).then(v).alias("value"))
     return Normalised(out["value"].alias(s.name), out["reason"])
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def guard_text(s: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Null the values no identifier can be (longer than ``MAX_FIELD_CHARS``, or holding NUL or
+    another control character) before any normaliser reads them; return the column and the
+    mask of those rows (reported ``invalid``, never ``missing``)."""
+    if s.dtype != pl.String:
+        return s, pl.Series([False] * len(s), dtype=pl.Boolean)
+    long = s.str.len_bytes() > MAX_FIELD_CHARS
+    short = pl.when(long).then(None).otherwise(s)
+    frame = pl.DataFrame({"s": s, "long": long}).with_columns(short=short)
+    bad = (pl.col("long") | pl.col("short").str.contains(CONTROL_CHARACTERS)).fill_null(False)
+    out = frame.select(pl.when(bad).then(None).otherwise(pl.col("s")).alias("v"), bad=bad)
+    return out["v"].alias(s.name), out["bad"]
 
 
 def zip3_safe_harbor(zip5: pl.Series) -> pl.Series:

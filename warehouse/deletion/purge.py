@@ -76,6 +76,9 @@ class DeletionReport:
         text_files_redacted: Text files in which a pseudonym was replaced.
         residual: Places where a pseudonym could still be found after the purge (should be
             empty; a non-empty list means a steward must look).
+        shared_with_others: Requested pseudonyms that another partner also holds: deleted
+            only from the requesting partner's own rows, never redacted elsewhere.
+        dry_run: Nothing was changed; the counts say what the request would do.
     """
 
     partner_id: str
@@ -89,6 +92,8 @@ class DeletionReport:
     files_removed: int = 0
     text_files_redacted: int = 0
     residual: list[str] = field(default_factory=list)
+    shared_with_others: int = 0
+    dry_run: bool = False
 
     @property
     def total_rows_deleted(self) -> int:
@@ -176,8 +181,14 @@ def delete_pseudonyms(
     *,
     now: datetime | None = None,
     compact: bool = True,
+    dry_run: bool = False,
 ) -> DeletionReport:
     """Purge ``partner_id``'s ``pseudonyms`` from every hub layer and audit the count.
+
+    Scoped to the partner's own records: a row is deleted only where its partner column names
+    ``partner_id``; a pseudonym that another partner also holds is never deleted from a table
+    without a partner column, nor redacted in text (``shared_with_others`` counts them), and
+    only the partner's own package folders are rewritten.
 
     Args:
         home: The hub home (the caller must not hold ``hub.duckdb`` open: the file is rebuilt).
@@ -185,6 +196,8 @@ def delete_pseudonyms(
         pseudonyms: 64-hex record pseudonyms of that partner.
         now: Time of the request (audit entry).
         compact: Rebuild ``hub.duckdb`` so deleted values do not linger in freed blocks.
+        dry_run: Work out every count inside a transaction that is rolled back; change no
+            file, write no audit entry.
 
     Returns:
         The counts of what was purged.
@@ -203,10 +216,13 @@ def delete_pseudonyms(
         raise DeletionError(
             f"{len(bad)} listed value(s) are not 64-hex record pseudonyms; nothing was deleted"
         )
-    report = DeletionReport(partner_id=partner_id, requested=len(forget))
+    report = DeletionReport(partner_id=partner_id, requested=len(forget), dry_run=dry_run)
+    unshared = forget
     if home.hub_db.exists():
-        _purge_database(home, partner_id, forget, report, compact=compact)
-    _purge_files(home, partner_id, forget, report)
+        unshared = _purge_database(home, partner_id, forget, report, compact=compact)
+    _purge_files(home, partner_id, forget, unshared, report)
+    if dry_run:
+        return report
     audit.append(
         home,
         "deletion",
@@ -226,24 +242,28 @@ def delete_pseudonyms(
 
 def _purge_database(
     home: HubHome, partner_id: str, forget: list[str], report: DeletionReport, *, compact: bool
-) -> None:
+) -> list[str]:
+    """Purge the database; return the requested pseudonyms that no other partner holds."""
     with connection(home.hub_db) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            _purge_tables(con, partner_id, forget, report)
-            con.execute("COMMIT")
+            unshared = _purge_tables(con, partner_id, forget, report)
+            con.execute("ROLLBACK" if report.dry_run else "COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
+        if report.dry_run:
+            return unshared
         con.execute("CHECKPOINT")
         report.residual.extend(_residual(con, report))
         if compact:
             _compact(con, home.hub_db)
+    return unshared
 
 
 def _purge_tables(
     con: duckdb.DuckDBPyConnection, partner_id: str, forget: list[str], report: DeletionReport
-) -> None:
+) -> list[str]:
     con.execute((_SQL / "setup.sql").read_text())
     con.execute((_SQL / "insert_forget.sql").read_text(), {"pseudonyms": forget})
     catalog = _catalog(con)
@@ -251,25 +271,49 @@ def _purge_tables(
     if has_linkage:
         con.execute((_SQL / "affected_persons.sql").read_text(), {"partner": partner_id})
     found: set[str] = set()
+    shared: set[str] = set()
+    unscoped: list[tuple[str, str, str]] = []
+    scoped_columns: set[tuple[str, str, str]] = set()
     for (schema, table), columns in catalog.items():
         for column, partner_column in _pseudonym_pairs(columns):
+            names = {"target_schema": schema, "target_table": table, "pseudonym_column": column}
+            if partner_column is None:
+                unscoped.append((schema, table, column))
+                continue
+            scoped_columns.add((schema, table, column))
             if schema in ("staging", "linkage") and column == "record_pseudonym":
                 found.update(_present(con, schema, table, column, partner_column, partner_id))
-            names = {"target_schema": schema, "target_table": table, "pseudonym_column": column}
-            if partner_column:
-                sql = _template(
-                    "delete_partner_pseudonyms.sql", {**names, "partner_column": partner_column}
-                )
-                n = _rowcount(con.execute(sql, {"partner": partner_id}))
-            else:
-                n = _rowcount(con.execute(_template("delete_pseudonyms.sql", names)))
-            if n:
-                key = f"{schema}.{table}"
-                report.rows_deleted[key] = report.rows_deleted.get(key, 0) + n
+            scope = {**names, "partner_column": partner_column}
+            shared.update(
+                str(row[0])
+                for row in con.execute(
+                    _template("shared_pseudonyms.sql", scope), {"partner": partner_id}
+                ).fetchall()
+            )
+            sql = _template("delete_partner_pseudonyms.sql", scope)
+            _count(report, schema, table, con.execute(sql, {"partner": partner_id}))
     report.records_found = len(found)
+    report.shared_with_others = len(shared)
+    # Another partner's pseudonym is never touched outside that partner's scope: the steps
+    # below cannot tell whose a value is, so they work on the unshared pseudonyms only.
+    con.execute((_SQL / "drop_shared.sql").read_text(), {"shared": sorted(shared)})
+    for schema, table, column in unscoped:
+        names = {"target_schema": schema, "target_table": table, "pseudonym_column": column}
+        _count(report, schema, table, con.execute(_template("delete_pseudonyms.sql", names)))
     if has_linkage:
         _purge_persons(con, catalog, report)
-    _redact_cells(con, catalog, forget, report)
+    unshared = [p for p in forget if p not in shared]
+    _redact_cells(con, catalog, unshared, report, skip=scoped_columns)
+    return unshared
+
+
+def _count(
+    report: DeletionReport, schema: str, table: str, cursor: duckdb.DuckDBPyConnection
+) -> None:
+    n = _rowcount(cursor)
+    if n:
+        key = f"{schema}.{table}"
+        report.rows_deleted[key] = report.rows_deleted.get(key, 0) + n
 
 
 def _present(
@@ -335,8 +379,14 @@ def _redact_cells(
     catalog: dict[tuple[str, str], dict[str, str]],
     forget: list[str],
     report: DeletionReport,
+    *,
+    skip: set[tuple[str, str, str]],
 ) -> None:
+    """Redact pseudonyms inside text cells; ``skip``: the partner-scoped pseudonym columns,
+    whose requesting partner's rows are already deleted and whose other rows are others'."""
     for schema, table, column in _text_columns(catalog):
+        if (schema, table, column) in skip:
+            continue
         names = {"target_schema": schema, "target_table": table, "target_column": column}
         n = _rowcount(con.execute(_template("residual_count.sql", names)))
         if not n:
@@ -387,14 +437,33 @@ def _package_folders(home: HubHome, partner_id: str) -> Iterator[Path]:
             yield folder
 
 
-def _purge_files(home: HubHome, partner_id: str, forget: list[str], report: DeletionReport) -> None:
+def _purge_files(
+    home: HubHome,
+    partner_id: str,
+    forget: list[str],
+    unshared: list[str],
+    report: DeletionReport,
+) -> None:
+    """Rewrite the partner's own package files; redact the unshared pseudonyms in text files."""
     needles = [p.encode() for p in forget]
     forget_set = pa.array(forget, pa.string())
     moment = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     for folder in _package_folders(home, partner_id):
         for path in sorted(folder.rglob("*.parquet")):
             _purge_parquet(path, forget_set, needles, report, moment)
+    if report.dry_run:
+        return
+    needles = [p.encode() for p in unshared]
+    others = [
+        area / pid
+        for area in (home.landing, home.archive, home.quarantine)
+        if area.is_dir()
+        for pid in (d.name for d in area.iterdir())
+        if pid != partner_id
+    ]
     for path in sorted(p for p in home.root.rglob("*") if p.is_file()):
+        if any(path.is_relative_to(folder) for folder in others):
+            continue  # another partner's packages and reasons are never edited
         if path.suffix.lower() not in _TEXT_SUFFIXES or path.parent == home.audit:
             continue
         data = path.read_bytes()
@@ -424,7 +493,8 @@ def _purge_parquet(
         table = pq.read_table(path)
     except (pa.ArrowException, OSError):
         if any(n in path.read_bytes() for n in needles):
-            path.unlink()
+            if not report.dry_run:
+                path.unlink()
             report.files_removed += 1
         return
     keep = None
@@ -438,6 +508,9 @@ def _purge_parquet(
         return
     removed = table.num_rows - pc.sum(pc.cast(keep, pa.int64())).as_py()
     if not removed:
+        return
+    if report.dry_run:
+        report.files_rewritten += 1
         return
     aside = path.with_name(f".{path.name}.redacting")
     pq.write_table(table.filter(keep), aside)

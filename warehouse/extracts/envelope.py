@@ -26,7 +26,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from warehouse.audit import canonical
+from kernel.signing import canonical
 from warehouse.keys import SigningKey
 
 FORMAT: Final = "carehub-extract/1"

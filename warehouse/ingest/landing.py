@@ -14,7 +14,7 @@ the two, read from a probe file at each scan (:func:`kernel.clock.file_clock_off
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,3 +137,9 @@ def find(home: HubHome, submission_id: str) -> Path | None:
         if partner_dir.is_dir() and (candidate.is_dir() or candidate.is_symlink()):
             return candidate
     return None
+
+
+def bounded(ids: Sequence[str], limit: int = 5) -> str:
+    """Ids for a log line, at most ``limit`` of them: a queue of thousands stays one short line."""
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

@@ -11,13 +11,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kernel.signing import SignatureError
 from linkage.encoding.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
@@ -28,9 +30,9 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
-from partner.package import file_sha256
+from partner.package import SIGNATURE_FIELD, file_sha256, manifest_signer
 from quality.findings import Finding
-from warehouse.governance import Governance
+from warehouse.governance import Governance, Partner
 
 MANIFEST: Final = "manifest.json"
 PERSONS_FILE: Final = "persons.parquet"
@@ -164,8 +166,9 @@ def check_files(package: Package) -> None:
                 Finding(
                     "package_complete",
                     "the package holds a sub-folder; a package is a flat folder",
-                    file=_shown(entry.name),
+                    file="(a sub-folder)",
                     fix="remove the sub-folder; send only the files written by the partner client",
+                    extra={PURGE: UNEXPECTED},
                 )
             )
         elif entry.name not in LISTED_FILES:
@@ -176,6 +179,7 @@ def check_files(package: Package) -> None:
                     file=_shown(entry.name),
                     fix="send only persons.parquet, events.parquet, encoding_report.json and "
                     "manifest.json; never a raw export",
+                    extra={PURGE: UNEXPECTED},
                 )
             )
     if not manifest_path.is_file():
@@ -226,8 +230,29 @@ def check_files(package: Package) -> None:
     _check_manifest_fields(package, manifest)
 
 
+# Key of Finding.extra saying the package's data must be deleted on arrival, and why: whatever
+# the hub did not ask for (a file, a column) may hold raw identifiers, and so may a value the
+# detector flags. The quarantine keeps the manifest (sanitised) and the reasons only.
+PURGE: Final = "purge"
+UNEXPECTED: Final = "it was not asked for (not part of spec 1.0) and may hold raw identifiers"
+
+
 def _shown(name: str) -> str:
-    return name if SAFE_NAME.match(name) else "(a file with an unusual name)"
+    """How a name the partner chose is shown: a file or column name can itself be an
+    identifier ("SMITH_JOHN.csv"), so only its kind is named, never the name."""
+    suffix = Path(name).suffix.lower()
+    if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        return f"(an unexpected {suffix} file)"
+    return "(an unexpected file)"
+
+
+def _shown_column(name: str, position: int) -> str:
+    """An unexpected column: its name is shown only when it is an identifier *label* the hub
+    knows (``first_name``, ``ssn``...), which tells the steward what was smuggled; any other
+    name may itself be a value, so it is shown by position."""
+    if len(name) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and PII_COLUMN.search(name):
+        return name
+    return f"(unexpected column #{position})"
 
 
 def _link_finding(name: str) -> Finding:
@@ -236,6 +261,7 @@ def _link_finding(name: str) -> Finding:
         "a symbolic link is in the package; links may point outside the package and are refused",
         file=_shown(name),
         fix="send regular files only",
+        extra={PURGE: UNEXPECTED},
     )
 
 
@@ -370,8 +396,9 @@ def _check_manifest_fields(package: Package, manifest: dict[str, Any]) -> None:
             )
 
 
-def check_partner(package: Package, governance: Governance | None) -> None:
-    """The partner is registered and active; the key fingerprint is the registered one."""
+def check_partner(package: Package, governance: Governance | None, day: date) -> None:
+    """The partner is registered and active; the manifest is signed by one of its keys valid
+    on ``day``; the key fingerprint is the registered one."""
     package.ran("partner_and_key")
     partner = governance.partner(package.partner_id) if governance else None
     if partner is None:
@@ -392,6 +419,9 @@ def check_partner(package: Package, governance: Governance | None) -> None:
                 fix="a steward sets active: true in config/governance.yaml to resume",
             )
         )
+    _check_signature(package, partner, day)
+    if package.blocked:
+        return
     fingerprint = (package.manifest or {}).get("key_fingerprint")
     if isinstance(fingerprint, str) and not partner.accepts_fingerprint(fingerprint):
         package.findings.append(
@@ -407,6 +437,76 @@ def check_partner(package: Package, governance: Governance | None) -> None:
                 "the steward registered",
             )
         )
+
+
+def _check_signature(package: Package, partner: Partner, day: date) -> None:
+    """The manifest verifies against a signing key of the landing folder's partner.
+
+    The folder names the partner; only that partner's keys are tried, so a genuine package of
+    one partner dropped (or relabelled) into another's folder is refused, and a manifest edited
+    after signing (partner, files, checksums) no longer verifies.
+    """
+    manifest = package.manifest or {}
+    if not partner.signing_keys:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "no package-signing key is registered for this partner, so no package of it "
+                "can be trusted",
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix="the partner runs `carehub partner keygen` and a steward registers the "
+                "printed signing public key (`carehub hub register-partner --signing-key`)",
+            )
+        )
+        return
+    if SIGNATURE_FIELD not in manifest:
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                "the manifest is not signed; the hub accepts only packages signed by their partner",
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix="package with `carehub partner encode` (it signs with the key "
+                "`carehub partner keygen` made), and send the new package",
+            )
+        )
+        return
+    keys = partner.signing_keys_on(day)
+    try:
+        manifest_signer(manifest, keys)
+    except SignatureError:
+        expired = not keys or _verifies(manifest, partner.all_signing_keys())
+        package.findings.append(
+            Finding(
+                "partner_and_key",
+                (
+                    "the manifest is signed by a key of this partner that is not valid today "
+                    "(retired or not yet active)"
+                    if expired
+                    else "the manifest's signature does not verify against this partner's "
+                    "registered signing keys: the package was made by another partner, or "
+                    "changed after it was signed"
+                ),
+                file=MANIFEST,
+                column=SIGNATURE_FIELD,
+                fix=(
+                    "sign with the partner's current key, or a steward registers the new key "
+                    "(`carehub hub register-partner --signing-key FILE --rotate`)"
+                    if expired
+                    else "send only packages your own `carehub partner encode` wrote, into "
+                    "your own landing folder; never edit a package after it was written"
+                ),
+            )
+        )
+
+
+def _verifies(manifest: dict[str, Any], keys: list[Ed25519PublicKey]) -> bool:
+    try:
+        manifest_signer(manifest, keys)
+    except SignatureError:
+        return False
+    return True
 
 
 def check_checksums(package: Package) -> None:
@@ -514,7 +614,7 @@ def check_parquet(con: duckdb.DuckDBPyConnection, package: Package) -> None:
 
 def _check_schema(package: Package, file: str, actual: dict[str, str]) -> None:
     expected = EXPECTED_TYPES[file]
-    for column in actual:
+    for position, column in enumerate(actual, start=1):
         if column in expected:
             continue
         looks_pii = bool(PII_COLUMN.search(column))
@@ -528,14 +628,16 @@ def _check_schema(package: Package, file: str, actual: dict[str, str]) -> None:
                     else "unexpected column (not in spec 1.0)"
                 ),
                 file=file,
-                column=_shown(column),
+                column=_shown_column(column, position),
                 fix=(
                     "remove the column from the mapping; identifiers go in only through "
                     "`carehub partner encode`, as encodings"
                     if looks_pii
                     else "remove the column or rename it to its spec 1.0 name"
                 ),
-                extra={"identifier_column": looks_pii},
+                extra={
+                    PURGE: "its name says it holds raw identifiers" if looks_pii else UNEXPECTED
+                },
             )
         )
     for column, allowed in expected.items():
@@ -586,6 +688,7 @@ def stage_tables(con: duckdb.DuckDBPyConnection, package: Package) -> None:
                     column=", ".join(bad) or None,
                     fix="export text as UTF-8 (check the source system's character set), "
                     "then re-encode and re-package",
+                    extra={PURGE: "its text could not be read, so not checked for identifiers"},
                 )
             )
 

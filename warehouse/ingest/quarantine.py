@@ -8,16 +8,25 @@ quarantine. The manifest and the reasons stay, so the steward and partner see wh
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from quality.findings import Finding
 from quality.reasons import reason_document, reason_json, reason_text
-from warehouse.ingest.package import LISTED_FILES, SAFE_NAME
+from warehouse.ingest.package import (
+    EXPECTED_TYPES,
+    HEX,
+    LISTED_FILES,
+    MANIFEST,
+    SAFE_NAME,
+    SUBMISSION_ID,
+)
 
 REASON_JSON: Final = "reason.json"
 REASON_TXT: Final = "reason.txt"
@@ -66,7 +75,7 @@ def purge_data(folder: Path) -> list[str]:
     """Overwrite and delete the package's data files and anything not from the hub."""
     purged = []
     for entry in sorted(folder.iterdir()):
-        if entry.name in {"manifest.json", REASON_JSON, REASON_TXT}:
+        if entry.name in {MANIFEST, REASON_JSON, REASON_TXT}:
             continue
         if entry.is_symlink():
             entry.unlink()
@@ -76,6 +85,88 @@ def purge_data(folder: Path) -> list[str]:
             _shred(entry)
         purged.append(entry.name if entry.name in LISTED_FILES else "(another file)")
     return purged
+
+
+def _kept(key: str, value: Any) -> Any:
+    """A manifest value as kept in quarantine: only what has its expected shape."""
+    shapes: dict[str, re.Pattern[str]] = {
+        "spec_version": re.compile(r"\d{1,3}\.\d{1,3}"),
+        "submission_id": SUBMISSION_ID,
+        "partner_id": re.compile(r"[a-z][a-z0-9_]{1,39}"),
+        "created_at": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
+        "key_fingerprint": HEX,
+        "supersedes": SUBMISSION_ID,
+    }
+    if value is None or (isinstance(value, str) and shapes[key].fullmatch(value)):
+        return value
+    return "(not kept: not in its expected form)"
+
+
+def _kept_files(files: Any) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    if not isinstance(files, dict):
+        return kept
+    for position, (name, entry) in enumerate(files.items(), start=1):
+        label = name if name in LISTED_FILES else f"(entry #{position})"
+        if not isinstance(entry, dict):
+            kept[label] = "(not kept)"
+            continue
+        body: dict[str, Any] = {}
+        if isinstance(entry.get("sha256"), str) and HEX.fullmatch(entry["sha256"]):
+            body["sha256"] = entry["sha256"]
+        if isinstance(entry.get("rows"), int):
+            body["rows"] = entry["rows"]
+        schema = entry.get("schema")
+        if isinstance(schema, dict) and name in EXPECTED_TYPES:
+            known = EXPECTED_TYPES[name]
+            body["schema"] = {
+                (col if col in known else f"(unexpected column #{i})"): str(kind)[:40]
+                for i, (col, kind) in enumerate(schema.items(), start=1)
+            }
+        kept[label] = body
+    return kept
+
+
+def sanitise_manifest(folder: Path) -> None:
+    """Rewrite a quarantined ``manifest.json`` to what the hub can vouch holds no identifier.
+
+    The metadata (ids, dates, fingerprints, checksums, row counts, spec columns) stays; any
+    value not in its expected form, any name the partner chose (an unexpected column, a file
+    entry) is replaced by its position. A manifest that does not parse is deleted: its bytes
+    are unknown. The original's sha256 stays in reason.json and staging.deliveries.
+    """
+    path = folder / MANIFEST
+    if not path.is_file() or path.is_symlink():
+        return
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        _shred(path)
+        return
+    kept: dict[str, Any] = {key: _kept(key, data.get(key)) for key in _MANIFEST_KEYS if key in data}
+    if "signature" in data:
+        kept["signature"] = "(verified or refused on arrival; not kept)"
+    if "files" in data:
+        kept["files"] = _kept_files(data["files"])
+    dropped = sorted(set(data) - set(_MANIFEST_KEYS) - {"signature", "files"})
+    if dropped:
+        kept["not_kept"] = f"{len(dropped)} key(s) outside spec 1.0"
+    aside = folder / f".{MANIFEST}.tmp"
+    aside.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    _shred(path)
+    os.replace(aside, path)
+
+
+_MANIFEST_KEYS: Final = (
+    "spec_version",
+    "submission_id",
+    "partner_id",
+    "created_at",
+    "key_fingerprint",
+    "supersedes",
+)
 
 
 def write_reasons(
@@ -88,6 +179,7 @@ def write_reasons(
     outcome: str,
     purged: Sequence[str],
     manifest_sha256: str | None,
+    purge_reasons: Sequence[str] = (),
 ) -> None:
     """Write ``reason.json`` and ``reason.txt`` atomically into ``folder``."""
     document = reason_document(
@@ -97,6 +189,7 @@ def write_reasons(
         findings=findings,
         outcome=outcome,
         purged_files=purged,
+        purge_reasons=purge_reasons,
         manifest_sha256=manifest_sha256,
     )
     for name, text in (

@@ -32,12 +32,13 @@ from quality.drift import load_history
 from quality.findings import Finding
 from quality.reasons import summary
 from quality.validate import CONTENT_CHECKS, validate_content
-from warehouse.governance import Governance, GovernanceError, load_governance
+from warehouse.governance import Governance, load_governance
 from warehouse.ingest import landing
 from warehouse.ingest.package import (
     EVENTS_FILE,
     MANIFEST,
     PERSONS_FILE,
+    PURGE,
     Package,
     check_checksums,
     check_files,
@@ -46,7 +47,12 @@ from warehouse.ingest.package import (
     sql,
     stage_tables,
 )
-from warehouse.ingest.quarantine import move_package, purge_data, write_reasons
+from warehouse.ingest.quarantine import (
+    move_package,
+    purge_data,
+    sanitise_manifest,
+    write_reasons,
+)
 from warehouse.staging import (
     SubmissionRecord,
     SupersedeError,
@@ -60,6 +66,14 @@ from warehouse.staging import (
 Outcome = Literal["ingested", "quarantined", "duplicate", "pending"]
 # Findings that mean raw identifiers arrived: the quarantined data files are purged.
 _IDENTIFIER_CHECKS = frozenset({"plaintext_identifiers"})
+
+
+def purge_reasons(findings: list[Finding]) -> list[str]:
+    """Why the package's data must be deleted on arrival (empty: it may be kept)."""
+    why = {str(f.extra[PURGE]) for f in findings if PURGE in f.extra}
+    if any(f.check in _IDENTIFIER_CHECKS and f.blocking for f in findings):
+        why.add("values in it look like raw identifiers")
+    return sorted(why)
 
 
 @dataclass
@@ -118,11 +132,11 @@ def _result(
     )
 
 
-def _governance(home: HubHome) -> Governance | None:
-    try:
-        return load_governance(home)
-    except GovernanceError:
-        return None
+def _governance(home: HubHome) -> Governance:
+    """The partner registry. A file that fails to load is the stewards' error: it raises
+    (:class:`GovernanceError`, naming the file, the key and the fix) and stops the run with
+    every package left in landing, never turned into a partner's quarantine reason."""
+    return load_governance(home)
 
 
 def ingest_submission(
@@ -140,8 +154,7 @@ def ingest_submission(
         home: The hub home.
         con: A read-write connection to ``hub.duckdb``.
         submission_id: The package folder's name under ``landing/<partner>/``.
-        governance: The partner registry; loaded from ``config/governance.yaml`` when omitted
-            (a missing or invalid file means no partner is registered).
+        governance: The partner registry; loaded from ``config/governance.yaml`` when omitted.
         now: The current time (tests).
         grace: How long a package may stay incomplete before it is quarantined.
 
@@ -151,6 +164,7 @@ def ingest_submission(
 
     Raises:
         LookupError: No landing folder holds ``submission_id`` and it was never decided.
+        GovernanceError: ``config/governance.yaml`` is missing or invalid; nothing was moved.
     """
     ensure_schema(con)
     con.execute("SET enable_progress_bar = false")
@@ -175,8 +189,8 @@ def ingest_submission(
     entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
     if entry.state == "pending":
         return IngestResult(submission_id, entry.partner_id, "pending", entry.reason)
-    package = Package(path=path, partner_id=entry.partner_id, submission_id=submission_id)
     gov = governance if governance is not None else _governance(home)
+    package = Package(path=path, partner_id=entry.partner_id, submission_id=submission_id)
     try:
         return _run(home, con, package, gov, now)
     finally:
@@ -219,7 +233,7 @@ def _gates_and_load(
 ) -> IngestResult:
     check_files(package)
     if not package.blocked:
-        check_partner(package, governance)
+        check_partner(package, governance, now.date())
     if not package.blocked:
         check_checksums(package)
     if not package.blocked:
@@ -313,10 +327,9 @@ def _quarantine(
     home: HubHome, con: duckdb.DuckDBPyConnection, package: Package, now: datetime
 ) -> IngestResult:
     folder = move_package(package.path, home.quarantine, package.partner_id, package.submission_id)
-    identifiers = any(
-        f.check in _IDENTIFIER_CHECKS or f.extra.get("identifier_column") for f in package.findings
-    )
-    purged = purge_data(folder) if identifiers else []
+    why = purge_reasons(package.findings)
+    purged = purge_data(folder) if why else []
+    sanitise_manifest(folder)
     write_reasons(
         folder,
         submission_id=package.submission_id,
@@ -325,6 +338,7 @@ def _quarantine(
         findings=package.findings,
         outcome="quarantined",
         purged=purged,
+        purge_reasons=why,
         manifest_sha256=package.manifest_sha256,
     )
     message = summary(package.findings)
@@ -487,6 +501,56 @@ def _load(
         superseded=record.supersedes,
         expectations=expectations,
     )
+
+
+def sweep_empty_stale(
+    home: HubHome, entries: list[landing.LandingEntry], now: datetime | None = None
+) -> list[str]:
+    """Quarantine, in one pass, the stale package folders that hold nothing at all.
+
+    An empty folder has nothing to validate or load, so it needs no run of its own: thousands
+    of them (a broken transfer script) would otherwise queue one ingest run each. Each gets its
+    reason files; one steward notice names them in bounded form.
+
+    Returns:
+        The submission ids swept.
+    """
+    moment = now or clock.now()
+    swept = []
+    for entry in entries:
+        if entry.state != "stale" or entry.path.is_symlink() or any(entry.path.iterdir()):
+            continue
+        finding = Finding(
+            "package_complete",
+            "the package folder is empty and stayed empty past the grace period: nothing was "
+            "delivered",
+            fix="send the package again (`carehub partner submit`); remove stray empty folders",
+        )
+        folder = move_package(entry.path, home.quarantine, entry.partner_id, entry.submission_id)
+        write_reasons(
+            folder,
+            submission_id=entry.submission_id,
+            partner_id=entry.partner_id,
+            decided_at=moment,
+            findings=[finding],
+            outcome="quarantined",
+            purged=[],
+            manifest_sha256=None,
+        )
+        swept.append(entry.submission_id)
+    if swept:
+        notify(
+            home,
+            Notice(
+                level="warning",
+                subject=f"{len(swept)} empty package folder(s) quarantined",
+                message=f"empty past the grace period, quarantined in one pass: "
+                f"{landing.bounded(swept)}",
+                source="ingest",
+                details={"partners": ", ".join(sorted({e.partner_id for e in entries}))[:200]},
+            ),
+        )
+    return swept
 
 
 def ingest_landing(

@@ -15,9 +15,9 @@ import dagster as dg
 from cryptography.exceptions import InvalidSignature
 
 from carehub.home import HubHome
+from kernel.signing import canonical
 from pipelines.resources import HubResource
 from warehouse import audit
-from warehouse.audit import canonical
 from warehouse.extracts import build_extracts
 from warehouse.governance import load_governance
 from warehouse.keys import load_public_keys, public_keys_path

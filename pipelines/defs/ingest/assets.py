@@ -5,8 +5,10 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.defs.ingest.partitions import submissions_partitions
+from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
 from quality.findings import CHECKS, Finding
+from warehouse.governance import GovernanceError
 from warehouse.ingest import IngestResult, ingest_submission
 
 OWNERS = ["team:data-stewards"]
@@ -87,8 +89,11 @@ def submission(
     context: dg.AssetExecutionContext, hub: HubResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     home = hub.paths
-    with hub.connect() as con:
-        result = ingest_submission(home, con, context.partition_key)
+    try:
+        with hub.connect() as con:
+            result = ingest_submission(home, con, context.partition_key)
+    except GovernanceError as exc:
+        raise config_failure(home, exc) from None
     if result.outcome == "pending":
         raise dg.Failure(
             description=f"{result.submission_id} is still being written: {result.message}. "

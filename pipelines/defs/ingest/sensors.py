@@ -5,7 +5,10 @@ import dagster as dg
 from pipelines.defs.ingest.jobs import ingest_job
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.resources import HubResource
+from warehouse.governance import GovernanceError, load_governance
 from warehouse.ingest import scan_landing
+from warehouse.ingest.landing import bounded
+from warehouse.ingest.run import sweep_empty_stale
 
 
 @dg.sensor(
@@ -22,10 +25,23 @@ from warehouse.ingest import scan_landing
 )
 def landing_sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.SensorResult:
     home = hub.paths
+    try:
+        load_governance(home)
+    except GovernanceError as exc:
+        # A steward's error: no run is started (each would only fail the same way), nothing is
+        # quarantined; the packages wait in landing until the file is fixed.
+        context.log.error(f"configuration error, no ingest started: {exc}")
+        return dg.SensorResult(skip_reason=f"configuration error (see `carehub status`): {exc}")
     requests: list[dg.RunRequest] = []
     new_keys: list[str] = []
     pending: list[str] = []
-    for entry in scan_landing(home):
+    entries = list(scan_landing(home))
+    swept = set(sweep_empty_stale(home, entries))
+    if swept:
+        context.log.warning(f"{len(swept)} empty stale package folder(s) quarantined in one pass")
+    for entry in entries:
+        if entry.submission_id in swept:
+            continue
         if entry.state == "pending":
             pending.append(entry.submission_id)
             continue
@@ -49,7 +65,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.
             )
         )
     if pending:
-        context.log.info(f"{len(pending)} package(s) still being written: {', '.join(pending)}")
+        context.log.info(f"{len(pending)} package(s) still being written: {bounded(pending)}")
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=(

@@ -36,6 +36,20 @@ class StepFailure:
     error: str
 
 
+def config_failure(home: HubHome, error: Exception) -> dg.Failure:
+    """A configuration file failed to load: stop the run (no retry: retrying cannot help).
+
+    It is the stewards' error, so the message says so and nothing is held against a partner:
+    packages stay in landing and are ingested by the first run after the fix. ``carehub
+    status`` shows the same error.
+    """
+    return dg.Failure(
+        description=f"{error}\n(a configuration error: the stewards', not a partner's. Fix "
+        f"the file in {home.config} and run again; packages wait in landing/ meanwhile)",
+        allow_retries=False,
+    )
+
+
 def short_error(cls_name: str | None, message: str | None) -> str:
     """``Class: first line of message``, bounded in length (stack traces stay in the UI)."""
     first = (message or "").strip().splitlines()[0] if (message or "").strip() else ""

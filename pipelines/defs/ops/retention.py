@@ -3,6 +3,7 @@
 import dagster as dg
 
 from carehub.notify import Notice, notify
+from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
 from warehouse.governance import GovernanceError, load_governance
 from warehouse.retention import sweep
@@ -45,7 +46,7 @@ def retention_sweep(
     try:
         policy = load_governance(home).retention
     except GovernanceError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+        raise config_failure(home, exc) from None
     report = sweep(home, policy, dry_run=config.dry_run)
     counts = report.removed_by_area()
     if report.stale_pending:

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 
 from carehub.home import HubHome
+from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
 from warehouse.disclosure import DEFAULT_THRESHOLD
 from warehouse.features import DEFAULT_PARTNER_SECTORS, build_features
@@ -28,13 +29,17 @@ class PersonFeaturesConfig(dg.Config):
 
 
 def _partner_sectors(home: HubHome, log: dg.DagsterLogManager) -> dict[str, str]:
-    from warehouse.governance import GovernanceError, load_governance
+    from warehouse.governance import GovernanceError, governance_path, load_governance
 
+    if not governance_path(home).is_file():
+        # A home without a registry (sample data, benchmarks): the synthetic partners' sectors.
+        log.warning("no config/governance.yaml; using the default partner sectors")
+        return dict(DEFAULT_PARTNER_SECTORS)
     try:
         governance = load_governance(home)
     except GovernanceError as exc:
-        log.warning(f"governance.yaml not usable ({exc}); using the default partner sectors")
-        return dict(DEFAULT_PARTNER_SECTORS)
+        # Never guess the sectors of a broken file: a typo would silently re-label records.
+        raise config_failure(home, exc) from None
     return {pid: partner.sector for pid, partner in governance.partners.items()}
 
 
