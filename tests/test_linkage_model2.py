@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from rich.console import Console
+from schema_support import add_persons, create_hub_schema
 
 from carehub.commands.status import linkage_section
 from carehub.home import HubHome
@@ -109,15 +110,15 @@ def test_threshold_from_expected_f1(
     probs: list[float], min_precision: float, expected: float
 ) -> None:
     con = duckdb.connect()
-    con.execute("CREATE TABLE scored (match_probability DOUBLE)")
-    con.executemany("INSERT INTO scored VALUES (?)", [(p,) for p in probs])
+    # The scored pairs are the run's work relation, test data here: registered, not created.
+    con.register("scored", pa.table({"match_probability": pa.array(probs, pa.float64())}))
     choice = choose_threshold(con, min_precision=min_precision, bounds=(0.5, 0.99), fallback=0.95)
     assert choice.threshold == pytest.approx(expected)
 
 
 def test_threshold_falls_back_when_nothing_was_scored() -> None:
     con = duckdb.connect()
-    con.execute("CREATE TABLE scored (match_probability DOUBLE)")
+    con.register("scored", pa.table({"match_probability": pa.array([], pa.float64())}))
     assert (
         choose_threshold(con, min_precision=0.9, bounds=(0.5, 0.99), fallback=0.95).threshold
         == 0.95
@@ -140,16 +141,29 @@ def test_accuracy_estimate(
     clusters: dict[str, str], pairs: list[tuple[str, str, float]], precision: float, recall: float
 ) -> None:
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE full_clusters "
-        "(partner_id VARCHAR, record_pseudonym VARCHAR, cluster_id VARCHAR)"
+    # The run's work relations (clusters, scored pairs), as test data: registered, not created.
+    con.register(
+        "full_clusters",
+        pa.table(
+            {
+                "partner_id": ["p"] * len(clusters),
+                "record_pseudonym": list(clusters),
+                "cluster_id": list(clusters.values()),
+            }
+        ),
     )
-    con.executemany("INSERT INTO full_clusters VALUES ('p', ?, ?)", list(clusters.items()))
-    con.execute(
-        "CREATE TABLE scored (partner_id_l VARCHAR, record_pseudonym_l VARCHAR, "
-        "partner_id_r VARCHAR, record_pseudonym_r VARCHAR, match_probability DOUBLE)"
+    con.register(
+        "scored",
+        pa.table(
+            {
+                "partner_id_l": ["p"] * len(pairs),
+                "record_pseudonym_l": [left for left, _, _ in pairs],
+                "partner_id_r": ["p"] * len(pairs),
+                "record_pseudonym_r": [right for _, right, _ in pairs],
+                "match_probability": pa.array([prob for _, _, prob in pairs], pa.float64()),
+            }
+        ),
     )
-    con.executemany("INSERT INTO scored VALUES ('p', ?, 'p', ?, ?)", pairs)
     est = estimate_accuracy(con)
     assert est.precision == pytest.approx(precision)
     assert est.recall == pytest.approx(recall)
@@ -172,9 +186,8 @@ Linked = tuple[set[frozenset[str]], list[tuple[object, ...]], dict[str, Any], Hu
 def _link(work: Path, records: pl.DataFrame) -> Linked:
     home = HubHome(work / "home").ensure()
     with duckdb.connect(str(home.hub_db)) as con:
-        con.execute("CREATE SCHEMA staging")
-        con.register("records_df", records.to_arrow())
-        con.execute("CREATE TABLE staging.current_persons AS SELECT * FROM records_df")
+        create_hub_schema(con)
+        add_persons(con, records.to_arrow())
         result = run_linkage(con, home, settings=fast_settings())
         rows = con.execute(
             "SELECT person_key, list(partner_id || '/' || record_pseudonym) "
