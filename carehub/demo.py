@@ -250,7 +250,7 @@ class Demo:
         self.result.ingest_runs = runs
         table = Table("submission", "outcome")
         for run in runs:
-            outcome = "[green]ingested" if run.success else "[red]quarantined"
+            outcome = "[green]ingested" if run.outcome == "ingested" else "[red]quarantined"
             table.add_row(str(run.partition_key), outcome)
         self.console.print(table)
         for reason in sorted(self.home.quarantine.rglob("reason.txt")):

@@ -87,7 +87,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
         f"Region: {region.residents:,} residents; {region.records:,} partner records; "
         f"{region.events:,} events"
     )
-    ingested = sum(1 for r in result.ingest_runs if r.success)
+    ingested = sum(1 for r in result.ingest_runs if r.outcome == "ingested")
     quarantined = len(result.ingest_runs) - ingested
     console.print(f"Ingest: {ingested} submissions ingested, {quarantined} quarantined")
 

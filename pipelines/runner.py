@@ -59,7 +59,8 @@ class JobRun:
         materialized: User strings of the asset keys materialized.
         seconds: Wall-clock duration.
         tags: The run's tags.
-        metadata: Per materialized asset, its metadata as plain values (counts, churn, paths).
+        metadata: Per asset, the metadata of its materialization (or, when it was only
+            observed, e.g. a quarantined submission, of its observation) as plain values.
     """
 
     job: str
@@ -72,6 +73,15 @@ class JobRun:
     seconds: float = 0.0
     tags: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str | None:
+        """The ``outcome`` an asset of the run recorded (ingest: ``ingested``, ``quarantined``,
+        ``duplicate``), else None. A quarantine is a successful run with this outcome."""
+        for values in self.metadata.values():
+            if "outcome" in values:
+                return str(values["outcome"])
+        return None
 
 
 @cache
@@ -225,12 +235,19 @@ def _materialization_metadata(
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.is_step_materialization and event.asset_key is not None:
-            materialization = event.step_materialization_data.materialization
-            found[event.asset_key.to_user_string()] = {
-                name: getattr(value, "value", value)
-                for name, value in materialization.metadata.items()
-            }
+        if event.asset_key is None:
+            continue
+        if event.is_step_materialization:
+            recorded = event.step_materialization_data.materialization.metadata
+        elif event.event_type_value == dg.DagsterEventType.ASSET_OBSERVATION.value:
+            if event.asset_key.to_user_string() in found:
+                continue  # a materialization's metadata wins over an observation's
+            recorded = event.asset_observation_data.asset_observation.metadata
+        else:
+            continue
+        found[event.asset_key.to_user_string()] = {
+            name: getattr(value, "value", value) for name, value in recorded.items()
+        }
     return found
 
 

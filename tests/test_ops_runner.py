@@ -193,7 +193,7 @@ def test_process_landing_runs_one_ingest_per_package(tmp_path: Path) -> None:
     landed = {drop(hub, "mercy_hospital", n=12).name, drop(hub, "harbor_housing", n=12).name}
     runs = process_landing(hub)
     assert {r.partition_key for r in runs} == landed
-    assert all(r.success and r.job == "ingest_job" for r in runs)
+    assert all(r.success and r.outcome == "ingested" and r.job == "ingest_job" for r in runs)
     assert {sid for sid, row in staging_snapshot(hub).items() if row[1] == "ingested"} == landed
     with hub_instance(hub) as instance:
         assert set(instance.get_dynamic_partitions("submissions")) == landed
