@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +94,12 @@ def _texts(path: Path) -> Iterator[tuple[str, bytes]]:
         yield f"unreadable: {type(exc).__name__}", b""
 
 
-def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
+def scan_tree(
+    root: Path,
+    needles: Iterable[tuple[str, str]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Hit]:
     """Return every place under ``root`` where a needle occurs.
 
     Text is split into lower-case alphanumeric tokens, and a needle matches a run of tokens
@@ -106,6 +111,7 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
         root: the directory to scan (e.g. the hub home).
         needles: ``(kind, value)`` pairs, e.g. ``("ssn", "123-45-6789")``. Values shorter than
             five characters are skipped: they would match by chance.
+        progress: Called with ``(files done, files)`` after each file (for a console).
     """
     lookup: dict[str, tuple[str, str]] = {}
     longest = 1
@@ -119,9 +125,12 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
     if not lookup:
         return []
     hits: list[Hit] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for done, path in enumerate(files, start=1):
         for where, text in _texts(path):
             hits += [Hit(path, where, *hit) for hit in sorted(_matches(text, lookup, longest))]
+        if progress is not None:
+            progress(done, len(files))
     return hits
 
 

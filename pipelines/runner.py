@@ -19,7 +19,7 @@ import fcntl
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,10 +38,11 @@ from pipelines.defs.ops.failures import (
     step_failures,
 )
 from pipelines.resources import HubResource
+from pipelines.tags import HIDDEN
 
-RUNNER_TAG = "carehub/launched_by"
-PID_TAG = "carehub/pid"
-HOST_TAG = "carehub/host"
+RUNNER_TAG = f"{HIDDEN}launched_by"
+PID_TAG = f"{HIDDEN}pid"
+HOST_TAG = f"{HIDDEN}host"
 _CURSOR_KEY = "carehub/runner/sensor_cursor/{}"
 
 
@@ -322,6 +323,7 @@ def process_landing(
     *,
     sensor_name: str = "landing_sensor",
     console_log_level: str = "WARNING",
+    on_run: Callable[[JobRun, int, int], None] | None = None,
 ) -> list[JobRun]:
     """Evaluate the landing sensor once and run what it requests, one run at a time.
 
@@ -334,15 +336,20 @@ def process_landing(
         sensor_name: The sensor to evaluate.
         console_log_level: Level of Dagster's console log for the runs (the run's own event
             log, seen in the UI, keeps everything).
+        on_run: Called after each run with ``(run, number, of)`` (progress for a console).
 
     Returns:
         One :class:`JobRun` per run request, in the sensor's order.
     """
-    return evaluate_sensor(home, sensor_name, console_log_level=console_log_level)
+    return evaluate_sensor(home, sensor_name, console_log_level=console_log_level, on_run=on_run)
 
 
 def evaluate_sensor(
-    home: str | Path | HubHome, sensor_name: str, *, console_log_level: str = "WARNING"
+    home: str | Path | HubHome,
+    sensor_name: str,
+    *,
+    console_log_level: str = "WARNING",
+    on_run: Callable[[JobRun, int, int], None] | None = None,
 ) -> list[JobRun]:
     """Evaluate sensor ``sensor_name`` once and execute its run requests in this process."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
@@ -391,6 +398,8 @@ def evaluate_sensor(
                     instance=instance,
                 )
             )
+            if on_run is not None:
+                on_run(runs[-1], len(runs), len(requests))
     return runs
 
 

@@ -14,9 +14,20 @@ import dagster as dg
 import pytest
 
 from carehub.home import HubHome
-from pipelines.defs.ops.failures import StepFailure, failure_notice, steward_failure_sensor
+from pipelines.defs.ops.failures import (
+    NOTIFIED_TAG,
+    StepFailure,
+    failure_notice,
+    steward_failure_sensor,
+)
 from pipelines.resources import HubResource
-from pipelines.runner import hub_instance, process_landing, reap_interrupted_runs, run_job
+from pipelines.runner import (
+    RUNNER_TAG,
+    hub_instance,
+    process_landing,
+    reap_interrupted_runs,
+    run_job,
+)
 from warehouse.governance import TEMPLATE
 
 
@@ -42,7 +53,7 @@ def test_success_is_recorded_in_the_hubs_instance(home: HubHome) -> None:
         run = instance.get_run_by_id(outcome.run_id)
         assert run is not None
         assert run.status == dg.DagsterRunStatus.SUCCESS
-        assert run.tags["carehub/launched_by"] == "carehub"
+        assert run.tags[RUNNER_TAG] == "carehub"
         record = instance.get_latest_materialization_event(dg.AssetKey("retention_sweep"))
         assert record is not None
     assert (home.dagster_home / "dagster.yaml").exists()
@@ -92,9 +103,7 @@ def test_failure_sensor_announces_daemon_runs_once(home: HubHome) -> None:
         steward_failure_sensor(context)
         assert len(_log(home)) == before
         # The same failure in a run the daemon launched (no runner tag): announced.
-        daemon_run = run.with_tags(
-            {k: v for k, v in run.tags.items() if k != "carehub/notified_by"}
-        )
+        daemon_run = run.with_tags({k: v for k, v in run.tags.items() if k != NOTIFIED_TAG})
         context = dg.build_run_status_sensor_context(
             sensor_name="steward_failure_sensor",
             dagster_event=failure_event,

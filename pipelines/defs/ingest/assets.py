@@ -25,6 +25,7 @@ import dagster as dg
 from carehub.home import HubHome
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.resources import HubResource
+from quality.data_docs import build_data_docs, submission_page
 from quality.findings import CHECKS, CheckInfo, Finding
 from warehouse.ingest import IngestResult, ingest_submission
 
@@ -100,7 +101,10 @@ def outcome_metadata(home: HubHome, result: IngestResult) -> "dict[str, dg.RawMe
         "warnings": sum(1 for f in result.findings if f.severity == "warning"),
         "location": location,
         "superseded": result.superseded or "",
-        "data_docs": dg.MetadataValue.path(str(home.quality / "data_docs" / "index.html")),
+        # Written by gx_data_docs (nightly_job), from the stored results and the decision.
+        "data_docs": dg.MetadataValue.path(
+            str(submission_page(home.quality, result.submission_id))
+        ),
         "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in result.timings.items()}),
     }
     if result.location and result.outcome != "ingested":
@@ -168,14 +172,15 @@ def submission(
     kinds={"great_expectations", "html"},
     deps=[SUBMISSION_KEY],
     description=(
-        "Great Expectations Data Docs (HTML) for every validated submission, in "
-        "<home>/quality/data_docs/. Results hold counts only: no value is ever rendered."
+        "Data Docs (HTML) for every submission, in <home>/quality/data_docs/: the Great "
+        "Expectations results of each validated submission and the decision and findings of "
+        "each quarantined one. Rendered by the hub itself: they work offline and hold no "
+        "external URL; counts and row numbers only, no value is ever rendered."
     ),
 )
 def gx_data_docs(hub: HubResource) -> dg.MaterializeResult:
-    from quality import build_data_docs
-
-    index = build_data_docs(hub.paths.quality)
+    home = hub.paths
+    index = build_data_docs(home.quality, quarantine=home.quarantine, archive=home.archive)
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(index)),
