@@ -44,6 +44,11 @@ def test_demo_links_well_and_publishes_everything(demo_run) -> None:
         assert care_team_rows(Path(opened.out)) == opened.rows
     for heading in ("Segment sizes", "Cross-sector overlap", "Extracts opened", "carehub ui"):
         assert heading in text
+    # Sections 6 and 7 say what they did; the summary explains all_people vs persons.
+    for line in ("records into", "published marts", "extracts signed by hub key", "report "):
+        assert line in text
+    assert "counts the living" in text and "not explained by deaths" not in text
+    assert "ingest: one Dagster run per submission: done in" in text
 
 
 def test_no_identifier_anywhere_in_the_hub_home(demo_run) -> None:
