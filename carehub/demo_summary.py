@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -137,7 +138,13 @@ def print_summary(result: DemoResult, console: Console) -> None:
         table.add_row(combination, _count(people, suppressed))
     console.print(table)
 
-    table = Table("partner", "segment", "own clients in cohort", title="Extracts opened")
+    # No column cut at 80 characters: ids and segment names whole, numbers right-aligned.
+    table = Table(
+        title="Extracts opened: each partner's own clients per cohort", box=box.SIMPLE_HEAD
+    )
+    table.add_column("partner", no_wrap=True)
+    table.add_column("segment", no_wrap=True)
+    table.add_column("clients", justify="right")
     for partner_id, opened in sorted(result.opened.items()):
         for segment, size in sorted(opened.cohort_sizes.items()):
             table.add_row(partner_id, segment, f"{size:,}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 from rich.console import Console
 
-from carehub.demo import Demo
+from carehub.demo import Demo, encoding_table
 from carehub.demo_progress import step
 from carehub.demo_summary import deceased_note
 from partner.package import PERSON_SCHEMA
@@ -60,3 +60,14 @@ def test_deceased_note_explains_the_gap() -> None:
         "reported death"
     )
     assert deceased_note(100, 1, 98).endswith("(+1 not explained by deaths)")
+
+
+def test_encoding_table_fits_80_columns_with_the_longest_partner_id() -> None:
+    console, out = _piped()
+    table = encoding_table()
+    table.add_row("county_public_health", "200,000", "400,000", *["99,999"] * 5)
+    console.print(table)
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert any("county_public_health" in line and "400,000" in line for line in lines)
+    assert "…" not in out.getvalue()
