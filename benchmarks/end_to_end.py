@@ -144,7 +144,7 @@ def stage_ingest(work: Path) -> dict[str, Any]:
     from pipelines.runner import process_landing
 
     runs = process_landing(_home(work))
-    failed = [r.partition_key for r in runs if not r.success]
+    failed = [r.partition_key for r in runs if r.outcome != "ingested"]
     if failed:
         raise RuntimeError(f"ingest runs failed for {failed}")
     return {"submissions": len(runs)}

@@ -16,9 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from carehub.demo_progress import step
 from carehub.home import HubHome
 
 T = TypeVar("T")
@@ -97,7 +100,7 @@ class Demo:
 
     # ----------------------------------------------------------------- helpers
     def _stage(self, title: str, fn: Callable[[], T]) -> T:
-        self.console.rule(f"[bold]{title}")
+        self.console.rule(Text(title, style="bold"), align="left")
         return fn()
 
     @property
@@ -134,14 +137,15 @@ class Demo:
         from synth import generate
 
         region_dir = self.result.partners_dir / REGION_DIR
-        summary = generate(region_dir, residents=self.residents, seed=self.seed)
+        with step(self.console, f"generating {self.residents:,} residents"):
+            summary = generate(region_dir, residents=self.residents, seed=self.seed)
         self.result.region = summary
         for side in self.partner_sides():
             side.raw.mkdir(parents=True, exist_ok=True)
             for csv in sorted((region_dir / "partners" / side.partner_id).iterdir()):
                 shutil.copy2(csv, side.raw / csv.name)
         for line in summary.lines():
-            self.console.print(line)
+            self.console.print(Text(line))
 
     def partner_keys(self) -> None:
         from partner.keygen import keygen
@@ -162,8 +166,10 @@ class Demo:
                 side.keys, side.partner_id, shared_secret=side.secret
             )
         self.console.print(
-            f"{len(sides)} partners hold an X25519 extract key, an Ed25519 package-signing key "
-            "and a pseudonym key"
+            Text(
+                f"{len(sides)} partners hold an X25519 extract key, an Ed25519 package-signing "
+                "key and a pseudonym key"
+            )
         )
 
     def hub_onboarding(self) -> None:
@@ -194,26 +200,17 @@ class Demo:
         from partner.encode import encode_partner
         from partner.submit import submit
 
-        table = Table(
-            "partner",
-            "records",
-            "events",
-            "missing values",
-            "placeholders",
-            "invalid values",
-            "not consented",
-            "ZIP3 → 000",
-            title="Encoding reports (counts only; values never leave the partner)",
-        )
+        table = encoding_table()
         for side in self.partner_sides():
-            result = encode_partner(
-                side.partner_id,
-                side.secret,
-                MAPPINGS / f"{side.partner_id}.yaml",
-                side.raw,
-                side.outgoing,
-                as_of=self.as_of,
-            )
+            with step(self.console, f"{side.partner_id} encodes its export"):
+                result = encode_partner(
+                    side.partner_id,
+                    side.secret,
+                    MAPPINGS / f"{side.partner_id}.yaml",
+                    side.raw,
+                    side.outgoing,
+                    as_of=self.as_of,
+                )
             self.result.encoded[side.partner_id] = result
             submit(result.package, self.home.landing / side.partner_id)
             table.add_row(
@@ -247,41 +244,79 @@ class Demo:
         return broken.name
 
     def ingest(self) -> None:
-        from pipelines.runner import process_landing
+        from pipelines.runner import JobRun, process_landing
 
-        # The demo prints each outcome and the quarantine reason itself; the full run logs
-        # (with the failed check's trace) are in the Dagster UI.
-        runs = process_landing(self.home, console_log_level="CRITICAL")
+        def report(run: JobRun, number: int, of: int) -> None:
+            self.console.print(
+                Text(f"    {number}/{of} {run.partition_key}: {run.outcome} ({run.seconds:.0f} s)")
+            )
+
+        # The demo prints each outcome and the quarantine reason itself; the full run logs are
+        # in the Dagster UI.
+        with step(self.console, "ingest: one Dagster run per submission"):
+            runs = process_landing(self.home, console_log_level="CRITICAL", on_run=report)
         self.result.ingest_runs = runs
         table = Table("submission", "outcome")
         for run in runs:
-            outcome = "[green]ingested" if run.success else "[red]quarantined"
-            table.add_row(str(run.partition_key), outcome)
+            style = "green" if run.outcome == "ingested" else "red"
+            table.add_row(str(run.partition_key), Text(str(run.outcome), style=style))
         self.console.print(table)
         for reason in sorted(self.home.quarantine.rglob("reason.txt")):
-            self.console.print(f"[yellow]quarantine reason[/yellow] ({reason.parent.name}):")
-            self.console.print(reason.read_text().strip())
+            self.console.print(
+                Text(f"Quarantine reason ({reason.parent.name}), verbatim:", style="yellow")
+            )
+            # Text, not markup: "[schema_and_types]" is part of the reason, not a style. Soft
+            # wrap: lines stay whole (as in reason.txt) for copying, the terminal wraps them.
+            self.console.print(Text(reason.read_text().strip()), soft_wrap=True)
 
     def nightly(self) -> None:
-        from pipelines.runner import run_job
-
-        run = run_job(self.home, "nightly_job")
-        self.result.jobs["nightly_job"] = run
-        _require(run)
+        with step(self.console, "nightly_job: linkage, segments, marts, Data Docs"):
+            run = self._run("nightly_job")
+        linked = run.metadata.get("linked_persons", {})
+        marts = run.metadata.get("analyst_marts", {})
+        lines = [
+            f"linked {linked.get('records', 0):,} records into {linked.get('persons', 0):,} "
+            f"persons ({linked.get('multi_partner_persons', 0):,} seen by 2+ partners; "
+            f"{linked.get('mode', '')} run)",
+            f"published marts {marts.get('version', '?')} as of {marts.get('as_of', '?')}: "
+            f"{marts.get('counts', 0):,} counts, {marts.get('suppressed_cells', 0):,} withheld",
+            f"Data Docs: {self.home.quality / 'data_docs' / 'index.html'}",
+        ]
+        for line in lines:
+            self.console.print(Text(line))
 
     def publish(self) -> None:
+        with step(self.console, "report_job: the ecosystem report"):
+            report = self._run("report_job").metadata.get("ecosystem_report", {})
+        self.console.print(Text(f"report {report.get('version', '?')}: {report.get('report', '')}"))
+        with step(self.console, "extracts_job: one encrypted, signed extract per partner"):
+            extracts = self._run("extracts_job").metadata.get("partner_extracts", {})
+        by_partner = extracts.get("by_partner") or {}
+        self.console.print(
+            Text(
+                f"{extracts.get('extracts', 0)} extracts signed by hub key "
+                f"{extracts.get('hub_kid', '?')} (governance {extracts.get('governance_version')}"
+                f"): {', '.join(sorted(by_partner)) or 'none'}"
+            )
+        )
+
+    def _run(self, job: str) -> Any:
         from pipelines.runner import run_job
 
-        for job in ("report_job", "extracts_job"):
-            run = run_job(self.home, job)
-            self.result.jobs[job] = run
-            _require(run)
+        run = run_job(self.home, job)
+        self.result.jobs[job] = run
+        _require(run)
+        return run
 
     def open_extracts(self) -> None:
         from partner.open import open_extract
         from warehouse.extracts import current_extract
 
-        table = Table("partner", "extract", "rows", "signed by", "expires")
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("partner", no_wrap=True)
+        table.add_column("extract", overflow="fold")  # long ids wrap rather than get cut
+        for header in ("rows", "signed by", "expires"):
+            table.add_column(header, no_wrap=True)
         for side in self.partner_sides():
             # What the hub delivers: the current extract and its published public keys.
             extract = current_extract(self.home, side.partner_id)
@@ -320,15 +355,37 @@ class Demo:
         from carehub.demo_support import identifier_needles
         from carehub.privacy_scan import scan_tree
 
-        needles = identifier_needles(self.result.partners_dir)
-        hits = scan_tree(self.home.root, needles)
+        with step(self.console, "privacy scan of every file in the hub home") as note:
+            needles = identifier_needles(self.result.partners_dir)
+            hits = scan_tree(
+                self.home.root, needles, progress=lambda done, of: note(f"{done}/{of} files")
+            )
         self.result.privacy_hits = hits
-        colour = "green" if not hits else "red"
         self.console.print(
-            f"[{colour}]{len(hits)} identifier(s) found[/{colour}] in {self.home.root} "
-            f"({len(needles):,} identifier values and the shared secret searched, as text, inside "
-            "DuckDB and Parquet, and as plain MD5/SHA-1/SHA-256)"
+            Text(f"{len(hits)} identifier(s) found", style="green" if not hits else "red"),
+            Text(
+                f"in {self.home.root} ({len(needles):,} identifier values and the shared secret "
+                "searched, as text, inside DuckDB and Parquet, and as plain MD5/SHA-1/SHA-256)"
+            ),
         )
+
+
+def encoding_table() -> Table:
+    """The encoding reports' table, fit for 80 columns when piped.
+
+    Eight columns at 80 characters: short headers that wrap, one space between columns and no
+    vertical rules, and the partner id never cut (numbers up to 7 characters: 76 in all).
+    """
+    table = Table(
+        title="Encoding reports (counts only; values never leave the partner)",
+        caption="missing / placeholder / invalid identifier values; ZIP3 000: low-population areas",
+        box=box.SIMPLE_HEAD,  # its column separator is one space: no padding needed
+        padding=0,
+    )
+    table.add_column("partner", no_wrap=True)
+    for header in ("records", "events", "missing", "placeh.", "invalid", "no consent", "ZIP3 000"):
+        table.add_column(header, justify="right")
+    return table
 
 
 def _report_counts(report: dict[str, Any]) -> list[str]:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from carehub.db import connection
 from carehub.demo import REGION_DIR, DemoResult
@@ -55,8 +57,13 @@ def _hub_figures(result: DemoResult) -> dict[str, Any]:
         churn_row = con.execute(
             "SELECT churn FROM linkage.runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
+        # Segments (all_people too) count the living: a reported death takes a person out.
+        deceased = con.execute(
+            "SELECT count(*) FILTER (WHERE deceased) FROM features.person_features "
+            "WHERE as_of_date = (SELECT max(as_of_date) FROM features.person_features)"
+        ).fetchone() or (0,)
     churn = json.loads(churn_row[0]) if churn_row else {}
-    return {"persons": persons, "multi": multi, "churn": churn}
+    return {"persons": persons, "multi": multi, "churn": churn, "deceased": deceased[0]}
 
 
 def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -74,6 +81,17 @@ def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
     return sizes, overlap
 
 
+def deceased_note(persons: int, deceased: int, everyone: int) -> str:
+    """Why ``all_people`` is smaller than the linked persons: segments count the living."""
+    note = (
+        f"all_people ({everyone:,}) counts the living: {persons:,} linked persons, of whom "
+        f"{deceased:,} have a reported death"
+    )
+    gap = persons - deceased - everyone
+    # Not expected; said plainly rather than hidden if the figures ever disagree.
+    return note + (f" ({gap:+,} not explained by deaths)" if gap else "")
+
+
 def _count(people: Any, suppressed: bool) -> str:
     # Withheld: a count of 1-10, or a larger one withheld so that a small one can't be derived.
     return "withheld" if suppressed else f"{people:,}"
@@ -81,15 +99,15 @@ def _count(people: Any, suppressed: bool) -> str:
 
 def print_summary(result: DemoResult, console: Console) -> None:
     """Print the demo summary; ends with where everything is and how to open the UI."""
-    console.rule("[bold]Summary")
+    console.rule(Text("Summary", style="bold"), align="left")
     region = result.region
     console.print(
         f"Region: {region.residents:,} residents; {region.records:,} partner records; "
         f"{region.events:,} events"
     )
-    ingested = sum(1 for r in result.ingest_runs if r.success)
+    ingested = sum(1 for r in result.ingest_runs if r.outcome == "ingested")
     quarantined = len(result.ingest_runs) - ingested
-    console.print(f"Ingest: {ingested} submissions ingested, {quarantined} quarantined")
+    console.print(Text(f"Ingest: {ingested} submissions ingested, {quarantined} quarantined"))
 
     hub = _hub_figures(result)
     result.linkage_quality = linkage_quality(result)
@@ -112,12 +130,21 @@ def print_summary(result: DemoResult, console: Console) -> None:
     for segment, people, suppressed in sizes:
         table.add_row(segment, _count(people, suppressed))
     console.print(table)
+    everyone = next((p for s, p, hidden in sizes if s == "all_people" and not hidden), None)
+    if everyone is not None:
+        console.print(Text(deceased_note(hub["persons"], hub["deceased"], everyone)))
     table = Table("sectors holding a record", "people", title="Cross-sector overlap, all people")
     for combination, people, suppressed in overlap:
         table.add_row(combination, _count(people, suppressed))
     console.print(table)
 
-    table = Table("partner", "segment", "own clients in cohort", title="Extracts opened")
+    # No column cut at 80 characters: ids and segment names whole, numbers right-aligned.
+    table = Table(
+        title="Extracts opened: each partner's own clients per cohort", box=box.SIMPLE_HEAD
+    )
+    table.add_column("partner", no_wrap=True)
+    table.add_column("segment", no_wrap=True)
+    table.add_column("clients", justify="right")
     for partner_id, opened in sorted(result.opened.items()):
         for segment, size in sorted(opened.cohort_sizes.items()):
             table.add_row(partner_id, segment, f"{size:,}")
@@ -128,7 +155,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
 
     console.print(publications_table(home))
     report = home.reports / "ecosystem" / "report.html"
-    console.rule("[bold]Where everything is")
+    console.rule(Text("Where everything is", style="bold"), align="left")
     for label, path in (
         ("Hub home", home.root),
         ("Analysts' marts (read-only)", home.marts_db),
@@ -140,11 +167,13 @@ def print_summary(result: DemoResult, console: Console) -> None:
         ("Partner-side folders", result.partners_dir),
         ("Care-team CSVs", result.partners_dir / "<partner>" / "extracts"),
     ):
-        console.print(f"  {label:<30} {path}")
+        console.print(Text(f"  {label}: {path}"))
     console.print(
-        f"\nOpen the steward UI:   carehub ui --home {home.root}\n"
-        f"Query the marts:       carehub marts --home {home.root}\n"
-        f"Submissions and publications: carehub status --home {home.root}"
+        Text(
+            f"\nOpen the steward UI:   carehub ui --home {home.root}\n"
+            f"Query the marts:       carehub marts --home {home.root}\n"
+            f"Submissions and publications: carehub status --home {home.root}"
+        )
     )
 
 

@@ -13,8 +13,14 @@ from pathlib import Path
 DEFAULT_HOME = Path(".carehub")
 HOME_ENV = "CAREHUB_HOME"
 
+# No "Join the Dagster community" dialog asking stewards for an e-mail address.
+NUX_OFF = """\
+nux:
+  enabled: false
+"""
 # One run at a time: DuckDB allows a single writing process per database file.
-DAGSTER_YAML = """\
+DAGSTER_YAML = (
+    """\
 telemetry:
   enabled: false
 run_coordinator:
@@ -23,6 +29,8 @@ run_coordinator:
   config:
     max_concurrent_runs: 1
 """
+    + NUX_OFF
+)
 
 
 @dataclass(frozen=True)
@@ -136,4 +144,7 @@ class HubHome:
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
             dagster_yaml.write_text(DAGSTER_YAML)
+        elif "\nnux:" not in "\n" + (text := dagster_yaml.read_text()):
+            # A home made before the setting existed: add it, keep everything else as it is.
+            dagster_yaml.write_text(text.rstrip("\n") + "\n" + NUX_OFF)
         return self

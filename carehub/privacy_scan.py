@@ -20,7 +20,7 @@ import io
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,12 @@ def _texts(path: Path) -> Iterator[tuple[str, bytes]]:
         yield from _bytes_text("bytes", path.read_bytes())
 
 
-def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
+def scan_tree(
+    root: Path,
+    needles: Iterable[tuple[str, str]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Hit]:
     """Return every place under ``root`` where a needle occurs.
 
     Text is split into lower-case alphanumeric tokens, and a needle matches a run of tokens
@@ -174,6 +179,7 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
         root: the directory to scan (e.g. the hub home).
         needles: ``(kind, value)`` pairs, e.g. ``("ssn", "123-45-6789")``. Values shorter than
             five characters are skipped: they would match by chance.
+        progress: Called with ``(files done, files)`` after each file (for a console).
     """
     lookup: dict[str, tuple[str, str]] = {}
     longest = 1
@@ -187,9 +193,12 @@ def scan_tree(root: Path, needles: Iterable[tuple[str, str]]) -> list[Hit]:
     if not lookup:
         return []
     hits: list[Hit] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for done, path in enumerate(files, start=1):
         for where, text in _texts(path):
             hits += [Hit(path, where, *hit) for hit in sorted(_matches(text, lookup, longest))]
+        if progress is not None:
+            progress(done, len(files))
     return hits
 
 

@@ -38,10 +38,11 @@ from pipelines.defs.ops.failures import (
     step_failures,
 )
 from pipelines.resources import HubResource
+from pipelines.tags import HIDDEN
 
-RUNNER_TAG = "carehub/launched_by"
-PID_TAG = "carehub/pid"
-HOST_TAG = "carehub/host"
+RUNNER_TAG = f"{HIDDEN}launched_by"
+PID_TAG = f"{HIDDEN}pid"
+HOST_TAG = f"{HIDDEN}host"
 _CURSOR_KEY = "carehub/runner/sensor_cursor/{}"
 
 
@@ -59,7 +60,8 @@ class JobRun:
         materialized: User strings of the asset keys materialized.
         seconds: Wall-clock duration.
         tags: The run's tags.
-        metadata: Per materialized asset, its metadata as plain values (counts, churn, paths).
+        metadata: Per asset, the metadata of its materialization (or, when it was only
+            observed, e.g. a quarantined submission, of its observation) as plain values.
     """
 
     job: str
@@ -72,6 +74,15 @@ class JobRun:
     seconds: float = 0.0
     tags: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str | None:
+        """The ``outcome`` an asset of the run recorded (ingest: ``ingested``, ``quarantined``,
+        ``duplicate``), else None. A quarantine is a successful run with this outcome."""
+        for values in self.metadata.values():
+            if "outcome" in values:
+                return str(values["outcome"])
+        return None
 
 
 @cache
@@ -225,12 +236,19 @@ def _materialization_metadata(
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.is_step_materialization and event.asset_key is not None:
-            materialization = event.step_materialization_data.materialization
-            found[event.asset_key.to_user_string()] = {
-                name: getattr(value, "value", value)
-                for name, value in materialization.metadata.items()
-            }
+        if event.asset_key is None:
+            continue
+        if event.is_step_materialization:
+            recorded = event.step_materialization_data.materialization.metadata
+        elif event.event_type_value == dg.DagsterEventType.ASSET_OBSERVATION.value:
+            if event.asset_key.to_user_string() in found:
+                continue  # a materialization's metadata wins over an observation's
+            recorded = event.asset_observation_data.asset_observation.metadata
+        else:
+            continue
+        found[event.asset_key.to_user_string()] = {
+            name: getattr(value, "value", value) for name, value in recorded.items()
+        }
     return found
 
 
@@ -306,6 +324,7 @@ def process_landing(
     sensor_name: str = "landing_sensor",
     console_log_level: str = "WARNING",
     waiting: Callable[[], None] | None = None,
+    on_run: Callable[[JobRun, int, int], None] | None = None,
 ) -> list[JobRun]:
     """Evaluate the landing sensor once and run what it requests, one run at a time.
 
@@ -319,6 +338,7 @@ def process_landing(
         console_log_level: Level of Dagster's console log for the runs (the run's own event
             log, seen in the UI, keeps everything).
         waiting: Called once if another landing run holds the lock (to say so).
+        on_run: Called after each run with ``(run, number, of)`` (progress for a console).
 
     Returns:
         One :class:`JobRun` per run request, in the sensor's order; empty when there was
@@ -337,11 +357,15 @@ def process_landing(
             if waiting is not None:
                 waiting()
             fcntl.flock(lock, fcntl.LOCK_EX)
-        return evaluate_sensor(hub, sensor_name, console_log_level=console_log_level)
+        return evaluate_sensor(hub, sensor_name, console_log_level=console_log_level, on_run=on_run)
 
 
 def evaluate_sensor(
-    home: str | Path | HubHome, sensor_name: str, *, console_log_level: str = "WARNING"
+    home: str | Path | HubHome,
+    sensor_name: str,
+    *,
+    console_log_level: str = "WARNING",
+    on_run: Callable[[JobRun, int, int], None] | None = None,
 ) -> list[JobRun]:
     """Evaluate sensor ``sensor_name`` once and execute its run requests in this process."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
@@ -390,6 +414,8 @@ def evaluate_sensor(
                     instance=instance,
                 )
             )
+            if on_run is not None:
+                on_run(runs[-1], len(runs), len(requests))
     return runs
 
 

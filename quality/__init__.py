@@ -3,8 +3,8 @@
 Great Expectations is imported lazily (only when a validation runs).
 """
 
+from quality.data_docs import build_data_docs
 from quality.findings import CHECK_INFO, CHECKS, CheckInfo, Finding, neutralise_formula
-from quality.gx_suites import build_data_docs
 
 __all__ = [
     "CHECKS",

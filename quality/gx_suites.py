@@ -42,7 +42,6 @@ from quality.rules import (
     Rule,
 )
 
-SITE_NAME: Final = "carehub"
 DATASOURCE: Final = "submissions"
 # Drift suites: counts and observed proportions only; no unexpected value may reach results,
 # stores, logs or Data Docs.
@@ -59,7 +58,8 @@ SUITES: Final[dict[FileName, tuple[str, str]]] = {
 }
 ASSETS: Final[dict[FileName, str]] = {PERSONS: "persons", EVENTS: "events"}
 # Bump when the way the project is built changes (datasource, docs site, definitions).
-PROJECT_LAYOUT: Final = 2
+# 3: no GX Data Docs site (the hub renders its own offline pages: quality.data_docs).
+PROJECT_LAYOUT: Final = 3
 FINGERPRINT_FILE: Final = "carehub_project.json"
 LOCK_FILE: Final = ".carehub_project.lock"
 # Optional GX extras that pandas validation does not use (see import_gx).
@@ -81,7 +81,7 @@ class GxProject:
     Attributes:
         context: The GX file data context.
         definitions: ``[spec, drift]`` validation definitions per package file.
-        docs_dir: Where the Data Docs site is built.
+        docs_dir: Where the Data Docs are written (by :mod:`quality.data_docs`).
         fingerprint: :func:`suites_fingerprint` of the rules the project was built from.
         rebuilt: Whether this open (re)built the stored project.
     """
@@ -223,24 +223,11 @@ def _suite(name: str, expectations: list[Any]) -> Any:
     return suite
 
 
-def _configure_docs(context: Any, docs_dir: Path) -> None:
-    site = {
-        "class_name": "SiteBuilder",
-        "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(docs_dir),
-        },
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        "show_how_to_buttons": False,
-    }
-    names = context.get_site_names()
-    for name in names:
-        if name != SITE_NAME:
-            context.delete_data_docs_site(name)
-    if SITE_NAME in names:
-        context.update_data_docs_site(SITE_NAME, site)
-    else:
-        context.add_data_docs_site(SITE_NAME, site)
+def _remove_docs_sites(context: Any) -> None:
+    """No GX Data Docs site: its pages load CSS/JS from CDNs and carry a logo URL with the
+    project's ``dataContextId``. The hub renders its own offline pages (quality.data_docs)."""
+    for name in context.get_site_names():
+        context.delete_data_docs_site(name)
 
 
 def suites_fingerprint() -> str:
@@ -256,7 +243,6 @@ def suites_fingerprint() -> str:
         "assets": ASSETS,
         "rules": {file: [asdict(rule) for rule in rules] for file, rules in RULES.items()},
         "drift": {file: list(columns) for file, columns in DRIFT_COLUMNS.items()},
-        "site": SITE_NAME,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -320,14 +306,14 @@ def _store_fingerprint(root: Path, fingerprint: str) -> None:
     tmp.replace(root / FINGERPRINT_FILE)
 
 
-def _build(context: Any, docs_dir: Path) -> dict[FileName, list[Any]]:
+def _build(context: Any) -> dict[FileName, list[Any]]:
     """(Re)write suites, the pandas datasource and validation definitions from the rules."""
     gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
-    _configure_docs(context, docs_dir)
+    _remove_docs_sites(context)
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
     definitions: dict[FileName, list[Any]] = {}
     for file, (spec_name, drift_name) in SUITES.items():
@@ -388,7 +374,7 @@ def open_project(quality_dir: Path) -> GxProject:
                     definitions = None
             rebuilt = definitions is None
             if definitions is None:
-                definitions = _build(context, docs_dir)
+                definitions = _build(context)
                 _store_fingerprint(root, fingerprint)
         project = GxProject(
             context=context,
@@ -405,14 +391,3 @@ def forget_project(quality_dir: Path) -> None:
     """Drop this process's cached project (after another process rebuilt the stored one)."""
     with _lock:
         _cache.pop(quality_dir.resolve(), None)
-
-
-def build_data_docs(quality_dir: Path) -> Path:
-    """Rebuild the whole Data Docs site from the stored results; return its ``index.html``.
-
-    Validation runs only store results (rendering HTML costs seconds per run); the
-    ``gx_data_docs`` asset calls this after ingest runs.
-    """
-    project = open_project(quality_dir)
-    project.context.build_data_docs(site_names=[SITE_NAME])
-    return project.docs_dir / "index.html"

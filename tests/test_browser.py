@@ -8,7 +8,6 @@ clean exit. Skips, saying why, only when Chromium is missing (``.ci/run`` instal
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -20,12 +19,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from ingest_support import drop, make_home
 
 from carehub.commands.ui import free_port, location_state
 from carehub.home import HubHome
+from partner.package import PERSON_SCHEMA
 from pipelines.runner import definitions, process_landing, run_job
+from warehouse.ingest.status import collect
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +44,8 @@ CHROMIUM_ARGS = [
 ]
 START_TIMEOUT = 240.0
 SCREENSHOTS = Path(os.environ.get("CAREHUB_SCREENSHOTS", "/tmp/carehub-browser"))
+# UPDATE_SCREENSHOTS=1 also copies the screenshots the docs show into docs/img/.
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
 @dataclass
@@ -70,8 +74,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
     home = make_home(tmp_path_factory.mktemp("ui") / "home")
     drop(home, "mercy_hospital", n=20)
+    drop(  # a re-export with a name column left in: quarantined at the schema gate
+        home,
+        "northside_food",
+        n=20,
+        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
+        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
+    )
     ingested = process_landing(home)  # GX results become the submission's asset checks
-    assert [r.success for r in ingested] == [True], ingested
+    assert sorted(str(r.outcome) for r in ingested) == ["ingested", "quarantined"], ingested
     outcome = run_job(home, "retention_job")
     assert outcome.success, outcome.failures
     port = free_port()
@@ -118,12 +129,10 @@ def page(server: Server) -> Iterator[object]:
         browser.close()
 
 
-def _dismiss_popups(page: object, wait_ms: int = 1_000) -> None:
-    """Close Dagster's one-time "Join the community" dialog if it shows up."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    with contextlib.suppress(PlaywrightTimeout):
-        page.get_by_role("button", name="Skip").first.click(timeout=wait_ms)  # type: ignore[attr-defined]
+def _no_community_popup(page: object) -> None:
+    """The instance has ``nux: {enabled: false}``: no "Join the Dagster community" dialog."""
+    page.wait_for_timeout(2_500)  # type: ignore[attr-defined]  # it would open after 1 s
+    assert not page.get_by_text("Join the Dagster community").is_visible()  # type: ignore[attr-defined]
 
 
 def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> None:
@@ -134,7 +143,7 @@ def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> Non
     }
     assert expected <= {"ingest", "linkage", "quality", "segments", "marts", "extracts", "reports"}
     page.goto(f"{server.base}/asset-groups", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
-    _dismiss_popups(page, wait_ms=10_000)
+    _no_community_popup(page)
     for group in sorted(expected):
         page.get_by_text(group, exact=True).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
     page.get_by_text("(fetching statuses)").first.wait_for(state="hidden", timeout=30_000)  # type: ignore[attr-defined]
@@ -148,9 +157,8 @@ def test_check_results_are_visible(server: Server, page: object) -> None:
         wait_until="networkidle",
         timeout=90_000,
     )  # type: ignore[attr-defined]
-    _dismiss_popups(page)
     page.get_by_text("landing_not_stale").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
-    page.get_by_text("Passed", exact=True).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("Passed", exact=True).first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
     body = page.inner_text("body")  # type: ignore[attr-defined]
     assert "Succeeded" in body
     assert "stale_packages" in body  # the check's metadata
@@ -161,17 +169,51 @@ def test_great_expectations_results_are_asset_checks(server: Server, page: objec
     page.goto(
         f"{server.base}/assets/submission?view=checks", wait_until="networkidle", timeout=90_000
     )  # type: ignore[attr-defined]
-    _dismiss_popups(page)
     for check in ("plaintext_identifiers", "schema_and_types", "payload_domains"):
-        page.get_by_text(check).first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
+        page.get_by_text(check).first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    # Checks the good package passed; those the quarantined one never reached show "Skipped".
+    page.get_by_text("Succeeded", exact=True).first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
     body = page.inner_text("body")  # type: ignore[attr-defined]
-    assert "Succeeded" in body or "Passed" in body
+    assert "Skipped" in body
     page.screenshot(path=str(SCREENSHOTS / "submission-checks.png"))  # type: ignore[attr-defined]
+
+
+def _for_docs(png: Path) -> None:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(png, DOCS_IMG / png.name)
+
+
+def test_quarantined_partition_is_flagged_with_its_reason(
+    server: Server, page: object, tmp_path: Path
+) -> None:
+    """The check that stopped the package shows that submission red, with the reason that
+    `carehub status` prints, in the check's per-partition view."""
+    (row,) = collect(server.home).quarantined
+    assert row.detail.startswith("schema_and_types: persons.parquet, column first_name")
+    page.goto(  # type: ignore[attr-defined]
+        f"{server.base}/assets/submission?view=checks&checkDetail=schema_and_types",
+        wait_until="networkidle",
+        timeout=90_000,
+    )
+    page.get_by_text("Execution history").first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    # The check's own Partitions tab (the asset's tab of the same name comes first), then the
+    # submission's row in its partition list (the last element with its key as tooltip).
+    page.get_by_role("tab", name="Partitions").last.click(timeout=30_000)  # type: ignore[attr-defined]
+    page.locator(f'[data-tooltip="{row.submission_id}"]').last.click(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text(row.detail).first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    page.mouse.move(0, 0)  # type: ignore[attr-defined]  # no tooltip over the list
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert "Failed" in body
+    assert "Zyxwick" not in body  # the smuggled value itself never reaches Dagster
+    png = tmp_path / "quarantined-partition.png"
+    page.screenshot(path=str(png))  # type: ignore[attr-defined]
+    assert png.stat().st_size > 10_000
+    _for_docs(png)
 
 
 def test_run_from_the_runner_is_listed(server: Server, page: object) -> None:
     page.goto(f"{server.base}/runs", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
-    _dismiss_popups(page)
     page.get_by_text("retention_job").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]
     page.screenshot(path=str(SCREENSHOTS / "runs.png"))  # type: ignore[attr-defined]
 
@@ -180,6 +222,8 @@ def test_ctrl_c_stops_the_ui_cleanly(server: Server) -> None:
     server.process.send_signal(signal.SIGINT)
     code = server.process.wait(timeout=90)
     assert code == 0, server.log.read_text()[-3000:]
-    assert "carehub ui: stopped." in server.log.read_text()
+    log = server.log.read_text()
+    assert "carehub ui: stopped." in log
+    assert "SupersessionWarning" not in log  # `dagster dev` starts quietly
     with pytest.raises(OSError):
         _get(f"{server.base}/server_info", timeout=2)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 
+from partner.package import PERSON_SCHEMA
 from pipelines.defs.ingest.assets import gx_data_docs, submission
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.defs.ingest.sensors import landing_sensor
@@ -47,25 +49,68 @@ def test_materialize_good_and_bad_partitions(tmp_path: Path) -> None:
         resources=resources,
         raise_on_error=False,
     )
-    # A failed blocking check fails the run (the run-failure sensor tells the stewards); the
-    # package is already quarantined and the materialization records the outcome.
-    assert not rejected.success
-    meta = rejected.asset_materializations_for_node("submission")[0].metadata
+    # Quarantine is an outcome, not a crash: the run succeeds, nothing is materialized, an
+    # observation carries the reason and the failed check is kept for this partition only.
+    assert rejected.success
+    assert rejected.asset_materializations_for_node("submission") == []
+    observed = [
+        e.asset_observation_data.asset_observation
+        for e in rejected.all_events
+        if e.event_type_value == dg.DagsterEventType.ASSET_OBSERVATION.value
+    ]
+    assert [o.partition for o in observed] == [bad.name]
+    meta = observed[0].metadata
     assert meta["outcome"].value == "quarantined"
+    assert str(meta["reason"].value).startswith("payload_domains: events.parquet")
+    assert meta["failed_checks"].value == "payload_domains"
     checks = _checks(rejected)
+    assert {e.partition for e in checks.values()} == {bad.name}
     failed = {name for name, e in checks.items() if not e.passed}
     assert failed == {"payload_domains"}
     assert checks["payload_domains"].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["payload_domains"].metadata["reason"] == meta["reason"]
     details = str(checks["payload_domains"].metadata["details"].value)
     assert "events.parquet, column event_type, category, row 2" in details
     assert "not_a_category" not in details
     assert (home.quarantine / "harbor_housing" / bad.name / "reason.txt").exists()
+    run = instance.get_run_by_id(rejected.run_id)
+    assert run is not None and run.tags["carehub/outcome"] == "quarantined"
+    # The good partition's check results stand: the bad run did not replace them.
+    good_key = dg.AssetCheckKey(dg.AssetKey("submission"), "payload_domains")
+    latest = instance.event_log_storage.get_asset_check_execution_history(good_key, limit=10)
+    by_partition = {r.partition: r.status for r in latest}
+    assert by_partition[good.name].value == "SUCCEEDED"
+    assert by_partition[bad.name].value == "FAILED"
 
     docs = dg.materialize([gx_data_docs], instance=instance, resources=resources)
     index = home.quality / "data_docs" / "index.html"
     assert docs.success and index.exists()
     html = "".join(p.read_text() for p in index.parent.rglob("*.html"))
     assert bad.name in html and "not_a_category" not in html
+
+
+def test_checks_that_never_ran_have_no_result(tmp_path: Path) -> None:
+    """A package stopped at the schema gate: later checks did not run and report nothing."""
+    home = make_home(tmp_path / "home")
+    bad = drop(
+        home,
+        "mercy_hospital",
+        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
+        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(submissions_partitions.name or "", [bad.name])
+    result = dg.materialize(
+        [submission],
+        partition_key=bad.name,
+        instance=instance,
+        resources={"hub": HubResource(home=str(home.root))},
+    )
+    assert result.success
+    checks = _checks(result)
+    assert not checks["schema_and_types"].passed
+    assert "drift" not in checks and "payload_domains" not in checks
+    assert set(checks) < {c.name for c in CHECKS}
 
 
 def test_landing_sensor_adds_partitions_and_requests_runs(tmp_path: Path) -> None:

@@ -174,7 +174,7 @@ def test_no_identifier_reaches_hub_storage(tmp_path: Path) -> None:
     assert outcomes == ["ingested", "quarantined", "quarantined"]
     from quality import build_data_docs
 
-    build_data_docs(home.quality)
+    build_data_docs(home.quality, quarantine=home.quarantine, archive=home.archive)
     hits = scan_tree(home.root, [("name", CANARY_NAME), ("phone", CANARY_PHONE)])
     assert hits == []
 

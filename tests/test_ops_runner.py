@@ -14,9 +14,20 @@ import dagster as dg
 import pytest
 
 from carehub.home import HubHome
-from pipelines.defs.ops.failures import StepFailure, failure_notice, steward_failure_sensor
+from pipelines.defs.ops.failures import (
+    NOTIFIED_TAG,
+    StepFailure,
+    failure_notice,
+    steward_failure_sensor,
+)
 from pipelines.resources import HubResource
-from pipelines.runner import hub_instance, process_landing, reap_interrupted_runs, run_job
+from pipelines.runner import (
+    RUNNER_TAG,
+    hub_instance,
+    process_landing,
+    reap_interrupted_runs,
+    run_job,
+)
 from warehouse.governance import TEMPLATE
 
 
@@ -42,7 +53,7 @@ def test_success_is_recorded_in_the_hubs_instance(home: HubHome) -> None:
         run = instance.get_run_by_id(outcome.run_id)
         assert run is not None
         assert run.status == dg.DagsterRunStatus.SUCCESS
-        assert run.tags["carehub/launched_by"] == "carehub"
+        assert run.tags[RUNNER_TAG] == "carehub"
         record = instance.get_latest_materialization_event(dg.AssetKey("retention_sweep"))
         assert record is not None
     assert (home.dagster_home / "dagster.yaml").exists()
@@ -92,9 +103,7 @@ def test_failure_sensor_announces_daemon_runs_once(home: HubHome) -> None:
         steward_failure_sensor(context)
         assert len(_log(home)) == before
         # The same failure in a run the daemon launched (no runner tag): announced.
-        daemon_run = run.with_tags(
-            {k: v for k, v in run.tags.items() if k != "carehub/notified_by"}
-        )
+        daemon_run = run.with_tags({k: v for k, v in run.tags.items() if k != NOTIFIED_TAG})
         context = dg.build_run_status_sensor_context(
             sensor_name="steward_failure_sensor",
             dagster_event=failure_event,
@@ -193,7 +202,7 @@ def test_process_landing_runs_one_ingest_per_package(tmp_path: Path) -> None:
     landed = {drop(hub, "mercy_hospital", n=12).name, drop(hub, "harbor_housing", n=12).name}
     runs = process_landing(hub)
     assert {r.partition_key for r in runs} == landed
-    assert all(r.success and r.job == "ingest_job" for r in runs)
+    assert all(r.success and r.outcome == "ingested" and r.job == "ingest_job" for r in runs)
     assert {sid for sid, row in staging_snapshot(hub).items() if row[1] == "ingested"} == landed
     with hub_instance(hub) as instance:
         assert set(instance.get_dynamic_partitions("submissions")) == landed

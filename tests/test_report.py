@@ -13,6 +13,7 @@ from carehub.db import connection
 from carehub.home import HubHome
 from warehouse.publish import last_publications
 from warehouse.report import build_report, read_report_data
+from warehouse.report.build import data_end_note
 
 # Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
 pytestmark = pytest.mark.time_sensitive
@@ -107,3 +108,21 @@ def test_report_publication_is_recorded(report: tuple[HubHome, Path]) -> None:
 def test_report_needs_published_marts(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="publish the marts"):
         build_report(HubHome(tmp_path / "home").ensure())
+
+
+def test_report_names_sectors_without_partner_and_the_data_end(
+    report: tuple[HubHome, Path],
+) -> None:
+    home, html = report
+    text = " ".join(html.read_text().split())
+    about = read_report_data(home.marts_db).about
+    assert "No partner in this sector yet: Social-service CBOs." in text
+    assert f"The data run to the end of {about['as_of_month']}" in text
+
+
+def test_data_end_note_says_why_it_is_earlier_than_the_publication() -> None:
+    note = data_end_note({"as_of_month": "2026-06", "published_month": "2026-12"})
+    assert note.startswith("The data run to the end of 2026-06, published 2026-12: months")
+    assert data_end_note({"as_of_month": "2026-12", "published_month": "2026-12"}) == (
+        "The data run to the end of 2026-12."
+    )

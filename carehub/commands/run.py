@@ -68,6 +68,8 @@ def run(
             raise typer.BadParameter(str(exc.args[0])) from exc
     for outcome in runs:
         state = "succeeded" if outcome.success else "FAILED"
+        if outcome.success and outcome.outcome:
+            state += f" ({outcome.outcome})"  # a quarantine is a decision, not a failure
         where = f" [{outcome.partition_key}]" if outcome.partition_key else ""
         typer.echo(
             f"{outcome.job}{where}: {state} in {outcome.seconds:.1f}s (run {outcome.run_id[:8]}); "

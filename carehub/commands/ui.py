@@ -106,10 +106,20 @@ def write_workspace(home: HubHome, project_root: Path) -> Path:
     return workspace
 
 
+# Dagster 1.13 marks `dagster dev` superseded by `dg dev`, which lives in the separate
+# dagster-dg-cli package (23 more packages here) and serves the same webserver and daemon from a
+# project layout (pyproject `[tool.dg]`); it is not installed. `dagster dev` stays, and its
+# one SupersessionWarning is silenced in its own process only, by message, so no other warning
+# is lost and nothing else has to import Dagster's warning classes.
+QUIET_SUPERSEDED = "ignore:Function `dev_command` is superseded"
+
+
 def dagster_dev_command(host: str, port: int, workspace: Path) -> list[str]:
     """The ``dagster dev`` command line for the carehub code location."""
     return [
         sys.executable,
+        "-W",
+        QUIET_SUPERSEDED,
         "-m",
         "dagster",
         "dev",

@@ -12,7 +12,8 @@ from carehub.home import HubHome
 from kernel import clock
 from warehouse.publish import Publication, publish_dir
 from warehouse.report import charts
-from warehouse.report.data import read_report_data
+from warehouse.report.data import ReportData, read_report_data
+from warehouse.vocabulary import SECTORS
 
 OUTPUT: Final = "report"
 REPORT_NAME: Final = "ecosystem"
@@ -61,6 +62,24 @@ def _combo(label: str) -> str:
     return " + ".join(charts.SECTOR_LABELS.get(s, s) for s in label.split("+"))
 
 
+def sectors_without_partner(data: ReportData) -> list[str]:
+    """Sectors that reach nobody: no partner of that sector submits yet (not "missing 100%")."""
+    reaching = {c.label for c in data.reach.get("all_people", [])}
+    return [charts.SECTOR_LABELS.get(s, s) for s in SECTORS if s not in reaching]
+
+
+def data_end_note(about: dict[str, str]) -> str:
+    """Which month the data runs to, and why it can be earlier than the publication."""
+    end, published = about.get("as_of_month", ""), about.get("published_month", "")
+    note = f"The data run to the end of {end}"
+    if published and end and published > end:
+        note += (
+            f", published {published}: months after {end} have no events in the partners' "
+            "latest submissions yet, so counts stop there rather than show an empty tail"
+        )
+    return note + "."
+
+
 def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
     """Draw the charts and write ``report.html`` into ``folder``."""
     data = read_report_data(marts_db)
@@ -84,6 +103,8 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
         combinations=data.combinations,
         evaluation=data.evaluation,
         multi_sector=share_multi,
+        no_partner=sectors_without_partner(data),
+        data_end=data_end_note(data.about),
         built_month=f"{clock.now():%Y-%m}",
         fmt=_fmt,
         pct=_pct,

@@ -21,8 +21,9 @@ from carehub.db import connect
 from carehub.home import HubHome
 from carehub.notify import Notice, notify
 from pipelines.resources import HubResource
+from pipelines.tags import HIDDEN
 
-NOTIFIED_TAG = "carehub/notified_by"
+NOTIFIED_TAG = f"{HIDDEN}notified_by"
 _MAX_ERROR_CHARS = 240
 _BLOCKED = "DagsterAssetCheckFailedError"
 NON_BLOCKING = " (non-blocking)"

@@ -16,6 +16,7 @@ import dagster as dg
 from kernel import clock
 from pipelines.defs.ops.jobs import extracts_job, nightly_job, report_job, retention_job
 from pipelines.resources import HubResource
+from pipelines.tags import HIDDEN
 from warehouse.governance import Frequency, Governance, load_governance
 
 EXTRACTS_ASSET = "partner_extracts"
@@ -110,7 +111,7 @@ def _delivery_schedule(frequency: Frequency) -> dg.ScheduleDefinition:
             tags={
                 "carehub/frequency": frequency,
                 "carehub/partners": ",".join(due),
-                "carehub/governance_version": governance.version_label,
+                f"{HIDDEN}governance_version": governance.version_label,
             },
         )
 
