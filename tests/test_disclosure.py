@@ -371,3 +371,26 @@ def test_the_adversary_would_notice_a_weak_publication(tmp_path: Path) -> None:
     assert [(iv.cell, iv.lower, iv.upper) for iv in found.exact] == [
         (("count", "s", "2026-10", "0-17", "F", "030"), 5.0, 5.0)
     ]
+
+
+@pytest.mark.parametrize(("structural", "narrowed"), [(False, True), (True, False)])
+def test_a_row_that_appears_gives_its_new_people_away_unless_rows_are_structural(
+    structural: bool, narrowed: bool
+) -> None:
+    # Night 0: nobody in cell b. Night 1: one new client lands in b. With rows only where people
+    # are, b's new row means "at least 1", and the change bound means "at most 1": pinned. A
+    # table that lists b whatever its count (a structural row) says nothing by having it.
+    releases: list[Release] = []
+    for night, b in enumerate((0, 1)):
+        cells = CellSet()
+        cells.add("a", 40)
+        cells.add("b", b)
+        cells.add("total", 40 + b)
+        cells.add_total("total", ["a", "b"])
+        if structural:
+            cells.structural.add("b")
+        result = protect(cells, 11, Perturbation(KEY, 5), releases, change=1)
+        releases.append(_release(cells, result))
+        assert ("b" in releases[-1].shown) == (structural or night == 1)
+    found = differencing(releases, 1, 11)
+    assert bool(found.narrowed) == narrowed, found.intervals
