@@ -100,18 +100,18 @@ def measure(
     name: str,
     nights: list[CellSet],
     latest: str,
-    protector: Callable[[CellSet], Release],
+    protector: Callable[[CellSet], tuple[Release, frozenset[Any]]],
     change: int,
 ) -> dict[str, Any]:
     releases, seconds = [], []
     for cells in nights:
         start = time.process_time()
-        releases.append(protector(cells))
+        release, primary = protector(cells)
+        releases.append(release)
         seconds.append(time.process_time() - start)
     cells, release = nights[-1], releases[-1]
     values = cells.values
     withheld = {c for c in release.withheld if values[c] > 0}
-    primary = {c for c in withheld if values[c] < THRESHOLD}
     people_all = sum(v for v in values.values() if v > 0)
     truth = headline(cells, dict(values), latest)
     shown = headline(cells, dict(release.shown), latest)
@@ -122,12 +122,12 @@ def measure(
     attack_s = time.process_time() - start
     return {
         "model": name,
-        "rows published (zero rows included)": len(release.shown),
         "non-zero cells": len([v for v in values.values() if v > 0]),
         "non-zero cells withheld": len(withheld),
         "share of non-zero cells withheld": len(withheld)
         / max(1, len([v for v in values.values() if v > 0])),
-        "complementary (true >= 11)": len(withheld - primary),
+        # Complementary: withheld by the audit, not for a small (shown) count.
+        "complementary cells": len(withheld - primary),
         "people in complementary cells": sum(values[c] for c in withheld - primary),
         "everyone": values[("size", ALL_PEOPLE, latest)],
         "share of people in withheld cells": sum(values[c] for c in withheld) / people_all,
@@ -190,19 +190,16 @@ def main() -> None:
             f"{perturbation.max_noise}, threshold {THRESHOLD}"
         )
 
-        def before(cells: CellSet) -> Release:
-            # Rows only where people are, as before (a row meant at least 1 person).
-            sparse = CellSet(cells.values, cells.constraints)
-            return Release.of(
-                sparse, before_protect(without_subset_rows(cells), THRESHOLD).suppressed
-            )
+        def before(cells: CellSet) -> tuple[Release, frozenset[Any]]:
+            result = before_protect(without_subset_rows(cells), THRESHOLD)
+            return Release.of(cells, result.suppressed), result.primary
 
         ledger: list[Release] = []
 
-        def after(cells: CellSet) -> Release:
+        def after(cells: CellSet) -> tuple[Release, frozenset[Any]]:
             result = protect(cells, THRESHOLD, perturbation, ledger[-args.nights :], args.change)
             ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
-            return ledger[-1]
+            return ledger[-1], result.primary
 
         rows = [
             measure("before", nights, latest, before, args.change),
