@@ -197,12 +197,9 @@ def stage_extracts(work: Path) -> dict[str, Any]:
 
 
 def stage_export(work: Path) -> dict[str, Any]:
-    from warehouse.export import export_features, export_marts
+    from warehouse.export import export_marts
 
-    home = _home(work)
-    marts = export_marts(home)
-    features = export_features(home)
-    return {"parquet_rows": marts.rows + features.rows}
+    return {"parquet_rows": export_marts(_home(work)).rows}
 
 
 def stage_plaintext(work: Path) -> dict[str, Any]:

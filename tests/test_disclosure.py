@@ -1,12 +1,11 @@
 """Disclosure control: Safe Harbor, suppression, and an adversary attacking the published marts.
 
 The attack tests play an analyst who holds every published table of ``marts.duckdb`` and knows
-how the tables relate (they are documented). The adversary code here is written independently
-of ``warehouse.disclosure``: it rebuilds the linear relations from the published rows alone and
-tries to recover each withheld count, first by exact subtraction (repeated until nothing more
-falls out), then by linear-programming bounds over all relations of all tables and
-non-negativity (the adversary model of cell suppression; knowing the rule itself, anyone knows a
-small cell is 1 to 10 whatever is published).
+how the tables relate (they are documented). The adversary here rebuilds the linear relations
+from the published rows alone (independently of ``warehouse.marts.tables``), then hands them to
+the attack suite (:mod:`warehouse.disclosure.attacks`): linear-programming bounds over all
+relations of all tables, each row meaning at least 1 person, and the published noise bound.
+The engine tests attack small tables, one publication and consecutive ones (differencing).
 """
 
 from __future__ import annotations
@@ -18,21 +17,22 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 from schema_support import create_marts_schema, insert_rows
-from scipy.optimize import linprog
 from test_marts_helpers import published_sample
 
 from warehouse.disclosure import (
     CellSet,
+    Constraint,
     DisclosureError,
+    Perturbation,
+    SuppressionResult,
     age_band,
     generalise_zip3,
-    intervals,
     month_label,
     protect,
 )
+from warehouse.disclosure.attacks import Release, attack, differencing
 from warehouse.vocabulary import SECTORS
 
 
@@ -67,75 +67,148 @@ def test_dates_are_generalised_to_months() -> None:
     assert month_label(date(2026, 3, 9)) == "2026-03"
 
 
-# --- the suppression engine on small tables ---------------------------------------------------
+# --- the disclosure model on small tables -----------------------------------------------------
+
+KEY = b"test-perturbation-key-0123456789"
 
 
-def _two_way(rows: int, cols: int, seed: int) -> tuple[CellSet, dict[Hashable, int]]:
+def _two_way(
+    rows: int, cols: int, seed: int, bump: tuple[tuple[int, int], ...] = ()
+) -> tuple[CellSet, dict[Hashable, int]]:
     rng = random.Random(seed)
     values = {
         (r, c): rng.choice([0, 1, 2, 4, 7, 10, 12, 25, 60])
         for r in range(rows)
         for c in range(cols)
     }
+    for cell in bump:
+        values[cell] += 1
     cells = CellSet()
     for (r, c), v in values.items():
-        cells.add(("x", r, c), v)
+        if v:
+            cells.add(("x", r, c), v)
     for r in range(rows):
+        parts = [("x", r, c) for c in range(cols) if values[r, c]]
         cells.add(("row", r), sum(values[r, c] for c in range(cols)))
-        cells.add_total(("row", r), [("x", r, c) for c in range(cols)])
+        cells.add_total(("row", r), parts)
     for c in range(cols):
+        parts = [("x", r, c) for r in range(rows) if values[r, c]]
         cells.add(("col", c), sum(values[r, c] for r in range(rows)))
-        cells.add_total(("col", c), [("x", r, c) for r in range(rows)])
+        cells.add_total(("col", c), parts)
     cells.add(("all",), sum(values.values()))
     cells.add_total(("all",), [("row", r) for r in range(rows)])
     cells.add_total(("all",), [("col", c) for c in range(cols)])
     return cells, dict(cells.values)
 
 
-@pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("threshold", [5, 11])
-def test_two_way_tables_are_protected(seed: int, threshold: int) -> None:
+def _release(cells: CellSet, result: SuppressionResult) -> Release:
+    return Release.of(cells, result.suppressed, result.shown, result.max_noise)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("threshold", "max_noise"), [(5, 0), (11, 0), (11, 3), (11, 5)])
+def test_two_way_tables_resist_the_lp_attack(seed: int, threshold: int, max_noise: int) -> None:
     cells, values = _two_way(5, 6, seed)
-    result = protect(cells, threshold)
-    assert {c for c, v in values.items() if 0 < v < threshold} == set(result.primary)
+    result = protect(cells, threshold, Perturbation(KEY, max_noise))
     assert result.primary <= result.suppressed
-    bounds = intervals(cells, set(result.suppressed))
-    assert all(iv.width >= threshold for iv in bounds.values()), bounds
-    # A cell published alone in a margin would be derivable: never happens.
-    for constraint in cells.constraints:
-        hidden = [c for c in constraint.coefs if c in result.suppressed]
-        assert len(hidden) != 1
+    assert all(shown >= threshold for shown in result.shown.values())
+    assert all(abs(result.shown[c] - values[c]) <= max_noise for c in result.shown)
+    assert {c for c, v in values.items() if v and c not in result.shown} == result.suppressed
+    found = attack(_release(cells, result), threshold)
+    assert len(found.intervals) == len(result.suppressed)
+    assert not found.narrowed, found.narrowed
 
 
-def test_one_small_cell_gets_a_complement() -> None:
+@pytest.mark.parametrize(
+    ("parts", "withheld"),
+    [
+        # One small cell: the smallest non-zero other part covers it (a + c = 18: 1..17 each).
+        ({"a": 3, "b": 40, "c": 15, "d": 0}, {"a", "c"}),
+        # 2 + 1: each in 1..2; + 5: 1..6; + 6: 1..11 (the three others hold at least 1 each),
+        # still 10 wide: the last part goes too, as it holds fewer people than the total.
+        ({"a": 2, "b": 1, "c": 5, "d": 6, "e": 300}, {"a", "b", "c", "d", "e"}),
+        # Only small parts: the total goes too.
+        ({"a": 2, "b": 3, "c": 4}, {"a", "b", "c", "total"}),
+        # The issue's case: 24 reached, 13 shown, three withheld of 4 + 3 + 4 = 11. With a
+        # lower bound of 0 each lay in 0..11; a row means at least 1, so 1..9: one more goes.
+        ({"a": 13, "b": 4, "c": 3, "d": 4}, {"a", "b", "c", "d"}),
+    ],
+)
+def test_exact_complements_use_every_public_fact(parts: dict[str, int], withheld: set[str]) -> None:
     cells = CellSet()
-    for name, value in (("a", 3), ("b", 40), ("c", 15), ("d", 0)):
+    for name, value in parts.items():
         cells.add(name, value)
-    cells.add("total", 58)
-    cells.add_total("total", ["a", "b", "c", "d"])
+    cells.add("total", sum(parts.values()))
+    cells.add_total("total", list(parts))
     result = protect(cells, 11)
-    assert result.primary == {"a"}
-    assert result.suppressed == {"a", "c"}  # the smallest non-zero other part; zero is no cover
+    assert result.suppressed == withheld
+    assert not attack(_release(cells, result), 11).narrowed
 
 
-def test_complements_add_up_to_a_wide_enough_interval() -> None:
+def test_the_lower_bound_of_one_person_is_a_public_fact() -> None:
+    # The yardstick: the issue's margin protected as before (three withheld, bound 0 assumed).
     cells = CellSet()
-    for name, value in (("a", 2), ("b", 1), ("c", 5), ("d", 6), ("e", 300)):
+    for name, value in (("shown", 13), ("b", 4), ("c", 3), ("d", 4)):
         cells.add(name, value)
-    cells.add("total", 314)
-    cells.add_total("total", ["a", "b", "c", "d", "e"])
-    result = protect(cells, 11)
-    # 2 + 1 = 3 < 11: add 5 (8), then 6 (14): each withheld part lies anywhere in 0..14.
-    assert result.suppressed == {"a", "b", "c", "d"}
+    cells.add("reach", 24)
+    cells.add_total("reach", ["shown", "b", "c", "d"])
+    found = attack(Release.of(cells, {"b", "c", "d"}), 11)
+    assert {iv.cell: (iv.lower, iv.upper) for iv in found.intervals.values()} == {
+        "b": (1.0, 9.0),
+        "c": (1.0, 9.0),
+        "d": (1.0, 9.0),
+    }
+    assert len(found.narrowed) == 3
 
 
-def test_a_margin_of_small_parts_only_withholds_its_total() -> None:
-    cells = CellSet()
-    for name, value in (("a", 2), ("b", 3), ("c", 4)):
-        cells.add(name, value)
-    cells.add("total", 9)
-    cells.add_total("total", ["a", "b", "c"])
-    assert protect(cells, 11).suppressed == {"a", "b", "c", "total"}
+@pytest.mark.parametrize(
+    ("cell", "count", "other"),
+    [(("x", 1, 2), 7, ("x", 2, 1)), (("size", "s", "2026-10"), 120, ("size", "t", "2026-10"))],
+)
+def test_noise_is_keyed_consistent_and_bounded(cell: Hashable, count: int, other: Hashable) -> None:
+    noise = Perturbation(KEY, 5)
+    draws = {noise.noise(cell, count) for _ in range(3)}
+    assert len(draws) == 1  # the same count of the same cell: the same number, every time
+    spread = {noise.noise(cell, n) for n in range(1, 200)} | {noise.noise(other, count)}
+    assert spread <= set(range(-5, 6)) and len(spread) > 5  # redrawn when the count changes
+    assert Perturbation(b"another-key-another-key-0123", 5).noise(cell, count) in range(-5, 6)
+    assert noise.noise(cell, 0) == 0 and Perturbation(b"", 0).shown(cell, count) == count
+
+
+def _nights(max_noise: int, nights: int) -> list[Release]:
+    # A 3 x 3 table in which one cell grows by one person a night, 9 -> 9 + nights - 1.
+    releases = []
+    for night in range(nights):
+        cells = CellSet()
+        grid = {(r, c): 30 + 7 * r + 5 * c for r in range(3) for c in range(3)}
+        grid[0, 0] = 9 + night
+        for (r, c), v in grid.items():
+            cells.add(("x", r, c), v)
+        for r in range(3):
+            cells.add(("row", r), sum(grid[r, c] for c in range(3)))
+            cells.add_total(("row", r), [("x", r, c) for c in range(3)])
+        for c in range(3):
+            cells.add(("col", c), sum(grid[r, c] for r in range(3)))
+            cells.add_total(("col", c), [("x", r, c) for r in range(3)])
+        ledger = releases if max_noise else []
+        result = protect(cells, 11, Perturbation(KEY, max_noise), ledger, change=1)
+        releases.append(_release(cells, result))
+    return releases
+
+
+@pytest.mark.parametrize(
+    ("max_noise", "nights", "narrowed"),
+    [(0, 2, False), (0, 4, True), (0, 10, True), (5, 2, False), (5, 4, False), (5, 10, False)],
+)
+def test_differencing_consecutive_publications(max_noise: int, nights: int, narrowed: bool) -> None:
+    # Exact counts: the night the cell reaches 11 it is shown, and the night before it was
+    # 10 or 11 less one person: pinned. Cell-key noise: shown as 11 +- 5, decided on the shown
+    # value, and the ledger withholds a shown count that would narrow an earlier withheld one
+    # (several noisy draws of a growing cell otherwise intersect).
+    releases = _nights(max_noise, nights)
+    found = differencing(releases, 1, 11)
+    assert bool(found.narrowed) == narrowed, found.narrowed
+    assert all(r.max_noise == max_noise for r in releases)
 
 
 def test_inconsistent_tables_are_refused() -> None:
@@ -228,100 +301,24 @@ class Adversary:
                 {pair: 1, ("size", b): -1},
                 {("size", a): 1, ("size", b): 1, ("size", "all_people"): -1, pair: -1},
             ]
+        # Every segment is a subset of all_people.
+        for cell in [*self.known, *self.unknown]:
+            if cell[0] in ("combo", "reach", "size") and cell[1] != "all_people":
+                whole = (cell[0], "all_people", *cell[2:])
+                if whole in self.known or whole in self.unknown:
+                    self.inequalities.append({cell: 1, whole: -1})
         for program, cohort, people in con.execute(
             "SELECT program, cohort, people FROM program_evaluation"
         ).fetchall():
             self._cell(("evaluation", program, cohort), people)
 
-    def subtract(self) -> dict[Hashable, int]:
-        """Exact subtraction, repeated: any relation with one unknown left reveals it."""
-        solved: dict[Hashable, int] = {}
-        values = dict(self.known)
-        changed = True
-        while changed:
-            changed = False
-            for relation in self.equalities:
-                missing = [c for c in relation if c not in values]
-                if len(missing) == 1:
-                    cell = missing[0]
-                    rest = sum(coef * values[c] for c, coef in relation.items() if c != cell)
-                    values[cell] = -rest // relation[cell]
-                    solved[cell] = values[cell]
-                    changed = True
-        return solved
-
-    def bounds(self) -> dict[Hashable, tuple[float, float | None]]:
-        """LP bounds of every withheld count, per connected group of withheld counts."""
-        relations = [(r, "eq") for r in self.equalities] + [(r, "le") for r in self.inequalities]
-        touching: dict[Hashable, list[int]] = defaultdict(list)
-        for i, (relation, _) in enumerate(relations):
-            for cell in relation:
-                if cell in self.unknown:
-                    touching[cell].append(i)
-        result: dict[Hashable, tuple[float, float | None]] = {}
-        seen: set[Hashable] = set()
-        for start in sorted(self.unknown, key=repr):
-            if start in seen:
-                continue
-            group, rows, stack = [], set(), [start]
-            seen.add(start)
-            while stack:
-                cell = stack.pop()
-                group.append(cell)
-                for i in touching[cell]:
-                    rows.add(i)
-                    for other in relations[i][0]:
-                        if other in self.unknown and other not in seen:
-                            seen.add(other)
-                            stack.append(other)
-            result.update(self._solve(group, [relations[i] for i in sorted(rows)]))
-        return result
-
-    def _solve(
-        self, group: list[Hashable], relations: list[tuple[dict[Hashable, int], str]]
-    ) -> dict[Hashable, tuple[float, float | None]]:
-        column = {cell: j for j, cell in enumerate(group)}
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
-        for relation, sense in relations:
-            row = np.zeros(len(group))
-            constant = 0.0
-            for cell, coef in relation.items():
-                if cell in column:
-                    row[column[cell]] += coef
-                else:
-                    constant += coef * self.known[cell]
-            (a_eq if sense == "eq" else a_ub).append(row)
-            (b_eq if sense == "eq" else b_ub).append(-constant)
-        # Counts are non-negative: bounds [0, inf).
-        options = {
-            "A_eq": np.array(a_eq) if a_eq else None,
-            "b_eq": np.array(b_eq) if b_eq else None,
-            "A_ub": np.array(a_ub) if a_ub else None,
-            "b_ub": np.array(b_ub) if b_ub else None,
-            "bounds": [(0, None)] * len(group),
-            "method": "highs",
-        }
-        # One equality with unit coefficients is symmetric in its unknowns: one LP serves all.
-        symmetric = (
-            len(relations) == 1
-            and relations[0][1] == "eq"
-            and all(abs(relations[0][0].get(c, 0)) == 1 for c in group)
-        )
-        targets = group[:1] if symmetric else group
-        out: dict[Hashable, tuple[float, float | None]] = {}
-        for cell in targets:
-            objective = np.zeros(len(group))
-            objective[column[cell]] = 1
-            low = linprog(objective, **options)
-            high = linprog(-objective, **options)
-            assert low.status in (0, 3) and high.status in (0, 3), "published tables disagree"
-            out[cell] = (
-                low.fun if low.status == 0 else 0.0,
-                -high.fun if high.status == 0 else None,
-            )
-        if symmetric:
-            out = dict.fromkeys(group, out[group[0]])
-        return out
+    def release(self, max_noise: int) -> Release:
+        """The publication as the attack suite takes it: shown numbers and relations."""
+        shown: dict[Hashable, int | None] = {c: None for c in self.unknown}
+        shown.update(self.known)
+        constraints = [Constraint(r, "eq") for r in self.equalities]
+        constraints += [Constraint(r, "le") for r in self.inequalities]
+        return Release(shown, constraints, max_noise)
 
 
 @pytest.fixture(scope="module")
@@ -331,30 +328,14 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return result.path
 
 
-def test_adversary_cannot_subtract_any_withheld_count(published: Path) -> None:
-    with duckdb.connect(str(published), read_only=True) as con:
-        adversary = Adversary(con)
-    assert len(adversary.unknown) > 100
-    recovered = adversary.subtract()
-    assert not (set(recovered) & adversary.unknown)
-
-
 def test_adversary_lp_bounds_are_at_least_the_threshold_wide(published: Path) -> None:
     with duckdb.connect(str(published), read_only=True) as con:
         adversary = Adversary(con)
-        ((threshold,),) = con.execute(
-            "SELECT CAST(value AS INTEGER) FROM about WHERE key = 'threshold'"
-        ).fetchall()
-    bounds = adversary.bounds()
-    assert set(bounds) == adversary.unknown
-    narrow = {
-        cell: (low, high)
-        for cell, (low, high) in bounds.items()
-        if high is not None and high - low < threshold
-    }
-    assert not narrow
-    exact = [cell for cell, (low, high) in bounds.items() if high is not None and high - low < 0.5]
-    assert not exact
+        about = dict(con.execute("SELECT key, value FROM about").fetchall())
+    assert len(adversary.unknown) > 100 and int(about["max_noise"]) > 0
+    found = attack(adversary.release(int(about["max_noise"])), int(about["threshold"]))
+    assert set(found.intervals) == adversary.unknown
+    assert not found.narrowed and not found.exact
 
 
 def test_the_adversary_would_notice_a_weak_publication(tmp_path: Path) -> None:
@@ -379,4 +360,30 @@ def test_the_adversary_would_notice_a_weak_publication(tmp_path: Path) -> None:
             ],
         )
         adversary = Adversary(con)
-    assert adversary.subtract() == {("count", "s", "2026-10", "0-17", "F", "030"): 5}
+    found = attack(adversary.release(0), 11)
+    assert [(iv.cell, iv.lower, iv.upper) for iv in found.exact] == [
+        (("count", "s", "2026-10", "0-17", "F", "030"), 5.0, 5.0)
+    ]
+
+
+@pytest.mark.parametrize(("structural", "narrowed"), [(False, True), (True, False)])
+def test_a_row_that_appears_gives_its_new_people_away_unless_rows_are_structural(
+    structural: bool, narrowed: bool
+) -> None:
+    # Night 0: nobody in cell b. Night 1: one new client lands in b. With rows only where people
+    # are, b's new row means "at least 1", and the change bound means "at most 1": pinned. A
+    # table that lists b whatever its count (a structural row) says nothing by having it.
+    releases: list[Release] = []
+    for night, b in enumerate((0, 1)):
+        cells = CellSet()
+        cells.add("a", 40)
+        cells.add("b", b)
+        cells.add("total", 40 + b)
+        cells.add_total("total", ["a", "b"])
+        if structural:
+            cells.structural.add("b")
+        result = protect(cells, 11, Perturbation(KEY, 5), releases, change=1)
+        releases.append(_release(cells, result))
+        assert ("b" in releases[-1].shown) == (structural or night == 1)
+    found = differencing(releases, 1, 11)
+    assert bool(found.narrowed) == narrowed, found.intervals

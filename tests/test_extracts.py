@@ -23,6 +23,7 @@ from warehouse.extracts import (
     current_extract,
     disclose,
 )
+from warehouse.extracts.envelope import pad
 from warehouse.governance import (
     PartnerRegistration,
     load_governance,
@@ -35,6 +36,8 @@ from warehouse.publish import last_publications
 
 # Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).
 pytestmark = pytest.mark.time_sensitive
+
+HPKE_OVERHEAD = 48  # X25519 encapsulated key (32) + Poly1305 tag (16)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,8 @@ def _rows(hub: Hub, info: ExtractInfo) -> dict[str, dict]:
 
 def test_person_with_an_unconsented_record_elsewhere_is_withheld(built) -> None:
     """h-nocons is consented at harbor, but its person's mercy record is not: membership may
-    rest on that record, so the person is left out, and the audit log counts it."""
+    rest on that record, so the person is left out, and the audit log counts it (as a small
+    count: "<11", never the number itself)."""
     hub, infos = built
     harbor = _rows(hub, infos["harbor_housing"])
     assert pseudonym("harbor_housing", "h-nocons") not in harbor
@@ -102,7 +106,7 @@ def test_person_with_an_unconsented_record_elsewhere_is_withheld(built) -> None:
         for e in audit.entries(hub.home)
         if e.action == "extract_built" and e.details["partner"] == "harbor_housing"
     )
-    assert entry.details["counts"]["withheld_for_consent"] == 1
+    assert entry.details["counts"]["withheld_for_consent"] == "<11"
 
 
 def test_unconsented_or_part2_source_never_feeds_context_when_withholding_is_off(
@@ -179,11 +183,29 @@ def test_disclose(count: int, shown: int | str) -> None:
     assert disclose(count) == shown
 
 
-def test_threshold_matches_the_disclosure_package() -> None:
-    from warehouse.disclosure import DEFAULT_THRESHOLD as MARTS_THRESHOLD
-    from warehouse.extracts.build import DEFAULT_THRESHOLD
+def test_the_threshold_lives_in_one_place() -> None:
+    from warehouse import disclosure
+    from warehouse.extracts import build
 
-    assert DEFAULT_THRESHOLD == MARTS_THRESHOLD
+    assert build.DEFAULT_THRESHOLD is disclosure.DEFAULT_THRESHOLD
+    assert build.disclose is disclosure.disclose
+
+
+@pytest.mark.parametrize(
+    ("size", "padded"), [(0, 4096), (100, 4096), (4096, 4096), (4097, 8192), (70_000, 131_072)]
+)
+def test_payloads_are_padded_to_size_buckets(size: int, padded: int) -> None:
+    document = b"{" + b"1" * max(0, size - 2) + b"}" if size else b""
+    out = pad(document)
+    assert len(out) == padded and out.startswith(document) and not out[len(document) :].strip()
+
+
+def test_ciphertext_length_tells_only_the_bucket(built) -> None:
+    _, infos = built
+    for info in infos.values():
+        manifest = json.loads(info.path.read_bytes())["manifest"]
+        plaintext = manifest["ciphertext_bytes"] - HPKE_OVERHEAD
+        assert plaintext >= 4096 and plaintext & (plaintext - 1) == 0, plaintext
 
 
 def test_every_extract_is_audited_built_and_delivered(built) -> None:
@@ -200,7 +222,10 @@ def test_every_extract_is_audited_built_and_delivered(built) -> None:
         d = built_entry.details
         assert d["partner"] == partner
         assert d["segments"] == list(governance.agreement_for(partner).segments)
-        assert d["counts"]["records"] == info.records
+        assert d["counts"]["records"] == disclose(info.records)
+        # No small count in the log: each is at least the threshold, 0, or "<11".
+        for count in [*d["counts"]["by_segment"].values(), *d["counts"]["by_flag"].values()]:
+            assert count == 0 or count == "<11" or count >= 11
         assert d["purpose"] == governance.agreement_for(partner).purpose
         assert d["governance_version"] == governance.version_label
         assert built_entry.time.startswith("2026-11-20T12:00:00")

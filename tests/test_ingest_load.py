@@ -120,6 +120,18 @@ def test_corrected_resubmission_goes_through(home: HubHome) -> None:
         )
 
 
+@pytest.mark.parametrize("where", ["archive", "quarantine"])
+def test_kept_packages_are_owner_only(home: HubHome, where: str) -> None:
+    # After the loads above, both trees hold packages: folders 0700, files 0600 (the reasons
+    # written into a quarantined package too), nothing else.
+    root = getattr(home, where)
+    paths = [root, *root.rglob("*")]
+    assert any(p.is_file() for p in paths)
+    modes = {p.stat().st_mode & 0o777 for p in paths if p.is_dir()}
+    assert modes == {0o700}
+    assert {p.stat().st_mode & 0o777 for p in paths if p.is_file()} == {0o600}
+
+
 def test_load_is_one_transaction(home: HubHome) -> None:
     pkg = drop(home, "harbor_housing", salt="tx")
     with connection(home.hub_db) as con:

@@ -1,18 +1,16 @@
-"""Marts and features as Parquet, for a warehouse outside DuckDB (Spark, Trino, BigQuery...).
+"""The marts as Parquet, for a warehouse outside DuckDB (Spark, Trino, BigQuery...).
 
-Two exports, each published atomically with :func:`warehouse.publish.publish_dir` (a version
-folder, then a symlink swap, then a row in ``ops.publications``):
+:func:`export_marts` writes every table of the published ``marts/marts.duckdb``
+(de-identified, disclosure-controlled aggregates: what analysts already see) to
+``marts/parquet/``, published atomically with :func:`warehouse.publish.publish_dir` (a version
+folder, then a symlink swap, then a row in ``ops.publications``); output ``marts-parquet``.
 
-* :func:`export_marts` - every table of the published ``marts/marts.duckdb`` (de-identified,
-  disclosure-controlled aggregates: what analysts already see) to ``marts/parquet/``; output
-  ``marts-parquet``.
-* :func:`export_features` - the person-level tables ``features.person_features``,
-  ``segments.membership`` and ``segments.membership_monthly`` of ``hub.duckdb`` to
-  ``warehouse/parquet/``; output ``features-parquet``. These rows are pseudonymous, not
-  de-identified: they are hub storage for a hub-operated warehouse and must stay inside the
-  hub's boundary, like ``hub.duckdb`` itself (docs/deployment.md).
+There is no person-level export. An external warehouse is outside the hub's boundary, and no
+governance agreement names person-level rows for it: person features (exact age, ZIP3,
+sensitive conditions) stay in ``hub.duckdb``, and whatever leaves goes through the one
+disclosure model of the marts (docs/marts.md, "Disclosure control").
 
-Each export folder holds one ``<table>.parquet`` per table (zstd) and ``_manifest.json`` with
+The export folder holds one ``<table>.parquet`` per table (zstd) and ``_manifest.json`` with
 rows, bytes, sha256 and column types per file, and the version of the source it was cut from.
 """
 
@@ -33,14 +31,7 @@ from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 
 MARTS_OUTPUT = "marts-parquet"
-FEATURES_OUTPUT = "features-parquet"
 MANIFEST = "_manifest.json"
-# Person-level tables that may be exported, in this order (an allow-list: names go into SQL).
-FEATURE_TABLES = (
-    "features.person_features",
-    "segments.membership",
-    "segments.membership_monthly",
-)
 _SQL_DIR = Path(__file__).parent
 _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -177,58 +168,3 @@ def export_marts(
     with given_or_own(con, home.hub_db) as own:
         publication = publish(own)
     return ExportResult(MARTS_OUTPUT, target, tuple(tables), publication)
-
-
-def export_features(
-    home: HubHome,
-    *,
-    run_id: str | None = None,
-    target: Path | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-) -> ExportResult:
-    """Write the person-level features and segment membership as Parquet (hub-internal).
-
-    Only the tables of :data:`FEATURE_TABLES` that exist are written; the features must have
-    been built at least once.
-
-    Args:
-        home: the hub home; reads ``warehouse/hub.duckdb``.
-        run_id: the run that exports.
-        target: the published folder; default ``<home>/warehouse/parquet``.
-        con: an open read-write connection to ``hub.duckdb``; default opens one.
-
-    Raises:
-        ExportError: ``features.person_features`` does not exist yet.
-    """
-    target = target or home.warehouse / "parquet"
-    tables: list[ExportedTable] = []
-
-    def run(own: duckdb.DuckDBPyConnection) -> Publication:
-        present = {row[0] for row in own.execute(_sql("hub_tables")).fetchall()}
-        if FEATURE_TABLES[0] not in present:
-            raise ExportError(
-                f"{home.hub_db}: {FEATURE_TABLES[0]} does not exist: build the features first "
-                "(nightly_job materializes person_features)"
-            )
-        chosen = [t for t in FEATURE_TABLES if t in present]
-
-        def build(folder: Path) -> dict[str, Any]:
-            for qualified in chosen:
-                tables.append(_write_table(own, qualified, qualified.replace(".", "__"), folder))
-            source = {"file": home.hub_db.name, "linkage_run": _last_linkage_run(own)}
-            _write_manifest(folder, FEATURES_OUTPUT, source, tables)
-            return {"tables": {t.table: t.rows for t in tables}}
-
-        return publish_dir(home, FEATURES_OUTPUT, target, build, run_id=run_id, con=own)
-
-    with given_or_own(con, home.hub_db) as own:
-        publication = run(own)
-    return ExportResult(FEATURES_OUTPUT, target, tuple(tables), publication)
-
-
-def _last_linkage_run(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        row = con.execute(_sql("last_linkage_run")).fetchone()
-    except duckdb.CatalogException:
-        return None
-    return str(row[0]) if row else None

@@ -1,32 +1,39 @@
-"""The adversary's view: how tightly can each suppressed cell be pinned down?
+"""The adversary's view: how tightly can each withheld count be pinned down?
 
-Given every published cell and every relation between cells, an adversary bounds each
-suppressed cell by linear programming: minimise and maximise it subject to the relations, the
-published values and non-negativity. The audit solves those programs with HiGHS
-(``scipy.optimize.linprog``) per connected group of suppressed cells.
+An adversary holds every published count and every public relation between counts (margins,
+segment-subset relations, overlaps), and knows that
 
-The adversary model is the one of the issue and of cell-suppression practice (tau-ARGUS): the
-published tables, every linear relation between them, and counts being non-negative. It leaves
-out knowledge of the suppression rule itself: whoever knows the rule knows that a small cell is
-1 to threshold-1, whatever is published.
+* a row exists, so a withheld count is at least 1 (a combination with no people has no row);
+* a shown count ``p`` carries a bounded noise (:mod:`warehouse.disclosure.noise`), so the true
+  count lies in ``[max(1, p - D), p + D]`` (with ``D = 0``: exactly ``p``).
 
-A suppressed cell is *exposed* when its feasible interval is narrower than the threshold
-(``upper - lower < threshold``); an interval of width 0 means the cell is recovered exactly.
+Each withheld count is bounded by linear programming (HiGHS via ``scipy.optimize.linprog``):
+minimise and maximise it subject to all of that. The same engine serves the publication's
+audit (:func:`intervals`, the relations that touch the withheld counts and the boxes of the
+shown counts in them) and the attack suite (:mod:`warehouse.disclosure.attacks`, which follows
+the relations ``hops`` steps further through noisy shown counts and across publications).
+
+A withheld count is *exposed* when its interval is narrower than the threshold
+(``upper - lower < threshold``); an interval of width 0 means it is recovered exactly.
+A single relation, or one withheld count in relations that share no other unknown, is solved in
+closed form (interval arithmetic is exact there); everything else by LP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from warehouse.disclosure.cells import CellKey, CellSet
+from warehouse.disclosure.cells import CellKey, Constraint
+
+Box = tuple[float, float | None]
 
 
 @dataclass(frozen=True)
 class Interval:
-    """The adversary's bounds on one suppressed cell (``upper`` None: unbounded)."""
+    """The adversary's bounds on one withheld count (``upper`` None: unbounded)."""
 
     cell: CellKey
     lower: float
@@ -38,16 +45,41 @@ class Interval:
 
     @property
     def exact(self) -> bool:
-        """The cell is recovered exactly."""
+        """The count is recovered exactly."""
         return self.width < 0.5
 
 
-def components(cells: CellSet, suppressed: set[CellKey]) -> list[tuple[list[CellKey], list[int]]]:
-    """Groups of suppressed cells linked through constraints, with those constraints."""
-    index = cells.by_cell()
+def shown_box(shown: int, max_noise: int, floor: int = 1) -> Box:
+    """What a shown count tells the adversary about the true one."""
+    return (float(max(floor, shown - max_noise)), float(shown + max_noise))
+
+
+def box_of(shown: int | None, max_noise: int, floor: int) -> Box:
+    """What a row tells: withheld (None), at least ``floor`` (1: rows only where people are);
+    shown, within the noise of the shown number."""
+    return (float(floor), None) if shown is None else shown_box(shown, max_noise, floor)
+
+
+def index_rows(constraints: Sequence[Constraint]) -> dict[CellKey, list[int]]:
+    """cell -> indexes of the constraints it appears in."""
+    index: dict[CellKey, list[int]] = {}
+    for i, constraint in enumerate(constraints):
+        for cell in constraint.coefs:
+            index.setdefault(cell, []).append(i)
+    return index
+
+
+def components(
+    constraints: Sequence[Constraint],
+    withheld: Iterable[CellKey],
+    index: Mapping[CellKey, list[int]] | None = None,
+) -> list[tuple[list[CellKey], list[int]]]:
+    """Groups of withheld cells linked through constraints, with those constraints."""
+    index = index_rows(constraints) if index is None else index
+    hidden = set(withheld)
     seen: set[CellKey] = set()
     groups = []
-    for start in sorted(suppressed, key=repr):
+    for start in sorted(hidden, key=repr):
         if start in seen:
             continue
         stack, members, rows = [start], [], set()
@@ -57,104 +89,217 @@ def components(cells: CellSet, suppressed: set[CellKey]) -> list[tuple[list[Cell
             members.append(cell)
             for i in index.get(cell, []):
                 rows.add(i)
-                for other in cells.constraints[i].coefs:
-                    if other in suppressed and other not in seen:
+                for other in constraints[i].coefs:
+                    if other in hidden and other not in seen:
                         seen.add(other)
                         stack.append(other)
         groups.append((members, sorted(rows)))
     return groups
 
 
-def intervals(
-    cells: CellSet,
-    suppressed: set[CellKey],
-    only: Iterable[CellKey] | None = None,
+def bounds(
+    constraints: Sequence[Constraint],
+    boxes: Mapping[CellKey, Box],
+    withheld: Iterable[CellKey],
     *,
-    skip_single_margins: bool = False,
-    cache: dict[frozenset[CellKey], dict[CellKey, Interval]] | None = None,
+    hops: int = 1,
+    index: Mapping[CellKey, list[int]] | None = None,
+    cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] | None = None,
 ) -> dict[CellKey, Interval]:
-    """LP bounds of each suppressed cell (or of ``only`` those) given everything published.
+    """The adversary's interval for every withheld cell.
 
     Args:
-        cells: The cells and their relations.
-        suppressed: The withheld cells (the LP variables).
-        only: Bound only these cells.
-        skip_single_margins: Skip groups held by one margin alone: the greedy rule of
-            :mod:`warehouse.disclosure.suppression` already guarantees their width.
-        cache: Results per group of withheld cells, reused while a group is unchanged (the
-            bounds of a group depend only on its members and the published values around it).
+        constraints: The public relations.
+        boxes: cell -> (lower, upper) the adversary knows on its own (a cell missing here is 0).
+        withheld: The cells to bound.
+        hops: 1 uses the relations touching the withheld cells; each further hop adds the
+            relations touching the noisy shown cells reached so far (a stronger adversary).
+        index: :func:`index_rows` of ``constraints``, if already built.
+        cache: Results per group, reused while the group and its boxes are unchanged.
     """
-    wanted = set(suppressed if only is None else only) & suppressed
+    index = index_rows(constraints) if index is None else index
     result: dict[CellKey, Interval] = {}
-    for members, rows in components(cells, suppressed):
-        targets = [m for m in members if m in wanted]
-        if not targets:
+    for members, rows in components(constraints, withheld, index):
+        rows = _expand(constraints, boxes, index, rows, hops)
+        cells = sorted({c for i in rows for c in constraints[i].coefs}, key=repr)
+        key = (frozenset(members), tuple(boxes.get(c, (0.0, 0.0)) for c in cells))
+        if cache is not None and key in cache:
+            result.update(cache[key])
             continue
-        if skip_single_margins and len(rows) == 1 and cells.constraints[rows[0]].sense == "eq":
-            continue
-        key = frozenset(members)
-        if cache is not None and key in cache and all(t in cache[key] for t in targets):
-            result.update({t: cache[key][t] for t in targets})
-            continue
-        solved = _solve(cells, suppressed, members, rows, targets)
+        solved = _solve(constraints, boxes, members, rows)
         if cache is not None:
             cache[key] = solved
         result.update(solved)
     return result
 
 
+def _expand(
+    constraints: Sequence[Constraint],
+    boxes: Mapping[CellKey, Box],
+    index: Mapping[CellKey, list[int]],
+    rows: list[int],
+    hops: int,
+) -> list[int]:
+    found = set(rows)
+    frontier = set(rows)
+    for _ in range(hops - 1):
+        noisy = {
+            c
+            for i in frontier
+            for c in constraints[i].coefs
+            if c in boxes and boxes[c][0] != boxes[c][1]
+        }
+        frontier = {j for c in noisy for j in index.get(c, [])} - found
+        if not frontier:
+            break
+        found |= frontier
+    return sorted(found)
+
+
 def _solve(
-    cells: CellSet,
-    suppressed: set[CellKey],
+    constraints: Sequence[Constraint],
+    boxes: Mapping[CellKey, Box],
     members: list[CellKey],
     rows: list[int],
-    targets: list[CellKey],
 ) -> dict[CellKey, Interval]:
-    # scipy.optimize costs seconds to import: only pay it in the process that audits.
-    from scipy.optimize import linprog
+    def box(cell: CellKey) -> Box:
+        return boxes.get(cell, (0.0, 0.0))
 
-    column = {cell: j for j, cell in enumerate(members)}
-    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    if len(rows) == 1 or (len(members) == 1 and _disjoint(constraints, members[0], rows)):
+        return {m: _by_rows(constraints, box, m, rows) for m in members}
+    return _by_lp(constraints, box, members, rows)
+
+
+def _disjoint(constraints: Sequence[Constraint], cell: CellKey, rows: list[int]) -> bool:
+    """No cell other than ``cell`` appears in two of ``rows`` (each row bounds it alone)."""
+    seen: set[CellKey] = set()
     for i in rows:
-        constraint = cells.constraints[i]
-        row = np.zeros(len(members))
+        others = set(constraints[i].coefs) - {cell}
+        if seen & others:
+            return False
+        seen |= others
+    return True
+
+
+def _by_rows(
+    constraints: Sequence[Constraint], box: Callable[[CellKey], Box], cell: CellKey, rows: list[int]
+) -> Interval:
+    """Interval arithmetic, row by row, intersected (exact for independent rows)."""
+    lower, upper = box(cell)
+    for i in rows:
+        constraint = constraints[i]
+        a = constraint.coefs[cell]
+        # a * cell = -rest, rest = sum of the other terms within their boxes.
+        low_rest, high_rest = 0.0, 0.0
+        for other, coef in constraint.coefs.items():
+            if other == cell:
+                continue
+            lo, hi = box(other)
+            hi_f = float("inf") if hi is None else hi
+            terms = (coef * lo, coef * hi_f)
+            low_rest += min(terms)
+            high_rest += max(terms)
+        values = sorted((-high_rest / a, -low_rest / a))
+        if constraint.sense == "eq":
+            lower = max(lower, values[0])
+            upper = values[1] if upper is None else min(upper, values[1])
+        elif a > 0:  # a * cell <= -rest: an upper bound.
+            cap = -low_rest / a
+            upper = cap if upper is None else min(upper, cap)
+        else:
+            lower = max(lower, -low_rest / a)
+    finite = upper is not None and upper != float("inf")
+    return Interval(cell, float(lower), float(upper) if finite and upper is not None else None)
+
+
+def _by_lp(
+    constraints: Sequence[Constraint],
+    box: Callable[[CellKey], Box],
+    members: list[CellKey],
+    rows: list[int],
+) -> dict[CellKey, Interval]:
+    """Two LPs per member on one HiGHS model (only the objective changes between them)."""
+    # highspy loads a native library: only pay it in the process that audits.
+    import highspy
+
+    infinity = highspy.kHighsInf
+    variables = sorted(
+        {c for i in rows for c in constraints[i].coefs if box(c)[0] != box(c)[1]}, key=repr
+    )
+    column = {cell: j for j, cell in enumerate(variables)}
+    lows = np.array([box(c)[0] for c in variables], dtype=float)
+    highs = np.array([infinity if box(c)[1] is None else box(c)[1] for c in variables])
+    starts: list[int] = []
+    indexes: list[int] = []
+    coefs: list[float] = []
+    row_low: list[float] = []
+    row_high: list[float] = []
+    for i in rows:
+        constraint = constraints[i]
+        starts.append(len(indexes))
         constant = 0.0
         for cell, coef in constraint.coefs.items():
-            if cell in suppressed:
-                row[column[cell]] += coef
+            if cell in column:
+                indexes.append(column[cell])
+                coefs.append(float(coef))
             else:
-                constant += coef * cells.values[cell]
-        if constraint.sense == "eq":
-            a_eq.append(row)
-            b_eq.append(-constant)
-        else:
-            a_ub.append(row)
-            b_ub.append(-constant)
-    kwargs = {
-        "A_eq": np.array(a_eq) if a_eq else None,
-        "b_eq": np.array(b_eq) if b_eq else None,
-        "A_ub": np.array(a_ub) if a_ub else None,
-        "b_ub": np.array(b_ub) if b_ub else None,
-        "bounds": [(0, None)] * len(members),
-        "method": "highs",
-    }
+                constant += coef * box(cell)[0]
+        row_high.append(-constant)
+        row_low.append(-constant if constraint.sense == "eq" else -infinity)
+    model = highspy.Highs()
+    model.silent()
+    model.addVars(len(variables), lows, highs)
+    model.addRows(
+        len(rows),
+        np.array(row_low),
+        np.array(row_high),
+        len(indexes),
+        np.array(starts, dtype=np.int32),
+        np.array(indexes, dtype=np.int32),
+        np.array(coefs),
+    )
+    every = np.arange(len(variables), dtype=np.int32)
     out = {}
-    for cell in targets:
-        objective = np.zeros(len(members))
+    for cell in members:
+        objective = np.zeros(len(variables))
         objective[column[cell]] = 1.0
-        low = linprog(objective, **kwargs)
-        high = linprog(-objective, **kwargs)
-        if low.status == 2 or high.status == 2:
-            raise ValueError("the published cells are inconsistent: the audit LP is infeasible")
-        lower = float(low.fun) if low.status == 0 else 0.0
-        upper = float(-high.fun) if high.status == 0 else None
-        out[cell] = Interval(cell, lower, upper)
+        model.changeColsCost(len(variables), every, objective)
+        found: list[float | None] = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            model.changeObjectiveSense(sense)
+            model.run()
+            status = model.getModelStatus()
+            if status == highspy.HighsModelStatus.kInfeasible:
+                raise ValueError("the published cells are inconsistent: the audit LP is infeasible")
+            optimal = status == highspy.HighsModelStatus.kOptimal
+            found.append(model.getInfo().objective_function_value if optimal else None)
+        lower = box(cell)[0] if found[0] is None else float(found[0])
+        out[cell] = Interval(cell, lower, found[1])
     return out
 
 
-def exposed(
-    cells: CellSet, suppressed: set[CellKey], threshold: int, *, skip_single_margins: bool = False
-) -> list[Interval]:
-    """Suppressed cells whose LP interval is narrower than ``threshold``."""
-    found = intervals(cells, suppressed, skip_single_margins=skip_single_margins)
-    return [iv for iv in found.values() if iv.width < threshold]
+def intervals(
+    constraints: Sequence[Constraint],
+    shown: Mapping[CellKey, int | None],
+    max_noise: int,
+    *,
+    structural: Collection[CellKey] = (),
+    hops: int = 1,
+    index: Mapping[CellKey, list[int]] | None = None,
+    cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] | None = None,
+) -> dict[CellKey, Interval]:
+    """Bounds of every withheld cell of one publication (``shown``: value, or None withheld;
+    ``structural``: cells whose row exists whatever the count, see :class:`CellSet`)."""
+    boxes = {
+        cell: box_of(value, max_noise, 0 if cell in structural else 1)
+        for cell, value in shown.items()
+    }
+    withheld = [cell for cell, value in shown.items() if value is None]
+    return bounds(constraints, boxes, withheld, hops=hops, index=index, cache=cache)
+
+
+def exposed(found: Mapping[CellKey, Interval], threshold: int) -> list[Interval]:
+    """The intervals narrower than ``threshold``, narrowest first."""
+    return sorted(
+        (iv for iv in found.values() if iv.width < threshold), key=lambda iv: (iv.width, repr(iv))
+    )

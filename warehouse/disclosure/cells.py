@@ -9,7 +9,9 @@ of all tables are protected together. Relations are linear constraints over cell
 * ``a <= b`` and other inequalities an adversary can infer (:meth:`CellSet.add_le`), such as
   an overlap of two segments being no larger than either segment.
 
-A cell of value 0 is published as absent (no row) and is known to be 0.
+A *structural* cell has a row whatever its count (its table lists every combination of its
+categories), so its row tells nothing; any other cell of value 0 has no row (known to be 0),
+and its row means at least 1 person.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class CellSet:
 
     values: dict[CellKey, int] = field(default_factory=dict)
     constraints: list[Constraint] = field(default_factory=list)
+    structural: set[CellKey] = field(default_factory=set)
+
+    def rows(self) -> list[CellKey]:
+        """The cells that have a row."""
+        return [c for c, v in self.values.items() if v > 0 or c in self.structural]
 
     def add(self, key: CellKey, value: int) -> CellKey:
         """Add a cell (or check that a shared cell has the same value everywhere)."""

@@ -1,30 +1,48 @@
-"""Small-cell suppression with complementary suppression, verified by an LP audit.
+"""One disclosure model for every count that leaves the hub: cell-key noise, threshold, audit.
 
-1. **Primary suppression**: every cell from 1 to ``threshold - 1`` is suppressed (CMS cell-size
-   policy: threshold 11). Zero cells are published as absent.
-2. **Complementary suppression** (greedy, per margin): in every margin ``total = sum(parts)``
-   whose total is published, the suppressed parts must be at least two and must sum to at least
-   ``threshold``, so that each of them can lie anywhere in an interval at least ``threshold``
-   wide (from 0 to their sum). Otherwise the smallest published non-zero part is
-   suppressed too (and, when no part is left, the total). A suppressed total needs at least one
-   suppressed part, or it could be re-added from its parts. This repeats across all margins of
-   all tables until nothing changes.
-3. **Audit** (:mod:`warehouse.disclosure.audit`): linear programming over every relation of
-   every table bounds each suppressed cell. A cell whose interval is narrower than the
-   threshold gets a further complementary suppression in one of its relations, and the loop
+1. **Perturbation** (:mod:`warehouse.disclosure.noise`): each count is shown as
+   ``count + noise``, the noise keyed on the cell and its count (consistent across
+   publications) and bounded by ``max_noise``.
+2. **Primary suppression**: a count whose *shown* value is below the threshold is withheld.
+   Deciding on the shown value, not the true one, is what keeps the rule itself from leaking:
+   a cell that crosses the threshold between two publications tells the adversary only that
+   its true count is within the noise of the threshold.
+3. **Audit and complementary suppression**: the adversary's linear program
+   (:mod:`warehouse.disclosure.audit`) bounds every withheld count, with every public fact:
+   margins, segment-subset relations, a row meaning at least 1 person, and the noise bound of
+   every shown count. A withheld count narrower than the threshold gets one more withheld
+   count in one of its margins (the smallest, so the fewest people are hidden), and the audit
    runs again. Publication stops with :class:`DisclosureError` if that does not converge.
+
+The noise does most of the work that complementary suppression did with exact counts: a
+margin minus its shown parts is only known to within the sum of their noise bounds, so a
+small cell is rarely pinned and few complements are needed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from warehouse.disclosure.audit import Interval, components, intervals
-from warehouse.disclosure.cells import CellKey, CellSet, Constraint
+from warehouse.disclosure.attacks import Release, differencing
+from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
+from warehouse.disclosure.cells import CellKey, CellSet
+from warehouse.disclosure.noise import EXACT, Perturbation
 
 DEFAULT_THRESHOLD: Final = 11
 MAX_AUDIT_ROUNDS: Final = 200
+# The ledger's adversary knows that no count moved by more than this between two consecutive
+# publications (a partner re-submitted with one or two new clients: the issue's case).
+DEFAULT_CHANGE: Final = 2
+
+
+def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
+    """A single count as it may appear outside the marts (extract manifests, logs, metadata):
+    ``"<threshold"`` for 1 .. threshold-1."""
+    if 0 < count < threshold:
+        return f"<{threshold}"
+    return count
 
 
 class DisclosureError(RuntimeError):
@@ -37,15 +55,19 @@ class SuppressionResult:
 
     Attributes:
         suppressed: Every withheld cell.
-        primary: Cells withheld for being small (1 .. threshold-1).
+        primary: Cells withheld because their shown value is below the threshold.
         threshold: The threshold used.
-        audit: The audit intervals of the suppressed cells that were audited by LP.
-        audit_rounds: LP audit rounds until no cell was exposed.
+        shown: The published number of every cell that is not withheld (count + noise).
+        max_noise: The noise bound (0: exact counts).
+        audit: The adversary's interval of every withheld cell.
+        audit_rounds: Audit rounds until no withheld cell was exposed.
     """
 
     suppressed: frozenset[CellKey]
     primary: frozenset[CellKey]
     threshold: int
+    shown: dict[CellKey, int] = field(default_factory=dict)
+    max_noise: int = 0
     audit: dict[CellKey, Interval] = field(default_factory=dict)
     audit_rounds: int = 0
 
@@ -54,29 +76,55 @@ class SuppressionResult:
         return self.suppressed - self.primary
 
 
-def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionResult:
-    """Choose primary and complementary suppressions so that no withheld cell is exposed.
+def protect(
+    cells: CellSet,
+    threshold: int = DEFAULT_THRESHOLD,
+    perturbation: Perturbation = EXACT,
+    ledger: Sequence[Release] = (),
+    change: int = DEFAULT_CHANGE,
+) -> SuppressionResult:
+    """Perturb, withhold small shown counts, and complement until no withheld count is exposed.
 
     Args:
         cells: Every cell of the publication with the relations between them.
         threshold: Smallest count that may be shown (default 11).
+        perturbation: The cell-key noise (default: none, exact counts).
+        ledger: What the earlier publications released, oldest first: the audit also attacks
+            them together with this one (:func:`warehouse.disclosure.attacks.differencing`),
+            and withholds now whatever would narrow an earlier withheld count.
+        change: The ledger adversary's bound on how much a count moves between publications.
 
     Raises:
         DisclosureError: the audit still finds an exposed cell after the allowed rounds.
     """
     if threshold < 2:
         raise ValueError("the threshold must be at least 2")
-    primary = {c for c, v in cells.values.items() if 0 < v < threshold}
+    values = cells.values
+    noisy = {c: perturbation.shown(c, values[c]) for c in cells.rows()}
+    primary = {c for c, shown in noisy.items() if shown < threshold}
     suppressed = set(primary)
-    index = cells.by_cell()
+    index = index_rows(cells.constraints)
     rounds = 0
-    cache: dict[frozenset[CellKey], dict[CellKey, Interval]] = {}
-    _complete_margins(cells, suppressed, threshold)
+    cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] = {}
     while True:
-        audit = intervals(cells, suppressed, skip_single_margins=True, cache=cache)
-        weak = sorted(
-            (iv for iv in audit.values() if iv.width < threshold), key=lambda iv: iv.width
+        view = {c: None if c in suppressed else shown for c, shown in noisy.items()}
+        audit = intervals(
+            cells.constraints,
+            view,
+            perturbation.max_noise,
+            structural=cells.structural,
+            index=index,
+            cache=cache,
         )
+        weak = exposed(audit, threshold)
+        if not weak and ledger:
+            current = Release(
+                view, cells.constraints, perturbation.max_noise, frozenset(cells.structural)
+            )
+            late = differencing([*ledger, current], change, threshold).narrowed
+            if late and _withhold_now(cells, index, suppressed, late):
+                rounds += 1
+                continue
         if not weak:
             break
         rounds += 1
@@ -89,7 +137,7 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
         # changes the bounds of its whole group, so the group's other findings are stale.
         group_of = {
             cell: i
-            for i, (members, _) in enumerate(components(cells, suppressed))
+            for i, (members, _) in enumerate(components(cells.constraints, suppressed, index))
             for cell in members
         }
         widened: set[int] = set()
@@ -98,47 +146,36 @@ def protect(cells: CellSet, threshold: int = DEFAULT_THRESHOLD) -> SuppressionRe
             if group not in widened:
                 widened.add(group)
                 _widen(cells, index, suppressed, interval.cell)
-        _complete_margins(cells, suppressed, threshold)
-    return SuppressionResult(frozenset(suppressed), frozenset(primary), threshold, audit, rounds)
-
-
-def _complete_margins(cells: CellSet, suppressed: set[CellKey], threshold: int) -> None:
-    changed = True
-    while changed:
-        changed = False
-        for constraint in cells.constraints:
-            if constraint.sense == "eq" and constraint.total is not None:
-                changed |= _complete(cells, constraint, suppressed, threshold)
-
-
-def _complete(
-    cells: CellSet, constraint: Constraint, suppressed: set[CellKey], threshold: int
-) -> bool:
-    values = cells.values
-    total = constraint.total
-    parts = [p for p in constraint.parts if values[p] > 0]
-    hidden = [p for p in parts if p in suppressed]
-    open_parts = sorted(
-        (p for p in parts if p not in suppressed), key=lambda p: (values[p], repr(p))
+    shown = {c: v for c, v in noisy.items() if c not in suppressed}
+    return SuppressionResult(
+        frozenset(suppressed),
+        frozenset(primary),
+        threshold,
+        shown,
+        perturbation.max_noise,
+        audit,
+        rounds,
     )
-    changed = False
-    if total in suppressed:
-        if parts and not hidden:
-            suppressed.add(open_parts[0])
-            changed = True
-        return changed
-    if not hidden:
-        return False
-    k, hidden_sum = len(hidden), sum(values[p] for p in hidden)
-    while k < 2 or hidden_sum < threshold:
-        if not open_parts:
-            suppressed.add(total)
-            return True
-        part = open_parts.pop(0)
-        suppressed.add(part)
-        k, hidden_sum = k + 1, hidden_sum + values[part]
-        changed = True
-    return changed
+
+
+def _withhold_now(
+    cells: CellSet, index: dict[CellKey, list[int]], suppressed: set[CellKey], late: list[Interval]
+) -> bool:
+    """Withhold, in this publication, what narrows an earlier one's withheld count: the same
+    cell if it is shown now, else one more cell of its margins. False: nothing left to do."""
+    before = len(suppressed)
+    for interval in late:
+        cell = interval.cell[1]  # type: ignore[index]  # keyed (publication, cell)
+        if cell not in cells.values or not cells.values[cell]:
+            continue
+        if cell not in suppressed:
+            suppressed.add(cell)
+        else:
+            try:
+                _widen(cells, index, suppressed, cell)
+            except DisclosureError:
+                continue
+    return len(suppressed) > before
 
 
 def _widen(

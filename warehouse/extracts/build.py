@@ -16,6 +16,7 @@ import duckdb
 from carehub.home import HubHome
 from kernel import clock
 from warehouse import audit
+from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
 from warehouse.extracts.content import (
     ExtractContent,
     extract_content,
@@ -28,9 +29,6 @@ from warehouse.governance import Agreement, Governance
 from warehouse.keys import PUBLIC_KEYS_FILE, ensure_signing_key, public_keys_path
 from warehouse.publish import last_publications, publish_dir
 
-# The CMS small-cell threshold, as warehouse.disclosure.DEFAULT_THRESHOLD (not imported: that
-# package pulls in scipy for its LP audit; a test keeps the two equal).
-DEFAULT_THRESHOLD: Final = 11
 _PERIOD: Final = {"daily": 1, "weekly": 7, "monthly": 28}
 
 
@@ -86,13 +84,6 @@ def current_extract(home: HubHome, partner_id: str) -> Path | None:
     """
     found = sorted((home.outbox / partner_id / "current").glob("*.extract.json"))
     return found[-1] if found else None
-
-
-def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
-    """A count as it may appear outside the hub: ``"<threshold"`` for 1..threshold-1."""
-    if 0 < count < threshold:
-        return f"<{threshold}"
-    return count
 
 
 def _iso(moment: datetime) -> str:
@@ -255,11 +246,12 @@ def _publish(
             "purpose": agreement.purpose,
             "segments": list(agreement.segments),
             "context_flags": list(agreement.context_flags),
+            # The log is read by stewards and auditors: its counts pass the threshold too.
             "counts": {
-                "records": len(content.records),
-                "by_segment": sizes,
-                "by_flag": flags,
-                "withheld_for_consent": content.withheld,
+                "records": disclose(len(content.records), threshold),
+                "by_segment": {s: disclose(n, threshold) for s, n in sizes.items()},
+                "by_flag": {f: disclose(n, threshold) for f, n in flags.items()},
+                "withheld_for_consent": disclose(content.withheld, threshold),
             },
             "governance_version": governance.version_label,
             "hub_kid": signer.kid,

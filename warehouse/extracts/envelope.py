@@ -31,6 +31,9 @@ from warehouse.keys import SigningKey
 
 FORMAT: Final = "carehub-extract/1"
 HPKE_SUITE: Final = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/ChaCha20-Poly1305"
+# Plaintexts are padded to the next power of two from 4 KiB, so the ciphertext length (in clear)
+# tells the size of the cohort only to within a factor of two.
+MIN_PADDED_BYTES: Final = 4096
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 
 
@@ -63,7 +66,7 @@ def seal(
     info = hpke_info(
         str(manifest["recipient"]), str(manifest["extract_id"]), str(manifest["expires_at"])
     )
-    ciphertext = _SUITE.encrypt(canonical(payload), recipient_key, info=info)
+    ciphertext = _SUITE.encrypt(pad(canonical(payload)), recipient_key, info=info)
     signed = {
         **manifest,
         "format": FORMAT,
@@ -83,6 +86,14 @@ def seal(
         },
         "ciphertext": base64.b64encode(ciphertext).decode(),
     }
+
+
+def pad(document: bytes) -> bytes:
+    """``document`` (JSON) followed by spaces up to its size bucket (JSON ignores them)."""
+    size = MIN_PADDED_BYTES
+    while size < len(document):
+        size *= 2
+    return document + b" " * (size - len(document))
 
 
 def envelope_bytes(envelope: Mapping[str, Any]) -> bytes:

@@ -59,7 +59,20 @@ def move_package(package: Path, root: Path, partner_id: str, submission_id: str)
         os.replace(package, dest)
     except OSError:
         shutil.move(str(package), str(dest))
+    restrict(dest, root)
     return dest
+
+
+def restrict(folder: Path, root: Path) -> None:
+    """Owner-only: folders 0700 and files 0600, from ``root`` down to everything in
+    ``folder`` (packages hold encodings and service data: nobody else on the host reads them)."""
+    for ancestor in (folder, *folder.parents):
+        ancestor.chmod(0o700)
+        if ancestor == root:
+            break
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def _shred(path: Path) -> None:
@@ -198,4 +211,5 @@ def write_reasons(
     ):
         aside = folder / f".{name}.tmp"
         aside.write_text(text, encoding="utf-8")
+        aside.chmod(0o600)
         os.replace(aside, folder / name)

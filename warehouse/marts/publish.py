@@ -14,7 +14,15 @@ import duckdb
 from carehub.home import HubHome
 from kernel import clock
 from warehouse import dictionary
-from warehouse.disclosure import DEFAULT_THRESHOLD, DisclosureError, SuppressionResult, protect
+from warehouse.disclosure import (
+    DEFAULT_MAX_NOISE,
+    DEFAULT_THRESHOLD,
+    DisclosureError,
+    Perturbation,
+    SuppressionResult,
+    load_or_create_secret,
+    protect,
+)
 from warehouse.features.sqlscript import run_script
 from warehouse.marts.leaks import scan_for_leaks
 from warehouse.marts.tables import ALL_PEOPLE, MartCells, collect, published_value
@@ -22,6 +30,12 @@ from warehouse.publish import Publication, new_version, publish_file
 
 _SQL = Path(__file__).parent / "sql"
 OUTPUT = "marts"
+PERTURBATION_SECRET = "perturbation.secret"
+
+
+def perturbation(home: HubHome, max_noise: int = DEFAULT_MAX_NOISE) -> Perturbation:
+    """The hub's cell-key perturbation (its key in ``keys/perturbation.secret``, 0600)."""
+    return Perturbation(load_or_create_secret(home.keys / PERTURBATION_SECRET), max_noise)
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,7 @@ def publish_marts(
     threshold: int = DEFAULT_THRESHOLD,
     *,
     run_id: str | None = None,
+    max_noise: int = DEFAULT_MAX_NOISE,
 ) -> MartsResult:
     """Aggregate, protect and atomically publish ``marts/marts.duckdb``.
 
@@ -96,6 +111,7 @@ def publish_marts(
         home: The hub home.
         threshold: Smallest count shown (CMS: 11).
         run_id: The run that publishes.
+        max_noise: Bound of the cell-key noise on every shown count.
 
     Raises:
         DisclosureError: suppression could not protect a cell, or the leak scan found something;
@@ -105,7 +121,7 @@ def publish_marts(
     if as_of is None:
         raise DisclosureError("no person features to publish: run the features step first")
     mart = collect(con, as_of)
-    protection = protect(mart.cells, threshold)
+    protection = protect(mart.cells, threshold, perturbation(home, max_noise))
     definitions = con.execute(
         "SELECT segment, description, owner, segment_version, rule_sql "
         "FROM segments.definitions ORDER BY segment"
@@ -168,14 +184,14 @@ def publish_marts(
     )
     _write_dictionary_files(home)
     sizes = {
-        r.values["segment"]: published_value(protection, mart.cells, r.cell)
+        r.values["segment"]: published_value(protection, r.cell)
         for r in mart.tables["segment_sizes"]
     }
     for segment, *_ in definitions:
         sizes.setdefault(segment, 0)
     overlap = sorted(
         (
-            (r.values["sector_combination"], published_value(protection, mart.cells, r.cell))
+            (r.values["sector_combination"], published_value(protection, r.cell))
             for r in mart.tables["sector_overlap"]
             if r.values["segment"] == ALL_PEOPLE
         ),
@@ -202,19 +218,18 @@ def publish_marts(
 
 
 def _table_rows(mart: MartCells, protection: SuppressionResult) -> dict[str, list[dict[str, Any]]]:
-    cells = mart.cells
-    everyone = published_value(protection, cells, ("size", ALL_PEOPLE, mart.latest_month))
+    everyone = published_value(protection, ("size", ALL_PEOPLE, mart.latest_month))
     rows: dict[str, list[dict[str, Any]]] = {}
     for table, published in mart.tables.items():
         records = []
         for row in published:
-            people = published_value(protection, cells, row.cell)
+            people = published_value(protection, row.cell)
             record = {**row.values, "people": people, "suppressed": people is None}
             if table == "segment_sizes":
                 record["share_of_all_people"] = _share(people, everyone)
             if table == "sector_reach":
                 size = published_value(
-                    protection, cells, ("size", row.values["segment"], mart.latest_month)
+                    protection, ("size", row.values["segment"], mart.latest_month)
                 )
                 record["share_of_segment"] = _share(people, size)
             records.append(record)
@@ -227,7 +242,7 @@ def _evaluation_rows(mart: MartCells, protection: SuppressionResult) -> list[dic
     changes: dict[tuple[str, str], float | None] = {}
     records = []
     for entry in mart.evaluation:
-        people = published_value(protection, mart.cells, entry["cell"])
+        people = published_value(protection, entry["cell"])
         shown = people is not None
         before = round(entry["before"] * 1000, 1) if shown else None
         after = round(entry["after"] * 1000, 1) if shown else None
@@ -269,10 +284,13 @@ def _about(
         "suppressed_cells": str(len(protection.suppressed)),
         "primary_suppressed": str(len(protection.primary)),
         "complementary_suppressed": str(len(protection.complementary)),
+        "max_noise": str(protection.max_noise),
         "suppression": (
-            "Counts from 1 to threshold-1 are withheld; further counts are withheld so that no "
-            "withheld count can be derived from any totals of any table (checked by linear "
-            "programming). Zero counts have no row."
+            "Every count is shown with a small keyed noise (at most max_noise either way, the "
+            "same for the same count in every publication), so tables do not add up exactly. "
+            "Counts shown below the threshold are withheld; further counts are withheld where "
+            "linear programming over every table found a withheld count that could be narrowed "
+            "below the threshold. Zero counts have no row."
         ),
         "safe_harbor": (
             "ZIP3 with fewer than 20,000 people is 000; ages 90 and over are one band; no date "

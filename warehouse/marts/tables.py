@@ -7,7 +7,12 @@ that count the same people share a cell, and every margin an analyst could compu
 * ``segment_sizes[s]`` = ``segment_trends[s, latest month]`` = sum of ``sector_overlap[s, *]``;
 * ``sector_reach[s, sector, reached]`` = sum of ``sector_overlap[s, c]`` over combinations ``c``
   with (without) the sector, and reached + not reached = ``segment_sizes[s]``;
-* ``segment_overlap[a, b]`` <= both sizes, and >= ``size[a] + size[b] - size[all_people]``.
+* ``segment_overlap[a, b]`` <= both sizes, and >= ``size[a] + size[b] - size[all_people]``;
+* every segment is a subset of ``all_people``: each of its sizes, sector combinations and
+  sector reach counts is at most the same count of ``all_people``.
+  (``segment_counts`` cells are left out of the subset relations: each is bounded by a cell of
+  ``all_people`` that the audit keeps at least threshold wide itself, and adding them would
+  join every withheld count of a month into one program.)
 
 ``program_evaluation`` groups stand alone (their counts are not margins of any other table).
 """
@@ -89,30 +94,37 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
         if (segment, latest) in blocks:
             mart.row("segment_sizes", {"segment": segment, "month": latest}, _size(segment, latest))
 
-    # sector_overlap (exclusive combinations) and sector_reach (set sizes).
-    combos: dict[str, list[tuple[str, CellKey]]] = defaultdict(list)
-    for segment, combination, people in con.execute(
-        (_SQL / "sector_cells.sql").read_text()
-    ).fetchall():
-        combination = combination or "none"
-        key = cells.add(("combo", segment, combination), people)
-        combos[segment].append((combination, key))
-        members = set(combination.split("+"))
-        flags = {sector: sector in members for sector in SECTORS}
-        mart.row(
-            "sector_overlap",
-            {
-                "segment": segment,
-                "sector_combination": combination,
-                **flags,
-                "n_sectors": sum(flags.values()),
-            },
-            key,
-        )
-    for segment, entries in sorted(combos.items()):
+    # sector_overlap (exclusive combinations) and sector_reach (set sizes): rows where people
+    # are (listing every combination would join the segments' withheld rows into one program).
+    found = {
+        (segment, combination or "none"): int(people)
+        for segment, combination, people in con.execute(
+            (_SQL / "sector_cells.sql").read_text()
+        ).fetchall()
+    }
+    for segment in populations:
+        entries = []
+        for combination in sorted(c for s, c in found if s == segment):
+            key = cells.add(("combo", segment, combination), found[segment, combination])
+            entries.append((combination, key))
+            members = set(combination.split("+"))
+            flags = {sector: sector in members for sector in SECTORS}
+            mart.row(
+                "sector_overlap",
+                {
+                    "segment": segment,
+                    "sector_combination": combination,
+                    **flags,
+                    "n_sectors": sum(flags.values()),
+                },
+                key,
+            )
         size = _size(segment, latest)
+        if not entries or size not in cells.values:
+            continue
         cells.add_total(size, [key for _, key in entries])
         for sector in SECTORS:
+            split = []
             for reached in (True, False):
                 parts = [
                     key
@@ -124,22 +136,31 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
                     continue
                 reach = cells.add(("reach", segment, sector, reached), value)
                 cells.add_total(reach, parts)
+                split.append(reach)
                 mart.row(
                     "sector_reach",
                     {"segment": segment, "sector": sector, "reached": reached},
                     reach,
                 )
             # Reached + not reached = the segment: an analyst subtracts, so does the adversary.
-            split = [("reach", segment, sector, flag) for flag in (True, False)]
-            split = [key for key in split if key in cells.values]
             if len(split) == 2:
                 cells.add_total(size, split)
 
+    # Every segment is a subset of all_people (a public fact: all_people is everyone).
+    keys: list[tuple[Any, ...]] = [k for k in cells.values if isinstance(k, tuple)]
+    for key in keys:
+        if key[0] in ("combo", "reach", "size") and key[1] != ALL_PEOPLE:
+            whole = (key[0], ALL_PEOPLE, *key[2:])
+            if whole in cells.values:
+                cells.add_le({key: 1, whole: -1})
+
     # segment_overlap: bounded by both sizes and by inclusion-exclusion with all_people.
     everyone = _size(ALL_PEOPLE, latest)
-    for segment_a, segment_b, people in con.execute(
-        (_SQL / "overlap_cells.sql").read_text()
-    ).fetchall():
+    pairs = {
+        (a, b): int(people)
+        for a, b, people in con.execute((_SQL / "overlap_cells.sql").read_text()).fetchall()
+    }
+    for (segment_a, segment_b), people in sorted(pairs.items()):
         key = cells.add(("pair", segment_a, segment_b), people)
         size_a, size_b = _size(segment_a, latest), _size(segment_b, latest)
         cells.add_le({key: 1, size_a: -1})
@@ -168,8 +189,8 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
     return mart
 
 
-def published_value(result: SuppressionResult, cells: CellSet, key: CellKey | None) -> int | None:
-    """The count to show for ``key``: its value, or None when withheld."""
-    if key is None or key in result.suppressed:
+def published_value(result: SuppressionResult, key: CellKey | None) -> int | None:
+    """The number to show for ``key``: its perturbed count, or None when withheld."""
+    if key is None:
         return None
-    return cells.values[key]
+    return result.shown.get(key)

@@ -1,13 +1,13 @@
-"""``warehouse_parquet``: the marts and the person features as Parquet, for a warehouse
-outside DuckDB (docs/deployment.md). Each export is published atomically and recorded in
-``ops.publications``."""
+"""``warehouse_parquet``: the marts as Parquet, for a warehouse outside DuckDB
+(docs/deployment.md). The export is published atomically and recorded in
+``ops.publications``; no person-level table leaves (warehouse/export.py)."""
 
 # No `from __future__ import annotations`: Dagster 1.13 cannot resolve a string-annotated
 # config parameter.
 import dagster as dg
 
 from pipelines.resources import HubResource
-from warehouse.export import export_features, export_marts
+from warehouse.export import export_marts
 
 
 class WarehouseParquetConfig(dg.Config):
@@ -15,9 +15,6 @@ class WarehouseParquetConfig(dg.Config):
 
     marts: bool = True
     """Export every table of the published marts to ``marts/parquet/`` (de-identified)."""
-    features: bool = True
-    """Export the person features and segment membership to ``warehouse/parquet/``
-    (pseudonymous: stays inside the hub's boundary, like hub.duckdb)."""
 
 
 @dg.asset(
@@ -27,10 +24,9 @@ class WarehouseParquetConfig(dg.Config):
     deps=["analyst_marts", "person_features", "segment_membership"],
     description=(
         "Parquet copies for an external warehouse (Spark, Trino, BigQuery): every table of the "
-        "published marts (marts/parquet/, de-identified, as analysts see them) and the "
-        "person-level features and segment membership (warehouse/parquet/, pseudonymous, "
-        "hub-internal). One zstd file per table plus _manifest.json with rows and sha256; "
-        "each folder is swapped in atomically."
+        "published marts (marts/parquet/, de-identified, as analysts see them). No person-level "
+        "table is exported. One zstd file per table plus _manifest.json with rows and sha256; "
+        "the folder is swapped in atomically."
     ),
 )
 def warehouse_parquet(
@@ -40,8 +36,6 @@ def warehouse_parquet(
     with hub.connect() as con:
         if config.marts:
             exported["marts"] = export_marts(hub.paths, run_id=context.run_id, con=con)
-        if config.features:
-            exported["features"] = export_features(hub.paths, run_id=context.run_id, con=con)
     for name, result in exported.items():
         context.log.info(
             f"{name}: {len(result.tables)} table(s), {result.rows} rows -> {result.path}"

@@ -14,7 +14,7 @@ import duckdb
 from carehub.home import HubHome
 from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
-from warehouse.disclosure import DEFAULT_THRESHOLD
+from warehouse.disclosure import disclose
 from warehouse.features import DEFAULT_PARTNER_SECTORS, build_features
 from warehouse.segments import compute_membership, load_segments
 
@@ -75,10 +75,6 @@ def person_features(
     )
 
 
-def _suppressed(n: int) -> int | str:
-    return n if n == 0 or n >= DEFAULT_THRESHOLD else f"<{DEFAULT_THRESHOLD}"
-
-
 @dg.asset(
     group_name="segments",
     owners=["team:data-stewards"],
@@ -103,7 +99,7 @@ def segment_membership(context: dg.AssetExecutionContext, hub: HubResource) -> d
             "membership_rows": result.rows,
             "membership_monthly_rows": result.rows_monthly,
             "segment_sizes": dg.MetadataValue.json(
-                {name: _suppressed(n) for name, n in result.sizes.items()}
+                {name: disclose(n) for name, n in result.sizes.items()}
             ),
         }
     )

@@ -1,0 +1,226 @@
+"""Attack the marts as an adversary would: before (exact counts, greedy suppression) vs after.
+
+    .venv/bin/python benchmarks/disclosure_attacks.py --hub HOME/warehouse/hub.duckdb
+    .venv/bin/python benchmarks/disclosure_attacks.py --hub ... --nights 10 --change 2
+
+Reads the features and segments of a hub (e.g. the demo's, ``carehub demo --residents 20000``)
+into a scratch copy and simulates ``nights`` consecutive publications: each night a partner
+re-submits with ``change`` new clients (the last night is the hub as it is; each earlier night
+lacks ``change`` more randomly chosen persons). Every night is protected twice, in the same run:
+
+* **before**: the disclosure control of commit 3c2d9cb (exact counts, greedy complementary
+  suppression, audit with lower bound 0), loaded from git;
+* **after**: :func:`warehouse.disclosure.protect` (cell-key noise, threshold on the shown
+  value, audit with every public fact and lower bound 1).
+
+Both are attacked with :mod:`warehouse.disclosure.attacks` using every public fact (the
+relations of all tables, segment-subset relations, each row meaning at least 1 person, the noise
+bound): one publication alone, the first two nights, and all nights (differencing, each count
+moving by at most ``change`` between nights). Printed: withheld counts narrowed below the
+threshold, information loss (share of cells withheld, people in complementary cells, share of
+people in withheld cells) and the error of the headline figures against the internal truth.
+The report's figures and the extracts' counts are derived from these tables (the report reads
+the marts; extract manifests show only per-partner counts through the same threshold), so they
+add no relation beyond the marts'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.disclosure import CellSet, Constraint, Perturbation, protect
+from warehouse.disclosure.attacks import Release, attack, differencing
+from warehouse.features.sqlscript import run_script
+from warehouse.marts.tables import ALL_PEOPLE, collect
+from warehouse.vocabulary import SECTORS
+
+ROOT = Path(__file__).resolve().parents[1]
+DROP_PERSONS = Path(__file__).with_name("disclosure_drop_persons.sql")
+BEFORE_COMMIT = "3c2d9cb"
+THRESHOLD = 11
+
+
+def load_before() -> Callable[[CellSet, int], Any]:
+    """``protect`` as of ``BEFORE_COMMIT``, from git, as a throwaway package."""
+    folder = Path(tempfile.mkdtemp(prefix="before-disclosure-"))
+    package = folder / "before_disclosure"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("cells", "audit", "suppression"):
+        source = subprocess.run(
+            ["git", "show", f"{BEFORE_COMMIT}:warehouse/disclosure/{name}.py"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (package / f"{name}.py").write_text(
+            source.replace("warehouse.disclosure.", "before_disclosure.")
+        )
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("before_disclosure.suppression").protect  # type: ignore[no-any-return]
+
+
+def without_subset_rows(cells: CellSet) -> CellSet:
+    """The relations the code of ``BEFORE_COMMIT`` protected (no segment-subset rows)."""
+
+    def subset(c: Constraint) -> bool:
+        keys = list(c.coefs)
+        return c.sense == "le" and len(keys) == 2 and keys[1][1] == ALL_PEOPLE
+
+    return CellSet(cells.values, [c for c in cells.constraints if not subset(c)])
+
+
+def headline(cells: CellSet, shown: dict[Any, int | None], latest: str) -> dict[str, float]:
+    """Multi-sector share and each sector's reach of all_people, as the report computes them."""
+    everyone = shown.get(("size", ALL_PEOPLE, latest))
+    combos = {k: v for k, v in shown.items() if k[0] == "combo" and k[1] == ALL_PEOPLE}
+    multi = sum(v or 0 for k, v in combos.items() if "+" in k[2])
+    out = {"multi-sector share": multi / everyone if everyone else float("nan")}
+    for sector in SECTORS:
+        reach = shown.get(("reach", ALL_PEOPLE, sector, True))
+        out[f"reach {sector}"] = (reach or 0) / everyone if everyone else float("nan")
+    return out
+
+
+def measure(
+    name: str,
+    nights: list[CellSet],
+    latest: str,
+    protector: Callable[[CellSet], tuple[Release, frozenset[Any]]],
+    change: int,
+) -> dict[str, Any]:
+    releases, seconds = [], []
+    for cells in nights:
+        start = time.process_time()
+        release, primary = protector(cells)
+        releases.append(release)
+        seconds.append(time.process_time() - start)
+    cells, release = nights[-1], releases[-1]
+    values = cells.values
+    withheld = {c for c in release.withheld if values[c] > 0}
+    people_all = sum(v for v in values.values() if v > 0)
+    truth = headline(cells, dict(values), latest)
+    shown = headline(cells, dict(release.shown), latest)
+    start = time.process_time()
+    single = attack(release, THRESHOLD)
+    two = differencing(releases[-2:], change, THRESHOLD)
+    every = differencing(releases, change, THRESHOLD)
+    attack_s = time.process_time() - start
+    return {
+        "model": name,
+        "non-zero cells": len([v for v in values.values() if v > 0]),
+        "non-zero cells withheld": len(withheld),
+        "share of non-zero cells withheld": len(withheld)
+        / max(1, len([v for v in values.values() if v > 0])),
+        # Complementary: withheld by the audit, not for a small (shown) count.
+        "complementary cells": len(withheld - primary),
+        "people in complementary cells": sum(values[c] for c in withheld - primary),
+        "everyone": values[("size", ALL_PEOPLE, latest)],
+        "share of people in withheld cells": sum(values[c] for c in withheld) / people_all,
+        "narrowed, one publication": len(single.narrowed),
+        "exact, one publication": len(single.exact),
+        "narrowed, 2 nights": len(two.narrowed),
+        f"narrowed, {len(nights)} nights": len(every.narrowed),
+        "worst headline error (points)": max(
+            abs(shown[k] - truth[k]) * 100 for k in truth if truth[k] == truth[k]
+        ),
+        "multi-sector share truth / shown": f"{truth['multi-sector share']:.1%} / "
+        f"{shown['multi-sector share']:.1%}",
+        "protect CPU s per night (median)": sorted(seconds)[len(seconds) // 2],
+        "attack CPU s": attack_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hub", type=Path, required=True, help="a hub.duckdb with features")
+    parser.add_argument("--nights", type=int, default=10)
+    parser.add_argument("--change", type=int, default=2, help="new clients per night")
+    parser.add_argument("--max-noise", type=int, default=None, help="default: the hub's")
+    parser.add_argument("--seed", type=int, default=16)
+    args = parser.parse_args()
+    before_protect = load_before()
+    perturbation = Perturbation(b"disclosure-attack-benchmark-key!")
+    if args.max_noise is not None:
+        perturbation = Perturbation(perturbation.secret, args.max_noise)
+    with tempfile.TemporaryDirectory(prefix="attack-bench-") as tmp:
+        copy = Path(tmp) / "hub.duckdb"
+        shutil.copyfile(args.hub, copy)
+        nights: list[CellSet] = []
+        with duckdb.connect(str(copy)) as con:
+            ((as_of,),) = con.execute(
+                "SELECT max(as_of_date) FROM features.person_features"
+            ).fetchall()
+            assert isinstance(as_of, date)
+            keys = [
+                r[0]
+                for r in con.execute(
+                    "SELECT person_key FROM features.persons ORDER BY 1"
+                ).fetchall()
+            ]
+            random.Random(args.seed).shuffle(keys)
+            for night in range(args.nights):
+                if night:
+                    run_script(
+                        con,
+                        DROP_PERSONS,
+                        {"keys": keys[(night - 1) * args.change : night * args.change]},
+                    )
+                nights.insert(0, collect(con, as_of).cells)
+        latest = f"{as_of.year:04d}-{as_of.month:02d}"
+        print(
+            f"{args.hub}: {nights[-1].values[('size', ALL_PEOPLE, latest)]:,} people, "
+            f"{args.nights} nights, {args.change} new clients a night, noise bound "
+            f"{perturbation.max_noise}, threshold {THRESHOLD}"
+        )
+
+        def before(cells: CellSet) -> tuple[Release, frozenset[Any]]:
+            result = before_protect(without_subset_rows(cells), THRESHOLD)
+            return Release.of(cells, result.suppressed), result.primary
+
+        ledger: list[Release] = []
+
+        def after(cells: CellSet) -> tuple[Release, frozenset[Any]]:
+            result = protect(cells, THRESHOLD, perturbation, ledger[-args.nights :], args.change)
+            ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
+            return ledger[-1], result.primary
+
+        rows = [
+            measure("before", nights, latest, before, args.change),
+            measure("after", nights, latest, after, args.change),
+        ]
+    width = max(len(k) for k in rows[0])
+    print(f"\n| {'measure':<{width}} | before | after |\n| --- | ---: | ---: |")
+    for key in rows[0]:
+        if key == "model":
+            continue
+        cells_ = [_fmt(key, r[key]) for r in rows]
+        print(f"| {key:<{width}} | {cells_[0]} | {cells_[1]} |")
+
+
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1%}" if "share" in key else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Cell-key perturbation: the same count of the same cell always gets the same noise.
+
+After the ABS/ONS cell-key method, each published count is shown as ``count + noise`` with the
+noise an integer in ``[-max_noise, max_noise]`` drawn from a keyed pseudo-random function of
+the cell and its count (HMAC-SHA256 under a secret only the hub holds):
+
+* **Consistent.** Re-publishing a cell whose count did not change gives the very same number,
+  so comparing two publications shows nothing where nothing changed.
+* **Fresh where something changed.** When a partner re-submits with a few new clients, every
+  cell they join gets a new, independent noise: the difference of two publications is the
+  change plus the difference of two unknown noises, not the change itself.
+* **Keyed on the count, not on the persons.** The ABS keys the noise on the set of contributing
+  records; the hub keys it on ``(cell, count)``, which needs no person-level key in the
+  aggregation queries and is at least as consistent: a cell whose people changed but whose
+  count did not keeps its number (nothing is learnt), and any change of count redraws it.
+
+The noise is bounded, so the adversary's linear program still bounds every cell: a published
+``p`` means a true count in ``[p - max_noise, p + max_noise]``. The audit
+(:mod:`warehouse.disclosure.audit`) uses exactly those bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from warehouse.disclosure.cells import CellKey
+
+# Chosen by measurement (benchmarks/RESULTS.md, 20k residents): 3 needs 3 complementary cells
+# (51 people) against 10 (430 people) with 5; crossings of the threshold that a bound of 3 does
+# not cover on its own (2 x 3 + 2 x 2 < 11) are left to the ledger audit.
+DEFAULT_MAX_NOISE: Final = 3
+SECRET_BYTES: Final = 32
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """Keyed, bounded noise for published counts.
+
+    Attributes:
+        secret: The hub's perturbation key (never published; ``load_or_create_secret``).
+        max_noise: Largest absolute noise; 0 publishes exact counts.
+    """
+
+    secret: bytes
+    max_noise: int = DEFAULT_MAX_NOISE
+
+    def __post_init__(self) -> None:
+        if self.max_noise < 0:
+            raise ValueError("max_noise cannot be negative")
+        if self.max_noise and len(self.secret) < 16:
+            raise ValueError("the perturbation secret must be at least 16 bytes")
+
+    def noise(self, cell: CellKey, count: int) -> int:
+        """The noise of ``cell`` holding ``count`` people (uniform on ``[-D, D]``)."""
+        if self.max_noise == 0 or count == 0:
+            return 0
+        digest = hmac.new(self.secret, f"{cell!r}\x1f{count}".encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") % (2 * self.max_noise + 1) - self.max_noise
+
+    def shown(self, cell: CellKey, count: int) -> int:
+        """The count as published (before the threshold decides whether it is shown)."""
+        return count + self.noise(cell, count)
+
+
+EXACT: Final = Perturbation(b"", 0)
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The hub's perturbation key at ``path``, created (0600) on first use.
+
+    Keeping it is what keeps publications consistent: a new key redraws every noise once, which
+    gives a differencing adversary one extra draw per cell (rotate only with a new period).
+    """
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.tmp")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secrets.token_bytes(SECRET_BYTES))
+    os.replace(aside, path)
+    return path.read_bytes()
