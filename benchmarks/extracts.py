@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from carehub.home import HubHome
+from kernel import clock
 from partner.open import open_extract
 from warehouse.deletion import delete_pseudonyms
 from warehouse.extracts import build_extracts
@@ -76,7 +77,12 @@ def make_hub(root: Path, records: int) -> tuple[HubHome, dict[str, Path]]:
     con = duckdb.connect(str(home.hub_db))
     try:
         con.execute((ROOT / "warehouse" / "staging" / "schema.sql").read_text())
-        params = {"partners": list(PARTNERS), "records": records, "segments": SEGMENTS}
+        params = {
+            "partners": list(PARTNERS),
+            "records": records,
+            "segments": SEGMENTS,
+            "at": clock.now(),
+        }
         seed = (HERE / "extracts_seed.sql").read_text()
         for statement in filter(str.strip, seed.split(";\n")):
             used = {k: v for k, v in params.items() if f"${k}" in statement}

@@ -5,7 +5,7 @@ CREATE TEMP TABLE partners AS
     SELECT unnest($partners) AS partner_id, generate_subscripts($partners, 1) - 1 AS idx;
 INSERT INTO staging.submissions (submission_id, partner_id, state, received_at, ingested_at,
     persons_rows, events_rows, key_fingerprint, spec_version, manifest_sha256, manifest)
-SELECT partner_id || '-20261101T000000Z-00000001', partner_id, 'ingested', now(), now(), 0, 0,
+SELECT partner_id || '-20261101T000000Z-00000001', partner_id, 'ingested', $at, $at, 0, 0,
     'ab', '1.0', sha256(partner_id), '{}'
 FROM partners;
 CREATE TEMP TABLE recs AS

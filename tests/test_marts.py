@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from carehub.cli import app
 from carehub.db import connection
+from kernel import clock
 from warehouse import dictionary
 from warehouse.disclosure import DisclosureError
 from warehouse.marts import publish_marts, scan_for_leaks, summary_lines
@@ -167,8 +168,8 @@ def test_failed_publication_keeps_the_last_good_mart(tmp_path: Path) -> None:
         # Sabotage: a segment whose name looks like a person key must never be published.
         con.execute(
             "INSERT INTO segments.definitions VALUES ('p0000000000000001x', '1', 'd', 'o', "
-            "'TRUE', 'TRUE', NULL, $d, now())",
-            {"d": AS_OF},
+            "'TRUE', 'TRUE', NULL, $d, $at)",
+            {"d": AS_OF, "at": clock.now()},
         )
         con.execute(
             "UPDATE segments.definitions SET description = 'P0123456789abcdef' "
