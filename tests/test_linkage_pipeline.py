@@ -35,7 +35,7 @@ ASSETS = [linkage_model, linked_persons, cluster_sizes_plausible, partner_match_
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return encoded_region(tmp_path_factory.mktemp("region"), residents=2500, seed=3)
+    return encoded_region(tmp_path_factory.mktemp("region"), residents=2500, seed=3, key_seed=3)
 
 
 @pytest.fixture(scope="module")

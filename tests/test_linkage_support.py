@@ -7,12 +7,17 @@ is joined through each partner's crosswalk. The hub never sees the truth; tests 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from linkage.settings import LinkageSettings, TrainingSettings
+from partner.keyfiles import write_private
+from partner.keygen import pseudonym_key_path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPINGS = ROOT / "partner" / "mappings"
@@ -25,10 +30,18 @@ def fast_settings() -> LinkageSettings:
 
 
 def encoded_region(
-    workdir: Path, residents: int, seed: int = 11, profile: str = "default"
+    workdir: Path,
+    residents: int,
+    seed: int = 11,
+    profile: str = "default",
+    key_seed: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A synthetic region of error ``profile`` (``default``/``hard``) run through the real
     partner encoder.
+
+    ``key_seed`` fixes the shared secret and the pseudonym keys, so a test sees the same
+    encodings every run (a Bloom-filter Dice near a level's edge must not pass or fail by the
+    draw of a key); ``None`` draws fresh keys, as a benchmark should, to average over them.
 
     Returns:
         Every partner's encoded persons rows (with ``partner_id``) and the ground truth
@@ -46,6 +59,8 @@ def encoded_region(
     config = profile_config(profile)  # type: ignore[arg-type]  # checked inside
     generate(region, residents=residents, seed=seed, config=config, progress=False)
     secret = keys / "shared.secret"
+    if key_seed is not None:
+        _fixed_keys(keys, secret, key_seed, PARTNER_IDS)
     persons, crosswalks = [], {}
     for pid in PARTNER_IDS:
         keygen(keys, pid, shared_secret=secret)
@@ -62,6 +77,18 @@ def encoded_region(
         crosswalks[pid] = result.crosswalk
     truth = truth_from_crosswalks(region / TRUTH_FILE, crosswalks)
     return pl.concat(persons, how="diagonal_relaxed"), truth
+
+
+def _fixed_keys(keys: Path, secret: Path, key_seed: int, partners: Iterable[str]) -> None:
+    """Write the shared secret and each partner's pseudonym key from ``key_seed`` (keygen keeps
+    existing ones)."""
+
+    def text(label: str) -> bytes:
+        return base64.b64encode(hashlib.sha256(f"{label}/{key_seed}".encode()).digest()) + b"\n"
+
+    write_private(secret, text("shared"), force=True)
+    for pid in partners:
+        write_private(pseudonym_key_path(keys, pid), text(pid), force=True)
 
 
 def plaintext_region(workdir: Path) -> pl.DataFrame:
