@@ -56,6 +56,9 @@ SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other 
 # Labels model.bound_twin_guard looks up: the twin level's weight is bounded by the SSN's.
 TWIN_GUARD_LEVEL = "twin guard: same surname and birth date, other first name"
 SSN_EXACT_LEVEL = "same SSN"
+# Dice of two SSN filters one digit apart (0.85) or with two digits transposed (0.84); two
+# other people's SSNs give ~0.3 (docs/encoding.md).
+SSN_DICE_CLOSE = 0.8
 
 
 def name_comparison(s: NameSettings) -> cl.CustomComparison:
@@ -76,8 +79,7 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
     # (a twin's surname typo) kept 0.13 points more precision on the hard profile but lost
     # 0.86 points of recall (nickname and surname typo together): F1 0.9745 -> 0.9706.
     twin = cll.CustomLevel(
-        f"{_eq('tok_last_dob')} AND tok_first_dob_l <> tok_first_dob_r "
-        f"AND {first} < {s.twin_first_dice}",
+        f"{_twin_like()} AND {first} < {s.twin_first_dice}",
         label_for_charts=TWIN_GUARD_LEVEL,
     ).configure(
         m_probability=s.twin_guard_m,
@@ -228,6 +230,35 @@ def _exact(column: str, label: str, *, tf: bool, level_label: str = "exact") -> 
     )
 
 
+def _twin_like() -> str:
+    """The twin guard's token condition: same surname and birth date, another first name."""
+    return f"{_eq('tok_last_dob')} AND tok_first_dob_l <> tok_first_dob_r"
+
+
+def ssn_comparison() -> cl.CustomComparison:
+    """Exact SSN token, then the SSN digit filter: a one-digit typo is strong evidence, not none.
+
+    The near level skips twin-like pairs (same surname and DOB, another first name): twins'
+    SSNs are often issued one after the other, one digit apart, so for them a near SSN is no
+    evidence; only an exact SSN outweighs the twin guard (model.bound_twin_guard). A pair
+    without a DOB token is not twin-like (coalesce), so its near SSN still counts.
+    No term-frequency adjustment: a valid SSN is unique, repeats are placeholders (nulled).
+    """
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel("tok_ssn_l IS NULL OR tok_ssn_r IS NULL").configure(is_null_level=True),
+            cll.CustomLevel(_eq("tok_ssn"), label_for_charts=SSN_EXACT_LEVEL),
+            cll.CustomLevel(
+                f"{dice_sql('ssn')} >= {SSN_DICE_CLOSE} AND NOT coalesce({_twin_like()}, false)",
+                label_for_charts="one digit off",
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="ssn",
+        comparison_description="SSN (tok_ssn, SSN digit Bloom Dice)",
+    )
+
+
 def sex_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         comparison_levels=[
@@ -261,7 +292,7 @@ def settings_creator(settings: LinkageSettings) -> SettingsCreator:
                 if settings.location.contact == "combined"
                 else [location_comparison(settings.location), _exact("tok_phone", "phone", tf=True)]
             ),
-            _exact("tok_ssn", "ssn", tf=False, level_label=SSN_EXACT_LEVEL),
+            ssn_comparison(),
             sex_comparison(),
         ],
         blocking_rules_to_generate_predictions=[
