@@ -244,10 +244,14 @@ def household_merges(
     return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
-def run(residents: int, seed: int, work: Path, profile: str) -> dict[str, object]:
+def run(
+    residents: int, seed: int, work: Path, profile: str, key_seed: int | None = None
+) -> dict[str, object]:
     print(f"\n== {residents:,} residents, profile {profile} (seed {seed}) ==", flush=True)
     t0 = time.perf_counter()
-    records, truth = encoded_region(work, residents=residents, seed=seed, profile=profile)
+    records, truth = encoded_region(
+        work, residents=residents, seed=seed, profile=profile, key_seed=key_seed
+    )
     print(
         f"region + real partner encoder: {records.height:,} partner records, "
         f"{time.perf_counter() - t0:.1f}s",
@@ -312,6 +316,12 @@ def main() -> None:
         "--profile", nargs="+", default=["default", "hard"], choices=["default", "hard"]
     )
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
+    parser.add_argument(
+        "--key-seed",
+        type=int,
+        help="fixed encoding keys (compare two code versions on the same encodings); "
+        "default: fresh keys each run",
+    )
     args = parser.parse_args()
     for profile in args.profile:
         for n in args.residents:
@@ -323,7 +333,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:
-                run(n, args.seed, work, profile)
+                run(n, args.seed, work, profile, args.key_seed)
             finally:
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)

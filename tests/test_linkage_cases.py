@@ -42,6 +42,8 @@ class Case:
     a: tuple[str, Rec]
     b: tuple[str, Rec]
     merges: bool
+    # A case the model is known to get wrong: a strict xfail, so fixing it is noticed.
+    known_defect: str = ""
 
 
 H, P, F = "mercy_hospital", "county_public_health", "northside_food"
@@ -137,6 +139,13 @@ CASES = [
             ),
         ),
         merges=False,
+        known_defect=(
+            "spec 2.0 sets each first-name bigram under two salts, so unrelated first names of "
+            "twins (same surname and DOB, hence same salts) can reach the twin guard's plain "
+            "Dice bound of 0.5 under some keys; a chance-corrected Dice kept these apart but "
+            "cost 0.8 points of recall on the hard profile (benchmarks/RESULTS.md), so it was "
+            "not adopted"
+        ),
     ),
     Case(
         "nickname plus a typo merges",
@@ -309,7 +318,17 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return keys
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c,
+            id=c.name,
+            marks=[pytest.mark.xfail(strict=True, reason=c.known_defect)] if c.known_defect else [],
+        )
+        for c in CASES
+    ],
+)
 def test_case(linked: dict[str, str], case: Case) -> None:
     i = CASES.index(case)
     a, b = linked[f"CASE-{i}-a"], linked[f"CASE-{i}-b"]
