@@ -67,9 +67,9 @@ def main(argv: list[str]) -> None:
         rest = [a for a in rest if a != "--fast"]
         check(uvrun)
         markers = [] if fast else ["-m", ""]
-        # One worker per core; each module (or xdist_group) stays on one worker, so its
-        # module-scoped fixtures are built once (tests/conftest.py).
-        workers = ["-n", "auto", "--dist", "loadgroup"]
+        # One worker per core; each test file stays on one worker (--dist loadfile), so its
+        # module-scoped fixtures are built once and its tests run in their written order.
+        workers = ["-n", "auto", "--dist", "loadfile"]
         _run(*uvrun, "pytest", *workers, *markers, *rest)
     elif verb == "ui":
         _run(*uvrun, "carehub", "ui", *rest)

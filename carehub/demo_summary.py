@@ -17,6 +17,7 @@ from rich.text import Text
 
 from carehub.db import connection
 from carehub.demo import REGION_DIR, DemoResult
+from warehouse.disclosure import DEFAULT_MAX_NOISE
 
 
 def linkage_quality(result: DemoResult) -> dict[str, float]:
@@ -81,13 +82,18 @@ def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
     return sizes, overlap
 
 
-def deceased_note(persons: int, deceased: int, everyone: int) -> str:
-    """Why ``all_people`` is smaller than the linked persons: segments count the living."""
+def deceased_note(persons: int, deceased: int, everyone: int, noise: int = 0) -> str:
+    """Why ``all_people`` is smaller than the linked persons: segments count the living.
+
+    ``noise`` is the published counts' cell-key noise bound: a gap within it is the noise.
+    """
     note = (
         f"all_people ({everyone:,}) counts the living: {persons:,} linked persons, of whom "
         f"{deceased:,} have a reported death"
     )
     gap = persons - deceased - everyone
+    if gap and abs(gap) <= noise:
+        return note + f" (published counts carry up to ±{noise} of noise: {gap:+,} here)"
     # Not expected; said plainly rather than hidden if the figures ever disagree.
     return note + (f" ({gap:+,} not explained by deaths)" if gap else "")
 
@@ -132,7 +138,9 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(table)
     everyone = next((p for s, p, hidden in sizes if s == "all_people" and not hidden), None)
     if everyone is not None:
-        console.print(Text(deceased_note(hub["persons"], hub["deceased"], everyone)))
+        console.print(
+            Text(deceased_note(hub["persons"], hub["deceased"], everyone, DEFAULT_MAX_NOISE))
+        )
     table = Table("sectors holding a record", "people", title="Cross-sector overlap, all people")
     for combination, people, suppressed in overlap:
         table.add_row(combination, _count(people, suppressed))

@@ -90,16 +90,6 @@ def clock_shift_years(request: pytest.FixtureRequest) -> Iterator[int]:
         yield years
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``pytest -n`` (``--dist loadgroup``), a module's tests stay on one worker, so each
-    module- or session-scoped fixture is built once; modules that share an expensive session
-    fixture name the same ``xdist_group`` and land together."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 @dataclass(frozen=True)
 class DemoRegion:
     """One small region taken through the whole demo (stages 1-9), built once per session."""
@@ -124,8 +114,8 @@ class DemoRegion:
 
 @pytest.fixture(scope="session")
 def demo_region(tmp_path_factory: pytest.TempPathFactory) -> DemoRegion:
-    """Read-only. Tests that change the hub work on :meth:`DemoRegion.copy_to`; every module
-    that uses it is in ``xdist_group("demo")`` so the region is built once."""
+    """Read-only. Tests that change the hub work on :meth:`DemoRegion.copy_to`. Built once per
+    process: once in a serial run, at most once per worker under ``-n``."""
     root = tmp_path_factory.mktemp("demo")
     console = Console(record=True, width=140)
     residents, seed = 1200, 23

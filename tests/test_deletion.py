@@ -273,9 +273,8 @@ def test_deletion_is_scoped_to_the_named_partner_with_a_dry_run_first(tmp_path: 
             ).fetchall()
         ]
         con.execute(
-            "INSERT INTO staging.persons SELECT submission_id, 'harbor_housing', record_pseudonym,"
-            " birth_year, sex, zip3, consented, part2_consent, tok_name_dob FROM staging.persons "
-            "WHERE partner_id = 'mercy_hospital'"
+            "INSERT INTO staging.persons BY NAME SELECT * REPLACE ('harbor_housing' AS partner_id) "
+            "FROM staging.persons WHERE partner_id = 'mercy_hospital'"
         )
     finally:
         con.close()

@@ -12,8 +12,6 @@ from carehub.demo_summary import care_team_rows
 from carehub.demo_support import identifier_needles
 from carehub.privacy_scan import scan_tree
 
-pytestmark = pytest.mark.xdist_group("demo")
-
 
 @pytest.fixture(scope="module")
 def demo_run(demo_region: DemoRegion) -> tuple[DemoResult, str]:

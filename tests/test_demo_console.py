@@ -60,6 +60,8 @@ def test_deceased_note_explains_the_gap() -> None:
         "reported death"
     )
     assert deceased_note(100, 1, 98).endswith("(+1 not explained by deaths)")
+    assert deceased_note(100, 1, 97, noise=3).endswith("up to ±3 of noise: +2 here)")
+    assert deceased_note(100, 1, 90, noise=3).endswith("(+9 not explained by deaths)")
 
 
 def test_encoding_table_fits_80_columns_with_the_longest_partner_id() -> None:

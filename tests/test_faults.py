@@ -35,7 +35,7 @@ from carehub.home import HubHome
 from pipelines.runner import hub_instance
 from warehouse import audit
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 # Every run after the baseline is a separate `carehub run` process, as Dagster launches runs in
 # production: a process is the unit that dies, and each rerun starts from what is on disk.

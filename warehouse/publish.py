@@ -218,6 +218,7 @@ def publish_dir(
     versions.mkdir(parents=True, exist_ok=True)
     _remove_stale(versions, "", _BUILDING)
     _remove_stale(target.parent, f".{target.name}.", ".link")
+    _remove_never_published(versions, target)
     version = version or new_version()
     final = versions / version
     if final.exists():
@@ -263,6 +264,23 @@ def _versions_by_age(versions: Path) -> Iterator[Path]:
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
+
+
+def _remove_never_published(versions: Path, target: Path) -> None:
+    """Versions newer than the current one were built by a run that died before its swap.
+
+    Nobody was ever given them: they go, so they are never kept as if they had been published
+    (an extract among them would be logged as built but never delivered).
+    """
+    if not target.is_symlink():
+        return
+    current = target.resolve()
+    if not current.is_dir():
+        return
+    born = current.stat().st_mtime
+    for path in _versions_by_age(versions):
+        if path != current and path.stat().st_mtime > born:
+            _remove(path)
 
 
 def _prune(versions: Path, *, keep: int, current: Path) -> None:

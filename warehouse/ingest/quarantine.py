@@ -168,6 +168,7 @@ def sanitise_manifest(folder: Path) -> None:
         kept["not_kept"] = f"{len(dropped)} key(s) outside spec 1.0"
     aside = folder / f".{MANIFEST}.tmp"
     aside.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    aside.chmod(0o600)  # kept packages are owner-only, like the files restrict() sets
     _shred(path)
     os.replace(aside, path)
 
