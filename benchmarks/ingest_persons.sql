@@ -1,4 +1,4 @@
--- Synthetic spec-2.0 persons for one partner: $n rows (benchmarks/ingest.py).
+-- Synthetic spec-2.1 persons for one partner: $n rows (benchmarks/ingest.py).
 SELECT
     sha256($partner || 'p' || i) AS record_pseudonym,
     (1930 + i % 80)::SMALLINT AS birth_year,
@@ -11,9 +11,8 @@ SELECT
     CASE WHEN (i + 1) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_first_dob' || i), 1, 32) END AS tok_first_dob,
     CASE WHEN (i + 2) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_last_dob' || i), 1, 32) END AS tok_last_dob,
     CASE WHEN (i + 3) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_fullname' || i), 1, 32) END AS tok_fullname,
-    CASE WHEN (i + 4) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob' || i), 1, 32) END AS tok_dob,
-    CASE WHEN (i + 5) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob_swap' || i), 1, 32) END AS tok_dob_swap,
-    CASE WHEN (i + 7) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_addr' || i), 1, 32) END AS tok_addr,
+    CASE WHEN (i + 4) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_first_addr' || i), 1, 32) END AS tok_first_addr,
+    CASE WHEN (i + 5) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_dob_zip5_sex' || i), 1, 32) END AS tok_dob_zip5_sex,
     CASE WHEN (i + 9) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_phone' || i), 1, 32) END AS tok_phone,
     CASE WHEN (i + 10) % 9 = 0 THEN NULL ELSE substr(sha256($partner || 'tok_ssn' || i), 1, 32) END AS tok_ssn
 ,

@@ -52,7 +52,14 @@ def _eq(col: str) -> str:
 SAME_BIRTH_YEAR_LEVELS: tuple[str, ...] = ()
 # Dice of two DOB filters one digit apart (same name bucket); see docs/encoding.md.
 DOB_DICE_CLOSE = 0.7
+# Dice of two filters of the same value with the same salts (only the flips could differ, and
+# they are seeded by the DOB): identical values, not a near miss.
+SAME_VALUE_DICE = 0.99
 SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other surname")
+# Spec 2.1 has no DOB token: the DOB level "same date" is read from tokens that hold the date
+# with a name or a place, and from identical DOB filters. Its sampled u counts the agreeing
+# names or place too; training replaces it by P(same birth date) (model.correct_salted_u).
+SAME_DOB_LEVEL = "same date (or day/month swap)"
 # Labels model.bound_twin_guard looks up: the twin level's weight is bounded by the SSN's.
 TWIN_GUARD_LEVEL = "twin guard: same surname and birth date, other first name"
 SSN_EXACT_LEVEL = "same SSN"
@@ -117,14 +124,23 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
     )
 
 
+def same_dob_sql() -> str:
+    """Both records hold the same birth date (a day/month swap included), as far as the
+    encodings of spec 2.1 tell without a DOB token: a token of the date with a name or a place
+    agrees, or the DOB filters are identical (same date, same name buckets)."""
+    return (
+        f"({_eq('tok_first_dob')} OR {_eq('tok_last_dob')} OR {_eq('tok_dob_zip5_sex')} "
+        f"OR {dice_sql('dob')} >= {SAME_VALUE_DICE})"
+    )
+
+
 def dob_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         comparison_levels=[
-            cll.CustomLevel("tok_dob_l IS NULL OR tok_dob_r IS NULL").configure(is_null_level=True),
-            cll.CustomLevel(_eq("tok_dob"), label_for_charts="exact"),
-            cll.CustomLevel(_eq("tok_dob_swap"), label_for_charts="day/month swapped"),
-            # Spec 2.0 has no year-month token (it fell to frequency alignment within the
-            # clear birth year); the error-tolerant DOB filter gives one-digit-off evidence.
+            cll.CustomLevel(_null("dob")).configure(is_null_level=True),
+            cll.CustomLevel(same_dob_sql(), label_for_charts=SAME_DOB_LEVEL),
+            # No year-month token (spec 2.0: it fell to frequency alignment within the clear
+            # birth year); the error-tolerant DOB filter gives one-digit-off evidence.
             cll.CustomLevel(
                 f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts="one digit off"
             ),
@@ -132,17 +148,20 @@ def dob_comparison() -> cl.CustomComparison:
             cll.ElseLevel(),
         ],
         output_column_name="dob",
-        comparison_description="date of birth (tokens)",
+        comparison_description="date of birth (DOB Bloom Dice, date+name and date+place tokens)",
     )
+
+
+def same_address_sql() -> str:
+    """Same street line and ZIP5 as far as spec 2.1 tells without an address token: the first
+    name + address token agrees, or the address filters are identical (same value, and the same
+    first-name and DOB buckets salting its two passes)."""
+    return f"({_eq('tok_first_addr')} OR {dice_sql('addr')} >= {SAME_VALUE_DICE})"
 
 
 def location_comparison(s: LocationSettings) -> cl.CustomComparison:
     """Street and ZIP together: a move changes both, and separate comparisons break EM."""
-    exact: ComparisonLevelCreator = cll.CustomLevel(
-        _eq("tok_addr"), label_for_charts="same address"
-    )
-    if s.tf_adjust_addr:
-        exact = exact.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
+    exact = cll.CustomLevel(same_address_sql(), label_for_charts="same address")
     return cl.CustomComparison(
         comparison_levels=[
             cll.CustomLevel(f"{_null('addr')} AND (zip3_l IS NULL OR zip3_r IS NULL)").configure(
@@ -152,7 +171,7 @@ def location_comparison(s: LocationSettings) -> cl.CustomComparison:
             *_street_levels(s),
         ],
         output_column_name="location",
-        comparison_description="address: street+ZIP Bloom Dice, tok_addr, zip3",
+        comparison_description="address: street+ZIP Bloom Dice, tok_first_addr, zip3",
     )
 
 
@@ -160,7 +179,9 @@ def _street_levels(s: LocationSettings) -> list[ComparisonLevelCreator]:
     """The levels below an exact address match: similar street, then ZIP3, else.
 
     Spec 2.0 has no ZIP5 token (it fell to frequency alignment within the clear ZIP3): the
-    ZIP5 is inside the address filter, so street Dice already counts a ZIP that agrees.
+    ZIP5 is inside the address filter, so street Dice already counts a ZIP that agrees. In spec
+    2.1 the filter's two passes are salted by the first-name and DOB buckets: with one of the
+    two in error, half the filter still agrees (see docs/linkage.md for the measured Dice).
     """
     addr = dice_sql("addr")
     return [
@@ -183,15 +204,13 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
     their agreement would be counted twice (the same trap as address sub-fields)."""
     addr = dice_sql("addr")
     phone = _eq("tok_phone")
-    both: ComparisonLevelCreator = cll.CustomLevel(
-        f"{_eq('tok_addr')} AND {phone}", label_for_charts="same address and phone"
+    # No term-frequency adjustment on the address: spec 2.1 has no address token (tok_addr's
+    # counts within the clear birth year gave households away), and a first name + address
+    # token is near-unique.
+    both = cll.CustomLevel(
+        f"{same_address_sql()} AND {phone}", label_for_charts="same address and phone"
     )
-    same_addr: ComparisonLevelCreator = cll.CustomLevel(
-        _eq("tok_addr"), label_for_charts="same address"
-    )
-    if s.tf_adjust_addr:
-        both = both.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
-        same_addr = same_addr.configure(tf_adjustment_column="tok_addr", tf_adjustment_weight=1.0)
+    same_addr = cll.CustomLevel(same_address_sql(), label_for_charts="same address")
     return cl.CustomComparison(
         comparison_levels=[
             cll.CustomLevel(
@@ -208,7 +227,7 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
             *_street_levels(s),
         ],
         output_column_name="contact",
-        comparison_description="address and phone: tok_addr, street+ZIP Bloom Dice, zip3, "
+        comparison_description="address and phone: tok_first_addr, street+ZIP Bloom Dice, zip3, "
         "tok_phone",
     )
 
@@ -306,4 +325,4 @@ def settings_creator(settings: LinkageSettings) -> SettingsCreator:
     )
 
 
-TF_COLUMNS: tuple[str, ...] = ("tok_fullname", "tok_addr", "tok_phone")
+TF_COLUMNS: tuple[str, ...] = ("tok_fullname", "tok_phone")

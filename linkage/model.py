@@ -26,6 +26,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 from kernel import clock
 from linkage.comparisons import (
     SAME_BIRTH_YEAR_LEVELS,
+    SAME_DOB_LEVEL,
     SAME_DOB_SWAP_LEVELS,
     SSN_EXACT_LEVEL,
     TWIN_GUARD_LEVEL,
@@ -156,20 +157,30 @@ def train(
     return info
 
 
+# Birth dates per year: spec 2.1 has no DOB token to count equal dates by, so P(same date) is
+# P(same birth year) / 365.25 (birthdays spread near evenly over the year).
+DAYS_PER_YEAR = 365.25
+
+
 def same_value_rates(records: pa.Table) -> dict[str, float]:
-    """P(two random records agree) on birth year and on the swap-invariant birth date."""
+    """P(two random records agree) on birth year and on the birth date."""
     con = duckdb.connect()
     try:
         con.register("records", records)
         row = con.execute(sql("same_value_rates")).fetchall()[0]
     finally:
         con.close()
-    return {"birth_year": float(row[0] or 1.0), "tok_dob_swap": float(row[1] or 1.0)}
+    year = float(row[0] or 1.0)
+    return {"birth_year": year, "dob": year / DAYS_PER_YEAR}
 
 
 def correct_salted_u(model: dict[str, Any], rates: dict[str, float]) -> dict[str, Any]:
-    """Divide the u of birth-year-salted name levels by P(same birth year) (and of the
-    nickname level by P(same birth date)), so the date is counted once, by its own comparison.
+    """Count the birth date once, by its own comparison.
+
+    Divide the u of birth-year-salted name levels by P(same birth year) and of the name levels
+    that hold the date (nickname, married name) by P(same birth date). The DOB level "same
+    date" is read from tokens that also hold a name or a place: its sampled u counts those too,
+    so it becomes P(same birth date).
     """
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -179,7 +190,9 @@ def correct_salted_u(model: dict[str, Any], rates: dict[str, float]) -> dict[str
             if label in SAME_BIRTH_YEAR_LEVELS:
                 level["u_probability"] = min(u / rates["birth_year"], 1.0)
             elif label in SAME_DOB_SWAP_LEVELS:
-                level["u_probability"] = min(u / rates["tok_dob_swap"], 1.0)
+                level["u_probability"] = min(u / rates["dob"], 1.0)
+            elif label == SAME_DOB_LEVEL and comparison["output_column_name"] == "dob":
+                level["u_probability"] = rates["dob"]
     return model
 
 

@@ -14,9 +14,8 @@ TokenColumn = Literal[
     "tok_first_dob",
     "tok_last_dob",
     "tok_fullname",
-    "tok_dob",
-    "tok_dob_swap",
-    "tok_addr",
+    "tok_first_addr",
+    "tok_dob_zip5_sex",
     "tok_phone",
     "tok_ssn",
 ]
@@ -53,24 +52,28 @@ def _rules(*groups: tuple[BlockColumn, ...]) -> tuple[BlockingRule, ...]:
 # (docs/linkage.md, "Blocking"): same name in the same ZIP (DOB typo, birth year unknown),
 # same address and sex (DOB typo and another name), same DOB in the same ZIP (another name).
 # Spec 2.0 has no ZIP5 token (a ZIP5 inside its ZIP3 was 86% recoverable by frequency), so the
-# ZIP rules block on the clear ZIP3, and the DOB rule also on sex to keep its blocks small.
+# name rule blocks on the clear ZIP3. Spec 2.1 has no single-field DOB or address token (within
+# the clear strata, twins, shared birthdays and households gave them away): the address rules
+# block on first name + address, the DOB rule on DOB + ZIP5 + sex, combinations near-unique
+# per person.
 DEFAULT_BLOCKING = _rules(
     ("tok_first_dob",),
     ("tok_last_dob",),
     ("tok_fullname", "birth_year"),
     ("tok_ssn",),
     ("tok_phone",),
-    ("tok_addr", "birth_year"),
+    ("tok_first_addr",),
     ("tok_fullname", "zip3"),
-    ("tok_addr", "sex"),
-    ("tok_dob", "zip3", "sex"),
+    ("tok_dob_zip5_sex",),
 )
-# EM sessions: each one fixes some comparisons by its block and estimates the others.
-DEFAULT_TRAINING_BLOCKS = _rules(("tok_dob",), ("tok_fullname",))
+# EM sessions: each one fixes the comparisons its block uses and estimates the others. The SSN
+# block (spec 2.1 has no DOB token to block on) is nearly all matches, whose other fields err
+# independently of the SSN; the full-name block then estimates the SSN levels.
+DEFAULT_TRAINING_BLOCKS = _rules(("tok_ssn",), ("tok_fullname",))
 # Deterministic rules that estimate lambda (the prior match probability).
 DEFAULT_DETERMINISTIC = _rules(
     ("tok_name_dob",),
-    ("tok_ssn", "tok_dob_swap"),
+    ("tok_ssn", "birth_year"),
     ("tok_fullname", "tok_phone"),
 )
 
@@ -107,7 +110,6 @@ class LocationSettings:
     contact: Literal["combined", "separate"] = "combined"
     addr_dice_high: float = 0.85
     addr_dice_low: float = 0.7
-    tf_adjust_addr: bool = True
 
 
 @dataclass(frozen=True)

@@ -74,12 +74,12 @@ def truncated_parquet(home: HubHome, salt: str) -> Path:
 
 def wrong_column_names(home: HubHome, salt: str) -> Path:
     schema = PERSON_SCHEMA.set(
-        PERSON_SCHEMA.get_field_index("tok_dob"), pa.field("dob_token", pa.string())
+        PERSON_SCHEMA.get_field_index("tok_first_dob"), pa.field("dob_token", pa.string())
     )
 
     def rename(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         for row in persons:
-            row["dob_token"] = row.pop("tok_dob")
+            row["dob_token"] = row.pop("tok_first_dob")
 
     return drop(home, BAD, salt=salt, mutate=rename, persons_schema=schema)
 
@@ -127,8 +127,12 @@ def retired_spec(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, spec_version="1.0")
 
 
+def retired_spec_2_0(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, spec_version="2.0")
+
+
 def malformed_encoding(home: HubHome, salt: str) -> Path:
-    return drop(home, BAD, salt=salt, mutate=_set("persons", 5, "tok_dob", "abc123"))
+    return drop(home, BAD, salt=salt, mutate=_set("persons", 5, "tok_first_dob", "abc123"))
 
 
 def plaintext_name(home: HubHome, salt: str) -> Path:
@@ -415,7 +419,13 @@ CASES = [
         "retired_spec_version",
         retired_spec,
         "spec_version",
-        "is retired: the hub links encoding spec 2.0",
+        "is retired: the hub links encoding spec 2.1",
+    ),
+    Case(
+        "retired_spec_version_2_0",
+        retired_spec_2_0,
+        "spec_version",
+        "spec_version 2.0 is retired: the hub links encoding spec 2.1 only (spec 2.0's DOB and",
     ),
     Case(
         "malformed_encoding",
@@ -774,7 +784,7 @@ CASES = [
     ),
     Case(
         "dob_in_token",
-        _rows(_set("persons", 4, "tok_dob", "1961-03-14")),
+        _rows(_set("persons", 4, "tok_first_dob", "1961-03-14")),
         "plaintext_identifiers",
         "look like a date",
         secret="1961-03-14",

@@ -1,4 +1,4 @@
-"""Golden vectors of the current spec (2.0): inputs -> expected encodings under a test key."""
+"""Golden vectors of the current spec (2.1): inputs -> expected encodings under a test key."""
 
 from __future__ import annotations
 
@@ -55,9 +55,11 @@ def test_vectors_cover_the_interesting_cases() -> None:
     assert any(e["bf_first_0"] is None for e in expected)
     # Bill (nickname) and William with a day/month swap share the swap-invariant tokens.
     assert expected[1]["tok_first_dob"] == expected[2]["tok_first_dob"]
-    assert expected[1]["tok_dob"] != expected[2]["tok_dob"]
+    assert expected[1]["tok_name_dob"] != expected[2]["tok_name_dob"]
     # Spec 2.0 keeps a street without a number and an SSN in group 00.
-    assert expected[6]["bf_addr_0"] is not None and expected[6]["tok_addr"] is not None
+    assert expected[6]["bf_addr_0"] is not None and expected[6]["tok_first_addr"] is not None
+    # Spec 2.1: unknown sex is no value to agree on (G-004 is U, and has no ZIP either).
+    assert expected[3]["sex"] == "U" and expected[3]["tok_dob_zip5_sex"] is None
     assert expected[6]["tok_ssn"] is not None and expected[6]["bf_ssn_0"] is not None
 
 
@@ -137,9 +139,8 @@ def test_reference_implementation_reproduces_record_one() -> None:
         "tok_first_dob": "ZOE|1984|03|07",
         "tok_last_dob": "OBRIEN|1984|03|07",
         "tok_fullname": "OBRIEN|ZOE",
-        "tok_dob": "1984-03-07",
-        "tok_dob_swap": "1984|03|07",
-        "tok_addr": "412 ELM ST UNIT 4B|03301",
+        "tok_first_addr": "ZOE|412 ELM ST UNIT 4B|03301",
+        "tok_dob_zip5_sex": "1984-03-07|03301|F",
         "tok_phone": "6035551234",
         "tok_ssn": "219456789",
     }
@@ -168,9 +169,13 @@ def test_reference_implementation_reproduces_record_one() -> None:
                 sub("bloom_name"),
                 settings["name_hashes"],
             ),
+            # Address (spec 2.1): one pass by the first name's bucket, one by the DOB's.
             (
                 "addr",
-                [("412 ELM ST UNIT 4B 03301", "")],
+                [
+                    ("412 ELM ST UNIT 4B 03301", bucket("ZOE")),
+                    ("412 ELM ST UNIT 4B 03301", bucket("1984|03|07")),
+                ],
                 sub("bloom_addr"),
                 settings["addr_hashes"],
             ),

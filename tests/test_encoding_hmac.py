@@ -38,12 +38,12 @@ def test_duckdb_hmac_matches_python(key: bytes, n_hex: int) -> None:
 
 
 def test_hkdf_subkeys_follow_the_published_recipe() -> None:
-    info = b"carehub/2.0/tok_dob"
+    info = b"carehub/2.1/tok_phone"
     expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(SECRET)
-    assert derive_key(SECRET, "tok_dob") == expected
-    assert derive_key(SECRET, "tok_dob") != derive_key(SECRET, "tok_ssn")
+    assert derive_key(SECRET, "tok_phone") == expected
+    assert derive_key(SECRET, "tok_phone") != derive_key(SECRET, "tok_ssn")
     # Two specs never share a subkey, so their encodings never agree by accident.
-    assert derive_key(SECRET, "tok_dob", "1.0") != derive_key(SECRET, "tok_dob")
+    assert derive_key(SECRET, "tok_phone", "1.0") != derive_key(SECRET, "tok_phone")
 
 
 def test_fingerprint_keeps_the_spec_1_label() -> None:
@@ -64,13 +64,13 @@ def test_fingerprint_is_not_the_secret_and_changes_with_it() -> None:
 
 def test_short_secret_is_refused() -> None:
     with pytest.raises(SecretError, match="at least 32"):
-        derive_key(b"too short", "tok_dob")
+        derive_key(b"too short", "tok_phone")
 
 
 def test_keys_repr_hides_key_bytes() -> None:
     keys = EncodingKeys.derive(SECRET, b"p" * 32)
     text = repr(keys)
-    assert keys.tokens["tok_dob"].hex() not in text
+    assert keys.tokens["tok_phone"].hex() not in text
     assert "fingerprint" in text
 
 

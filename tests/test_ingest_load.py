@@ -172,7 +172,7 @@ def test_drift_warns_against_partner_history(tmp_path: Path) -> None:
     assert big.outcome == "ingested"  # drift warns, it does not block
     drift = {(f.column, f.severity) for f in big.findings if f.check == "drift"}
     assert (None, "warning") in drift  # volume
-    assert ("tok_dob", "warning") in drift and ("tok_dob_swap", "warning") in drift
+    assert ("tok_first_dob", "warning") in drift and ("tok_dob_zip5_sex", "warning") in drift
     assert "drift warning" in big.message
 
 
@@ -193,7 +193,7 @@ def test_no_identifier_reaches_hub_storage(tmp_path: Path) -> None:
 
 def _lose_dob(persons: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     for row in persons:
-        row.update(tok_dob=None, tok_dob_swap=None)
+        row.update(tok_name_dob=None, tok_first_dob=None, tok_last_dob=None, tok_dob_zip5_sex=None)
 
 
 def _staged(con: duckdb.DuckDBPyConnection) -> bool:

@@ -31,13 +31,12 @@ VARIANTS = {
     "separate location and phone": LinkageSettings(location=LocationSettings(contact="separate")),
     "no term-frequency adjustment": LinkageSettings(
         names=NameSettings(tf_adjust_fullname=False),
-        location=LocationSettings(tf_adjust_addr=False),
     ),
     "extra blocking rule": LinkageSettings(
-        blocking=(*LinkageSettings().blocking, BlockingRule(("tok_dob", "zip3")))
+        blocking=(*LinkageSettings().blocking, BlockingRule(("tok_dob_zip5_sex", "zip3")))
     ),
     "other training blocks": LinkageSettings(
-        training=TrainingSettings(em_blocks=(BlockingRule(("tok_dob_swap",)),))
+        training=TrainingSettings(em_blocks=(BlockingRule(("tok_first_addr",)),))
     ),
 }
 

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from linkage.encoding.spec import SPEC_VERSION
 from partner.encode import encode_partner
 from partner.keygen import keygen
 from partner.package import read_manifest
@@ -331,7 +332,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_package_matches_manifest(region: dict[str, Any], pid: str) -> None:
     result = region["results"][pid]  # type: ignore[index]
     manifest = read_manifest(result.package)
-    assert manifest["partner_id"] == pid and manifest["spec_version"] == "2.0"
+    assert manifest["partner_id"] == pid and manifest["spec_version"] == SPEC_VERSION
     assert manifest["submission_id"] == result.package.name
     assert sorted(p.name for p in result.package.iterdir()) == [
         "encoding_report.json",
@@ -366,7 +367,7 @@ def test_all_partners_share_fingerprint_and_linkable_tokens(region: dict[str, An
     assert sum(len(p) for p in pseudonyms) == len(set().union(*pseudonyms))
     harbor = persons["harbor_housing"]
     assert harbor["tok_ssn"].null_count() == 2, "partial SSNs are not usable"
-    assert harbor.filter(pl.col("tok_dob").is_null()).height == 1, "year-only DOB"
+    assert harbor.filter(pl.col("bf_dob_0").is_null()).height == 1, "year-only DOB"
     assert harbor["birth_year"].null_count() == 0
     assert sorted(persons["mercy_hospital"]["zip3"].to_list()) == ["000", "033"]
 

@@ -48,15 +48,15 @@ HEX64 = HEX32 * 2
         ("tok_fullname", "Maria Garcia", "name"),
         ("tok_fullname", "O'Brien-Smith", "name"),
         ("tok_fullname", "José Núñez", "name"),
-        ("tok_dob", "1961-03-14", "date"),
-        ("tok_dob", "03/14/1961", "date"),
-        ("tok_dob", "19610314", "date"),
-        ("tok_dob", "14 Mar 1961", "date"),
+        ("tok_dob_zip5_sex", "1961-03-14", "date"),
+        ("tok_dob_zip5_sex", "03/14/1961", "date"),
+        ("tok_dob_zip5_sex", "19610314", "date"),
+        ("tok_dob_zip5_sex", "14 Mar 1961", "date"),
         ("tok_phone", "(617) 555-0142", "phone"),
         ("tok_phone", "617.555.0142", "phone"),
         ("tok_ssn", "123-45-6789", "ssn"),
         ("tok_ssn", "123456789", "ssn"),
-        ("tok_addr", "maria@example.org", "email"),
+        ("tok_first_addr", "maria@example.org", "email"),
         ("record_pseudonym", "Garcia", "name"),
         ("sex", "Female", "name"),
     ],
@@ -67,11 +67,11 @@ def test_detector_classifies_persons_columns(
     con = duckdb.connect()
     persons = con.sql(
         "SELECT $h64 AS record_pseudonym, "
-        "'F' AS sex, '021' AS zip3, $h32 AS tok_fullname, $h32 AS tok_dob, $h32 AS tok_phone, "
-        "$h32 AS tok_ssn, $h32 AS tok_addr FROM range(50)",
+        "'F' AS sex, '021' AS zip3, $h32 AS tok_fullname, $h32 AS tok_dob_zip5_sex, "
+        "$h32 AS tok_phone, $h32 AS tok_ssn, $h32 AS tok_first_addr FROM range(50)",
         params={"h64": HEX64, "h32": HEX32},
     ).to_arrow_table()
-    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob", "tok_dob_swap"):
+    for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob"):
         persons = persons.append_column(extra, pa.nulls(50, pa.string()))
     values = persons.column(column).to_pylist()
     values[6] = value  # row 7
@@ -229,7 +229,7 @@ def _rule(file: FileName, column: str, kind: str) -> Rule:
     ("rule", "verified"),
     [
         (_rule("persons.parquet", "record_pseudonym", "match_regex"), True),
-        (_rule("persons.parquet", "tok_dob", "match_regex"), True),
+        (_rule("persons.parquet", "tok_dob_zip5_sex", "match_regex"), True),
         (_rule("persons.parquet", "sex", "in_set"), True),
         (_rule("persons.parquet", "zip3", "match_regex"), True),
         (_rule("events.parquet", "event_id", "match_regex"), True),
@@ -240,7 +240,10 @@ def _rule(file: FileName, column: str, kind: str) -> Rule:
         (_rule("events.parquet", "category", "max_length"), False),
         (_rule("events.parquet", "program", "not_match_regex"), False),
         (replace(_rule("persons.parquet", "sex", "in_set"), values=("F", "Female")), False),
-        (replace(_rule("persons.parquet", "tok_dob", "match_regex"), regex="[0-9a-f]+"), False),
+        (
+            replace(_rule("persons.parquet", "tok_dob_zip5_sex", "match_regex"), regex="[0-9a-f]+"),
+            False,
+        ),
     ],
     ids=lambda v: v.rule_id if isinstance(v, Rule) else str(v),
 )
@@ -255,17 +258,19 @@ def test_verified_columns_only_where_a_passed_rule_pins_the_format(
 def test_detector_skips_only_verified_columns(tmp_path: Path) -> None:
     """A column GX verified is not scanned again; every other column still is."""
     con = _ingest_tables(tmp_path, persons=5, program="Harbor East")
-    con.execute("UPDATE ingest_persons SET tok_dob = '1961-03-14', tok_ssn = '123-45-6789'")
+    con.execute(
+        "UPDATE ingest_persons SET tok_dob_zip5_sex = '1961-03-14', tok_ssn = '123-45-6789'"
+    )
     tables: dict[FileName, str] = {
         "persons.parquet": "ingest_persons",
         "events.parquet": "ingest_events",
     }
     everything = scan(con, tables)
     assert {(f.column, f.extra["looks_like"]) for f in everything} == {
-        ("tok_dob", "date"),
+        ("tok_dob_zip5_sex", "date"),
         ("tok_ssn", "ssn"),
     }
-    skipped = scan(con, tables, verified=frozenset({("persons.parquet", "tok_dob")}))
+    skipped = scan(con, tables, verified=frozenset({("persons.parquet", "tok_dob_zip5_sex")}))
     assert [(f.column, f.extra["looks_like"], f.rows) for f in skipped] == [
         ("tok_ssn", "ssn", (1, 2, 3, 4, 5))
     ]

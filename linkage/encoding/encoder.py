@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 2.0.
+"""Encode one partner's person records into the columns of spec 2.1.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -63,7 +63,7 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 2.0 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.1 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -88,6 +88,10 @@ class EncodingSettings:
     # and of the swap-invariant DOB (the bucketing of the DOB filter): one field in error
     # keeps half the filter, while equal names of unrelated people mostly share no bucket.
     name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
+    # Spec 2.0's address filter was unsalted: a household's members shared a whole filter, and
+    # within the clear birth year a household's count gave its address away. "buckets" (spec
+    # 2.1): two passes, salted by the first-name bucket and by the DOB bucket, as the names.
+    addr_salt: Literal["none", "buckets"] = "buckets"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -307,12 +311,6 @@ def _honest_reasons(
     return out
 
 
-def _tags_by_distinct(key: bytes, uniq: pl.Series, idx: np.ndarray, name: str) -> pl.Series:
-    """Hex tokens of per-row messages given as distinct values and row indexes (-1: null)."""
-    tags = cmac_of_buffers(key, utf8_buffers(uniq))
-    return distinct.gather(hex_series(name, tags, np.ones(len(tags), dtype=bool)), idx)
-
-
 def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     """Encode one contiguous chunk of records (every encoding depends on its own record only)."""
     n, keys, settings, steps = raw.height, job.keys, job.settings, job.steps
@@ -348,13 +346,15 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         }
 
     out: dict[str, pl.Series] = {}
-    with steps("tokens: dates and ZIP (once per distinct value)"):
+    with steps("date strings (once per distinct value)"):
         dates, date_idx = distinct.dates(dob.values)
         m, d = pl.col("d").dt.month(), pl.col("d").dt.day()
         pad = lambda e: e.cast(pl.String).str.zfill(2)  # noqa: E731
+        # Spec 2.1 has no date token (tok_dob, tok_dob_swap): the ISO and swap-invariant
+        # strings only enter combination messages, buckets and flip seeds.
         date_msgs = pl.DataFrame({"d": dates}).select(
-            tok_dob=pl.col("d").dt.strftime("%Y-%m-%d"),
-            tok_dob_swap=pl.concat_str(
+            iso=pl.col("d").dt.strftime("%Y-%m-%d"),
+            swap=pl.concat_str(
                 [
                     pl.col("d").dt.year().cast(pl.String),
                     pad(pl.min_horizontal(m, d)),
@@ -363,17 +363,17 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
                 separator="|",
             ),
         )
-        for col in ("tok_dob", "tok_dob_swap"):
-            out[col] = _tags_by_distinct(keys.tokens[col], date_msgs[col], date_idx, col)
     with steps("messages"):
         f = pl.DataFrame(
             {
                 "first": first.values,
                 "last": last.values,
-                "dob_iso": distinct.gather(date_msgs["tok_dob"], date_idx),
-                "dob_swap": distinct.gather(date_msgs["tok_dob_swap"], date_idx),
+                "dob_iso": distinct.gather(date_msgs["iso"], date_idx),
+                "dob_swap": distinct.gather(date_msgs["swap"], date_idx),
                 "street": street.values,
                 "zip5": zip5.values,
+                # Unknown sex is no value to agree on: the token is null, as for a null part.
+                "sex": pl.select(pl.when(sex.values != "U").then(sex.values)).to_series(),
             }
         )
         msg = f.select(
@@ -383,7 +383,8 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             tok_fullname=pl.when(pl.col("first") <= pl.col("last"))
             .then(pl.concat_str(["first", "last"], separator="|"))
             .otherwise(pl.concat_str(["last", "first"], separator="|")),
-            tok_addr=pl.concat_str(["street", "zip5"], separator="|"),
+            tok_first_addr=pl.concat_str(["first", "street", "zip5"], separator="|"),
+            tok_dob_zip5_sex=pl.concat_str(["dob_iso", "zip5", "sex"], separator="|"),
         ).with_columns(tok_phone=phone.values, tok_ssn=ssn.values)
     with steps("tokens: per-record columns"):
         for col in msg.columns:
@@ -434,7 +435,7 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             # coalesce(dob_swap, birth year, ""): one seed per distinct date, then per year.
             no_dob = date_idx < 0
             years_u, years_idx = distinct.factorize(by_text.filter(pl.Series(no_dob)).fill_null(""))
-            seed_msgs = pl.concat([date_msgs["tok_dob_swap"], years_u])
+            seed_msgs = pl.concat([date_msgs["swap"], years_u])
             seed_idx = date_idx.copy()
             seed_idx[no_dob] = len(date_msgs) + years_idx
         tags = cmac_of_buffers(keys.noise, utf8_buffers(seed_msgs))
@@ -446,7 +447,7 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
         last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
         dob_bucket = buckets(
-            keys.bloom_dob, distinct.gather(date_msgs["tok_dob_swap"], date_idx), n_buckets
+            keys.bloom_dob, distinct.gather(date_msgs["swap"], date_idx), n_buckets
         )
         addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
             pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
@@ -472,8 +473,15 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             keys.bloom_name,
             settings.name_hashes,
         ),
+        # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
+        # household (other first name, other DOB) share no whole filter.
         "addr": lambda: _text_filters(
-            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes
+            con,
+            _bucket_passes(addr.to_series(), [first_bucket, dob_bucket])
+            if settings.addr_salt == "buckets"
+            else [(addr.to_series(), no_salt)],
+            keys.bloom_addr,
+            settings.addr_hashes,
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
@@ -557,16 +565,21 @@ def _name_passes(
     """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB."""
     if settings.name_salt != "buckets":
         return [(name, salts)]
+    return _bucket_passes(name, [other, dob])
+
+
+def _bucket_passes(values: pl.Series, salts: list[np.ndarray]) -> list[tuple[pl.Series, pl.Series]]:
+    """One pass of ``values`` per bucket array, salted by its bucket; skipped where -1 (null)."""
     out = []
-    for bucket in (other, dob):
+    for bucket in salts:
         text = pl.Series(bucket).cast(pl.String)
         use = pl.Series(bucket >= 0)
-        out.append((pl.select(pl.when(use).then(name)).to_series(), text))
+        out.append((pl.select(pl.when(use).then(values)).to_series(), text))
     return out
 
 
 def buckets(key: bytes, values: pl.Series, n_buckets: int) -> np.ndarray:
-    """Keyed bucket of each value (-1 for null): the salts of the DOB and name filters.
+    """Keyed bucket of each value (-1 for null): the salts of the DOB, name and address filters.
 
     ``int.from_bytes(CMAC(key, "bucket|" + value)[:4], "big") % n_buckets``, once per distinct
     value; salts are its decimal text.

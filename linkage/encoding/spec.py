@@ -1,4 +1,4 @@
-"""Names of the encoded columns of spec 2.0. Every other part imports them from here.
+"""Names of the encoded columns of spec 2.1. Every other part imports them from here.
 
 The design and its measured trade-offs are in docs/encoding.md.
 """
@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from typing import Final
 
-SPEC_VERSION: Final = "2.0"
+SPEC_VERSION: Final = "2.1"
 SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
-# Spec versions the hub recognises but no longer links (their fix is in docs/encoding.md).
-RETIRED_SPEC_VERSIONS: Final = frozenset({"1.0"})
+# Spec versions the hub recognises but no longer links, with why (docs/encoding.md): their
+# packages are refused at ingest with the fix (re-encode with the current spec).
+RETIRED_SPECS: Final = {
+    "1.0": "spec 1.0's ZIP5 and birth-month tokens gave them away",
+    "2.0": "spec 2.0's DOB and address tokens gave twins' and households' DOBs and addresses "
+    "away within the clear strata",
+}
+RETIRED_SPEC_VERSIONS: Final = frozenset(RETIRED_SPECS)
 
 # Keyed tokens (AES-CMAC): 32 lower-hex characters (128 bits) each, null when an input is missing.
 TOKEN_COLUMNS: Final = (
@@ -18,19 +24,19 @@ TOKEN_COLUMNS: Final = (
     "tok_first_dob",  # nickname-canonical first name + swap-invariant dob
     "tok_last_dob",  # last name + swap-invariant dob
     "tok_fullname",  # sorted(first, last): robust to dob errors and first/last swaps
-    "tok_dob",  # full dob
-    "tok_dob_swap",  # year + sorted(month, day): day/month swaps agree
-    "tok_addr",  # normalised street line + ZIP5
+    "tok_first_addr",  # first name + street line + ZIP5: a household's members differ
+    "tok_dob_zip5_sex",  # dob + ZIP5 + sex: blocks a changed name at the same place
     "tok_phone",  # 10-digit phone
     "tok_ssn",  # 9-digit SSN
 )
 # Bloom filters: 512 bits each, stored as 8 signed BIGINT words bf_<field>_0 .. bf_<field>_7.
-# No single-field token of a low-cardinality value (ZIP5, birth month) exists: the hub sees
-# birth year, ZIP3 and sex in clear, and such a token falls to frequency alignment within them.
+# No single-field token exists (spec 2.1 dropped tok_dob, tok_dob_swap and tok_addr): the hub
+# sees birth year, ZIP3 and sex in clear, and within them twins, shared birthdays and households
+# made a DOB or address count unique enough for frequency alignment (docs/encoding.md).
 BLOOM_FIELDS: Final = (
     "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
     "last",  # last name bigrams, same key as first (a first/last swap still compares)
-    "addr",  # street line and ZIP5 bigrams (a ZIP or house-number typo keeps partial evidence)
+    "addr",  # street line and ZIP5 bigrams, salted by first-name and DOB buckets (households)
     "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
     "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
 )

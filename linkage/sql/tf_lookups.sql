@@ -5,10 +5,10 @@
 WITH
 long AS (
     UNPIVOT (
-        SELECT partner_id, record_pseudonym, tok_fullname, tok_addr, tok_phone
+        SELECT partner_id, record_pseudonym, tok_fullname, tok_phone
         FROM linkage_rows
     )
-    ON tok_fullname, tok_addr, tok_phone
+    ON tok_fullname, tok_phone
     INTO NAME tf_column VALUE value
 ),
 

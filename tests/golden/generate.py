@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of the current spec (2.0; only when the spec changes).
+"""Regenerate the golden vectors of the current spec (2.1; only when the spec changes).
 
     .venv/bin/python tests/golden/generate.py
 
@@ -128,7 +128,7 @@ def main() -> None:
         "dob_format": "%Y-%m-%d",
         "subkeys_hex": {
             p: derive_key(TEST_SECRET, p).hex()
-            for p in ("tok_dob", "tok_name_dob", BLOOM_NAME, BLOOM_DOB)
+            for p in ("tok_first_addr", "tok_name_dob", BLOOM_NAME, BLOOM_DOB)
         },
         "key_fingerprint": EncodingKeys.derive(TEST_SECRET).fingerprint,
         "settings": asdict(DEFAULT_SETTINGS) | {"threads": None},

@@ -25,6 +25,7 @@ from linkage.encoding.spec import (
     EVENT_COLUMNS,
     PERSON_COLUMNS,
     RETIRED_SPEC_VERSIONS,
+    RETIRED_SPECS,
     SPEC_VERSION,
     SUPPORTED_SPEC_VERSIONS,
     TOKEN_COLUMNS,
@@ -201,13 +202,13 @@ def check_files(package: Package) -> None:
     package.manifest = manifest
     version = manifest.get("spec_version")
     if version in RETIRED_SPEC_VERSIONS:
-        # Spec 1.0 encodings cannot be compared with spec 2.0 ones (other subkeys, other
-        # columns), and side-by-side support would keep its leaking tokens at the hub.
+        # A retired spec's encodings cannot be compared with the current ones (other subkeys,
+        # other columns), and side-by-side support would keep its leaking tokens at the hub.
         package.findings.append(
             Finding(
                 "spec_version",
                 f"spec_version {version} is retired: the hub links encoding spec {SPEC_VERSION} "
-                "only (spec 1.0's ZIP5 and birth-month tokens gave them away)",
+                f"only ({RETIRED_SPECS[version]})",
                 file=MANIFEST,
                 column="spec_version",
                 fix=f"re-encode the export with a partner client of spec {SPEC_VERSION} "
