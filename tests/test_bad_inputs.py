@@ -32,6 +32,7 @@ import pytest
 from carehub.db import connection
 from carehub.home import HubHome
 from kernel import clock
+from linkage.encoding.spec import SPEC_VERSION
 from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing
@@ -125,6 +126,10 @@ def unknown_spec(home: HubHome, salt: str) -> Path:
 
 def retired_spec(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, spec_version="1.0")
+
+
+def retired_spec_2_0(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, spec_version="2.0")
 
 
 def malformed_encoding(home: HubHome, salt: str) -> Path:
@@ -415,7 +420,13 @@ CASES = [
         "retired_spec_version",
         retired_spec,
         "spec_version",
-        "is retired: the hub links encoding spec 2.0",
+        f"is retired: the hub links encoding spec {SPEC_VERSION}",
+    ),
+    Case(
+        "retired_spec_version_2_0",
+        retired_spec_2_0,
+        "spec_version",
+        "spec 2.0 kept the unit in the street line",
     ),
     Case(
         "malformed_encoding",

@@ -1,4 +1,4 @@
-"""Golden vectors of the current spec (2.0): inputs -> expected encodings under a test key."""
+"""Golden vectors of the current spec (2.1): inputs -> expected encodings under a test key."""
 
 from __future__ import annotations
 
@@ -59,6 +59,13 @@ def test_vectors_cover_the_interesting_cases() -> None:
     # Spec 2.0 keeps a street without a number and an SSN in group 00.
     assert expected[6]["bf_addr_0"] is not None and expected[6]["tok_addr"] is not None
     assert expected[6]["tok_ssn"] is not None and expected[6]["bf_ssn_0"] is not None
+    # Spec 2.1: line 1 + line 2 and the street alone agree (tok_addr and bf_addr), and so do
+    # two spellings of one city; the city joins bf_addr only, never tok_addr.
+    addr = [f"bf_addr_{i}" for i in range(8)]
+    assert expected[7]["tok_addr"] == expected[0]["tok_addr"]
+    assert [expected[7][c] for c in addr] == [expected[0][c] for c in addr]
+    # "N. Conway" and "North Conway" (and a day/month swap: the same noise seed).
+    assert [expected[1][c] for c in addr] == [expected[2][c] for c in addr]
 
 
 def test_vectors_were_made_with_the_current_settings() -> None:
@@ -104,13 +111,19 @@ def _splitmix64(x: int) -> int:
 
 
 def _reference_filter(
-    passes: list[tuple[str, str]], key: bytes, k: int, seed: int, stream: int
+    passes: list[tuple[str, str]],
+    key: bytes,
+    k: int,
+    seed: int,
+    stream: int,
+    more: list[tuple[str, str, int]] = (),  # type: ignore[assignment]
 ) -> list[int]:
-    """One filter: the bits of every (value, salt) pass ORed, then the seed's flips."""
+    """One filter: the bits of every (value, salt) pass ORed (``more``: passes with their own
+    number of bits per bigram), then the seed's flips."""
     flips = VECTORS["settings"]["noise_flips"]
     words = [0] * 8
     bits = set()
-    for value, salt in passes:
+    for value, salt, k in [(v, s, k) for v, s in passes] + list(more):
         padded = f"_{value}_"
         for i in range(len(padded) - 1):
             mac = _mac(key, f"{salt}|{padded[i : i + 2]}")
@@ -125,7 +138,8 @@ def _reference_filter(
 
 
 def test_reference_implementation_reproduces_record_one() -> None:
-    expected = VECTORS["records"][0]["expected"]  # Zoë O'Brien, 1984-03-07, 412 Elm Street Apt 4B
+    # Zoë O'Brien, 1984-03-07, 412 Elm Street Apt 4B, Concord
+    expected = VECTORS["records"][0]["expected"]
     sub = lambda purpose: derive_key(SECRET, purpose)  # noqa: E731
     # Pseudonym subkeys keep the "carehub/1.0/" label in every spec (docs/encoding.md, Keys).
     pseudonym = _cmac(derive_key(PARTNER_KEY, "record_pseudonym", "1.0"), "G-001") + _cmac(
@@ -139,7 +153,7 @@ def test_reference_implementation_reproduces_record_one() -> None:
         "tok_fullname": "OBRIEN|ZOE",
         "tok_dob": "1984-03-07",
         "tok_dob_swap": "1984|03|07",
-        "tok_addr": "412 ELM ST UNIT 4B|03301",
+        "tok_addr": "412 ELM ST|03301",
         "tok_phone": "6035551234",
         "tok_ssn": "219456789",
     }
@@ -168,9 +182,10 @@ def test_reference_implementation_reproduces_record_one() -> None:
                 sub("bloom_name"),
                 settings["name_hashes"],
             ),
+            # Address: the street (unit dropped) and ZIP5, plus the locality at fewer bits.
             (
                 "addr",
-                [("412 ELM ST UNIT 4B 03301", "")],
+                [("412 ELM ST 03301", "")],
                 sub("bloom_addr"),
                 settings["addr_hashes"],
             ),
@@ -184,5 +199,6 @@ def test_reference_implementation_reproduces_record_one() -> None:
         ]
     ):
         words = [expected[f"bf_{field}_{i}"] for i in range(8)]
-        assert _reference_filter(passes, key, k, seed, stream) == words, field
+        more = [("CONCORD", "locality", settings["locality_hashes"])] if field == "addr" else []
+        assert _reference_filter(passes, key, k, seed, stream, more) == words, field
     assert (expected["birth_year"], expected["sex"], expected["zip3"]) == (1984, "F", "033")

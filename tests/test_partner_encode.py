@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from linkage.encoding.spec import SPEC_VERSION
 from partner.encode import encode_partner
 from partner.keygen import keygen
 from partner.package import read_manifest
@@ -331,7 +332,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_package_matches_manifest(region: dict[str, Any], pid: str) -> None:
     result = region["results"][pid]  # type: ignore[index]
     manifest = read_manifest(result.package)
-    assert manifest["partner_id"] == pid and manifest["spec_version"] == "2.0"
+    assert manifest["partner_id"] == pid and manifest["spec_version"] == SPEC_VERSION
     assert manifest["submission_id"] == result.package.name
     assert sorted(p.name for p in result.package.iterdir()) == [
         "encoding_report.json",

@@ -1,4 +1,4 @@
-"""Names of the encoded columns of spec 2.0. Every other part imports them from here.
+"""Names of the encoded columns of spec 2.1. Every other part imports them from here.
 
 The design and its measured trade-offs are in docs/encoding.md.
 """
@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from typing import Final
 
-SPEC_VERSION: Final = "2.0"
+SPEC_VERSION: Final = "2.1"
 SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
-# Spec versions the hub recognises but no longer links (their fix is in docs/encoding.md).
-RETIRED_SPEC_VERSIONS: Final = frozenset({"1.0"})
+# Spec versions the hub recognises but no longer links, each with why (docs/encoding.md): the
+# ingest finding quotes the reason, then the fix (re-encode with the current spec).
+RETIRED_SPEC_VERSIONS: Final = {
+    "1.0": "spec 1.0's ZIP5 and birth-month tokens gave them away",
+    "2.0": "spec 2.0 kept the unit in the street line, so line 1 + line 2 never agreed with "
+    "the street alone, and had no locality",
+}
 
 # Keyed tokens (AES-CMAC): 32 lower-hex characters (128 bits) each, null when an input is missing.
 TOKEN_COLUMNS: Final = (
@@ -30,7 +35,7 @@ TOKEN_COLUMNS: Final = (
 BLOOM_FIELDS: Final = (
     "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
     "last",  # last name bigrams, same key as first (a first/last swap still compares)
-    "addr",  # street line and ZIP5 bigrams (a ZIP or house-number typo keeps partial evidence)
+    "addr",  # street (no unit) and ZIP5 bigrams, locality bigrams at fewer bits (spec 2.1)
     "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
     "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
 )

@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of the current spec (2.0; only when the spec changes).
+"""Regenerate the golden vectors of the current spec (2.1; only when the spec changes).
 
     .venv/bin/python tests/golden/generate.py
 
@@ -34,6 +34,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1984-03-07",
         "sex": "F",
         "street": "412 Elm Street Apt 4B",
+        "locality": "Concord",
         "zip": "03301",
         "phone": "(603) 555-1234",
         "ssn": "219-45-6789",
@@ -45,6 +46,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1950-12-01",
         "sex": "M",
         "street": "12 North Main St.",
+        "locality": "N. Conway",
         "zip": "03601-1234",
         "phone": "603.555.9876",
         "ssn": None,
@@ -56,6 +58,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1950-01-12",
         "sex": "M",
         "street": "12 N Main Street",
+        "locality": "North Conway",
         "zip": "03601",
         "phone": None,
         "ssn": "999-99-9999",
@@ -67,6 +70,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "2026-01-02",
         "sex": "U",
         "street": "HOMELESS",
+        "locality": None,
         "zip": None,
         "phone": "0000000000",
         "ssn": None,
@@ -78,6 +82,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1930-05-05",
         "sex": "F",
         "street": "1 Oak Rd #2",
+        "locality": "Saint Johnsbury",
         "zip": "3431",
         "phone": "1-603-555-0000",
         "ssn": "078-05-1120",
@@ -89,6 +94,7 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1900-01-01",
         "sex": "X",
         "street": "PO Box 12",
+        "locality": "Unknown",
         "zip": "00000",
         "phone": "",
         "ssn": "",
@@ -101,9 +107,23 @@ RECORDS: list[dict[str, str | None]] = [
         "dob": "1984-03-17",
         "sex": "F",
         "street": "Main Street",
+        "locality": None,
         "zip": "03301",
         "phone": None,
         "ssn": "219-00-6789",
+    },
+    {
+        # Spec 2.1: G-001 without line 2, the city written another way: same tok_addr, bf_addr.
+        "record_id": "G-008",
+        "first_name": "Zoe",
+        "last_name": "OBrien",
+        "dob": "1984-03-07",
+        "sex": "F",
+        "street": "412 Elm St",
+        "locality": "CITY OF CONCORD, NH",
+        "zip": "03301",
+        "phone": None,
+        "ssn": None,
     },
 ]
 

@@ -200,14 +200,14 @@ def check_files(package: Package) -> None:
         return
     package.manifest = manifest
     version = manifest.get("spec_version")
-    if version in RETIRED_SPEC_VERSIONS:
-        # Spec 1.0 encodings cannot be compared with spec 2.0 ones (other subkeys, other
-        # columns), and side-by-side support would keep its leaking tokens at the hub.
+    if isinstance(version, str) and version in RETIRED_SPEC_VERSIONS:
+        # Encodings of a retired spec cannot be compared with the current ones (other subkeys,
+        # other normalisation), and side-by-side support would keep spec 1.0's leaking tokens.
         package.findings.append(
             Finding(
                 "spec_version",
                 f"spec_version {version} is retired: the hub links encoding spec {SPEC_VERSION} "
-                "only (spec 1.0's ZIP5 and birth-month tokens gave them away)",
+                f"only ({RETIRED_SPEC_VERSIONS[version]})",
                 file=MANIFEST,
                 column="spec_version",
                 fix=f"re-encode the export with a partner client of spec {SPEC_VERSION} "
