@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 2.0.
+"""Encode one partner's person records into the columns of spec 2.1.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -64,7 +64,7 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 2.0 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.1 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -74,7 +74,7 @@ class EncodingSettings:
     addr_hashes: int = 6
     # The locality (city, town) joins the address filter with fewer bits per bigram than the
     # street (spec 2.1): evidence when both records have it, while a record without it keeps a
-    # high Dice with one that has it (docs/encoding.md, "Locality").
+    # high Dice with one that has it (docs/encoding.md, "Spec 2.1: addresses and locality").
     locality_hashes: int = 2
     dob_hashes: int = 6
     ssn_hashes: int = 8
