@@ -425,7 +425,7 @@ ENCODED_PLAIN: dict[str, tuple[list[str], list[str]]] = {
 BLOOM_PLAIN: dict[str, tuple[str, list[str]]] = {
     "first": ("p_first", ["first"]),
     "last": ("p_last", ["last"]),
-    "addr": ("p_addr", ["addr"]),  # spec 2.0: street line and ZIP5
+    "addr": ("p_addr", ["addr"]),  # spec 2.1: street (no unit) and ZIP5, locality inside
     "dob": ("p_dob", ["dob", "month"]),
     "ssn": ("p_ssn", ["ssn"]),
 }

@@ -74,6 +74,7 @@ class PersonsMapping(_Strict):
     birth_year: Source | None = None  # year-only fallback when the full date is unknown
     sex: Source | None = None
     address: Source | None = None  # street line and unit (several columns are joined)
+    locality: Source | None = None  # city or town (optional; spec 2.1 folds it into bf_addr)
     zip: Source | None = None
     phone: Source | None = None
     ssn: Source | None = None

@@ -89,6 +89,9 @@ class ErrorRates:
     """Line 2 (the unit) left out: the street only."""
     missing_locality: Rate = 0.0
     """The city (locality) left empty, the rest of the address kept."""
+    locality_variant: Rate = 0.0
+    """The city spelled another way: a short form (North -> N., Port -> Pt.), its words run
+    together, or a keyboard typo."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ _HARD: Final[dict[str, Any]] = {
         "po_box": 0.02,
         "unit_dropped": 0.3,
         "missing_locality": 0.1,
+        "locality_variant": 0.05,
     },
     "missing": {
         "mercy_hospital": {"ssn": 0.2},

@@ -61,7 +61,20 @@ ERROR_FLAGS: Final = (
     "po_box",
     "unit_dropped",
     "missing_locality",
+    "locality_variant",
 )
+# Locality words with a short form a clerk may write (the normaliser maps most of them back).
+LOCALITY_SHORT: Final = {
+    "North": "N.",
+    "South": "S.",
+    "East": "E.",
+    "West": "W.",
+    "Port": "Pt.",
+    "Fort": "Ft.",
+    "Saint": "St.",
+    "Mount": "Mt.",
+    "Lake": "Lk.",
+}
 
 
 @dataclass
@@ -200,6 +213,20 @@ def _replace_given(
     return chosen
 
 
+def locality_variant_of(city: str, rng: np.random.Generator) -> str:
+    """``city`` spelled another way: a short form of a word when one has it (``North Adams`` ->
+    ``N. Adams``), else its words run together, else a keyboard typo."""
+    words = city.split(" ")
+    short = [i for i, w in enumerate(words) if w in LOCALITY_SHORT]
+    kind = rng.random()
+    if short and kind < 0.5:
+        i = short[int(rng.integers(0, len(short)))]
+        return " ".join([*words[:i], LOCALITY_SHORT[words[i]], *words[i + 1 :]])
+    if len(words) > 1 and kind < 0.75:
+        return "".join(words)
+    return keyboard_typo(city, rng)
+
+
 def partner_records(
     rng: np.random.Generator,
     res: Residents,
@@ -323,8 +350,12 @@ def partner_records(
     box = np.where(po_box, rng.integers(1, 3000, size=m) if po_box.any() else -1, -1)
     unit_dropped = _chosen(rng, e.unit_dropped, unit != None)  # noqa: E711
     unit = np.where(unit_dropped | po_box, NONE, unit)
+    locality_variant = _chosen(rng, e.locality_variant, (city != None) & ~missing_address)  # noqa: E711
+    for i in np.flatnonzero(locality_variant):
+        city[i] = locality_variant_of(city[i], rng)
     missing_locality = _chosen(rng, e.missing_locality, ~missing_address)
     city = np.where(missing_locality, NONE, city)
+    locality_variant &= ~missing_locality
 
     cols: dict[str, np.ndarray] = {
         "resident": who,
@@ -374,5 +405,6 @@ def partner_records(
         "po_box": po_box,
         "unit_dropped": unit_dropped,
         "missing_locality": missing_locality,
+        "locality_variant": locality_variant,
     }
     return Records(partner=partner, cols=cols)

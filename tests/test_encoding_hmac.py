@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from linkage.encoding import bloom
 from linkage.encoding.hmac_sql import hmac_hex
 from linkage.encoding.keys import EncodingKeys, SecretError, derive_key, key_fingerprint
+from linkage.encoding.spec import SPEC_VERSION
 
 SECRET = bytes(range(32))
 
@@ -38,7 +39,7 @@ def test_duckdb_hmac_matches_python(key: bytes, n_hex: int) -> None:
 
 
 def test_hkdf_subkeys_follow_the_published_recipe() -> None:
-    info = b"carehub/2.1/tok_phone"
+    info = f"carehub/{SPEC_VERSION}/tok_phone".encode()
     expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(SECRET)
     assert derive_key(SECRET, "tok_phone") == expected
     assert derive_key(SECRET, "tok_phone") != derive_key(SECRET, "tok_ssn")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 
 from linkage.encoding import normalise as n
@@ -51,24 +52,86 @@ LAST = [
     ("Doe", "DOE"),
     ("  ", None),
 ]
+# (raw line(s), expected street part): line 2 (units, floors, buildings) is dropped so that line
+# 1 + line 2 and the street alone agree; PO boxes are spelled one way; a street without a house
+# number is kept; only a line without a street (no letter, or a unit alone) is invalid.
 STREET = [
-    ("123 North Main Street Apt 4-B", "123 N MAIN ST UNIT 4B"),
-    ("123 N. Main St. #4B", "123 N MAIN ST UNIT 4B"),
-    ("123 n main st unit 4b", "123 N MAIN ST UNIT 4B"),
+    ("123 North Main Street Apt 4-B", "123 N MAIN ST"),
+    ("123 N. Main St. #4B", "123 N MAIN ST"),
+    ("123 n main st unit 4b", "123 N MAIN ST"),
+    ("123 N Main St", "123 N MAIN ST"),
+    ("12 Main St Apt 4", "12 MAIN ST"),
+    ("12 Main St, Suite 200", "12 MAIN ST"),
+    ("12 Main St Ste. 200", "12 MAIN ST"),
+    ("12 Main St Room 5", "12 MAIN ST"),
+    ("12 Main St No. 5", "12 MAIN ST"),
+    ("12 Main St, 2nd Floor", "12 MAIN ST"),
+    ("12 Main St Second Floor", "12 MAIN ST"),
+    ("12 Main St Fl 3", "12 MAIN ST"),
+    ("12 Main St Bldg C Apt 3", "12 MAIN ST"),
+    ("12 Pine Rd Lot 17", "12 PINE RD"),
+    ("12 Main St Rear", "12 MAIN ST"),
+    ("12 Main St Bsmt", "12 MAIN ST"),
+    ("Apt 4, 12 Main St", "12 MAIN ST"),
     ("412 ELM ST", "412 ELM ST"),
     ("412 Elm Street", "412 ELM ST"),
-    ("12 1st Avenue, Apt. 3", "12 1ST AVE UNIT 3"),
-    ("12 First Avenue Suite 3", "12 1ST AVE UNIT 3"),
+    ("12 1st Avenue, Apt. 3", "12 1ST AVE"),
+    ("12 First Avenue Suite 3", "12 1ST AVE"),
+    ("12 Front St", "12 FRONT ST"),
+    ("Upper Main St", "UPPER MAIN ST"),
     ("PO Box 12", "PO BOX 12"),
+    ("P.O. Box 12", "PO BOX 12"),
+    ("p o box 12", "PO BOX 12"),
+    ("POB 12", "PO BOX 12"),
+    ("PO Box #12", "PO BOX 12"),
+    ("PO Box No. 12", "PO BOX 12"),
+    ("Post Office Box 12", "PO BOX 12"),
+    ("Box 12", "PO BOX 12"),
+    ("Box Elder Rd", "BOX ELDER RD"),
     ("Homeless", None),
     ("NO FIXED ADDRESS", None),
     ("No Fixed Address", None),
     ("General Delivery", None),
     ("main street", "MAIN ST"),
+    ("Main St Apt 2", "MAIN ST"),
     ("Rural Route", "RURAL ROUTE"),
-    ("#4", "UNIT 4"),
+    ("#4", None),
+    ("Apt 4B", None),
     ("12345", None),
     ("", None),
+]
+# Line 1 + line 2 (as the reader joins them) and the street alone give one street part.
+SAME_STREET = [
+    ("12 Main St Apt 4", "12 Main St"),
+    ("12 MAIN ST #4", "12 Main Street"),
+    ("12 Main St 2nd Floor", "12 Main St"),
+    ("12 N Main St Unit 4-B", "12 North Main Street"),
+    ("P.O. Box 7", "PO Box 7"),
+]
+# (raw city, expected): short forms, prefixes, trailing state, words joined, placeholders.
+LOCALITY = [
+    ("Concord", "CONCORD"),
+    ("CONCORD, NH", "CONCORD"),
+    ("City of Concord", "CONCORD"),
+    ("St. Louis", "STLOUIS"),
+    ("Saint Louis", "STLOUIS"),
+    ("ST LOUIS, MO 63101", "STLOUIS"),
+    ("Mc Allen", "MCALLEN"),
+    ("McAllen", "MCALLEN"),
+    ("Fort Worth", "FTWORTH"),
+    ("Ft. Worth", "FTWORTH"),
+    ("North Conway", "NCONWAY"),
+    ("N. Conway", "NCONWAY"),
+    ("Lake Jessica", "LKJESSICA"),
+    ("LakeJessica", "LAKEJESSICA"),
+    ("Winston-Salem", "WINSTONSALEM"),
+    ("Coeur d’Alène", "COEURDALENE"),
+    ("New York", "NEWYORK"),
+    ("Unknown", None),
+    ("N/A", None),
+    ("123", None),
+    ("  ", None),
+    (None, None),
 ]
 ZIP = [
     ("03301", "03301"),
@@ -133,6 +196,27 @@ def test_street(raw: str, expected: str | None) -> None:
     out = n.normalise_address(raw)
     assert out == expected
     assert n.normalise_address(out) == out
+
+
+@pytest.mark.parametrize(("with_unit", "street_only"), SAME_STREET)
+def test_line_two_agrees_with_street_only(with_unit: str, street_only: str) -> None:
+    assert n.normalise_address(with_unit) == n.normalise_address(street_only) is not None
+
+
+def test_street_rules_per_template_match_line_by_line() -> None:
+    """Many lines take the per-template path (digits put back after the rules); the result must
+    equal the line-by-line rules of the scalar helper, units and PO boxes included."""
+    lines = [raw for raw, _ in STREET] * 8 + [f"{i} Main St Apt {i % 7}" for i in range(200)]
+    out = n.normalise_street(pl.Series(lines, dtype=pl.String))
+    assert out.values.to_list() == [n.normalise_address(x) for x in lines]
+    assert out.reasons[lines.index("#4")] == "invalid"
+
+
+@pytest.mark.parametrize(("raw", "expected"), LOCALITY)
+def test_locality(raw: str | None, expected: str | None) -> None:
+    out = n.normalise_city(raw)
+    assert out == expected
+    assert n.normalise_city(out) == out
 
 
 @pytest.mark.parametrize(("raw", "expected"), ZIP)

@@ -96,6 +96,11 @@ def test_happy_path_writes(setup: dict[str, Path]) -> None:
             r"persons\.csv column 'birth_date': 2 of 2 dates do not match"
             r".*data row 1.*persons\.dob\.format",
         ),
+        # the optional locality mapped to a column the file does not have
+        (
+            ("locality: city", "locality: town"),
+            r"persons\.csv has no column 'town'.*persons\.locality; the file has 12 columns",
+        ),
         # an unknown key in the mapping
         (
             ("  phone: phone\n", "  phone: phone\n  telephone: phone\n"),

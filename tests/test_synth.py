@@ -576,8 +576,15 @@ _KIND_CASES = [
     ("missing_locality", (), lambda r: r["city"] is None),
     (
         "unit_dropped",
-        (),
-        lambda r: not any(r["address_line"].endswith(u) for u in (r["unit"], r["prev_unit"]) if u),
+        ("po_box",),  # a PO box has no unit anyway (and "PO Box 12" ends with a unit "2")
+        lambda r: (
+            not any(r["address_line"].endswith(" " + u) for u in (r["unit"], r["prev_unit"]) if u)
+        ),
+    ),
+    (
+        "locality_variant",
+        ("old_address",),
+        lambda r: r["city"] not in (None, r["true_city"]),
     ),
 ]
 
@@ -589,7 +596,7 @@ def test_new_error_kinds_are_visible_in_the_export(
     """Each flagged record shows its error in the raw riverside export (the truth beside it)."""
     pid: PartnerId = "riverside_health"
     persons = pl.read_csv(noisy / "partners" / pid / "persons.csv", infer_schema=False)
-    residents = load_residents(noisy).rename({"ssn": "true_ssn"}, strict=False)
+    residents = load_residents(noisy).rename({"ssn": "true_ssn", "city": "true_city"}, strict=False)
     flags = load_record_errors(noisy).filter(pl.col("partner_id") == pid)
     df = (
         persons.join(load_truth(noisy), left_on="person_id", right_on="source_record_id")

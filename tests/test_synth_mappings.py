@@ -28,6 +28,12 @@ def test_mapping_reads_every_row_and_code(region: Path, pid: str) -> None:
     assert summary_rows == 1 + len(mapping.events)
     assert raw.persons.height > 0 and raw.events.height > 0
     assert raw.event_report["dropped_unknown_record"] == 0
+    # Every partner export with a city column maps it as the locality (spec 2.1, bf_addr).
+    locality = raw.persons["locality"]
+    if pid == "northside_food":
+        assert mapping.persons.locality is None and locality.null_count() == locality.len()
+    else:
+        assert locality.drop_nulls().len() > 0.7 * locality.len()
     assert raw.event_report["consent"]["consent_unmapped"] == 0
     assert raw.event_report["consent"]["part2_consent_unmapped"] == 0
     for name, counts in raw.event_report["files"].items():

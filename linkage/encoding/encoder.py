@@ -46,6 +46,7 @@ CANONICAL_FIELDS: Final = (
     "birth_year",
     "sex",
     "street",
+    "locality",
     "zip",
     "phone",
     "ssn",
@@ -71,6 +72,10 @@ class EncodingSettings:
 
     name_hashes: int = 12
     addr_hashes: int = 6
+    # The locality (city, town) joins the address filter with fewer bits per bigram than the
+    # street (spec 2.1): evidence when both records have it, while a record without it keeps a
+    # high Dice with one that has it (docs/encoding.md, "Spec 2.1: addresses and locality").
+    locality_hashes: int = 2
     dob_hashes: int = 6
     ssn_hashes: int = 8
     # The DOB filter is salted by a keyed bucket of each name (first, last; the two ORed), so
@@ -285,7 +290,11 @@ class _Part:
 
 
 # Raw text fields guarded before normalisation; the same names key the report's reasons.
-_GUARDED: Final = ("first_name", "last_name", "dob", "sex", "street", "zip", "phone", "ssn")
+_GUARDED: Final = tuple(
+    f
+    for f in CANONICAL_FIELDS
+    if f not in ("record_id", "middle_name", "birth_year", "consented", "part2_consent")
+)
 
 
 def _honest_reasons(
@@ -330,6 +339,7 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         )
     with steps("street normalisation"):
         street = normalise.normalise_street(_text(raw, "street"))
+        locality = normalise.by_distinct(_text(raw, "locality"), normalise.normalise_locality)
     with steps("phone, SSN, ZIP, sex, DOB"):
         zip5 = normalise.normalise_zip(_text(raw, "zip"))
         phone = normalise.normalise_phone(_text(raw, "phone"))
@@ -474,14 +484,15 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             settings.name_hashes,
         ),
         # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
-        # household (other first name, other DOB) share no whole filter.
-        "addr": lambda: _text_filters(
+        # household (other first name, other DOB) share no whole filter; the locality joins.
+        "addr": lambda: _address_filters(
             con,
             _bucket_passes(addr.to_series(), [first_bucket, dob_bucket])
             if settings.addr_salt == "buckets"
             else [(addr.to_series(), no_salt)],
+            locality.values,
             keys.bloom_addr,
-            settings.addr_hashes,
+            settings,
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
@@ -523,6 +534,7 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         "dob": dob.reasons,
         "sex": sex.reasons,
         "street": street.reasons,
+        "locality": locality.reasons,
         "zip": zip5.reasons,
         "phone": phone.reasons,
         "ssn": ssn.reasons,
@@ -545,6 +557,30 @@ def _text_filters(
         more, also = bloom.value_filters(con, values, salt, key, hashes)
         words |= more
         present |= also
+    return words, present
+
+
+def _address_filters(
+    con: duckdb.DuckDBPyConnection,
+    passes: list[tuple[pl.Series, pl.Series]],
+    locality: pl.Series,
+    key: bytes,
+    settings: EncodingSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The address filter: street + ZIP5 bigrams ORed with the locality's bigrams.
+
+    The locality's bigrams are salted ``locality`` (they never set the bits of the same bigram
+    of a street) and set ``locality_hashes`` bits each; a record without a street has no
+    address filter, whatever its locality.
+    """
+    words, present = _text_filters(con, passes, key, settings.addr_hashes)
+    if locality.null_count() == len(locality):
+        return words, present
+    town = pl.select(pl.when(pl.Series(present)).then(locality)).to_series()
+    more, _ = bloom.value_filters(
+        con, town, pl.repeat("locality", len(town), eager=True), key, settings.locality_hashes
+    )
+    words |= more
     return words, present
 
 

@@ -1,4 +1,4 @@
-"""Normalisation of identifiers before encoding (spec 1.0, documented in docs/encoding.md).
+"""Normalisation of identifiers before encoding (spec 2.1, documented in docs/encoding.md).
 
 Every rule is a polars expression applied to a whole column at once; the scalar helpers
 (``normalise_first`` and friends) run the same expression on a one-element column, so tests, the
@@ -174,6 +174,15 @@ STREET_WORDS: Final = {
     "RM": "UNIT",
     "ROOM": "UNIT",
     "FLOOR": "FL",
+    "BUILDING": "UNIT",
+    "BLDG": "UNIT",
+    "LOT": "UNIT",
+    "TRAILER": "UNIT",
+    "TRLR": "UNIT",
+    "SPC": "UNIT",
+    "DEPARTMENT": "UNIT",
+    "DEPT": "UNIT",
+    "BASEMENT": "BSMT",
     "FIRST": "1ST",
     "SECOND": "2ND",
     "THIRD": "3RD",
@@ -185,6 +194,56 @@ STREET_WORDS: Final = {
     "NINTH": "9TH",
     "TENTH": "10TH",
 }
+# Line 2 of an address (a unit, floor, building or lot) and the same designators on line 1 are
+# dropped with their identifier (spec 2.1): one partner sends line 1 + line 2, another the street
+# only, and "12 MAIN ST UNIT 4" must agree exactly with "12 MAIN ST". A unit tells apart the
+# households of one building, but `tok_addr` is term-frequency adjusted, so a building of many
+# households already weighs less than a house.
+UNIT_PATTERN: Final = (
+    r"\bUNIT(?: [A-Z0-9]+)?\b"  # APT 4B, #4B, SUITE 200, NO 3, BLDG C, LOT 12 (all -> UNIT)
+    r"|\b(?:[0-9]+(?:ST|ND|RD|TH) )?FL\b(?: [0-9]+[A-Z]?\b)?"  # 2ND FL, FL 3, FLOOR 3
+    r"|(?: (?:BSMT|REAR|UPPER|UPPR|LOWER|LOWR))+$"  # designators without an identifier, at the end
+)
+# A PO box in any of its spellings (P.O. Box 12, POB 12, Post Office Box #12, Box 12).
+PO_BOX_PATTERN: Final = r"^(?:P ?O ?B(?:OX)?|POST OFFICE BOX|BOX) (?:UNIT )?([0-9][A-Z0-9]*)\b"
+# Locality (city, town) words with a common short form, applied whole-word before the words are
+# joined (ST LOUIS = SAINT LOUIS, MC ALLEN = MCALLEN).
+LOCALITY_WORDS: Final = {
+    "SAINT": "ST",
+    "SAINTE": "ST",
+    "STE": "ST",
+    "FORT": "FT",
+    "MOUNT": "MT",
+    "MOUNTAIN": "MTN",
+    "PORT": "PT",
+    "POINT": "PT",
+    "NORTH": "N",
+    "SOUTH": "S",
+    "EAST": "E",
+    "WEST": "W",
+    "HEIGHTS": "HTS",
+    "SPRINGS": "SPGS",
+    "SPRING": "SPG",
+    "VILLAGE": "VLG",
+    "CENTER": "CTR",
+    "CENTRE": "CTR",
+    "JUNCTION": "JCT",
+    "TOWNSHIP": "TWP",
+    "FALLS": "FLS",
+    "BEACH": "BCH",
+    "LAKE": "LK",
+}
+# "CITY OF CONCORD", "TOWN OF HANOVER": the prefix is not part of the name.
+LOCALITY_PREFIX: Final = r"^(?:CITY|TOWN|VILLAGE|BOROUGH|TOWNSHIP) OF "
+# A state code written after the city ("CONCORD, NH") is not part of the locality.
+_STATES: Final = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP"
+)
+STATE_CODES: Final = frozenset(_STATES.split())
+LOCALITY_PLACEHOLDERS: Final = ADDRESS_PLACEHOLDERS | frozenset(
+    {"NULL", "NIL", "UNKN", "NOT GIVEN", "NOT STATED", "XX", "XXXX", "ZZZ", "TBD"}
+)
 DOB_PLACEHOLDERS: Final = frozenset(
     {date(1900, 1, 1), date(1901, 1, 1), date(1899, 12, 31), date(1800, 1, 1), date(1111, 1, 1)}
 )
@@ -323,6 +382,27 @@ def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
 
 
 def normalise_street(s: pl.Series) -> Normalised:
+    """The street part of an address line (line 1, or line 1 + line 2 joined by the reader).
+
+    Fold, USPS abbreviations, PO boxes spelled one way (``P.O. Box 12`` -> ``PO BOX 12``), then
+    the unit, floor or building dropped (``UNIT_PATTERN``): ``412 Elm St Apt 4B`` and
+    ``412 Elm St`` give the same ``412 ELM ST``. A line that was only a unit is ``invalid``.
+    """
+    line = _street_line(s)
+    frame = pl.DataFrame({"v": line.values, "r": line.reasons})
+    street = _squash(pl.col("v").str.replace_all(UNIT_PATTERN, " "))
+    out = frame.select(
+        street.alias("v"),
+        pl.when(pl.col("r").is_null() & ~street.str.contains(r"[A-Z]"))
+        .then(pl.lit("invalid"))
+        .otherwise(pl.col("r"))
+        .alias("r"),
+    )
+    out = out.with_columns(pl.when(pl.col("r").is_null()).then(pl.col("v")).alias("v"))
+    return Normalised(out["v"].alias(s.name), out["r"].alias("reason"))
+
+
+def _street_line(s: pl.Series) -> Normalised:
     """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``).
 
     Street lines are near-unique only through their numbers, so the rules run once per distinct
@@ -394,6 +474,7 @@ def _street_rules(raw: pl.Series | None, fold: pl.Series) -> Normalised:
     )
     e = _squash(e)
     e = e.str.replace_all(r"\bUNIT( UNIT)+\b", "UNIT")
+    e = e.str.replace(PO_BOX_PATTERN, "PO BOX ${1}")
     # Letters and digits of a unit number stay together: "UNIT 4 B" -> "UNIT 4B".
     e = e.str.replace_all(r"\bUNIT (\w+) (\w)$", "UNIT $1$2")
     folded = _squash(pl.col("fold").str.replace_all(r"[^A-Z0-9]+", " "))
@@ -418,6 +499,26 @@ def _street_rules(raw: pl.Series | None, fold: pl.Series) -> Normalised:
     out = out.with_columns(reason.alias("reason"))
     out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
     return Normalised(out["value"], out["reason"])
+
+
+def normalise_locality(s: pl.Series) -> Normalised:
+    """Locality (city, town): fold, letters only, ``LOCALITY_WORDS`` short forms, no
+    ``CITY OF`` prefix or trailing state code, then the words joined (``St. Louis``,
+    ``Saint Louis`` and ``ST LOUIS, MO`` -> ``STLOUIS``; ``Mc Allen`` -> ``MCALLEN``)."""
+    text = _as_text(s)
+    frame = pl.DataFrame({"raw": text, "fold": _fold_column(text)})
+    folded = _squash(pl.col("fold").str.replace_all(r"[^A-Z]+", " "))
+    words = (" " + folded.str.replace_all(" ", "  ") + " ").str.replace_many(
+        [f" {k} " for k in LOCALITY_WORDS], [f" {v} " for v in LOCALITY_WORDS.values()]
+    )
+    words = _squash(words).str.replace(LOCALITY_PREFIX, "")
+    state = r" (?:" + "|".join(sorted(STATE_CODES)) + r")$"
+    value = words.str.replace(state, "").str.replace_all(" ", "", literal=True)
+    out = frame.with_columns(folded.alias("folded"), value.alias("value"))
+    placeholder = pl.col("folded").is_in(list(LOCALITY_PLACEHOLDERS))
+    out = out.with_columns(_reasons(pl.col("raw"), pl.col("value"), placeholder).alias("reason"))
+    out = out.with_columns(pl.when(pl.col("reason").is_null()).then(pl.col("value")).alias("value"))
+    return Normalised(out["value"].alias(s.name), out["reason"])
 
 
 def _digits(s: pl.Series) -> pl.DataFrame:
@@ -604,6 +705,11 @@ def normalise_last(value: str | None) -> str | None:
 def normalise_address(value: str | None) -> str | None:
     """Normalised street line, or ``None``."""
     return _one(normalise_street(pl.Series([value], dtype=pl.String)))
+
+
+def normalise_city(value: str | None) -> str | None:
+    """Normalised locality, or ``None``."""
+    return _one(normalise_locality(pl.Series([value], dtype=pl.String)))
 
 
 def normalise_zip5(value: str | None) -> str | None:

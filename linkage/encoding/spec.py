@@ -14,7 +14,8 @@ SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
 RETIRED_SPECS: Final = {
     "1.0": "spec 1.0's ZIP5 and birth-month tokens gave them away",
     "2.0": "spec 2.0's DOB and address tokens gave twins' and households' DOBs and addresses "
-    "away within the clear strata",
+    "away within the clear strata, its street line kept the unit, so line 1 + line 2 never "
+    "agreed with the street alone, and it had no locality",
 }
 RETIRED_SPEC_VERSIONS: Final = frozenset(RETIRED_SPECS)
 
@@ -36,7 +37,9 @@ TOKEN_COLUMNS: Final = (
 BLOOM_FIELDS: Final = (
     "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
     "last",  # last name bigrams, same key as first (a first/last swap still compares)
-    "addr",  # street line and ZIP5 bigrams, salted by first-name and DOB buckets (households)
+    # street (no unit) + ZIP5 bigrams in two passes salted by the first-name and DOB buckets
+    # (households share no whole filter), and the locality's bigrams at fewer bits
+    "addr",
     "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
     "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
 )

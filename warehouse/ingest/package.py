@@ -201,9 +201,9 @@ def check_files(package: Package) -> None:
         return
     package.manifest = manifest
     version = manifest.get("spec_version")
-    if version in RETIRED_SPEC_VERSIONS:
-        # A retired spec's encodings cannot be compared with the current ones (other subkeys,
-        # other columns), and side-by-side support would keep its leaking tokens at the hub.
+    if isinstance(version, str) and version in RETIRED_SPEC_VERSIONS:
+        # Encodings of a retired spec cannot be compared with the current ones (other subkeys,
+        # other normalisation), and side-by-side support would keep spec 1.0's leaking tokens.
         package.findings.append(
             Finding(
                 "spec_version",
