@@ -11,10 +11,13 @@ significant first); words are stored as signed 64-bit integers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import polars as pl
 
+from linkage.encoding import distinct
 from linkage.encoding.cmac import utf8_buffers
 from linkage.encoding.hmac_sql import hmac_table
 from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
@@ -65,20 +68,22 @@ def value_filters(
         raise ValueError(f"hashes must be 1..{MAX_HASHES}")
     n = len(values)
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
-    frame = pl.DataFrame({"v": values, "s": salts.cast(pl.String).fill_null("")})
-    present = frame["v"].is_not_null().to_numpy()
+    present = values.is_not_null().to_numpy()
     if not present.any():
         return words, present
-    kept = frame.filter(pl.col("v").is_not_null())
+    if not salts.dtype.is_integer():
+        salts = salts.cast(pl.String).fill_null("")
+    frame = pl.DataFrame({"v": values, "s": salts})
+    kept = frame if present.all() else frame.filter(pl.Series(present))
     # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
     sample = kept.gather_every(max(1, kept.height // 20_000))
     if sample.n_unique() * 10 > sample.height * 9:
         words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes)
         return words, present
-    distinct = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(con, distinct["v"], distinct["s"], key, hashes)
+    pairs = kept.unique(maintain_order=True)
+    value_words = _distinct_filters(con, pairs["v"], pairs["s"], key, hashes)
     record_vid = frame.join(
-        distinct.with_row_index("vid"),
+        pairs.with_row_index("vid"),
         on=["v", "s"],
         how="left",
         nulls_equal=False,
@@ -92,61 +97,138 @@ def value_filters(
 def _distinct_filters(
     con: duckdb.DuckDBPyConnection, values: pl.Series, salts: pl.Series, key: bytes, hashes: int
 ) -> np.ndarray:
-    """``(len(values), 8)`` filters of distinct ``(value, salt)`` pairs, bigram MACs shared.
+    """``(len(values), 8)`` filters of ``(value, salt)`` pairs, bigram MACs shared.
 
-    Bigrams are read straight from the UTF-8 bytes of the padded values (normalised values are
-    ASCII); each distinct (salt, bigram) is MACed once. A filter is the OR of its bigrams'
-    masks, and OR is idempotent, so a value is cut into runs of ``g`` consecutive bigrams (the
-    last run may overlap the one before): each distinct (salt, run) gets the OR of its bigram
-    masks once, and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram.
+    A filter is the OR of its bigrams' masks, and OR is idempotent, so a value is cut into runs
+    of ``g`` consecutive bigrams (the last run may overlap the one before): each distinct
+    (salt, run) gets the OR of its bigram masks once (from one MAC per distinct (salt, bigram)),
+    and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram. Runs are read
+    straight from the UTF-8 bytes (normalised values are ASCII), see ``_run_codes``.
     """
-    padded = "_" + values + "_"
-    if (padded.str.len_bytes() != padded.str.len_chars()).any():
-        raise ValueError("Bloom filter values must be ASCII (normalise them first)")
-    data, offsets, _ = utf8_buffers(padded)
-    base = int(offsets[0])
-    data = data[base : int(offsets[-1])]
-    starts = offsets[:-1] - base
-    # Dense alphabet of the bytes present, so codes stay small: salt * A^(g+1) + letters.
-    alphabet = np.flatnonzero(np.bincount(data, minlength=256))
-    size = len(alphabet)
-    letter = np.zeros(256, dtype=np.uint8)
-    letter[alphabet] = np.arange(size)
-    dense_data = letter[data]
-    lengths = np.diff(offsets) - 1  # bigrams per value (>= 1: "__" for an empty value)
-    salt_names = salts.unique(maintain_order=True)
-    n_salts = len(salt_names)
-    run = 1  # bigrams per run: as long as the code table stays small
-    while run < _MAX_RUN and run < int(lengths.min()) and n_salts * size ** (run + 2) <= 2**24:
-        run += 1
-    runs = (lengths + run - 1) // run
-    row = np.repeat(np.arange(len(padded), dtype=np.int64), runs)
-    first_run = np.cumsum(runs) - runs
-    i = np.arange(len(row), dtype=np.int64) - first_run[row]
-    at = starts[row] + np.minimum(i * run, lengths[row] - run)  # first byte of each run
-    code = dense_data[at].astype(np.int64)
-    for t in range(1, run + 1):
-        code = code * size + dense_data[at + t]
-    width = size ** (run + 1)  # codes of one salt
-    if n_salts > 1:
-        salt_idx = salts.replace_strict(salt_names, pl.int_range(n_salts, eager=True))
-        code += salt_idx.to_numpy().astype(np.int64)[row] * width
-    seen = np.zeros(n_salts * width, dtype=bool)
-    seen[code] = True
+    runs = _run_codes(values, salts)
+    seen = np.zeros(runs.table, dtype=bool)
+    seen[runs.code] = True
     used = np.flatnonzero(seen)
-    rid = (np.cumsum(seen) - 1)[code]
-    # Letters of each distinct run (most significant first), then its bigram codes.
-    run_letters = np.stack(
-        [(used // size ** (run - t)) % size for t in range(run + 1)], axis=1
-    ).astype(np.int64)
-    run_salt = used // width
-    gram_code = run_salt[:, None] * size * size + run_letters[:, :-1] * size + run_letters[:, 1:]
+    # Each run's index among the distinct runs: a table read only where it was written.
+    lookup = np.empty(runs.table, dtype=np.int32)
+    lookup[used] = np.arange(len(used), dtype=np.int32)
+    rid = lookup[runs.code]
+    del seen, lookup
+    # The bigrams of each distinct run: (salt, symbol t, symbol t + 1), MACed once each.
+    bits, mask = runs.bits, (1 << runs.bits) - 1
+    salt_of = (used >> (bits * (runs.run + 1))) << (2 * bits)
+    gram_code = np.stack(
+        [salt_of | (used >> (bits * t)) & (mask | mask << bits) for t in range(runs.run)], axis=1
+    )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
-    gram_words = _gram_masks(con, grams, size, alphabet, salt_names, key, hashes)
-    run_words = np.zeros((len(used), BLOOM_WORDS), dtype=_U64)
-    for t in range(run):
-        run_words |= gram_words[gram_of_run.reshape(len(used), run)[:, t]]
-    return _or_runs(run_words, rid, first_run, runs)
+    gram_of_run = gram_of_run.reshape(len(used), runs.run)
+    gram_words = _gram_masks(con, grams, runs, key, hashes)
+    run_words = gram_words[gram_of_run[:, 0]]
+    for t in range(1, runs.run):
+        run_words |= gram_words[gram_of_run[:, t]]
+    return _or_runs(run_words, rid, runs.first, runs.count)
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Each value's runs of ``run`` consecutive padded bigrams, as integer codes.
+
+    ``code`` holds, per run, its ``run + 1`` symbols (``bits`` bits each, the first symbol in
+    the lowest bits) and, above them, the index of the value's salt among ``salt_names``; codes
+    are below ``table``. Value ``i``'s runs are ``code[first[i] : first[i] + count[i]]``.
+    """
+
+    code: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    run: int
+    bits: int
+    table: int
+    salt_names: list[str]
+
+
+_PAD = ord("_")
+# Dense tables of (salt, run) codes stay below this many entries (16 MiB of flags).
+_TABLE_LIMIT = 1 << 24
+
+
+def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
+    """Codes of the runs of every value padded as ``_value_`` (see ``_Runs``).
+
+    A run of ``g <= 3`` bigrams is ``g + 1`` consecutive bytes, read as one unaligned 4-byte
+    word from the UTF-8 buffer and packed by shifts. Normalised values are upper-case ASCII
+    within 0x20-0x5F (space, digits, ``-``, ``A``-``Z``, ``_``), where the low 6 bits of a byte
+    tell it apart: a symbol is 6 bits then, else 7 (any ASCII). The padding is not built as
+    strings: a value's first run reads the byte before it and its last run the byte after it,
+    and those bytes are overwritten with ``_`` in the words.
+    """
+    data, offsets, _ = utf8_buffers(values)
+    base, end = int(offsets[0]), int(offsets[-1])
+    body = data[base:end]
+    top, low = (int(body.max()), int(body.min())) if len(body) else (_PAD, _PAD)
+    if top >= 0x80:
+        raise ValueError("Bloom filter values must be ASCII (normalise them first)")
+    bits = 6 if low >= 0x20 and top <= 0x5F else 7
+    # One byte before the first value and three after the last: every word read is in bounds.
+    buf = np.empty(len(body) + 4, dtype=np.uint8)
+    buf[0], buf[1:-3], buf[-3:] = _PAD, body, _PAD
+    word = np.ndarray(shape=(len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
+    starts = offsets[:-1] - base  # of each value in ``body``: its padded form starts at buf[start]
+    lengths = np.diff(offsets)
+    salt_idx, salt_names = _salt_indexes(salts)
+    run = 1
+    while (
+        run < _MAX_RUN
+        and run < int(lengths.min()) + 1
+        and len(salt_names) << (bits * (run + 2)) <= _TABLE_LIMIT
+    ):
+        run += 1
+    count = (lengths + run) // run  # ceil(bigrams / run); a value of b bytes has b + 1 bigrams
+    first = np.cumsum(count) - count
+    index = np.int32 if len(buf) < 2**31 else np.int64
+    total = int(count.sum())
+    at = np.repeat((starts - first * run).astype(index), count)
+    at += np.arange(total, dtype=index) * run
+    last = first + count - 1
+    at[last] = starts + lengths + 1 - run  # the last run ends on the closing ``_``
+    x = np.take(word, at)
+    x[first] = (x[first] & ~np.uint32(0xFF)) | np.uint32(_PAD)
+    shift = np.uint32(8 * run)
+    x[last] = (x[last] & ~(np.uint32(0xFF) << shift)) | (np.uint32(_PAD) << shift)
+    sym = np.uint32((1 << bits) - 1)
+    code = x & sym
+    for t in range(1, run + 1):
+        code |= (x >> np.uint32((8 - bits) * t)) & (sym << np.uint32(bits * t))
+    if len(salt_names) > 1:
+        code |= np.repeat(salt_idx.astype(np.uint32) << np.uint32(bits * (run + 1)), count)
+    return _Runs(
+        code=code,
+        first=first,
+        count=count,
+        run=run,
+        bits=bits,
+        table=len(salt_names) << (bits * (run + 1)),
+        salt_names=salt_names,
+    )
+
+
+def _salt_indexes(salts: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the distinct salts, and their text.
+
+    Integer salts (bucket numbers) are counted over their range, not hashed as strings; their
+    text is the decimal number.
+    """
+    if salts.dtype.is_integer() and salts.null_count() == 0 and len(salts):
+        numbers = salts.to_numpy().astype(np.int64)
+        dense = distinct.dense_codes(numbers, np.ones(len(numbers), dtype=bool))
+        if dense is not None:
+            return dense[1], [str(v) for v in dense[0].tolist()]
+    text = salts.cast(pl.String).fill_null("")
+    names = text.unique(maintain_order=True)
+    if len(names) == 1:
+        return np.zeros(len(text), dtype=np.int64), names.to_list()
+    rows = text.replace_strict(names, pl.int_range(len(names), eager=True), return_dtype=pl.Int64)
+    return rows.to_numpy(), names.to_list()
 
 
 def _or_runs(
@@ -174,20 +256,17 @@ def _or_runs(
 
 
 def _gram_masks(
-    con: duckdb.DuckDBPyConnection,
-    grams: np.ndarray,
-    size: int,
-    alphabet: np.ndarray,
-    salt_names: pl.Series,
-    key: bytes,
-    hashes: int,
+    con: duckdb.DuckDBPyConnection, grams: np.ndarray, runs: _Runs, key: bytes, hashes: int
 ) -> np.ndarray:
     """``(len(grams), 8)`` bit masks of (salt, bigram) codes: ``HMAC(key, salt|bigram)``."""
-    names = salt_names.to_list()
-    letters = alphabet.tolist()
+    bits = runs.bits
+    mask = (1 << bits) - 1
+    # A symbol is the byte itself (7 bits) or its low 6 bits, 0x40-0x5F folded to 0x00-0x1F.
+    byte = [c if bits == 7 or c >= 0x20 else c + 0x40 for c in range(1 << bits)]
+    names = runs.salt_names
     messages = pl.Series(
         [
-            f"{names[c // (size * size)]}|{chr(letters[c // size % size])}{chr(letters[c % size])}"
+            f"{names[c >> (2 * bits)]}|{chr(byte[c & mask])}{chr(byte[(c >> bits) & mask])}"
             for c in grams.tolist()
         ],
         dtype=pl.String,
