@@ -11,6 +11,7 @@ significant first); words are stored as signed 64-bit integers.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -57,8 +58,12 @@ def value_filters(
     salts: pl.Series,
     key: bytes,
     hashes: int,
+    cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unhardened filters per record.
+
+    ``cache`` shares bigram masks between the calls of one encoding run (else a call MACs its
+    own).
 
     Returns:
         ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where the value is
@@ -78,10 +83,10 @@ def value_filters(
     # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
     sample = kept.gather_every(max(1, kept.height // 20_000))
     if sample.n_unique() * 10 > sample.height * 9:
-        words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes)
+        words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes, cache)
         return words, present
     pairs = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(con, pairs["v"], pairs["s"], key, hashes)
+    value_words = _distinct_filters(con, pairs["v"], pairs["s"], key, hashes, cache)
     record_vid = frame.join(
         pairs.with_row_index("vid"),
         on=["v", "s"],
@@ -95,7 +100,12 @@ def value_filters(
 
 
 def _distinct_filters(
-    con: duckdb.DuckDBPyConnection, values: pl.Series, salts: pl.Series, key: bytes, hashes: int
+    con: duckdb.DuckDBPyConnection,
+    values: pl.Series,
+    salts: pl.Series,
+    key: bytes,
+    hashes: int,
+    cache: BigramMasks | None,
 ) -> np.ndarray:
     """``(len(values), 8)`` filters of ``(value, salt)`` pairs, bigram MACs shared.
 
@@ -106,14 +116,7 @@ def _distinct_filters(
     straight from the UTF-8 bytes (normalised values are ASCII), see ``_run_codes``.
     """
     runs = _run_codes(values, salts)
-    seen = np.zeros(runs.table, dtype=bool)
-    seen[runs.code] = True
-    used = np.flatnonzero(seen)
-    # Each run's index among the distinct runs: a table read only where it was written.
-    lookup = np.empty(runs.table, dtype=np.int32)
-    lookup[used] = np.arange(len(used), dtype=np.int32)
-    rid = lookup[runs.code]
-    del seen, lookup
+    used, rid = _distinct_runs(runs)
     # The bigrams of each distinct run: (salt, symbol t, symbol t + 1), MACed once each.
     bits, mask = runs.bits, (1 << runs.bits) - 1
     salt_of = (used >> (bits * (runs.run + 1))) << (2 * bits)
@@ -122,11 +125,29 @@ def _distinct_filters(
     )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
     gram_of_run = gram_of_run.reshape(len(used), runs.run)
-    gram_words = _gram_masks(con, grams, runs, key, hashes)
+    gram_words = _gram_masks(con, grams, runs, key, hashes, cache or BigramMasks())
     run_words = gram_words[gram_of_run[:, 0]]
     for t in range(1, runs.run):
         run_words |= gram_words[gram_of_run[:, t]]
     return _or_runs(run_words, rid, runs.first, runs.count)
+
+
+def _distinct_runs(runs: _Runs) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct run codes (sorted) and each run's index into them.
+
+    Many runs (near-unique values) are counted in a table over the code range (a flag per
+    code, and an index table read only where it was written); few runs (the distinct values of
+    a repetitive column) are sorted instead, since the table would cost more than they do.
+    """
+    if len(runs.code) < runs.table >> 6:
+        used, rid = np.unique(runs.code, return_inverse=True)
+        return used.astype(np.int64), rid.reshape(-1)
+    seen = np.zeros(runs.table, dtype=bool)
+    seen[runs.code] = True
+    used = np.flatnonzero(seen)
+    lookup = np.empty(runs.table, dtype=np.int32)
+    lookup[used] = np.arange(len(used), dtype=np.int32)
+    return used, lookup[runs.code]
 
 
 @dataclass(frozen=True)
@@ -255,23 +276,98 @@ def _or_runs(
     return out
 
 
+class BigramMasks:
+    """Bigram masks ``HMAC(key, salt|bigram)``, each computed once per encoding run.
+
+    The chunks of a run (one per thread) and the filter passes within a chunk ask for largely
+    the same (salt, bigram) pairs: first and last names share their key and their 64 bucket
+    salts. A mask is found by (key, hashes, salt, byte pair); only the pairs not seen before are
+    MACed. Safe to share between threads; it holds key-derived masks, so it lives no longer than
+    the run that made it.
+    """
+
+    _PAIRS = 1 << 14  # two 7-bit ASCII bytes
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._salts: dict[str, int] = {}
+        # Per (key, hashes): a (salts, byte pairs) table of rows into the masks (-1: not yet).
+        self._rows: dict[tuple[bytes, int], np.ndarray] = {}
+        self._masks: dict[tuple[bytes, int], np.ndarray] = {}
+        self._count: dict[tuple[bytes, int], int] = {}
+
+    def masks(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        salt_names: list[str],
+        salt: np.ndarray,
+        pair: np.ndarray,
+        key: bytes,
+        hashes: int,
+    ) -> np.ndarray:
+        """``(len(pair), 8)`` masks of salt ``salt_names[salt[i]]`` and bytes ``pair[i]``.
+
+        ``pair`` is ``first byte | second byte << 7`` (ASCII).
+        """
+        with self._lock:
+            for name in salt_names:
+                self._salts.setdefault(name, len(self._salts))
+            ids = np.array([self._salts[name] for name in salt_names], dtype=np.int64)[salt]
+            rows = self._table(key, hashes)
+            found = rows[ids, pair]
+            missing = np.flatnonzero(found < 0)
+            if len(missing):
+                names = {i: name for name, i in self._salts.items()}
+                todo = np.unique(ids[missing] * self._PAIRS + pair[missing])
+                messages = pl.Series(
+                    [
+                        f"{names[c // self._PAIRS]}|{chr(c & 0x7F)}{chr((c >> 7) & 0x7F)}"
+                        for c in todo.tolist()
+                    ],
+                    dtype=pl.String,
+                )
+                new = message_masks(con, messages, key, hashes)
+                start = self._append(key, hashes, new)
+                rows.reshape(-1)[todo] = np.arange(start, start + len(todo), dtype=np.int32)
+                found = rows[ids, pair]
+            return self._masks[key, hashes][found]
+
+    def _table(self, key: bytes, hashes: int) -> np.ndarray:
+        rows = self._rows.get((key, hashes))
+        if rows is None or rows.shape[0] < len(self._salts):
+            grown = np.full((max(64, 2 * len(self._salts)), self._PAIRS), -1, dtype=np.int32)
+            if rows is not None:
+                grown[: rows.shape[0]] = rows
+            self._rows[key, hashes] = rows = grown
+        return rows
+
+    def _append(self, key: bytes, hashes: int, new: np.ndarray) -> int:
+        masks = self._masks.get((key, hashes), np.zeros((0, BLOOM_WORDS), dtype=_U64))
+        start = self._count.get((key, hashes), 0)
+        if start + len(new) > len(masks):
+            grown = np.zeros((max(1024, 2 * (start + len(new))), BLOOM_WORDS), dtype=_U64)
+            grown[:start] = masks[:start]
+            self._masks[key, hashes] = masks = grown
+        masks[start : start + len(new)] = new
+        self._count[key, hashes] = start + len(new)
+        return start
+
+
 def _gram_masks(
-    con: duckdb.DuckDBPyConnection, grams: np.ndarray, runs: _Runs, key: bytes, hashes: int
+    con: duckdb.DuckDBPyConnection,
+    grams: np.ndarray,
+    runs: _Runs,
+    key: bytes,
+    hashes: int,
+    cache: BigramMasks,
 ) -> np.ndarray:
     """``(len(grams), 8)`` bit masks of (salt, bigram) codes: ``HMAC(key, salt|bigram)``."""
     bits = runs.bits
     mask = (1 << bits) - 1
     # A symbol is the byte itself (7 bits) or its low 6 bits, 0x40-0x5F folded to 0x00-0x1F.
-    byte = [c if bits == 7 or c >= 0x20 else c + 0x40 for c in range(1 << bits)]
-    names = runs.salt_names
-    messages = pl.Series(
-        [
-            f"{names[c >> (2 * bits)]}|{chr(byte[c & mask])}{chr(byte[(c >> bits) & mask])}"
-            for c in grams.tolist()
-        ],
-        dtype=pl.String,
-    )
-    return message_masks(con, messages, key, hashes)
+    byte = np.array([c if bits == 7 or c >= 0x20 else c + 0x40 for c in range(1 << bits)])
+    pair = byte[grams & mask] | byte[(grams >> bits) & mask] << 7
+    return cache.masks(con, runs.salt_names, grams >> (2 * bits), pair, key, hashes)
 
 
 def message_masks(

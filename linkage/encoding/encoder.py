@@ -198,6 +198,7 @@ def encode_persons(
         settings=settings,
         duckdb_threads=max(1, cores // chunks),
         steps=_Steps(timings),
+        bigrams=bloom.BigramMasks(),
     )
     slices = [
         (raw.slice(lo, hi - lo), record_id.slice(lo, hi - lo))
@@ -271,6 +272,7 @@ class _Job:
     settings: EncodingSettings
     duckdb_threads: int
     steps: _Steps
+    bigrams: bloom.BigramMasks  # Bloom bigram masks shared by the chunks of this run
 
 
 @dataclass
@@ -465,15 +467,17 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
+            job.bigrams,
         ),
         "last": lambda: _text_filters(
             con,
             _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
+            job.bigrams,
         ),
         "addr": lambda: _text_filters(
-            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes
+            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes, job.bigrams
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
@@ -530,11 +534,12 @@ def _text_filters(
     passes: list[tuple[pl.Series, pl.Series]],
     key: bytes,
     hashes: int,
+    bigrams: bloom.BigramMasks,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bigram filters of (values, salts) passes, ORed into one filter per record."""
-    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes)
+    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes, bigrams)
     for values, salt in passes[1:]:
-        more, also = bloom.value_filters(con, values, salt, key, hashes)
+        more, also = bloom.value_filters(con, values, salt, key, hashes, bigrams)
         words |= more
         present |= also
     return words, present
@@ -559,9 +564,9 @@ def _name_passes(
         return [(name, salts)]
     out = []
     for bucket in (other, dob):
-        text = pl.Series(bucket).cast(pl.String)
+        # Integer salts: the filters salt by their decimal text (counted, not hashed as strings).
         use = pl.Series(bucket >= 0)
-        out.append((pl.select(pl.when(use).then(name)).to_series(), text))
+        out.append((pl.select(pl.when(use).then(name)).to_series(), pl.Series(bucket)))
     return out
 
 
