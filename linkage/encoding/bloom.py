@@ -11,16 +11,16 @@ significant first); words are stored as signed 64-bit integers.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import polars as pl
 
 from linkage.encoding import distinct
 from linkage.encoding.cmac import utf8_buffers
-from linkage.encoding.hmac_sql import hmac_table
 from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
 
 _U64 = np.uint64
@@ -53,7 +53,6 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def value_filters(
-    con: duckdb.DuckDBPyConnection,
     values: pl.Series,
     salts: pl.Series,
     key: bytes,
@@ -83,10 +82,10 @@ def value_filters(
     # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
     sample = kept.gather_every(max(1, kept.height // 20_000))
     if sample.n_unique() * 10 > sample.height * 9:
-        words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes, cache)
+        words[present] = _distinct_filters(kept["v"], kept["s"], key, hashes, cache)
         return words, present
     pairs = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(con, pairs["v"], pairs["s"], key, hashes, cache)
+    value_words = _distinct_filters(pairs["v"], pairs["s"], key, hashes, cache)
     record_vid = frame.join(
         pairs.with_row_index("vid"),
         on=["v", "s"],
@@ -100,7 +99,6 @@ def value_filters(
 
 
 def _distinct_filters(
-    con: duckdb.DuckDBPyConnection,
     values: pl.Series,
     salts: pl.Series,
     key: bytes,
@@ -125,7 +123,7 @@ def _distinct_filters(
     )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
     gram_of_run = gram_of_run.reshape(len(used), runs.run)
-    gram_words = _gram_masks(con, grams, runs, key, hashes, cache or BigramMasks())
+    gram_words = _gram_masks(grams, runs, key, hashes, cache or BigramMasks())
     run_words = gram_words[gram_of_run[:, 0]]
     for t in range(1, runs.run):
         run_words |= gram_words[gram_of_run[:, t]]
@@ -298,7 +296,6 @@ class BigramMasks:
 
     def masks(
         self,
-        con: duckdb.DuckDBPyConnection,
         salt_names: list[str],
         salt: np.ndarray,
         pair: np.ndarray,
@@ -319,14 +316,11 @@ class BigramMasks:
             if len(missing):
                 names = {i: name for name, i in self._salts.items()}
                 todo = np.unique(ids[missing] * self._PAIRS + pair[missing])
-                messages = pl.Series(
-                    [
-                        f"{names[c // self._PAIRS]}|{chr(c & 0x7F)}{chr((c >> 7) & 0x7F)}"
-                        for c in todo.tolist()
-                    ],
-                    dtype=pl.String,
-                )
-                new = message_masks(con, messages, key, hashes)
+                messages = [
+                    f"{names[c // self._PAIRS]}|{chr(c & 0x7F)}{chr((c >> 7) & 0x7F)}"
+                    for c in todo.tolist()
+                ]
+                new = message_masks(messages, key, hashes)
                 start = self._append(key, hashes, new)
                 rows.reshape(-1)[todo] = np.arange(start, start + len(todo), dtype=np.int32)
                 found = rows[ids, pair]
@@ -354,7 +348,6 @@ class BigramMasks:
 
 
 def _gram_masks(
-    con: duckdb.DuckDBPyConnection,
     grams: np.ndarray,
     runs: _Runs,
     key: bytes,
@@ -367,21 +360,25 @@ def _gram_masks(
     # A symbol is the byte itself (7 bits) or its low 6 bits, 0x40-0x5F folded to 0x00-0x1F.
     byte = np.array([c if bits == 7 or c >= 0x20 else c + 0x40 for c in range(1 << bits)])
     pair = byte[grams & mask] | byte[(grams >> bits) & mask] << 7
-    return cache.masks(con, runs.salt_names, grams >> (2 * bits), pair, key, hashes)
+    return cache.masks(runs.salt_names, grams >> (2 * bits), pair, key, hashes)
 
 
-def message_masks(
-    con: duckdb.DuckDBPyConnection, messages: pl.Series, key: bytes, hashes: int
-) -> np.ndarray:
-    """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``."""
-    macs = hmac_table(con, messages, key, 64)
-    ordered = messages.replace_strict(macs["msg"], macs["mac"], return_dtype=pl.String)
-    positions = np.column_stack(
-        [
-            (ordered.str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
-            for j in range(hashes)
-        ]
-    ).astype(np.int64)
+def message_masks(messages: list[str], key: bytes, hashes: int) -> np.ndarray:
+    """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``.
+
+    The MAC read as sixteen big-endian 16-bit numbers, the first ``hashes`` of them modulo 512,
+    are the bits set. A call MACs a few thousand short messages: Python's ``hmac`` copied from
+    one keyed state per message (two SHA-256 compressions each, no per-call set-up) costs a third
+    of a DuckDB query over them (docs/encoding.md, "Speed").
+    """
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    macs = bytearray()
+    for message in messages:
+        mac = keyed.copy()
+        mac.update(message.encode())
+        macs += mac.digest()
+    chunks = np.frombuffer(bytes(macs), dtype=">u2").reshape(len(messages), 16)
+    positions = chunks[:, :hashes].astype(np.int64) % BLOOM_BITS
     gram_words = np.zeros((len(messages), BLOOM_WORDS), dtype=_U64)
     rows = np.repeat(np.arange(len(messages)), hashes)
     flat = positions.ravel()
@@ -393,7 +390,6 @@ POSITIONS = "ABCDEFGHI"
 
 
 def digit_filters(
-    con: duckdb.DuckDBPyConnection,
     digits: np.ndarray,
     passes: list[tuple[np.ndarray, np.ndarray]],
     n_salts: int,
@@ -420,8 +416,8 @@ def digit_filters(
     grams = ["_A"]
     grams += [f"{POSITIONS[i]}{d}" for i in range(length) for d in range(10)]
     grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
-    messages = pl.Series([f"{s}|{g}" for s in salt_text for g in grams], dtype=pl.String)
-    masks = message_masks(con, messages, key, hashes).reshape(len(salt_text), len(grams), -1)
+    messages = [f"{s}|{g}" for s in salt_text for g in grams]
+    masks = message_masks(messages, key, hashes).reshape(len(salt_text), len(grams), -1)
     groups = []
     for start in range(0, length, 3):
         width = min(3, length - start)

@@ -4,10 +4,10 @@ Input is a frame of raw identifier strings under canonical names (``CANONICAL_FI
 partner client's mapping produces it). Output is the persons table of a submission package, a
 crosswalk (pseudonym -> own record id) that stays with the partner, and an encoding report
 holding counts only. Every step is vectorised: polars for normalisation, AES-CMAC over whole
-columns for tokens, pseudonyms and noise seeds (``cmac.py``), DuckDB HMAC over the few distinct
-Bloom bigrams, numpy for Bloom filter bits. Whatever repeats (names, street templates, dates,
-ZIPs, flip seeds) is computed once per distinct value, and large inputs are encoded in chunks,
-one per core, on a thread pool ("Speed" in docs/encoding.md).
+columns for tokens, pseudonyms and noise seeds (``cmac.py``), HMAC once per run over the few
+distinct Bloom bigrams, numpy for Bloom filter bits. Whatever repeats (names, street templates,
+dates, ZIPs, flip seeds) is computed once per distinct value, and large inputs are encoded in
+chunks, one per core, on a thread pool ("Speed" in docs/encoding.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -196,7 +195,6 @@ def encode_persons(
         dob_format=dob_format,
         sex_values=sex_values,
         settings=settings,
-        duckdb_threads=max(1, cores // chunks),
         steps=_Steps(timings),
         bigrams=bloom.BigramMasks(),
     )
@@ -270,7 +268,6 @@ class _Job:
     dob_format: str | None
     sex_values: dict[str, str] | None
     settings: EncodingSettings
-    duckdb_threads: int
     steps: _Steps
     bigrams: bloom.BigramMasks  # Bloom bigram masks shared by the chunks of this run
 
@@ -458,30 +455,25 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
         )
         ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(job.duckdb_threads)}")
     # Per field, how its unhardened filters are made: (words, present).
     plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
         "first": lambda: _text_filters(
-            con,
             _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
         ),
         "last": lambda: _text_filters(
-            con,
             _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
         ),
         "addr": lambda: _text_filters(
-            con, [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes, job.bigrams
+            [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes, job.bigrams
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
-            con,
             dob_digits,
             [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
             n_buckets,
@@ -489,7 +481,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             settings.dob_hashes,
         ),
         "ssn": lambda: bloom.digit_filters(
-            con,
             ssn_digits,
             [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
             0,
@@ -498,21 +489,18 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
-    try:
-        for stream, (fld, make) in enumerate(plans.items()):
-            with steps(f"Bloom filter {fld}"):
-                words, present = make()
-            with steps("Bloom flips (once per distinct seed)"):
-                masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
-                if present.all():
-                    words ^= bloom.take_rows(masks, seed_idx)
-                else:
-                    rows = np.flatnonzero(present)
-                    words[rows] ^= bloom.take_rows(masks, seed_idx[rows])
-            with steps("frames and report"):
-                out.update(bloom.to_columns(words, present, f"bf_{fld}"))
-    finally:
-        con.close()
+    for stream, (fld, make) in enumerate(plans.items()):
+        with steps(f"Bloom filter {fld}"):
+            words, present = make()
+        with steps("Bloom flips (once per distinct seed)"):
+            masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
+            if present.all():
+                words ^= bloom.take_rows(masks, seed_idx)
+            else:
+                rows = np.flatnonzero(present)
+                words[rows] ^= bloom.take_rows(masks, seed_idx[rows])
+        with steps("frames and report"):
+            out.update(bloom.to_columns(words, present, f"bf_{fld}"))
     reasons = {
         "first_name": first.reasons,
         "last_name": last.reasons,
@@ -530,16 +518,15 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
 
 
 def _text_filters(
-    con: duckdb.DuckDBPyConnection,
     passes: list[tuple[pl.Series, pl.Series]],
     key: bytes,
     hashes: int,
     bigrams: bloom.BigramMasks,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bigram filters of (values, salts) passes, ORed into one filter per record."""
-    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes, bigrams)
+    words, present = bloom.value_filters(passes[0][0], passes[0][1], key, hashes, bigrams)
     for values, salt in passes[1:]:
-        more, also = bloom.value_filters(con, values, salt, key, hashes, bigrams)
+        more, also = bloom.value_filters(values, salt, key, hashes, bigrams)
         words |= more
         present |= also
     return words, present
