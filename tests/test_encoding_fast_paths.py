@@ -7,9 +7,10 @@ seed, AES-CMAC over mixed message lengths, and the chunked, threaded encoder aga
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -205,14 +206,76 @@ def test_digit_filters_equal_filters_of_the_tagged_strings(
         ["".join(f"{bloom.POSITIONS[i]}{d}" for i, d in enumerate(row)) for row in digits.tolist()]
     )
     salt_text = pl.Series(["" if s < 0 else str(s) for s in salts])
-    con = duckdb.connect()
     use = np.ones(len(numbers), dtype=bool)
     fast, present = bloom.digit_filters(
-        con, digits, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
+        digits, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
     )
     assert present.all()
-    slow, _ = bloom.value_filters(con, tagged, salt_text, KEYS.bloom_ssn, 8)
+    slow, _ = bloom.value_filters(tagged, salt_text, KEYS.bloom_ssn, 8)
     assert (fast == slow).all()
     # A one-digit typo keeps most of the filter: partial evidence, not none.
     if len(numbers) > 1 and numbers[0] != numbers[1] and salts[0] == salts[1]:
         assert 0.7 < bloom.dice(fast[0], fast[1]) < 1.0
+
+
+def _bigram_filter(value: str, salt: str, key: bytes, hashes: int) -> np.ndarray:
+    """The filter of docs/encoding.md step by step: one HMAC per padded bigram, bits ORed."""
+    out = np.zeros(8, dtype=np.uint64)
+    for gram in bloom.bigrams(value):
+        mac = hmac.new(key, f"{salt}|{gram}".encode(), hashlib.sha256).digest()
+        for j in range(hashes):
+            bit = int.from_bytes(mac[2 * j : 2 * j + 2], "big") % 512
+            out[bit // 64] |= np.uint64(1) << np.uint64(bit % 64)
+    return out
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -"  # normalised text: 6-bit symbols
+_ANY = "abcXYZ09 |'#~{}@`_"  # any other ASCII: 7-bit symbols
+
+
+def _random_values(alphabet: str, n: int, longest: int, seed: int) -> list[str | None]:
+    rng = np.random.default_rng(seed)
+    return [
+        None if rng.random() < 0.1 else "".join(rng.choice(list(alphabet), int(length)))
+        for length in rng.integers(0, longest + 1, n)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "salts", "hashes"),
+    [
+        (_random_values(_UPPER, 300, 30, 1), [""] * 300, 6),  # street lines: runs of 3
+        (_random_values(_UPPER, 300, 9, 2), list(range(64)) * 4 + list(range(44)), 12),
+        (_random_values(_ANY, 200, 12, 3), [str(1900 + i % 97) for i in range(200)], 16),
+        (["", "A", "AB", "", "A"], ["x", "y", "x", "", ""], 1),  # shorter than a run
+        (["SMITH"] * 50 + ["SMYTH"] * 50, list(range(100)), 12),  # repeated: de-duplicated
+        ([None, None], ["", ""], 8),
+    ],
+)
+def test_value_filters_equal_the_bigrams_macd_one_by_one(
+    values: list[str | None], salts: list[object], hashes: int
+) -> None:
+    """Runs read as 4-byte words, shared bigram masks and de-duplication change no bit."""
+    key = KEYS.bloom_name
+    series = pl.Series(values, dtype=pl.String)
+    salt_series = pl.Series(salts)
+    words, present = bloom.value_filters(series, salt_series, key, hashes)
+    assert present.tolist() == [v is not None for v in values]
+    for i, value in enumerate(values):
+        expected = (
+            np.zeros(8, np.uint64)
+            if value is None
+            else _bigram_filter(value, str(salts[i]), key, hashes)
+        )
+        assert (words[i] == expected).all(), (value, salts[i])
+    # One cache shared by calls of other keys, salts and lengths gives the same masks.
+    cache = bloom.BigramMasks()
+    bloom.value_filters(pl.Series(["ZZ", "QQQQQQQ"]), pl.Series(["1", "99"]), key, hashes, cache)
+    bloom.value_filters(series, salt_series, KEYS.bloom_addr, hashes, cache)
+    shared, _ = bloom.value_filters(series, salt_series, key, hashes, cache)
+    assert (shared == words).all()
+
+
+def test_value_filters_refuse_text_that_is_not_ascii() -> None:
+    with pytest.raises(ValueError, match="ASCII"):
+        bloom.value_filters(pl.Series(["ZOË"]), pl.Series([""]), KEYS.bloom_name, 12)

@@ -1,18 +1,16 @@
-"""Keys and the vectorised HMAC: DuckDB's HMAC equals Python's ``hmac`` bit for bit."""
+"""Keys, and the HMAC bit positions of Bloom bigrams."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-import duckdb
 import polars as pl
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from linkage.encoding import bloom
-from linkage.encoding.hmac_sql import hmac_hex
 from linkage.encoding.keys import EncodingKeys, SecretError, derive_key, key_fingerprint
 from linkage.encoding.spec import SPEC_VERSION
 
@@ -30,12 +28,13 @@ MESSAGES = [
 
 
 @pytest.mark.parametrize("key", [b"k" * 32, bytes(range(32)), b"\xff" * 32, b"short"])
-@pytest.mark.parametrize("n_hex", [16, 32, 64])
-def test_duckdb_hmac_matches_python(key: bytes, n_hex: int) -> None:
-    con = duckdb.connect()
-    out = hmac_hex(con, pl.Series([*MESSAGES, None]), key, n_hex).to_list()
-    expected = [hmac.new(key, m.encode(), hashlib.sha256).hexdigest()[:n_hex] for m in MESSAGES]
-    assert out == [*expected, None]
+@pytest.mark.parametrize("hashes", [1, 6, 12, 16])
+def test_bigram_masks_are_the_hmac_read_as_16_bit_numbers(key: bytes, hashes: int) -> None:
+    masks = bloom.message_masks(MESSAGES, key, hashes)
+    for message, mask in zip(MESSAGES, masks, strict=True):
+        mac = hmac.new(key, message.encode(), hashlib.sha256).digest()
+        bits = {int.from_bytes(mac[2 * j : 2 * j + 2], "big") % 512 for j in range(hashes)}
+        assert {b for b in range(512) if int(mask[b // 64]) >> (b % 64) & 1} == bits
 
 
 def test_hkdf_subkeys_follow_the_published_recipe() -> None:
@@ -76,9 +75,7 @@ def test_keys_repr_hides_key_bytes() -> None:
 
 
 def test_bloom_dice_orders_similarity() -> None:
-    con = duckdb.connect()
     words, present = bloom.value_filters(
-        con,
         pl.Series(["CATHERINE", "CATHERINE", "KATHERINE", "ROBERT", None]),
         pl.Series(["1980"] * 5),
         b"b" * 32,
@@ -88,9 +85,7 @@ def test_bloom_dice_orders_similarity() -> None:
     assert bloom.dice(words[0], words[1]) == 1.0
     assert bloom.dice(words[0], words[2]) > 0.6
     assert bloom.dice(words[0], words[3]) < 0.35
-    salted, _ = bloom.value_filters(
-        con, pl.Series(["CATHERINE"]), pl.Series(["1981"]), b"b" * 32, 12
-    )
+    salted, _ = bloom.value_filters(pl.Series(["CATHERINE"]), pl.Series(["1981"]), b"b" * 32, 12)
     assert bloom.dice(words[0], salted[0]) < 0.35, "another birth year salts the bit positions"
 
 

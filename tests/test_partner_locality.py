@@ -2,7 +2,7 @@
 
 Two records of one person (same DOB, so the same Bloom noise) are encoded from a CSV through the
 shipped riverside mapping; what the hub receives must agree exactly where only line 2 differs,
-keep the locality inside ``bf_addr`` (never in clear, never in ``tok_addr``), and cost little
+keep the locality inside ``bf_addr`` (never in clear, never in ``tok_first_addr``), and cost little
 Dice when one side has no city.
 """
 
@@ -49,7 +49,7 @@ PAIRS = [
     Pair("PO box spellings", "P.O. Box 77", "Concord", "PO Box 77", "Concord", True, (1.0, 1.0)),
     Pair("city spelled two ways", "9 Pine Rd", "Saint Johnsbury", "9 Pine Rd", "ST. JOHNSBURY, VT",
          True, (1.0, 1.0)),
-    # The locality is evidence inside bf_addr only: absent on one side, tok_addr still agrees
+    # The locality is evidence inside bf_addr only: absent on one side, tok_first_addr still agrees
     # and the filter keeps most of its bits.
     Pair("city on one side only", "9 Pine Rd", "Concord", "9 Pine Rd", "", True, (0.88, 0.99)),
     Pair("city with a typo", "9 Pine Rd", "Concord", "9 Pine Rd", "Concrod", True, (0.93, 0.999)),
@@ -97,7 +97,7 @@ def test_address_pair(tmp_path: Path, pair: Pair) -> None:
     )
     persons = pq.read_table(package / "persons.parquet").to_pydict()
     assert list(persons) == list(PERSON_COLUMNS)  # no locality column, no new token
-    same = persons["tok_addr"][0] == persons["tok_addr"][1]
+    same = persons["tok_first_addr"][0] == persons["tok_first_addr"][1]
     assert same == pair.same_token
     words = np.array([persons[c] for c in bloom_columns("addr")], dtype=np.int64).T
     words = words.view(np.uint64)

@@ -11,12 +11,16 @@ significant first); words are stored as signed 64-bit integers.
 
 from __future__ import annotations
 
-import duckdb
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
+from linkage.encoding import distinct
 from linkage.encoding.cmac import utf8_buffers
-from linkage.encoding.hmac_sql import hmac_table
 from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
 
 _U64 = np.uint64
@@ -49,13 +53,16 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def value_filters(
-    con: duckdb.DuckDBPyConnection,
     values: pl.Series,
     salts: pl.Series,
     key: bytes,
     hashes: int,
+    cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unhardened filters per record.
+
+    ``cache`` shares bigram masks between the calls of one encoding run (else a call MACs its
+    own).
 
     Returns:
         ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where the value is
@@ -65,20 +72,22 @@ def value_filters(
         raise ValueError(f"hashes must be 1..{MAX_HASHES}")
     n = len(values)
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
-    frame = pl.DataFrame({"v": values, "s": salts.cast(pl.String).fill_null("")})
-    present = frame["v"].is_not_null().to_numpy()
+    present = values.is_not_null().to_numpy()
     if not present.any():
         return words, present
-    kept = frame.filter(pl.col("v").is_not_null())
+    if not salts.dtype.is_integer():
+        salts = salts.cast(pl.String).fill_null("")
+    frame = pl.DataFrame({"v": values, "s": salts})
+    kept = frame if present.all() else frame.filter(pl.Series(present))
     # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
     sample = kept.gather_every(max(1, kept.height // 20_000))
     if sample.n_unique() * 10 > sample.height * 9:
-        words[present] = _distinct_filters(con, kept["v"], kept["s"], key, hashes)
+        words[present] = _distinct_filters(kept["v"], kept["s"], key, hashes, cache)
         return words, present
-    distinct = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(con, distinct["v"], distinct["s"], key, hashes)
+    pairs = kept.unique(maintain_order=True)
+    value_words = _distinct_filters(pairs["v"], pairs["s"], key, hashes, cache)
     record_vid = frame.join(
-        distinct.with_row_index("vid"),
+        pairs.with_row_index("vid"),
         on=["v", "s"],
         how="left",
         nulls_equal=False,
@@ -90,63 +99,155 @@ def value_filters(
 
 
 def _distinct_filters(
-    con: duckdb.DuckDBPyConnection, values: pl.Series, salts: pl.Series, key: bytes, hashes: int
+    values: pl.Series,
+    salts: pl.Series,
+    key: bytes,
+    hashes: int,
+    cache: BigramMasks | None,
 ) -> np.ndarray:
-    """``(len(values), 8)`` filters of distinct ``(value, salt)`` pairs, bigram MACs shared.
+    """``(len(values), 8)`` filters of ``(value, salt)`` pairs, bigram MACs shared.
 
-    Bigrams are read straight from the UTF-8 bytes of the padded values (normalised values are
-    ASCII); each distinct (salt, bigram) is MACed once. A filter is the OR of its bigrams'
-    masks, and OR is idempotent, so a value is cut into runs of ``g`` consecutive bigrams (the
-    last run may overlap the one before): each distinct (salt, run) gets the OR of its bigram
-    masks once, and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram.
+    A filter is the OR of its bigrams' masks, and OR is idempotent, so a value is cut into runs
+    of ``g`` consecutive bigrams (the last run may overlap the one before): each distinct
+    (salt, run) gets the OR of its bigram masks once (from one MAC per distinct (salt, bigram)),
+    and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram. Runs are read
+    straight from the UTF-8 bytes (normalised values are ASCII), see ``_run_codes``.
     """
-    padded = "_" + values + "_"
-    if (padded.str.len_bytes() != padded.str.len_chars()).any():
-        raise ValueError("Bloom filter values must be ASCII (normalise them first)")
-    data, offsets, _ = utf8_buffers(padded)
-    base = int(offsets[0])
-    data = data[base : int(offsets[-1])]
-    starts = offsets[:-1] - base
-    # Dense alphabet of the bytes present, so codes stay small: salt * A^(g+1) + letters.
-    alphabet = np.flatnonzero(np.bincount(data, minlength=256))
-    size = len(alphabet)
-    letter = np.zeros(256, dtype=np.uint8)
-    letter[alphabet] = np.arange(size)
-    dense_data = letter[data]
-    lengths = np.diff(offsets) - 1  # bigrams per value (>= 1: "__" for an empty value)
-    salt_names = salts.unique(maintain_order=True)
-    n_salts = len(salt_names)
-    run = 1  # bigrams per run: as long as the code table stays small
-    while run < _MAX_RUN and run < int(lengths.min()) and n_salts * size ** (run + 2) <= 2**24:
-        run += 1
-    runs = (lengths + run - 1) // run
-    row = np.repeat(np.arange(len(padded), dtype=np.int64), runs)
-    first_run = np.cumsum(runs) - runs
-    i = np.arange(len(row), dtype=np.int64) - first_run[row]
-    at = starts[row] + np.minimum(i * run, lengths[row] - run)  # first byte of each run
-    code = dense_data[at].astype(np.int64)
-    for t in range(1, run + 1):
-        code = code * size + dense_data[at + t]
-    width = size ** (run + 1)  # codes of one salt
-    if n_salts > 1:
-        salt_idx = salts.replace_strict(salt_names, pl.int_range(n_salts, eager=True))
-        code += salt_idx.to_numpy().astype(np.int64)[row] * width
-    seen = np.zeros(n_salts * width, dtype=bool)
-    seen[code] = True
-    used = np.flatnonzero(seen)
-    rid = (np.cumsum(seen) - 1)[code]
-    # Letters of each distinct run (most significant first), then its bigram codes.
-    run_letters = np.stack(
-        [(used // size ** (run - t)) % size for t in range(run + 1)], axis=1
-    ).astype(np.int64)
-    run_salt = used // width
-    gram_code = run_salt[:, None] * size * size + run_letters[:, :-1] * size + run_letters[:, 1:]
+    runs = _run_codes(values, salts)
+    used, rid = _distinct_runs(runs)
+    # The bigrams of each distinct run: (salt, symbol t, symbol t + 1), MACed once each.
+    bits, mask = runs.bits, (1 << runs.bits) - 1
+    salt_of = (used >> (bits * (runs.run + 1))) << (2 * bits)
+    gram_code = np.stack(
+        [salt_of | (used >> (bits * t)) & (mask | mask << bits) for t in range(runs.run)], axis=1
+    )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
-    gram_words = _gram_masks(con, grams, size, alphabet, salt_names, key, hashes)
-    run_words = np.zeros((len(used), BLOOM_WORDS), dtype=_U64)
-    for t in range(run):
-        run_words |= gram_words[gram_of_run.reshape(len(used), run)[:, t]]
-    return _or_runs(run_words, rid, first_run, runs)
+    gram_of_run = gram_of_run.reshape(len(used), runs.run)
+    gram_words = _gram_masks(grams, runs, key, hashes, cache or BigramMasks())
+    run_words = gram_words[gram_of_run[:, 0]]
+    for t in range(1, runs.run):
+        run_words |= gram_words[gram_of_run[:, t]]
+    return _or_runs(run_words, rid, runs.first, runs.count)
+
+
+def _distinct_runs(runs: _Runs) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct run codes (sorted) and each run's index into them.
+
+    Many runs (near-unique values) are counted in a table over the code range (a flag per
+    code, and an index table read only where it was written); few runs (the distinct values of
+    a repetitive column) are sorted instead, since the table would cost more than they do.
+    """
+    if len(runs.code) < runs.table >> 6:
+        used, rid = np.unique(runs.code, return_inverse=True)
+        return used.astype(np.int64), rid.reshape(-1)
+    seen = np.zeros(runs.table, dtype=bool)
+    seen[runs.code] = True
+    used = np.flatnonzero(seen)
+    lookup = np.empty(runs.table, dtype=np.int32)
+    lookup[used] = np.arange(len(used), dtype=np.int32)
+    return used, lookup[runs.code]
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Each value's runs of ``run`` consecutive padded bigrams, as integer codes.
+
+    ``code`` holds, per run, its ``run + 1`` symbols (``bits`` bits each, the first symbol in
+    the lowest bits) and, above them, the index of the value's salt among ``salt_names``; codes
+    are below ``table``. Value ``i``'s runs are ``code[first[i] : first[i] + count[i]]``.
+    """
+
+    code: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    run: int
+    bits: int
+    table: int
+    salt_names: list[str]
+
+
+_PAD = ord("_")
+# Dense tables of (salt, run) codes stay below this many entries (16 MiB of flags).
+_TABLE_LIMIT = 1 << 24
+
+
+def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
+    """Codes of the runs of every value padded as ``_value_`` (see ``_Runs``).
+
+    A run of ``g <= 3`` bigrams is ``g + 1`` consecutive bytes, read as one unaligned 4-byte
+    word from the UTF-8 buffer and packed by shifts. Normalised values are upper-case ASCII
+    within 0x20-0x5F (space, digits, ``-``, ``A``-``Z``, ``_``), where the low 6 bits of a byte
+    tell it apart: a symbol is 6 bits then, else 7 (any ASCII). The padding is not built as
+    strings: a value's first run reads the byte before it and its last run the byte after it,
+    and those bytes are overwritten with ``_`` in the words.
+    """
+    data, offsets, _ = utf8_buffers(values)
+    base, end = int(offsets[0]), int(offsets[-1])
+    body = data[base:end]
+    top, low = (int(body.max()), int(body.min())) if len(body) else (_PAD, _PAD)
+    if top >= 0x80:
+        raise ValueError("Bloom filter values must be ASCII (normalise them first)")
+    bits = 6 if low >= 0x20 and top <= 0x5F else 7
+    # One byte before the first value and three after the last: every word read is in bounds.
+    buf = np.empty(len(body) + 4, dtype=np.uint8)
+    buf[0], buf[1:-3], buf[-3:] = _PAD, body, _PAD
+    word = np.ndarray(shape=(len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
+    starts = offsets[:-1] - base  # of each value in ``body``: its padded form starts at buf[start]
+    lengths = np.diff(offsets)
+    salt_idx, salt_names = _salt_indexes(salts)
+    run = 1
+    while (
+        run < _MAX_RUN
+        and run < int(lengths.min()) + 1
+        and len(salt_names) << (bits * (run + 2)) <= _TABLE_LIMIT
+    ):
+        run += 1
+    count = (lengths + run) // run  # ceil(bigrams / run); a value of b bytes has b + 1 bigrams
+    first = np.cumsum(count) - count
+    index = np.int32 if len(buf) < 2**31 else np.int64
+    total = int(count.sum())
+    at = np.repeat((starts - first * run).astype(index), count)
+    at += np.arange(total, dtype=index) * run
+    last = first + count - 1
+    at[last] = starts + lengths + 1 - run  # the last run ends on the closing ``_``
+    x = np.take(word, at)
+    x[first] = (x[first] & ~np.uint32(0xFF)) | np.uint32(_PAD)
+    shift = np.uint32(8 * run)
+    x[last] = (x[last] & ~(np.uint32(0xFF) << shift)) | (np.uint32(_PAD) << shift)
+    sym = np.uint32((1 << bits) - 1)
+    code = x & sym
+    for t in range(1, run + 1):
+        code |= (x >> np.uint32((8 - bits) * t)) & (sym << np.uint32(bits * t))
+    if len(salt_names) > 1:
+        code |= np.repeat(salt_idx.astype(np.uint32) << np.uint32(bits * (run + 1)), count)
+    return _Runs(
+        code=code,
+        first=first,
+        count=count,
+        run=run,
+        bits=bits,
+        table=len(salt_names) << (bits * (run + 1)),
+        salt_names=salt_names,
+    )
+
+
+def _salt_indexes(salts: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the distinct salts, and their text.
+
+    Integer salts (bucket numbers) are counted over their range, not hashed as strings; their
+    text is the decimal number.
+    """
+    if salts.dtype.is_integer() and salts.null_count() == 0 and len(salts):
+        numbers = salts.to_numpy().astype(np.int64)
+        dense = distinct.dense_codes(numbers, np.ones(len(numbers), dtype=bool))
+        if dense is not None:
+            return dense[1], [str(v) for v in dense[0].tolist()]
+    text = salts.cast(pl.String).fill_null("")
+    names = text.unique(maintain_order=True)
+    if len(names) == 1:
+        return np.zeros(len(text), dtype=np.int64), names.to_list()
+    rows = text.replace_strict(names, pl.int_range(len(names), eager=True), return_dtype=pl.Int64)
+    return rows.to_numpy(), names.to_list()
 
 
 def _or_runs(
@@ -173,40 +274,111 @@ def _or_runs(
     return out
 
 
+class BigramMasks:
+    """Bigram masks ``HMAC(key, salt|bigram)``, each computed once per encoding run.
+
+    The chunks of a run (one per thread) and the filter passes within a chunk ask for largely
+    the same (salt, bigram) pairs: first and last names share their key and their 64 bucket
+    salts. A mask is found by (key, hashes, salt, byte pair); only the pairs not seen before are
+    MACed. Safe to share between threads; it holds key-derived masks, so it lives no longer than
+    the run that made it.
+    """
+
+    _PAIRS = 1 << 14  # two 7-bit ASCII bytes
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._salts: dict[str, int] = {}
+        # Per (key, hashes): a (salts, byte pairs) table of rows into the masks (-1: not yet).
+        self._rows: dict[tuple[bytes, int], np.ndarray] = {}
+        self._masks: dict[tuple[bytes, int], np.ndarray] = {}
+        self._count: dict[tuple[bytes, int], int] = {}
+
+    def masks(
+        self,
+        salt_names: list[str],
+        salt: np.ndarray,
+        pair: np.ndarray,
+        key: bytes,
+        hashes: int,
+    ) -> np.ndarray:
+        """``(len(pair), 8)`` masks of salt ``salt_names[salt[i]]`` and bytes ``pair[i]``.
+
+        ``pair`` is ``first byte | second byte << 7`` (ASCII).
+        """
+        with self._lock:
+            for name in salt_names:
+                self._salts.setdefault(name, len(self._salts))
+            ids = np.array([self._salts[name] for name in salt_names], dtype=np.int64)[salt]
+            rows = self._table(key, hashes)
+            found = rows[ids, pair]
+            missing = np.flatnonzero(found < 0)
+            if len(missing):
+                names = {i: name for name, i in self._salts.items()}
+                todo = np.unique(ids[missing] * self._PAIRS + pair[missing])
+                messages = [
+                    f"{names[c // self._PAIRS]}|{chr(c & 0x7F)}{chr((c >> 7) & 0x7F)}"
+                    for c in todo.tolist()
+                ]
+                new = message_masks(messages, key, hashes)
+                start = self._append(key, hashes, new)
+                rows.reshape(-1)[todo] = np.arange(start, start + len(todo), dtype=np.int32)
+                found = rows[ids, pair]
+            return self._masks[key, hashes][found]
+
+    def _table(self, key: bytes, hashes: int) -> np.ndarray:
+        rows = self._rows.get((key, hashes))
+        if rows is None or rows.shape[0] < len(self._salts):
+            grown = np.full((max(64, 2 * len(self._salts)), self._PAIRS), -1, dtype=np.int32)
+            if rows is not None:
+                grown[: rows.shape[0]] = rows
+            self._rows[key, hashes] = rows = grown
+        return rows
+
+    def _append(self, key: bytes, hashes: int, new: np.ndarray) -> int:
+        masks = self._masks.get((key, hashes), np.zeros((0, BLOOM_WORDS), dtype=_U64))
+        start = self._count.get((key, hashes), 0)
+        if start + len(new) > len(masks):
+            grown = np.zeros((max(1024, 2 * (start + len(new))), BLOOM_WORDS), dtype=_U64)
+            grown[:start] = masks[:start]
+            self._masks[key, hashes] = masks = grown
+        masks[start : start + len(new)] = new
+        self._count[key, hashes] = start + len(new)
+        return start
+
+
 def _gram_masks(
-    con: duckdb.DuckDBPyConnection,
     grams: np.ndarray,
-    size: int,
-    alphabet: np.ndarray,
-    salt_names: pl.Series,
+    runs: _Runs,
     key: bytes,
     hashes: int,
+    cache: BigramMasks,
 ) -> np.ndarray:
     """``(len(grams), 8)`` bit masks of (salt, bigram) codes: ``HMAC(key, salt|bigram)``."""
-    names = salt_names.to_list()
-    letters = alphabet.tolist()
-    messages = pl.Series(
-        [
-            f"{names[c // (size * size)]}|{chr(letters[c // size % size])}{chr(letters[c % size])}"
-            for c in grams.tolist()
-        ],
-        dtype=pl.String,
-    )
-    return message_masks(con, messages, key, hashes)
+    bits = runs.bits
+    mask = (1 << bits) - 1
+    # A symbol is the byte itself (7 bits) or its low 6 bits, 0x40-0x5F folded to 0x00-0x1F.
+    byte = np.array([c if bits == 7 or c >= 0x20 else c + 0x40 for c in range(1 << bits)])
+    pair = byte[grams & mask] | byte[(grams >> bits) & mask] << 7
+    return cache.masks(runs.salt_names, grams >> (2 * bits), pair, key, hashes)
 
 
-def message_masks(
-    con: duckdb.DuckDBPyConnection, messages: pl.Series, key: bytes, hashes: int
-) -> np.ndarray:
-    """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``."""
-    macs = hmac_table(con, messages, key, 64)
-    ordered = messages.replace_strict(macs["msg"], macs["mac"], return_dtype=pl.String)
-    positions = np.column_stack(
-        [
-            (ordered.str.slice(4 * j, 4).str.to_integer(base=16) % BLOOM_BITS).to_numpy()
-            for j in range(hashes)
-        ]
-    ).astype(np.int64)
+def message_masks(messages: list[str], key: bytes, hashes: int) -> np.ndarray:
+    """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``.
+
+    The MAC read as sixteen big-endian 16-bit numbers, the first ``hashes`` of them modulo 512,
+    are the bits set. A call MACs a few thousand short messages: Python's ``hmac`` copied from
+    one keyed state per message (two SHA-256 compressions each, no per-call set-up) costs a third
+    of a DuckDB query over them (docs/encoding.md, "Speed").
+    """
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    macs = bytearray()
+    for message in messages:
+        mac = keyed.copy()
+        mac.update(message.encode())
+        macs += mac.digest()
+    chunks = np.frombuffer(bytes(macs), dtype=">u2").reshape(len(messages), 16)
+    positions = chunks[:, :hashes].astype(np.int64) % BLOOM_BITS
     gram_words = np.zeros((len(messages), BLOOM_WORDS), dtype=_U64)
     rows = np.repeat(np.arange(len(messages)), hashes)
     flat = positions.ravel()
@@ -218,7 +390,6 @@ POSITIONS = "ABCDEFGHI"
 
 
 def digit_filters(
-    con: duckdb.DuckDBPyConnection,
     digits: np.ndarray,
     passes: list[tuple[np.ndarray, np.ndarray]],
     n_salts: int,
@@ -245,8 +416,8 @@ def digit_filters(
     grams = ["_A"]
     grams += [f"{POSITIONS[i]}{d}" for i in range(length) for d in range(10)]
     grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
-    messages = pl.Series([f"{s}|{g}" for s in salt_text for g in grams], dtype=pl.String)
-    masks = message_masks(con, messages, key, hashes).reshape(len(salt_text), len(grams), -1)
+    messages = [f"{s}|{g}" for s in salt_text for g in grams]
+    masks = message_masks(messages, key, hashes).reshape(len(salt_text), len(grams), -1)
     groups = []
     for start in range(0, length, 3):
         width = min(3, length - start)

@@ -4,10 +4,10 @@ Input is a frame of raw identifier strings under canonical names (``CANONICAL_FI
 partner client's mapping produces it). Output is the persons table of a submission package, a
 crosswalk (pseudonym -> own record id) that stays with the partner, and an encoding report
 holding counts only. Every step is vectorised: polars for normalisation, AES-CMAC over whole
-columns for tokens, pseudonyms and noise seeds (``cmac.py``), DuckDB HMAC over the few distinct
-Bloom bigrams, numpy for Bloom filter bits. Whatever repeats (names, street templates, dates,
-ZIPs, flip seeds) is computed once per distinct value, and large inputs are encoded in chunks,
-one per core, on a thread pool ("Speed" in docs/encoding.md).
+columns for tokens, pseudonyms and noise seeds (``cmac.py``), HMAC once per run over the few
+distinct Bloom bigrams, numpy for Bloom filter bits. Whatever repeats (names, street templates,
+dates, ZIPs, flip seeds) is computed once per distinct value, and large inputs are encoded in
+chunks, one per core, on a thread pool ("Speed" in docs/encoding.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -205,8 +204,8 @@ def encode_persons(
         dob_format=dob_format,
         sex_values=sex_values,
         settings=settings,
-        duckdb_threads=max(1, cores // chunks),
         steps=_Steps(timings),
+        bigrams=bloom.BigramMasks(),
     )
     slices = [
         (raw.slice(lo, hi - lo), record_id.slice(lo, hi - lo))
@@ -278,8 +277,8 @@ class _Job:
     dob_format: str | None
     sex_values: dict[str, str] | None
     settings: EncodingSettings
-    duckdb_threads: int
     steps: _Steps
+    bigrams: bloom.BigramMasks  # Bloom bigram masks shared by the chunks of this run
 
 
 @dataclass
@@ -467,36 +466,33 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
         )
         ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(job.duckdb_threads)}")
     # Per field, how its unhardened filters are made: (words, present).
     plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
         "first": lambda: _text_filters(
-            con,
             _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
+            job.bigrams,
         ),
         "last": lambda: _text_filters(
-            con,
             _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
+            job.bigrams,
         ),
         # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
         # household (other first name, other DOB) share no whole filter; the locality joins.
         "addr": lambda: _address_filters(
-            con,
             _bucket_passes(addr.to_series(), [first_bucket, dob_bucket])
             if settings.addr_salt == "buckets"
             else [(addr.to_series(), no_salt)],
             locality.values,
             keys.bloom_addr,
             settings,
+            job.bigrams,
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
-            con,
             dob_digits,
             [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
             n_buckets,
@@ -504,7 +500,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             settings.dob_hashes,
         ),
         "ssn": lambda: bloom.digit_filters(
-            con,
             ssn_digits,
             [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
             0,
@@ -513,21 +508,18 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
-    try:
-        for stream, (fld, make) in enumerate(plans.items()):
-            with steps(f"Bloom filter {fld}"):
-                words, present = make()
-            with steps("Bloom flips (once per distinct seed)"):
-                masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
-                if present.all():
-                    words ^= bloom.take_rows(masks, seed_idx)
-                else:
-                    rows = np.flatnonzero(present)
-                    words[rows] ^= bloom.take_rows(masks, seed_idx[rows])
-            with steps("frames and report"):
-                out.update(bloom.to_columns(words, present, f"bf_{fld}"))
-    finally:
-        con.close()
+    for stream, (fld, make) in enumerate(plans.items()):
+        with steps(f"Bloom filter {fld}"):
+            words, present = make()
+        with steps("Bloom flips (once per distinct seed)"):
+            masks = bloom.flip_masks(seeds, stream, settings.noise_flips)
+            if present.all():
+                words ^= bloom.take_rows(masks, seed_idx)
+            else:
+                rows = np.flatnonzero(present)
+                words[rows] ^= bloom.take_rows(masks, seed_idx[rows])
+        with steps("frames and report"):
+            out.update(bloom.to_columns(words, present, f"bf_{fld}"))
     reasons = {
         "first_name": first.reasons,
         "last_name": last.reasons,
@@ -546,26 +538,26 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
 
 
 def _text_filters(
-    con: duckdb.DuckDBPyConnection,
     passes: list[tuple[pl.Series, pl.Series]],
     key: bytes,
     hashes: int,
+    bigrams: bloom.BigramMasks,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bigram filters of (values, salts) passes, ORed into one filter per record."""
-    words, present = bloom.value_filters(con, passes[0][0], passes[0][1], key, hashes)
+    words, present = bloom.value_filters(passes[0][0], passes[0][1], key, hashes, bigrams)
     for values, salt in passes[1:]:
-        more, also = bloom.value_filters(con, values, salt, key, hashes)
+        more, also = bloom.value_filters(values, salt, key, hashes, bigrams)
         words |= more
         present |= also
     return words, present
 
 
 def _address_filters(
-    con: duckdb.DuckDBPyConnection,
     passes: list[tuple[pl.Series, pl.Series]],
     locality: pl.Series,
     key: bytes,
     settings: EncodingSettings,
+    bigrams: bloom.BigramMasks,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The address filter: street + ZIP5 bigrams ORed with the locality's bigrams.
 
@@ -573,12 +565,12 @@ def _address_filters(
     of a street) and set ``locality_hashes`` bits each; a record without a street has no
     address filter, whatever its locality.
     """
-    words, present = _text_filters(con, passes, key, settings.addr_hashes)
+    words, present = _text_filters(passes, key, settings.addr_hashes, bigrams)
     if locality.null_count() == len(locality):
         return words, present
     town = pl.select(pl.when(pl.Series(present)).then(locality)).to_series()
     more, _ = bloom.value_filters(
-        con, town, pl.repeat("locality", len(town), eager=True), key, settings.locality_hashes
+        town, pl.repeat("locality", len(town), eager=True), key, settings.locality_hashes, bigrams
     )
     words |= more
     return words, present
@@ -608,9 +600,9 @@ def _bucket_passes(values: pl.Series, salts: list[np.ndarray]) -> list[tuple[pl.
     """One pass of ``values`` per bucket array, salted by its bucket; skipped where -1 (null)."""
     out = []
     for bucket in salts:
-        text = pl.Series(bucket).cast(pl.String)
+        # Integer salts: the filters salt by their decimal text (counted, not hashed as strings).
         use = pl.Series(bucket >= 0)
-        out.append((pl.select(pl.when(use).then(values)).to_series(), text))
+        out.append((pl.select(pl.when(use).then(values)).to_series(), pl.Series(bucket)))
     return out
 
 
