@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/disclosure_attacks.py --hub HOME/warehouse/hub.duckdb
     .venv/bin/python benchmarks/disclosure_attacks.py --hub ... --nights 10 --change 2
+    .venv/bin/python benchmarks/disclosure_attacks.py --hub ... --methods optimal --no-ledger
 
 Reads the features and segments of a hub (e.g. the demo's, ``carehub demo --residents 20000``)
 into a scratch copy and simulates ``nights`` consecutive publications: each night a partner
@@ -11,7 +12,8 @@ lacks ``change`` more randomly chosen persons). Every night is protected twice, 
 * **before**: the disclosure control of commit 3c2d9cb (exact counts, greedy complementary
   suppression, audit with lower bound 0), loaded from git;
 * **after**: :func:`warehouse.disclosure.protect` (cell-key noise, threshold on the shown
-  value, audit with every public fact and lower bound 1).
+  value, audit with every public fact and lower bound 1, the ledger of the earlier nights),
+  once per complementary-suppression ``--methods`` (greedy; optimal, the MILP).
 
 Both are attacked with :mod:`warehouse.disclosure.attacks` using every public fact (the
 relations of all tables, segment-subset relations, each row meaning at least 1 person, the noise
@@ -154,6 +156,19 @@ def main() -> None:
     parser.add_argument("--change", type=int, default=2, help="new clients per night")
     parser.add_argument("--max-noise", type=int, default=None, help="default: the hub's")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["greedy", "optimal"],
+        choices=["greedy", "optimal"],
+        help="complementary suppression of the 'after' columns",
+    )
+    parser.add_argument(
+        "--no-ledger",
+        dest="ledger",
+        action="store_false",
+        help="protect each night alone (no ledger of the earlier nights)",
+    )
     args = parser.parse_args()
     before_protect = load_before()
     perturbation = Perturbation(b"disclosure-attack-benchmark-key!")
@@ -194,24 +209,36 @@ def main() -> None:
             result = before_protect(without_subset_rows(cells), THRESHOLD)
             return Release.of(cells, result.suppressed), result.primary
 
-        ledger: list[Release] = []
+        def after(method: str) -> Callable[[CellSet], tuple[Release, frozenset[Any]]]:
+            ledger: list[Release] = []
 
-        def after(cells: CellSet) -> tuple[Release, frozenset[Any]]:
-            result = protect(cells, THRESHOLD, perturbation, ledger[-args.nights :], args.change)
-            ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
-            return ledger[-1], result.primary
+            def protector(cells: CellSet) -> tuple[Release, frozenset[Any]]:
+                result = protect(
+                    cells,
+                    THRESHOLD,
+                    perturbation,
+                    ledger[-args.nights :] if args.ledger else (),
+                    args.change,
+                    method=method,  # type: ignore[arg-type]
+                )
+                ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
+                return ledger[-1], result.primary
 
-        rows = [
-            measure("before", nights, latest, before, args.change),
-            measure("after", nights, latest, after, args.change),
+            return protector
+
+        rows = [measure("before", nights, latest, before, args.change)]
+        rows += [
+            measure(f"after, {method}", nights, latest, after(method), args.change)
+            for method in args.methods
         ]
     width = max(len(k) for k in rows[0])
-    print(f"\n| {'measure':<{width}} | before | after |\n| --- | ---: | ---: |")
+    names = [r["model"] for r in rows]
+    print(f"\n| {'measure':<{width}} | {' | '.join(names)} |")
+    print(f"| --- |{' ---: |' * len(names)}")
     for key in rows[0]:
         if key == "model":
             continue
-        cells_ = [_fmt(key, r[key]) for r in rows]
-        print(f"| {key:<{width}} | {cells_[0]} | {cells_[1]} |")
+        print(f"| {key:<{width}} | {' | '.join(_fmt(key, r[key]) for r in rows)} |")
 
 
 def _fmt(key: str, value: Any) -> str:

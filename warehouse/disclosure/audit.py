@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -246,18 +247,7 @@ def _by_lp(
                 constant += coef * box(cell)[0]
         row_high.append(-constant)
         row_low.append(-constant if constraint.sense == "eq" else -infinity)
-    model = highspy.Highs()
-    model.silent()
-    model.addVars(len(variables), lows, highs)
-    model.addRows(
-        len(rows),
-        np.array(row_low),
-        np.array(row_high),
-        len(indexes),
-        np.array(starts, dtype=np.int32),
-        np.array(indexes, dtype=np.int32),
-        np.array(coefs),
-    )
+    model = highs_model(list(lows), list(highs), starts, indexes, coefs, row_low, row_high)
     every = np.arange(len(variables), dtype=np.int32)
     out = {}
     for cell in members:
@@ -276,6 +266,34 @@ def _by_lp(
         lower = box(cell)[0] if found[0] is None else float(found[0])
         out[cell] = Interval(cell, lower, found[1])
     return out
+
+
+def highs_model(
+    lows: Sequence[float],
+    highs: Sequence[float],
+    starts: Sequence[int],
+    indexes: Sequence[int],
+    coefs: Sequence[float],
+    row_low: Sequence[float],
+    row_high: Sequence[float],
+) -> Any:
+    """A silent HiGHS model with columns in ``[lows, highs]`` and rows given row-wise (CSR:
+    row ``r`` holds ``coefs[starts[r]:starts[r + 1]]`` at columns ``indexes[...]``)."""
+    import highspy
+
+    model = highspy.Highs()
+    model.silent()
+    model.addVars(len(lows), np.array(lows, dtype=float), np.array(highs, dtype=float))
+    model.addRows(
+        len(row_low),
+        np.array(row_low, dtype=float),
+        np.array(row_high, dtype=float),
+        len(indexes),
+        np.array(starts, dtype=np.int32),
+        np.array(indexes, dtype=np.int32),
+        np.array(coefs, dtype=float),
+    )
+    return model
 
 
 def intervals(

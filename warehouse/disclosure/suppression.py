@@ -10,9 +10,11 @@
 3. **Audit and complementary suppression**: the adversary's linear program
    (:mod:`warehouse.disclosure.audit`) bounds every withheld count, with every public fact:
    margins, segment-subset relations, a row meaning at least 1 person, and the noise bound of
-   every shown count. A withheld count narrower than the threshold gets one more withheld
-   count in one of its margins (the smallest, so the fewest people are hidden), and the audit
-   runs again. Publication stops with :class:`DisclosureError` if that does not converge.
+   every shown count. For each group of withheld counts with one narrower than the threshold,
+   a MILP (:mod:`warehouse.disclosure.complement`) chooses the further counts to withhold that
+   widen all of them at the least number of people; where no program solves within its time
+   cap, one more count of a margin is withheld (greedy). The audit runs again until nothing is
+   exposed. Publication stops with :class:`DisclosureError` if that does not converge.
 
 The noise does most of the work that complementary suppression did with exact counts: a
 margin minus its shown parts is only known to within the sum of their noise bounds, so a
@@ -21,13 +23,15 @@ small cell is rarely pinned and few complements are needed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Literal
 
 from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
+from warehouse.disclosure.complement import DEFAULT_TIME_LIMIT, choose, neighbourhood
 from warehouse.disclosure.noise import EXACT, Perturbation
 
 DEFAULT_THRESHOLD: Final = 11
@@ -35,6 +39,9 @@ MAX_AUDIT_ROUNDS: Final = 200
 # The ledger's adversary knows that no count moved by more than this between two consecutive
 # publications (a partner re-submitted with one or two new clients: the issue's case).
 DEFAULT_CHANGE: Final = 2
+# Seconds of complementary-suppression MILPs per publication (then greedy): keeps publishing
+# the marts at a million records well under its 30 s budget.
+DEFAULT_MILP_BUDGET: Final = 15.0
 
 
 def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
@@ -82,6 +89,9 @@ def protect(
     perturbation: Perturbation = EXACT,
     ledger: Sequence[Release] = (),
     change: int = DEFAULT_CHANGE,
+    *,
+    method: Literal["optimal", "greedy"] = "optimal",
+    milp_budget: float = DEFAULT_MILP_BUDGET,
 ) -> SuppressionResult:
     """Perturb, withhold small shown counts, and complement until no withheld count is exposed.
 
@@ -93,6 +103,10 @@ def protect(
             them together with this one (:func:`warehouse.disclosure.attacks.differencing`),
             and withholds now whatever would narrow an earlier withheld count.
         change: The ledger adversary's bound on how much a count moves between publications.
+        method: ``"optimal"``: complements chosen by a MILP per exposed group, fewest people
+            (:mod:`warehouse.disclosure.complement`), greedy where no program solves in time;
+            ``"greedy"``: one more withheld count per exposed group and round, smallest first.
+        milp_budget: Seconds of MILP solving per publication; greedy after that.
 
     Raises:
         DisclosureError: the audit still finds an exposed cell after the allowed rounds.
@@ -104,6 +118,8 @@ def protect(
     primary = {c for c, shown in noisy.items() if shown < threshold}
     suppressed = set(primary)
     index = index_rows(cells.constraints)
+    totals = {c.total for c in cells.constraints if c.total is not None}
+    spent = 0.0
     rounds = 0
     cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] = {}
     while True:
@@ -133,19 +149,33 @@ def protect(
                 f"{len(weak)} suppressed cell(s) stay narrower than {threshold} after "
                 f"{MAX_AUDIT_ROUNDS} rounds; publish coarser tables"
             )
-        # One widening per group of withheld cells per round, narrowest first: a widening
-        # changes the bounds of its whole group, so the group's other findings are stale.
-        group_of = {
-            cell: i
-            for i, (members, _) in enumerate(components(cells.constraints, suppressed, index))
-            for cell in members
-        }
-        widened: set[int] = set()
-        for interval in weak:
-            group = group_of[interval.cell]
-            if group not in widened:
-                widened.add(group)
-                _widen(cells, index, suppressed, interval.cell)
+        # One step per group of withheld cells per round: a step changes the bounds of its
+        # whole group, so the group's other findings are stale until the next audit.
+        order = {interval.cell: n for n, interval in enumerate(weak)}
+        for members, _ in components(cells.constraints, suppressed, index):
+            targets = sorted((c for c in members if c in order), key=order.__getitem__)
+            if not targets:
+                continue
+            chosen = None
+            if method == "optimal" and spent < milp_budget:
+                started = time.perf_counter()
+                chosen = choose(
+                    cells.constraints,
+                    neighbourhood(cells.constraints, index, members, targets, suppressed, noisy),
+                    values,
+                    noisy,
+                    suppressed,
+                    threshold=threshold,
+                    max_noise=perturbation.max_noise,
+                    structural=cells.structural,
+                    totals=totals,
+                    time_limit=min(DEFAULT_TIME_LIMIT, milp_budget - spent),
+                )
+                spent += time.perf_counter() - started
+            if chosen:
+                suppressed |= chosen
+            else:  # no program, none solved in time, or relations beyond it: greedy step
+                _widen(cells, index, suppressed, targets[0])
     shown = {c: v for c, v in noisy.items() if c not in suppressed}
     return SuppressionResult(
         frozenset(suppressed),
