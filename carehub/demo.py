@@ -170,8 +170,9 @@ class Demo:
             )
         created = keygen(first.keys, first.partner_id, shared_secret=first.secret)
         self.result.keys[first.partner_id] = created
+        made = "generated" if self.key_seed is None else "holds"
         self.console.print(
-            f"{first.partner_id} generated the shared secret; the partners exchange it out of "
+            f"{first.partner_id} {made} the shared secret; the partners exchange it out of "
             f"band. Key fingerprint: {created.key_fingerprint}"
         )
         for side in sides[1:]:
