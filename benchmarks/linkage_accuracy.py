@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -141,30 +142,48 @@ def plaintext_settings() -> SettingsCreator:
     )
 
 
-def link_plaintext(records: pl.DataFrame, threshold: float = 0.95) -> tuple[pl.DataFrame, float]:
-    """Train and run the plaintext model; returns (partner_id, record_pseudonym, cluster_id)."""
-    started = time.perf_counter()
-    frame = records.with_columns(first_last=pl.concat_str(["first", "last"], separator=" "))
-    db_api = DuckDBAPI(connection=duckdb.connect())
+# The yardstick's u sample: seeded, so two runs on the same records train the same model.
+PLAIN_U_SEED = 42
+
+
+def _plain_frame(records: pl.DataFrame) -> pl.DataFrame:
+    return records.with_columns(first_last=pl.concat_str(["first", "last"], separator=" "))
+
+
+def train_plaintext(records: pl.DataFrame, db_api: DuckDBAPI | None = None) -> dict[str, Any]:
+    """Train the plaintext model: lambda from deterministic rules, u from a seeded random
+    sample, m by EM (Splink samples EM pairs by hash, not at random); the same post-training
+    steps as the encoded model (the twin guard bounded by the SSN, parameters rounded)."""
+    db_api = db_api or DuckDBAPI(connection=duckdb.connect())
     with quiet_splink():
         linker = Linker(
-            [db_api.register(frame.to_arrow(), dataset_display_name="plain")],
+            [db_api.register(_plain_frame(records).to_arrow(), dataset_display_name="plain")],
             plaintext_settings(),
             None,
         )
         linker.training.estimate_probability_two_random_records_match(
             [block_on("first", "last", "dob"), block_on("ssn", "dob")], recall=0.8
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=42)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=PLAIN_U_SEED)
         for block in (("dob",), ("first", "last")):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*block), estimate_without_term_frequencies=True, max_pairs=2e6
             )
-        # The same post-training steps as the encoded model: the twin guard bounded by the
-        # SSN, and parameters rounded so that the same records give the same model.
-        model = round_parameters(bound_twin_guard(linker.misc.save_model_to_json(), 1.0))
+        model = linker.misc.save_model_to_json()
+    model.pop("linker_uid", None)  # Splink's random name for its work tables
+    return round_parameters(bound_twin_guard(model, 1.0))
+
+
+def link_plaintext(records: pl.DataFrame, threshold: float = 0.95) -> tuple[pl.DataFrame, float]:
+    """Train and run the plaintext model; returns (partner_id, record_pseudonym, cluster_id)."""
+    started = time.perf_counter()
+    db_api = DuckDBAPI(connection=duckdb.connect())
+    model = train_plaintext(records, db_api)
+    with quiet_splink():
         linker = Linker(
-            [db_api.register(frame.to_arrow(), dataset_display_name="plain2")], model, None
+            [db_api.register(_plain_frame(records).to_arrow(), dataset_display_name="plain2")],
+            model,
+            None,
         )
         preds = linker.inference.predict(threshold_match_probability=threshold)
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(

@@ -2,12 +2,16 @@
 
     .venv/bin/python benchmarks/ops.py [--runs 5] [--ui-starts 2]
 
-Prints medians. The machine is shared: read the figures as orders of magnitude.
+Prints medians. The yardstick for the UI start is ``dagster dev`` itself serving a one-asset
+code location (same Python, same quieting, telemetry and nux off), started right after each
+``carehub ui`` cycle, so both see the same load: the ratio is what carehub's code location adds.
+The machine is shared: read the figures as orders of magnitude.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import statistics
@@ -17,33 +21,68 @@ import tempfile
 import time
 from pathlib import Path
 
-from carehub.commands.ui import free_port, location_state
+from carehub.commands.ui import dagster_dev_command, free_port, location_state
 from carehub.home import HubHome
 from pipelines.runner import definitions, run_job
 from warehouse.governance import TEMPLATE
 
+YARDSTICK_DEFS = """import dagster as dg
 
-def _loaded(base: str) -> bool:
+
+@dg.asset
+def one() -> int:
+    return 1
+
+
+defs = dg.Definitions(assets=[one])
+"""
+YARDSTICK_LOCATION = "yardstick"
+
+
+def _loaded(base: str, name: str) -> bool:
     try:
-        return location_state(base, timeout=5) == "RepositoryLocation"
+        return location_state(base, name, timeout=5) == "RepositoryLocation"
     except OSError:
         return False
 
 
-def ui_cycle(home: HubHome) -> tuple[float, float]:
-    """Seconds from `carehub ui` to a loaded code location, and from SIGINT to exit."""
+def yardstick_command(root: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """``dagster dev`` on a one-asset code location in ``root`` (its own DAGSTER_HOME)."""
+    (root / "yardstick_defs.py").write_text(YARDSTICK_DEFS)
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
+    workspace = root / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - python_file:\n"
+        f"      relative_path: {root / 'yardstick_defs.py'}\n"
+        f"      location_name: {YARDSTICK_LOCATION}\n"
+    )
+    env = dict(os.environ, DAGSTER_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1")
+    return dagster_dev_command("127.0.0.1", port, workspace), env
+
+
+def ui_cycle(home: HubHome, yardstick: Path | None = None) -> tuple[float, float]:
+    """Seconds from `carehub ui` (or, given a folder, the yardstick `dagster dev`) to a loaded
+    code location, and from SIGINT to exit."""
     port = free_port()
     carehub = Path(sys.executable).with_name("carehub")
+    command = [str(carehub), "ui", "--home", str(home.root), "--port", str(port)]
+    env, location = None, "carehub"
+    if yardstick is not None:
+        command, env = yardstick_command(yardstick, port)
+        location = YARDSTICK_LOCATION
     started = time.monotonic()
     process = subprocess.Popen(
-        [str(carehub), "ui", "--home", str(home.root), "--port", str(port)],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=env,
     )
-    while not _loaded(f"http://127.0.0.1:{port}"):
+    while not _loaded(f"http://127.0.0.1:{port}", location):
         if process.poll() is not None or time.monotonic() - started > 600:
-            raise SystemExit("carehub ui did not come up")
+            raise SystemExit(f"{command[0]} did not come up")
         time.sleep(0.5)
     ready = time.monotonic() - started
     stop = time.monotonic()
@@ -76,10 +115,15 @@ def main() -> None:
             f"runner: retention_job in-process, median of {args.runs}: "
             f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})"
         )
-        cycles = [ui_cycle(home) for _ in range(args.ui_starts)]
+        cycles, bare = [], []
+        for _ in range(args.ui_starts):  # paired: each carehub ui start, then the yardstick
+            cycles.append(ui_cycle(home))
+            bare.append(ui_cycle(home, yardstick=Path(tmp)))
+        ui_s, bare_s = (statistics.median(c[0] for c in runs) for runs in (cycles, bare))
+        print(f"carehub ui: start to code location loaded, median of {len(cycles)}: {ui_s:.1f} s")
         print(
-            f"carehub ui: start to code location loaded, median of {len(cycles)}: "
-            f"{statistics.median(c[0] for c in cycles):.1f} s"
+            f"yardstick: dagster dev on a one-asset location, median of {len(bare)}: "
+            f"{bare_s:.1f} s (carehub ui / yardstick = {ui_s / bare_s:.2f})"
         )
         print(
             f"carehub ui: SIGINT (Ctrl-C) to clean exit, median of {len(cycles)}: "

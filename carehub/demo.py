@@ -91,9 +91,13 @@ class Demo:
         partners: Path,
         console: Console | None = None,
         as_of: date | None = None,
+        key_seed: int | None = None,
     ) -> None:
         self.residents = residents
         self.seed = seed
+        # None: keys drawn fresh, as real partners do (persons may then differ by a few
+        # between runs); a number: the encodings, hence the persons, repeat bit for bit.
+        self.key_seed = key_seed
         self.console = console or Console()
         self.as_of = as_of
         self.result = DemoResult(home=HubHome.resolve(home), partners_dir=partners.resolve())
@@ -152,10 +156,23 @@ class Demo:
 
         sides = self.partner_sides()
         first = sides[0]
+        if self.key_seed is not None:
+            from carehub.demo_keys import write_seeded_keys
+
+            write_seeded_keys(first.keys, first.secret, self.key_seed, [first.partner_id])
+            for side in sides[1:]:
+                write_seeded_keys(side.keys, None, self.key_seed, [side.partner_id])
+            self.console.print(
+                Text(
+                    f"shared secret and pseudonym keys drawn from --key-seed {self.key_seed} "
+                    "(demo only: such keys are no secret)"
+                )
+            )
         created = keygen(first.keys, first.partner_id, shared_secret=first.secret)
         self.result.keys[first.partner_id] = created
+        made = "generated" if self.key_seed is None else "holds"
         self.console.print(
-            f"{first.partner_id} generated the shared secret; the partners exchange it out of "
+            f"{first.partner_id} {made} the shared secret; the partners exchange it out of "
             f"band. Key fingerprint: {created.key_fingerprint}"
         )
         for side in sides[1:]:
@@ -191,6 +208,11 @@ class Demo:
             for side in self.partner_sides()
         ]
         governance = write_governance(self.home, registrations)
+        if self.key_seed is not None:
+            from carehub.demo_keys import write_seeded_perturbation_key
+            from warehouse.marts.publish import PERTURBATION_SECRET
+
+            write_seeded_perturbation_key(self.home.keys / PERTURBATION_SECRET, self.key_seed)
         self.console.print(
             f"hub signing key {signing.kid}; governance v{governance.version} registers "
             f"{len(governance.partners)} partners"

@@ -109,6 +109,7 @@ class DemoRegion:
             home=root / "home",
             partners=root / "partners",
             console=Console(file=None, quiet=True),
+            key_seed=self.seed,
         )
 
 
@@ -119,9 +120,10 @@ def demo_region(tmp_path_factory: pytest.TempPathFactory) -> DemoRegion:
     root = tmp_path_factory.mktemp("demo")
     console = Console(record=True, width=140)
     residents, seed = 1200, 23
+    # key_seed: the same persons and counts every session (tests/test_demo.py reruns it).
     result = Demo(
         residents=residents, seed=seed, home=root / "home", partners=root / "partners",
-        console=console,
+        console=console, key_seed=seed,
     ).run()  # fmt: skip
     print_summary(result, console)
     return DemoRegion(result, console.export_text(), residents, seed)

@@ -212,6 +212,36 @@ def test_quarantined_partition_is_flagged_with_its_reason(
     _for_docs(png)
 
 
+def test_quarantine_asset_lists_the_quarantined_submission_with_its_reason(
+    server: Server, page: object, tmp_path: Path
+) -> None:
+    """Asset `quarantine`, Partitions: exactly the quarantined submissions are there
+    (Materialized: held in quarantine/), the ingested one is Missing, and the selected
+    partition's metadata leads with the reason `carehub status` prints."""
+    status = collect(server.home)
+    (row,) = status.quarantined
+    page.goto(  # type: ignore[attr-defined]
+        f"{server.base}/assets/quarantine?view=partitions",
+        wait_until="networkidle",
+        timeout=90_000,
+    )
+    page.get_by_text("Materialized (1)").first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_text(f"Missing ({len(status.ingested)})").first.wait_for(  # type: ignore[attr-defined]
+        state="visible", timeout=30_000
+    )
+    page.locator(f'[data-tooltip="{row.submission_id}"]').last.click(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text(row.detail).first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    page.mouse.move(0, 0)  # type: ignore[attr-defined]  # no tooltip over the list
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert body.index("reason") < body.index(row.detail) < body.index("failed_checks")
+    assert "schema_and_types" in body and f"quarantine/northside_food/{row.submission_id}" in body
+    assert "Zyxwick" not in body
+    png = tmp_path / "quarantine-asset-partition.png"
+    page.screenshot(path=str(png))  # type: ignore[attr-defined]
+    assert png.stat().st_size > 10_000
+    _for_docs(png)
+
+
 def test_run_from_the_runner_is_listed(server: Server, page: object) -> None:
     page.goto(f"{server.base}/runs", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
     page.get_by_text("retention_job").first.wait_for(state="visible", timeout=30_000)  # type: ignore[attr-defined]

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 from conftest import DemoRegion
+from rich.console import Console
 
-from carehub.demo import BROKEN_PARTNER, DemoResult
+from carehub.db import connection
+from carehub.demo import BROKEN_PARTNER, Demo, DemoResult
 from carehub.demo_summary import care_team_rows
 from carehub.demo_support import identifier_needles
+from carehub.home import HubHome
 from carehub.privacy_scan import scan_tree
 
 
@@ -67,3 +70,51 @@ def test_each_extract_lists_only_its_recipients_records(demo_run) -> None:
     for partner_id, opened in result.opened.items():
         for pseudonym in opened.pseudonyms:
             assert owners.setdefault(pseudonym, partner_id) == partner_id
+
+
+# --- reproducibility (issue 19) ------------------------------------------------------------
+
+
+def _linked(home: HubHome) -> tuple[set[tuple[str, ...]], list[tuple[object, ...]]]:
+    """Persons as sets of records (person keys are random by design) and every link with its
+    weight, from the hub's linkage tables."""
+    with connection(home.hub_db, read_only=True) as con:
+        persons = con.execute(
+            "SELECT list(partner_id || '/' || record_pseudonym) FROM linkage.person_records "
+            "GROUP BY person_key"
+        ).fetchall()
+        links = con.execute(
+            "SELECT partner_id_l, record_pseudonym_l, partner_id_r, record_pseudonym_r, "
+            "match_weight FROM linkage.links ORDER BY ALL"
+        ).fetchall()
+    return {tuple(sorted(records)) for (records,) in persons}, links
+
+
+def _segment_sizes(home: HubHome) -> list[tuple[object, ...]]:
+    with connection(home.marts_db, read_only=True) as con:
+        return con.execute(
+            "SELECT segment, people, suppressed FROM segment_sizes ORDER BY ALL"
+        ).fetchall()
+
+
+@pytest.mark.slow
+def test_the_same_seeds_give_the_same_persons_bit_for_bit(
+    demo_region: DemoRegion, tmp_path: Path
+) -> None:
+    """A second demo of the same region (--seed) under the same keys (--key-seed): the same
+    persons, the same links with the same weights, the same published segment sizes. The
+    session's demo ran minutes earlier, so a dependence on the clock would show too."""
+    again = Demo(
+        residents=demo_region.residents,
+        seed=demo_region.seed,
+        key_seed=demo_region.seed,
+        home=tmp_path / "home",
+        partners=tmp_path / "partners",
+        console=Console(quiet=True),
+    ).run()
+    first_persons, first_links = _linked(demo_region.result.home)
+    persons, links = _linked(again.home)
+    assert len(first_links) > 0 and len(first_persons) < demo_region.residents
+    assert persons == first_persons
+    assert links == first_links
+    assert _segment_sizes(again.home) == _segment_sizes(demo_region.result.home)

@@ -36,6 +36,9 @@ def test_materialize_good_and_bad_partitions(tmp_path: Path) -> None:
         [submission], partition_key=good.name, instance=instance, resources=resources
     )
     assert ok.success
+    assert [e.asset_key.to_user_string() for e in ok.get_asset_materialization_events()] == [
+        "submission"
+    ]  # an ingested package is Missing in the quarantine asset
     meta = ok.asset_materializations_for_node("submission")[0].metadata
     assert meta["outcome"].value == "ingested" and meta["persons_rows"].value == 30
     checks = _checks(ok)
@@ -49,10 +52,14 @@ def test_materialize_good_and_bad_partitions(tmp_path: Path) -> None:
         resources=resources,
         raise_on_error=False,
     )
-    # Quarantine is an outcome, not a crash: the run succeeds, nothing is materialized, an
-    # observation carries the reason and the failed check is kept for this partition only.
+    # Quarantine is an outcome, not a crash: the run succeeds, nothing is loaded, the
+    # quarantine asset's partition and an observation carry the reason and the failed check is
+    # kept for this partition only.
     assert rejected.success
-    assert rejected.asset_materializations_for_node("submission") == []
+    (held,) = [e.materialization for e in rejected.get_asset_materialization_events()]
+    assert held.asset_key == dg.AssetKey("quarantine") and held.partition == bad.name
+    assert held.metadata["outcome"].value == "quarantined"
+    assert str(held.metadata["reason"].value).startswith("payload_domains: events.parquet")
     observed = [
         e.asset_observation_data.asset_observation
         for e in rejected.all_events

@@ -7,17 +7,13 @@ is joined through each partner's crosswalk. The hub never sees the truth; tests 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from carehub.demo_keys import write_seeded_keys
 from linkage.settings import LinkageSettings, TrainingSettings
-from partner.keyfiles import write_private
-from partner.keygen import pseudonym_key_path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPINGS = ROOT / "partner" / "mappings"
@@ -60,7 +56,7 @@ def encoded_region(
     generate(region, residents=residents, seed=seed, config=config, progress=False)
     secret = keys / "shared.secret"
     if key_seed is not None:
-        _fixed_keys(keys, secret, key_seed, PARTNER_IDS)
+        write_seeded_keys(keys, secret, key_seed, PARTNER_IDS)
     persons, crosswalks = [], {}
     for pid in PARTNER_IDS:
         keygen(keys, pid, shared_secret=secret)
@@ -77,18 +73,6 @@ def encoded_region(
         crosswalks[pid] = result.crosswalk
     truth = truth_from_crosswalks(region / TRUTH_FILE, crosswalks)
     return pl.concat(persons, how="diagonal_relaxed"), truth
-
-
-def _fixed_keys(keys: Path, secret: Path, key_seed: int, partners: Iterable[str]) -> None:
-    """Write the shared secret and each partner's pseudonym key from ``key_seed`` (keygen keeps
-    existing ones)."""
-
-    def text(label: str) -> bytes:
-        return base64.b64encode(hashlib.sha256(f"{label}/{key_seed}".encode()).digest()) + b"\n"
-
-    write_private(secret, text("shared"), force=True)
-    for pid in partners:
-        write_private(pseudonym_key_path(keys, pid), text(pid), force=True)
 
 
 def plaintext_region(workdir: Path) -> pl.DataFrame:

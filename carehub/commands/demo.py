@@ -18,6 +18,14 @@ def demo(
         Path,
         typer.Option(help="Partner-side folders: raw exports, secrets, crosswalks, extracts."),
     ] = Path(".partners"),
+    key_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Draw the shared secret and pseudonym keys from this seed, so that runs with "
+            "the same --seed give the same persons bit for bit (fresh keys by default, as real "
+            "partners draw them: persons can then differ by a few). Demo only."
+        ),
+    ] = None,
 ) -> None:
     """Run the whole flow: synth, partner encoding, landing, the hub pipeline, extracts."""
     from rich.console import Console
@@ -27,7 +35,12 @@ def demo(
 
     console = Console()
     result = Demo(
-        residents=residents, seed=seed, home=home, partners=partners, console=console
+        residents=residents,
+        seed=seed,
+        home=home,
+        partners=partners,
+        console=console,
+        key_seed=key_seed,
     ).run()
     print_summary(result, console)
     if result.privacy_hits:

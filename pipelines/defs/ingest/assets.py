@@ -2,11 +2,15 @@
 
 Quarantine is a state of its own in Dagster, not a crash. A quarantined submission's run ends
 in success: the package was decided, and re-executing it cannot change the decision (the partner
-must send a new package). Its partition is not materialized (nothing was loaded, so it does not
-show as "Materialized"); instead it gets an asset observation carrying the outcome and the
-reason, and its checks are partitioned (``AssetCheckSpec(partitions_def=...)``), so each
-check's partition view shows that submission red with the findings, and the next partner's run
-does not overwrite it. Checks that never ran (an earlier gate stopped the package) get no
+must send a new package). Its ``submission`` partition is not materialized (nothing was loaded,
+so it does not show as "Materialized"); instead its ``quarantine`` partition is: the asset
+``quarantine`` is the hub's quarantine/ folder, one partition per quarantined submission, and
+its partition view lists exactly the quarantined submissions, each with its reason, failed
+checks and reason.txt in the partition's metadata (Dagster 1.13 paints an asset partition red
+only when its run fails, see docs/ingest.md). ``submission`` also gets an observation with the
+outcome and reason. Its checks are partitioned (``AssetCheckSpec(partitions_def=...)``), so
+each check's partition view shows that submission red with the findings, and the next partner's
+run does not overwrite it. Checks that never ran (an earlier gate stopped the package) get no
 result at all: the UI shows them as skipped for that partition instead of inventing a verdict.
 
 Why the specs are not Dagster-``blocking``: in Dagster 1.13 a failed blocking check fails its
@@ -33,9 +37,20 @@ from warehouse.ingest import IngestResult, ingest_submission
 
 OWNERS = ["team:data-stewards"]
 SUBMISSION_KEY = dg.AssetKey("submission")
+QUARANTINE_KEY = dg.AssetKey("quarantine")
 # Set on each ingest run once decided, so stewards filter the Runs page by outcome.
 OUTCOME_TAG = "carehub/outcome"
 QUARANTINES = " A failure quarantines the package (severity ERROR)."
+# What the quarantine partition shows a steward, in this order: why, who, where.
+QUARANTINE_METADATA = (
+    "reason",
+    "failed_checks",
+    "partner_id",
+    "location",
+    "reason_txt",
+    "data_docs",
+    "outcome",
+)
 
 
 def _finding_line(finding: Finding) -> str:
@@ -128,12 +143,28 @@ def outcome_metadata(home: HubHome, result: IngestResult) -> "dict[str, dg.RawMe
                 "Expectations suites, referential integrity, the plaintext-identifier detector "
                 "and drift; then loaded into staging in one DuckDB transaction and archived "
                 "(materialized), or moved whole to quarantine/ with reason.json and reason.txt "
-                "(an observation with the reason; the failed checks show red per partition)."
+                "(its `quarantine` partition materialized with the reason; the failed checks show "
+                "red per partition)."
             ),
-        )
+        ),
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            partitions_def=submissions_partitions,
+            group_name="ingest",
+            owners=OWNERS,
+            kinds={"parquet"},
+            description=(
+                "The hub's quarantine/ folder: one partition per submission, materialized when "
+                "that package is quarantined, with the reason (the same line as `carehub "
+                "status`), the failed checks, its folder and reason.txt in the partition's "
+                "metadata. Every materialized partition is a package the partner must fix and "
+                "send again: re-running it cannot change the decision. Ingested submissions "
+                "are Missing here."
+            ),
+        ),
     ],
     check_specs=[check_spec(info) for info in CHECKS],
-    # Subsettable: a quarantined package yields no materialization, and checks that never ran
+    # Subsettable: a package yields one of `submission` and `quarantine`, and checks that never ran
     # yield no result (see the module docstring).
     can_subset=True,
     name="submission",
@@ -164,6 +195,11 @@ def submission(
             asset_key=SUBMISSION_KEY, metadata=metadata, check_results=check_results(result)
         )
         return
+    if result.outcome == "quarantined":
+        yield dg.MaterializeResult(
+            asset_key=QUARANTINE_KEY,
+            metadata={k: metadata[k] for k in QUARANTINE_METADATA if k in metadata},
+        )
     yield dg.AssetObservation(
         asset_key=SUBMISSION_KEY, partition=context.partition_key, metadata=metadata
     )
@@ -175,7 +211,7 @@ def submission(
     group_name="quality",
     owners=OWNERS,
     kinds={"great_expectations", "html"},
-    deps=[SUBMISSION_KEY],
+    deps=[SUBMISSION_KEY, QUARANTINE_KEY],
     description=(
         "Data Docs (HTML) for every submission, in <home>/quality/data_docs/: the Great "
         "Expectations results of each validated submission and the decision and findings of "
