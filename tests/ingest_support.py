@@ -13,6 +13,7 @@ import pyarrow as pa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from governance_support import approve_changes
 
 from carehub.home import HubHome
 from kernel.signing import public_b64
@@ -68,6 +69,7 @@ def make_home(root: Path) -> HubHome:
         ],
         agreements=False,
     )
+    approve_changes(home)  # the partners found the governance (every one of them signs)
     return home
 
 
