@@ -711,14 +711,30 @@ def rotate_partner_signing_key(
     overlap_days: int = 7,
     today: date | None = None,
 ) -> Governance:
-    """Add a partner's new package-signing key; its current keys expire after ``overlap_days``.
+    """Add a partner's new package-signing key to the file; see :func:`with_signing_key`."""
+    current = load_governance(home)
+    rotated = with_signing_key(
+        current, partner_id, new_public_key, overlap_days=overlap_days, today=today
+    )
+    return save_governance(home, rotated)
+
+
+def with_signing_key(
+    current: Governance,
+    partner_id: str,
+    new_public_key: str,
+    *,
+    overlap_days: int = 7,
+    today: date | None = None,
+) -> Governance:
+    """``current`` with a partner's new signing key; its current keys expire after
+    ``overlap_days``, and the version goes up.
 
     Packages signed with an old key and still in transit verify until the overlap ends.
 
     Raises:
         GovernanceError: unknown partner, or the key is invalid or already registered.
     """
-    current = load_governance(home)
     partner = current.partner(partner_id)
     if partner is None:
         raise GovernanceError(f"{current.path}: partners.{partner_id}: not registered")
@@ -748,7 +764,7 @@ def rotate_partner_signing_key(
         }
     )
     try:
-        return save_governance(home, Governance.model_validate(updated.model_dump()))
+        return Governance.model_validate(updated.model_dump())
     except ValidationError as exc:
         raise GovernanceError(_describe(current.path, exc)) from None
 

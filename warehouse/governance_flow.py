@@ -43,6 +43,7 @@ from warehouse.governance import (
     governance_path,
     governance_text,
     parse_governance,
+    with_signing_key,
 )
 
 IN_FORCE: Final = audit.GOVERNANCE_IN_FORCE
@@ -175,10 +176,66 @@ def propose_change(
     home: HubHome, governance: Governance, *, title: str, proposed_by: str
 ) -> dict[str, Any]:
     """Propose ``governance`` (a modified copy of the version in force), version bumped."""
-    current = parse_governance(in_force_text(home) or "", source="the version in force")
+    current = in_force_governance(home)
     bumped = governance.model_copy(update={"version": current.version + 1})
     text = governance_text(Governance.model_validate(bumped.model_dump()))
     return propose(home, title=title, proposed_by=proposed_by, text=text)
+
+
+def in_force_governance(home: HubHome) -> Governance:
+    """The approved version in force, parsed (whatever ``config/governance.yaml`` now holds)."""
+    text = in_force_text(home)
+    if text is None:
+        raise GovernanceNotApproved(
+            f"{governance_path(home)}: no approved version yet; found the governance first "
+            "(`carehub governance propose`, approvals, `carehub governance apply`)"
+        )
+    return parse_governance(text, source="the approved version in force")
+
+
+def propose_revocation(
+    home: HubHome, partner_id: str, *, reason: str, proposed_by: str
+) -> dict[str, Any]:
+    """An emergency proposal: ``partner_id`` inactive and its agreement ended, nothing else.
+
+    It needs only the emergency quorum of the other partners (``quorum.emergency_revocation``).
+    """
+    current = in_force_governance(home)
+    partner = current.partner(partner_id)
+    if partner is None or not partner.active:
+        raise GovernanceError(f"partners.{partner_id}: not an active registered partner")
+    revoked = current.model_copy(
+        update={
+            "partners": {
+                **current.partners,
+                partner_id: partner.model_copy(update={"active": False}),
+            },
+            "agreements": tuple(a for a in current.agreements if a.partner != partner_id),
+        }
+    )
+    return propose_change(
+        home,
+        revoked,
+        title=f"Emergency revocation of {partner_id}: {reason}",
+        proposed_by=proposed_by,
+    )
+
+
+def propose_key_rotation(
+    home: HubHome, partner_id: str, new_public_key: str, *, proposed_by: str
+) -> dict[str, Any]:
+    """A proposal adding ``partner_id``'s new signing key (its old keys close after 7 days).
+
+    The partner alone approves it, signing with its old key and proving the new one.
+    """
+    current = in_force_governance(home)
+    rotated = with_signing_key(current, partner_id, new_public_key)
+    return propose_change(
+        home,
+        rotated.model_copy(update={"version": current.version}),
+        title=f"Signing key rotation of {partner_id}",
+        proposed_by=proposed_by,
+    )
 
 
 def load_proposal(home: HubHome, proposal_id: str) -> dict[str, Any]:
