@@ -224,7 +224,7 @@ def pack(
     ] = None,
 ) -> None:
     """Write the quarterly governance pack (HTML with charts, printable)."""
-    from warehouse.governance_pack import GovernancePackError, build_pack
+    from warehouse.report.pack import GovernancePackError, build_pack
 
     hub = HubHome.resolve(home)
     try:
