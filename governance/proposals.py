@@ -15,6 +15,7 @@ partner alike.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import secrets
@@ -59,13 +60,22 @@ def sha256_text(text: str) -> str:
 
 
 def parse_text(text: str, source: str) -> dict[str, Any]:
-    """Governance YAML text as a mapping (ProposalError when it is not one)."""
+    """Governance YAML text as a mapping (ProposalError when it is not one). Read-only: the
+    result is shared between callers (a chain of versions parses each text once)."""
+    data = _parsed(text)
+    if isinstance(data, ProposalError):
+        raise ProposalError(f"{source}: {data}")
+    return data
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> dict[str, Any] | ProposalError:
     try:
         data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
-        raise ProposalError(f"{source}: not valid YAML ({exc}); fix the syntax") from None
+        return ProposalError(f"not valid YAML ({exc}); fix the syntax")
     if not isinstance(data, dict):
-        raise ProposalError(f"{source}: not a governance mapping")
+        return ProposalError("not a governance mapping")
     return data
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from carehub.home import HubHome
-from governance.approvals import sign_approval
 from governance.proposals import parse_text, sha256_text
 from governance.quorum import voters
 from kernel import clock
@@ -25,7 +22,8 @@ from warehouse.governance import (
 
 
 def signing_key(partner_id: str) -> Ed25519PrivateKey:
-    """A test partner's signing key (deterministic; the same as tests/ingest_support.py's)."""
+    """A test partner's signing key for packages and governance (deterministic, so any test can
+    sign as it)."""
     return Ed25519PrivateKey.from_private_bytes(
         hashlib.sha256(f"signing key of {partner_id}".encode()).digest()
     )
@@ -35,17 +33,10 @@ def signing_public(partner_id: str) -> str:
     return public_b64(signing_key(partner_id).public_key())
 
 
-def approve(
-    home: HubHome, proposal: dict, partners: Iterable[str], folder: Path | None = None
-) -> None:
+def approve(home: HubHome, proposal: dict, partners: Iterable[str]) -> None:
     """Each of ``partners`` signs ``proposal`` at the partner; the hub records the approvals."""
-    folder = folder or home.root.parent / "approvals"
-    folder.mkdir(parents=True, exist_ok=True)
-    for pid in partners:
-        approval = sign_approval(proposal, pid, signing_key(pid), now=clock.now())
-        path = folder / f"{proposal['proposal_id']}.{pid}.json"
-        path.write_text(json.dumps(approval))
-        flow.record_approval(home, path)
+    keys = {pid: signing_key(pid) for pid in partners}
+    flow.approve_with_keys(home, proposal["proposal_id"], keys, clock.now())
 
 
 def approve_changes(home: HubHome, partners: Iterable[str] | None = None) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from governance_support import approve_changes
+from governance_support import approve_changes, signing_key
 
 from carehub.home import HubHome
 from kernel.signing import public_b64
@@ -38,13 +37,6 @@ CREATED = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 def fingerprint(partner_id: str) -> str:
     """The registered key fingerprint of a test partner (the same shared secret for all)."""
     return hashlib.sha256(b"test shared secret fingerprint").hexdigest()[:32]
-
-
-def signing_key(partner_id: str) -> Ed25519PrivateKey:
-    """A test partner's package-signing key (deterministic, so any test can sign as it)."""
-    return Ed25519PrivateKey.from_private_bytes(
-        hashlib.sha256(f"signing key of {partner_id}".encode()).digest()
-    )
 
 
 def _public_key() -> str:

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from carehub.home import HubHome
 from governance.approvals import FORMAT as APPROVAL_FORMAT
-from governance.approvals import Tally, tally
+from governance.approvals import Tally, sign_approval, tally
 from governance.proposals import (
     ProposalError,
     check_proposal,
@@ -267,6 +269,25 @@ def record_approval(home: HubHome, approval_file: Path) -> Tally:
         approval = _read_json(Path(approval_file))
     except (OSError, ValueError):
         raise GovernanceError(f"{approval_file}: not a readable approval JSON file") from None
+    return record_approval_document(home, approval, source=str(approval_file))
+
+
+def approve_with_keys(
+    home: HubHome, proposal_id: str, keys: Mapping[str, Ed25519PrivateKey], now: datetime
+) -> Tally:
+    """Each partner in ``keys`` signs the proposal and the hub records it (demo, benchmarks
+    and tests; real partners sign on their own machines with `carehub partner governance`)."""
+    proposal = load_proposal(home, proposal_id)
+    verdict = status(home, proposal_id)
+    for partner, key in keys.items():
+        approval = sign_approval(proposal, partner, key, now=now)
+        verdict = record_approval_document(home, approval, source=f"{partner}'s approval")
+    return verdict
+
+
+def record_approval_document(home: HubHome, approval: Any, *, source: str) -> Tally:
+    """:func:`record_approval` of an approval already read (``source`` names it in errors)."""
+    approval_file = source
     if not isinstance(approval, dict) or approval.get("format") != APPROVAL_FORMAT:
         raise GovernanceError(
             f"{approval_file}: not a governance approval; pass the file that "
