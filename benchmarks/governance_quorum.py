@@ -66,9 +66,7 @@ def make_home(root: Path, versions: int) -> HubHome:
             for p, sector in PARTNERS.items()
         ],
     )
-    founding = flow.propose(home, title="founding", proposed_by="bench")
-    flow.approve_with_keys(home, founding["proposal_id"], keys, clock.now())
-    flow.apply(home, founding["proposal_id"])
+    flow.adopt_with_keys(home, keys, title="founding", now=clock.now())
     majority = dict(list(keys.items())[:3])
     for n in range(versions - 1):
         current = flow.in_force_governance(home)

@@ -285,6 +285,16 @@ def approve_with_keys(
     return verdict
 
 
+def adopt_with_keys(
+    home: HubHome, keys: Mapping[str, Ed25519PrivateKey], *, title: str, now: datetime
+) -> InForce:
+    """Propose ``config/governance.yaml`` as it stands, have the partners in ``keys`` sign it,
+    and apply it (set-ups of demos and benchmarks where one machine plays every partner)."""
+    proposal = propose(home, title=title, proposed_by="hub steward", now=now)
+    approve_with_keys(home, proposal["proposal_id"], keys, now)
+    return apply(home, proposal["proposal_id"], now=now)
+
+
 def record_approval_document(home: HubHome, approval: Any, *, source: str) -> Tally:
     """:func:`record_approval` of an approval already read (``source`` names it in errors)."""
     approval_file = source
