@@ -191,8 +191,11 @@ def _bar_chart(path: Path, title: str, labels: list[str], series: dict[str, list
     for (name, values), colour in zip(series.items(), colours * 4, strict=False):
         ax.barh(labels, values, left=left, color=colour, label=name)
         left = [a + b for a, b in zip(left, values, strict=True)]
+    from matplotlib.ticker import MaxNLocator
+
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # documents, never fractions
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(title, loc="left", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     return charts._save(fig, path)
@@ -217,7 +220,7 @@ def render_pack(home: HubHome, quarter: Quarter, folder: Path) -> Path:
     seats = [
         {
             "seat": seat,
-            "present": sorted(sectors & set(fills)),
+            "present": [charts.SECTOR_LABELS.get(s, s) for s in sorted(sectors & set(fills))],
             "filled": bool(sectors & set(fills)),
         }
         for seat, fills in SEATS
