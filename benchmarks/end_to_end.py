@@ -86,8 +86,10 @@ def _partners(work: Path) -> list[tuple[str, str]]:
 
 def stage_setup(work: Path) -> dict[str, Any]:
     """Partner keys, hub signing key and governance (onboarding; not a timed stage)."""
-    from partner.keygen import keygen
+    from kernel import clock
+    from partner.keygen import keygen, read_signing_key
     from warehouse.governance import PartnerRegistration, write_governance
+    from warehouse.governance_flow import adopt_with_keys
     from warehouse.keys import ensure_signing_key
 
     home = _home(work).ensure()
@@ -108,6 +110,11 @@ def stage_setup(work: Path) -> dict[str, Any]:
         )
     ensure_signing_key(home)
     write_governance(home, registrations)
+    # The partners found the governance: nothing is published under an unapproved version.
+    signers = {
+        r.partner_id: read_signing_key(keys / f"{r.partner_id}.ed25519.key") for r in registrations
+    }
+    adopt_with_keys(home, signers, title="founding", now=clock.now())
     return {"partners": len(registrations)}
 
 

@@ -28,15 +28,18 @@ from pathlib import Path
 
 import duckdb
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from carehub.home import HubHome
 from kernel import clock
+from kernel.signing import public_b64
 from partner.open import open_extract
 from warehouse.deletion import delete_pseudonyms
 from warehouse.extracts import build_extracts
 from warehouse.features.build import DEFAULT_PARTNER_SECTORS
 from warehouse.governance import PartnerRegistration, load_governance, write_governance
+from warehouse.governance_flow import adopt_with_keys
 from warehouse.keys import ensure_signing_key, public_keys_path
 
 HERE = Path(__file__).resolve().parent
@@ -54,6 +57,7 @@ def make_hub(root: Path, records: int) -> tuple[HubHome, dict[str, Path]]:
     home = HubHome(root / "home").ensure()
     ensure_signing_key(home, now=datetime(2026, 1, 1, tzinfo=UTC))
     keys: dict[str, Path] = {}
+    signers: dict[str, Ed25519PrivateKey] = {}
     registrations = []
     for partner, sector in PARTNERS.items():
         private = X25519PrivateKey.generate()
@@ -70,10 +74,19 @@ def make_hub(root: Path, records: int) -> tuple[HubHome, dict[str, Path]]:
         raw = private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
+        signers[partner] = Ed25519PrivateKey.generate()
         registrations.append(
-            PartnerRegistration(partner, sector, base64.b64encode(raw).decode(), "ab" * 32)
+            PartnerRegistration(
+                partner,
+                sector,
+                base64.b64encode(raw).decode(),
+                "ab" * 32,
+                signing_public_key=public_b64(signers[partner].public_key()),
+            )
         )
     write_governance(home, registrations, segments=SEGMENTS)
+    # Extracts are built only under a governance the partners approved: they found it.
+    adopt_with_keys(home, signers, title="founding", now=clock.now())
     con = duckdb.connect(str(home.hub_db))
     try:
         con.execute((ROOT / "warehouse" / "staging" / "schema.sql").read_text())

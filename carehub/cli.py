@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from carehub.commands import audit, demo, marts, status, synth, ui
+from carehub.commands import audit, demo, governance, marts, status, synth, ui
 from carehub.commands import hub as hub_command
 from carehub.commands import run as run_command
 from kernel import clock
@@ -67,4 +67,5 @@ app.command("ui")(ui.ui)
 app.command("run")(run_command.run)
 app.add_typer(audit.app, name="audit")
 app.add_typer(hub_command.app, name="hub")
+app.add_typer(governance.app, name="governance")
 app.add_typer(partner_app, name="partner")

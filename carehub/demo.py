@@ -77,6 +77,7 @@ class DemoResult:
     opened: dict[str, Any] = field(default_factory=dict)
     linkage_quality: dict[str, float] = field(default_factory=dict)
     privacy_hits: list[Any] = field(default_factory=list)
+    governance: dict[str, Any] = field(default_factory=dict)
 
 
 class Demo:
@@ -134,7 +135,8 @@ class Demo:
         self._stage("6. Hub nightly: linkage, segments, marts", self.nightly)
         self._stage("7. Ecosystem report and partner extracts", self.publish)
         self._stage("8. Partners open their extracts", self.open_extracts)
-        self._stage("9. Privacy scan of the hub home", self.privacy_scan)
+        self._stage("9. A governance change approved by a quorum", self.governance_change)
+        self._stage("10. Privacy scan of the hub home", self.privacy_scan)
         return self.result
 
     def synthesise(self) -> None:
@@ -217,6 +219,126 @@ class Demo:
             f"hub signing key {signing.kid}; governance v{governance.version} registers "
             f"{len(governance.partners)} partners"
         )
+        # Nothing is published or extracted under a governance no quorum approved: the partners
+        # found it together, each signing at home with its own key.
+        founding = self._propose("Founding agreement of the ecosystem", None)
+        in_force = self._approve_and_apply(founding, [s.partner_id for s in self.partner_sides()])
+        self.console.print(
+            f"founding governance v{in_force.governance.version} approved by "
+            f"{len(in_force.tally.approved_by)} of {len(in_force.tally.voters)} partners "
+            f"(sha256 {in_force.governance.sha256[:12]})"
+        )
+
+    def _propose(self, title: str, governance: Any) -> dict[str, Any]:
+        from warehouse import governance_flow as flow
+
+        if governance is None:
+            return flow.propose(self.home, title=title, proposed_by="hub steward")
+        return flow.propose_change(self.home, governance, title=title, proposed_by="hub steward")
+
+    def _approve_and_apply(self, proposal: dict[str, Any], approvers: list[str]) -> Any:
+        """Each approver reviews the proposal on its side, signs, and sends the approval back;
+        the hub records them and applies."""
+        import json
+
+        from governance.approvals import sign_approval
+        from kernel import clock
+        from partner.keygen import read_signing_key
+        from warehouse import governance_flow as flow
+
+        shared = flow.proposal_dir(self.home, proposal["proposal_id"]) / "proposal.json"
+        for side in self.partner_sides():
+            if side.partner_id not in approvers:
+                continue
+            # The partner's copy of proposal.json; the words are worked out on its side.
+            local = side.root / "governance" / shared.name
+            local.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(shared, local)
+            approval = sign_approval(
+                json.loads(local.read_text()),
+                side.partner_id,
+                read_signing_key(self.result.keys[side.partner_id].signing_key),
+                now=clock.now(),
+            )
+            signed = local.with_name(f"{proposal['proposal_id']}.approval.json")
+            signed.write_text(json.dumps(approval, indent=1, sort_keys=True))
+            flow.record_approval(self.home, signed)
+        return flow.apply(self.home, proposal["proposal_id"])
+
+    def governance_change(self) -> None:
+        """One change, as the ecosystem would make it: a steward proposes, three of five
+        partners approve (a majority), it applies, and the next extract shows it."""
+        from governance.proposals import in_words
+        from partner.open import open_extract
+        from warehouse import governance_flow as flow
+        from warehouse.extracts import current_extract
+        from warehouse.report.pack import build_pack
+
+        recipient, flag = "mercy_hospital", "overdose_reported_365d"
+        current = flow.in_force_governance(self.home)
+        agreements = tuple(
+            a.model_copy(update={"context_flags": (*a.context_flags, flag)})
+            if a.partner == recipient
+            else a
+            for a in current.agreements
+        )
+        proposal = self._propose(
+            f"{recipient}'s complex-care team asks to know of overdoses reported elsewhere",
+            current.model_copy(update={"agreements": agreements}),
+        )
+        self.console.print(f"proposal {proposal['proposal_id']}, in words:")
+        for line in in_words(proposal):
+            self.console.print(Text(f"  - {line}"))
+        approvers = ["mercy_hospital", "harbor_housing", "county_public_health"]
+        in_force = self._approve_and_apply(proposal, approvers)
+        self.console.print(
+            f"approved by {', '.join(in_force.tally.approved_by)}: "
+            f"{len(in_force.tally.approved_by)} of {len(in_force.tally.voters)}, "
+            f"{in_force.tally.required} required; governance "
+            f"v{in_force.governance.version} in force"
+        )
+        with step(self.console, f"extracts_job for {recipient} under the new version"):
+            from pipelines.runner import run_job
+
+            run = run_job(
+                self.home,
+                "extracts_job",
+                run_config={"ops": {"partner_extracts": {"config": {"partners": [recipient]}}}},
+            )
+            _require(run)
+        side = next(s for s in self.partner_sides() if s.partner_id == recipient)
+        extract = current_extract(self.home, recipient)
+        if extract is None:
+            raise RuntimeError(f"extracts_job built no extract for {recipient}")
+        local = side.inbox / extract.name
+        shutil.copy2(extract, local)
+        opened = open_extract(
+            local,
+            side.keys / f"{recipient}.x25519.key",
+            self.result.encoded[recipient].crosswalk,
+            side.inbox / f"{local.name.removesuffix('.extract.json')}.csv",
+            side.inbox / "hub_public_keys.json",
+            trusted_kid=self.result.hub_kid,
+        )
+        self.console.print(
+            f"{recipient} opened {opened.extract_id}: {flag} set for "
+            f"{opened.flag_counts.get(flag, 0):,} of {opened.rows:,} rows; approvals checked at "
+            f"the partner ({', '.join(opened.governance_approved_by)})"
+        )
+        from kernel import clock
+
+        now = clock.now()
+        pack = build_pack(self.home, f"{now.year}Q{(now.month - 1) // 3 + 1}")
+        self.console.print(f"governance pack: {pack}")
+        self.result.governance = {
+            "proposal_id": proposal["proposal_id"],
+            "approved_by": list(in_force.tally.approved_by),
+            "version": in_force.governance.version,
+            "flag": flag,
+            "flag_rows": opened.flag_counts.get(flag),
+            "columns": flag in opened.flag_counts,
+            "pack": str(pack),
+        }
 
     def encode_and_submit(self) -> None:
         from partner.encode import encode_partner

@@ -51,6 +51,11 @@ class HubHome:
         return self.root / "config"
 
     @property
+    def governance(self) -> Path:
+        """Governance proposals, partners' approvals and every approved version (JSON, YAML)."""
+        return self.root / "governance"
+
+    @property
     def keys(self) -> Path:
         """The hub's Ed25519 signing keys (private, 0600) and published public keys."""
         return self.root / "keys"

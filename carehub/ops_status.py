@@ -57,6 +57,7 @@ def config_problems(home: HubHome) -> list[str]:
     never a partner-facing quarantine reason.
     """
     from warehouse.governance import GovernanceError, load_governance
+    from warehouse.governance_flow import check_in_force
     from warehouse.segments.definitions import (
         SegmentConfigError,
         parse_segments,
@@ -67,6 +68,7 @@ def config_problems(home: HubHome) -> list[str]:
     problems = []
     try:
         load_governance(home)
+        check_in_force(home)  # publishing and extracting stop until a quorum approved it
     except GovernanceError as exc:
         problems.append(str(exc))
     path = segments_path(home)

@@ -196,8 +196,20 @@ def open_cmd(
             help="The hub key id you pinned at onboarding: the signing key must chain to it.",
         ),
     ] = None,
+    governance_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--governance-keys",
+            help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
+            "only approvals by those keys count.",
+        ),
+    ] = None,
 ) -> None:
-    """Verify, decrypt and map back a hub extract; write a CSV of your own clients."""
+    """Verify, decrypt and map back a hub extract; write a CSV of your own clients.
+
+    The extract must carry a quorum of partners' signed approvals of the governance version
+    it was built under; they are checked here (refused as ``governance_unapproved``).
+    """
     from rich.console import Console
 
     from partner.open import OpenError, open_extract
@@ -205,7 +217,14 @@ def open_cmd(
     console = Console()
     try:
         result = open_extract(
-            extract, key, crosswalk, out, hub_keys, ledger=ledger, trusted_kid=trust_kid
+            extract,
+            key,
+            crosswalk,
+            out,
+            hub_keys,
+            ledger=ledger,
+            trusted_kid=trust_kid,
+            trusted_signers=governance_keys,
         )
     except OpenError as exc:
         console.print(f"[red]refused ({exc.code}):[/red] {exc}")
@@ -216,6 +235,10 @@ def open_cmd(
         f"(signed by hub key {result.hub_kid}, expires {result.expires_at:%Y-%m-%d})"
     )
     console.print(f"purpose: {result.purpose}")
+    console.print(
+        f"governance {result.governance_version}, approved by "
+        f"{', '.join(result.governance_approved_by)} (signatures checked here)"
+    )
     for segment, size in sorted(result.cohort_sizes.items()):
         console.print(f"  {segment:<40} {size:>6} of your clients")
     console.print(f"{result.rows} row(s) written to {result.out}")
@@ -260,3 +283,83 @@ def audit_head_cmd(
         typer.echo(f"{ledger}: no extract with an audit head opened yet")
         raise typer.Exit(1)
     typer.echo(f"audit head seen: entry {anchor['seq']}, hash {anchor['hash']}")
+
+
+governance_app = typer.Typer(
+    help="Review and approve governance proposals (what the hub may do takes your signature).",
+    no_args_is_help=True,
+)
+app.add_typer(governance_app, name="governance")
+
+
+def _review(proposal_file: Path) -> dict[str, Any]:
+    """Print a proposal in words, recomputed here from its texts; return it."""
+    from rich.console import Console
+
+    from governance.approvals import tally
+    from governance.proposals import ProposalError, in_words, read_proposal
+
+    console = Console(soft_wrap=True)
+    try:
+        proposal = read_proposal(proposal_file)
+    except ProposalError as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    verdict = tally(proposal, [])
+    console.print(f"[bold]{proposal['title']}[/bold]  ({proposal['proposal_id']})")
+    console.print(f"proposed by {proposal['proposed_by']} at {proposal['created_at']}")
+    console.print(f"open until {proposal['expires_at']}; kind: {verdict.kind.kind}")
+    console.print("What changes (worked out on your machine from the two texts):")
+    for line in in_words(proposal):
+        console.print(f"  - {line}")
+    console.print(
+        f"It takes effect with {verdict.required} approval(s): {verdict.rule} of "
+        f"{', '.join(verdict.voters)}."
+    )
+    return proposal
+
+
+@governance_app.command("review")
+def governance_review(
+    proposal: Annotated[Path, typer.Option("--proposal", help="The proposal.json from the hub.")],
+) -> None:
+    """Show a governance proposal in plain words (nothing is signed)."""
+    _review(proposal)
+
+
+@governance_app.command("approve")
+def governance_approve(
+    proposal: Annotated[Path, typer.Option("--proposal", help="The proposal.json from the hub.")],
+    partner: Annotated[str, typer.Option("--partner", help="Your partner id.")],
+    signing_key: Annotated[
+        Path, typer.Option("--signing-key", help="Your Ed25519 signing key (from keygen).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the approval (a file or a folder).")
+    ],
+    new_signing_key: Annotated[
+        Path | None,
+        typer.Option("--new-signing-key", help="Key rotation only: your NEW signing key."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
+) -> None:
+    """Show the change in words, then sign your approval for the hub to record."""
+    from governance.approvals import sign_approval
+    from kernel import clock
+    from linkage.encoding.keys import SecretError
+    from partner.keygen import read_signing_key
+
+    document = _review(proposal)
+    if not yes and not typer.confirm(f"Approve this change as {partner}?", default=False):
+        typer.echo("not signed")
+        raise typer.Exit(1)
+    try:
+        key = read_signing_key(signing_key)
+        new_key = read_signing_key(new_signing_key) if new_signing_key else None
+    except SecretError as exc:
+        typer.echo(f"refused: cannot read the signing key ({exc})", err=True)
+        raise typer.Exit(1) from None
+    approval = sign_approval(document, partner, key, now=clock.now(), new_key=new_key)
+    target = out / f"{document['proposal_id']}.{partner}.approval.json" if out.is_dir() else out
+    target.write_text(json.dumps(approval, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    typer.echo(f"approval signed: {target} (send it to the hub)")

@@ -9,6 +9,9 @@ The steps, each failing with its own :class:`OpenError` (``code`` says which):
 3. ``tampered_manifest``: the Ed25519 signature over the manifest does not verify.
    ``untrusted_key_set`` (with ``trusted_kid``): the signing key does not chain back, through
    the key set's endorsements, to the hub key the partner pinned.
+   ``governance_unapproved``: the extract does not carry the partners' signed approvals of the
+   governance version it was built under, or they do not reach that version's quorum (checked
+   here with :func:`governance.approvals.tally`, against the keys the partner pinned if given).
 4. ``key_not_valid``: the signing key was not valid when the extract says it was made.
 5. ``tampered_ciphertext``: the ciphertext does not match the manifest's sha256, or fails HPKE
    authentication.
@@ -45,6 +48,8 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from governance.approvals import tally
+from governance.proposals import ProposalError, check_proposal
 from kernel import clock
 from kernel.signing import canonical
 
@@ -80,6 +85,8 @@ class OpenResult:
         expires_at: Until when it could be opened.
         hub_kid: The hub key that signed it.
         governance_version: The hub governance version it was built under.
+        governance_approved_by: The partners whose signed approval of that governance version
+            the extract carries (a quorum, verified here).
         pseudonyms: The record pseudonyms listed (all found in the partner's own crosswalk);
             lets a demo or an auditor check isolation across partners.
     """
@@ -95,6 +102,7 @@ class OpenResult:
     expires_at: datetime
     hub_kid: str
     governance_version: str
+    governance_approved_by: tuple[str, ...] = ()
     pseudonyms: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
@@ -191,6 +199,55 @@ def _verify(envelope: dict[str, Any], keys: dict[str, dict[str, Any]], source: P
             f"validity ({entry['not_before']} to {entry.get('not_after') or 'now'}); the key "
             "may be compromised. Contact the hub.",
         )
+
+
+def check_governance(
+    manifest: dict[str, Any], source: Path, trusted_signers: Path | None = None
+) -> tuple[str, ...]:
+    """Verify the approvals the extract carries; return who approved.
+
+    The manifest (already verified as the hub's) must carry ``governance``: the proposal that
+    made the version it names and a quorum of partners' signed approvals of it. With
+    ``trusted_signers`` (JSON ``{partner: [base64 signing public key, ...]}``, the keys the
+    partner saw at the table), only approvals by those keys count, so a hub cannot vouch for a
+    version with keys it made up.
+
+    Raises:
+        OpenError: ``governance_unapproved``, saying what is missing.
+    """
+    block = manifest.get("governance")
+    version = manifest.get("governance_version")
+    if not isinstance(block, dict) or not block.get("approvals"):
+        raise OpenError(
+            "governance_unapproved",
+            f"{source}: carries no partner approvals for governance version {version}; the hub "
+            "cannot show that a quorum of partners agreed to what it sends. Do not use it; ask "
+            "the hub (and the other partners) why.",
+        )
+    proposal: dict[str, Any] = block.get("proposal") or {}
+    try:
+        check_proposal(proposal, f"{source}: governance proposal")
+    except ProposalError as exc:
+        raise OpenError("governance_unapproved", str(exc)) from None
+    if proposal.get("new_sha256") != block.get("sha256"):
+        raise OpenError(
+            "governance_unapproved",
+            f"{source}: the approvals are for another governance text than the one the extract "
+            "was built under",
+        )
+    pinned = None
+    if trusted_signers is not None:
+        pinned = {str(k): list(v) for k, v in json.loads(trusted_signers.read_text()).items()}
+    verdict = tally(proposal, block.get("approvals") or [], trusted_keys=pinned)
+    if not verdict.met:
+        raise OpenError(
+            "governance_unapproved",
+            f"{source}: governance version {version} is not approved by a quorum: "
+            f"{verdict.summary()}"
+            + (f"; not counted: {'; '.join(verdict.refused)}" if verdict.refused else "")
+            + ". Do not use it; raise it with the other partners.",
+        )
+    return verdict.approved_by
 
 
 def _check_trust(keys: dict[str, dict[str, Any]], kid: str, trusted: str, source: Path) -> None:
@@ -368,6 +425,7 @@ def open_extract(
     ledger: Path | None = None,
     now: datetime | None = None,
     trusted_kid: str | None = None,
+    trusted_signers: Path | None = None,
 ) -> OpenResult:
     """Verify, decrypt and map back one extract; write the care team's CSV.
 
@@ -382,6 +440,8 @@ def open_extract(
         now: The current time (for tests; default now, UTC).
         trusted_kid: The hub key id the partner pinned at onboarding; when given, the signing
             key must be that key or endorsed by it through the key set's chain.
+        trusted_signers: Partners' governance signing keys the partner pinned (see
+            :func:`check_governance`).
 
     Raises:
         OpenError: with ``code`` naming the failed check; nothing is written.
@@ -398,6 +458,7 @@ def open_extract(
     if trusted_kid:
         _check_trust(keyset, str(envelope["signature"]["kid"]), trusted_kid, extract)
     manifest = envelope["manifest"]
+    approved_by = check_governance(manifest, extract, trusted_signers)
     ciphertext = _ciphertext(envelope, extract)
     candidates = {key_id(k): k for k in (load_private_key(p) for p in keys)}
     private = candidates.get(str(manifest.get("recipient_key_id")))
@@ -473,6 +534,7 @@ def open_extract(
         expires_at=expires,
         hub_kid=str(manifest["hub_kid"]),
         governance_version=str(manifest.get("governance_version", "")),
+        governance_approved_by=approved_by,
         pseudonyms=frozenset(r["record_pseudonym"] for r in records),
     )
 

@@ -92,7 +92,7 @@ def clock_shift_years(request: pytest.FixtureRequest) -> Iterator[int]:
 
 @dataclass(frozen=True)
 class DemoRegion:
-    """One small region taken through the whole demo (stages 1-9), built once per session."""
+    """One small region taken through the whole demo (stages 1-10), built once per session."""
 
     result: DemoResult
     console_text: str

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from governance_support import approve_changes, signing_key
 
 from carehub.home import HubHome
 from kernel.signing import public_b64
@@ -39,13 +39,6 @@ def fingerprint(partner_id: str) -> str:
     return hashlib.sha256(b"test shared secret fingerprint").hexdigest()[:32]
 
 
-def signing_key(partner_id: str) -> Ed25519PrivateKey:
-    """A test partner's package-signing key (deterministic, so any test can sign as it)."""
-    return Ed25519PrivateKey.from_private_bytes(
-        hashlib.sha256(f"signing key of {partner_id}".encode()).digest()
-    )
-
-
 def _public_key() -> str:
     raw = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return base64.b64encode(raw).decode()
@@ -68,6 +61,7 @@ def make_home(root: Path) -> HubHome:
         ],
         agreements=False,
     )
+    approve_changes(home)  # the partners found the governance (every one of them signs)
     return home
 
 

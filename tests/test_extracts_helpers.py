@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from governance_support import approve_changes, signing_public
 from schema_support import add_submission, copy_hub_schema, insert_rows
 
 from carehub.home import HubHome
@@ -239,10 +240,13 @@ def make_hub(tmp_path: Path, *, archive: bool = True) -> Hub:
     write_governance(
         home,
         [
-            PartnerRegistration(p, sector, keys[p].public_b64, FINGERPRINT)
+            PartnerRegistration(
+                p, sector, keys[p].public_b64, FINGERPRINT, signing_public_key=signing_public(p)
+            )
             for p, sector in PARTNERS.items()
         ],
     )
+    approve_changes(home)  # the partners found the governance (every one of them signs)
     builder = _Builder()
     seed(builder)
     shutil.copyfile(_seeded_hub_db(), home.hub_db)
@@ -425,7 +429,13 @@ def _write_packages(home: HubHome, builder: _Builder) -> None:
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 
 
-def build(hub: Hub, now: datetime = NOW, **kwargs: object) -> dict[str, ExtractInfo]:
+def build(
+    hub: Hub, now: datetime = NOW, *, approve: bool = True, **kwargs: object
+) -> dict[str, ExtractInfo]:
+    """Build extracts; a governance change a test made is first approved by every partner
+    (unless ``approve`` is false)."""
+    if approve:
+        approve_changes(hub.home)
     con = hub.connect()
     try:
         infos = build_extracts(con, hub.home, load_governance(hub.home), now=now, **kwargs)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from ingest_support import make_home
 from test_marts_helpers import AS_OF
 
-from carehub.home import HubHome
 from pipelines.defs.marts.assets import analyst_marts, analyst_marts_leak_scan
 from pipelines.defs.marts.export import warehouse_parquet
 from pipelines.defs.reports.assets import ecosystem_report
@@ -22,7 +22,7 @@ from warehouse.marts import create_sample_inputs
 
 
 def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
-    home = HubHome(tmp_path / "home").ensure()
+    home = make_home(tmp_path / "home")  # with a governance the partners approved
     with duckdb.connect(str(home.hub_db)) as con:
         create_sample_inputs(con, persons=800, as_of=AS_OF)
     result = dg.materialize(

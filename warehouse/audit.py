@@ -35,6 +35,8 @@ from kernel.signing import canonical
 GENESIS: Final = "0" * 64
 LOG_FILE: Final = "audit.log"
 HEAD_FILE: Final = "audit.head"
+# Written by warehouse/governance_flow.py: the approved governance version in force.
+GOVERNANCE_IN_FORCE: Final = "in_force.json"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ def _last_line(path: Path) -> bytes | None:
     return data.rstrip(b"\n").rsplit(b"\n", 1)[-1]
 
 
+def governance_sha256(home: HubHome) -> str | None:
+    """sha256 of the approved governance version in force (None before the founding one)."""
+    path = home.governance / GOVERNANCE_IN_FORCE
+    if not path.is_file():
+        return None
+    try:
+        return str(json.loads(path.read_text())["sha256"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def append(
     home: HubHome, action: str, details: Mapping[str, Any], *, now: datetime | None = None
 ) -> AuditEntry:
@@ -115,7 +128,8 @@ def append(
     Args:
         home: The hub home.
         action: e.g. ``extract_built``, ``extract_delivered``, ``deletion``, ``key_rotated``.
-        details: Counts, names, versions (JSON-serialisable; no identifiers).
+        details: Counts, names, versions (JSON-serialisable; no identifiers). The sha256 of the
+            approved governance version in force is added as ``governance_sha256``.
         now: The entry's time (default: now, UTC).
 
     Raises:
@@ -123,6 +137,10 @@ def append(
             verify``); nothing is appended to a broken chain.
     """
     path = log_path(home)
+    details = dict(details)
+    in_force = governance_sha256(home)
+    if in_force:
+        details.setdefault("governance_sha256", in_force)
     with _locked(home):
         last = _last_line(path)
         if last is None:

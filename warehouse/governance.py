@@ -37,9 +37,10 @@ from pydantic import (
 )
 
 from carehub.home import HubHome
+from governance.quorum import required
 from kernel import clock
 from kernel.signing import decode_public
-from warehouse.vocabulary import SECTORS, SERVICES
+from warehouse.vocabulary import CONTEXT_FLAGS, SECTORS, SERVICES
 
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATE: Final = Path(__file__).with_name("governance_template.yaml")
@@ -49,31 +50,6 @@ PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 SegmentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,128}$")]
 Frequency = Literal["daily", "weekly", "monthly"]
-
-# Non-identifying context a partner may be told about its own clients, when its agreement allows
-# it. Each is a yes/no derived from OTHER partners' consented records (see warehouse/extracts).
-CONTEXT_FLAGS: Final[dict[str, str]] = {
-    "seen_by_housing_cbo_90d": "also seen by a housing CBO in the last 90 days",
-    "seen_by_food_cbo_90d": "also seen by a food CBO in the last 90 days",
-    "seen_by_hospital_90d": "also seen by another hospital in the last 90 days",
-    "ed_visit_elsewhere_90d": "an ED visit at another partner in the last 90 days",
-    "inpatient_stay_elsewhere_90d": "an inpatient stay at another partner in the last 90 days",
-    "housing_instability_positive_elsewhere": (
-        "a positive housing-instability screening at another partner in the last 365 days"
-    ),
-    "food_insecurity_positive_elsewhere": (
-        "a positive food-insecurity screening at another partner in the last 365 days"
-    ),
-    "overdose_reported_365d": "an overdose reported by another partner in the last 365 days",
-    "case_management_elsewhere_90d": "case management at another partner in the last 90 days",
-    "behavioral_health_services_elsewhere_365d": (
-        "behavioural-health services at another partner in the last 365 days"
-    ),
-    "substance_use_treatment_elsewhere_365d": (
-        "substance-use treatment at another partner in the last 365 days "
-        "(42 CFR Part 2: only from records with explicit Part 2 consent)"
-    ),
-}
 
 
 class GovernanceError(ValueError):
@@ -322,6 +298,35 @@ class Retention(_Strict):
     outbox_days: int = Field(default=30, ge=1)
 
 
+QuorumRule = Literal["majority", "two_thirds", "one_third", "all"] | Annotated[int, Field(ge=1)]
+
+
+class QuorumRules(_Strict):
+    """How many partners must sign a governance proposal (see :mod:`governance.quorum`).
+
+    Attributes:
+        changes: Any change, including to these rules (the rules in force decide).
+        emergency_revocation: Revoking partners at once (no other change); must not need
+            more than ``changes``.
+        proposal_valid_days: Days a proposal can gather approvals before it expires.
+    """
+
+    changes: QuorumRule = "majority"
+    emergency_revocation: QuorumRule = "one_third"
+    proposal_valid_days: int = Field(default=30, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _emergency_is_smaller(self) -> QuorumRules:
+        for voters in range(1, 51):
+            if required(self.emergency_revocation, voters) > required(self.changes, voters):
+                raise ValueError(
+                    f"emergency_revocation ({self.emergency_revocation}) needs more approvals "
+                    f"than changes ({self.changes}) with {voters} voting partners; make it the "
+                    "smaller quorum"
+                )
+        return self
+
+
 class Governance(_Strict):
     """The validated governance configuration.
 
@@ -331,6 +336,7 @@ class Governance(_Strict):
         agreements: Data-sharing agreements (at most one per partner).
         consent: Consent rules.
         retention: Retention settings.
+        quorum: Who must approve a change (:class:`QuorumRules`).
         sha256: sha256 of the file's bytes (set by :func:`load_governance`).
         path: Where it was loaded from (set by :func:`load_governance`).
     """
@@ -340,6 +346,7 @@ class Governance(_Strict):
     agreements: tuple[Agreement, ...] = ()
     consent: ConsentRules = ConsentRules()
     retention: Retention = Retention()
+    quorum: QuorumRules = QuorumRules()
     sha256: str = ""
     path: str = ""
 
@@ -560,9 +567,14 @@ def dump_governance(governance: Governance) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
+def governance_text(governance: Governance) -> str:
+    """The file text of ``governance`` (header comment and YAML)."""
+    return _HEADER + dump_governance(governance)
+
+
 def save_governance(home: HubHome, governance: Governance) -> Governance:
     """Validate and write ``governance`` atomically; return it as loaded back (with sha256)."""
-    text = _HEADER + dump_governance(governance)
+    text = governance_text(governance)
     parse_governance(text, source=str(governance_path(home)))
     path = governance_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -574,7 +586,8 @@ def save_governance(home: HubHome, governance: Governance) -> Governance:
 
 _HEADER = (
     "# carehub governance configuration (validated by warehouse/governance.py).\n"
-    "# Bump `version` on every change; every extract and audit entry records it.\n"
+    "# Bump `version` on every change; it takes effect once a quorum of partners approves it\n"
+    "# (`carehub governance propose`, then `apply`). Every extract and audit entry records it.\n"
 )
 
 
@@ -698,14 +711,30 @@ def rotate_partner_signing_key(
     overlap_days: int = 7,
     today: date | None = None,
 ) -> Governance:
-    """Add a partner's new package-signing key; its current keys expire after ``overlap_days``.
+    """Add a partner's new package-signing key to the file; see :func:`with_signing_key`."""
+    current = load_governance(home)
+    rotated = with_signing_key(
+        current, partner_id, new_public_key, overlap_days=overlap_days, today=today
+    )
+    return save_governance(home, rotated)
+
+
+def with_signing_key(
+    current: Governance,
+    partner_id: str,
+    new_public_key: str,
+    *,
+    overlap_days: int = 7,
+    today: date | None = None,
+) -> Governance:
+    """``current`` with a partner's new signing key; its current keys expire after
+    ``overlap_days``, and the version goes up.
 
     Packages signed with an old key and still in transit verify until the overlap ends.
 
     Raises:
         GovernanceError: unknown partner, or the key is invalid or already registered.
     """
-    current = load_governance(home)
     partner = current.partner(partner_id)
     if partner is None:
         raise GovernanceError(f"{current.path}: partners.{partner_id}: not registered")
@@ -735,7 +764,7 @@ def rotate_partner_signing_key(
         }
     )
     try:
-        return save_governance(home, Governance.model_validate(updated.model_dump()))
+        return Governance.model_validate(updated.model_dump())
     except ValidationError as exc:
         raise GovernanceError(_describe(current.path, exc)) from None
 

@@ -69,3 +69,28 @@ SCREENING_RESULTS: Final = ("positive", "negative")
 SEXES: Final = ("F", "M", "U")
 
 SECTORS: Final = ("hospital", "public_health", "cbo_housing", "cbo_food", "cbo_social")
+
+# Non-identifying context a partner may be told about its own clients, when its agreement allows
+# it. Each is a yes/no derived from OTHER partners' consented records (see warehouse/extracts).
+CONTEXT_FLAGS: Final[dict[str, str]] = {
+    "seen_by_housing_cbo_90d": "also seen by a housing CBO in the last 90 days",
+    "seen_by_food_cbo_90d": "also seen by a food CBO in the last 90 days",
+    "seen_by_hospital_90d": "also seen by another hospital in the last 90 days",
+    "ed_visit_elsewhere_90d": "an ED visit at another partner in the last 90 days",
+    "inpatient_stay_elsewhere_90d": "an inpatient stay at another partner in the last 90 days",
+    "housing_instability_positive_elsewhere": (
+        "a positive housing-instability screening at another partner in the last 365 days"
+    ),
+    "food_insecurity_positive_elsewhere": (
+        "a positive food-insecurity screening at another partner in the last 365 days"
+    ),
+    "overdose_reported_365d": "an overdose reported by another partner in the last 365 days",
+    "case_management_elsewhere_90d": "case management at another partner in the last 90 days",
+    "behavioral_health_services_elsewhere_365d": (
+        "behavioural-health services at another partner in the last 365 days"
+    ),
+    "substance_use_treatment_elsewhere_365d": (
+        "substance-use treatment at another partner in the last 365 days "
+        "(42 CFR Part 2: only from records with explicit Part 2 consent)"
+    ),
+}

@@ -30,11 +30,21 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Check every entry, the hash chain and the recorded head; exit 1 on any problem."""
-    from warehouse import audit
+    """Check every entry, the hash chain and the recorded head; exit 1 on any problem.
+
+    Also checks governance: every approved version on file, and each partner approval of it,
+    is in the log, and the approvals verify against the quorum of the version before.
+    """
+    from warehouse import audit, governance_flow
 
     hub = HubHome.resolve(home)
     result = audit.verify(hub, expect_head=expect_head)
+    governance = governance_flow.audit_problems(hub, audit.entries(hub)) if result.ok else []
+    if governance:
+        for problem in governance:
+            typer.echo(f"FAIL governance: {problem}", err=True)
+        typer.echo("audit log intact, but the governance record does not verify", err=True)
+        raise typer.Exit(1)
     if not result.ok:
         for problem in result.problems:
             typer.echo(f"FAIL {problem}", err=True)
@@ -43,7 +53,12 @@ def verify(
             err=True,
         )
         raise typer.Exit(1)
+    versions = len(governance_flow.version_dirs(hub))
     typer.echo(f"audit log intact: {result.entries} entries, head {result.head}")
+    if versions:
+        typer.echo(
+            f"governance: {versions} approved version(s), every approval logged and verified"
+        )
 
 
 @app.command("show")
@@ -84,7 +99,15 @@ def show(
 
 def _summary(details: dict[str, object]) -> str:
     parts = []
-    for key in ("partner", "extract_id", "requested", "records_purged", "old_kid", "new_kid"):
+    for key in (
+        "partner",
+        "proposal_id",
+        "extract_id",
+        "requested",
+        "records_purged",
+        "old_kid",
+        "new_kid",
+    ):
         if key in details:
             parts.append(f"{key}={details[key]}")
     counts = details.get("counts")

@@ -235,6 +235,10 @@ def register_partner(
     )
     deal = governance.agreement_for(partner)
     typer.echo(f"registered {partner} ({sector}); governance version {governance.version_label}")
+    typer.echo(
+        "it takes effect once a quorum of partners approves it: `carehub governance propose "
+        "--title 'Onboard ...'`, then `carehub partner governance approve` at each partner"
+    )
     if deal:
         typer.echo(
             f"agreement: {deal.frequency}, segments {', '.join(deal.segments)}; edit "

@@ -26,6 +26,7 @@ from warehouse.extracts.content import (
 )
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Agreement, Governance
+from warehouse.governance_flow import GovernanceNotApproved, check_in_force
 from warehouse.keys import PUBLIC_KEYS_FILE, ensure_signing_key, public_keys_path
 from warehouse.publish import last_publications, publish_dir
 
@@ -158,8 +159,17 @@ def build_extracts(
         ExtractInputsMissing: staging, linkage or segment tables are missing.
         ExtractConfigError: an agreement names an undefined segment (nothing built).
         ExtractContentError: a content safety check failed (nothing of that partner written).
+        GovernanceNotApproved: ``governance`` is not the quorum-approved version in force
+            (nothing built); each extract carries that version's approvals for the partner.
     """
     moment = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
+    in_force = check_in_force(home)
+    if governance.sha256 != in_force.governance.sha256:
+        raise GovernanceNotApproved(
+            f"{governance.path}: the governance given (sha256 {governance.sha256[:12]}) is not "
+            f"the approved version in force ({in_force.governance.sha256[:12]}); no extract built"
+        )
+    proof = in_force.proof()
     missing = missing_inputs(con)
     if missing:
         raise ExtractInputsMissing(
@@ -184,7 +194,9 @@ def build_extracts(
         if wanted is not None and agreement.partner not in wanted:
             continue
         content = extract_content(con, governance, agreement, as_of=moment.date())
-        built.append(_publish(con, home, governance, content, moment, signer, run_id, threshold))
+        built.append(
+            _publish(con, home, governance, content, moment, signer, run_id, threshold, proof)
+        )
     return built
 
 
@@ -205,6 +217,7 @@ def _publish(
     signer: Any,
     run_id: str | None,
     threshold: int,
+    proof: dict[str, Any],
 ) -> ExtractInfo:
     partner = governance.partners[content.recipient]
     agreement = content.agreement
@@ -225,6 +238,9 @@ def _publish(
         "expires_at": _iso(expires),
         "as_of": content.as_of.isoformat(),
         "governance_version": governance.version_label,
+        # The approved version's proposal and the partners' signed approvals: the partner checks
+        # them itself (partner/open.py), so it need not trust the hub that a quorum agreed.
+        "governance": proof,
         "agreement": {
             "purpose": agreement.purpose,
             "segments": list(agreement.segments),

@@ -16,10 +16,10 @@ from cryptography.exceptions import InvalidSignature
 
 from carehub.home import HubHome
 from kernel.signing import canonical
+from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse import audit
 from warehouse.extracts import build_extracts
-from warehouse.governance import load_governance
 from warehouse.keys import load_public_keys, public_keys_path
 
 
@@ -50,7 +50,8 @@ def partner_extracts(
     context: dg.AssetExecutionContext, config: ExtractsConfig, hub: HubResource
 ) -> dg.MaterializeResult:
     home = hub.paths
-    governance = load_governance(home)
+    in_force = approved_governance(home)
+    governance = in_force.governance
     unknown = sorted(set(config.partners or ()) - set(governance.partners))
     if unknown:
         raise dg.Failure(
@@ -76,7 +77,7 @@ def partner_extracts(
     return dg.MaterializeResult(
         metadata={
             "extracts": len(infos),
-            "governance_version": governance.version_label,
+            **governance_metadata(in_force),
             "by_partner": dg.MetadataValue.json(
                 {i.partner_id: {"extract_id": i.extract_id, **i.manifest_counts} for i in infos}
             ),

@@ -5,6 +5,7 @@
 import dagster as dg
 
 from carehub.db import connection
+from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.disclosure import DEFAULT_THRESHOLD
 from warehouse.marts import publish_marts, scan_for_leaks
@@ -32,6 +33,7 @@ class AnalystMartsConfig(dg.Config):
 def analyst_marts(
     context: dg.AssetExecutionContext, config: AnalystMartsConfig, hub: HubResource
 ) -> dg.MaterializeResult:
+    in_force = approved_governance(hub.paths)
     with hub.connect() as con:
         result = publish_marts(con, hub.paths, config.threshold, run_id=context.run_id)
     context.log.info(
@@ -52,6 +54,7 @@ def analyst_marts(
             "complementary_suppressed": result.complementary_suppressed,
             "audit_min_interval": result.audit_min_width,
             "segment_sizes": dg.MetadataValue.json(result.segment_sizes),
+            **governance_metadata(in_force),
         },
         data_version=dg.DataVersion(result.version),
     )

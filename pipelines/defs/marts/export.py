@@ -6,6 +6,7 @@
 # config parameter.
 import dagster as dg
 
+from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.export import export_marts
 
@@ -32,6 +33,7 @@ class WarehouseParquetConfig(dg.Config):
 def warehouse_parquet(
     context: dg.AssetExecutionContext, config: WarehouseParquetConfig, hub: HubResource
 ) -> dg.MaterializeResult:
+    in_force = approved_governance(hub.paths)
     exported = {}
     with hub.connect() as con:
         if config.marts:
@@ -51,5 +53,6 @@ def warehouse_parquet(
                 for name, result in exported.items()
             },
             "rows": sum(result.rows for result in exported.values()),
+            **governance_metadata(in_force),
         }
     )

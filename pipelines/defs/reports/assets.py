@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.report import build_report
 
@@ -20,6 +21,7 @@ from warehouse.report import build_report
     ),
 )
 def ecosystem_report(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
+    in_force = approved_governance(hub.paths)
     result = build_report(hub.paths, run_id=context.run_id)
     context.log.info(f"ecosystem report {result.publication.version}: {result.html}")
     return dg.MaterializeResult(
@@ -28,6 +30,7 @@ def ecosystem_report(context: dg.AssetExecutionContext, hub: HubResource) -> dg.
             "report": dg.MetadataValue.path(str(result.html)),
             "charts": dg.MetadataValue.json(sorted(result.charts)),
             "folder": dg.MetadataValue.path(str(result.publication.path)),
+            **governance_metadata(in_force),
         },
         data_version=dg.DataVersion(result.publication.version),
     )

@@ -1,0 +1,1 @@
+"""The governance gate shared by every job that publishes or extracts."""
