@@ -135,7 +135,7 @@ def read_inbox(
     ledger = Path(ledger) if ledger else keys[0].parent / LEDGER_FILE
     moment = (now or clock.now()).astimezone(UTC)
     result = InboxResult()
-    files = sorted(inbox.glob(f"*{ALERT_SUFFIX}")) if inbox.is_dir() else []
+    files = sorted(inbox.glob(f"*{ALERT_SUFFIX}"), key=_written_order) if inbox.is_dir() else []
     mapping: dict[str, str] | None = None
     for path in files:
         opened, seen_items = _ledger(ledger)
@@ -163,6 +163,16 @@ def read_inbox(
             else:
                 result.failed.append((path, exc))
     return result
+
+
+def _written_order(path: Path) -> tuple[str, int, str]:
+    """Oldest first, by the hub's audit head at writing: the ledger refuses a head that goes
+    back, so two alerts of the same second must be opened in the order they were written."""
+    try:
+        manifest = json.loads(path.read_bytes())["manifest"]
+        return str(manifest["created_at"]), int(manifest["audit_anchor"]["seq"]), path.name
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", 0, path.name  # unseal reports what is wrong with it
 
 
 def _deliver(

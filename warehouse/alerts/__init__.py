@@ -22,6 +22,7 @@ from warehouse.alerts.run import (
     BatchOutcome,
     alerts_dir,
     ensure_schema,
+    is_events_package,
     pending_batches,
     process_alerts,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "alert_status",
     "alerts_dir",
     "ensure_schema",
+    "is_events_package",
     "pending_batches",
     "process_alerts",
 ]

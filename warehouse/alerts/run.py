@@ -258,7 +258,7 @@ def process_alerts(
         for row in con.execute(sql("batch_counts")).fetchall()
     }
     items = con.sql(sql("to_send")).to_arrow_table().to_pylist()
-    signer = ensure_signing_key(home) if items else None
+    signer = ensure_signing_key(home, now=moment) if items else None
     by_recipient: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_recipient.setdefault(str(item["recipient"]), []).append(item)
@@ -447,3 +447,12 @@ def _record(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def is_events_package(home: HubHome, partner_id: str, submission_id: str) -> bool:
+    """Whether the archived package ``submission_id`` is an events package (its manifest)."""
+    manifest = home.archive / partner_id / submission_id / "manifest.json"
+    try:
+        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("kind") == "events")
+    except (OSError, ValueError, AttributeError):
+        return False
