@@ -77,6 +77,7 @@ class DemoResult:
     opened: dict[str, Any] = field(default_factory=dict)
     linkage_quality: dict[str, float] = field(default_factory=dict)
     privacy_hits: list[Any] = field(default_factory=list)
+    alerts: Any = None
 
 
 class Demo:
@@ -131,7 +132,13 @@ class Demo:
         self._stage("7. Ecosystem report and partner extracts", self.publish)
         self._stage("8. Partners open their extracts", self.open_extracts)
         self._stage("9. Privacy scan of the hub home", self.privacy_scan)
+        self._stage("10. Real-time care alerts: a hospital event batch arrives", self.alerts)
         return self.result
+
+    def alerts(self) -> None:
+        from carehub.demo_alerts import run_alerts_stage
+
+        self.result.alerts = run_alerts_stage(self)
 
     def synthesise(self) -> None:
         from synth import generate
