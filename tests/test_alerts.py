@@ -417,3 +417,31 @@ def test_a_bad_subscription_is_a_stewards_error_naming_the_key(
     with pytest.raises(GovernanceError, match=r"governance\.yaml") as error:
         parse_governance(yaml.safe_dump(data), source=str(hub.home.config / "governance.yaml"))
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("requester", "removed"),
+    [
+        ("harbor_housing", {"harbor_housing"}),
+        ("mercy_hospital", {"harbor_housing", "northside_food"}),
+    ],
+    ids=["recipient_record", "source_record"],
+)
+def test_deletion_purges_alert_files_and_their_rows(
+    tmp_path: Path, requester: str, removed: set[str]
+) -> None:
+    from warehouse.deletion.purge import delete_pseudonyms
+
+    hub = make_alert_hub(tmp_path)
+    with hub.connect() as con:
+        pseudonyms = add_person(con, "P1", ALL)
+        send_events(con, "mercy_hospital", pseudonyms["mercy_hospital"], [ED])
+        process_alerts(con, hub.home, _governance(hub), now=NOW)
+    report = delete_pseudonyms(hub.home, requester, [pseudonyms[requester]], now=NOW)
+    left = {p.parent.parent.name for p in hub.home.outbox.rglob("*.alert.json")}
+    assert left == {"harbor_housing", "northside_food"} - removed
+    assert report.alert_files_removed == len(removed) and not report.residual
+    with hub.connect() as con:
+        rows = con.execute("SELECT recipient FROM alerts.sent").fetchall()
+    assert {r[0] for r in rows} == {"harbor_housing", "northside_food"} - removed
+    assert audit.verify(hub.home).ok

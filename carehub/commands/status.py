@@ -134,12 +134,54 @@ def config_section(home: HubHome) -> RenderableType:
     return text
 
 
+def alerts_section(home: HubHome) -> RenderableType:
+    """Care alerts: per partner, files and items sent and the last one; the last events
+    packages with their latency. Counts only (under 11 shown as <11), never an alert's content."""
+    from warehouse.alerts import alert_status, has_alerts
+    from warehouse.disclosure import disclose
+
+    table = Table(title="Care alerts", expand=False)
+    for column in ("partner", "alert files", "alerts", "last alert"):
+        table.add_column(column, overflow="fold")
+    if not home.hub_db.exists():
+        table.caption = "no alerts yet"
+        return table
+    con = connect(home.hub_db, read_only=True, wait=10.0)
+    try:
+        status = alert_status(con) if has_alerts(con) else None
+    finally:
+        con.close()
+    if status is None:
+        table.caption = "no alerts yet (events packages: docs/alerts.md)"
+        return table
+    for row in status.recipients:
+        table.add_row(row.partner_id, str(row.files), str(disclose(row.items)), _when(row.last))
+    batches = Table(title="Last events packages", expand=False)
+    for column in ("package", "when", "latency", "events", "alerts", "withheld / uncertain"):
+        batches.add_column(column, overflow="fold")
+    for batch in status.batches:
+        held = sum(v for k, v in batch.counts.items() if k not in {"send", "duplicate"})
+        batches.add_row(
+            batch.submission_id,
+            _when(batch.written_at),
+            f"{batch.latency_seconds:.1f} s",
+            f"{batch.events:,}",
+            str(disclose(batch.alerts_sent)),
+            str(disclose(held)),
+        )
+    batches.caption = (
+        f"{status.pending} package(s) pending ({status.waiting_for_linkage} wait for linkage)"
+    )
+    return Group(table, batches)
+
+
 Section = Callable[[HubHome], RenderableType]
 SECTIONS: list[Section] = [
     config_section,
     submissions_section,
     linkage_section,
     publications_section,
+    alerts_section,
 ]
 
 

@@ -26,7 +26,7 @@ from warehouse.alerts.run import (
     pending_batches,
     process_alerts,
 )
-from warehouse.alerts.status import AlertStatus, alert_status
+from warehouse.alerts.status import AlertStatus, alert_status, has_alerts
 
 __all__ = [
     "ALERT_SUFFIX",
@@ -39,6 +39,7 @@ __all__ = [
     "alert_status",
     "alerts_dir",
     "ensure_schema",
+    "has_alerts",
     "is_events_package",
     "pending_batches",
     "process_alerts",

@@ -205,8 +205,7 @@ def _register_config(con: duckdb.DuckDBPyConnection, governance: Governance, day
 
 def pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, datetime, int, int]]:
     """Events packages not alerted on yet: ``(submission_id, partner, received_at, events,
-    unlinked records)``, oldest first."""
-    ensure_schema(con)
+    unlinked records)``, oldest first (expects :func:`ensure_schema` to have run)."""
     return [
         (str(s), str(p), r, int(e), int(u))
         for s, p, r, e, u in con.execute(sql("pending")).fetchall()
@@ -238,6 +237,7 @@ def process_alerts(
     """
     moment = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
     run = AlertRun(run_id=run_id or f"A{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}")
+    ensure_schema(con)
     pending = pending_batches(con)
     ready = [b for b in pending if b[4] == 0]
     run.waiting.extend(b[0] for b in pending if b[4] > 0)

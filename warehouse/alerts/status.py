@@ -8,7 +8,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.alerts.run import ensure_schema, pending_batches, sql
+from warehouse.alerts.run import pending_batches, sql
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class AlertStatus:
 
 
 def alert_status(con: duckdb.DuckDBPyConnection, *, last: int = 5) -> AlertStatus:
-    """Counts per recipient, the ``last`` events packages, and how many wait."""
-    ensure_schema(con)
+    """Counts per recipient, the ``last`` events packages, and how many wait (read-only: on
+    a hub that never alerted, :func:`has_alerts` is false and this is not called)."""
     recipients = [
         RecipientCounts(str(p), int(f), int(i), t)
         for p, f, i, t in con.execute(sql("status")).fetchall()
@@ -65,3 +65,9 @@ def alert_status(con: duckdb.DuckDBPyConnection, *, last: int = 5) -> AlertStatu
         pending=len(pending),
         waiting_for_linkage=sum(1 for b in pending if b[4] > 0),
     )
+
+
+def has_alerts(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether hub.duckdb holds the alerts tables (an alert run happened)."""
+    rows = con.execute(sql("tables_exist")).fetchall()
+    return bool(rows[0][0])
