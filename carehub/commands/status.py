@@ -65,14 +65,21 @@ def publications_section(home: HubHome) -> RenderableType:
     return publications_table(home)
 
 
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title, expand=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def linkage_section(home: HubHome) -> RenderableType:
     """The latest linkage run, and how accurate the model expects its persons to be."""
     # Imported here, as the other sections do: `carehub` starts without the linkage stack.
     from linkage.store import last_run_summary
 
-    table = Table(title="Linkage", expand=False)
-    for column in ("last run", "mode", "when", "records", "persons", "threshold", "estimate"):
-        table.add_column(column, overflow="fold")
+    table = _table(
+        "Linkage", ("last run", "mode", "when", "records", "persons", "threshold", "estimate")
+    )
     if not home.hub_db.exists():
         table.caption = "no linkage run yet"
         return table
@@ -140,9 +147,7 @@ def alerts_section(home: HubHome) -> RenderableType:
     from warehouse.alerts import alert_status, has_alerts
     from warehouse.disclosure import disclose
 
-    table = Table(title="Care alerts", expand=False)
-    for column in ("partner", "alert files", "alerts", "last alert"):
-        table.add_column(column, overflow="fold")
+    table = _table("Care alerts", ("partner", "alert files", "alerts", "last alert"))
     if not home.hub_db.exists():
         table.caption = "no alerts yet"
         return table
@@ -156,9 +161,10 @@ def alerts_section(home: HubHome) -> RenderableType:
         return table
     for row in status.recipients:
         table.add_row(row.partner_id, str(row.files), str(disclose(row.items)), _when(row.last))
-    batches = Table(title="Last events packages", expand=False)
-    for column in ("package", "when", "latency", "events", "alerts", "withheld / uncertain"):
-        batches.add_column(column, overflow="fold")
+    batches = _table(
+        "Last events packages",
+        ("package", "when", "latency", "events", "alerts", "withheld / uncertain"),
+    )
     for batch in status.batches:
         held = sum(v for k, v in batch.counts.items() if k not in {"send", "duplicate"})
         batches.add_row(
