@@ -302,7 +302,7 @@ class Subscription(_Strict):
     alert_types: tuple[str, ...] = Field(min_length=1)
     from_sectors: tuple[str, ...] = Field(min_length=1)
     include_facility: bool = False
-    min_link_probability: float = Field(default=0.95, ge=0.5, le=1.0)
+    min_link_probability: float = Field(default=0.9, ge=0.5, le=1.0)
     max_event_age_days: int = Field(default=30, ge=1, le=365)
     alert_valid_days: int = Field(default=14, ge=1, le=90)
     valid_from: date | None = None
