@@ -11,8 +11,9 @@ was not yet committed, nor cut a partner off from its current extract:
 * ``archive/``: committed packages older than ``archive_days`` (their rows stay in the warehouse).
 * ``quarantine/``: rejected packages (with their reason files) older than ``quarantine_days``.
 * ``outbox/<partner>/``: extract versions (``.versions/*/<version>/`` and loose
-  ``*.extract.json``) and care alerts (``alerts/*.alert.json``) older than ``outbox_days``, except whatever a published link (``current``)
-  points at and anything still being built. Other files there (the hub's public keys) stay.
+  ``*.extract.json``) and care alerts (``alerts/*.alert.json``) older than ``outbox_days``,
+  except whatever a published link (``current``) points at and anything still being built.
+  Other files there (the hub's public keys) stay.
 
 Age is measured from the newest modification time of the item itself and of the files directly
 in it, so a package that was touched recently (for instance moved to quarantine with a new
