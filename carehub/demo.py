@@ -78,6 +78,7 @@ class DemoResult:
     linkage_quality: dict[str, float] = field(default_factory=dict)
     privacy_hits: list[Any] = field(default_factory=list)
     governance: dict[str, Any] = field(default_factory=dict)
+    alerts: Any = None
 
 
 class Demo:
@@ -136,8 +137,14 @@ class Demo:
         self._stage("7. Ecosystem report and partner extracts", self.publish)
         self._stage("8. Partners open their extracts", self.open_extracts)
         self._stage("9. A governance change approved by a quorum", self.governance_change)
-        self._stage("10. Privacy scan of the hub home", self.privacy_scan)
+        self._stage("10. Real-time care alerts: a hospital event batch arrives", self.alerts)
+        self._stage("11. Privacy scan of the hub home", self.privacy_scan)
         return self.result
+
+    def alerts(self) -> None:
+        from carehub.demo_alerts import run_alerts_stage
+
+        self.result.alerts = run_alerts_stage(self)
 
     def synthesise(self) -> None:
         from synth import generate

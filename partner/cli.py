@@ -79,6 +79,14 @@ def encode(
             help="Ed25519 package-signing key (default: next to the pseudonym key).",
         ),
     ] = None,
+    events_only: Annotated[
+        bool,
+        typer.Option(
+            "--events",
+            help="Write an events package (new events for real-time care alerts: the persons "
+            "they are about and 1 to 10,000 events; docs/alerts.md).",
+        ),
+    ] = False,
 ) -> None:
     """Encode a raw export into a submission package (manifest.json written last)."""
     from rich.console import Console
@@ -109,6 +117,7 @@ def encode(
                 crosswalk_path=crosswalk,
                 signing_key_path=signing_key,
                 progress=lambda msg: progress.update(task, description=f"{partner}: {msg}"),
+                kind="events" if events_only else "full",
             )
         except EncodeError as exc:
             progress.stop()
@@ -242,6 +251,87 @@ def open_cmd(
     for segment, size in sorted(result.cohort_sizes.items()):
         console.print(f"  {segment:<40} {size:>6} of your clients")
     console.print(f"{result.rows} row(s) written to {result.out}")
+
+
+@app.command("inbox")
+def inbox_cmd(
+    inbox: Annotated[
+        Path,
+        typer.Option("--inbox", help="Folder of .alert.json files (outbox/<you>/alerts)."),
+    ],
+    key: Annotated[
+        list[Path],
+        typer.Option("--key", help="Your X25519 private extract key; repeat for rotated keys."),
+    ],
+    crosswalk: Annotated[Path, typer.Option("--crosswalk", help="Your local crosswalk CSV.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for alerts.csv and fhir/<alert>.json.")
+    ],
+    hub_keys: Annotated[
+        Path | None,
+        typer.Option("--hub-keys", help="hub_public_keys.json (default: next to the inbox)."),
+    ] = None,
+    formats: Annotated[
+        list[str], typer.Option("--format", help="csv and/or fhir (repeat; default both).")
+    ] = ["csv", "fhir"],  # noqa: B006 - typer needs a list default
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Ledger of opened alerts (default: next to the key)."),
+    ] = None,
+    trust_kid: Annotated[
+        str | None,
+        typer.Option("--trust-kid", help="The hub key id you pinned: signing keys chain to it."),
+    ] = None,
+    watch_: Annotated[
+        bool, typer.Option("--watch", help="Keep polling the inbox until interrupted.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 5.0,
+) -> None:
+    """Verify, decrypt and map care alerts to your own record ids; write CSV and FHIR."""
+    from rich.console import Console
+
+    from partner.inbox import InboxResult, read_inbox, watch
+    from partner.open import OpenError
+
+    console = Console()
+
+    def once() -> InboxResult:
+        return read_inbox(
+            inbox,
+            key,
+            crosswalk,
+            out,
+            hub_keys=hub_keys,
+            ledger=ledger,
+            formats=formats,
+            trusted_kid=trust_kid,
+        )
+
+    def report(result: InboxResult) -> None:
+        for alert in result.opened:
+            console.print(
+                f"[green]opened[/green] {alert.alert_id}: {alert.items} alert(s) for your "
+                f"clients" + (f" ({alert.repeated} seen before)" if alert.repeated else "")
+            )
+        for _path, exc in result.failed:
+            console.print(f"[red]refused ({exc.code}):[/red] {exc}")
+
+    try:
+        if watch_:
+            console.print(f"watching {inbox} every {interval:g} s (Ctrl-C to stop)")
+            total = watch(once, interval=interval, report=report)
+            console.print(f"{total} alert(s) written to {out}")
+            return
+        result = once()
+    except OpenError as exc:
+        console.print(f"[red]refused ({exc.code}):[/red] {exc}")
+        raise typer.Exit(1) from None
+    report(result)
+    console.print(
+        f"{result.items} alert(s) written to {out}; {result.skipped} file(s) opened before"
+    )
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command("submit")

@@ -147,6 +147,7 @@ def encode_partner(
     signing_key_path: str | Path | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
+    kind: str = "full",
 ) -> EncodeResult:
     """Encode one partner's export and write its submission package.
 
@@ -166,6 +167,8 @@ def encode_partner(
             there). The manifest is signed with it.
         settings: Spec internals (all partners must agree; leave the default).
         progress: Called with a short message at each step.
+        kind: ``full`` (an export) or ``events`` (a small package of new events for real-time
+            alerts; docs/alerts.md).
 
     Raises:
         EncodeError: on any refused input; nothing is written.
@@ -231,6 +234,7 @@ def encode_partner(
             report=report,
             supersedes=supersedes,
             signing_key=signer,
+            kind=kind,
         )
     except PackageError as exc:
         raise EncodeError(f"{exc}. Nothing was written") from None

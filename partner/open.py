@@ -415,50 +415,38 @@ def _crosswalk(path: Path) -> dict[str, str]:
     return {str(p): str(r) for p, r in rows if p is not None and r is not None}
 
 
-def open_extract(
+def unseal(
     extract: Path,
-    key: Path | Sequence[Path],
-    crosswalk: Path,
-    out: Path,
+    keys: Sequence[Path],
     hub_keys: Path,
     *,
-    ledger: Path | None = None,
-    now: datetime | None = None,
+    ledger: Path,
+    moment: datetime,
     trusted_kid: str | None = None,
-    trusted_signers: Path | None = None,
-) -> OpenResult:
-    """Verify, decrypt and map back one extract; write the care team's CSV.
+    payload_format: str = PAYLOAD_FORMAT,
+    id_field: str = "extract_id",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify and decrypt one hub envelope (an extract, or an alert: the same envelope).
 
-    Args:
-        extract: The ``.extract.json`` file from the hub's outbox.
-        key: The partner's X25519 private extract key, or several (current and rotated-away
-            keys): the one the extract was encrypted to is used.
-        crosswalk: The partner's crosswalk (``record_pseudonym`` -> own record id), CSV or Parquet.
-        out: The CSV to write (``record_id, segments, <flag>...``).
-        hub_keys: The hub's published ``hub_public_keys.json``.
-        ledger: Ledger of opened extract ids (default ``opened_extracts.jsonl`` next to ``key``).
-        now: The current time (for tests; default now, UTC).
-        trusted_kid: The hub key id the partner pinned at onboarding; when given, the signing
-            key must be that key or endorsed by it through the key set's chain.
-        trusted_signers: Partners' governance signing keys the partner pinned (see
-            :func:`check_governance`).
+    Checks, in order: the envelope format, the hub's signature and key validity (and the
+    endorsement chain to ``trusted_kid``), the ciphertext's hash, the recipient key, expiry,
+    the ledger (no replay, no rewound audit head), HPKE authentication, and that the payload is
+    ``payload_format`` and names the manifest's id (``payload[id_field]``) and recipient.
+
+    Returns:
+        ``(manifest, payload)``.
 
     Raises:
-        OpenError: with ``code`` naming the failed check; nothing is written.
+        OpenError: with ``code`` naming the failed check.
     """
-    keys = [Path(key)] if isinstance(key, str | Path) else [Path(k) for k in key]
     if not keys:
         raise OpenError("bad_key", "no extract key given; pass --key")
-    extract, crosswalk, out = Path(extract), Path(crosswalk), Path(out)
-    moment = (now or clock.now()).astimezone(UTC)
-    ledger = Path(ledger) if ledger else keys[0].parent / LEDGER_FILE
     envelope = _read_envelope(extract)
-    keyset = _hub_keys(Path(hub_keys))
+    keyset = _hub_keys(hub_keys)
     _verify(envelope, keyset, extract)
     if trusted_kid:
         _check_trust(keyset, str(envelope["signature"]["kid"]), trusted_kid, extract)
     manifest = envelope["manifest"]
-    approved_by = check_governance(manifest, extract, trusted_signers)
     ciphertext = _ciphertext(envelope, extract)
     candidates = {key_id(k): k for k in (load_private_key(p) for p in keys)}
     private = candidates.get(str(manifest.get("recipient_key_id")))
@@ -498,11 +486,59 @@ def open_extract(
         ) from None
     payload = json.loads(plaintext)
     if (
-        payload.get("format") != PAYLOAD_FORMAT
-        or payload.get("extract_id") != manifest["extract_id"]
+        payload.get("format") != payload_format
+        or payload.get(id_field) != manifest["extract_id"]
         or payload.get("recipient") != manifest["recipient"]
     ):
         raise OpenError("tampered_manifest", f"{extract}: content does not match its manifest")
+    return dict(manifest), dict(payload)
+
+
+def read_crosswalk(path: Path) -> dict[str, str]:
+    """The partner's crosswalk: ``record_pseudonym`` -> its own record id (CSV or Parquet)."""
+    return _crosswalk(path)
+
+
+def open_extract(
+    extract: Path,
+    key: Path | Sequence[Path],
+    crosswalk: Path,
+    out: Path,
+    hub_keys: Path,
+    *,
+    ledger: Path | None = None,
+    now: datetime | None = None,
+    trusted_kid: str | None = None,
+    trusted_signers: Path | None = None,
+) -> OpenResult:
+    """Verify, decrypt and map back one extract; write the care team's CSV.
+
+    Args:
+        extract: The ``.extract.json`` file from the hub's outbox.
+        key: The partner's X25519 private extract key, or several (current and rotated-away
+            keys): the one the extract was encrypted to is used.
+        crosswalk: The partner's crosswalk (``record_pseudonym`` -> own record id), CSV or Parquet.
+        out: The CSV to write (``record_id, segments, <flag>...``).
+        hub_keys: The hub's published ``hub_public_keys.json``.
+        ledger: Ledger of opened extract ids (default ``opened_extracts.jsonl`` next to ``key``).
+        now: The current time (for tests; default now, UTC).
+        trusted_kid: The hub key id the partner pinned at onboarding; when given, the signing
+            key must be that key or endorsed by it through the key set's chain.
+        trusted_signers: Partners' governance signing keys the partner pinned (see
+            :func:`check_governance`).
+
+    Raises:
+        OpenError: with ``code`` naming the failed check; nothing is written.
+    """
+    keys = [Path(key)] if isinstance(key, str | Path) else [Path(k) for k in key]
+    extract, crosswalk, out = Path(extract), Path(crosswalk), Path(out)
+    moment = (now or clock.now()).astimezone(UTC)
+    ledger = Path(ledger) if ledger else (keys[0].parent / LEDGER_FILE if keys else Path())
+    manifest, payload = unseal(
+        extract, keys, Path(hub_keys), ledger=ledger, moment=moment, trusted_kid=trusted_kid
+    )
+    approved_by = check_governance(manifest, extract, trusted_signers)
+    expires = _parse_time(manifest["expires_at"])
     records = payload["records"]
     mapping = _crosswalk(crosswalk)
     missing_rows = [

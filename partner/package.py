@@ -41,6 +41,11 @@ EVENTS_FILE = "events.parquet"
 REPORT_FILE = "encoding_report.json"
 MANIFEST_FILE = "manifest.json"
 SIGNATURE_FIELD = "signature"
+# Package kinds: a full export, or a small package of new events for real-time alerts
+# (docs/alerts.md). Same files, contract, checks and signature; the manifest says which.
+KINDS = ("full", "events")
+# An events package is sized for tens to thousands of events; a bigger one is a full export.
+MAX_EVENTS_PACKAGE_ROWS = 10_000
 
 _PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -184,6 +189,16 @@ def conform(table: Any, schema: pa.Schema, file: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _check_kind(kind: str, events: int) -> None:
+    if kind not in KINDS:
+        raise PackageError(f"package kind must be one of {', '.join(KINDS)}")
+    if kind == "events" and not 1 <= events <= MAX_EVENTS_PACKAGE_ROWS:
+        raise PackageError(
+            f"{EVENTS_FILE}: an events package holds 1 to {MAX_EVENTS_PACKAGE_ROWS} events "
+            f"(this one has {events}); send more as a full export, or split them"
+        )
+
+
 def _check_persons(persons: pa.Table) -> None:
     pseud = persons.column("record_pseudonym").to_pylist()
     for row, value in enumerate(pseud, start=1):
@@ -253,6 +268,7 @@ def write_package(
     validate: bool = True,
     extra_files: Mapping[str, bytes] | None = None,
     signing_key: Ed25519PrivateKey | None = None,
+    kind: str = "full",
 ) -> Path:
     """Write one submission package into ``out_dir/<submission_id>/`` and return that folder.
 
@@ -272,6 +288,9 @@ def write_package(
         extra_files: Further files to place in the package (tests only; not in the manifest).
         signing_key: The partner's Ed25519 package-signing key; the manifest is signed with it
             (the hub refuses unsigned packages). ``None`` writes an unsigned manifest (tests).
+        kind: ``full`` (an export) or ``events`` (new events for real-time alerts: at least
+            one and at most :data:`MAX_EVENTS_PACKAGE_ROWS` events; ``"kind": "events"`` is
+            written into the manifest).
 
     Returns:
         The package folder. ``manifest.json`` is its last file, written by atomic rename.
@@ -293,6 +312,7 @@ def write_package(
         _check_persons(persons_tbl)
         _check_events(events_tbl, persons_tbl)
         _check_no_identifiers(persons_tbl, events_tbl)
+        _check_kind(kind, events_tbl.num_rows)
     else:
         persons_tbl = _to_arrow(persons, PERSONS_FILE)
         events_tbl = _to_arrow(events, EVENTS_FILE)
@@ -318,6 +338,8 @@ def write_package(
         "supersedes": supersedes,
         "files": files,
     }
+    if kind != "full":
+        manifest["kind"] = kind
     if signing_key is not None:
         manifest = sign_manifest(manifest, signing_key)
     tmp = package / (MANIFEST_FILE + ".tmp")

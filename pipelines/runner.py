@@ -419,6 +419,61 @@ def evaluate_sensor(
     return runs
 
 
+def follow_runs(
+    home: str | Path | HubHome,
+    runs: list[JobRun],
+    sensor_name: str = "alerts_sensor",
+    *,
+    console_log_level: str = "WARNING",
+) -> list[JobRun]:
+    """Evaluate the run-status sensor ``sensor_name`` for each of ``runs`` (finished in this
+    process, so no daemon saw them) and execute what it requests.
+
+    ``carehub run landing`` and the demo call it with the ingest runs: an events package is
+    alerted on seconds after it is ingested, as the daemon's ``alerts_sensor`` would do.
+    """
+    hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
+    defs = definitions()
+    sensor = defs.resolve_sensor_def(sensor_name)
+    followed: list[JobRun] = []
+    with hub_instance(hub) as instance:
+        for done in runs:
+            run = instance.get_run_by_id(done.run_id)
+            logs = instance.all_logs(done.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+            if run is None or not logs or logs[-1].dagster_event is None:
+                continue
+            with hub_environment(hub):
+                context = dg.build_run_status_sensor_context(
+                    sensor_name=sensor_name,
+                    dagster_event=logs[-1].dagster_event,
+                    dagster_instance=instance,
+                    dagster_run=run,
+                    resources={"hub": HubResource(home=str(hub.root))},
+                    repository_def=defs.get_repository_def(),
+                )
+                output = sensor(context)
+            requests = [output] if isinstance(output, dg.RunRequest) else []
+            for request in requests:
+                if request.run_key and instance.get_runs(
+                    filters=dg.RunsFilter(tags={"dagster/run_key": request.run_key}), limit=1
+                ):
+                    continue  # already run for this package (as the daemon dedupes run keys)
+                followed.append(
+                    run_job(
+                        hub,
+                        request.job_name or _sensor_job_name(sensor),
+                        tags={
+                            **request.tags,
+                            "dagster/sensor_name": sensor_name,
+                            **({"dagster/run_key": request.run_key} if request.run_key else {}),
+                        },
+                        console_log_level=console_log_level,
+                        instance=instance,
+                    )
+                )
+    return followed
+
+
 def _sensor_output(
     output: object, context: dg.SensorEvaluationContext
 ) -> tuple[list[dg.RunRequest], list[object], str | None]:

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.runner import definitions
 
-GROUPS = {"ingest", "linkage", "quality", "segments", "marts", "extracts", "reports"}
+GROUPS = {"ingest", "linkage", "quality", "segments", "marts", "extracts", "reports", "alerts"}
 OPS_JOBS = {"nightly_job", "report_job", "extracts_job", "retention_job"}
 OPS_SCHEDULES = {
     "nightly_schedule",

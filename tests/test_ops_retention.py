@@ -121,6 +121,19 @@ def test_outbox_keeps_current_extract_however_old(home: HubHome) -> None:
     assert report.removed_by_area()["outbox"] == 2
 
 
+@pytest.mark.parametrize(("days", "removed"), [(11, True), (9, False)])
+def test_outbox_alert_files_expire_one_by_one(home: HubHome, days: float, removed: bool) -> None:
+    alerts = home.outbox / "harbor_housing" / "alerts"
+    alerts.mkdir(parents=True)
+    old, fresh = alerts / "a-old.alert.json", alerts / "a-new.alert.json"
+    for path, age in ((old, days), (fresh, 1)):
+        path.write_text("{}")
+        _age(path, age)
+    report = sweep(home, POLICY, now=NOW)
+    assert old.exists() is not removed and fresh.exists() and alerts.is_dir()
+    assert report.removed_by_area()["outbox"] == (1 if removed else 0)
+
+
 def test_dry_run_deletes_nothing_and_says_so(home: HubHome) -> None:
     package = _package(home.archive, "mercy_hospital", "mercy_hospital-old", days=365)
     report = sweep(home, POLICY, now=NOW, dry_run=True)

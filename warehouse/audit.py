@@ -229,43 +229,52 @@ def verify(home: HubHome, *, expect_head: str | None = None) -> VerifyResult:
     return VerifyResult(not problems, count, prev, tuple(problems))
 
 
-def _outbox_accounted(home: HubHome, path: Path, lines: list[bytes]) -> list[str]:
-    """Every extract in the outbox is anchored in, and accounted for by, the log.
+# Files the hub writes to partners, and the log entries that must account for each.
+_OUTBOX_FILES: Final = (
+    ("*.extract.json", "extract", frozenset({"extract_built", "extract_delivered"})),
+    ("*.alert.json", "alert", frozenset({"alert_written"})),
+)
 
-    Extracts are signed copies of the head at their creation, and partners keep them: the log
-    must still hold that entry, and the extract's build and delivery. So cutting entries off
-    the end and rewriting ``audit.head`` to match is caught without ``--expect-head``.
+
+def _outbox_accounted(home: HubHome, path: Path, lines: list[bytes]) -> list[str]:
+    """Every extract and alert in the outbox is anchored in, and accounted for by, the log.
+
+    Extracts and alerts are signed copies of the head at their creation, and partners keep
+    them: the log must still hold that entry, and the file's build and delivery. So cutting
+    entries off the end and rewriting ``audit.head`` to match is caught without
+    ``--expect-head``.
     """
-    hashes: dict[int, str] = {0: GENESIS}  # an extract built before the first entry
+    hashes: dict[int, str] = {0: GENESIS}  # a file written before the first entry
     logged: dict[str, set[str]] = {}
     for line in lines:
         entry = json.loads(line)
         hashes[entry["seq"]] = entry["hash"]
-        extract_id = (
-            entry["details"].get("extract_id") if isinstance(entry["details"], dict) else None
-        )
-        if isinstance(extract_id, str):
-            logged.setdefault(extract_id, set()).add(entry["action"])
+        details = entry["details"] if isinstance(entry["details"], dict) else {}
+        for key in ("extract_id", "alert_id"):
+            if isinstance(details.get(key), str):
+                logged.setdefault(details[key], set()).add(entry["action"])
     problems = []
-    files = home.outbox.rglob("*.extract.json") if home.outbox.is_dir() else iter(())
-    for extract in sorted({p.resolve() for p in files if p.is_file()}):
-        try:
-            manifest = json.loads(extract.read_bytes())["manifest"]
-            anchor, extract_id = manifest["audit_anchor"], str(manifest["extract_id"])
-        except (ValueError, KeyError, TypeError):
-            continue  # not an extract the hub wrote; `extracts_sealed` reports those
-        if hashes.get(anchor.get("seq")) != anchor.get("hash"):
-            problems.append(
-                f"{path}: extract {extract_id} was built at entry {anchor.get('seq')} "
-                f"({str(anchor.get('hash'))[:16]}...), which the log no longer holds; entries "
-                "were removed or rewritten"
-            )
-        missing = {"extract_built", "extract_delivered"} - logged.get(extract_id, set())
-        if missing:
-            problems.append(
-                f"{path}: extract {extract_id} is in the outbox but its "
-                f"{' and '.join(sorted(missing))} entry is not in the log; entries were removed"
-            )
+    for pattern, kind, required in _OUTBOX_FILES:
+        files = home.outbox.rglob(pattern) if home.outbox.is_dir() else iter(())
+        for written in sorted({p.resolve() for p in files if p.is_file()}):
+            try:
+                manifest = json.loads(written.read_bytes())["manifest"]
+                anchor, file_id = manifest["audit_anchor"], str(manifest["extract_id"])
+            except (ValueError, KeyError, TypeError):
+                continue  # not a file the hub wrote; `extracts_sealed` reports those
+            if hashes.get(anchor.get("seq")) != anchor.get("hash"):
+                problems.append(
+                    f"{path}: {kind} {file_id} was built at entry {anchor.get('seq')} "
+                    f"({str(anchor.get('hash'))[:16]}...), which the log no longer holds; "
+                    "entries were removed or rewritten"
+                )
+            missing = required - logged.get(file_id, set())
+            if missing:
+                problems.append(
+                    f"{path}: {kind} {file_id} is in the outbox but its "
+                    f"{' and '.join(sorted(missing))} entry is not in the log; entries were "
+                    "removed"
+                )
     return problems
 
 

@@ -40,7 +40,7 @@ from carehub.home import HubHome
 from governance.quorum import required
 from kernel import clock
 from kernel.signing import decode_public
-from warehouse.vocabulary import CONTEXT_FLAGS, SECTORS, SERVICES
+from warehouse.vocabulary import ALERT_TYPES, CONTEXT_FLAGS, SECTORS, SERVICES
 
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATE: Final = Path(__file__).with_name("governance_template.yaml")
@@ -250,6 +250,73 @@ class Agreement(_Strict):
         return _within(day, self.valid_from, self.valid_until)
 
 
+class Subscription(_Strict):
+    """Which real-time care alerts a partner may receive about its OWN clients (docs/alerts.md).
+
+    An alert tells the partner only the alert type, the sector that saw the event and its date,
+    plus the facility when ``include_facility`` says so: the minimum necessary. Alerts draw on
+    other partners' consented records only, and Part 2 events only from records with Part 2
+    consent (``consent:`` rules, as for extracts).
+
+    Attributes:
+        partner: The receiving partner.
+        purpose: The stated purpose (recorded in every alert and audit entry).
+        alert_types: Names from :data:`warehouse.vocabulary.ALERT_TYPES`.
+        from_sectors: Sectors whose events may alert this partner.
+        include_facility: Also name the partner (facility) that saw the event.
+        min_link_probability: An event alerts only when the records on both sides are linked
+            into the person at least this surely (their strongest link); others are counted as
+            uncertain, never sent.
+        max_event_age_days: Events older than this when they arrive alert no one (counted).
+        alert_valid_days: Days an alert file can be opened after it is written.
+        valid_from: First day in force (inclusive); none means always.
+        valid_until: Last day in force (inclusive); none means open-ended.
+    """
+
+    partner: PartnerId
+    purpose: Annotated[str, StringConstraints(min_length=10, max_length=500)]
+    alert_types: tuple[str, ...] = Field(min_length=1)
+    from_sectors: tuple[str, ...] = Field(min_length=1)
+    include_facility: bool = False
+    min_link_probability: float = Field(default=0.9, ge=0.5, le=1.0)
+    max_event_age_days: int = Field(default=30, ge=1, le=365)
+    alert_valid_days: int = Field(default=14, ge=1, le=90)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @field_validator("alert_types")
+    @classmethod
+    def _check_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in value if t not in ALERT_TYPES]
+        if unknown:
+            raise ValueError(
+                f"unknown alert type(s) {', '.join(unknown)}; use names from: "
+                f"{', '.join(ALERT_TYPES)}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("an alert type is listed twice; list each once")
+        return value
+
+    @field_validator("from_sectors")
+    @classmethod
+    def _check_sectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in value if s not in SECTORS]
+        if unknown:
+            raise ValueError(f"unknown sector(s) {', '.join(unknown)}; use {', '.join(SECTORS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a sector is listed twice; list each once")
+        return value
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> Subscription:
+        _ordered(self.valid_from, self.valid_until, "valid_until is before valid_from")
+        return self
+
+    def in_force(self, day: date) -> bool:
+        """Whether the subscription applies on ``day``."""
+        return _within(day, self.valid_from, self.valid_until)
+
+
 class ConsentRules(_Strict):
     """How partners' consent flags limit what leaves the hub.
 
@@ -334,6 +401,7 @@ class Governance(_Strict):
         version: The stewards' version number of the file (bump on every change).
         partners: Partner registry, by partner id.
         agreements: Data-sharing agreements (at most one per partner).
+        subscriptions: Real-time care-alert subscriptions (at most one per partner).
         consent: Consent rules.
         retention: Retention settings.
         quorum: Who must approve a change (:class:`QuorumRules`).
@@ -344,6 +412,7 @@ class Governance(_Strict):
     version: int = Field(ge=1)
     partners: dict[PartnerId, Partner]
     agreements: tuple[Agreement, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
     consent: ConsentRules = ConsentRules()
     retention: Retention = Retention()
     quorum: QuorumRules = QuorumRules()
@@ -404,6 +473,19 @@ class Governance(_Strict):
                     "merge them into one"
                 )
             seen.add(agreement.partner)
+        subscribed: set[str] = set()
+        for i, sub in enumerate(self.subscriptions):
+            if sub.partner not in self.partners:
+                raise ValueError(
+                    f"subscriptions.{i}.partner: {sub.partner} is not registered; add it under "
+                    "partners: first"
+                )
+            if sub.partner in subscribed:
+                raise ValueError(
+                    f"subscriptions.{i}.partner: a second subscription for {sub.partner}; "
+                    "merge them into one"
+                )
+            subscribed.add(sub.partner)
         return self
 
     @property
@@ -418,6 +500,10 @@ class Governance(_Strict):
     def agreement_for(self, partner_id: str) -> Agreement | None:
         """The partner's data-sharing agreement, or None."""
         return next((a for a in self.agreements if a.partner == partner_id), None)
+
+    def subscription_for(self, partner_id: str) -> Subscription | None:
+        """The partner's care-alert subscription, or None."""
+        return next((s for s in self.subscriptions if s.partner == partner_id), None)
 
     def sector_of(self, partner_id: str) -> str | None:
         """The registered partner's sector, or None."""

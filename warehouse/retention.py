@@ -11,8 +11,9 @@ was not yet committed, nor cut a partner off from its current extract:
 * ``archive/``: committed packages older than ``archive_days`` (their rows stay in the warehouse).
 * ``quarantine/``: rejected packages (with their reason files) older than ``quarantine_days``.
 * ``outbox/<partner>/``: extract versions (``.versions/*/<version>/`` and loose
-  ``*.extract.json``) older than ``outbox_days``, except whatever a published link (``current``)
-  points at and anything still being built. Other files there (the hub's public keys) stay.
+  ``*.extract.json``) and care alerts (``alerts/*.alert.json``) older than ``outbox_days``,
+  except whatever a published link (``current``) points at and anything still being built.
+  Other files there (the hub's public keys) stay.
 
 Age is measured from the newest modification time of the item itself and of the files directly
 in it, so a package that was touched recently (for instance moved to quarantine with a new
@@ -38,6 +39,8 @@ Area = Literal["landing", "archive", "quarantine", "outbox"]
 _DAY = 86400.0
 _IN_PROGRESS = (".building", ".tmp", ".link")
 _EXTRACT_SUFFIX = ".extract.json"
+_ALERTS_DIR = "alerts"
+_ALERT_SUFFIX = ".alert.json"
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,10 @@ def _outbox_items(root: Path) -> Iterator[Path]:
                     candidates.extend(v for v in _children(name) if not v.is_symlink())
             elif item.name.endswith(_EXTRACT_SUFFIX) and item.is_file() and not item.is_symlink():
                 candidates.append(item)  # an extract written straight into the folder
+            elif item.name == _ALERTS_DIR and item.is_dir() and not item.is_symlink():
+                candidates.extend(  # care alerts: each file is its own item
+                    a for a in _children(item) if a.name.endswith(_ALERT_SUFFIX) and a.is_file()
+                )
         # Anything else (the hub's published keys next to the extracts) is not an extract.
         for item in candidates:
             if item.name.endswith(_IN_PROGRESS):

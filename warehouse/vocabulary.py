@@ -64,8 +64,26 @@ EVENT_TYPES: Final[dict[str, tuple[str, ...] | None]] = {
     "hrsn_screening": HRSN_DOMAINS,
     "service": SERVICES,
     "referral": SERVICES,
+    # Care-coordination events that partners send in event packages (docs/alerts.md).
+    "crisis_contact": None,
+    "eviction_notice": None,
 }
 SCREENING_RESULTS: Final = ("positive", "negative")
+
+# Alert types of care-coordination alerts (docs/alerts.md), each derived from one canonical
+# event: (event_type, the date that counts, extra condition). An inpatient stay alerts twice
+# (admission on its event_date, discharge once its end_date arrives), and so does a service
+# (start and end). Derivation SQL: warehouse/alerts/sql/alert_events.sql.
+ALERT_TYPES: Final[dict[str, str]] = {
+    "ed_visit": "emergency department visit",
+    "admission": "hospital admission",
+    "discharge": "hospital discharge",
+    "positive_screening": "positive social-needs screening",
+    "crisis_contact": "crisis contact",
+    "eviction_notice": "eviction notice",
+    "service_start": "service started",
+    "service_end": "service ended",
+}
 SEXES: Final = ("F", "M", "U")
 
 SECTORS: Final = ("hospital", "public_health", "cbo_housing", "cbo_food", "cbo_social")

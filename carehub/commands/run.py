@@ -18,8 +18,9 @@ def run(
     job: Annotated[
         str,
         typer.Argument(
-            help="A job (nightly_job, report_job, extracts_job, retention_job, ingest_job), or "
-            "'landing' to ingest every complete package waiting in landing/."
+            help="A job (nightly_job, report_job, extracts_job, retention_job, ingest_job, "
+            "alerts_job), or 'landing' to ingest every complete package waiting in landing/ "
+            "(and alert on the events packages among them)."
         ),
     ],
     home: Annotated[
@@ -47,7 +48,7 @@ def run(
             raise typer.BadParameter(f"{config}: cannot read run config ({exc})") from exc
         if not isinstance(run_config, dict):
             raise typer.BadParameter(f"{config}: run config must be a mapping")
-    from pipelines.runner import process_landing, run_job
+    from pipelines.runner import follow_runs, process_landing, run_job
 
     if job == LANDING:
         runs = process_landing(
@@ -57,6 +58,8 @@ def run(
                 err=True,
             ),
         )
+        # Events packages are alerted on now, as the daemon's alerts_sensor would do.
+        runs += follow_runs(hub, [r for r in runs if r.success])
         if not runs:
             typer.echo("landing: nothing new to ingest")
     else:

@@ -65,14 +65,21 @@ def publications_section(home: HubHome) -> RenderableType:
     return publications_table(home)
 
 
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title, expand=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def linkage_section(home: HubHome) -> RenderableType:
     """The latest linkage run, and how accurate the model expects its persons to be."""
     # Imported here, as the other sections do: `carehub` starts without the linkage stack.
     from linkage.store import last_run_summary
 
-    table = Table(title="Linkage", expand=False)
-    for column in ("last run", "mode", "when", "records", "persons", "threshold", "estimate"):
-        table.add_column(column, overflow="fold")
+    table = _table(
+        "Linkage", ("last run", "mode", "when", "records", "persons", "threshold", "estimate")
+    )
     if not home.hub_db.exists():
         table.caption = "no linkage run yet"
         return table
@@ -134,12 +141,53 @@ def config_section(home: HubHome) -> RenderableType:
     return text
 
 
+def alerts_section(home: HubHome) -> RenderableType:
+    """Care alerts: per partner, files and items sent and the last one; the last events
+    packages with their latency. Counts only (under 11 shown as <11), never an alert's content."""
+    from warehouse.alerts import alert_status, has_alerts
+    from warehouse.disclosure import disclose
+
+    table = _table("Care alerts", ("partner", "alert files", "alerts", "last alert"))
+    if not home.hub_db.exists():
+        table.caption = "no alerts yet"
+        return table
+    con = connect(home.hub_db, read_only=True, wait=10.0)
+    try:
+        status = alert_status(con) if has_alerts(con) else None
+    finally:
+        con.close()
+    if status is None:
+        table.caption = "no alerts yet (events packages: docs/alerts.md)"
+        return table
+    for row in status.recipients:
+        table.add_row(row.partner_id, str(row.files), str(disclose(row.items)), _when(row.last))
+    batches = _table(
+        "Last events packages",
+        ("package", "when", "latency", "events", "alerts", "withheld / uncertain"),
+    )
+    for batch in status.batches:
+        held = sum(v for k, v in batch.counts.items() if k not in {"send", "duplicate"})
+        batches.add_row(
+            batch.submission_id,
+            _when(batch.written_at),
+            f"{batch.latency_seconds:.1f} s",
+            f"{batch.events:,}",
+            str(disclose(batch.alerts_sent)),
+            str(disclose(held)),
+        )
+    batches.caption = (
+        f"{status.pending} package(s) pending ({status.waiting_for_linkage} wait for linkage)"
+    )
+    return Group(table, batches)
+
+
 Section = Callable[[HubHome], RenderableType]
 SECTIONS: list[Section] = [
     config_section,
     submissions_section,
     linkage_section,
     publications_section,
+    alerts_section,
 ]
 
 

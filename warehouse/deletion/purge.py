@@ -18,7 +18,9 @@ What is purged, for the requesting partner's pseudonyms:
 
 The audit log records that a deletion happened, for which partner and how many records: never
 which. Encrypted extracts already in ``outbox/`` are unreadable to the hub and expire; the next
-extract no longer lists the records.
+extract no longer lists the records. Care-alert files (``outbox/<partner>/alerts/``) that list
+one of the records, or were raised by one, are removed whole (``alerts.sent`` says which; the
+hub cannot read them either); the rows of ``alerts.sent`` go with the other pseudonym columns.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class DeletionReport:
     text_files_redacted: int = 0
     residual: list[str] = field(default_factory=list)
     shared_with_others: int = 0
+    alert_files_removed: int = 0
     dry_run: bool = False
 
     @property
@@ -233,6 +236,7 @@ def delete_pseudonyms(
             "rows_deleted": report.total_rows_deleted,
             "persons_removed": report.persons_removed,
             "files_rewritten": report.files_rewritten + report.files_removed,
+            "alert_files_removed": report.alert_files_removed,
             "governance_version": governance.version_label,
         },
         now=now,
@@ -247,18 +251,32 @@ def _purge_database(
     with connection(home.hub_db) as con:
         con.execute("BEGIN TRANSACTION")
         try:
+            alert_files = _alert_files(con, partner_id, forget)
             unshared = _purge_tables(con, partner_id, forget, report)
             con.execute("ROLLBACK" if report.dry_run else "COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
+        report.alert_files_removed = len(alert_files)
         if report.dry_run:
             return unshared
+        for relative in alert_files:
+            (home.root / relative).unlink(missing_ok=True)
         con.execute("CHECKPOINT")
         report.residual.extend(_residual(con, report))
         if compact:
             _compact(con, home.hub_db)
     return unshared
+
+
+def _alert_files(con: duckdb.DuckDBPyConnection, partner_id: str, forget: list[str]) -> list[str]:
+    """Alert files (paths under the home) that involve one of the forgotten records."""
+    if ("alerts", "sent") not in _catalog(con):
+        return []
+    con.execute((_SQL / "setup.sql").read_text())
+    con.execute((_SQL / "insert_forget.sql").read_text(), {"pseudonyms": forget})
+    rows = con.execute((_SQL / "alert_files.sql").read_text(), {"partner": partner_id})
+    return [str(row[0]) for row in rows.fetchall()]
 
 
 def _purge_tables(

@@ -200,7 +200,7 @@ def build_extracts(
     return built
 
 
-def _publish_key_set(home: HubHome, partner_id: str) -> None:
+def publish_key_set(home: HubHome, partner_id: str) -> None:
     """Copy the hub's published key set next to the partner's extracts (atomically)."""
     target = home.outbox / partner_id / PUBLIC_KEYS_FILE
     aside = target.with_name(f".{target.name}.tmp")
@@ -298,7 +298,7 @@ def _publish(
         keep=5,
         con=con,
     )
-    _publish_key_set(home, partner.partner_id)
+    publish_key_set(home, partner.partner_id)
     audit.append(
         home,
         "extract_delivered",

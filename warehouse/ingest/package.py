@@ -31,7 +31,13 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
-from partner.package import SIGNATURE_FIELD, file_sha256, manifest_signer
+from partner.package import (
+    KINDS,
+    MAX_EVENTS_PACKAGE_ROWS,
+    SIGNATURE_FIELD,
+    file_sha256,
+    manifest_signer,
+)
 from quality.findings import Finding
 from warehouse.governance import Governance, Partner
 
@@ -133,6 +139,11 @@ class Package:
             return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             return None
+
+    @property
+    def kind(self) -> str:
+        """``full`` (an export; also when the manifest has no ``kind``) or ``events``."""
+        return str((self.manifest or {}).get("kind", "full"))
 
     def rows(self, file: str) -> int:
         entry = ((self.manifest or {}).get("files") or {}).get(file) or {}
@@ -356,6 +367,7 @@ def _check_manifest_fields(package: Package, manifest: dict[str, Any]) -> None:
     if not isinstance(files, dict):
         _field_problem(package, "files", "files is missing or not an object", fix)
         return
+    _check_kind(package, manifest, files)
     for position, (name, entry) in enumerate(files.items(), start=1):
         if name not in LISTED_FILES:
             escaping = (
@@ -395,6 +407,38 @@ def _check_manifest_fields(package: Package, manifest: dict[str, Any]) -> None:
                     fix="re-send the whole package (the manifest must be written last)",
                 )
             )
+
+
+def _check_kind(package: Package, manifest: dict[str, Any], files: dict[str, Any]) -> None:
+    """An events package (real-time alerts) is small and never replaces a submission."""
+    kind = manifest.get("kind", "full")
+    if kind not in KINDS:
+        _field_problem(
+            package,
+            "kind",
+            "kind is neither full nor events",
+            "leave kind out for a full export, or write events for a package of new events "
+            "(`carehub partner encode --events`)",
+        )
+        return
+    if kind != "events":
+        return
+    if manifest.get("supersedes") is not None:
+        _field_problem(
+            package,
+            "supersedes",
+            "an events package cannot supersede a submission (it would replace a whole export "
+            "with a few events)",
+            "send the events without --supersedes; a corrected event keeps its event id",
+        )
+    rows = (files.get(EVENTS_FILE) or {}).get("rows") if isinstance(files, dict) else None
+    if isinstance(rows, int) and not 1 <= rows <= MAX_EVENTS_PACKAGE_ROWS:
+        _field_problem(
+            package,
+            "kind",
+            f"an events package holds 1 to {MAX_EVENTS_PACKAGE_ROWS} events; this one lists {rows}",
+            "send a larger batch as a full export, or split it into several events packages",
+        )
 
 
 def check_partner(package: Package, governance: Governance | None, day: date) -> None:

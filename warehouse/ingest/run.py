@@ -28,7 +28,7 @@ from carehub.faults import pause_point
 from carehub.home import HubHome
 from carehub.notify import Notice, log_line, notify
 from kernel import clock
-from quality.drift import load_history
+from quality.drift import History, load_history
 from quality.findings import Finding
 from quality.reasons import summary
 from quality.validate import CONTENT_CHECKS, validate_content
@@ -257,7 +257,13 @@ def _gates_and_load(
         quality_dir=home.quality,
         submission_id=package.submission_id,
         as_of=min(created, now).date(),  # no event after the package was made
-        history=load_history(con, package.partner_id),
+        # An events package is a few records by design: drift against the partner's full
+        # exports would only cry wolf, and its profile would skew theirs (not recorded).
+        history=(
+            History(medians={}, submissions=0)
+            if package.kind == "events"
+            else load_history(con, package.partner_id)
+        ),
         rows=rows,  # type: ignore[arg-type]
     )
     stopwatch.lap("content")
@@ -268,7 +274,8 @@ def _gates_and_load(
         result = _quarantine(home, con, package, now)
         result.expectations = len(content.outcomes)
         return result
-    loaded = _load(home, con, package, content.profile, now, len(content.outcomes))
+    profile = [] if package.kind == "events" else content.profile
+    loaded = _load(home, con, package, profile, now, len(content.outcomes))
     stopwatch.lap("load")
     return loaded
 

@@ -1,0 +1,409 @@
+"""Care alerts: latency from package arrival to alert file written, and routing accuracy.
+
+    .venv/bin/python benchmarks/alerts.py --residents 145000 --events 1000 --runs 5
+
+Set-up (untimed): a synthetic region of ``--residents`` (about 0.69 partner records each, so
+145k residents is a hub of ~100k records and 1.45M one of ~1M), the five partners' keys, the
+hub's governance with every non-hospital partner subscribed to ED visits, admissions and
+discharges from hospitals, every full export encoded, ingested and linked.
+
+Timed, ``--runs`` times: Mercy Hospital writes a batch of ``--events`` new encounters, encodes
+it (``--events`` package: partner side, untimed) and submits it; the clock starts when its
+manifest lands. The hub then runs what ``alerts_job`` runs, through the same library calls as
+the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``run_linkage``
+(incremental) and ``process_alerts``. Latency = alert files written - manifest arrival
+(``alerts.batches.latency_seconds``). ``--dagster-runs N`` also times N batches through real
+Dagster runs in this process (``process_landing`` + ``follow_runs``: ingest_job, alerts_sensor,
+alerts_job), Dagster's own overhead included.
+
+Yardstick, same run: the nightly path, a full re-link of every record (``run_linkage
+full_relink=True``), which is what a partner waited for before alerts.
+
+Accuracy against the region's ground truth (the hub never sees it): precision = sent items
+whose recipient record is truly the same resident as the event's record; recall = sent items
+over the items the subscriptions and the consent rules allow (every consented record of the
+resident at a subscribed partner, no record of the resident unconsented). Also counted: items
+sent against the consent or Part 2 rules (must be 0) and new items after replaying every batch
+(the same package again, and the same encounters re-encoded into a new package; must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HOSPITAL = "mercy_hospital"
+SUBSCRIBERS = ("harbor_housing", "northside_food", "county_public_health", "riverside_health")
+TYPES = ("ed_visit", "admission", "discharge")
+AS_OF = "2026-06-30"
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} {five:.1f} {fifteen:.1f}"
+
+
+def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
+    """Region, keys, governance with subscriptions, every export ingested and linked."""
+    import duckdb
+
+    from carehub.home import HubHome
+    from linkage.run import run_linkage
+    from partner.encode import encode_partner
+    from partner.keygen import keygen
+    from partner.submit import submit
+    from synth import PARTNERS, generate
+    from warehouse.governance import (
+        PartnerRegistration,
+        Subscription,
+        load_governance,
+        save_governance,
+        write_governance,
+    )
+    from warehouse.ingest import ingest_landing
+    from warehouse.keys import ensure_signing_key
+
+    home = HubHome(work / "home").ensure()
+    keys = work / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    generate(work / "region", residents=residents, seed=seed, progress=False)
+    registrations = []
+    for partner in PARTNERS.values():
+        made = keygen(keys, partner.partner_id, shared_secret=keys / "shared.secret", force=True)
+        registrations.append(
+            PartnerRegistration(
+                partner_id=partner.partner_id,
+                sector=partner.sector,
+                extract_public_key=made.public_key_b64,
+                key_fingerprint=str(made.key_fingerprint),
+                signing_public_key=made.signing_public_key_b64,
+            )
+        )
+    ensure_signing_key(home)
+    write_governance(home, registrations, agreements=False)
+    governance = load_governance(home)
+    subscriptions = tuple(
+        Subscription(
+            partner=partner,
+            purpose="Benchmark: care coordination after a hospital visit",
+            alert_types=TYPES,
+            from_sectors=("hospital",),
+        )
+        for partner in SUBSCRIBERS
+    )
+    save_governance(
+        home,
+        governance.model_copy(
+            update={"subscriptions": subscriptions, "version": governance.version + 1}
+        ),
+    )
+    records = 0
+    for partner in PARTNERS.values():
+        result = encode_partner(
+            partner.partner_id,
+            keys / "shared.secret",
+            ROOT / "partner" / "mappings" / f"{partner.partner_id}.yaml",
+            work / "region" / "partners" / partner.partner_id,
+            work / "outgoing" / partner.partner_id,
+            as_of=date.fromisoformat(AS_OF),
+        )
+        submit(result.package, home.landing / partner.partner_id)
+        records += result.persons_rows
+    with duckdb.connect(str(home.hub_db)) as con:
+        outcomes = [r.outcome for r in ingest_landing(home, con)]
+        assert outcomes.count("ingested") == len(PARTNERS), outcomes
+        linked = run_linkage(con, home)
+    return {
+        "records": records,
+        "persons": linked.persons,
+        "setup_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def send_batch(work: Path, events: int, seed: int) -> tuple[Path, Path]:
+    """Mercy writes and encodes a batch of ``events`` encounters; returns (package, raw)."""
+    from kernel import clock
+    from partner.encode import encode_partner
+    from synth.event_batch import write_event_batch
+
+    raw = work / "batches" / f"batch-{seed}"
+    write_event_batch(work / "region", raw, events=events, moment=clock.now(), seed=seed)
+    keys = work / "keys"
+    encoded = encode_partner(
+        HOSPITAL,
+        keys / "shared.secret",
+        ROOT / "partner" / "mappings" / f"{HOSPITAL}.yaml",
+        raw,
+        work / "outgoing" / HOSPITAL,
+        kind="events",
+    )
+    return encoded.package, raw
+
+
+def alert_once(work: Path, package: Path) -> dict[str, Any]:
+    """Submit ``package`` and run ingest, incremental linkage and alerts as alerts_job does."""
+    import duckdb
+
+    from carehub.home import HubHome
+    from linkage.run import run_linkage
+    from partner.submit import submit
+    from warehouse.alerts import process_alerts
+    from warehouse.governance import load_governance
+    from warehouse.ingest import ingest_submission
+
+    home = HubHome(work / "home")
+    submit(package, home.landing / HOSPITAL)
+    laps: dict[str, float] = {}
+    with duckdb.connect(str(home.hub_db)) as con:
+        mark = time.perf_counter()
+        ingested = ingest_submission(home, con, package.name)
+        assert ingested.outcome == "ingested", ingested.message
+        laps["ingest"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        linked = run_linkage(con, home)
+        laps["linkage"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        run = process_alerts(con, home, load_governance(home))
+        laps["alerts"] = time.perf_counter() - mark
+    (batch,) = run.batches
+    return {
+        "latency": batch.latency_seconds,
+        "mode": linked.mode,
+        "sent": run.sent,
+        "counts": batch.counts,
+        **laps,
+    }
+
+
+def dagster_once(work: Path, package: Path) -> dict[str, Any]:
+    """Submit ``package``; ingest_job, alerts_sensor and alerts_job as real Dagster runs."""
+    import duckdb
+
+    from carehub.home import HubHome
+    from partner.submit import submit
+    from pipelines.runner import follow_runs, process_landing
+
+    home = HubHome(work / "home")
+    submit(package, home.landing / HOSPITAL)
+    ingested = process_landing(home, console_log_level="CRITICAL")
+    followed = follow_runs(home, [r for r in ingested if r.success])
+    assert followed and followed[0].success, followed
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT latency_seconds FROM alerts.batches WHERE submission_id = ?", [package.name]
+        ).fetchall()
+    return {"latency": float(rows[0][0]), "ingest_run": ingested[0].seconds}
+
+
+def replay(work: Path, package: Path, raw: Path) -> int:
+    """The same package again, and the same encounters re-encoded: new items sent (want 0)."""
+    import duckdb
+
+    from carehub.home import HubHome
+    from linkage.run import run_linkage
+    from partner.encode import encode_partner
+    from partner.submit import submit
+    from warehouse.alerts import process_alerts
+    from warehouse.governance import load_governance
+    from warehouse.ingest import ingest_submission
+
+    home = HubHome(work / "home")
+    shutil.copytree(package, home.landing / HOSPITAL / package.name)
+    again = encode_partner(
+        HOSPITAL,
+        work / "keys" / "shared.secret",
+        ROOT / "partner" / "mappings" / f"{HOSPITAL}.yaml",
+        raw,
+        work / "outgoing" / HOSPITAL,
+        kind="events",
+    )
+    submit(again.package, home.landing / HOSPITAL)
+    with duckdb.connect(str(home.hub_db)) as con:
+        duplicate = ingest_submission(home, con, package.name)
+        assert duplicate.outcome == "duplicate", duplicate.outcome
+        ingest_submission(home, con, again.package.name)
+        run_linkage(con, home)
+        return process_alerts(con, home, load_governance(home)).sent
+
+
+def yardstick(work: Path) -> float:
+    """The nightly path: a full re-link of every record."""
+    import duckdb
+
+    from carehub.home import HubHome
+    from linkage.run import run_linkage
+
+    home = HubHome(work / "home")
+    with duckdb.connect(str(home.hub_db)) as con:
+        started = time.perf_counter()
+        run_linkage(con, home, full_relink=True)
+        return time.perf_counter() - started
+
+
+def _crosswalk(work: Path, partner: str) -> dict[str, str]:
+    with (work / "keys" / f"{partner}.crosswalk.csv").open() as handle:
+        return {row["record_pseudonym"]: row["record_id"] for row in csv.DictReader(handle)}
+
+
+def accuracy(work: Path, batches: list[Path]) -> dict[str, Any]:
+    """Sent items against the ground truth and the rules (see the module docstring)."""
+    import duckdb
+
+    from carehub.home import HubHome
+
+    truth: dict[tuple[str, str], str] = {}
+    residents: dict[str, list[tuple[str, str]]] = {}
+    with (work / "region" / "ground_truth" / "truth.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            key = (row["partner_id"], row["source_record_id"])
+            truth[key] = row["resident_id"]
+            residents.setdefault(row["resident_id"], []).append(key)
+    partners = (HOSPITAL, *SUBSCRIBERS)
+    walks = {p: _crosswalk(work, p) for p in partners}
+    home = HubHome(work / "home")
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        consent = {
+            (p, walks[p][r]): bool(c)
+            for p, r, c in con.execute(
+                "SELECT partner_id, record_pseudonym, consented FROM staging.current_persons"
+            ).fetchall()
+            if p in walks and r in walks[p]
+        }
+        sent = con.execute(
+            "SELECT recipient, recipient_pseudonym, source_pseudonym, alert_type, alert_date "
+            "FROM alerts.sent"
+        ).fetchall()
+        violations = con.execute(
+            "SELECT count(*) FROM alerts.sent AS a "
+            "JOIN staging.current_persons AS r ON r.partner_id = a.recipient "
+            "AND r.record_pseudonym = a.recipient_pseudonym "
+            "JOIN staging.events AS e ON e.partner_id = a.source_partner "
+            "AND e.event_id = a.event_id AND e.submission_id = a.submission_id "
+            "JOIN staging.persons AS s ON s.submission_id = e.submission_id "
+            "AND s.record_pseudonym = e.record_pseudonym "
+            "WHERE NOT r.consented OR NOT s.consented OR (e.part2 AND NOT s.part2_consent)"
+        ).fetchall()[0][0]
+    got = {
+        (rcpt, walks[rcpt][rp], walks[HOSPITAL][sp], kind, str(day))
+        for rcpt, rp, sp, kind, day in sent
+    }
+    expected = set()
+    for raw in batches:
+        with (raw / "encounters.csv").open() as handle:
+            for row in csv.DictReader(handle):
+                source = (HOSPITAL, row["MRN"])
+                resident = truth[source]
+                records = residents[resident]
+                if not all(consent.get(r, False) for r in records if r in consent):
+                    continue  # a record of the resident is not consented: withheld, by rule
+                kinds = [("ed_visit" if row["ENC_TYPE"] == "ED" else "admission", "ADMIT_DT")]
+                if row["ENC_TYPE"] == "IP" and row["DISCH_DT"]:
+                    kinds.append(("discharge", "DISCH_DT"))
+                for partner, record in records:
+                    if partner in SUBSCRIBERS and (partner, record) in consent:
+                        for kind, column in kinds:
+                            day = _iso_day(row[column])
+                            expected.add((partner, record, row["MRN"], kind, day))
+    correct = {g for g in got if truth.get((g[0], g[1])) == truth.get((HOSPITAL, g[2]))}
+    return {
+        "sent": len(got),
+        "precision": len(correct) / len(got) if got else 1.0,
+        "recall": len(got & expected) / len(expected) if expected else 1.0,
+        "expected": len(expected),
+        "other_partners_clients": len(got) - len(correct),
+        "rule_violations": int(violations),
+    }
+
+
+def _iso_day(text: str) -> str:
+    month, day, rest = text.split("/")
+    return f"{rest[:4]}-{month}-{day}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--residents", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dagster-runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="carehub-alerts-"))
+    print(f"work folder {work}; load {_load()}", flush=True)
+    built = setup(work, args.residents, args.seed)
+    print(
+        f"hub: {built['records']:,} records, {built['persons']:,} persons "
+        f"(set-up {built['setup_seconds']} s); load {_load()}",
+        flush=True,
+    )
+    batches: list[tuple[Path, Path]] = []
+    lib = []
+    for i in range(args.runs):
+        package, raw = send_batch(work, args.events, 1000 + i)
+        batches.append((package, raw))
+        lib.append(alert_once(work, package))
+        r = lib[-1]
+        print(
+            f"  run {i + 1}: latency {r['latency']:.1f} s (ingest {r['ingest']:.1f}, "
+            f"linkage {r['linkage']:.1f} {r['mode']}, alerts {r['alerts']:.1f}); "
+            f"{r['sent']} items; load {_load()}",
+            flush=True,
+        )
+    dag = []
+    for i in range(args.dagster_runs):
+        package, raw = send_batch(work, args.events, 2000 + i)
+        batches.append((package, raw))
+        dag.append(dagster_once(work, package))
+        print(f"  dagster run {i + 1}: latency {dag[-1]['latency']:.1f} s; load {_load()}")
+    replayed = sum(replay(work, package, raw) for package, raw in batches)
+    relink = yardstick(work)
+    acc = accuracy(work, [raw for _, raw in batches])
+    median = statistics.median(r["latency"] for r in lib)
+    print()
+    print(f"records {built['records']:,}, batch {args.events} events, runs {args.runs}")
+    print(f"latency arrival -> alert written, median of {args.runs}: {median:.1f} s")
+    print(
+        "  stages (median): "
+        + ", ".join(
+            f"{s} {statistics.median(r[s] for r in lib):.1f} s"
+            for s in ("ingest", "linkage", "alerts")
+        )
+    )
+    if dag:
+        # The first run of a process imports Dagster's run machinery and Great Expectations;
+        # a daemon launching each run in a new process pays that every time.
+        warm = [d["latency"] for d in dag[1:]] or [dag[0]["latency"]]
+        print(
+            f"latency through Dagster runs in one process: first (cold) {dag[0]['latency']:.1f} s, "
+            f"median of the {len(warm)} warm: {statistics.median(warm):.1f} s"
+        )
+    print(
+        f"yardstick: full re-link (the nightly path) {relink:.1f} s; "
+        f"ratio alert latency / re-link {median / relink:.2f}"
+    )
+    print(
+        f"routing vs truth: {acc['sent']} items sent, precision {acc['precision']:.4f}, "
+        f"recall {acc['recall']:.4f} of {acc['expected']} allowed; "
+        f"{acc['other_partners_clients']} about another partner's client; "
+        f"{acc['rule_violations']} against consent/Part 2 rules"
+    )
+    print(f"replays of every batch (same package + re-encoded): {replayed} new items")
+    print(f"load {_load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Dagster wiring of real-time care alerts (library code in ``warehouse/alerts``)."""
