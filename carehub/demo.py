@@ -228,22 +228,22 @@ class Demo:
         )
         # Nothing is published or extracted under a governance no quorum approved: the partners
         # found it together, each signing at home with its own key.
-        founding = self._propose("Founding agreement of the ecosystem", None)
-        in_force = self._approve_and_apply(founding, [s.partner_id for s in self.partner_sides()])
+        founding = self.propose("Founding agreement of the ecosystem", None)
+        in_force = self.approve_and_apply(founding, [s.partner_id for s in self.partner_sides()])
         self.console.print(
             f"founding governance v{in_force.governance.version} approved by "
             f"{len(in_force.tally.approved_by)} of {len(in_force.tally.voters)} partners "
             f"(sha256 {in_force.governance.sha256[:12]})"
         )
 
-    def _propose(self, title: str, governance: Any) -> dict[str, Any]:
+    def propose(self, title: str, governance: Any) -> dict[str, Any]:
         from warehouse import governance_flow as flow
 
         if governance is None:
             return flow.propose(self.home, title=title, proposed_by="hub steward")
         return flow.propose_change(self.home, governance, title=title, proposed_by="hub steward")
 
-    def _approve_and_apply(self, proposal: dict[str, Any], approvers: list[str]) -> Any:
+    def approve_and_apply(self, proposal: dict[str, Any], approvers: list[str]) -> Any:
         """Each approver reviews the proposal on its side, signs, and sends the approval back;
         the hub records them and applies."""
         import json
@@ -289,7 +289,7 @@ class Demo:
             else a
             for a in current.agreements
         )
-        proposal = self._propose(
+        proposal = self.propose(
             f"{recipient}'s complex-care team asks to know of overdoses reported elsewhere",
             current.model_copy(update={"agreements": agreements}),
         )
@@ -297,7 +297,7 @@ class Demo:
         for line in in_words(proposal):
             self.console.print(Text(f"  - {line}"))
         approvers = ["mercy_hospital", "harbor_housing", "county_public_health"]
-        in_force = self._approve_and_apply(proposal, approvers)
+        in_force = self.approve_and_apply(proposal, approvers)
         self.console.print(
             f"approved by {', '.join(in_force.tally.approved_by)}: "
             f"{len(in_force.tally.approved_by)} of {len(in_force.tally.voters)}, "

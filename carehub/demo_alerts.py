@@ -46,11 +46,13 @@ class AlertsDemo:
 
 
 def subscribe(demo: Demo) -> None:
-    """The stewards' change to governance.yaml: two CBO subscriptions."""
-    from warehouse.governance import Subscription, load_governance, save_governance
+    """Two CBO subscriptions, proposed by a steward and approved by a quorum of partners (a
+    subscription is governance: who hears of which events about their own clients)."""
+    from warehouse import governance_flow as flow
+    from warehouse.governance import Subscription
 
-    governance = load_governance(demo.home)
-    subscriptions = {s.partner: s for s in governance.subscriptions}
+    current = flow.in_force_governance(demo.home)
+    subscriptions = {s.partner: s for s in current.subscriptions}
     for partner, purpose in SUBSCRIBERS.items():
         subscriptions[partner] = Subscription(
             partner=partner,
@@ -58,15 +60,11 @@ def subscribe(demo: Demo) -> None:
             alert_types=("ed_visit", "admission", "discharge"),
             from_sectors=("hospital",),
         )
-    save_governance(
-        demo.home,
-        governance.model_copy(
-            update={
-                "subscriptions": tuple(subscriptions.values()),
-                "version": governance.version + 1,
-            }
-        ),
+    proposal = demo.propose(
+        "Housing and food navigators hear of their own clients' hospital visits",
+        current.model_copy(update={"subscriptions": tuple(subscriptions.values())}),
     )
+    demo.approve_and_apply(proposal, [*SUBSCRIBERS, HOSPITAL])
 
 
 def run_alerts_stage(demo: Demo) -> AlertsDemo:
@@ -82,7 +80,7 @@ def run_alerts_stage(demo: Demo) -> AlertsDemo:
     subscribe(demo)
     demo.console.print(
         Text(
-            "governance.yaml: harbor_housing and northside_food subscribe to ED visits, "
+            "approved by a quorum: harbor_housing and northside_food subscribe to ED visits, "
             "admissions and discharges of their own clients at hospitals"
         )
     )

@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.defs.ops.failures import config_failure
+from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.alerts import DECISIONS, process_alerts
 from warehouse.disclosure import disclose
-from warehouse.governance import GovernanceError, load_governance
 
 # The target: a partner hears within a minute that its client was admitted.
 LATENCY_TARGET_SECONDS = 60.0
@@ -50,12 +49,11 @@ LATENCY_CHECK = "alert_latency_within_target"
 )
 def care_alerts(context: dg.AssetExecutionContext, hub: HubResource) -> dg.MaterializeResult:
     home = hub.paths
-    try:
-        governance = load_governance(home)
-    except GovernanceError as exc:
-        raise config_failure(home, exc) from None
+    # Alerts leave the hub like extracts do: only under a quorum-approved governance, whose
+    # subscriptions say who hears of what.
+    in_force = approved_governance(home)
     with hub.connect() as con:
-        run = process_alerts(con, home, governance, run_id=context.run_id)
+        run = process_alerts(con, home, in_force.governance, run_id=context.run_id)
     latencies = run.latencies
     slowest = max(latencies, default=0.0)
     if run.waiting:
@@ -78,6 +76,7 @@ def care_alerts(context: dg.AssetExecutionContext, hub: HubResource) -> dg.Mater
             "recipients": len({f.recipient for f in run.files}),
             "latency_seconds_median": round(run.median_latency or 0.0, 2),
             "latency_seconds_max": round(slowest, 2),
+            **governance_metadata(in_force),
         },
         check_results=[
             dg.AssetCheckResult(
