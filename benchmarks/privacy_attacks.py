@@ -407,8 +407,10 @@ def baseline_attacks(
 # certain recovery of it gives away. Columns missing from a spec's output are skipped.
 ENCODED_PLAIN: dict[str, tuple[list[str], list[str]]] = {
     "tok_name_dob": (["p_first", "p_last", "p_dob"], ["first", "last", "dob", "month"]),
-    "tok_first_dob": (["p_first", "p_dob_swap"], ["first"]),
-    "tok_last_dob": (["p_last", "p_dob_swap"], ["last"]),
+    # A name with the swap-invariant DOB gives the DOB away too (up to a day/month swap, none
+    # when the day is above 12): counted since spec 2.1's benchmark (twins share tok_last_dob).
+    "tok_first_dob": (["p_first", "p_dob_swap"], ["first", "dob", "month"]),
+    "tok_last_dob": (["p_last", "p_dob_swap"], ["last", "dob", "month"]),
     "tok_fullname": (["p_first", "p_last"], ["first", "last"]),
     "tok_dob": (["p_dob"], ["dob", "month"]),
     "tok_dob_swap": (["p_dob_swap"], []),

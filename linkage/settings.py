@@ -66,10 +66,11 @@ DEFAULT_BLOCKING = _rules(
     ("tok_fullname", "zip3"),
     ("tok_dob_zip5_sex",),
 )
-# EM sessions: each one fixes the comparisons its block uses and estimates the others. The SSN
-# block (spec 2.1 has no DOB token to block on) is nearly all matches, whose other fields err
-# independently of the SSN; the full-name block then estimates the SSN levels.
-DEFAULT_TRAINING_BLOCKS = _rules(("tok_ssn",), ("tok_fullname",))
+# EM sessions: each one fixes the comparisons its block uses and estimates the others. Spec 2.1
+# has no DOB token: the DOB comparison reads tok_dob_zip5_sex, so a session blocked on it fixes
+# the DOB (as one blocked on tok_dob did). Blocking on tok_ssn instead (nearly all matches)
+# merged 12 of 28 twin pairs at 5k residents (default profile, F1 0.9878 against 0.9919).
+DEFAULT_TRAINING_BLOCKS = _rules(("tok_dob_zip5_sex",), ("tok_fullname",))
 # Deterministic rules that estimate lambda (the prior match probability).
 DEFAULT_DETERMINISTIC = _rules(
     ("tok_name_dob",),
