@@ -97,6 +97,7 @@ STREET = [
     ("Rural Route", "RURAL ROUTE"),
     ("#4", None),
     ("Apt 4B", None),
+    ("12 Apt 4", None),
     ("12345", None),
     ("", None),
 ]
@@ -208,8 +209,10 @@ def test_street_rules_per_template_match_line_by_line() -> None:
     equal the line-by-line rules of the scalar helper, units and PO boxes included."""
     lines = [raw for raw, _ in STREET] * 8 + [f"{i} Main St Apt {i % 7}" for i in range(200)]
     out = n.normalise_street(pl.Series(lines, dtype=pl.String))
-    assert out.values.to_list() == [n.normalise_address(x) for x in lines]
-    assert out.reasons[lines.index("#4")] == "invalid"
+    one = [n.normalise_street(pl.Series([x], dtype=pl.String)) for x in lines]
+    assert out.values.to_list() == [o.values[0] for o in one]
+    assert out.reasons.to_list() == [o.reasons[0] for o in one]
+    assert out.reasons[lines.index("#4")] == out.reasons[lines.index("12 Apt 4")] == "invalid"
 
 
 @pytest.mark.parametrize(("raw", "expected"), LOCALITY)

@@ -566,13 +566,13 @@ def _address_filters(
     address filter, whatever its locality.
     """
     words, present = _text_filters(passes, key, settings.addr_hashes, bigrams)
-    if locality.null_count() == len(locality):
-        return words, present
-    town = pl.select(pl.when(pl.Series(present)).then(locality)).to_series()
-    more, _ = bloom.value_filters(
-        town, pl.repeat("locality", len(town), eager=True), key, settings.locality_hashes, bigrams
-    )
-    words |= more
+    # Few distinct localities: one filter each, ORed into the rows that have a street.
+    towns, idx = distinct.factorize(locality)
+    rows = np.flatnonzero((idx >= 0) & present)
+    if rows.size:
+        salt = pl.repeat("locality", len(towns), eager=True)
+        town_words, _ = bloom.value_filters(towns, salt, key, settings.locality_hashes, bigrams)
+        words[rows] |= bloom.take_rows(town_words, idx[rows])
     return words, present
 
 

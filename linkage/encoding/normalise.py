@@ -12,6 +12,7 @@ All normalisers are idempotent: ``norm(norm(x)) == norm(x)``.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -387,8 +388,116 @@ def normalise_street(s: pl.Series) -> Normalised:
     Fold, USPS abbreviations, PO boxes spelled one way (``P.O. Box 12`` -> ``PO BOX 12``), then
     the unit, floor or building dropped (``UNIT_PATTERN``): ``412 Elm St Apt 4B`` and
     ``412 Elm St`` give the same ``412 ELM ST``. A line that was only a unit is ``invalid``.
+
+    Street lines are near-unique only through their numbers, so the rules run once per distinct
+    *template* (the folded line with every digit turned into ``0``): no rule tells one digit
+    from another (no abbreviation holds a digit, ``\\w`` and ``[0-9]`` match them all alike) and
+    none deletes a digit, so the rules of a template, with the line's own digits put back in
+    order, are the rules of the line. The unit rule deletes digits (``UNIT 4B``), so it runs on
+    the template as a mask of the characters it keeps, applied after the digits are back. The
+    ordinals (``FIRST`` -> ``1ST``) add digits: templates that gain one go through the rules
+    line by line instead.
     """
-    line = _street_line(s)
+    raw = _as_text(s)
+    fold = _fold_column(raw)
+    missing = (raw.is_null() | (raw.str.strip_chars() == "")).to_numpy()
+    template = strbuf.digits_to_zero(fold)
+    frame = pl.DataFrame({"t": template})
+    uniq = frame.unique(maintain_order=True)
+    if uniq.height * 4 > frame.height:
+        return _street_lines(raw, fold)
+    done = _street_rules(None, uniq["t"])
+    masks = [None if v is None else _unit_mask(v) for v in done.values.to_list()]
+    # A template whose street part keeps no letter (a unit alone) is invalid, digits or not.
+    no_street = [
+        m is not None and not any(c.isalpha() for c, k in zip(v, m, strict=True) if k != _DROP)
+        for v, m in zip(done.values.to_list(), masks, strict=True)
+    ]
+    table = uniq.with_columns(
+        value=done.values,
+        reason=done.reasons,
+        mask=pl.Series(masks, dtype=pl.String),
+        no_street=pl.Series(no_street, dtype=pl.Boolean),
+        exact=done.values.is_null()
+        | (done.values.str.count_matches("[0-9]") == uniq["t"].str.count_matches("[0-9]")),
+    ).with_row_index("tid")
+    table = table.with_columns(
+        value=pl.when("no_street").then(None).otherwise(pl.col("value")),
+        reason=pl.when("no_street").then(pl.lit("invalid")).otherwise(pl.col("reason")),
+    )
+    back = frame.join(table, on="t", how="left", nulls_equal=True, maintain_order="left")
+    value = back["value"]
+    exact = back["exact"].fill_null(True).to_numpy() | missing
+    # Rows whose value stands get their own digits back, in order, in place of the template's
+    # zeros. Every other row takes its template as it is (same digit count as its line), so the
+    # digits of all lines fill all slots in one pass; those rows are overwritten below.
+    stands = value.is_not_null().to_numpy() & ~missing & exact
+    shaped = pl.DataFrame({"v": value, "m": back["mask"], "t": template, "s": stands}).select(
+        pl.when(pl.col("s")).then(pl.col("v")).otherwise(pl.col("t")).fill_null("").alias("v"),
+        pl.when(pl.col("s")).then(pl.col("m")).otherwise(pl.col("t")).fill_null("").alias("m"),
+    )
+    t_data, t_off, _ = strbuf.utf8_buffers(shaped["v"])
+    m_data, m_off, _ = strbuf.utf8_buffers(shaped["m"])
+    d_data, d_off, _ = strbuf.utf8_buffers(fold.fill_null(""))
+    t_data = t_data[int(t_off[0]) : int(t_off[-1])].copy()
+    slots = strbuf.is_digit(t_data)
+    filled = d_data[int(d_off[0]) : int(d_off[-1])]
+    filled = filled[strbuf.is_digit(filled)]
+    same_shape = np.array_equal(m_off - m_off[0], t_off - t_off[0])
+    if int(slots.sum()) != len(filled) or not same_shape:  # cannot happen (see above)
+        return _street_lines(raw, fold)
+    t_data[slots] = filled
+    keep = m_data[int(m_off[0]) : int(m_off[-1])] != ord(_DROP)
+    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept_before[1:])
+    values = strbuf.from_buffers("v", t_data[keep], kept_before[t_off - t_off[0]], stands)
+    reasons = back["reason"]
+    redo = np.flatnonzero(~exact)
+    if redo.size:
+        again = _street_lines(raw.gather(redo), fold.gather(redo))
+        values = values.scatter(redo, again.values)
+        reasons = reasons.scatter(redo, again.reasons)
+    rows = np.flatnonzero(missing)
+    if rows.size:
+        values = values.scatter(rows, None)
+        reasons = reasons.scatter(rows, "missing")
+    return Normalised(values.alias(s.name), reasons.alias("reason"))
+
+
+# Mask character of a street-line character that the unit rule drops (control characters never
+# reach a normaliser: ``guard_text`` nulls them, and folding keeps none).
+_DROP: Final = "\x01"
+
+
+def _unit_mask(value: str) -> str:
+    """Per character of a (template) street line: ``k`` kept, ``_DROP`` dropped by the unit
+    rule, i.e. the ``UNIT_PATTERN`` spans and then the spaces that squashing removes. The rule
+    never tells one digit from another, so a template's mask is the mask of each of its lines;
+    ``_drop_units`` is the same rule on whole lines."""
+    drop = [False] * len(value)
+    for m in re.finditer(UNIT_PATTERN, value):
+        drop[m.start() : m.end()] = [True] * (m.end() - m.start())
+    out = []
+    after_space = True  # a leading space goes
+    for ch, dropped in zip(value, drop, strict=True):
+        if dropped or (ch == " " and after_space):
+            out.append(_DROP)
+            continue
+        out.append("k")
+        after_space = ch == " "
+    last = max((i for i, c in enumerate(out) if c == "k"), default=-1)
+    if last >= 0 and value[last] == " ":  # a trailing space goes
+        out[last] = _DROP
+    return "".join(out)
+
+
+def _street_lines(raw: pl.Series, fold: pl.Series) -> Normalised:
+    """The street rules line by line (few repeated templates, or ordinals that add digits)."""
+    return _drop_units(_street_rules(raw, fold))
+
+
+def _drop_units(line: Normalised) -> Normalised:
+    """The unit rule on whole lines (``_unit_mask`` is the same rule on templates)."""
     frame = pl.DataFrame({"v": line.values, "r": line.reasons})
     street = _squash(pl.col("v").str.replace_all(UNIT_PATTERN, " "))
     out = frame.select(
@@ -399,65 +508,7 @@ def normalise_street(s: pl.Series) -> Normalised:
         .alias("r"),
     )
     out = out.with_columns(pl.when(pl.col("r").is_null()).then(pl.col("v")).alias("v"))
-    return Normalised(out["v"].alias(s.name), out["r"].alias("reason"))
-
-
-def _street_line(s: pl.Series) -> Normalised:
-    """Street line: fold, USPS abbreviations, units (``APT 4-B``, ``#4B`` -> ``UNIT 4B``).
-
-    Street lines are near-unique only through their numbers, so the rules run once per distinct
-    *template* (the folded line with every digit turned into ``0``): no rule tells one digit
-    from another (no abbreviation holds a digit, ``\\w`` and ``[0-9]`` match them all alike) and
-    none deletes a digit, so the rules of a template, with the line's own digits put back in
-    order, are the rules of the line. The ordinals (``FIRST`` -> ``1ST``) add digits: templates
-    that gain one go through the rules line by line instead.
-    """
-    raw = _as_text(s)
-    fold = _fold_column(raw)
-    missing = (raw.is_null() | (raw.str.strip_chars() == "")).to_numpy()
-    template = strbuf.digits_to_zero(fold)
-    frame = pl.DataFrame({"t": template})
-    uniq = frame.unique(maintain_order=True)
-    if uniq.height * 4 > frame.height:
-        return _street_rules(raw, fold)
-    done = _street_rules(None, uniq["t"])
-    table = uniq.with_columns(
-        value=done.values,
-        reason=done.reasons,
-        exact=done.values.is_null()
-        | (done.values.str.count_matches("[0-9]") == uniq["t"].str.count_matches("[0-9]")),
-    ).with_row_index("tid")
-    back = frame.join(table, on="t", how="left", nulls_equal=True, maintain_order="left")
-    value = back["value"]
-    exact = back["exact"].fill_null(True).to_numpy() | missing
-    # Rows whose value stands get their own digits back, in order, in place of the template's
-    # zeros. Every other row takes its template as it is (same digit count as its line), so the
-    # digits of all lines fill all slots in one pass; those rows are overwritten below.
-    stands = value.is_not_null().to_numpy() & ~missing & exact
-    shaped = pl.DataFrame({"v": value, "t": template, "s": stands}).select(
-        pl.when(pl.col("s")).then(pl.col("v")).otherwise(pl.col("t")).fill_null("")
-    )
-    t_data, t_off, _ = strbuf.utf8_buffers(shaped.to_series())
-    d_data, d_off, _ = strbuf.utf8_buffers(fold.fill_null(""))
-    t_data = t_data[int(t_off[0]) : int(t_off[-1])].copy()
-    slots = strbuf.is_digit(t_data)
-    filled = d_data[int(d_off[0]) : int(d_off[-1])]
-    filled = filled[strbuf.is_digit(filled)]
-    if int(slots.sum()) != len(filled):  # cannot happen (see above); never guess
-        return _street_rules(raw, fold)
-    t_data[slots] = filled
-    values = strbuf.from_buffers("v", t_data, t_off - t_off[0], stands)
-    reasons = back["reason"]
-    redo = np.flatnonzero(~exact)
-    if redo.size:
-        again = _street_rules(raw.gather(redo), fold.gather(redo))
-        values = values.scatter(redo, again.values)
-        reasons = reasons.scatter(redo, again.reasons)
-    rows = np.flatnonzero(missing)
-    if rows.size:
-        values = values.scatter(rows, None)
-        reasons = reasons.scatter(rows, "missing")
-    return Normalised(values.alias(s.name), reasons.alias("reason"))
+    return Normalised(out["v"], out["r"].alias("reason"))
 
 
 def _street_rules(raw: pl.Series | None, fold: pl.Series) -> Normalised:
