@@ -58,53 +58,84 @@ def value_filters(
     hashes: int,
     cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unhardened filters per record.
+    """Unhardened filters per record: ``text_filters`` with one pass over every row."""
+    return text_filters(values, [(np.ones(len(values), dtype=bool), salts)], key, hashes, cache)
 
-    ``cache`` shares bigram masks between the calls of one encoding run (else a call MACs its
-    own).
+
+def text_filters(
+    values: pl.Series,
+    passes: list[tuple[np.ndarray, pl.Series]],
+    key: bytes,
+    hashes: int,
+    cache: BigramMasks | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unhardened filters per record, the OR of one filter per pass.
+
+    Pass ``(use, salts)`` adds, for the rows in ``use`` that have a value, the bigrams of the
+    value salted by the row's ``salts`` entry (its text: integers by their decimal text, a null
+    as the empty salt). ``cache`` shares bigram masks between the calls of one encoding run
+    (else a call MACs its own).
 
     Returns:
-        ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where the value is
-        null) and ``present`` a boolean mask of the rows that have a value.
+        ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where no pass
+        applies) and ``present`` a boolean mask of the rows that have a filter.
     """
     if not 1 <= hashes <= MAX_HASHES:
         raise ValueError(f"hashes must be 1..{MAX_HASHES}")
+    cache = cache or BigramMasks()
     n = len(values)
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
-    present = values.is_not_null().to_numpy()
+    has_value = values.is_not_null().to_numpy()
+    uses = [np.asarray(use, dtype=bool) & has_value for use, _ in passes]
+    present = np.logical_or.reduce(uses) if uses else np.zeros(n, dtype=bool)
     if not present.any():
         return words, present
-    if not salts.dtype.is_integer():
-        salts = salts.cast(pl.String).fill_null("")
-    frame = pl.DataFrame({"v": values, "s": salts})
-    kept = frame if present.all() else frame.filter(pl.Series(present))
-    # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
-    sample = kept.gather_every(max(1, kept.height // 20_000))
-    if sample.n_unique() * 10 > sample.height * 9:
-        words[present] = _distinct_filters(kept["v"], kept["s"], key, hashes, cache)
-        return words, present
-    pairs = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(pairs["v"], pairs["s"], key, hashes, cache)
-    record_vid = frame.join(
-        pairs.with_row_index("vid"),
-        on=["v", "s"],
-        how="left",
-        nulls_equal=False,
-        maintain_order="left",
-    )["vid"]
-    idx = record_vid.to_numpy()[present].astype(np.int64)
-    words[present] = take_rows(value_words, idx)
+    # Repeated values (a sample tells) are numbered once for every pass, and a filter is built
+    # per distinct (value, salt); mostly unique values are filtered row by row.
+    kept = values if present.all() else values.filter(pl.Series(present))
+    sample = kept.gather_every(max(1, len(kept) // 20_000))
+    numbered = distinct.factorize(values) if sample.n_unique() * 10 <= len(sample) * 9 else None
+    for (_, salts), use in zip(passes, uses, strict=True):
+        every = bool(use.all())
+        rows = np.flatnonzero(use)
+        if not len(rows):
+            continue
+        salt_idx, salt_names = _salt_indexes(salts)
+        salt_idx = salt_idx if every else salt_idx[rows]
+        if numbered is None:
+            more = _distinct_filters(
+                values if every else values.gather(rows), salt_idx, salt_names, key, hashes, cache
+            )
+        else:
+            uniq, vid = numbered
+            pair = (vid if every else vid[rows]) * len(salt_names) + salt_idx
+            dense = distinct.dense_codes(pair, np.ones(len(pair), dtype=bool))
+            pairs, pair_of_row = dense or np.unique(pair, return_inverse=True)
+            pair_words = _distinct_filters(
+                uniq.gather(pairs // len(salt_names)),
+                pairs % len(salt_names),
+                salt_names,
+                key,
+                hashes,
+                cache,
+            )
+            more = take_rows(pair_words, pair_of_row.reshape(-1))
+        if every:
+            words |= more
+        else:
+            words[rows] |= more
     return words, present
 
 
 def _distinct_filters(
     values: pl.Series,
-    salts: pl.Series,
+    salt_idx: np.ndarray,
+    salt_names: list[str],
     key: bytes,
     hashes: int,
-    cache: BigramMasks | None,
+    cache: BigramMasks,
 ) -> np.ndarray:
-    """``(len(values), 8)`` filters of ``(value, salt)`` pairs, bigram MACs shared.
+    """``(len(values), 8)`` filters of values salted by ``salt_names[salt_idx]``.
 
     A filter is the OR of its bigrams' masks, and OR is idempotent, so a value is cut into runs
     of ``g`` consecutive bigrams (the last run may overlap the one before): each distinct
@@ -112,7 +143,7 @@ def _distinct_filters(
     and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram. Runs are read
     straight from the UTF-8 bytes (normalised values are ASCII), see ``_run_codes``.
     """
-    runs = _run_codes(values, salts)
+    runs = _run_codes(values, salt_idx, salt_names)
     used, rid = _distinct_runs(runs)
     # The bigrams of each distinct run: (salt, symbol t, symbol t + 1), MACed once each.
     bits, mask = runs.bits, (1 << runs.bits) - 1
@@ -122,7 +153,7 @@ def _distinct_filters(
     )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
     gram_of_run = gram_of_run.reshape(len(used), runs.run)
-    gram_words = _gram_masks(grams, runs, key, hashes, cache or BigramMasks())
+    gram_words = _gram_masks(grams, runs, key, hashes, cache)
     run_words = gram_words[gram_of_run[:, 0]]
     for t in range(1, runs.run):
         run_words |= gram_words[gram_of_run[:, t]]
@@ -170,7 +201,7 @@ _PAD = ord("_")
 _TABLE_LIMIT = 1 << 24
 
 
-def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
+def _run_codes(values: pl.Series, salt_idx: np.ndarray, salt_names: list[str]) -> _Runs:
     """Codes of the runs of every value padded as ``_value_`` (see ``_Runs``).
 
     A run of ``g <= 3`` bigrams is ``g + 1`` consecutive bytes, read as one unaligned 4-byte
@@ -193,7 +224,6 @@ def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
     word = np.ndarray(shape=(len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
     starts = offsets[:-1] - base  # of each value in ``body``: its padded form starts at buf[start]
     lengths = np.diff(offsets)
-    salt_idx, salt_names = _salt_indexes(salts)
     run = 1
     while (
         run < _MAX_RUN

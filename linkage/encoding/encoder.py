@@ -457,20 +457,26 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
     # Per field, how its unhardened filters are made: (words, present).
     plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
-        "first": lambda: _text_filters(
-            _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
+        "first": lambda: bloom.text_filters(
+            first.values,
+            _name_passes(salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
         ),
-        "last": lambda: _text_filters(
-            _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
+        "last": lambda: bloom.text_filters(
+            last.values,
+            _name_passes(salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
         ),
-        "addr": lambda: _text_filters(
-            [(addr.to_series(), no_salt)], keys.bloom_addr, settings.addr_hashes, job.bigrams
+        "addr": lambda: bloom.text_filters(
+            addr.to_series(),
+            [(np.ones(n, dtype=bool), no_salt)],
+            keys.bloom_addr,
+            settings.addr_hashes,
+            job.bigrams,
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
@@ -517,21 +523,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     return _Part(persons=persons, reasons=reasons, years=years)
 
 
-def _text_filters(
-    passes: list[tuple[pl.Series, pl.Series]],
-    key: bytes,
-    hashes: int,
-    bigrams: bloom.BigramMasks,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bigram filters of (values, salts) passes, ORed into one filter per record."""
-    words, present = bloom.value_filters(passes[0][0], passes[0][1], key, hashes, bigrams)
-    for values, salt in passes[1:]:
-        more, also = bloom.value_filters(values, salt, key, hashes, bigrams)
-        words |= more
-        present |= also
-    return words, present
-
-
 def _digits(numbers: pl.Series, length: int) -> np.ndarray:
     """``(n, length)`` decimal digits of each number, most significant first (null: zeros)."""
     values = numbers.fill_null(0).to_numpy().astype(np.int64)
@@ -540,21 +531,18 @@ def _digits(numbers: pl.Series, length: int) -> np.ndarray:
 
 
 def _name_passes(
-    name: pl.Series,
     salts: pl.Series,
     other: np.ndarray,
     dob: np.ndarray,
     settings: EncodingSettings,
-) -> list[tuple[pl.Series, pl.Series]]:
-    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB."""
+) -> list[tuple[np.ndarray, pl.Series]]:
+    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB.
+
+    A pass applies where its bucket exists (>= 0); integer buckets salt by their decimal text.
+    """
     if settings.name_salt != "buckets":
-        return [(name, salts)]
-    out = []
-    for bucket in (other, dob):
-        # Integer salts: the filters salt by their decimal text (counted, not hashed as strings).
-        use = pl.Series(bucket >= 0)
-        out.append((pl.select(pl.when(use).then(name)).to_series(), pl.Series(bucket)))
-    return out
+        return [(np.ones(len(salts), dtype=bool), salts)]
+    return [(bucket >= 0, pl.Series(bucket)) for bucket in (other, dob)]
 
 
 def buckets(key: bytes, values: pl.Series, n_buckets: int) -> np.ndarray:
