@@ -423,34 +423,51 @@ POSITIONS = "ABCDEFGHI"
 
 
 def digit_filters(
-    digits: np.ndarray,
+    numbers: np.ndarray,
+    length: int,
     passes: list[tuple[np.ndarray, np.ndarray]],
     n_salts: int,
     key: bytes,
     hashes: int,
+    index: np.ndarray | None = None,
+    cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Filters of position-tagged digit strings, without building a string per record.
 
-    A row of ``digits`` (``(n, L)``, values 0-9) stands for the value ``A<d0>B<d1>...``
-    (docs/encoding.md, "Hardened Bloom filters"). Each pass ``(use, salts)`` adds, for the rows
-    in ``use``, exactly the bits ``value_filters`` would give that value salted by the decimal
-    text of the row's ``salts`` entry (``-1``: the empty salt); passes are ORed. The padded
-    bigrams are ``_A``, then per position ``i`` the pair (letter ``i``, digit) and the pair
-    (digit, next letter or ``_``): they fall apart into groups of up to three positions, so each
-    group's mask is built once per (salt, group value) from the ``hmac`` of at most
-    ``(n_salts + 1) * (1 + 20 L)`` bigrams, and a record ORs one mask per group and pass.
+    Record ``r`` holds the number ``numbers[index[r]]`` (``numbers[r]`` without ``index``; the
+    distinct dates of birth, say), written with ``length`` digits ``d0 d1 ...`` and standing
+    for the value ``A<d0>B<d1>...`` (docs/encoding.md, "Hardened Bloom filters"). Each pass
+    ``(use, salts)`` adds, for the rows in ``use``, exactly the bits ``value_filters`` would
+    give that value salted by the decimal text of the row's ``salts`` entry (``-1``: the empty
+    salt); passes are ORed. The padded bigrams are ``_A``, then per position ``i`` the pair
+    (letter ``i``, digit) and the pair (digit, next letter or ``_``): they fall apart into
+    groups of up to three positions, so each group's mask is built once per (salt, group value)
+    from the ``hmac`` of at most ``(n_salts + 1) * (1 + 20 L)`` bigrams, a group's value is
+    read arithmetically from the number (once per distinct number), and a record ORs one mask
+    per group and pass.
 
     Returns:
         ``(words, present)`` as ``value_filters``: present = in at least one pass.
     """
-    n, length = digits.shape
+    n = len(numbers) if index is None else len(index)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if index is not None:
+        numbers = numbers if len(numbers) else np.zeros(1, dtype=np.int64)
+        index = np.maximum(index, 0)  # rows without a number are in no pass
     salt_text = [str(i) for i in range(n_salts)] + [""]  # index -1 -> the empty salt
     follow = [*POSITIONS[1:length], "_"]
     grams = ["_A"]
     grams += [f"{POSITIONS[i]}{d}" for i in range(length) for d in range(10)]
     grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
-    messages = [f"{s}|{g}" for s in salt_text for g in grams]
-    masks = message_masks(messages, key, hashes).reshape(len(salt_text), len(grams), -1)
+    pair = np.array([ord(g[0]) | ord(g[1]) << 7 for g in grams])
+    masks = (cache or BigramMasks()).masks(
+        salt_text,
+        np.repeat(np.arange(len(salt_text)), len(grams)),
+        np.tile(pair, len(salt_text)),
+        key,
+        hashes,
+    )
+    masks = masks.reshape(len(salt_text), len(grams), -1)
     groups = []
     for start in range(0, length, 3):
         width = min(3, length - start)
@@ -462,10 +479,10 @@ def digit_filters(
             digit = values // 10 ** (width - 1 - t) % 10
             i = start + t
             table |= masks[:, 1 + 10 * i + digit] | masks[:, 1 + 10 * (length + i) + digit]
-        code = np.zeros(n, dtype=np.int64)
-        for t in range(width):
-            code = code * 10 + digits[:, start + t]
-        groups.append((table.reshape(-1, BLOOM_WORDS), 10**width, code))
+        code = numbers // 10 ** (length - start - width) % 10**width
+        groups.append(
+            (table.reshape(-1, BLOOM_WORDS), 10**width, code if index is None else code[index])
+        )
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
     present = np.zeros(n, dtype=bool)
     for use, salts in passes:

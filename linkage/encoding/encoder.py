@@ -444,17 +444,16 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         n_buckets = settings.dob_name_buckets
         first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
         last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
-        dob_bucket = buckets(
-            keys.bloom_dob, distinct.gather(date_msgs["tok_dob_swap"], date_idx), n_buckets
-        )
+        # Once per distinct date, then per record.
+        date_bucket = buckets(keys.bloom_dob, date_msgs["tok_dob_swap"], n_buckets)
+        dob_bucket = np.where(date_idx >= 0, date_bucket[np.maximum(date_idx, 0)], -1)
         addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
             pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
         )
-        dob_digits = _digits(dates.dt.strftime("%Y%m%d").cast(pl.Int64), 8)
-        dob_digits = (
-            dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
-        )
-        ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
+        ymd = [dates.dt.year(), dates.dt.month(), dates.dt.day()]
+        year, month, day = (p.cast(pl.Int64).to_numpy() for p in ymd)
+        dob_numbers = year * 10_000 + month * 100 + day  # YYYYMMDD of each distinct date
+        ssn_numbers = ssn.values.cast(pl.Int64, strict=False).fill_null(0)
     # Per field, how its unhardened filters are made: (words, present).
     plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
         "first": lambda: bloom.text_filters(
@@ -480,18 +479,23 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
-            dob_digits,
+            dob_numbers,
+            8,
             [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
             n_buckets,
             keys.bloom_dob,
             settings.dob_hashes,
+            index=date_idx,
+            cache=job.bigrams,
         ),
         "ssn": lambda: bloom.digit_filters(
-            ssn_digits,
+            ssn_numbers.to_numpy(),
+            9,
             [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
             0,
             keys.bloom_ssn,
             settings.ssn_hashes,
+            cache=job.bigrams,
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
@@ -521,13 +525,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
-
-
-def _digits(numbers: pl.Series, length: int) -> np.ndarray:
-    """``(n, length)`` decimal digits of each number, most significant first (null: zeros)."""
-    values = numbers.fill_null(0).to_numpy().astype(np.int64)
-    powers = 10 ** np.arange(length - 1, -1, -1, dtype=np.int64)
-    return values[:, None] // powers % 10
 
 
 def _name_passes(
