@@ -298,3 +298,19 @@ def test_digit_filters_of_distinct_numbers_gathered_per_record(dates: list[int])
     assert (by_index == per_record).all()
     assert present.tolist() == use.tolist()
     assert not by_index[~use].any()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["B", None, "A", "B", "", "A", None],
+        [None, None],
+        ["only"],
+    ],
+)
+def test_factorize_numbers_values_in_first_seen_order(values: list[str | None]) -> None:
+    series = pl.Series("v", ["skipped", *values], dtype=pl.String).slice(1)  # a sliced column
+    uniq, idx = distinct.factorize(series)
+    expected = list(dict.fromkeys(v for v in values if v is not None))
+    assert uniq.to_list() == expected and uniq.dtype == pl.String
+    assert idx.tolist() == [-1 if v is None else expected.index(v) for v in values]
