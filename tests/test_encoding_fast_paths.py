@@ -201,14 +201,16 @@ def test_digit_filters_equal_filters_of_the_tagged_strings(
     numbers: list[int], length: int, salts: list[int], n_salts: int
 ) -> None:
     """The per-group tables give exactly the bits of the bigrams of ``A<d>B<d>...``."""
-    digits = encoder._digits(pl.Series(numbers), length)
     tagged = pl.Series(
-        ["".join(f"{bloom.POSITIONS[i]}{d}" for i, d in enumerate(row)) for row in digits.tolist()]
+        [
+            "".join(f"{bloom.POSITIONS[i]}{d}" for i, d in enumerate(f"{v:0{length}d}"))
+            for v in numbers
+        ]
     )
     salt_text = pl.Series(["" if s < 0 else str(s) for s in salts])
     use = np.ones(len(numbers), dtype=bool)
     fast, present = bloom.digit_filters(
-        digits, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
+        np.array(numbers), length, [(use, np.array(salts))], n_salts, KEYS.bloom_ssn, 8
     )
     assert present.all()
     slow, _ = bloom.value_filters(tagged, salt_text, KEYS.bloom_ssn, 8)
@@ -279,3 +281,36 @@ def test_value_filters_equal_the_bigrams_macd_one_by_one(
 def test_value_filters_refuse_text_that_is_not_ascii() -> None:
     with pytest.raises(ValueError, match="ASCII"):
         bloom.value_filters(pl.Series(["ZOË"]), pl.Series([""]), KEYS.bloom_name, 12)
+
+
+@pytest.mark.parametrize("dates", [[19840307, 20010101, 19500630], []])
+def test_digit_filters_of_distinct_numbers_gathered_per_record(dates: list[int]) -> None:
+    """Group values read once per distinct date, then gathered, equal the per-record build."""
+    index = np.array([2, 0, -1, 0, 1, 2] if dates else [-1, -1], dtype=np.int64)
+    index = np.minimum(index, len(dates) - 1)
+    salts = np.arange(len(index), dtype=np.int64) % 7
+    use = index >= 0
+    gathered = np.array(dates or [0], dtype=np.int64)[np.maximum(index, 0)]
+    per_record, _ = bloom.digit_filters(gathered, 8, [(use, salts)], 7, KEYS.bloom_dob, 6)
+    by_index, present = bloom.digit_filters(
+        np.array(dates, dtype=np.int64), 8, [(use, salts)], 7, KEYS.bloom_dob, 6, index=index
+    )
+    assert (by_index == per_record).all()
+    assert present.tolist() == use.tolist()
+    assert not by_index[~use].any()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["B", None, "A", "B", "", "A", None],
+        [None, None],
+        ["only"],
+    ],
+)
+def test_factorize_numbers_values_in_first_seen_order(values: list[str | None]) -> None:
+    series = pl.Series("v", ["skipped", *values], dtype=pl.String).slice(1)  # a sliced column
+    uniq, idx = distinct.factorize(series)
+    expected = list(dict.fromkeys(v for v in values if v is not None))
+    assert uniq.to_list() == expected and uniq.dtype == pl.String
+    assert idx.tolist() == [-1 if v is None else expected.index(v) for v in values]

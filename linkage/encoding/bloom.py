@@ -12,7 +12,6 @@ significant first); words are stored as signed 64-bit integers.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import threading
 from dataclasses import dataclass
 
@@ -59,53 +58,84 @@ def value_filters(
     hashes: int,
     cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unhardened filters per record.
+    """Unhardened filters per record: ``text_filters`` with one pass over every row."""
+    return text_filters(values, [(np.ones(len(values), dtype=bool), salts)], key, hashes, cache)
 
-    ``cache`` shares bigram masks between the calls of one encoding run (else a call MACs its
-    own).
+
+def text_filters(
+    values: pl.Series,
+    passes: list[tuple[np.ndarray, pl.Series]],
+    key: bytes,
+    hashes: int,
+    cache: BigramMasks | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unhardened filters per record, the OR of one filter per pass.
+
+    Pass ``(use, salts)`` adds, for the rows in ``use`` that have a value, the bigrams of the
+    value salted by the row's ``salts`` entry (its text: integers by their decimal text, a null
+    as the empty salt). ``cache`` shares bigram masks between the calls of one encoding run
+    (else a call MACs its own).
 
     Returns:
-        ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where the value is
-        null) and ``present`` a boolean mask of the rows that have a value.
+        ``(words, present)``: ``words`` is a ``(n, 8)`` uint64 array (zeros where no pass
+        applies) and ``present`` a boolean mask of the rows that have a filter.
     """
     if not 1 <= hashes <= MAX_HASHES:
         raise ValueError(f"hashes must be 1..{MAX_HASHES}")
+    cache = cache or BigramMasks()
     n = len(values)
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
-    present = values.is_not_null().to_numpy()
+    has_value = values.is_not_null().to_numpy()
+    uses = [np.asarray(use, dtype=bool) & has_value for use, _ in passes]
+    present = np.logical_or.reduce(uses) if uses else np.zeros(n, dtype=bool)
     if not present.any():
         return words, present
-    if not salts.dtype.is_integer():
-        salts = salts.cast(pl.String).fill_null("")
-    frame = pl.DataFrame({"v": values, "s": salts})
-    kept = frame if present.all() else frame.filter(pl.Series(present))
-    # Mostly unique (value, salt) pairs (a sample tells): de-duplicating costs more than it saves.
-    sample = kept.gather_every(max(1, kept.height // 20_000))
-    if sample.n_unique() * 10 > sample.height * 9:
-        words[present] = _distinct_filters(kept["v"], kept["s"], key, hashes, cache)
-        return words, present
-    pairs = kept.unique(maintain_order=True)
-    value_words = _distinct_filters(pairs["v"], pairs["s"], key, hashes, cache)
-    record_vid = frame.join(
-        pairs.with_row_index("vid"),
-        on=["v", "s"],
-        how="left",
-        nulls_equal=False,
-        maintain_order="left",
-    )["vid"]
-    idx = record_vid.to_numpy()[present].astype(np.int64)
-    words[present] = take_rows(value_words, idx)
+    # Repeated values (a sample tells) are numbered once for every pass, and a filter is built
+    # per distinct (value, salt); mostly unique values are filtered row by row.
+    kept = values if present.all() else values.filter(pl.Series(present))
+    sample = kept.gather_every(max(1, len(kept) // 20_000))
+    numbered = distinct.factorize(values) if sample.n_unique() * 10 <= len(sample) * 9 else None
+    for (_, salts), use in zip(passes, uses, strict=True):
+        every = bool(use.all())
+        rows = np.flatnonzero(use)
+        if not len(rows):
+            continue
+        salt_idx, salt_names = _salt_indexes(salts)
+        salt_idx = salt_idx if every else salt_idx[rows]
+        if numbered is None:
+            more = _distinct_filters(
+                values if every else values.gather(rows), salt_idx, salt_names, key, hashes, cache
+            )
+        else:
+            uniq, vid = numbered
+            pair = (vid if every else vid[rows]) * len(salt_names) + salt_idx
+            dense = distinct.dense_codes(pair, np.ones(len(pair), dtype=bool))
+            pairs, pair_of_row = dense or np.unique(pair, return_inverse=True)
+            pair_words = _distinct_filters(
+                uniq.gather(pairs // len(salt_names)),
+                pairs % len(salt_names),
+                salt_names,
+                key,
+                hashes,
+                cache,
+            )
+            more = take_rows(pair_words, pair_of_row.reshape(-1))
+        if every:
+            words |= more
+        else:
+            words[rows] |= more
     return words, present
 
 
 def _distinct_filters(
     values: pl.Series,
-    salts: pl.Series,
+    salt_idx: np.ndarray,
+    salt_names: list[str],
     key: bytes,
     hashes: int,
-    cache: BigramMasks | None,
+    cache: BigramMasks,
 ) -> np.ndarray:
-    """``(len(values), 8)`` filters of ``(value, salt)`` pairs, bigram MACs shared.
+    """``(len(values), 8)`` filters of values salted by ``salt_names[salt_idx]``.
 
     A filter is the OR of its bigrams' masks, and OR is idempotent, so a value is cut into runs
     of ``g`` consecutive bigrams (the last run may overlap the one before): each distinct
@@ -113,7 +143,7 @@ def _distinct_filters(
     and a value ORs ``ceil(bigrams / g)`` run masks instead of one per bigram. Runs are read
     straight from the UTF-8 bytes (normalised values are ASCII), see ``_run_codes``.
     """
-    runs = _run_codes(values, salts)
+    runs = _run_codes(values, salt_idx, salt_names)
     used, rid = _distinct_runs(runs)
     # The bigrams of each distinct run: (salt, symbol t, symbol t + 1), MACed once each.
     bits, mask = runs.bits, (1 << runs.bits) - 1
@@ -123,7 +153,7 @@ def _distinct_filters(
     )
     grams, gram_of_run = np.unique(gram_code, return_inverse=True)
     gram_of_run = gram_of_run.reshape(len(used), runs.run)
-    gram_words = _gram_masks(grams, runs, key, hashes, cache or BigramMasks())
+    gram_words = _gram_masks(grams, runs, key, hashes, cache)
     run_words = gram_words[gram_of_run[:, 0]]
     for t in range(1, runs.run):
         run_words |= gram_words[gram_of_run[:, t]]
@@ -171,7 +201,7 @@ _PAD = ord("_")
 _TABLE_LIMIT = 1 << 24
 
 
-def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
+def _run_codes(values: pl.Series, salt_idx: np.ndarray, salt_names: list[str]) -> _Runs:
     """Codes of the runs of every value padded as ``_value_`` (see ``_Runs``).
 
     A run of ``g <= 3`` bigrams is ``g + 1`` consecutive bytes, read as one unaligned 4-byte
@@ -194,7 +224,6 @@ def _run_codes(values: pl.Series, salts: pl.Series) -> _Runs:
     word = np.ndarray(shape=(len(buf) - 3,), dtype="<u4", buffer=buf, strides=(1,))
     starts = offsets[:-1] - base  # of each value in ``body``: its padded form starts at buf[start]
     lengths = np.diff(offsets)
-    salt_idx, salt_names = _salt_indexes(salts)
     run = 1
     while (
         run < _MAX_RUN
@@ -367,15 +396,19 @@ def message_masks(messages: list[str], key: bytes, hashes: int) -> np.ndarray:
     """``(len(messages), 8)`` bit masks of ``salt|bigram`` messages: ``HMAC(key, message)``.
 
     The MAC read as sixteen big-endian 16-bit numbers, the first ``hashes`` of them modulo 512,
-    are the bits set. A call MACs a few thousand short messages: Python's ``hmac`` copied from
-    one keyed state per message (two SHA-256 compressions each, no per-call set-up) costs a third
-    of a DuckDB query over them (docs/encoding.md, "Speed").
+    are the bits set. A call MACs a few thousand short messages: HMAC (RFC 2104) from the two
+    SHA-256 states of the padded key, copied per message, costs a third of a DuckDB query over
+    them and half of Python's ``hmac`` objects (docs/encoding.md, "Speed").
     """
-    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
     macs = bytearray()
     for message in messages:
-        mac = keyed.copy()
-        mac.update(message.encode())
+        step = inner.copy()
+        step.update(message.encode())
+        mac = outer.copy()
+        mac.update(step.digest())
         macs += mac.digest()
     chunks = np.frombuffer(bytes(macs), dtype=">u2").reshape(len(messages), 16)
     positions = chunks[:, :hashes].astype(np.int64) % BLOOM_BITS
@@ -390,34 +423,51 @@ POSITIONS = "ABCDEFGHI"
 
 
 def digit_filters(
-    digits: np.ndarray,
+    numbers: np.ndarray,
+    length: int,
     passes: list[tuple[np.ndarray, np.ndarray]],
     n_salts: int,
     key: bytes,
     hashes: int,
+    index: np.ndarray | None = None,
+    cache: BigramMasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Filters of position-tagged digit strings, without building a string per record.
 
-    A row of ``digits`` (``(n, L)``, values 0-9) stands for the value ``A<d0>B<d1>...``
-    (docs/encoding.md, "Hardened Bloom filters"). Each pass ``(use, salts)`` adds, for the rows
-    in ``use``, exactly the bits ``value_filters`` would give that value salted by the decimal
-    text of the row's ``salts`` entry (``-1``: the empty salt); passes are ORed. The padded
-    bigrams are ``_A``, then per position ``i`` the pair (letter ``i``, digit) and the pair
-    (digit, next letter or ``_``): they fall apart into groups of up to three positions, so each
-    group's mask is built once per (salt, group value) from the ``hmac`` of at most
-    ``(n_salts + 1) * (1 + 20 L)`` bigrams, and a record ORs one mask per group and pass.
+    Record ``r`` holds the number ``numbers[index[r]]`` (``numbers[r]`` without ``index``; the
+    distinct dates of birth, say), written with ``length`` digits ``d0 d1 ...`` and standing
+    for the value ``A<d0>B<d1>...`` (docs/encoding.md, "Hardened Bloom filters"). Each pass
+    ``(use, salts)`` adds, for the rows in ``use``, exactly the bits ``value_filters`` would
+    give that value salted by the decimal text of the row's ``salts`` entry (``-1``: the empty
+    salt); passes are ORed. The padded bigrams are ``_A``, then per position ``i`` the pair
+    (letter ``i``, digit) and the pair (digit, next letter or ``_``): they fall apart into
+    groups of up to three positions, so each group's mask is built once per (salt, group value)
+    from the ``hmac`` of at most ``(n_salts + 1) * (1 + 20 L)`` bigrams, a group's value is
+    read arithmetically from the number (once per distinct number), and a record ORs one mask
+    per group and pass.
 
     Returns:
         ``(words, present)`` as ``value_filters``: present = in at least one pass.
     """
-    n, length = digits.shape
+    n = len(numbers) if index is None else len(index)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if index is not None:
+        numbers = numbers if len(numbers) else np.zeros(1, dtype=np.int64)
+        index = np.maximum(index, 0)  # rows without a number are in no pass
     salt_text = [str(i) for i in range(n_salts)] + [""]  # index -1 -> the empty salt
     follow = [*POSITIONS[1:length], "_"]
     grams = ["_A"]
     grams += [f"{POSITIONS[i]}{d}" for i in range(length) for d in range(10)]
     grams += [f"{d}{follow[i]}" for i in range(length) for d in range(10)]
-    messages = [f"{s}|{g}" for s in salt_text for g in grams]
-    masks = message_masks(messages, key, hashes).reshape(len(salt_text), len(grams), -1)
+    pair = np.array([ord(g[0]) | ord(g[1]) << 7 for g in grams])
+    masks = (cache or BigramMasks()).masks(
+        salt_text,
+        np.repeat(np.arange(len(salt_text)), len(grams)),
+        np.tile(pair, len(salt_text)),
+        key,
+        hashes,
+    )
+    masks = masks.reshape(len(salt_text), len(grams), -1)
     groups = []
     for start in range(0, length, 3):
         width = min(3, length - start)
@@ -429,10 +479,10 @@ def digit_filters(
             digit = values // 10 ** (width - 1 - t) % 10
             i = start + t
             table |= masks[:, 1 + 10 * i + digit] | masks[:, 1 + 10 * (length + i) + digit]
-        code = np.zeros(n, dtype=np.int64)
-        for t in range(width):
-            code = code * 10 + digits[:, start + t]
-        groups.append((table.reshape(-1, BLOOM_WORDS), 10**width, code))
+        code = numbers // 10 ** (length - start - width) % 10**width
+        groups.append(
+            (table.reshape(-1, BLOOM_WORDS), 10**width, code if index is None else code[index])
+        )
     words = np.zeros((n, BLOOM_WORDS), dtype=_U64)
     present = np.zeros(n, dtype=bool)
     for use, salts in passes:

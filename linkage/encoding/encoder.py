@@ -455,27 +455,28 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         n_buckets = settings.dob_name_buckets
         first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
         last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
-        dob_bucket = buckets(
-            keys.bloom_dob, distinct.gather(date_msgs["swap"], date_idx), n_buckets
-        )
+        # Once per distinct date, then per record.
+        date_bucket = buckets(keys.bloom_dob, date_msgs["swap"], n_buckets)
+        dob_bucket = np.where(date_idx >= 0, date_bucket[np.maximum(date_idx, 0)], -1)
         addr = pl.DataFrame({"s": street.values, "z": zip5.values}).select(
             pl.concat_str(["s", pl.col("z").fill_null("")], separator=" ").str.strip_chars()
         )
-        dob_digits = _digits(dates.dt.strftime("%Y%m%d").cast(pl.Int64), 8)
-        dob_digits = (
-            dob_digits[np.maximum(date_idx, 0)] if len(dates) else np.zeros((n, 8), np.int64)
-        )
-        ssn_digits = _digits(ssn.values.cast(pl.Int64, strict=False), 9)
+        ymd = [dates.dt.year(), dates.dt.month(), dates.dt.day()]
+        year, month, day = (p.cast(pl.Int64).to_numpy() for p in ymd)
+        dob_numbers = year * 10_000 + month * 100 + day  # YYYYMMDD of each distinct date
+        ssn_numbers = ssn.values.cast(pl.Int64, strict=False).fill_null(0)
     # Per field, how its unhardened filters are made: (words, present).
     plans: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
-        "first": lambda: _text_filters(
-            _name_passes(first.values, salts, last_bucket, dob_bucket, settings),
+        "first": lambda: bloom.text_filters(
+            first.values,
+            _name_passes(salts, last_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
         ),
-        "last": lambda: _text_filters(
-            _name_passes(last.values, salts, first_bucket, dob_bucket, settings),
+        "last": lambda: bloom.text_filters(
+            last.values,
+            _name_passes(salts, first_bucket, dob_bucket, settings),
             keys.bloom_name,
             settings.name_hashes,
             job.bigrams,
@@ -483,9 +484,10 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
         # household (other first name, other DOB) share no whole filter; the locality joins.
         "addr": lambda: _address_filters(
-            _bucket_passes(addr.to_series(), [first_bucket, dob_bucket])
+            addr.to_series(),
+            _bucket_passes([first_bucket, dob_bucket])
             if settings.addr_salt == "buckets"
-            else [(addr.to_series(), no_salt)],
+            else [(np.ones(n, dtype=bool), no_salt)],
             locality.values,
             keys.bloom_addr,
             settings,
@@ -493,18 +495,23 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         ),
         # One pass per name, salted by its bucket; no unsalted pass for a missing name.
         "dob": lambda: bloom.digit_filters(
-            dob_digits,
+            dob_numbers,
+            8,
             [((date_idx >= 0) & (b >= 0), b) for b in (first_bucket, last_bucket)],
             n_buckets,
             keys.bloom_dob,
             settings.dob_hashes,
+            index=date_idx,
+            cache=job.bigrams,
         ),
         "ssn": lambda: bloom.digit_filters(
-            ssn_digits,
+            ssn_numbers.to_numpy(),
+            9,
             [(ssn.values.is_not_null().to_numpy(), np.full(n, -1, dtype=np.int64))],
             0,
             keys.bloom_ssn,
             settings.ssn_hashes,
+            cache=job.bigrams,
         ),
     }
     assert tuple(plans) == BLOOM_FIELDS
@@ -537,23 +544,9 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     return _Part(persons=persons, reasons=reasons, years=years)
 
 
-def _text_filters(
-    passes: list[tuple[pl.Series, pl.Series]],
-    key: bytes,
-    hashes: int,
-    bigrams: bloom.BigramMasks,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bigram filters of (values, salts) passes, ORed into one filter per record."""
-    words, present = bloom.value_filters(passes[0][0], passes[0][1], key, hashes, bigrams)
-    for values, salt in passes[1:]:
-        more, also = bloom.value_filters(values, salt, key, hashes, bigrams)
-        words |= more
-        present |= also
-    return words, present
-
-
 def _address_filters(
-    passes: list[tuple[pl.Series, pl.Series]],
+    addr: pl.Series,
+    passes: list[tuple[np.ndarray, pl.Series]],
     locality: pl.Series,
     key: bytes,
     settings: EncodingSettings,
@@ -565,7 +558,7 @@ def _address_filters(
     of a street) and set ``locality_hashes`` bits each; a record without a street has no
     address filter, whatever its locality.
     """
-    words, present = _text_filters(passes, key, settings.addr_hashes, bigrams)
+    words, present = bloom.text_filters(addr, passes, key, settings.addr_hashes, bigrams)
     # Few distinct localities: one filter each, ORed into the rows that have a street.
     towns, idx = distinct.factorize(locality)
     rows = np.flatnonzero((idx >= 0) & present)
@@ -576,34 +569,24 @@ def _address_filters(
     return words, present
 
 
-def _digits(numbers: pl.Series, length: int) -> np.ndarray:
-    """``(n, length)`` decimal digits of each number, most significant first (null: zeros)."""
-    values = numbers.fill_null(0).to_numpy().astype(np.int64)
-    powers = 10 ** np.arange(length - 1, -1, -1, dtype=np.int64)
-    return values[:, None] // powers % 10
-
-
 def _name_passes(
-    name: pl.Series,
     salts: pl.Series,
     other: np.ndarray,
     dob: np.ndarray,
     settings: EncodingSettings,
-) -> list[tuple[pl.Series, pl.Series]]:
-    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB."""
+) -> list[tuple[np.ndarray, pl.Series]]:
+    """A name filter's passes: one, or (``buckets``) one per bucket of the other name and DOB.
+
+    A pass applies where its bucket exists (>= 0); integer buckets salt by their decimal text.
+    """
     if settings.name_salt != "buckets":
-        return [(name, salts)]
-    return _bucket_passes(name, [other, dob])
+        return [(np.ones(len(salts), dtype=bool), salts)]
+    return _bucket_passes([other, dob])
 
 
-def _bucket_passes(values: pl.Series, salts: list[np.ndarray]) -> list[tuple[pl.Series, pl.Series]]:
-    """One pass of ``values`` per bucket array, salted by its bucket; skipped where -1 (null)."""
-    out = []
-    for bucket in salts:
-        # Integer salts: the filters salt by their decimal text (counted, not hashed as strings).
-        use = pl.Series(bucket >= 0)
-        out.append((pl.select(pl.when(use).then(values)).to_series(), pl.Series(bucket)))
-    return out
+def _bucket_passes(salts: list[np.ndarray]) -> list[tuple[np.ndarray, pl.Series]]:
+    """One pass per bucket array, salted by its bucket (decimal text), where it is >= 0."""
+    return [(bucket >= 0, pl.Series(bucket)) for bucket in salts]
 
 
 def buckets(key: bytes, values: pl.Series, n_buckets: int) -> np.ndarray:

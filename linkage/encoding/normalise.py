@@ -23,7 +23,7 @@ from typing import Final, Literal
 import numpy as np
 import polars as pl
 
-from linkage.encoding import strbuf
+from linkage.encoding import distinct, strbuf
 
 Reason = Literal[
     "missing",
@@ -339,14 +339,13 @@ def _reasons(raw: pl.Expr, value: pl.Expr, placeholder: pl.Expr) -> pl.Expr:
 
 def by_distinct(s: pl.Series, normaliser: Callable[[pl.Series], Normalised]) -> Normalised:
     """Run ``normaliser`` once per distinct value and map the results back (same output)."""
-    frame = pl.DataFrame({"raw": s})
-    uniq = frame.unique(maintain_order=True)
-    if uniq.height * 2 > frame.height:
+    uniq, idx = distinct.factorize(s)
+    if len(uniq) * 2 > len(s):
         return normaliser(s)
-    done = normaliser(uniq["raw"])
-    table = uniq.with_columns(value=done.values, reason=done.reasons)
-    back = frame.join(table, on="raw", how="left", nulls_equal=True, maintain_order="left")
-    return Normalised(back["value"].alias(s.name), back["reason"])
+    # The null is one more distinct value, placed last.
+    done = normaliser(uniq.extend_constant(None, 1))
+    rows = np.where(idx < 0, len(uniq), idx)
+    return Normalised(done.values.gather(rows).alias(s.name), done.reasons.gather(rows))
 
 
 def normalise_names(s: pl.Series, part: NamePart) -> Normalised:
