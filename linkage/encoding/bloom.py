@@ -353,7 +353,7 @@ class BigramMasks:
                 start = self._append(key, hashes, new)
                 rows.reshape(-1)[todo] = np.arange(start, start + len(todo), dtype=np.int32)
                 found = rows[ids, pair]
-            return self._masks[key, hashes][found]
+            return self._masks.get((key, hashes), np.zeros((0, BLOOM_WORDS), _U64))[found]
 
     def _table(self, key: bytes, hashes: int) -> np.ndarray:
         rows = self._rows.get((key, hashes))
