@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +18,10 @@ from partner.package import PERSON_SCHEMA
 from pipelines.defs.ingest.assets import gx_data_docs
 from pipelines.resources import HubResource
 from quality.data_docs import submission_page
+from tests.html_support import external_urls, open_offline
 from tests.ingest_support import drop, make_home
 from warehouse.ingest import ingest_landing
 
-URL = re.compile(rb"https?://[^\s\"'<>)]*", re.IGNORECASE)
-# XML namespace names are identifiers, never fetched.
-ALLOWED_URLS = frozenset({b"http://www.w3.org/2000/svg", b"http://www.w3.org/1999/xlink"})
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
@@ -62,13 +58,7 @@ def test_no_page_the_hub_writes_links_outside(docs_home: tuple[HubHome, dict[str
     home, _ = docs_home
     pages = sorted(home.root.rglob("*.html"))
     assert len(pages) >= 4  # index + one page per submission
-    external = {
-        str(page.relative_to(home.root)): url.decode()
-        for page in pages
-        for url in URL.findall(page.read_bytes())
-        if url not in ALLOWED_URLS
-    }
-    assert external == {}
+    assert external_urls(home.root) == {}
     assert not (home.quality / "data_docs" / "validations").exists()
     gx_config = (home.quality / "gx" / "great_expectations.yml").read_text()
     assert "SiteBuilder" not in gx_config  # GX renders no site of its own
@@ -100,31 +90,11 @@ def test_quarantined_page_renders_offline(
     docs_home: tuple[HubHome, dict[str, str]], tmp_path: Path
 ) -> None:
     """Chromium with every non-file request refused: the page renders, and asks for nothing."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import Route, sync_playwright
-
     home, ids = docs_home
-    requested: list[str] = []
-
-    def refuse(route: Route) -> None:
-        requested.append(route.request.url)
-        route.abort()
-
-    page_path = submission_page(home.quality, ids["smuggled"])
     png = tmp_path / "data-docs-quarantined.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 700})
-        page.route(re.compile(r"^(?!file:).*"), refuse)
-        page.goto(page_path.as_uri())
-        text = page.inner_text("body")
-        page.screenshot(path=str(png), full_page=True)
-        browser.close()
-    assert requested == []
-    assert "quarantined" in text and "an identifier column was smuggled in" in text
+    view = open_offline(submission_page(home.quality, ids["smuggled"]), png)
+    assert view.requested == []
+    assert "quarantined" in view.text and "an identifier column was smuggled in" in view.text
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy2(png, DOCS_IMG / png.name)
