@@ -9,17 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import pyarrow as pa
 import pytest
 
 from carehub.db import connection
 from carehub.home import HubHome
-from partner.package import PERSON_SCHEMA
 from pipelines.defs.ingest.assets import gx_data_docs
 from pipelines.resources import HubResource
 from quality.data_docs import submission_page
 from tests.html_support import external_urls, open_offline
-from tests.ingest_support import drop, make_home
+from tests.ingest_support import SMUGGLED_NAME, drop, drop_smuggled_name, make_home
 from warehouse.ingest import ingest_landing
 
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
@@ -32,12 +30,7 @@ def docs_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubHom
     home = make_home(tmp_path_factory.mktemp("docs") / "home")
     good = drop(home, "mercy_hospital")
     gx_bad = drop(home, "harbor_housing", mutate=lambda p, e: e[1].update(category="nope"))
-    smuggled = drop(
-        home,
-        "northside_food",
-        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
-        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
-    )
+    smuggled = drop_smuggled_name(home, "northside_food")
     # An old GX-rendered site with CDN links must not survive the rebuild.
     old = home.quality / "data_docs" / "validations" / "old.html"
     old.parent.mkdir(parents=True)
@@ -82,7 +75,7 @@ def test_every_submission_has_a_page_with_its_outcome(
     assert "schema_and_types" in smuggled and "first_name" in smuggled
     assert reason["findings"][0]["message"] in smuggled
     assert "Not run: an earlier check stopped the package" in smuggled
-    assert "Zyxwick" not in smuggled
+    assert SMUGGLED_NAME not in smuggled
 
 
 @pytest.mark.browser
