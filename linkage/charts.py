@@ -1,7 +1,8 @@
 """Splink's diagnostic charts as self-contained HTML files under ``models/charts/``.
 
 Charts show parameters and match weights only: the waterfall is built with Splink's
-``remove_sensitive_data=True``, so no token, Bloom word or pseudonym appears in it.
+``remove_sensitive_data=True``, so no token, Bloom word or pseudonym appears in it. They work
+offline and offer no way out: see :func:`offline_html`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import duckdb
 from splink import Linker
 from splink.internals.charts import SplinkChart
+from splink.internals.html_utils import chart_html
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,20 @@ def _write(path: Path, html: str) -> Path:
     return path
 
 
+def offline_html(chart: SplinkChart[Any]) -> str:
+    """The chart as one HTML page that fetches nothing and links nowhere.
+
+    Splink's pinned vega, vega-lite and vega-embed are inlined (``inline=True``). The spec loses
+    its ``$schema`` URL (vega-embed tells a vega-lite spec by its keys), and vega-embed's
+    actions menu is off through the spec's ``usermeta.embedOptions``: its "Open in Vega
+    Editor" would post the chart, weights and all, to an outside site.
+    """
+    spec = dict(chart.chart_dict)
+    spec.pop("$schema", None)
+    spec["usermeta"] = {**spec.get("usermeta", {}), "embedOptions": {"actions": False}}
+    return str(chart_html(spec, inline=True, fullhtml=True))
+
+
 def model_charts(linker: Linker, charts_dir: Path, version: str) -> dict[str, Path]:
     """Match weights, m/u parameters and unlinkables of a trained model."""
     charts: dict[str, SplinkChart[Any]] = {
@@ -37,7 +53,7 @@ def model_charts(linker: Linker, charts_dir: Path, version: str) -> dict[str, Pa
         "unlinkables": linker.evaluation.unlinkables_chart(),
     }
     return {
-        name: _write(charts_dir / f"{version}-{name}.html", chart.to_html(inline=True))
+        name: _write(charts_dir / f"{version}-{name}.html", offline_html(chart))
         for name, chart in charts.items()
     }
 
@@ -70,4 +86,4 @@ def waterfall_chart(
     )
     records = sample.to_pylist()
     chart = linker.visualisations.waterfall_chart(records, remove_sensitive_data=True)
-    return _write(charts_dir / f"{run_id}-waterfall.html", chart.to_html(inline=True))
+    return _write(charts_dir / f"{run_id}-waterfall.html", offline_html(chart))

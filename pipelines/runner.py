@@ -84,6 +84,15 @@ class JobRun:
                 return str(values["outcome"])
         return None
 
+    @property
+    def reason(self) -> str | None:
+        """The one-line ``reason`` of a quarantine (or duplicate), as `carehub status` shows it,
+        else None."""
+        for values in self.metadata.values():
+            if values.get("reason"):
+                return str(values["reason"])
+        return None
+
 
 @cache
 def definitions() -> dg.Definitions:

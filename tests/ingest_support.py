@@ -200,3 +200,18 @@ def staging_counts(con: Any, partner_id: str) -> tuple[int, int, int]:
         {"p": partner_id},
     ).fetchone()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+SMUGGLED_NAME = "Zyxwick"
+
+
+def drop_smuggled_name(home: HubHome, partner_id: str, *, n: int = 30) -> Path:
+    """A re-export with a ``first_name`` column left in (every row :data:`SMUGGLED_NAME`):
+    quarantined at the schema gate, its value never to be seen anywhere in the hub."""
+    return drop(
+        home,
+        partner_id,
+        n=n,
+        mutate=lambda persons, _: [row.update(first_name=SMUGGLED_NAME) for row in persons],
+        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
+    )

@@ -19,13 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
-from ingest_support import drop, make_home
+from ingest_support import SMUGGLED_NAME, drop, drop_smuggled_name, make_home
 
 from carehub.commands.ui import free_port, location_state
 from carehub.home import HubHome
-from partner.package import PERSON_SCHEMA
 from pipelines.runner import definitions, process_landing, run_job
 from warehouse.ingest.status import collect
 
@@ -74,13 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
     home = make_home(tmp_path_factory.mktemp("ui") / "home")
     drop(home, "mercy_hospital", n=20)
-    drop(  # a re-export with a name column left in: quarantined at the schema gate
-        home,
-        "northside_food",
-        n=20,
-        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
-        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
-    )
+    drop_smuggled_name(home, "northside_food", n=20)
     ingested = process_landing(home)  # GX results become the submission's asset checks
     assert sorted(str(r.outcome) for r in ingested) == ["ingested", "quarantined"], ingested
     outcome = run_job(home, "retention_job")
@@ -205,7 +197,7 @@ def test_quarantined_partition_is_flagged_with_its_reason(
     page.mouse.move(0, 0)  # type: ignore[attr-defined]  # no tooltip over the list
     body = page.inner_text("body")  # type: ignore[attr-defined]
     assert "Failed" in body
-    assert "Zyxwick" not in body  # the smuggled value itself never reaches Dagster
+    assert SMUGGLED_NAME not in body  # the smuggled value itself never reaches Dagster
     png = tmp_path / "quarantined-partition.png"
     page.screenshot(path=str(png))  # type: ignore[attr-defined]
     assert png.stat().st_size > 10_000
@@ -235,7 +227,7 @@ def test_quarantine_asset_lists_the_quarantined_submission_with_its_reason(
     body = page.inner_text("body")  # type: ignore[attr-defined]
     assert body.index("reason") < body.index(row.detail) < body.index("failed_checks")
     assert "schema_and_types" in body and f"quarantine/northside_food/{row.submission_id}" in body
-    assert "Zyxwick" not in body
+    assert SMUGGLED_NAME not in body
     png = tmp_path / "quarantine-asset-partition.png"
     page.screenshot(path=str(png))  # type: ignore[attr-defined]
     assert png.stat().st_size > 10_000

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import pyarrow as pa
 import pytest
 
 from carehub.db import connection
 from carehub.home import HubHome
-from partner.package import PERSON_SCHEMA
 from pipelines.defs.ingest.assets import gx_data_docs
 from pipelines.resources import HubResource
 from quality.data_docs import submission_page
-from tests.ingest_support import drop, make_home
+from tests.html_support import external_urls, open_offline
+from tests.ingest_support import SMUGGLED_NAME, drop, drop_smuggled_name, make_home
 from warehouse.ingest import ingest_landing
 
-URL = re.compile(rb"https?://[^\s\"'<>)]*", re.IGNORECASE)
-# XML namespace names are identifiers, never fetched.
-ALLOWED_URLS = frozenset({b"http://www.w3.org/2000/svg", b"http://www.w3.org/1999/xlink"})
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
@@ -36,12 +30,7 @@ def docs_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubHom
     home = make_home(tmp_path_factory.mktemp("docs") / "home")
     good = drop(home, "mercy_hospital")
     gx_bad = drop(home, "harbor_housing", mutate=lambda p, e: e[1].update(category="nope"))
-    smuggled = drop(
-        home,
-        "northside_food",
-        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
-        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
-    )
+    smuggled = drop_smuggled_name(home, "northside_food")
     # An old GX-rendered site with CDN links must not survive the rebuild.
     old = home.quality / "data_docs" / "validations" / "old.html"
     old.parent.mkdir(parents=True)
@@ -62,13 +51,7 @@ def test_no_page_the_hub_writes_links_outside(docs_home: tuple[HubHome, dict[str
     home, _ = docs_home
     pages = sorted(home.root.rglob("*.html"))
     assert len(pages) >= 4  # index + one page per submission
-    external = {
-        str(page.relative_to(home.root)): url.decode()
-        for page in pages
-        for url in URL.findall(page.read_bytes())
-        if url not in ALLOWED_URLS
-    }
-    assert external == {}
+    assert external_urls(home.root) == {}
     assert not (home.quality / "data_docs" / "validations").exists()
     gx_config = (home.quality / "gx" / "great_expectations.yml").read_text()
     assert "SiteBuilder" not in gx_config  # GX renders no site of its own
@@ -92,7 +75,7 @@ def test_every_submission_has_a_page_with_its_outcome(
     assert "schema_and_types" in smuggled and "first_name" in smuggled
     assert reason["findings"][0]["message"] in smuggled
     assert "Not run: an earlier check stopped the package" in smuggled
-    assert "Zyxwick" not in smuggled
+    assert SMUGGLED_NAME not in smuggled
 
 
 @pytest.mark.browser
@@ -100,31 +83,11 @@ def test_quarantined_page_renders_offline(
     docs_home: tuple[HubHome, dict[str, str]], tmp_path: Path
 ) -> None:
     """Chromium with every non-file request refused: the page renders, and asks for nothing."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is missing: `apt-get install -y chromium` (.ci/run installs it)")
-    from playwright.sync_api import Route, sync_playwright
-
     home, ids = docs_home
-    requested: list[str] = []
-
-    def refuse(route: Route) -> None:
-        requested.append(route.request.url)
-        route.abort()
-
-    page_path = submission_page(home.quality, ids["smuggled"])
     png = tmp_path / "data-docs-quarantined.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 700})
-        page.route(re.compile(r"^(?!file:).*"), refuse)
-        page.goto(page_path.as_uri())
-        text = page.inner_text("body")
-        page.screenshot(path=str(png), full_page=True)
-        browser.close()
-    assert requested == []
-    assert "quarantined" in text and "an identifier column was smuggled in" in text
+    view = open_offline(submission_page(home.quality, ids["smuggled"]), png)
+    assert view.requested == []
+    assert "quarantined" in view.text and "an identifier column was smuggled in" in view.text
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy2(png, DOCS_IMG / png.name)

@@ -14,6 +14,7 @@ from carehub.demo_summary import care_team_rows
 from carehub.demo_support import identifier_needles
 from carehub.home import HubHome
 from carehub.privacy_scan import scan_tree
+from tests.html_support import external_urls
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,16 @@ def test_no_identifier_anywhere_in_the_hub_home(demo_run) -> None:
     assert {kind for kind, _ in needles} >= {"name", "dob", "ssn", "phone", "address", "secret"}
     assert scan_tree(result.home.root, needles) == []
     assert result.privacy_hits == []
+
+
+def test_no_page_in_the_hub_home_links_outside(demo_run) -> None:
+    """Every HTML page the demo's hub wrote: Data Docs, linkage charts, marts dictionary,
+    report. None holds a URL outside the allow-list of tests/html_support.py."""
+    result, _ = demo_run
+    pages = {str(p.relative_to(result.home.root)) for p in result.home.root.rglob("*.html")}
+    assert any(p.startswith("models/charts/") for p in pages)
+    assert any(p.startswith("quality/data_docs/") for p in pages)
+    assert external_urls(result.home.root) == {}
 
 
 def test_the_scan_would_see_a_leak(demo_run) -> None:

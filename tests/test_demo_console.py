@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pyarrow as pa
 from rich.console import Console
 
 from carehub.demo import Demo, encoding_table
 from carehub.demo_progress import step
 from carehub.demo_summary import deceased_note
-from partner.package import PERSON_SCHEMA
-from tests.ingest_support import drop, make_home
+from tests.ingest_support import drop, drop_smuggled_name, make_home
 
 
 def _piped() -> tuple[Console, io.StringIO]:
@@ -33,13 +31,7 @@ def test_a_piped_step_says_what_runs_and_how_long() -> None:
 def test_ingest_section_shows_each_run_and_the_reason_verbatim(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     drop(home, "mercy_hospital", n=12)
-    drop(
-        home,
-        "northside_food",
-        n=12,
-        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
-        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
-    )
+    drop_smuggled_name(home, "northside_food", n=12)
     console, out = _piped()
     demo = Demo(residents=10, seed=1, home=home.root, partners=tmp_path / "p", console=console)
     demo.ingest()

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-import pyarrow as pa
+from typer.testing import CliRunner
 
-from partner.package import PERSON_SCHEMA
+from carehub.cli import app
 from pipelines.defs.ingest.assets import gx_data_docs, submission
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.defs.ingest.sensors import landing_sensor
 from pipelines.resources import HubResource
 from quality.findings import CHECKS
-from tests.ingest_support import drop, make_home
+from tests.ingest_support import SMUGGLED_NAME, drop, drop_smuggled_name, make_home
 
 
 def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -99,12 +99,7 @@ def test_materialize_good_and_bad_partitions(tmp_path: Path) -> None:
 def test_checks_that_never_ran_have_no_result(tmp_path: Path) -> None:
     """A package stopped at the schema gate: later checks did not run and report nothing."""
     home = make_home(tmp_path / "home")
-    bad = drop(
-        home,
-        "mercy_hospital",
-        mutate=lambda persons, _: [row.update(first_name="Zyxwick") for row in persons],
-        persons_schema=PERSON_SCHEMA.append(pa.field("first_name", pa.string())),
-    )
+    bad = drop_smuggled_name(home, "mercy_hospital")
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(submissions_partitions.name or "", [bad.name])
     result = dg.materialize(
@@ -146,3 +141,16 @@ def test_landing_sensor_adds_partitions_and_requests_runs(tmp_path: Path) -> Non
     assert writing.name in keys
     new = again.dynamic_partitions_requests or []
     assert [list(r.partition_keys or []) for r in new] == [[writing.name]]
+
+
+def test_carehub_run_prints_the_quarantine_reason(tmp_path: Path) -> None:
+    """`carehub run landing` on a bad package: a decided run with its reason, verbatim, not a
+    list of "non-blocking" failed checks."""
+    home = make_home(tmp_path / "home")
+    drop_smuggled_name(home, "mercy_hospital", n=10)
+    result = CliRunner().invoke(app, ["run", "landing", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    assert "succeeded (quarantined)" in result.output
+    assert "  reason: schema_and_types: persons.parquet, column first_name: " in result.output
+    assert "non-blocking" not in result.output and "failed checks" not in result.output
+    assert SMUGGLED_NAME not in result.output

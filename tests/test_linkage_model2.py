@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 from schema_support import add_persons, create_hub_schema
+from splink.internals.html_utils import chart_html
 
 from carehub.commands.status import linkage_section
 from carehub.home import HubHome
@@ -29,6 +30,7 @@ from linkage.model import (
     round_parameters,
 )
 from linkage.run import run_linkage
+from tests.html_support import external_urls, open_offline
 from tests.test_linkage_support import encoded_region, fast_settings, plaintext_region
 
 
@@ -225,6 +227,35 @@ def test_same_records_give_the_same_persons_bit_for_bit(
     assert first[0] == second[0]
     assert first[2]["details"]["accuracy_estimate"] == second[2]["details"]["accuracy_estimate"]
     assert len(first[0]) < region.height  # some records were linked
+
+
+def test_charts_fetch_nothing_and_link_nowhere(first_run: Linked, tmp_path: Path) -> None:
+    """The run's Splink charts: libraries inline, no $schema URL, no actions menu (its "Open in
+    Vega Editor" posts the chart to an outside site). The same scan sees what Splink writes by
+    default."""
+    charts = first_run[3].models / "charts"
+    pages = sorted(charts.glob("*.html"))
+    assert {p.name.rsplit("-", 1)[1] for p in pages} >= {"match_weights.html", "waterfall.html"}
+    assert external_urls(charts) == {}
+    assert all('"embedOptions": {"actions": false}' in p.read_text() for p in pages)
+    schema = "https://vega.github.io/schema/vega-lite/v5.json"
+    spec = {"$schema": schema, "mark": "bar", "data": {"values": []}}
+    (tmp_path / "inline.html").write_text(chart_html(spec, inline=True, fullhtml=True))
+    (tmp_path / "cdn.html").write_text(chart_html(spec, fullhtml=True))
+    found = external_urls(tmp_path)
+    assert found["inline.html"] == [schema]
+    assert any("cdn.jsdelivr.net" in url for url in found["cdn.html"])
+
+
+@pytest.mark.browser
+def test_charts_render_with_the_network_closed(first_run: Linked, tmp_path: Path) -> None:
+    """Chromium with every non-file request refused: each chart draws (vega inline) and asks
+    for nothing. The actions menu is off (tested on the HTML above)."""
+    for page in sorted((first_run[3].models / "charts").glob("*.html")):
+        view = open_offline(page, tmp_path / f"{page.stem}.png")
+        assert view.requested == [], page.name
+        assert view.svg_or_canvas >= 1, page.name
+        assert "Javascript Error" not in view.text
 
 
 def _benchmark(name: str) -> ModuleType:

@@ -80,7 +80,11 @@ def run(
         )
         for failure in outcome.failures:
             typer.echo(f"  step {failure.step}: {failure.error}", err=True)
-        if outcome.failed_checks:
+        if outcome.success and outcome.reason:
+            # A decided package: its reason names the check that stopped it (the check is not
+            # Dagster-blocking, so the list below would call it "non-blocking").
+            typer.echo(f"  reason: {outcome.reason}")
+        elif outcome.failed_checks:
             typer.echo("  failed checks: " + json.dumps(list(outcome.failed_checks)), err=True)
     if any(not outcome.success for outcome in runs):
         typer.echo(f"details: {hub.logs / 'carehub.log'} and `carehub ui`", err=True)
