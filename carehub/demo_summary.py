@@ -172,6 +172,8 @@ def print_summary(result: DemoResult, console: Console) -> None:
         ("Quarantine", home.quarantine),
         ("Partner extracts (encrypted)", home.outbox),
         ("Audit log", home.audit / "audit.log"),
+        ("Governance (proposals, approvals, versions)", home.governance),
+        ("Quarterly governance pack", result.governance.get("pack", "-")),
         ("Partner-side folders", result.partners_dir),
         ("Care-team CSVs", result.partners_dir / "<partner>" / "extracts"),
     ):
@@ -180,7 +182,8 @@ def print_summary(result: DemoResult, console: Console) -> None:
         Text(
             f"\nOpen the steward UI:   carehub ui --home {home.root}\n"
             f"Query the marts:       carehub marts --home {home.root}\n"
-            f"Submissions and publications: carehub status --home {home.root}"
+            f"Submissions and publications: carehub status --home {home.root}\n"
+            f"Governance in force:   carehub governance status --home {home.root}"
         )
     )
 

@@ -125,3 +125,21 @@ def test_revoke_and_rotate_key_make_proposals_of_their_kind(tmp_path: Path) -> N
     )  # fmt: skip
     assert rotate.exit_code == 0, rotate.output
     assert "kind key_rotation" in rotate.output and "signing keys change" in rotate.output
+
+
+def test_an_approval_naming_no_real_proposal_is_refused(tmp_path: Path) -> None:
+    import json
+
+    hub = make_hub(tmp_path, archive=False)
+    bad = tmp_path / "bad.json"
+    for proposal_id, expected in (
+        ("../../config", "is not a proposal id"),
+        ("gp-20261201T000000Z-abcdef", "no such proposal file"),
+    ):
+        bad.write_text(
+            json.dumps({"format": "carehub-governance-approval/1", "proposal_id": proposal_id})
+        )
+        result = runner.invoke(
+            app, ["governance", "status", "--home", str(hub.home.root), "--add", str(bad)]
+        )
+        assert result.exit_code == 2 and expected in result.output, result.output

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from governance.approvals import sign_approval, tally
 from kernel import clock
 from kernel.signing import canonical, public_b64
 from partner.open import OpenError, open_extract
-from pipelines.defs.extracts.assets import partner_extracts
+from pipelines.defs.extracts.assets import _sealed_problems, partner_extracts
 from pipelines.resources import HubResource
 from warehouse import audit
 from warehouse import governance_flow as flow
@@ -183,6 +184,9 @@ def test_extract_opens_under_approvals_and_is_refused_when_they_are_stripped(
     gone = resign({k: v for k, v in manifest.items() if k != "governance"}, "gone.extract.json")
     with pytest.raises(OpenError, match="no partner approvals"):
         _open(hub, gone, tmp_path / "d")
+    # The hub's own asset check sees it too, before any partner does.
+    shutil.copy2(gone, info.current.parent / gone.name)
+    assert any("no partner approvals" in p for p in _sealed_problems(hub.home))
     two = resign(
         {
             **manifest,

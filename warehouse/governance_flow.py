@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,7 @@ from warehouse.governance import (
 )
 
 IN_FORCE: Final = audit.GOVERNANCE_IN_FORCE
+PROPOSAL_ID: Final = re.compile(r"gp-\d{8}T\d{6}Z-[0-9a-f]{6}")
 
 
 class GovernanceNotApproved(GovernanceError):
@@ -241,6 +243,12 @@ def propose_key_rotation(
 
 
 def load_proposal(home: HubHome, proposal_id: str) -> dict[str, Any]:
+    """The proposal on record (GovernanceError naming the id when there is none)."""
+    if not PROPOSAL_ID.fullmatch(proposal_id):
+        raise GovernanceError(
+            f"{proposal_id!r} is not a proposal id (gp-<yyyymmddThhmmssZ>-<6 hex>); "
+            "`carehub governance status` lists proposals"
+        )
     try:
         return read_proposal(proposal_dir(home, proposal_id) / "proposal.json")
     except ProposalError as exc:
@@ -297,10 +305,9 @@ def adopt_with_keys(
 
 def record_approval_document(home: HubHome, approval: Any, *, source: str) -> Tally:
     """:func:`record_approval` of an approval already read (``source`` names it in errors)."""
-    approval_file = source
     if not isinstance(approval, dict) or approval.get("format") != APPROVAL_FORMAT:
         raise GovernanceError(
-            f"{approval_file}: not a governance approval; pass the file that "
+            f"{source}: not a governance approval; pass the file that "
             "`carehub partner governance approve` wrote"
         )
     proposal = load_proposal(home, str(approval.get("proposal_id")))
@@ -308,8 +315,7 @@ def record_approval_document(home: HubHome, approval: Any, *, source: str) -> Ta
     verdict = tally(proposal, [approval])
     if verdict.refused:
         raise GovernanceError(
-            f"{approval_file}: does not count for {proposal['proposal_id']}: "
-            f"{'; '.join(verdict.refused)}"
+            f"{source}: does not count for {proposal['proposal_id']}: {'; '.join(verdict.refused)}"
         )
     _write_json(
         proposal_dir(home, proposal["proposal_id"]) / "approvals" / f"{partner}.json", approval

@@ -134,7 +134,11 @@ def config_section(home: HubHome) -> RenderableType:
 
     problems = config_problems(home)
     if not problems:
-        return Text("Configuration: config/governance.yaml and config/segments.yaml load", "green")
+        return Text(
+            "Configuration: config/governance.yaml (approved by a quorum of partners) and "
+            "config/segments.yaml load",
+            "green",
+        )
     text = Text("CONFIGURATION ERROR (runs that need these files stop until fixed):\n", "bold red")
     for problem in problems:
         text.append(problem + "\n", "red")

@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 
 from carehub.home import HubHome
 from kernel.signing import canonical
+from partner.open import OpenError, check_governance
 from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse import audit
@@ -90,7 +91,8 @@ def partner_extracts(
     asset=partner_extracts,
     description=(
         "Every current extract in outbox/ verifies against the hub's published keys, names the "
-        "partner whose folder it is in, and shows no count from 1 to 10 in its clear manifest."
+        "partner whose folder it is in, carries a quorum of partners' approvals of its "
+        "governance version, and shows no count from 1 to 10 in its clear manifest."
     ),
 )
 def extracts_sealed(hub: HubResource) -> dg.AssetCheckResult:
@@ -137,6 +139,10 @@ def _sealed_problems(home: HubHome) -> list[str]:
                 problems.append(f"{partner}: {path.name} signature does not verify")
             if manifest.get("recipient") != partner:
                 problems.append(f"{partner}: {path.name} is addressed to another partner")
+            try:  # what the partner will check: a quorum approved the governance it names
+                check_governance(manifest, path)
+            except OpenError as exc:
+                problems.append(f"{partner}: {exc}")
             counts = manifest.get("counts", {})
             values = [counts.get("records"), *counts.get("by_segment", {}).values()]
             threshold = int(counts.get("disclosure_threshold", 11))
