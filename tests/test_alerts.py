@@ -445,3 +445,54 @@ def test_deletion_purges_alert_files_and_their_rows(
         rows = con.execute("SELECT recipient FROM alerts.sent").fetchall()
     assert {r[0] for r in rows} == {"harbor_housing", "northside_food"} - removed
     assert audit.verify(hub.home).ok
+
+
+def test_carehub_partner_inbox_command_and_watch(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carehub.cli import app
+    from partner.inbox import watch
+
+    hub = make_alert_hub(tmp_path)
+    with hub.connect() as con:
+        mercy = add_person(con, "P1", ALL)["mercy_hospital"]
+        send_events(con, "mercy_hospital", mercy, [ED])
+        process_alerts(con, hub.home, _governance(hub), now=NOW)
+        status = alert_status(con)
+    assert [(r.partner_id, r.files, r.items) for r in status.recipients] == [
+        ("harbor_housing", 1, 1),
+        ("northside_food", 1, 1),
+    ]
+    assert status.batches[0].latency_seconds >= 20 and status.pending == 0
+    out = tmp_path / "care_alerts"
+    args = [
+        "partner",
+        "inbox",
+        "--inbox",
+        str(hub.home.outbox / "harbor_housing" / "alerts"),
+        "--key",
+        str(hub.keys["harbor_housing"]),
+        "--crosswalk",
+        str(_crosswalk(hub, "harbor_housing", out)),
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 alert(s) written" in result.output
+    assert (out / "alerts.csv").is_file() and not (out / "fhir").exists()
+    polls: list[int] = []
+    written = watch(
+        lambda: read_inbox(
+            hub.home.outbox / "harbor_housing" / "alerts",
+            hub.keys["harbor_housing"],
+            tmp_path / "harbor_housing.crosswalk.csv",
+            out,
+        ),
+        interval=0,
+        polls=2,
+        report=lambda r: polls.append(r.skipped),
+    )
+    assert written == 0 and polls == [1, 1]  # opened once, by the command
