@@ -496,3 +496,22 @@ def test_carehub_partner_inbox_command_and_watch(tmp_path: Path) -> None:
         report=lambda r: polls.append(r.skipped),
     )
     assert written == 0 and polls == [1, 1]  # opened once, by the command
+
+
+A, B, C, D = ("p", "a"), ("p", "b"), ("q", "c"), ("r", "d")
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        ([(A, C, 0.97)], 0.97),  # a direct link
+        ([(A, B, 0.999), (B, C, 0.95)], 0.95),  # through another record: its weakest link
+        ([(A, B, 0.999), (B, C, 0.95), (A, D, 0.995), (D, C, 0.996)], 0.995),  # widest path
+        ([(A, B, 0.999), (C, D, 0.999)], 0.0),  # not joined at all
+    ],
+    ids=["direct", "chain", "widest", "apart"],
+)
+def test_link_certainty_is_the_widest_path(links: list, expected: float) -> None:
+    from warehouse.alerts.certainty import widest_paths
+
+    assert widest_paths(links, A).get(C, 0.0) == pytest.approx(expected)
