@@ -309,10 +309,10 @@ def write_package(
     if validate:
         persons_tbl = conform(persons, PERSON_SCHEMA, PERSONS_FILE)
         events_tbl = conform(events, EVENT_SCHEMA, EVENTS_FILE)
+        _check_kind(kind, events_tbl.num_rows)
         _check_persons(persons_tbl)
         _check_events(events_tbl, persons_tbl)
         _check_no_identifiers(persons_tbl, events_tbl)
-        _check_kind(kind, events_tbl.num_rows)
     else:
         persons_tbl = _to_arrow(persons, PERSONS_FILE)
         events_tbl = _to_arrow(events, EVENTS_FILE)

@@ -445,3 +445,73 @@ def test_deletion_purges_alert_files_and_their_rows(
         rows = con.execute("SELECT recipient FROM alerts.sent").fetchall()
     assert {r[0] for r in rows} == {"harbor_housing", "northside_food"} - removed
     assert audit.verify(hub.home).ok
+
+
+def test_carehub_partner_inbox_command_and_watch(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carehub.cli import app
+    from partner.inbox import watch
+
+    hub = make_alert_hub(tmp_path)
+    with hub.connect() as con:
+        mercy = add_person(con, "P1", ALL)["mercy_hospital"]
+        send_events(con, "mercy_hospital", mercy, [ED])
+        process_alerts(con, hub.home, _governance(hub), now=NOW)
+        status = alert_status(con)
+    assert [(r.partner_id, r.files, r.items) for r in status.recipients] == [
+        ("harbor_housing", 1, 1),
+        ("northside_food", 1, 1),
+    ]
+    assert status.batches[0].latency_seconds >= 20 and status.pending == 0
+    out = tmp_path / "care_alerts"
+    args = [
+        "partner",
+        "inbox",
+        "--inbox",
+        str(hub.home.outbox / "harbor_housing" / "alerts"),
+        "--key",
+        str(hub.keys["harbor_housing"]),
+        "--crosswalk",
+        str(_crosswalk(hub, "harbor_housing", out)),
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 alert(s) written" in result.output
+    assert (out / "alerts.csv").is_file() and not (out / "fhir").exists()
+    polls: list[int] = []
+    written = watch(
+        lambda: read_inbox(
+            hub.home.outbox / "harbor_housing" / "alerts",
+            hub.keys["harbor_housing"],
+            tmp_path / "harbor_housing.crosswalk.csv",
+            out,
+        ),
+        interval=0,
+        polls=2,
+        report=lambda r: polls.append(r.skipped),
+    )
+    assert written == 0 and polls == [1, 1]  # opened once, by the command
+
+
+A, B, C, D = ("p", "a"), ("p", "b"), ("q", "c"), ("r", "d")
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        ([(A, C, 0.97)], 0.97),  # a direct link
+        ([(A, B, 0.999), (B, C, 0.95)], 0.95),  # through another record: its weakest link
+        ([(A, B, 0.999), (B, C, 0.95), (A, D, 0.995), (D, C, 0.996)], 0.995),  # widest path
+        ([(A, B, 0.999), (C, D, 0.999)], 0.0),  # not joined at all
+    ],
+    ids=["direct", "chain", "widest", "apart"],
+)
+def test_link_certainty_is_the_widest_path(links: list, expected: float) -> None:
+    from warehouse.alerts.certainty import widest_paths
+
+    assert widest_paths(links, A).get(C, 0.0) == pytest.approx(expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,18 @@ def test_the_same_seeds_give_the_same_persons_bit_for_bit(
     assert persons == first_persons
     assert links == first_links
     assert _segment_sizes(again.home) == _segment_sizes(demo_region.result.home)
+
+
+def test_demo_ends_with_a_cbo_opening_its_care_alerts(demo_run) -> None:
+    result, text = demo_run
+    alerts = result.alerts
+    assert alerts.ingest.outcome == "ingested" and alerts.alerts_run.success
+    assert alerts.metadata["alert_files"] >= 1
+    assert alerts.opened.items > 0 and not alerts.opened.failed
+    assert "10. Real-time care alerts" in text and "opens its inbox" in text
+    # Only the CBO's own clients, by its own record ids.
+    with (alerts.out / "alerts.csv").open() as handle:
+        ids = {row["record_id"] for row in csv.DictReader(handle)}
+    with result.encoded["harbor_housing"].crosswalk.open() as handle:
+        own = {row["record_id"] for row in csv.DictReader(handle)}
+    assert ids and ids <= own

@@ -264,9 +264,9 @@ class Subscription(_Strict):
         alert_types: Names from :data:`warehouse.vocabulary.ALERT_TYPES`.
         from_sectors: Sectors whose events may alert this partner.
         include_facility: Also name the partner (facility) that saw the event.
-        min_link_probability: An event alerts only when the records on both sides are linked
-            into the person at least this surely (their strongest link); others are counted as
-            uncertain, never sent.
+        min_link_probability: An event alerts only when the records on both sides are joined
+            at least this surely: the widest path of links between them inside the person
+            (``warehouse/alerts/certainty.py``); others are counted as uncertain, never sent.
         max_event_age_days: Events older than this when they arrive alert no one (counted).
         alert_valid_days: Days an alert file can be opened after it is written.
         valid_from: First day in force (inclusive); none means always.
@@ -278,7 +278,7 @@ class Subscription(_Strict):
     alert_types: tuple[str, ...] = Field(min_length=1)
     from_sectors: tuple[str, ...] = Field(min_length=1)
     include_facility: bool = False
-    min_link_probability: float = Field(default=0.9, ge=0.5, le=1.0)
+    min_link_probability: float = Field(default=0.99, ge=0.5, le=1.0)
     max_event_age_days: int = Field(default=30, ge=1, le=365)
     alert_valid_days: int = Field(default=14, ge=1, le=90)
     valid_from: date | None = None

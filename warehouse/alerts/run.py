@@ -1,11 +1,13 @@
 """Turn newly ingested events packages into care alerts: route, seal, write, record, audit.
 
 One call of :func:`process_alerts` handles every events package that is ingested and linked but
-not yet alerted on (``alerts.batches`` says which were). For each, the SQL of
-``sql/route.sql`` decides, per event, alert type and subscribed recipient record of the same
-person: ``send``, or why not (``withheld_consent``, ``withheld_part2``, ``stale``, ``uncertain``,
-``duplicate``). Every recipient then gets one file listing only its own pseudonyms, sealed in the
-extract envelope (HPKE to its key, signed by the hub) and recorded in the hash-chained audit.
+not yet alerted on (``alerts.batches`` says which were). ``sql/candidates.sql`` finds, per
+event, alert type and subscribed recipient record of the same person, a candidate;
+:mod:`warehouse.alerts.certainty` gives each the widest link path between the two records; and
+``sql/decide.sql`` decides: ``send``, or why not (``withheld_consent``, ``withheld_part2``,
+``stale``, ``uncertain``, ``duplicate``). Every recipient then gets one file listing only its
+own pseudonyms, sealed in the extract envelope (HPKE to its key, signed by the hub) and
+recorded in the hash-chained audit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import secrets
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -29,6 +31,7 @@ import linkage.store
 from carehub.home import HubHome
 from kernel import clock
 from warehouse import audit, staging
+from warehouse.alerts.certainty import certainty_table
 from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
 from warehouse.extracts.build import publish_key_set
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
@@ -245,14 +248,7 @@ def process_alerts(
         return run
     _register_config(con, governance, moment.date())
     con.register("alert_batch", pa.table({"submission_id": [b[0] for b in ready]}))
-    con.execute(
-        sql("route"),
-        {
-            "today": moment.date(),
-            "explicit_categories": list(governance.consent.explicit_consent_categories),
-            "withhold_unconsented": governance.consent.withhold_unconsented_persons,
-        },
-    )
+    _route(con, governance, moment.date())
     counts = {
         str(row[0]): (dict(zip(DECISIONS, (int(v) for v in row[1:7]), strict=True)), int(row[7]))
         for row in con.execute(sql("batch_counts")).fetchall()
@@ -276,10 +272,29 @@ def process_alerts(
     return run
 
 
+def _route(con: duckdb.DuckDBPyConnection, governance: Governance, day: date) -> None:
+    """Candidates (``candidates.sql``), their link certainty, then the decisions
+    (``decide.sql``) into the temp table ``alert_routes``."""
+    con.execute(
+        sql("candidates"),
+        {"explicit_categories": list(governance.consent.explicit_consent_categories)},
+    )
+    certainty = certainty_table(
+        con.sql(sql("person_links")).to_arrow_table(),
+        con.sql(sql("certainty_pairs")).to_arrow_table(),
+    )
+    con.register("alert_certainty", certainty)
+    con.execute(
+        sql("decide"),
+        {"today": day, "withhold_unconsented": governance.consent.withhold_unconsented_persons},
+    )
+
+
 def _unregister(con: duckdb.DuckDBPyConnection) -> None:
-    for view in ("alert_subscriptions", "alert_partners", "alert_batch"):
+    for view in ("alert_subscriptions", "alert_partners", "alert_batch", "alert_certainty"):
         con.unregister(view)
     con.execute("DROP TABLE IF EXISTS alert_routes")
+    con.execute("DROP TABLE IF EXISTS alert_candidates")
 
 
 def _write_alert(

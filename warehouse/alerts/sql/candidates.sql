@@ -1,10 +1,10 @@
 -- Route the events of the packages in alert_batch to the subscribed partners' own records of
--- the same person, with one decision per (event, alert type, recipient record).
+-- the same person: one candidate per (event, alert type, recipient record). decide.sql then
+-- decides each, with the link certainty that warehouse/alerts/certainty.py computes.
 -- Inputs (temp tables/views): alert_batch(submission_id), alert_subscriptions(recipient,
 -- alert_type, from_sector, min_link_probability, max_event_age_days), alert_partners(partner_id,
--- sector, facility). Parameters: $today, $explicit_categories (VARCHAR[]),
--- $withhold_unconsented (BOOLEAN).
-CREATE OR REPLACE TEMP TABLE alert_routes AS
+-- sector, facility). Parameter: $explicit_categories (VARCHAR[]).
+CREATE OR REPLACE TEMP TABLE alert_candidates AS
 WITH ev AS (
     SELECT e.*
     FROM staging.events AS e
@@ -56,17 +56,6 @@ person_records AS (
 unconsented AS (
     SELECT DISTINCT person_key FROM person_records WHERE NOT coalesce(consented, false)
 ),
-strength AS (
-    SELECT partner_id, record_pseudonym, max(match_probability) AS best
-    FROM (
-        SELECT partner_id_l AS partner_id, record_pseudonym_l AS record_pseudonym, match_probability
-        FROM linkage.links
-        UNION ALL
-        SELECT partner_id_r, record_pseudonym_r, match_probability FROM linkage.links
-    ) AS l
-    SEMI JOIN person_records AS r USING (partner_id, record_pseudonym)
-    GROUP BY ALL
-),
 candidates AS (
     SELECT
         s.submission_id,
@@ -87,10 +76,6 @@ candidates AS (
         r.consented AS recipient_consented,
         sub.min_link_probability,
         sub.max_event_age_days,
-        coalesce(
-            greatest(dl.match_probability, dr.match_probability),
-            least(coalesce(ss.best, 0), coalesce(rs.best, 0))
-        ) AS link_probability,
         s.person_key IN (SELECT u.person_key FROM unconsented AS u) AS person_unconsented
     FROM source AS s
     JOIN person_records AS r ON r.person_key = s.person_key AND r.partner_id <> s.partner_id
@@ -98,40 +83,5 @@ candidates AS (
         ON sub.recipient = r.partner_id
         AND sub.alert_type = s.alert_type
         AND sub.from_sector = s.source_sector
-    LEFT JOIN strength AS ss
-        ON ss.partner_id = s.partner_id AND ss.record_pseudonym = s.record_pseudonym
-    LEFT JOIN strength AS rs
-        ON rs.partner_id = r.partner_id AND rs.record_pseudonym = r.record_pseudonym
-    LEFT JOIN linkage.links AS dl
-        ON dl.partner_id_l = s.partner_id AND dl.record_pseudonym_l = s.record_pseudonym
-        AND dl.partner_id_r = r.partner_id AND dl.record_pseudonym_r = r.record_pseudonym
-    LEFT JOIN linkage.links AS dr
-        ON dr.partner_id_r = s.partner_id AND dr.record_pseudonym_r = s.record_pseudonym
-        AND dr.partner_id_l = r.partner_id AND dr.record_pseudonym_l = r.record_pseudonym
 )
-SELECT
-    c.*,
-    CASE
-        WHEN NOT coalesce(c.source_consented, false) THEN 'withheld_consent'
-        WHEN NOT coalesce(c.recipient_consented, false) THEN 'withheld_consent'
-        WHEN $withhold_unconsented AND c.person_unconsented THEN 'withheld_consent'
-        WHEN c.explicit_consent AND NOT coalesce(c.source_part2_consent, false)
-            THEN 'withheld_part2'
-        WHEN c.alert_date < $today - to_days(c.max_event_age_days) THEN 'stale'
-        WHEN c.link_probability < c.min_link_probability THEN 'uncertain'
-        WHEN EXISTS (
-            SELECT 1 FROM alerts.sent AS a
-            WHERE a.recipient = c.recipient
-                AND a.recipient_pseudonym = c.recipient_pseudonym
-                AND a.source_partner = c.source_partner
-                AND a.event_id = c.event_id
-                AND a.alert_type = c.alert_type
-        ) THEN 'duplicate'
-        WHEN row_number() OVER (
-            PARTITION BY c.recipient, c.recipient_pseudonym, c.source_partner, c.event_id,
-                c.alert_type
-            ORDER BY c.submission_id
-        ) > 1 THEN 'duplicate'
-        ELSE 'send'
-    END AS decision
-FROM candidates AS c;
+SELECT * FROM candidates;
