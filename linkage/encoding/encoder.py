@@ -89,9 +89,12 @@ class EncodingSettings:
     # keeps half the filter, while equal names of unrelated people mostly share no bucket.
     name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
     # Spec 2.0's address filter was unsalted: a household's members shared a whole filter, and
-    # within the clear birth year a household's count gave its address away. "buckets" (spec
-    # 2.1): two passes, salted by the first-name bucket and by the DOB bucket, as the names.
-    addr_salt: Literal["none", "buckets"] = "buckets"
+    # within the clear birth year a household's count gave its address away. "first" (spec
+    # 2.1): salted by the keyed bucket of the first name (unsalted without a first name), so a
+    # household's members share none of it while a DOB typo keeps all of it. "buckets" (measured,
+    # not adopted): two passes, by the first-name and the DOB bucket, as the name filters; twins
+    # (same DOB) then shared the DOB pass, and the graph attack named their address.
+    addr_salt: Literal["none", "buckets", "first"] = "first"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -473,13 +476,11 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             keys.bloom_name,
             settings.name_hashes,
         ),
-        # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
-        # household (other first name, other DOB) share no whole filter.
+        # Spec 2.1: salted by the first-name bucket, so the members of a household (other
+        # first names) share no filter (settings.addr_salt).
         "addr": lambda: _text_filters(
             con,
-            _bucket_passes(addr.to_series(), [first_bucket, dob_bucket])
-            if settings.addr_salt == "buckets"
-            else [(addr.to_series(), no_salt)],
+            _addr_passes(addr.to_series(), first_bucket, dob_bucket, settings),
             keys.bloom_addr,
             settings.addr_hashes,
         ),
@@ -566,6 +567,20 @@ def _name_passes(
     if settings.name_salt != "buckets":
         return [(name, salts)]
     return _bucket_passes(name, [other, dob])
+
+
+def _addr_passes(
+    addr: pl.Series, first: np.ndarray, dob: np.ndarray, settings: EncodingSettings
+) -> list[tuple[pl.Series, pl.Series]]:
+    """The address filter's passes (``settings.addr_salt``): one salted by the first-name
+    bucket (the empty salt without a first name), two by the first-name and DOB buckets, or
+    one unsalted."""
+    if settings.addr_salt == "buckets":
+        return _bucket_passes(addr, [first, dob])
+    if settings.addr_salt == "first":
+        salt = pl.Series(first).cast(pl.String)
+        return [(addr, pl.select(pl.when(pl.Series(first >= 0)).then(salt)).to_series())]
+    return [(addr, pl.repeat("", len(addr), eager=True))]
 
 
 def _bucket_passes(values: pl.Series, salts: list[np.ndarray]) -> list[tuple[pl.Series, pl.Series]]:

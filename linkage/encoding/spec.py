@@ -36,7 +36,7 @@ TOKEN_COLUMNS: Final = (
 BLOOM_FIELDS: Final = (
     "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
     "last",  # last name bigrams, same key as first (a first/last swap still compares)
-    "addr",  # street line and ZIP5 bigrams, salted by first-name and DOB buckets (households)
+    "addr",  # street line and ZIP5 bigrams, salted by the first-name bucket (households)
     "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
     "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
 )
