@@ -151,7 +151,7 @@ class Finding:
         return self.severity == "error"
 
     def where(self) -> str:
-        """``persons.parquet, column tok_dob, rows 3, 9`` (the parts that are known)."""
+        """``persons.parquet, column tok_first_dob, rows 3, 9`` (the parts that are known)."""
         parts = []
         if self.file:
             parts.append(self.file)

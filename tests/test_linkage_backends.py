@@ -27,7 +27,7 @@ from linkage.settings import LinkageSettings
 from pipelines.resources import LinkageBackendResource
 
 
-def _model(condition: str, rule: str = 'l."tok_dob" = r."tok_dob"') -> dict[str, Any]:
+def _model(condition: str, rule: str = 'l."tok_ssn" = r."tok_ssn"') -> dict[str, Any]:
     return {
         "sql_dialect": "duckdb",
         "link_type": "link_and_dedupe",
@@ -68,7 +68,7 @@ def test_port_model_rewrites_conditions_for_spark(duckdb_sql: str, spark_sql: st
     assert level["m_probability"] == 0.9  # parameters are carried over untouched
     assert ported["sql_dialect"] == "spark"
     rule = ported["blocking_rules_to_generate_predictions"][0]
-    assert rule == {"blocking_rule": "l.`tok_dob` = r.`tok_dob`", "sql_dialect": "spark"}
+    assert rule == {"blocking_rule": "l.`tok_ssn` = r.`tok_ssn`", "sql_dialect": "spark"}
 
 
 def test_port_model_to_its_own_dialect_is_identity() -> None:

@@ -93,9 +93,12 @@ class EncodingSettings:
     # keeps half the filter, while equal names of unrelated people mostly share no bucket.
     name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
     # Spec 2.0's address filter was unsalted: a household's members shared a whole filter, and
-    # within the clear birth year a household's count gave its address away. "buckets" (spec
-    # 2.1): two passes, salted by the first-name bucket and by the DOB bucket, as the names.
-    addr_salt: Literal["none", "buckets"] = "buckets"
+    # within the clear birth year a household's count gave its address away. "first" (spec
+    # 2.1): salted by the keyed bucket of the first name (unsalted without a first name), so a
+    # household's members share none of it while a DOB typo keeps all of it. "buckets" (measured,
+    # not adopted): two passes, by the first-name and the DOB bucket, as the name filters; twins
+    # (same DOB) then shared the DOB pass, and the graph attack named their address.
+    addr_salt: Literal["none", "buckets", "first"] = "first"
     threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
 
 
@@ -481,13 +484,11 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             settings.name_hashes,
             job.bigrams,
         ),
-        # Spec 2.1: one pass per bucket of the first name and of the DOB, so the members of a
-        # household (other first name, other DOB) share no whole filter; the locality joins.
+        # Spec 2.1: salted by the first-name bucket, so the members of a household (other
+        # first names) share no filter (settings.addr_salt); the locality joins.
         "addr": lambda: _address_filters(
             addr.to_series(),
-            _bucket_passes([first_bucket, dob_bucket])
-            if settings.addr_salt == "buckets"
-            else [(np.ones(n, dtype=bool), no_salt)],
+            _addr_passes(first_bucket, dob_bucket, settings),
             locality.values,
             keys.bloom_addr,
             settings,
@@ -582,6 +583,21 @@ def _name_passes(
     if settings.name_salt != "buckets":
         return [(np.ones(len(salts), dtype=bool), salts)]
     return _bucket_passes([other, dob])
+
+
+def _addr_passes(
+    first: np.ndarray, dob: np.ndarray, settings: EncodingSettings
+) -> list[tuple[np.ndarray, pl.Series]]:
+    """The address filter's passes (``settings.addr_salt``): one salted by the first-name
+    bucket (the empty salt without a first name), two by the first-name and DOB buckets, or
+    one unsalted."""
+    if settings.addr_salt == "buckets":
+        return _bucket_passes([first, dob])
+    everyone = np.ones(len(first), dtype=bool)
+    if settings.addr_salt == "first":
+        bucket = pl.Series(first)
+        return [(everyone, pl.select(pl.when(bucket >= 0).then(bucket)).to_series())]
+    return [(everyone, pl.repeat("", len(first), eager=True))]
 
 
 def _bucket_passes(salts: list[np.ndarray]) -> list[tuple[np.ndarray, pl.Series]]:

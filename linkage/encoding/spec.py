@@ -37,8 +37,8 @@ TOKEN_COLUMNS: Final = (
 BLOOM_FIELDS: Final = (
     "first",  # first name bigrams (unsalted: a birth-year typo keeps the name's similarity)
     "last",  # last name bigrams, same key as first (a first/last swap still compares)
-    # street (no unit) + ZIP5 bigrams in two passes salted by the first-name and DOB buckets
-    # (households share no whole filter), and the locality's bigrams at fewer bits
+    # street (no unit) + ZIP5 bigrams salted by the first-name bucket (households share no
+    # filter), and the locality's bigrams at fewer bits
     "addr",
     "dob",  # position-tagged DOB digits, salted by each name (a one-digit typo: partial)
     "ssn",  # position-tagged SSN digits (a one-digit typo or transposition: partial)
