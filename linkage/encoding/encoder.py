@@ -87,7 +87,7 @@ class EncodingSettings:
     # and of the swap-invariant DOB (the bucketing of the DOB filter): one field in error
     # keeps half the filter, while equal names of unrelated people mostly share no bucket.
     name_salt: Literal["birth_year", "none", "buckets"] = "buckets"
-    threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
+    threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
 
 DEFAULT_SETTINGS: Final = EncodingSettings()
@@ -151,7 +151,7 @@ def encode_persons(
 ) -> EncodedPersons:
     """Normalise and encode person records (see module docstring).
 
-    Records are encoded in contiguous chunks on a thread pool (polars, numpy, AES and DuckDB
+    Records are encoded in contiguous chunks on a thread pool (polars, numpy, Arrow and AES
     release the GIL): one chunk per core for large inputs. A record's encodings depend on that
     record only, so the chunking changes no output.
 
