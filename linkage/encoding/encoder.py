@@ -99,7 +99,7 @@ class EncodingSettings:
     # not adopted): two passes, by the first-name and the DOB bucket, as the name filters; twins
     # (same DOB) then shared the DOB pass, and the graph attack named their address.
     addr_salt: Literal["none", "buckets", "first"] = "first"
-    threads: int = 0  # encoding threads (chunks of records) and DuckDB threads; 0 = one per core
+    threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
 
 DEFAULT_SETTINGS: Final = EncodingSettings()
@@ -163,7 +163,7 @@ def encode_persons(
 ) -> EncodedPersons:
     """Normalise and encode person records (see module docstring).
 
-    Records are encoded in contiguous chunks on a thread pool (polars, numpy, AES and DuckDB
+    Records are encoded in contiguous chunks on a thread pool (polars, numpy, Arrow and AES
     release the GIL): one chunk per core for large inputs. A record's encodings depend on that
     record only, so the chunking changes no output.
 

@@ -57,7 +57,7 @@ def derive_key(secret: bytes, purpose: str, spec_version: str = SPEC_VERSION) ->
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    """The reference HMAC-SHA256 (the vectorised DuckDB version is tested against it)."""
+    """HMAC-SHA256 of one message (the key fingerprint)."""
     return hmac.digest(key, message, hashlib.sha256)
 
 
