@@ -3,7 +3,9 @@
 Test DDL comes only from the schema files production runs: ``warehouse/staging/schema.sql``
 (:func:`warehouse.staging.ensure_schema`), ``linkage/sql/schema.sql``
 (:func:`linkage.store.ensure_schema`), ``warehouse/segments/membership_ddl.sql``,
-``warehouse/publish_ddl.sql`` and, for marts.duckdb, ``warehouse/marts/sql/marts_schema.sql``.
+``warehouse/publish_ddl.sql``,
+``warehouse/disclosure/sql/ledger_ddl.sql`` and, for marts.duckdb,
+``warehouse/marts/sql/marts_schema.sql``.
 The session fixtures ``hub_db_template`` / ``empty_hub_db`` (``tests/conftest.py``) hand out
 copies of one template file built from them. Tests insert their rows with :func:`insert_rows`,
 which matches columns by name (``INSERT INTO ... BY NAME``), so a column added to a hub table
@@ -28,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 import linkage.store
+import warehouse.disclosure.ledger
 import warehouse.publish
 import warehouse.staging
 from warehouse.features.sqlscript import run_script
@@ -56,6 +59,7 @@ def create_hub_schema(con: duckdb.DuckDBPyConnection, layers: Iterable[str] = LA
             run_script(con, MEMBERSHIP_DDL)
         elif layer == "ops":
             warehouse.publish.ensure_schema(con)
+            warehouse.disclosure.ledger.ensure_schema(con)
         else:
             raise ValueError(f"unknown hub layer {layer!r}; one of {', '.join(LAYERS)}")
 

@@ -15,6 +15,7 @@ from partner.open import OpenError, open_extract
 from pipelines.defs.extracts.assets import partner_extracts
 from pipelines.resources import HubResource
 from warehouse import audit
+from warehouse.disclosure.ledger import load_ledger
 from warehouse.extracts import (
     ExtractConfigError,
     ExtractInfo,
@@ -254,6 +255,23 @@ def test_publications_are_recorded(built) -> None:
         con.close()
     for partner, info in infos.items():
         assert recorded[f"extract:{partner}"].version == info.extract_id
+
+
+def test_manifest_counts_are_in_the_release_ledger(built) -> None:
+    hub, infos = built
+    con = hub.connect()
+    try:
+        ledgers = {partner: load_ledger(con, f"extract:{partner}") for partner in infos}
+    finally:
+        con.close()
+    for partner, info in infos.items():
+        (release,) = ledgers[partner]
+        counts = info.manifest_counts
+        # What the clear manifest shows, and nothing more: a "<11" is withheld (None).
+        shown = {key[-1]: value for key, value in release.shown.items()}
+        expected = {"records": counts["records"], **counts["by_segment"]}
+        assert shown == {k: None if isinstance(v, str) else v for k, v in expected.items()}
+        assert all(c.sense == "le" for c in release.constraints)
 
 
 def test_due_only_skips_partners_served_within_their_frequency(tmp_path: Path) -> None:

@@ -40,6 +40,8 @@ class Release:
         shown: Every cell with a row: its shown number, or None when withheld.
         constraints: The public relations between the cells.
         max_noise: The published noise bound (0: exact counts).
+        sparse: Cells listed only when shown (:class:`CellSet`): withheld, or absent from
+            another publication, such a count may be 0 as far as the adversary knows.
         structural: Cells whose row exists whatever the count (a row says nothing); any other
             row means at least 1 person.
     """
@@ -48,6 +50,11 @@ class Release:
     constraints: Sequence[Constraint]
     max_noise: int = 0
     structural: frozenset[CellKey] = frozenset()
+    sparse: frozenset[CellKey] = frozenset()
+
+    @property
+    def may_be_zero(self) -> frozenset[CellKey]:
+        return self.structural | self.sparse
 
     @classmethod
     def of(
@@ -62,7 +69,13 @@ class Release:
         hidden = set(suppressed)
         numbers = cells.values if shown is None else shown
         view = {c: None if c in hidden else numbers[c] for c in cells.rows()}
-        return cls(view, tuple(cells.constraints), max_noise, frozenset(cells.structural))
+        return cls(
+            view,
+            tuple(cells.constraints),
+            max_noise,
+            frozenset(cells.structural),
+            frozenset(cells.sparse),
+        )
 
     @property
     def withheld(self) -> list[CellKey]:
@@ -93,7 +106,7 @@ def attack(release: Release, threshold: int, *, hops: int = 2) -> AttackResult:
         release.constraints,
         release.shown,
         release.max_noise,
-        structural=release.structural,
+        structural=release.may_be_zero,
         hops=hops,
     )
     return AttackResult(found, threshold)
@@ -112,21 +125,31 @@ def differencing(
     constraints: list[Constraint] = []
     boxes: dict[CellKey, Box] = {}
     history: dict[CellKey, list[int | None]] = {}
+    unlisted = _unlisted_parts(releases)
     for i, release in enumerate(releases):
         for constraint in release.constraints:
+            coefs: dict[CellKey, int] = {(i, c): k for c, k in constraint.coefs.items()}
+            for cell, coef in unlisted.get((i, id(constraint)), {}).items():
+                coefs[i, cell] = coef
             constraints.append(
                 Constraint(
-                    {(i, c): coef for c, coef in constraint.coefs.items()},
+                    coefs,
                     constraint.sense,
                     None if constraint.total is None else (i, constraint.total),
                 )
             )
         for cell, value in release.shown.items():
-            floor = 0 if cell in release.structural else 1
+            floor = 0 if cell in release.may_be_zero else 1
             boxes[i, cell] = box_of(value, release.max_noise, floor)
             history.setdefault(cell, [0] * len(releases))[i] = -1 if value is None else value
-    # Consecutive publications: |count now - count before| <= change (absent: 0 people, the
-    # default box of :func:`bounds`). ``_CHANGE`` is a constant cell holding ``change``.
+    # A sparse count absent from a publication may have been withheld there (no row either
+    # way): unknown, not 0. Any other absent count is 0 (the default box of :func:`bounds`).
+    sparse = frozenset().union(*(r.sparse for r in releases))
+    for cell in sparse & history.keys():
+        for i in range(len(releases)):
+            boxes.setdefault((i, cell), (0.0, None))
+    # Consecutive publications: |count now - count before| <= change. ``_CHANGE`` is a
+    # constant cell holding ``change``.
     boxes[_CHANGE] = (float(change), float(change))
     for cell in history:
         for i in range(1, len(releases)):
@@ -148,3 +171,43 @@ def differencing(
     ]
     found = bounds(constraints, boxes, targets, hops=hops)
     return AttackResult(found, threshold)
+
+
+def _unlisted_parts(releases: Sequence[Release]) -> dict[tuple[int, int], dict[CellKey, int]]:
+    """Sparse parts a publication's margins may hold without listing them.
+
+    A sparse count with no row in publication ``i`` (nobody, or withheld) is still a part of
+    its margins there, as far as the adversary knows: ``total = listed parts + unlisted ones``.
+    Where another publication lists it in a margin of the same total, the matching margin of
+    ``i`` (same total, sharing a part, or the only one of that total) gets it as an unknown.
+    Keyed ``(publication, id(constraint))``.
+    """
+    seen: dict[tuple[CellKey, CellKey], tuple[int, frozenset[CellKey]]] = {}
+    for release in releases:
+        for constraint in release.constraints:
+            if constraint.sense != "eq" or constraint.total is None:
+                continue
+            parts = frozenset(constraint.parts)
+            for part in parts & release.sparse:
+                seen.setdefault((constraint.total, part), (constraint.coefs[part], parts))
+    if not seen:
+        return {}
+    by_total: dict[CellKey, list[tuple[CellKey, int, frozenset[CellKey]]]] = {}
+    for (total, part), (coef, siblings) in seen.items():
+        by_total.setdefault(total, []).append((part, coef, siblings))
+    out: dict[tuple[int, int], dict[CellKey, int]] = {}
+    for i, release in enumerate(releases):
+        margins: dict[CellKey, list[Constraint]] = {}
+        for constraint in release.constraints:
+            if constraint.sense == "eq" and constraint.total in by_total:
+                margins.setdefault(constraint.total, []).append(constraint)
+        for total, options in margins.items():
+            for part, coef, siblings in by_total[total]:
+                if part in release.shown:
+                    continue
+                match = [c for c in options if siblings & set(c.parts)]
+                if not match and len(options) == 1:
+                    match = options
+                for constraint in match[:1]:
+                    out.setdefault((i, id(constraint)), {})[part] = coef
+    return out

@@ -10,8 +10,12 @@ of all tables are protected together. Relations are linear constraints over cell
   an overlap of two segments being no larger than either segment.
 
 A *structural* cell has a row whatever its count (its table lists every combination of its
-categories), so its row tells nothing; any other cell of value 0 has no row (known to be 0),
-and its row means at least 1 person.
+categories), so its row tells nothing. A *sparse* cell has a row only when its count is shown
+(a withheld one is left out of its table, not listed as withheld), so neither its row nor the
+lack of one tells anything: as far as an adversary knows, a withheld sparse count may be 0, in
+this publication and in any other (that is what keeps a combination that gains or loses one or
+two people between publications from being pinned to them). Any other cell of value 0 has no
+row (known to be 0), and its row means at least 1 person.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ class CellSet:
     values: dict[CellKey, int] = field(default_factory=dict)
     constraints: list[Constraint] = field(default_factory=list)
     structural: set[CellKey] = field(default_factory=set)
+    sparse: set[CellKey] = field(default_factory=set)
+
+    def may_be_zero(self) -> frozenset[CellKey]:
+        """Cells that the adversary cannot tell apart from 0 when withheld (floor 0, not 1)."""
+        return frozenset(self.structural | self.sparse)
 
     def rows(self) -> list[CellKey]:
         """The cells that have a row."""

@@ -37,6 +37,7 @@ DEFAULT_TIME_LIMIT: Final = 5.0
 # (a withheld total hides a whole row or column from analysts), then when it is one cell.
 _CELL_COST: Final = 0.5
 _TOTAL_COST: Final = 2.0
+_SHOWN_BEFORE: Final = 100.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def choose(
     max_noise: int,
     structural: Collection[CellKey] = (),
     totals: Collection[CellKey] = (),
+    previous: Mapping[CellKey, int | None] | None = None,
+    change: int = 0,
     time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> set[CellKey] | None:
     """The counts to withhold so every target is at least ``threshold`` wide, fewest people.
@@ -102,6 +105,13 @@ def choose(
         max_noise: The noise bound of shown counts.
         structural: Counts whose row exists whatever the count (floor 0, not 1).
         totals: Margin totals (withheld last).
+        previous: The last publication's shown numbers (None: withheld). A count it withheld
+            costs little to withhold again; one it showed costs many times its people (from a
+            number shown last time, a count withheld now is known to within the noise and the
+            change, narrower than the threshold): a stable pattern across publications.
+            The program also knows what the last publication showed: a count shown then is
+            within ``max_noise + change`` of that number now.
+        change: How much a count may move between two publications.
         time_limit: HiGHS's time cap for this program.
 
     Returns:
@@ -121,21 +131,39 @@ def choose(
 
     def box(cell: CellKey) -> Box:
         if cell in suppressed:
-            return (floor(cell), None)
-        if cell in shown:
-            return box_of(shown[cell], max_noise, int(floor(cell)))
-        return (0.0, 0.0)  # no row: nobody
+            low, high = floor(cell), None
+        elif cell in shown:
+            low, high = box_of(shown[cell], max_noise, int(floor(cell)))
+        else:
+            return (0.0, 0.0)  # no row: nobody
+        return within_history(cell, low, high)
+
+    def within_history(cell: CellKey, low: float, high: float | None) -> Box:
+        before = None if previous is None else previous.get(cell)
+        if before is None:
+            return (low, high)
+        # Shown last time: within its noise and the change of that number, whatever now.
+        reach = max_noise + change
+        narrowed = max(low, float(before - reach))
+        top = float(before + reach) if high is None else min(high, float(before + reach))
+        # Disjoint: the count moved further than ``change`` (the adversary's assumption fails).
+        return (low, high) if narrowed > top else (narrowed, top)
 
     lows: list[float] = [0.0] * n_y
     highs: list[float] = [1.0] * n_y
-    costs: list[float] = [
-        values[c] + (_TOTAL_COST if c in totals else _CELL_COST) for c in problem.candidates
-    ]
+
+    def cost(cell: CellKey) -> float:
+        base = values[cell] + (_TOTAL_COST if cell in totals else _CELL_COST)
+        if previous is None or cell not in previous:
+            return base
+        return _CELL_COST if previous[cell] is None else _SHOWN_BEFORE * base
+
+    costs: list[float] = [cost(c) for c in problem.candidates]
     for _ in blocks:
         for cell in cells:
             low, high = box(cell)
             if cell in candidate_of:
-                low, high = floor(cell), (high or 0.0) + threshold
+                low, high = within_history(cell, floor(cell), (high or 0.0) + threshold)
             lows.append(low)
             highs.append(inf if high is None else high)
             costs.append(0.0)

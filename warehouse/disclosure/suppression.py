@@ -36,6 +36,8 @@ from warehouse.disclosure.noise import EXACT, Perturbation
 
 DEFAULT_THRESHOLD: Final = 11
 MAX_AUDIT_ROUNDS: Final = 200
+# Rounds of the (slower) audit against the ledger; what stays narrowed after them is reported.
+MAX_LEDGER_ROUNDS: Final = 8
 # The ledger's adversary knows that no count moved by more than this between two consecutive
 # publications (a partner re-submitted with one or two new clients: the issue's case).
 DEFAULT_CHANGE: Final = 2
@@ -68,6 +70,9 @@ class SuppressionResult:
         max_noise: The noise bound (0: exact counts).
         audit: The adversary's interval of every withheld cell.
         audit_rounds: Audit rounds until no withheld cell was exposed.
+        ledger_exposed: Withheld counts still narrower than the threshold when attacked with
+            the ledger's publications after ``MAX_LEDGER_ROUNDS`` rounds (0: none; reported to
+            stewards, see docs/marts.md).
     """
 
     suppressed: frozenset[CellKey]
@@ -77,6 +82,7 @@ class SuppressionResult:
     max_noise: int = 0
     audit: dict[CellKey, Interval] = field(default_factory=dict)
     audit_rounds: int = 0
+    ledger_exposed: int = 0
 
     @property
     def complementary(self) -> frozenset[CellKey]:
@@ -119,8 +125,9 @@ def protect(
     suppressed = set(primary)
     index = index_rows(cells.constraints)
     totals = {c.total for c in cells.constraints if c.total is not None}
+    may_be_zero = cells.may_be_zero()
     spent = 0.0
-    rounds = 0
+    rounds = ledger_rounds = ledger_exposed = 0
     cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] = {}
     while True:
         view = {c: None if c in suppressed else shown for c, shown in noisy.items()}
@@ -128,19 +135,38 @@ def protect(
             cells.constraints,
             view,
             perturbation.max_noise,
-            structural=cells.structural,
+            structural=may_be_zero,
             index=index,
             cache=cache,
         )
         weak = exposed(audit, threshold)
-        if not weak and ledger:
+        if not weak and ledger and ledger_rounds < MAX_LEDGER_ROUNDS:
+            # Attack this publication together with the earlier ones.
             current = Release(
-                view, cells.constraints, perturbation.max_noise, frozenset(cells.structural)
+                view,
+                cells.constraints,
+                perturbation.max_noise,
+                frozenset(cells.structural),
+                frozenset(cells.sparse),
             )
-            late = differencing([*ledger, current], change, threshold).narrowed
-            if late and _withhold_now(cells, index, suppressed, late):
+            ledger_rounds += 1
+            try:
+                late = differencing([*ledger, current], change, threshold).narrowed
+            except ValueError:
+                # Infeasible: some count moved by more than ``change`` since the last
+                # publication, so the differencing adversary's premise does not hold.
+                late, ledger_rounds = [], MAX_LEDGER_ROUNDS
+            # An earlier withheld count narrowed by its number shown now: withhold it again
+            # (a stable pattern); one of this publication: complement it, below.
+            if _withhold_again(cells, suppressed, late, len(ledger)):
                 rounds += 1
                 continue
+            weak = [
+                Interval(iv.cell[1], iv.lower, iv.upper)  # type: ignore[index]
+                for iv in late
+                if iv.cell[0] == len(ledger)  # type: ignore[index]
+            ]
+            ledger_exposed = len(weak)
         if not weak:
             break
         rounds += 1
@@ -167,13 +193,20 @@ def protect(
                     suppressed,
                     threshold=threshold,
                     max_noise=perturbation.max_noise,
-                    structural=cells.structural,
+                    structural=may_be_zero,
                     totals=totals,
+                    previous=ledger[-1].shown if ledger else None,
+                    change=change,
                     time_limit=min(DEFAULT_TIME_LIMIT, milp_budget - spent),
                 )
                 spent += time.perf_counter() - started
             if chosen:
                 suppressed |= chosen
+            elif ledger_exposed:
+                # Found only by the ledger's attack, and no program helps: a greedy step would
+                # withhold counts shown last time (each then narrowed by its old number).
+                # Published as it stands, and reported (``ledger_exposed``).
+                ledger_rounds = MAX_LEDGER_ROUNDS
             else:  # no program, none solved in time, or relations beyond it: greedy step
                 _widen(cells, index, suppressed, targets[0])
     shown = {c: v for c, v in noisy.items() if c not in suppressed}
@@ -185,26 +218,21 @@ def protect(
         perturbation.max_noise,
         audit,
         rounds,
+        ledger_exposed,
     )
 
 
-def _withhold_now(
-    cells: CellSet, index: dict[CellKey, list[int]], suppressed: set[CellKey], late: list[Interval]
+def _withhold_again(
+    cells: CellSet, suppressed: set[CellKey], late: list[Interval], now: int
 ) -> bool:
-    """Withhold, in this publication, what narrows an earlier one's withheld count: the same
-    cell if it is shown now, else one more cell of its margins. False: nothing left to do."""
+    """Withhold now what an earlier publication withheld and this one's number would narrow
+    (``late`` is keyed ``(publication, cell)``; ``now`` is this one). False: nothing to do."""
     before = len(suppressed)
     for interval in late:
-        cell = interval.cell[1]  # type: ignore[index]  # keyed (publication, cell)
-        if cell not in cells.values or not cells.values[cell]:
-            continue
-        if cell not in suppressed:
+        when: int = interval.cell[0]  # type: ignore[index]
+        cell: CellKey = interval.cell[1]  # type: ignore[index]
+        if when < now and cells.values.get(cell):
             suppressed.add(cell)
-        else:
-            try:
-                _widen(cells, index, suppressed, cell)
-            except DisclosureError:
-                continue
     return len(suppressed) > before
 
 

@@ -16,7 +16,9 @@ import duckdb
 from carehub.home import HubHome
 from kernel import clock
 from warehouse import audit
-from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
+from warehouse.disclosure import DEFAULT_THRESHOLD, CellSet, disclose
+from warehouse.disclosure.attacks import Release
+from warehouse.disclosure.ledger import record_release
 from warehouse.extracts.content import (
     ExtractContent,
     extract_content,
@@ -200,6 +202,23 @@ def build_extracts(
     return built
 
 
+def _manifest_release(
+    partner_id: str, records: int, sizes: dict[str, int], threshold: int
+) -> Release:
+    """The clear manifest's counts for the release ledger: exact where shown, withheld
+    (``"<threshold"``) where small; each segment's count is at most the records. Every count
+    is listed whatever it is (structural: the manifest names every agreed segment)."""
+    cells = CellSet()
+    total = cells.add(("extract", partner_id, "records"), records)
+    cells.structural.add(total)
+    for segment, n in sizes.items():
+        part = cells.add(("extract", partner_id, "segment", segment), n)
+        cells.structural.add(part)
+        cells.add_le({part: 1, total: -1})
+    withheld = {c for c, n in cells.values.items() if disclose(n, threshold) != n}
+    return Release.of(cells, withheld)
+
+
 def publish_key_set(home: HubHome, partner_id: str) -> None:
     """Copy the hub's published key set next to the partner's extracts (atomically)."""
     target = home.outbox / partner_id / PUBLIC_KEYS_FILE
@@ -299,6 +318,14 @@ def _publish(
         con=con,
     )
     publish_key_set(home, partner.partner_id)
+    record_release(
+        con,
+        publication.output,
+        extract_id,
+        moment,
+        _manifest_release(partner.partner_id, len(content.records), sizes, threshold),
+        threshold,
+    )
     audit.append(
         home,
         "extract_delivered",

@@ -23,6 +23,8 @@ from warehouse.disclosure import (
     load_or_create_secret,
     protect,
 )
+from warehouse.disclosure.attacks import Release
+from warehouse.disclosure.ledger import DEFAULT_WINDOW, load_ledger, record_release
 from warehouse.features.sqlscript import run_script
 from warehouse.marts.leaks import scan_for_leaks
 from warehouse.marts.tables import ALL_PEOPLE, MartCells, collect, published_value
@@ -97,13 +99,15 @@ def publish_marts(
     *,
     run_id: str | None = None,
     max_noise: int = DEFAULT_MAX_NOISE,
+    ledger_window: int = DEFAULT_WINDOW,
 ) -> MartsResult:
     """Aggregate, protect and atomically publish ``marts/marts.duckdb``.
 
     Requires ``features.*`` and ``segments.*`` in ``hub.duckdb`` (see
     :func:`warehouse.features.build_features` and
     :func:`warehouse.segments.compute_membership`). Records the publication in
-    ``ops.publications`` and writes the data dictionary next to the mart
+    ``ops.publications`` and its cells in the release ledger (:mod:`warehouse.disclosure.ledger`),
+    and writes the data dictionary next to the mart
     (``marts/dictionary.md`` and ``.html``).
 
     Args:
@@ -112,6 +116,8 @@ def publish_marts(
         threshold: Smallest count shown (CMS: 11).
         run_id: The run that publishes.
         max_noise: Bound of the cell-key noise on every shown count.
+        ledger_window: Earlier publications of the marts (``ops.disclosure_releases``) that
+            the audit attacks together with this one; the release is recorded there too.
 
     Raises:
         DisclosureError: suppression could not protect a cell, or the leak scan found something;
@@ -121,7 +127,9 @@ def publish_marts(
     if as_of is None:
         raise DisclosureError("no person features to publish: run the features step first")
     mart = collect(con, as_of)
-    protection = protect(mart.cells, threshold, perturbation(home, max_noise))
+    # Attacked together with the earlier publications, so no sequence narrows a withheld count.
+    ledger = load_ledger(con, OUTPUT, ledger_window, threshold=threshold, max_noise=max_noise)
+    protection = protect(mart.cells, threshold, perturbation(home, max_noise), ledger)
     definitions = con.execute(
         "SELECT segment, description, owner, segment_version, rule_sql "
         "FROM segments.definitions ORDER BY segment"
@@ -177,6 +185,16 @@ def publish_marts(
                 raise DisclosureError("marts.duckdb not published: " + "; ".join(problems))
             out.execute("CHECKPOINT")
         os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        # Recorded before the swap: a run that dies now leaves a release that was never
+        # published in the ledger, which only makes the next audit stricter.
+        record_release(
+            con,
+            OUTPUT,
+            version,
+            published_at,
+            Release.of(mart.cells, protection.suppressed, protection.shown, protection.max_noise),
+            threshold,
+        )
         return {"as_of": as_of.isoformat(), "threshold": threshold, "tables": dict(tables)}
 
     publication = publish_file(
@@ -224,6 +242,8 @@ def _table_rows(mart: MartCells, protection: SuppressionResult) -> dict[str, lis
         records = []
         for row in published:
             people = published_value(protection, row.cell)
+            if people is None and row.cell in mart.cells.sparse:
+                continue  # listed only when shown
             record = {**row.values, "people": people, "suppressed": people is None}
             if table == "segment_sizes":
                 record["share_of_all_people"] = _share(people, everyone)
@@ -244,6 +264,8 @@ def _evaluation_rows(mart: MartCells, protection: SuppressionResult) -> list[dic
     for entry in mart.evaluation:
         people = published_value(protection, entry["cell"])
         shown = people is not None
+        if not shown and entry["cell"] in mart.cells.sparse:
+            continue  # listed only when shown
         before = round(entry["before"] * 1000, 1) if shown else None
         after = round(entry["after"] * 1000, 1) if shown else None
         change = round(after - before, 1) if after is not None and before is not None else None
@@ -290,7 +312,9 @@ def _about(
             "same for the same count in every publication), so tables do not add up exactly. "
             "Counts shown below the threshold are withheld; further counts are withheld where "
             "linear programming over every table found a withheld count that could be narrowed "
-            "below the threshold. Zero counts have no row."
+            "below the threshold. Segment sizes and trends list every segment and month (a "
+            "withheld count is NULL); the other tables list only rows whose count is shown, so "
+            "a missing row may be a withheld count or nobody."
         ),
         "safe_harbor": (
             "ZIP3 with fewer than 20,000 people is 000; ages 90 and over are one band; no date "

@@ -15,6 +15,12 @@ that count the same people share a cell, and every margin an analyst could compu
   join every withheld count of a month into one program.)
 
 ``program_evaluation`` groups stand alone (their counts are not margins of any other table).
+
+Rows: ``segment_sizes`` and ``segment_trends`` list every population and month (structural
+cells: the row exists whatever the count, a withheld one shows ``people`` NULL). Every other
+table lists only the rows whose count is shown (sparse cells): a withheld combination has no
+row at all, so neither a row nor its absence says that anyone is there, in one publication or
+between two (:class:`warehouse.disclosure.CellSet`).
 """
 
 from __future__ import annotations
@@ -86,13 +92,17 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
             {"segment": segment, "month": month, "age_band": age_band, "sex": sex, "zip3": zip3},
             key,
         )
-    for (segment, month), parts in sorted(blocks.items()):
-        total = cells.add(_size(segment, month), totals[segment, month])
-        cells.add_total(total, parts)
-        mart.row("segment_trends", {"segment": segment, "month": month}, total)
+    # Sizes have a row for every population and month, whatever the count (structural), so a
+    # segment's row appearing or vanishing between publications tells nothing.
+    months = sorted({month for _, month in blocks} | {latest})
     for segment in populations:
-        if (segment, latest) in blocks:
-            mart.row("segment_sizes", {"segment": segment, "month": latest}, _size(segment, latest))
+        for month in months:
+            total = cells.add(_size(segment, month), totals.get((segment, month), 0))
+            if (segment, month) in blocks:  # (no parts: "0 = nothing" is no public fact)
+                cells.add_total(total, blocks[segment, month])
+            cells.structural.add(total)
+            mart.row("segment_trends", {"segment": segment, "month": month}, total)
+        mart.row("segment_sizes", {"segment": segment, "month": latest}, _size(segment, latest))
 
     # sector_overlap (exclusive combinations) and sector_reach (set sizes): rows where people
     # are (listing every combination would join the segments' withheld rows into one program).
@@ -169,12 +179,17 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: date) -> MartCells:
             cells.add_le({size_a: 1, size_b: 1, everyone: -1, key: -1})
         mart.row("segment_overlap", {"segment_a": segment_a, "segment_b": segment_b}, key)
 
+    # Every other table lists a row only where its count is shown (sparse): a withheld
+    # combination has no row, so rows that appear or vanish between publications tell nothing.
+    cells.sparse.update(k for k in cells.values if k not in cells.structural)
+
     # program_evaluation: stand-alone groups.
     for row in con.execute(
         (_SQL / "evaluation.sql").read_text(), {"as_of": as_of, "services": list(SERVICES)}
     ).fetchall():
         program, cohort, people, before, after, first_month, last_month = row
         key = cells.add(("evaluation", program, cohort), people)
+        cells.sparse.add(key)
         mart.evaluation.append(
             {
                 "program": program,

@@ -8,11 +8,14 @@ from typing import Final
 
 import jinja2
 
+from carehub.db import given_or_own
 from carehub.home import HubHome
 from kernel import clock
+from warehouse.disclosure.ledger import record_release
+from warehouse.marts.publish import OUTPUT as MARTS_OUTPUT
 from warehouse.publish import Publication, publish_dir
 from warehouse.report import charts
-from warehouse.report.data import ReportData, read_report_data
+from warehouse.report.data import ReportData, marts_release, multi_sector_share, read_report_data
 from warehouse.vocabulary import SECTORS
 
 OUTPUT: Final = "report"
@@ -89,9 +92,13 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
-    known = [c for c in data.combinations if c.people is not None]
-    multi = sum(c.people or 0 for c in known if "+" in c.label)
-    share_multi = f"{multi / data.everyone:.0%}" if data.everyone else "-"
+    low, high = multi_sector_share(data.combinations, data.everyone)
+    if low != low:  # nan: nobody published
+        share_multi = "-"
+    elif round(high, 2) > round(low, 2):  # withheld combinations: the shown share is a bound
+        share_multi = f"at least {low:.0%}"
+    else:
+        share_multi = f"{low:.0%}"
     html = env.get_template("report.html.j2").render(
         about=data.about,
         version=data.about.get("version", ""),
@@ -141,6 +148,19 @@ def build_report(home: HubHome, *, run_id: str | None = None) -> ReportResult:
         return {"files": sorted(names)}
 
     publication = publish_dir(home, OUTPUT, report_dir(home), build, run_id=run_id)
+    # The report re-shows the marts' numbers (and shares of them): its ledger entry names the
+    # marts release it was drawn from and adds no cells of its own.
+    version, threshold = marts_release(home.marts_db)
+    with given_or_own(None, home.hub_db) as con:
+        record_release(
+            con,
+            OUTPUT,
+            publication.version,
+            publication.published_at,
+            None,
+            threshold,
+            derived_from=f"{MARTS_OUTPUT}:{version}",
+        )
     folder = report_dir(home)
     return ReportResult(
         html=folder / "report.html",

@@ -39,8 +39,28 @@ class ReportData:
     missing: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
+def multi_sector_share(combinations: list[Count], everyone: int | None) -> tuple[float, float]:
+    """The share of people known to 2+ sectors, as bounds: (shown multi-sector combinations,
+    everyone less the shown single-sector and no-sector ones) over everyone. Equal when no
+    combination is withheld; otherwise the truth lies between them (within the noise)."""
+    if not everyone:
+        return (float("nan"), float("nan"))
+    multi = sum(c.people or 0 for c in combinations if "+" in c.label)
+    single = sum(c.people or 0 for c in combinations if "+" not in c.label)
+    withheld = any(c.people is None for c in combinations)
+    high = max(multi, everyone - single) if withheld else multi
+    return (multi / everyone, min(1.0, high / everyone))
+
+
 def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
     return con.execute((_SQL / f"{name}.sql").read_text()).fetchall()
+
+
+def marts_release(marts_db: Path) -> tuple[str, int]:
+    """The version and threshold of the published marts (from their ``about`` table)."""
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        about = dict(_rows(con, "about"))
+    return about["version"], int(about["threshold"])
 
 
 def read_report_data(marts_db: Path) -> ReportData:

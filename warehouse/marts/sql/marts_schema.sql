@@ -1,7 +1,9 @@
 -- The analysts' database (marts.duckdb): de-identified aggregates only. No person-level rows, no
 -- person keys, pseudonyms or encodings. Every count passed small-cell suppression (threshold in
--- table `about`) with complementary suppression across all tables; withheld counts are NULL with
--- suppressed = true. A combination with no people has no row. Months are 'YYYY-MM'.
+-- table `about`) with complementary suppression across all tables. segment_sizes and
+-- segment_trends list every segment and month, a withheld count NULL with suppressed = true; the
+-- other tables list a row only where its count is shown (a withheld or empty combination has no
+-- row, so a row's absence says nothing). Months are 'YYYY-MM'.
 CREATE TABLE about (
     key VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
@@ -40,7 +42,7 @@ COMMENT ON COLUMN segment_counts.age_band IS 'Age band at the reference date of 
 COMMENT ON COLUMN segment_counts.sex IS 'F, M or U (unknown or not recorded).';
 COMMENT ON COLUMN segment_counts.zip3 IS 'First three ZIP digits; 000 for ZIP3s under 20,000 people or unknown (Safe Harbor).';
 COMMENT ON COLUMN segment_counts.people IS 'Number of people; NULL when suppressed.';
-COMMENT ON COLUMN segment_counts.suppressed IS 'True when the count is withheld (small cell, or complementary suppression).';
+COMMENT ON COLUMN segment_counts.suppressed IS 'Always false: a withheld count has no row in this table.';
 
 CREATE TABLE segment_trends (
     segment VARCHAR NOT NULL,
@@ -78,7 +80,7 @@ COMMENT ON TABLE segment_overlap IS 'People in both of two segments now (each pa
 COMMENT ON COLUMN segment_overlap.segment_a IS 'First segment of the pair (alphabetical).';
 COMMENT ON COLUMN segment_overlap.segment_b IS 'Second segment of the pair.';
 COMMENT ON COLUMN segment_overlap.people IS 'People in both segments; NULL when suppressed.';
-COMMENT ON COLUMN segment_overlap.suppressed IS 'True when the count is withheld.';
+COMMENT ON COLUMN segment_overlap.suppressed IS 'Always false: a withheld count has no row in this table.';
 
 CREATE TABLE sector_overlap (
     segment VARCHAR NOT NULL,
@@ -102,7 +104,7 @@ COMMENT ON COLUMN sector_overlap.cbo_food IS 'A food community organisation hold
 COMMENT ON COLUMN sector_overlap.cbo_social IS 'A social-services community organisation holds a record of these people.';
 COMMENT ON COLUMN sector_overlap.n_sectors IS 'How many sectors are in the combination.';
 COMMENT ON COLUMN sector_overlap.people IS 'Number of people; NULL when suppressed.';
-COMMENT ON COLUMN sector_overlap.suppressed IS 'True when the count is withheld.';
+COMMENT ON COLUMN sector_overlap.suppressed IS 'Always false: a withheld count has no row in this table.';
 
 CREATE TABLE sector_reach (
     segment VARCHAR NOT NULL,
@@ -118,7 +120,7 @@ COMMENT ON COLUMN sector_reach.segment IS 'Segment name (or all_people).';
 COMMENT ON COLUMN sector_reach.sector IS 'hospital, public_health, cbo_housing, cbo_food or cbo_social.';
 COMMENT ON COLUMN sector_reach.people IS 'Number of people reached (or not reached); NULL when suppressed.';
 COMMENT ON COLUMN sector_reach.share_of_segment IS 'people / segment size (0-1); NULL when either is suppressed.';
-COMMENT ON COLUMN sector_reach.suppressed IS 'True when the count is withheld.';
+COMMENT ON COLUMN sector_reach.suppressed IS 'Always false: a withheld count has no row in this table.';
 
 CREATE TABLE program_evaluation (
     program VARCHAR NOT NULL,
@@ -142,7 +144,7 @@ COMMENT ON COLUMN program_evaluation.change_per_1000 IS 'after - before.';
 COMMENT ON COLUMN program_evaluation.difference_in_differences_per_1000 IS 'On the served row: change of the served - change of the comparison group. Negative: utilisation fell more (or rose less) after the service.';
 COMMENT ON COLUMN program_evaluation.first_index_month IS 'Earliest index month (YYYY-MM) in the group.';
 COMMENT ON COLUMN program_evaluation.last_index_month IS 'Latest index month (YYYY-MM) in the group.';
-COMMENT ON COLUMN program_evaluation.suppressed IS 'True when the group is too small to show (all its numbers are NULL).';
+COMMENT ON COLUMN program_evaluation.suppressed IS 'Always false: a group too small to show has no row.';
 
 CREATE TABLE dictionary (
     table_name VARCHAR NOT NULL,

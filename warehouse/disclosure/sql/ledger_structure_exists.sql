@@ -1,0 +1,1 @@
+SELECT count(*) > 0 FROM ops.disclosure_relations WHERE structure = $structure
