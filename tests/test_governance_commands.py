@@ -143,3 +143,35 @@ def test_an_approval_naming_no_real_proposal_is_refused(tmp_path: Path) -> None:
             app, ["governance", "status", "--home", str(hub.home.root), "--add", str(bad)]
         )
         assert result.exit_code == 2 and expected in result.output, result.output
+
+
+def test_pack_command_writes_the_pack_and_names_a_bad_quarter(tmp_path: Path) -> None:
+    from kernel import clock
+
+    hub = make_hub(tmp_path, archive=True)  # archived and quarantined packages, no marts yet
+    now = clock.now()
+    quarter = f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    out = tmp_path / "pack"
+    made = runner.invoke(
+        app,
+        [
+            "governance",
+            "pack",
+            "--home",
+            str(hub.home.root),
+            "--quarter",
+            quarter,
+            "--out",
+            str(out),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    html = (out / "index.html").read_text()
+    assert (
+        "approved by county_public_health, harbor_housing, mercy_hospital, northside_food" in html
+    )
+    assert "No marts published yet" in html
+    bad = runner.invoke(
+        app, ["governance", "pack", "--home", str(hub.home.root), "--quarter", "2026Q5"]
+    )
+    assert bad.exit_code == 2 and "write it like 2026Q4" in bad.output

@@ -150,7 +150,7 @@ def _not_reached(marts_db: Path) -> list[dict[str, Any]]:
 
 def _versions(home: HubHome, quarter: Quarter) -> list[dict[str, Any]]:
     from governance.approvals import tally
-    from governance.proposals import in_words
+    from governance.proposals import in_words, texts
 
     out = []
     applied = {
@@ -167,6 +167,7 @@ def _versions(home: HubHome, quarter: Quarter) -> list[dict[str, Any]]:
         out.append(
             {
                 "title": proposal["title"],
+                "version": texts(proposal)[1].get("version"),
                 "id": proposal["proposal_id"],
                 "applied": when[:10],
                 "kind": verdict.kind.kind,
@@ -229,7 +230,7 @@ def render_pack(home: HubHome, quarter: Quarter, folder: Path) -> Path:
         "approvals": _bar_chart(
             folder / "approvals.png",
             "Approvals per change applied this quarter (against the quorum required)",
-            [f"v{v['sha']} {v['kind']}" for v in versions],
+            [f"version {v['version']} ({v['kind']})" for v in versions],
             {
                 "approvals": [len(v["approved_by"]) for v in versions],
                 "still needed": [max(v["required"] - len(v["approved_by"]), 0) for v in versions],
