@@ -133,7 +133,16 @@ def test_asset_graph_shows_our_stage_groups(server: Server, page: object) -> Non
         for node in definitions().resolve_asset_graph().asset_nodes
         if node.is_executable
     }
-    assert expected <= {"ingest", "linkage", "quality", "segments", "marts", "extracts", "reports"}
+    assert expected <= {
+        "ingest",
+        "linkage",
+        "quality",
+        "segments",
+        "marts",
+        "extracts",
+        "reports",
+        "alerts",
+    }
     page.goto(f"{server.base}/asset-groups", wait_until="networkidle", timeout=90_000)  # type: ignore[attr-defined]
     _no_community_popup(page)
     for group in sorted(expected):
