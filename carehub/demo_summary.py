@@ -69,7 +69,8 @@ def _hub_figures(result: DemoResult) -> dict[str, Any]:
 
 def _marts(result: DemoResult) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     with connection(result.home.marts_db, read_only=True) as con:
-        # A segment with nobody in it has no row in segment_sizes: list it as 0.
+        # Every segment has a row in segment_sizes (withheld when small); older marts had none
+        # for an empty segment: list it as 0.
         sizes = con.execute(
             "SELECT s.segment, CASE WHEN z.segment IS NULL THEN 0 ELSE z.people END, "
             "coalesce(z.suppressed, false) "

@@ -107,6 +107,7 @@ def test_publications_are_recorded_and_no_sequence_narrows_a_withheld_count(
         ("marts", False),
     ]
     assert releases[-1][2] == second.suppressed_cells
+    assert second.summary()["ledger_releases"] == 1 and second.ledger_exposed == 0
     assert smallest >= 11
     assert len(ledger) == 2
     assert ledger[0].shown != ledger[1].shown  # the two nights differ

@@ -16,7 +16,7 @@ HELP_TEXT = """\
 Read-only analyst database. Type SQL ending with ';' (several lines are fine).
   .tables          list the tables          .dictionary TABLE   describe a table's columns
   .quit            leave (or Ctrl-D)
-Counts are NULL where withheld (suppressed = true); combinations with no people have no row.
+Sizes and trends: NULL where withheld (suppressed = true). Other tables list only shown counts.
 """
 
 

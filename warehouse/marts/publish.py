@@ -57,6 +57,8 @@ class MartsResult:
         primary_suppressed: Counts withheld for being 1 .. threshold-1.
         complementary_suppressed: Counts withheld so the small ones cannot be derived.
         audit_min_width: Narrowest LP interval of a withheld count (None: none needed an LP).
+        ledger_releases: Earlier publications the audit attacked together with this one.
+        ledger_exposed: Withheld counts still narrower than the threshold across them (0: none).
         segment_sizes: segment -> people now (published value).
         sector_overlap: (sector combination, people) for all_people, largest first.
         evaluation: program_evaluation rows as published.
@@ -73,6 +75,8 @@ class MartsResult:
     primary_suppressed: int
     complementary_suppressed: int
     audit_min_width: float | None
+    ledger_releases: int
+    ledger_exposed: int
     segment_sizes: dict[str, int | None]
     sector_overlap: list[tuple[str, int | None]]
     evaluation: list[dict[str, Any]] = field(default_factory=list)
@@ -89,6 +93,8 @@ class MartsResult:
             "primary_suppressed": self.primary_suppressed,
             "complementary_suppressed": self.complementary_suppressed,
             "audit_min_width": self.audit_min_width,
+            "ledger_releases": self.ledger_releases,
+            "ledger_exposed": self.ledger_exposed,
         }
 
 
@@ -227,6 +233,8 @@ def publish_marts(
         primary_suppressed=len(protection.primary),
         complementary_suppressed=len(protection.complementary),
         audit_min_width=min(widths) if widths else None,
+        ledger_releases=len(ledger),
+        ledger_exposed=protection.ledger_exposed,
         segment_sizes=sizes,
         sector_overlap=overlap,
         evaluation=_evaluation_rows(mart, protection),

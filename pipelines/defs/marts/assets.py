@@ -53,6 +53,8 @@ def analyst_marts(
             "primary_suppressed": result.primary_suppressed,
             "complementary_suppressed": result.complementary_suppressed,
             "audit_min_interval": result.audit_min_width,
+            "ledger_releases": result.ledger_releases,
+            "ledger_exposed": result.ledger_exposed,
             "segment_sizes": dg.MetadataValue.json(result.segment_sizes),
             **governance_metadata(in_force),
         },
