@@ -52,7 +52,7 @@ def show(
     partner: Annotated[str | None, typer.Option(help="Only entries about this partner.")] = None,
     action: Annotated[
         str | None,
-        typer.Option(help="Only this action (extract_built, extract_delivered, deletion, ...)."),
+        typer.Option(help="Only this action (extract_built, alert_written, deletion, ...)."),
     ] = None,
     last: Annotated[int, typer.Option(help="Show at most the last N matching entries.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
@@ -84,12 +84,21 @@ def show(
 
 def _summary(details: dict[str, object]) -> str:
     parts = []
-    for key in ("partner", "extract_id", "requested", "records_purged", "old_kid", "new_kid"):
+    for key in (
+        "partner",
+        "extract_id",
+        "alert_id",
+        "requested",
+        "records_purged",
+        "old_kid",
+        "new_kid",
+    ):
         if key in details:
             parts.append(f"{key}={details[key]}")
     counts = details.get("counts")
     if isinstance(counts, dict):
-        parts.append(f"records={counts.get('records')}")
+        name = "alerts" if "alerts" in counts else "records"
+        parts.append(f"{name}={counts.get(name)}")
         by_segment = counts.get("by_segment")
         if isinstance(by_segment, dict):
             parts.append("segments=" + ",".join(f"{k}:{v}" for k, v in by_segment.items()))
