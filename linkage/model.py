@@ -254,6 +254,10 @@ def bound_twin_guard(model: dict[str, Any], margin_bits: float) -> dict[str, Any
     ssn, twin = _levels(model, SSN_EXACT_LEVEL), _levels(model, TWIN_GUARD_LEVEL)
     if len(ssn) != 1 or len(twin) != 1:
         return model
+    if "u_probability" not in ssn[0] or "u_probability" not in twin[0]:
+        # Random sampling met no pair at that level, so Splink left u untrained: there is no
+        # trained SSN weight to bound the guard by (seen at 100k-1M records); keep it as trained.
+        return model
     w_ssn = math.log2(ssn[0]["m_probability"] / ssn[0]["u_probability"])
     twin[0]["m_probability"] = twin[0]["u_probability"] * 2.0 ** (margin_bits - w_ssn)
     return model

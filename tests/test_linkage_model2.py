@@ -76,6 +76,13 @@ def test_an_agreeing_ssn_outweighs_the_twin_guard(
     assert twin < 0
 
 
+def test_twin_guard_bound_is_a_noop_when_the_ssn_u_was_not_trained() -> None:
+    model = _model(0.9, 1e-5, 0.05)
+    del model["comparisons"][1]["comparison_levels"][0]["u_probability"]  # type: ignore[index]
+    guard = bound_twin_guard(model, 1.0)["comparisons"][0]["comparison_levels"][0]  # type: ignore[index]
+    assert guard["m_probability"] == 1e-10
+
+
 def test_twin_guard_bound_is_a_noop_without_an_ssn_level() -> None:
     model = _model(0.9, 1e-5, 0.05)
     model["comparisons"] = model["comparisons"][:1]  # type: ignore[index]

@@ -67,7 +67,7 @@ def show(
     partner: Annotated[str | None, typer.Option(help="Only entries about this partner.")] = None,
     action: Annotated[
         str | None,
-        typer.Option(help="Only this action (extract_built, extract_delivered, deletion, ...)."),
+        typer.Option(help="Only this action (extract_built, alert_written, deletion, ...)."),
     ] = None,
     last: Annotated[int, typer.Option(help="Show at most the last N matching entries.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
@@ -103,6 +103,7 @@ def _summary(details: dict[str, object]) -> str:
         "partner",
         "proposal_id",
         "extract_id",
+        "alert_id",
         "requested",
         "records_purged",
         "old_kid",
@@ -112,7 +113,8 @@ def _summary(details: dict[str, object]) -> str:
             parts.append(f"{key}={details[key]}")
     counts = details.get("counts")
     if isinstance(counts, dict):
-        parts.append(f"records={counts.get('records')}")
+        name = "alerts" if "alerts" in counts else "records"
+        parts.append(f"{name}={counts.get(name)}")
         by_segment = counts.get("by_segment")
         if isinstance(by_segment, dict):
             parts.append("segments=" + ",".join(f"{k}:{v}" for k, v in by_segment.items()))
