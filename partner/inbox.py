@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from kernel import clock
-from partner.open import OpenError, neutralise, read_crosswalk, unseal
+from partner.open import OpenError, append_ledger, neutralise, read_crosswalk, unseal
 
 ALERT_SUFFIX: Final = ".alert.json"
 PAYLOAD_FORMAT: Final = "carehub-alert-payload/1"
@@ -309,8 +309,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _record(ledger: Path, manifest: dict[str, Any], items: list[str]) -> None:
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
+    append_ledger(
+        ledger,
         {
             "extract_id": manifest["extract_id"],
             "kind": "alert",
@@ -319,14 +319,7 @@ def _record(ledger: Path, manifest: dict[str, Any], items: list[str]) -> None:
             "audit_anchor": manifest.get("audit_anchor"),
             "items": items,
         },
-        sort_keys=True,
     )
-    fd = os.open(ledger, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, (line + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def watch(

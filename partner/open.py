@@ -598,8 +598,8 @@ def _write_csv(
 
 
 def _record_opened(ledger: Path, manifest: dict[str, Any], moment: datetime, out: Path) -> None:
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
+    append_ledger(
+        ledger,
         {
             "extract_id": manifest["extract_id"],
             "opened_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -608,8 +608,14 @@ def _record_opened(ledger: Path, manifest: dict[str, Any], moment: datetime, out
             # Kept outside the hub: see last_audit_anchor.
             "audit_anchor": manifest.get("audit_anchor"),
         },
-        sort_keys=True,
     )
+
+
+def append_ledger(ledger: Path, entry: dict[str, Any]) -> None:
+    """Append one opened envelope to the partner's ledger (owner-only, fsynced): the replay
+    and rewound-audit checks of the next open read it."""
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, sort_keys=True)
     fd = os.open(ledger, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, (line + "\n").encode())
