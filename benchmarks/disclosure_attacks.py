@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DROP_PERSONS = Path(__file__).with_name("disclosure_drop_persons.sql")
 BEFORE_COMMIT = "3c2d9cb"
 THRESHOLD = 11
+SHOW_NARROWED = "--show-narrowed" in sys.argv
 
 
 def load_before() -> Callable[[CellSet, int], Any]:
@@ -129,6 +130,10 @@ def measure(
     two = differencing(releases[-2:], change, THRESHOLD)
     every = differencing(releases, change, THRESHOLD)
     attack_s = time.process_time() - start
+    if SHOW_NARROWED:
+        for found in (single, two, every):
+            for interval in found.narrowed:
+                print(f"{name}: narrowed {interval}")
     return {
         "model": name,
         "non-zero cells": len([v for v in values.values() if v > 0]),
@@ -177,6 +182,9 @@ def main() -> None:
         default=["greedy", "optimal"],
         choices=["greedy", "optimal"],
         help="complementary suppression of the 'after' columns",
+    )
+    parser.add_argument(
+        "--show-narrowed", action="store_true", help="print every narrowed withheld count"
     )
     parser.add_argument(
         "--no-ledger",
