@@ -256,10 +256,16 @@ def load_proposal(home: HubHome, proposal_id: str) -> dict[str, Any]:
 
 
 def proposals(home: HubHome) -> list[dict[str, Any]]:
-    """Every proposal on record, oldest first."""
+    """Every proposal on record, oldest first.
+
+    Ids name the second only, and their random tails do not sort by time: within one second
+    (a script, a test) the order the files were written decides.
+    """
     folder = _dir(home) / "proposals"
-    found = sorted(folder.glob("*/proposal.json")) if folder.is_dir() else []
-    return [read_proposal(p) for p in found]
+    found = list(folder.glob("*/proposal.json")) if folder.is_dir() else []
+    read = [(read_proposal(p), p.stat().st_mtime_ns) for p in found]
+    read.sort(key=lambda pair: (str(pair[0].get("created_at", "")), pair[1]))
+    return [proposal for proposal, _ in read]
 
 
 def approvals_of(home: HubHome, proposal_id: str) -> list[dict[str, Any]]:
