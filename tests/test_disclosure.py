@@ -449,3 +449,18 @@ def test_a_row_that_appears_gives_its_new_people_away_unless_rows_say_nothing(
         assert (result.ledger_exposed > 0) == (narrowed and night == 1)
     found = differencing(releases, 1, 11)
     assert bool(found.narrowed) == narrowed, found.intervals
+
+
+def test_the_solver_prints_nothing_to_the_console() -> None:
+    """HiGHS's licence banner (C++ stdout, first instance) stays out of the demo's console."""
+    import subprocess
+    import sys
+
+    code = (
+        "from warehouse.disclosure.audit import highs_model\n"
+        "m = highs_model([0.0], [1.0], [0, 1], [0], [1.0], [0.0], [1.0])\n"
+        "m.run()\n"
+        "print('solved')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "solved\n"

@@ -21,6 +21,9 @@ closed form (interval arithmetic is exact there); everything else by LP.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -268,6 +271,35 @@ def _by_lp(
     return out
 
 
+_BANNER_LOCK = threading.Lock()
+_banner_swallowed = False
+
+
+def _new_highs() -> Any:
+    """A HiGHS instance. HiGHS prints its licence banner from C++ to the process's stdout on
+    the first instance, before any option can silence it; that banner would land in the
+    steward's console and the demo's output, so the first instance is made with file
+    descriptor 1 pointed at /dev/null."""
+    import highspy
+
+    global _banner_swallowed
+    with _BANNER_LOCK:
+        if _banner_swallowed:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            model = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_swallowed = True
+        return model
+
+
 def highs_model(
     lows: Sequence[float],
     highs: Sequence[float],
@@ -279,9 +311,7 @@ def highs_model(
 ) -> Any:
     """A silent HiGHS model with columns in ``[lows, highs]`` and rows given row-wise (CSR:
     row ``r`` holds ``coefs[starts[r]:starts[r + 1]]`` at columns ``indexes[...]``)."""
-    import highspy
-
-    model = highspy.Highs()
+    model = _new_highs()
     model.silent()
     model.addVars(len(lows), np.array(lows, dtype=float), np.array(highs, dtype=float))
     model.addRows(
