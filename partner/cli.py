@@ -282,12 +282,24 @@ def inbox_cmd(
         str | None,
         typer.Option("--trust-kid", help="The hub key id you pinned: signing keys chain to it."),
     ] = None,
+    governance_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--governance-keys",
+            help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
+            "only approvals by those keys count.",
+        ),
+    ] = None,
     watch_: Annotated[
         bool, typer.Option("--watch", help="Keep polling the inbox until interrupted.")
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 5.0,
 ) -> None:
-    """Verify, decrypt and map care alerts to your own record ids; write CSV and FHIR."""
+    """Verify, decrypt and map care alerts to your own record ids; write CSV and FHIR.
+
+    Each alert must carry a quorum of partners' signed approvals of the governance (and so of
+    the subscription) it was sent under; an alert without them is refused.
+    """
     from rich.console import Console
 
     from partner.inbox import InboxResult, read_inbox, watch
@@ -305,6 +317,7 @@ def inbox_cmd(
             ledger=ledger,
             formats=formats,
             trusted_kid=trust_kid,
+            trusted_signers=governance_keys,
         )
 
     def report(result: InboxResult) -> None:

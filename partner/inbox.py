@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from kernel import clock
-from partner.open import OpenError, append_ledger, neutralise, read_crosswalk, unseal
+from partner.open import (
+    OpenError,
+    append_ledger,
+    check_governance,
+    neutralise,
+    read_crosswalk,
+    unseal,
+)
 
 ALERT_SUFFIX: Final = ".alert.json"
 PAYLOAD_FORMAT: Final = "carehub-alert-payload/1"
@@ -104,6 +111,7 @@ def read_inbox(
     formats: Sequence[str] = FORMATS,
     now: datetime | None = None,
     trusted_kid: str | None = None,
+    trusted_signers: Path | None = None,
 ) -> InboxResult:
     """Open every alert in ``inbox`` not opened before; write CSV rows and FHIR bundles.
 
@@ -117,6 +125,9 @@ def read_inbox(
         formats: ``csv`` and/or ``fhir``.
         now: The current time (tests; default now).
         trusted_kid: The hub key the partner pinned (see ``partner/open.py``).
+        trusted_signers: Partners' governance signing keys the partner pinned: an alert must
+            carry a quorum of approvals of the governance it was sent under, as an extract does
+            (:func:`partner.open.check_governance`).
 
     Returns:
         What was opened, skipped (opened before) and refused (with the reason).
@@ -153,6 +164,7 @@ def read_inbox(
                 payload_format=PAYLOAD_FORMAT,
                 id_field="alert_id",
             )
+            check_governance(manifest, path, trusted_signers)
             mapping = mapping if mapping is not None else read_crosswalk(crosswalk)
             result.opened.append(
                 _deliver(path, manifest, payload, mapping, seen_items, out, formats, ledger)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+from governance_support import approve_changes, signing_public
 from schema_support import copy_hub_schema, insert_rows
 
 from carehub.home import HubHome
@@ -103,6 +104,7 @@ def make_alert_hub(root: Path, subscriptions: list[Subscription] = SUBSCRIPTIONS
                 extract_public_key=base64.b64encode(raw).decode(),
                 key_fingerprint="ab" * 16,
                 display_name=partner.replace("_", " ").title(),
+                signing_public_key=signing_public(partner),
             )
         )
     write_governance(home, registrations, agreements=False)
@@ -110,6 +112,7 @@ def make_alert_hub(root: Path, subscriptions: list[Subscription] = SUBSCRIPTIONS
     save_governance(
         home, governance.model_copy(update={"subscriptions": tuple(subscriptions), "version": 9})
     )
+    approve_changes(home)  # the partners found it, subscriptions included (every one signs)
     copy_hub_schema(home.hub_db)
     return AlertHub(home, keys)
 

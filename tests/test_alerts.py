@@ -3,6 +3,7 @@ sealed file and the partner's inbox (real DuckDB, real HPKE, real audit log)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 from datetime import date, timedelta
@@ -13,11 +14,13 @@ import pytest
 import time_machine
 from alerts_support import NOW, AlertHub, add_person, make_alert_hub, send_events
 
+from kernel.signing import canonical
 from partner.inbox import read_inbox
 from partner.open import OpenError
 from warehouse import audit
 from warehouse.alerts import alert_status, process_alerts
 from warehouse.governance import GovernanceError, parse_governance
+from warehouse.keys import ensure_signing_key
 
 
 @pytest.fixture(autouse=True)
@@ -339,8 +342,10 @@ def test_every_alert_is_audited_and_verify_accounts_for_alert_files(tmp_path: Pa
         (lambda env: env["manifest"].update(recipient="harbor_housing"), "tampered_manifest"),
         (lambda env: env.update(ciphertext=env["ciphertext"][::-1]), "tampered_ciphertext"),
         (lambda env: env["manifest"]["counts"].update(alerts=1), "tampered_manifest"),
+        # A hub that sends without the partners' approvals (re-signed with its own key).
+        ("strip_approvals", "governance_unapproved"),
     ],
-    ids=["relabelled", "ciphertext", "counts"],
+    ids=["relabelled", "ciphertext", "counts", "no_approvals"],
 )
 def test_inbox_refuses_a_tampered_alert_and_opens_the_rest(
     tmp_path: Path, damage: Any, code: str
@@ -355,7 +360,14 @@ def test_inbox_refuses_a_tampered_alert_and_opens_the_rest(
     files = sorted((hub.home.outbox / "northside_food" / "alerts").glob("*.alert.json"))
     assert len(files) == 2
     envelope = json.loads(files[0].read_text())
-    damage(envelope)
+    if damage == "strip_approvals":
+        signer = ensure_signing_key(hub.home, now=NOW)
+        envelope["manifest"]["governance"] = {}
+        envelope["signature"]["value"] = base64.b64encode(
+            signer.sign(canonical(envelope["manifest"]))
+        ).decode()
+    else:
+        damage(envelope)
     files[0].write_text(json.dumps(envelope))
     out = tmp_path / "food"
     result = read_inbox(

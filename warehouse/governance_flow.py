@@ -426,6 +426,24 @@ def restore(home: HubHome) -> Governance:
     return parse_governance(text, source=str(target))
 
 
+def approved_proof(home: HubHome, governance: Governance, nothing: str) -> dict[str, Any]:
+    """The approvals that outputs carry: ``governance`` must be the approved version in force.
+
+    Args:
+        nothing: What is not made on refusal, for the message ("extract built", "alert sent").
+
+    Raises:
+        GovernanceNotApproved: it is not, or none is in force.
+    """
+    in_force = check_in_force(home)
+    if governance.sha256 != in_force.governance.sha256:
+        raise GovernanceNotApproved(
+            f"{governance.path}: the governance given (sha256 {governance.sha256[:12]}) is not "
+            f"the approved version in force ({in_force.governance.sha256[:12]}); no {nothing}"
+        )
+    return in_force.proof()
+
+
 def check_in_force(home: HubHome) -> InForce:
     """The approved governance in force, or a refusal that names the file and the fix.
 

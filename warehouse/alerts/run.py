@@ -36,6 +36,7 @@ from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
 from warehouse.extracts.build import publish_key_set
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Governance, Subscription
+from warehouse.governance_flow import approved_proof
 from warehouse.keys import SigningKey, ensure_signing_key
 from warehouse.vocabulary import ALERT_TYPES
 
@@ -255,6 +256,9 @@ def process_alerts(
     }
     items = con.sql(sql("to_send")).to_arrow_table().to_pylist()
     signer = ensure_signing_key(home, now=moment) if items else None
+    # Alerts leave only under the quorum-approved governance in force (its subscriptions), and
+    # carry its approvals so the partner can check them itself, as extracts do.
+    proof = approved_proof(home, governance, "alert sent") if items else {}
     by_recipient: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_recipient.setdefault(str(item["recipient"]), []).append(item)
@@ -262,7 +266,7 @@ def process_alerts(
     for recipient, its_items in sorted(by_recipient.items()):
         assert signer is not None
         written, rows = _write_alert(
-            home, governance, recipient, its_items, moment, signer, threshold
+            home, governance, recipient, its_items, moment, signer, threshold, proof
         )
         run.files.append(written)
         sent_rows.extend(rows)
@@ -305,6 +309,7 @@ def _write_alert(
     moment: datetime,
     signer: SigningKey,
     threshold: int,
+    proof: dict[str, Any],
 ) -> tuple[AlertFile, list[dict[str, Any]]]:
     partner = governance.partners[recipient]
     sub = governance.subscription_for(recipient)
@@ -340,6 +345,7 @@ def _write_alert(
         "created_at": _iso(moment),
         "expires_at": _iso(expires),
         "governance_version": governance.version_label,
+        "governance": proof,
         "subscription": {
             "purpose": sub.purpose,
             "alert_types": list(sub.alert_types),

@@ -28,7 +28,7 @@ from warehouse.extracts.content import (
 )
 from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Agreement, Governance
-from warehouse.governance_flow import GovernanceNotApproved, check_in_force
+from warehouse.governance_flow import approved_proof
 from warehouse.keys import PUBLIC_KEYS_FILE, ensure_signing_key, public_keys_path
 from warehouse.publish import last_publications, publish_dir
 
@@ -165,13 +165,7 @@ def build_extracts(
             (nothing built); each extract carries that version's approvals for the partner.
     """
     moment = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
-    in_force = check_in_force(home)
-    if governance.sha256 != in_force.governance.sha256:
-        raise GovernanceNotApproved(
-            f"{governance.path}: the governance given (sha256 {governance.sha256[:12]}) is not "
-            f"the approved version in force ({in_force.governance.sha256[:12]}); no extract built"
-        )
-    proof = in_force.proof()
+    proof = approved_proof(home, governance, "extract built")
     missing = missing_inputs(con)
     if missing:
         raise ExtractInputsMissing(
