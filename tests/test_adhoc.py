@@ -8,7 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from test_marts_helpers import sample_hub
+from typer.testing import CliRunner
 
+from carehub.cli import app
 from carehub.home import HubHome
 from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect
 from warehouse.adhoc.table import ALL
@@ -131,3 +133,20 @@ def test_conditions_combine_and_population_is_canonical(hub: HubHome) -> None:
     total = ("adhoc", one.population, ALL, ALL, ALL, ALL)
     assert both.values[total] == expected
     assert 0 < expected < ed.values[("adhoc", "ed_visits_12m>=3", ALL, ALL, ALL, ALL)]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--name", "cli-ed", "--where", "ed_visits_12m>=3", "--by", "zip3,sex"], 0, "withheld"),
+        (["--name", "cli-bad", "--where", "person_key=1"], 2, "not a feature analysts may"),
+        (["--name", "cli-bad", "--by", "zip5"], 2, "choose among zip3"),
+        (["--name", "cli-bad", "--segment", "nope", "--where", "ed_visits_12m>=3"], 2, "known:"),
+    ],
+)
+def test_cli_table(hub: HubHome, args: list[str], code: int, says: str) -> None:
+    result = CliRunner().invoke(app, ["marts", "table", "--home", str(hub.root), *args])
+    assert result.exit_code == code, result.output
+    assert says in result.output
+    folder = hub.marts / "adhoc" / args[1]
+    assert (folder / "table.csv").exists() is (code == 0)
