@@ -33,7 +33,14 @@ import duckdb
 from carehub.home import HubHome
 from kernel import clock
 from warehouse.adhoc.request import DIMENSIONS, AdhocError, AdhocRequest, Condition
-from warehouse.disclosure import DEFAULT_MAX_NOISE, DEFAULT_THRESHOLD, CellKey, CellSet, protect
+from warehouse.disclosure import (
+    DEFAULT_MAX_NOISE,
+    DEFAULT_THRESHOLD,
+    CellKey,
+    CellSet,
+    DisclosureError,
+    protect,
+)
 from warehouse.disclosure.attacks import Release
 from warehouse.disclosure.ledger import DEFAULT_WINDOW, load_ledger, record_release
 from warehouse.marts.publish import perturbation
@@ -172,6 +179,12 @@ def build_table(
     cells, order = collect(con, request)
     ledger = load_ledger(con, OUTPUT, ledger_window, threshold=threshold, max_noise=max_noise)
     protection = protect(cells, threshold, perturbation(home, max_noise), ledger)
+    if protection.ledger_exposed:
+        # The marts publish and report this; an ad hoc table is optional, so it is refused.
+        raise DisclosureError(
+            f"table {request.name!r} would narrow {protection.ledger_exposed} count(s) withheld "
+            "in an earlier ad hoc table; ask for fewer dimensions or a broader population"
+        )
     rows = []
     for key in order:  # every cell has a row (structural)
         people = protection.shown.get(key)
