@@ -213,8 +213,10 @@ def build_table(
         "note": (
             "Counts carry a small keyed noise (at most max_noise either way) and are withheld "
             "below the threshold or where, together with earlier ad hoc tables, they would let "
-            "a withheld count be narrowed. Rows with 'all' are margins. Combinations with "
-            "nobody have no row; deceased people are not counted."
+            "a withheld count be narrowed. Rows with 'all' are margins. Every combination of "
+            "categories found among everyone has a row, whoever is there; deceased people are "
+            "not counted. Features describe the 12 (or 6) months up to as_of, the end of the "
+            "latest data the partners sent (data_end_month)."
         ),
     }
 
