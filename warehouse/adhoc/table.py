@@ -215,8 +215,8 @@ def build_table(
             "below the threshold or where, together with earlier ad hoc tables, they would let "
             "a withheld count be narrowed. Rows with 'all' are margins. Every combination of "
             "categories found among everyone has a row, whoever is there; deceased people are "
-            "not counted. Features describe the 12 (or 6) months up to as_of, the end of the "
-            "latest data the partners sent (data_end_month)."
+            "not counted. Features describe the 12 (or 6) months up to as_of, the date of the "
+            "latest event the partners sent (its month: data_end_month)."
         ),
     }
 
