@@ -62,7 +62,7 @@ def main(
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 app.command("status")(status.status)
-app.command("marts")(marts.marts)
+app.add_typer(marts.app, name="marts")
 app.command("ui")(ui.ui)
 app.command("run")(run_command.run)
 app.add_typer(audit.app, name="audit")

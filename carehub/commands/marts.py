@@ -1,4 +1,5 @@
-"""``carehub marts``: the analysts' read-only DuckDB of de-identified aggregates."""
+"""``carehub marts``: the analysts' read-only DuckDB of de-identified aggregates, and
+``carehub marts table``: an analyst's own protected table (:mod:`warehouse.adhoc`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ Sizes and trends: NULL where withheld (suppressed = true). Other tables list onl
 """
 
 
+app = typer.Typer(
+    invoke_without_command=True,
+    help="Open the analysts' read-only marts, or build your own protected table.",
+)
+
+
+@app.callback()
 def marts(
+    ctx: typer.Context,
     home: Annotated[
         str | None,
         typer.Option(help="Hub home directory (default: $CAREHUB_HOME, else ./.carehub)."),
@@ -39,7 +48,10 @@ def marts(
     """Open the analysts' read-only marts.duckdb in a SQL shell (or print its path).
 
     Uses the ``duckdb`` command-line shell when it is installed, else a small built-in shell.
+    ``carehub marts table --help``: an ad hoc table of your own.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     hub = HubHome.resolve(home)
     db = hub.marts_db
     if path:
@@ -66,6 +78,72 @@ def marts(
     if cli and sys.stdin.isatty():
         os.execv(cli, [cli, "-readonly", str(db)])
     _shell(db)
+
+
+@app.command("table")
+def table(
+    name: Annotated[
+        str, typer.Option("--name", help="Table name: the folder marts/adhoc/NAME/ (a-z 0-9 - _).")
+    ],
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Condition on a feature, e.g. 'ed_visits_12m>=3' or "
+            "'hrsn_housing_instability=true'; repeat or join with 'and' (all must hold).",
+        ),
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Dimensions among zip3, age_band, sex, sector (comma list).")
+    ] = "zip3",
+    segment: Annotated[
+        str | None, typer.Option("--segment", help="Count only members of this segment.")
+    ] = None,
+    home: Annotated[
+        str | None,
+        typer.Option(help="Hub home directory (default: $CAREHUB_HOME, else ./.carehub)."),
+    ] = None,
+) -> None:
+    """Build a protected table of counts with every margin, under marts/adhoc/NAME/.
+
+    Counts carry the marts' keyed noise; small ones, and any that would narrow a count withheld
+    in an earlier ad hoc table, are withheld.
+    """
+    from carehub.db import connection
+    from warehouse.adhoc import AdhocError, AdhocRequest, build_table
+    from warehouse.disclosure import DisclosureError
+
+    hub = HubHome.resolve(home)
+    try:
+        request = AdhocRequest.parse(name, where or [], [by], segment)
+    except AdhocError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not hub.hub_db.exists():
+        typer.echo(
+            f"error: {hub.hub_db} does not exist; run the hub first (carehub demo)", err=True
+        )
+        raise typer.Exit(2)
+    try:
+        with connection(hub.hub_db) as con:
+            result = build_table(con, hub, request)
+    except AdhocError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except DisclosureError as exc:
+        typer.echo(f"error: nothing published: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{request.population} by {', '.join(request.by)} (data to {result.as_of:%Y-%m}): "
+        f"{result.cells} counts, {result.withheld} withheld, threshold {result.threshold}"
+    )
+    typer.echo(f"  {hub.marts / 'adhoc' / name}/table.csv, table.parquet, about.json")
+    for row in result.rows[:40]:
+        labels = "  ".join(f"{row[d]:<12}" for d in request.by)
+        people = "withheld" if row["people"] is None else f"{row['people']:,}"
+        typer.echo(f"  {labels}  {people:>9}")
+    if len(result.rows) > 40:
+        typer.echo(f"  ... {len(result.rows) - 40} more rows in table.csv")
 
 
 def _run_one(db: Path, sql: str) -> None:

@@ -177,7 +177,8 @@ def _unlisted_parts(releases: Sequence[Release]) -> dict[tuple[int, int], dict[C
     """Sparse parts a publication's margins may hold without listing them.
 
     A sparse count with no row in publication ``i`` (nobody, or withheld) is still a part of
-    its margins there, as far as the adversary knows: ``total = listed parts + unlisted ones``.
+    its margins there, as far as the adversary knows: ``total = listed parts + unlisted ones``
+    (unless it is structural too: then its table is not in ``i``).
     Where another publication lists it in a margin of the same total, the matching margin of
     ``i`` (same total, sharing a part, or the only one of that total) gets it as an unknown.
     Keyed ``(publication, id(constraint))``.
@@ -188,7 +189,10 @@ def _unlisted_parts(releases: Sequence[Release]) -> dict[tuple[int, int], dict[C
             if constraint.sense != "eq" or constraint.total is None:
                 continue
             parts = frozenset(constraint.parts)
-            for part in parts & release.sparse:
+            # A part that is also structural has a row wherever its table is published: a
+            # release without its row does not publish that table (ad hoc tables of other
+            # breakdowns, warehouse.adhoc), so it is no hidden part of that release's margins.
+            for part in parts & (release.sparse - release.structural):
                 seen.setdefault((constraint.total, part), (constraint.coefs[part], parts))
     if not seen:
         return {}

@@ -1,0 +1,152 @@
+"""Analysts' ad hoc tables: protected counts, margins, the ledger, refused requests."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_marts_helpers import sample_hub
+from typer.testing import CliRunner
+
+from carehub.cli import app
+from carehub.home import HubHome
+from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect
+from warehouse.adhoc.table import ALL
+from warehouse.disclosure import DEFAULT_MAX_NOISE
+from warehouse.disclosure.attacks import Release, differencing
+from warehouse.disclosure.ledger import load_ledger
+from warehouse.disclosure.suppression import DEFAULT_CHANGE
+
+THRESHOLD = 11
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> HubHome:
+    return sample_hub(tmp_path_factory.mktemp("adhoc"), 3000)
+
+
+def test_small_cells_withheld_margins_present_release_recorded(hub: HubHome) -> None:
+    request = AdhocRequest.parse("frequent-ed", ["ed_visits_12m>=3"], ["zip3,sex"])
+    with duckdb.connect(str(hub.hub_db)) as con:
+        truth, _ = collect(con, request)
+        result = build_table(con, hub, request, THRESHOLD)
+        releases = con.execute(
+            "SELECT release_id, cells, withheld FROM ops.disclosure_releases WHERE output = 'adhoc'"
+        ).fetchall()
+    folder = hub.marts / "adhoc" / "frequent-ed"
+    with (folder / "table.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and len(rows) == result.cells
+    # Nothing shown is below the threshold; a true count that even the largest noise keeps
+    # below it is withheld (the rule decides on the shown count, so 10 may show as 12).
+    by_labels = {(r["zip3"], r["sex"]): r for r in rows}
+    small = [k for k, v in truth.values.items() if 0 < v < THRESHOLD - DEFAULT_MAX_NOISE]
+    assert small
+    for key in small:
+        zip3, sex = key[2], key[4]
+        row = by_labels[("all" if zip3 == ALL else zip3, "all" if sex == ALL else sex)]
+        assert row["status"] == "withheld" and row["people"] == ""
+    assert all(int(r["people"]) >= THRESHOLD for r in rows if r["status"] == "shown")
+    # A ZIP3 margin for every ZIP3, a sex margin, the grand total.
+    zip3s = {r["zip3"] for r in rows} - {"all"}
+    assert {z for z, s in by_labels if s == "all"} == zip3s | {"all"}
+    assert {s for z, s in by_labels if z == "all"} >= {"F", "M", "all"}
+    # The parquet holds the same rows, withheld as NULL.
+    with duckdb.connect() as out:
+        parquet = out.execute(
+            "SELECT zip3, sex, people, status FROM read_parquet($p)",
+            {"p": str(folder / "table.parquet")},
+        ).fetchall()
+    assert [
+        (r["zip3"], r["sex"], int(r["people"]) if r["people"] else None, r["status"]) for r in rows
+    ] == parquet
+    assert releases == [(result.release_id, result.cells, result.withheld)]
+    about = (folder / "about.json").read_text()
+    assert '"data_end_month": "2026-10"' in about
+
+
+def test_second_request_cannot_narrow_the_first(tmp_path: Path) -> None:
+    """Two breakdowns of the same people share their margins in the ledger; attacked together
+    they narrow no withheld count. The control shows the attack has teeth: a second release
+    that shows (within the noise) a count the first withheld narrows it."""
+    home = sample_hub(tmp_path, 3000)
+    with duckdb.connect(str(home.hub_db)) as con:
+        for name, by in (("by-sector", "zip3,sector"), ("by-zip3", "zip3,sex")):
+            request = AdhocRequest.parse(name, ["ed_visits_12m>=3"], [by])
+            result = build_table(con, home, request, THRESHOLD)
+        truth, _ = collect(con, AdhocRequest.parse("x", ["ed_visits_12m>=3"], ["zip3,sector"]))
+        first, second = load_ledger(con, "adhoc", threshold=THRESHOLD)
+    assert result.ledger_releases == 1
+    # Shared cells: the ZIP3 margins and the total, shown alike in both (same keyed noise).
+    shared = first.shown.keys() & second.shown.keys()
+    assert len(shared) > 1
+    assert all(first.shown[c] == second.shown[c] for c in shared)
+    assert not differencing([first, second], DEFAULT_CHANGE, THRESHOLD).narrowed
+    # Control: a second release that shows a count the first withheld, exactly.
+    withheld = next(c for c in first.withheld if truth.values[c] > 0)
+    only = frozenset({withheld})
+    leaky = Release({withheld: truth.values[withheld]}, (), 0, only, only)
+    narrowed = differencing([first, leaky], DEFAULT_CHANGE, THRESHOLD).narrowed
+    assert any(iv.cell == (0, withheld) for iv in narrowed)
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "by", "segment", "message"),
+    [
+        ("t", ["person_key=1"], ["zip3"], None, "not a feature analysts may filter on"),
+        ("t", ["ed_visits_12m ~ 3"], ["zip3"], None, "write FEATURE OPERATOR VALUE"),
+        ("t", ["ed_visits_12m>=three"], ["zip3"], None, "takes a whole number"),
+        ("t", ["has_diabetes>=1"], ["zip3"], None, "true/false; use = or !="),
+        ("t", ["has_diabetes=yes"], ["zip3"], None, "takes true or false"),
+        ("t", ["deceased=true"], ["zip3"], None, "not a feature analysts may filter on"),
+        ("t", ["ed_visits_12m>=3"], ["zip5"], None, "choose among zip3, age_band, sex, sector"),
+        ("t", ["ed_visits_12m>=3"], ["zip3,zip3"], None, "named twice"),
+        ("../x", ["ed_visits_12m>=3"], ["zip3"], None, "use lowercase letters"),
+    ],
+)
+def test_refused_requests_name_the_fix(
+    name: str, where: list[str], by: list[str], segment: str | None, message: str
+) -> None:
+    with pytest.raises(AdhocError, match=message):
+        AdhocRequest.parse(name, where, by, segment)
+
+
+def test_unknown_segment_is_refused(hub: HubHome) -> None:
+    request = AdhocRequest.parse("t", ["ed_visits_12m>=3"], ["zip3"], "no_such_segment")
+    with duckdb.connect(str(hub.hub_db)) as con, pytest.raises(AdhocError, match="known:"):
+        collect(con, request)
+
+
+def test_conditions_combine_and_population_is_canonical(hub: HubHome) -> None:
+    one = AdhocRequest.parse("t", ["ed_visits_12m>=3 and hrsn_housing_instability=true"], ["sex"])
+    two = AdhocRequest.parse("t", ["hrsn_housing_instability=true", "ed_visits_12m>=3"], ["sex"])
+    assert one.population == two.population
+    with duckdb.connect(str(hub.hub_db)) as con:
+        both, _ = collect(con, one)
+        ed, _ = collect(con, AdhocRequest.parse("t", ["ed_visits_12m>=3"], ["sex"]))
+        ((expected,),) = con.execute(
+            "SELECT count(*) FROM features.person_features WHERE NOT deceased "
+            "AND ed_visits_12m >= 3 AND hrsn_housing_instability"
+        ).fetchall()
+    total = ("adhoc", one.population, ALL, ALL, ALL, ALL)
+    assert both.values[total] == expected
+    assert 0 < expected < ed.values[("adhoc", "ed_visits_12m>=3", ALL, ALL, ALL, ALL)]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--name", "cli-ed", "--where", "ed_visits_12m>=3", "--by", "zip3,sex"], 0, "withheld"),
+        (["--name", "cli-bad", "--where", "person_key=1"], 2, "not a feature analysts may"),
+        (["--name", "cli-bad", "--by", "zip5"], 2, "choose among zip3"),
+        (["--name", "cli-bad", "--segment", "nope", "--where", "ed_visits_12m>=3"], 2, "known:"),
+    ],
+)
+def test_cli_table(hub: HubHome, args: list[str], code: int, says: str) -> None:
+    result = CliRunner().invoke(app, ["marts", "table", "--home", str(hub.root), *args])
+    assert result.exit_code == code, result.output
+    assert says in result.output
+    folder = hub.marts / "adhoc" / args[1]
+    assert (folder / "table.csv").exists() is (code == 0)

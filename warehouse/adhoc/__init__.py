@@ -1,0 +1,17 @@
+"""Analysts' ad hoc tables: counts over person-level features, through the one disclosure model.
+
+No Dagster, no CLI: ``carehub marts table`` calls :func:`build_table`.
+"""
+
+from warehouse.adhoc.request import DIMENSIONS, AdhocError, AdhocRequest, Condition
+from warehouse.adhoc.table import AdhocResult, build_table, collect
+
+__all__ = [
+    "DIMENSIONS",
+    "AdhocError",
+    "AdhocRequest",
+    "AdhocResult",
+    "Condition",
+    "build_table",
+    "collect",
+]
