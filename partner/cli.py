@@ -9,6 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
+# Extracts and alerts alike: the partners' governance keys pinned at the table.
+GovernanceKeys = Annotated[
+    Path | None,
+    typer.Option(
+        "--governance-keys",
+        help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
+        "only approvals by those keys count.",
+    ),
+]
+
 app = typer.Typer(help="Partner-side tools: encode, keygen, open extracts.", no_args_is_help=True)
 
 
@@ -205,14 +215,7 @@ def open_cmd(
             help="The hub key id you pinned at onboarding: the signing key must chain to it.",
         ),
     ] = None,
-    governance_keys: Annotated[
-        Path | None,
-        typer.Option(
-            "--governance-keys",
-            help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
-            "only approvals by those keys count.",
-        ),
-    ] = None,
+    governance_keys: GovernanceKeys = None,
 ) -> None:
     """Verify, decrypt and map back a hub extract; write a CSV of your own clients.
 
@@ -282,14 +285,7 @@ def inbox_cmd(
         str | None,
         typer.Option("--trust-kid", help="The hub key id you pinned: signing keys chain to it."),
     ] = None,
-    governance_keys: Annotated[
-        Path | None,
-        typer.Option(
-            "--governance-keys",
-            help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
-            "only approvals by those keys count.",
-        ),
-    ] = None,
+    governance_keys: GovernanceKeys = None,
     watch_: Annotated[
         bool, typer.Option("--watch", help="Keep polling the inbox until interrupted.")
     ] = False,
