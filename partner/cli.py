@@ -14,8 +14,8 @@ GovernanceKeys = Annotated[
     Path | None,
     typer.Option(
         "--governance-keys",
-        help="JSON {partner: [signing public key, ...]} you pinned at the governance table: "
-        "only approvals by those keys count.",
+        help="JSON file mapping each partner to the list of its signing public keys, as you "
+        "pinned them at the governance table: only approvals by those keys count.",
     ),
 ]
 
