@@ -41,9 +41,8 @@ from partner.open import (
     read_crosswalk,
     unseal,
 )
+from partner.package import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 
-ALERT_SUFFIX: Final = ".alert.json"
-PAYLOAD_FORMAT: Final = "carehub-alert-payload/1"
 LEDGER_FILE: Final = "opened_alerts.jsonl"
 CSV_FILE: Final = "alerts.csv"
 FHIR_DIR: Final = "fhir"
@@ -161,13 +160,13 @@ def read_inbox(
                 ledger=ledger,
                 moment=moment,
                 trusted_kid=trusted_kid,
-                payload_format=PAYLOAD_FORMAT,
+                payload_format=ALERT_PAYLOAD_FORMAT,
                 id_field="alert_id",
             )
             check_governance(manifest, path, trusted_signers)
             mapping = mapping if mapping is not None else read_crosswalk(crosswalk)
             result.opened.append(
-                _deliver(path, manifest, payload, mapping, seen_items, out, formats, ledger)
+                _deliver(path, manifest, payload, mapping, seen_items, out, formats, ledger, moment)
             )
         except OpenError as exc:
             if exc.code == "replayed":
@@ -196,6 +195,7 @@ def _deliver(
     out: Path,
     formats: Sequence[str],
     ledger: Path,
+    moment: datetime,
 ) -> OpenedAlert:
     items = list(payload["alerts"])
     missing = [i for i, a in enumerate(items, start=1) if a["record_pseudonym"] not in mapping]
@@ -217,7 +217,7 @@ def _deliver(
     if "fhir" in formats and rows:
         bundle_path = out / FHIR_DIR / f"{alert_id}.json"
         _write_private(bundle_path, fhir_bundle(rows, str(manifest["recipient"]), created))
-    _record(ledger, manifest, [a["item_id"] for a in fresh])
+    _record(ledger, manifest, [a["item_id"] for a in fresh], moment)
     return OpenedAlert(
         alert_id=alert_id,
         items=len(fresh),
@@ -320,13 +320,13 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(aside, path)
 
 
-def _record(ledger: Path, manifest: dict[str, Any], items: list[str]) -> None:
+def _record(ledger: Path, manifest: dict[str, Any], items: list[str], moment: datetime) -> None:
     append_ledger(
         ledger,
         {
             "extract_id": manifest["extract_id"],
             "kind": "alert",
-            "opened_at": clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "opened_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "created_at": manifest["created_at"],
             "audit_anchor": manifest.get("audit_anchor"),
             "items": items,

@@ -46,6 +46,10 @@ SIGNATURE_FIELD = "signature"
 KINDS = ("full", "events")
 # An events package is sized for tens to thousands of events; a bigger one is a full export.
 MAX_EVENTS_PACKAGE_ROWS = 10_000
+# A care alert the hub writes to outbox/<partner>/alerts/ and the partner's inbox opens: the
+# file suffix and the format of its encrypted payload (the envelope is the extract's).
+ALERT_SUFFIX = ".alert.json"
+ALERT_PAYLOAD_FORMAT = "carehub-alert-payload/1"
 
 _PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

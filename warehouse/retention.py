@@ -33,6 +33,7 @@ from carehub.faults import pause_point
 from carehub.home import HubHome
 from carehub.notify import log_line
 from kernel import clock
+from partner.package import ALERT_SUFFIX
 from warehouse.governance import Retention
 
 Area = Literal["landing", "archive", "quarantine", "outbox"]
@@ -40,7 +41,6 @@ _DAY = 86400.0
 _IN_PROGRESS = (".building", ".tmp", ".link")
 _EXTRACT_SUFFIX = ".extract.json"
 _ALERTS_DIR = "alerts"
-_ALERT_SUFFIX = ".alert.json"
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def _outbox_items(root: Path) -> Iterator[Path]:
                 candidates.append(item)  # an extract written straight into the folder
             elif item.name == _ALERTS_DIR and item.is_dir() and not item.is_symlink():
                 candidates.extend(  # care alerts: each file is its own item
-                    a for a in _children(item) if a.name.endswith(_ALERT_SUFFIX) and a.is_file()
+                    a for a in _children(item) if a.name.endswith(ALERT_SUFFIX) and a.is_file()
                 )
         # Anything else (the hub's published keys next to the extracts) is not an extract.
         for item in candidates:

@@ -30,6 +30,7 @@ import pyarrow as pa
 import linkage.store
 from carehub.home import HubHome
 from kernel import clock
+from partner.package import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 from warehouse import audit, staging
 from warehouse.alerts.certainty import certainty_table
 from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
@@ -40,8 +41,8 @@ from warehouse.governance_flow import approved_proof
 from warehouse.keys import SigningKey, ensure_signing_key
 from warehouse.vocabulary import ALERT_TYPES
 
-PAYLOAD_FORMAT: Final = "carehub-alert-payload/1"
-ALERT_SUFFIX: Final = ".alert.json"
+# The alert contract is the partner client's (partner/package.py), as packages' is.
+PAYLOAD_FORMAT: Final = ALERT_PAYLOAD_FORMAT
 ALERTS_DIR: Final = "alerts"
 DECISIONS: Final = (
     "send",
