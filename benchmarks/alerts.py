@@ -59,7 +59,7 @@ def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
     """Region, keys, governance with subscriptions, every export ingested and linked."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from linkage.run import run_linkage
     from partner.encode import encode_partner
     from partner.keygen import keygen
@@ -157,7 +157,7 @@ def alert_once(work: Path, package: Path) -> dict[str, Any]:
     """Submit ``package`` and run ingest, incremental linkage and alerts as alerts_job does."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from linkage.run import run_linkage
     from partner.submit import submit
     from warehouse.alerts import process_alerts
@@ -195,7 +195,7 @@ def dagster_once(work: Path, package: Path) -> dict[str, Any]:
     """Submit ``package``; ingest_job, alerts_sensor and alerts_job as real Dagster runs."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from partner.submit import submit
     from pipelines.runner import follow_runs, process_landing
 
@@ -215,7 +215,7 @@ def replay(work: Path, package: Path, raw: Path) -> int:
     """The same package again, and the same encounters re-encoded: new items sent (want 0)."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from linkage.run import run_linkage
     from partner.encode import encode_partner
     from partner.submit import submit
@@ -246,7 +246,7 @@ def yardstick(work: Path) -> float:
     """The nightly path: a full re-link of every record."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from linkage.run import run_linkage
 
     home = HubHome(work / "home")
@@ -265,7 +265,7 @@ def accuracy(work: Path, batches: list[Path]) -> dict[str, Any]:
     """Sent items against the ground truth and the rules (see the module docstring)."""
     import duckdb
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
 
     truth: dict[tuple[str, str], str] = {}
     residents: dict[str, list[tuple[str, str]]] = {}

@@ -73,7 +73,7 @@ def _peak_bytes() -> int:
 
 
 def _home(work: Path) -> Any:
-    from carehub.home import HubHome
+    from kernel.home import HubHome
 
     return HubHome(work / "home")
 

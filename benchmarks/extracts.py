@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import public_b64
 from partner.open import open_extract
 from warehouse.deletion import delete_pseudonyms

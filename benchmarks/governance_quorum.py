@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from carehub.home import HubHome
 from governance.proposals import _parsed
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import public_b64
 from partner.open import check_governance
 from warehouse import governance_flow as flow

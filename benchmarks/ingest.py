@@ -34,8 +34,8 @@ PARTNERS = DEFAULT_PARTNER_SECTORS  # partner -> sector of the synthetic region
 CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from warehouse.ingest import ingest_landing
 home = HubHome.resolve(sys.argv[1])
 t_import = time.perf_counter()
@@ -79,7 +79,7 @@ def build(root: Path, records: int, per: int) -> Path:
     """A registered hub home with one package per partner in landing; returns the home root."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from kernel.signing import public_b64
     from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, conform, write_package
     from warehouse.governance import PartnerRegistration, write_governance

@@ -32,7 +32,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carehub.home import HubHome  # noqa: E402
+from kernel.home import HubHome  # noqa: E402
 from linkage.accuracy import Metrics, evaluate  # noqa: E402
 from linkage.comparisons import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL  # noqa: E402
 from linkage.model import bound_twin_guard, round_parameters  # noqa: E402

@@ -42,7 +42,7 @@ def _encoded(work: str, incremental: bool, queue: Any) -> None:
     import pandas  # noqa: F401 - loaded in any hub process (Dagster); keep its import untimed
     import polars as pl
 
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from linkage.run import run_linkage
 
     home = HubHome(Path(work) / "home").ensure()

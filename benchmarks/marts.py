@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.features import build_features
 from warehouse.marts import create_sample_inputs, publish_marts
 from warehouse.segments import compute_membership, load_segments

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from carehub.commands.ui import dagster_dev_command, free_port, location_state
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.runner import definitions, run_job
 from warehouse.governance import TEMPLATE
 

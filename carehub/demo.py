@@ -22,7 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from carehub.demo_progress import step
-from carehub.home import HubHome
+from kernel.home import HubHome
+from pipelines.dagster_home import ensure_dagster_home
 
 T = TypeVar("T")
 
@@ -127,7 +128,7 @@ class Demo:
             for tree in (self.home.root, self.result.partners_dir):
                 if tree.exists():
                     shutil.rmtree(tree)
-        self.home.ensure()
+        ensure_dagster_home(self.home)
         self._stage("1. Synthetic region (ground truth stays with the demo)", self.synthesise)
         self._stage("2. Partners: keys and the shared secret", self.partner_keys)
         self._stage("3. Hub: signing key and partner registry", self.hub_onboarding)

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from carehub.db import connection
 from carehub.demo import REGION_DIR, DemoResult
+from kernel.db import connection
 from warehouse.disclosure import DEFAULT_MAX_NOISE
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 from rich.console import RenderableType
 
-from carehub.db import connect
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import connect
+from kernel.home import HubHome
 from warehouse import publish as publish_module
 
 # How old a publication may be before it counts as overdue (cadence plus a grace period).

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from linkage import charts
 from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
 from linkage.comparisons import TF_COLUMNS

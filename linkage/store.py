@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from carehub.faults import pause_point
 from kernel import clock
+from kernel.faults import pause_point
 from linkage.keys import Churn
 from linkage.records import sql
 

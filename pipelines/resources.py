@@ -10,9 +10,10 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from linkage.backends import LinkageBackend, linkage_backend
+from pipelines.dagster_home import ensure_dagster_home
 
 
 class HubResource(dg.ConfigurableResource):
@@ -22,7 +23,7 @@ class HubResource(dg.ConfigurableResource):
 
     @property
     def paths(self) -> HubHome:
-        return HubHome.resolve(self.home).ensure()
+        return ensure_dagster_home(HubHome.resolve(self.home))
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

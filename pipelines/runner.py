@@ -28,8 +28,8 @@ from typing import Any
 
 import dagster as dg
 
-from carehub.home import HOME_ENV, HubHome
-from carehub.notify import notify
+from kernel.home import HOME_ENV, HubHome
+from pipelines.dagster_home import ensure_dagster_home
 from pipelines.defs.ops.failures import (
     NOTIFIED_TAG,
     StepFailure,
@@ -37,6 +37,7 @@ from pipelines.defs.ops.failures import (
     failure_notice,
     step_failures,
 )
+from pipelines.notify import notify
 from pipelines.resources import HubResource
 from pipelines.tags import HIDDEN
 
@@ -122,7 +123,7 @@ def hub_environment(home: HubHome) -> Iterator[None]:
 def hub_instance(home: str | Path | HubHome) -> Iterator[dg.DagsterInstance]:
     """The persistent Dagster instance in ``<home>/dagster`` (created on first use)."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
-    hub.ensure()
+    ensure_dagster_home(hub)
     with hub_environment(hub):
         # Opening a new home creates Dagster's SQLite schemas; two processes doing it at the
         # same moment collide ("table ... already exists"), so opening is serialised.
@@ -358,7 +359,7 @@ def process_landing(
     sensor afresh and finds only what is still left, usually nothing.
     """
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
-    hub.ensure()
+    ensure_dagster_home(hub)
     with (hub.dagster_home / ".landing.lock").open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 from governance_support import approve_changes, signing_public
 from schema_support import copy_hub_schema, insert_rows
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.governance import (
     PartnerRegistration,
     Subscription,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 
 PAUSE_TIMEOUT = 900.0
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from carehub.home import HubHome
 from governance.proposals import parse_text, sha256_text
 from governance.quorum import voters
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import public_b64
 from warehouse import governance_flow as flow
 from warehouse.governance import (

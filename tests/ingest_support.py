@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from governance_support import approve_changes, signing_key
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from kernel.signing import public_b64
 from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
 from partner.package import (

@@ -11,7 +11,7 @@ from test_marts_helpers import sample_hub
 from typer.testing import CliRunner
 
 from carehub.cli import app
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect
 from warehouse.adhoc.table import ALL
 from warehouse.disclosure import DEFAULT_MAX_NOISE

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carehub.cli import app
-from carehub.home import HubHome
+from kernel.home import HubHome
 from kernel.signing import canonical
 from warehouse import audit
 

@@ -29,11 +29,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from carehub.db import connection
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import connection
+from kernel.home import HubHome
 from linkage.encoding.spec import SPEC_VERSION
 from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
+from pipelines.defs.ingest.notices import announce
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing
 
@@ -818,6 +819,8 @@ def test_bad_input(home: HubHome, case: Case) -> None:
         good_before = staging_counts(c, GOOD) if _has_staging(c) else (0, 0, 0)
         good_pkg = drop(home, GOOD, salt=f"good-{case.name}")
         results = {r.submission_id: r for r in ingest_landing(home, c, now=case.now)}
+        for result in results.values():
+            announce(home, result)  # the steward log and notices, as the ingest asset writes them
         bad = results[sid]
         good = results[good_pkg.name]
 

@@ -23,7 +23,7 @@ import pytest
 from ingest_support import SMUGGLED_NAME, drop, drop_smuggled_name, make_home
 
 from carehub.commands.ui import free_port, location_state
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.runner import definitions, process_landing, run_job
 from warehouse.ingest.status import collect
 

@@ -15,7 +15,7 @@ import pytest
 from fault_support import carehub_command, integrity_problems, staging_snapshot
 from ingest_support import drop, make_home
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 
 PARTNERS = ("mercy_hospital", "harbor_housing")
 

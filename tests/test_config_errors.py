@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from carehub.cli import app
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from pipelines.defs.ingest.assets import submission
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.defs.ingest.sensors import landing_sensor

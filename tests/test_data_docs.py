@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from pipelines.defs.ingest.assets import gx_data_docs
 from pipelines.resources import HubResource
 from quality.data_docs import submission_page

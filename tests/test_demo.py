@@ -9,12 +9,12 @@ import pytest
 from conftest import DemoRegion
 from rich.console import Console
 
-from carehub.db import connection
 from carehub.demo import BROKEN_PARTNER, Demo, DemoResult
 from carehub.demo_summary import care_team_rows
 from carehub.demo_support import identifier_needles
-from carehub.home import HubHome
 from carehub.privacy_scan import scan_tree
+from kernel.db import connection
+from kernel.home import HubHome
 from tests.html_support import external_urls
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.defs.marts import export as marts_export
 from tests.test_marts_helpers import published_sample
 from warehouse import export

@@ -472,7 +472,7 @@ def test_agreement_naming_an_undefined_segment_stops_the_build(tmp_path: Path) -
 def test_pinned_hub_key_follows_the_rotation_chain_and_rejects_a_forged_key_set(
     tmp_path: Path,
 ) -> None:
-    from carehub.home import HubHome
+    from kernel.home import HubHome
     from kernel.signing import canonical
     from warehouse.keys import ensure_signing_key
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from governance_support import approve_changes, signing_public
 from schema_support import add_submission, copy_hub_schema, insert_rows
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.extracts import ExtractInfo, build_extracts, hpke_info
 from warehouse.features import build_features
 from warehouse.governance import PartnerRegistration, load_governance, write_governance

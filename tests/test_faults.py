@@ -2,7 +2,7 @@
 
 A small synthetic region is taken through the whole pipeline once (the last good state). Then a
 real ``carehub run`` subprocess is killed with SIGKILL at the most dangerous point of each stage
-(see ``carehub/faults.py``): inside the ingest transaction and between its commit and the move to
+(see ``kernel/faults.py``): inside the ingest transaction and between its commit and the move to
 archive, inside the linkage transaction, just before the marts swap, and just before an extract
 swap. After each kill:
 
@@ -31,7 +31,7 @@ from fault_support import (
 )
 
 from carehub.demo import MAPPINGS, Demo
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.runner import hub_instance
 from warehouse import audit
 

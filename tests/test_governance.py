@@ -10,7 +10,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.governance import (
     CONTEXT_FLAGS,
     DEFAULT_AGREEMENTS,

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from carehub.cli import app
 from carehub.commands.hub import read_extract_public_key
-from carehub.home import HubHome
+from kernel.home import HubHome
 from partner.keygen import keygen, signing_key_paths
 from warehouse import audit
 from warehouse.governance import key_id, load_governance

@@ -9,10 +9,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from carehub.db import connection
-from carehub.home import HubHome
 from carehub.privacy_scan import scan_tree
 from kernel import clock
+from kernel.db import connection
+from kernel.home import HubHome
+from pipelines.defs.ingest.notices import announce
 from tests.ingest_support import drop, make_home, staging_counts
 from warehouse.ingest import ingest_landing, ingest_submission
 from warehouse.ingest.package import Package, stage_tables
@@ -40,6 +41,7 @@ def test_supersede_is_explicit_and_audible(home: HubHome) -> None:
         second = drop(home, "mercy_hospital", salt="v1", n=40, supersedes=first.name)
         result = ingest_submission(home, con, second.name)
         assert result.outcome == "ingested" and result.superseded == first.name
+        announce(home, result)  # what the ingest asset does with every outcome
         states = dict(
             con.execute(
                 "SELECT submission_id, state FROM staging.submissions WHERE partner_id = $p",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from carehub.db import connection
+from kernel.db import connection
 from pipelines.defs.ingest.sensors import landing_sensor
 from pipelines.resources import HubResource
 from pipelines.runner import JobRun, process_landing

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from schema_support import add_persons, copy_hub_schema
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from linkage.encoding import EncodingKeys, encode_persons
 from linkage.run import run_linkage
 from partner.keyfiles import read_secret

@@ -19,7 +19,7 @@ from schema_support import add_persons, create_hub_schema
 from splink.internals.html_utils import chart_html
 
 from carehub.commands.status import linkage_section
-from carehub.home import HubHome
+from kernel.home import HubHome
 from linkage.comparisons import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL
 from linkage.estimate import choose_threshold, estimate_accuracy
 from linkage.model import (

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from schema_support import add_persons, copy_hub_schema
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from linkage.accuracy import evaluate
 from linkage.encoding.spec import SPEC_VERSION, TOKEN_COLUMNS
 from linkage.model import current_model

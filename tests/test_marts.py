@@ -13,8 +13,8 @@ from test_marts_helpers import AS_OF, MART_TABLES, published_sample, sample_hub
 from typer.testing import CliRunner
 
 from carehub.cli import app
-from carehub.db import connection
 from kernel import clock
+from kernel.db import connection
 from warehouse import dictionary
 from warehouse.disclosure import DisclosureError
 from warehouse.marts import publish_marts, scan_for_leaks, summary_lines

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from test_marts_helpers import MART_TABLES
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.features import build_features
 from warehouse.marts import create_sample_inputs, publish_marts
 from warehouse.marts.publish import PERTURBATION_SECRET

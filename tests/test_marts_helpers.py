@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 from schema_support import add_submission, insert_rows
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.features import build_features
 from warehouse.marts import create_sample_inputs, publish_marts
 from warehouse.marts.publish import MartsResult

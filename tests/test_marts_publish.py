@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from warehouse.publish import current_dir, last_publications, publish_dir, publish_file
 
 # Reads the clock: also runs at +1, +5 and +30 years (tests/conftest.py).

@@ -144,7 +144,7 @@ def _replayed(case: Case) -> None:
 
 def _other_hub(tmp: Path) -> Callable[[Case], None]:
     def tamper(case: Case) -> None:
-        from carehub.home import HubHome
+        from kernel.home import HubHome
 
         other = HubHome(tmp / "other-hub").ensure()
         ensure_signing_key(other)
@@ -157,7 +157,7 @@ def _resign_with_other_hub(tmp: Path) -> Callable[[Case], None]:
     """A forger signs the manifest with its own key and claims the hub's kid."""
 
     def tamper(case: Case) -> None:
-        from carehub.home import HubHome
+        from kernel.home import HubHome
         from kernel.signing import canonical
 
         other = HubHome(tmp / "forger").ensure()

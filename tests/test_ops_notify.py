@@ -1,4 +1,4 @@
-"""carehub.notify: the steward log line, and the pluggable command and webhook hooks."""
+"""pipelines.notify: the steward log line, and the pluggable command and webhook hooks."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import pytest
 
-from carehub.home import HubHome
-from carehub.notify import Notice, load_config, notify
+from kernel.home import HubHome
+from pipelines.notify import Notice, load_config, notify
 
 NOTICE = Notice(
     level="error",

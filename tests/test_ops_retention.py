@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse.governance import Retention
 from warehouse.retention import sweep
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.defs.ops.failures import (
     NOTIFIED_TAG,
     StepFailure,

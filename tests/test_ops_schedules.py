@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.defs.ops.schedules import (
     daily_extracts_schedule,
     monthly_extracts_schedule,

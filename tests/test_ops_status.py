@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from carehub.home import HubHome
 from carehub.ops_status import publication_status, publications_table
 from kernel import clock
+from kernel.home import HubHome
 from warehouse.governance import TEMPLATE
 from warehouse.publish import publish_file
 

@@ -19,7 +19,8 @@ from carehub.commands.ui import (
     free_port,
     write_workspace,
 )
-from carehub.home import HubHome
+from kernel.home import HubHome
+from pipelines.dagster_home import ensure_dagster_home
 
 
 def test_free_port_is_bindable() -> None:
@@ -29,7 +30,7 @@ def test_free_port_is_bindable() -> None:
 
 
 def test_environment_points_dagster_into_the_hub_home(tmp_path: Path) -> None:
-    home = HubHome(tmp_path / "home").ensure()
+    home = ensure_dagster_home(HubHome(tmp_path / "home"))
     env = dagster_env(home)
     assert env["DAGSTER_HOME"] == str(home.dagster_home)
     assert env["CAREHUB_HOME"] == str(home.root)
@@ -44,8 +45,8 @@ def test_a_home_made_before_the_nux_setting_gets_it(tmp_path: Path) -> None:
     home = HubHome(tmp_path / "home")
     home.dagster_home.mkdir(parents=True)
     (home.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    home.ensure()
-    home.ensure()  # idempotent: added once
+    ensure_dagster_home(home)
+    ensure_dagster_home(home)  # idempotent: added once
     config = yaml.safe_load((home.dagster_home / "dagster.yaml").read_text())
     assert config == {"telemetry": {"enabled": False}, "nux": {"enabled": False}}
 

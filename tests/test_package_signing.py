@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from kernel.signing import PACKAGE_PURPOSE, SignatureError, public_b64, sign, verify
 from partner.keygen import keygen, read_signing_key, signing_key_paths
 from partner.package import manifest_signer, read_manifest

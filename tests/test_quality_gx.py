@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from quality.drift import History, drift_parameters
 from quality.gx_suites import (
     FINGERPRINT_FILE,

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from test_marts_helpers import published_sample
 
-from carehub.db import connection
-from carehub.home import HubHome
+from kernel.db import connection
+from kernel.home import HubHome
 from warehouse.publish import last_publications
 from warehouse.report import build_report, read_report_data
 from warehouse.report.build import data_end_note

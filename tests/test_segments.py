@@ -9,7 +9,7 @@ import pytest
 from test_features import PEOPLE
 from test_marts_helpers import AS_OF, load_people, person_key
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.features import build_features
 from warehouse.segments import (
     STARTER,

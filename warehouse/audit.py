@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import canonical
 
 GENESIS: Final = "0" * 64

@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from carehub.db import given_or_own
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import given_or_own
+from kernel.home import HubHome
 from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 

@@ -36,9 +36,9 @@ from pydantic import (
     model_validator,
 )
 
-from carehub.home import HubHome
 from governance.quorum import required
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import decode_public
 from warehouse.vocabulary import ALERT_TYPES, CONTEXT_FLAGS, SECTORS, SERVICES
 

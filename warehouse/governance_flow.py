@@ -27,7 +27,6 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from carehub.home import HubHome
 from governance.approvals import FORMAT as APPROVAL_FORMAT
 from governance.approvals import Tally, sign_approval, tally
 from governance.proposals import (
@@ -39,6 +38,7 @@ from governance.proposals import (
     sha256_text,
 )
 from kernel import clock
+from kernel.home import HubHome
 from warehouse import audit
 from warehouse.governance import (
     Governance,

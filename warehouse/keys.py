@@ -26,8 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from kernel.signing import kid_of
 
 PUBLIC_KEYS_FILE: Final = "hub_public_keys.json"

@@ -40,10 +40,10 @@ from typing import Any
 
 import duckdb
 
-from carehub.db import given_or_own
-from carehub.faults import pause_point
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import given_or_own
+from kernel.faults import pause_point
+from kernel.home import HubHome
 
 _SQL = Path(__file__).parent
 _BUILDING = ".building"

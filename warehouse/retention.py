@@ -29,10 +29,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from carehub.faults import pause_point
-from carehub.home import HubHome
-from carehub.notify import log_line
 from kernel import clock
+from kernel.faults import pause_point
+from kernel.home import HubHome
+from kernel.steward_log import log_line
 from partner.package import ALERT_SUFFIX
 from warehouse.governance import Retention
 

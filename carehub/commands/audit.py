@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 
 app = typer.Typer(
     help="The hub's append-only, hash-chained disclosure audit log.", no_args_is_help=True

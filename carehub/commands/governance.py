@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 
 app = typer.Typer(
     help="Governance owned by the partners: propose a change, collect approvals, apply it "

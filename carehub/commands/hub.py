@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from carehub.home import HubHome
+from kernel.home import HubHome
+from pipelines.dagster_home import ensure_dagster_home
 
 app = typer.Typer(
     help="Hub administration: initialise the home, register partners, rotate the signing key, "
@@ -38,7 +39,7 @@ def init(home: HomeOption = None) -> None:
     from warehouse.governance import TEMPLATE, governance_path, load_governance
     from warehouse.keys import ensure_signing_key, public_keys_path
 
-    hub = HubHome.resolve(home).ensure()
+    hub = ensure_dagster_home(HubHome.resolve(home))
     fresh_key = not public_keys_path(hub).exists()
     key = ensure_signing_key(hub)
     path = governance_path(hub)

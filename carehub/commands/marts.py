@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 
 HELP_TEXT = """\
 Read-only analyst database. Type SQL ending with ';' (several lines are fine).
@@ -109,7 +109,7 @@ def table(
     Counts carry the marts' keyed noise; small ones, and any that would narrow a count withheld
     in an earlier ad hoc table, are withheld.
     """
-    from carehub.db import connection
+    from kernel.db import connection
     from warehouse.adhoc import AdhocError, AdhocRequest, build_table
     from warehouse.disclosure import DisclosureError
 

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 import yaml
 
-from carehub.home import HubHome
+from kernel.home import HubHome
+from pipelines.dagster_home import ensure_dagster_home
 
 LANDING = "landing"
 
@@ -39,7 +40,7 @@ def run(
     ] = True,
 ) -> None:
     """Run a hub job now; the run shows in `carehub ui` like a scheduled one."""
-    hub = HubHome.resolve(home).ensure()
+    hub = ensure_dagster_home(HubHome.resolve(home))
     run_config = None
     if config is not None:
         try:

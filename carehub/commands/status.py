@@ -17,8 +17,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from carehub.db import connect
-from carehub.home import HubHome
+from kernel.db import connect
+from kernel.home import HubHome
 from quality.findings import neutralise_formula
 
 

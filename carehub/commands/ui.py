@@ -24,7 +24,8 @@ from typing import Annotated
 import typer
 import yaml
 
-from carehub.home import HOME_ENV, HubHome
+from kernel.home import HOME_ENV, HubHome
+from pipelines.dagster_home import ensure_dagster_home
 
 SHUTDOWN_WAIT_SECONDS = 60.0
 
@@ -143,7 +144,7 @@ def ui(
     ] = "127.0.0.1",
 ) -> None:
     """Open the Dagster UI for stewards (runs, asset graph, checks, schedules) on this machine."""
-    hub = HubHome.resolve(home).ensure()
+    hub = ensure_dagster_home(HubHome.resolve(home))
     chosen = port or free_port(host)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         typer.echo(

@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import duckdb
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse.adhoc.request import DIMENSIONS, AdhocError, AdhocRequest, Condition
 from warehouse.disclosure import (
     DEFAULT_MAX_NOISE,

@@ -28,8 +28,8 @@ import duckdb
 import pyarrow as pa
 
 import linkage.store
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from partner.package import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 from warehouse import audit, staging
 from warehouse.alerts.certainty import certainty_table

@@ -43,9 +43,9 @@ import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
-from carehub.db import connection
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import connection
+from kernel.home import HubHome
 from warehouse import audit
 from warehouse.governance import load_governance
 

@@ -13,8 +13,8 @@ from typing import Any, Final
 
 import duckdb
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse import audit
 from warehouse.disclosure import DEFAULT_THRESHOLD, CellSet, disclose
 from warehouse.disclosure.attacks import Release

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, Literal
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse.ingest.package import LISTED_FILES, MANIFEST, SAFE_NAME, SUBMISSION_ID
 
 DEFAULT_GRACE: Final = timedelta(minutes=30)

@@ -24,10 +24,9 @@ from typing import Any, Literal
 
 import duckdb
 
-from carehub.faults import pause_point
-from carehub.home import HubHome
-from carehub.notify import Notice, log_line, notify
 from kernel import clock
+from kernel.faults import pause_point
+from kernel.home import HubHome
 from quality.drift import History, load_history
 from quality.findings import Finding
 from quality.reasons import summary
@@ -96,6 +95,8 @@ class IngestResult:
         expectations: GX expectations evaluated.
         timings: Seconds per stage: package_gates, stage, content (of which content.gx,
             content.detector, content.locate_and_integrity) and load.
+        already_decided: The package had left landing before this call (a re-run after the
+            decision): the recorded decision, reported again, nothing changed.
     """
 
     submission_id: str
@@ -110,6 +111,7 @@ class IngestResult:
     superseded: str | None = None
     expectations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    already_decided: bool = False
 
     def check_results(self) -> dict[str, list[Finding]]:
         """Each evaluated check with its findings (empty list: passed)."""
@@ -184,6 +186,7 @@ def ingest_submission(
             outcome,
             f"already decided: {summary_line}",
             location=home.root / location if location else None,
+            already_decided=True,
         )
     now = now or clock.now()
     entry = landing.inspect(path, partner_id=path.parent.name, now=now, grace=grace)
@@ -360,22 +363,6 @@ def _quarantine(
         summary=message,
         checks=_checks_json(package),
     )
-    notify(
-        home,
-        Notice(
-            level="warning",
-            subject=f"Submission quarantined: {package.submission_id}",
-            message=f"from {package.partner_id}: {message}; nothing was loaded. Forward "
-            f"{folder.relative_to(home.root)}/reason.txt to the partner.",
-            source="ingest",
-            details={
-                "partner_id": package.partner_id,
-                "failed_checks": ", ".join(
-                    sorted({f.check for f in package.findings if f.blocking})
-                ),
-            },
-        ),
-    )
     return _result(package, "quarantined", message, folder)
 
 
@@ -426,7 +413,6 @@ def _duplicate(
         summary=message,
         checks=_checks_json(package),
     )
-    log_line(home, "info", "ingest", f"{package.submission_id}: {message}")
     return _result(package, "duplicate", message, folder)
 
 
@@ -483,21 +469,6 @@ def _load(
     message = f"ingested {record.persons_rows} persons and {record.events_rows} events"
     if warnings:
         message += f" with {len(warnings)} drift warning(s)"
-    log_line(
-        home, "info", "ingest", f"{package.submission_id} from {package.partner_id}: {message}"
-    )
-    if record.supersedes:
-        notify(
-            home,
-            Notice(
-                level="warning",
-                subject=f"Submission superseded: {record.supersedes}",
-                message=f"{record.supersedes} from {package.partner_id} is SUPERSEDED by "
-                f"{package.submission_id}: its rows no longer count as current",
-                source="ingest",
-                details={"partner_id": package.partner_id},
-            ),
-        )
     return _result(
         package,
         "ingested",
@@ -517,7 +488,7 @@ def sweep_empty_stale(
 
     An empty folder has nothing to validate or load, so it needs no run of its own: thousands
     of them (a broken transfer script) would otherwise queue one ingest run each. Each gets its
-    reason files; one steward notice names them in bounded form.
+    reason files; the caller tells the steward (``pipelines.defs.ingest.notices``).
 
     Returns:
         The submission ids swept.
@@ -545,18 +516,6 @@ def sweep_empty_stale(
             manifest_sha256=None,
         )
         swept.append(entry.submission_id)
-    if swept:
-        notify(
-            home,
-            Notice(
-                level="warning",
-                subject=f"{len(swept)} empty package folder(s) quarantined",
-                message=f"empty past the grace period, quarantined in one pass: "
-                f"{landing.bounded(swept)}",
-                source="ingest",
-                details={"partners": ", ".join(sorted({e.partner_id for e in entries}))[:200]},
-            ),
-        )
     return swept
 
 

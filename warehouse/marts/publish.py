@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse import dictionary
 from warehouse.disclosure import (
     DEFAULT_MAX_NOISE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from carehub.db import connection
+from kernel.db import connection
 
 
 @contextmanager

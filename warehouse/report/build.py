@@ -8,9 +8,9 @@ from typing import Final
 
 import jinja2
 
-from carehub.db import given_or_own
-from carehub.home import HubHome
 from kernel import clock
+from kernel.db import given_or_own
+from kernel.home import HubHome
 from warehouse.disclosure.ledger import record_release
 from warehouse.marts.publish import OUTPUT as MARTS_OUTPUT
 from warehouse.publish import Publication, publish_dir

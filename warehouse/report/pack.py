@@ -23,8 +23,8 @@ from typing import Any, Final
 import duckdb
 import jinja2
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
 from warehouse import audit
 from warehouse import governance_flow as flow
 from warehouse.governance import GovernanceError, load_governance

@@ -10,7 +10,7 @@ from typing import Final
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.segments.rules import SegmentRuleError, validate_rule
 
 SEGMENTS_FILE: Final = "segments.yaml"

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import duckdb
 
-from carehub.faults import pause_point
+from kernel.faults import pause_point
 
 _SQL: Final = Path(__file__).parent
 PERSONS_TABLE: Final = "ingest_persons"

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from cryptography.exceptions import InvalidSignature
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from kernel.signing import canonical
 from partner.open import OpenError, check_governance
 from pipelines.defs.governance.gate import approved_governance, governance_metadata

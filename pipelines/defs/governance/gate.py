@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from warehouse.governance import GovernanceError
 from warehouse.governance_flow import InForce, check_in_force
 

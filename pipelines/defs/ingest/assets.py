@@ -26,7 +26,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from carehub.home import HubHome
+from kernel.home import HubHome
+from pipelines.defs.ingest.notices import announce
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
@@ -178,6 +179,7 @@ def submission(
             result = ingest_submission(home, con, context.partition_key)
     except GovernanceError as exc:
         raise config_failure(home, exc) from None
+    announce(home, result)
     if result.outcome == "pending":
         raise dg.Failure(
             description=f"{result.submission_id} is still being written: {result.message}. "

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.ingest.jobs import ingest_job
+from pipelines.defs.ingest.notices import announce_swept
 from pipelines.defs.ingest.partitions import submissions_partitions
 from pipelines.resources import HubResource
 from warehouse.governance import GovernanceError, load_governance
@@ -36,7 +37,9 @@ def landing_sensor(context: dg.SensorEvaluationContext, hub: HubResource) -> dg.
     new_keys: list[str] = []
     pending: list[str] = []
     entries = list(scan_landing(home))
-    swept = set(sweep_empty_stale(home, entries))
+    swept_ids = sweep_empty_stale(home, entries)
+    announce_swept(home, swept_ids, entries)
+    swept = set(swept_ids)
     if swept:
         context.log.warning(f"{len(swept)} empty stale package folder(s) quarantined in one pass")
     for entry in entries:

@@ -4,7 +4,7 @@
 # config parameter.
 import dagster as dg
 
-from carehub.db import connection
+from kernel.db import connection
 from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.disclosure import DEFAULT_THRESHOLD

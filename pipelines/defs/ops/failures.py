@@ -1,7 +1,7 @@
 """The run-failure sensor: tell stewards, in plain words, what failed and what it means.
 
 Every failed run of the code location becomes one line in ``logs/carehub.log`` and a call to the
-notification hook (:mod:`carehub.notify`): the job and run, the failing step(s), the failed asset
+notification hook (:mod:`pipelines.notify`): the job and run, the failing step(s), the failed asset
 checks, and the reassurance stewards need first, namely which published outputs are unchanged
 (the last good publication of each, from ``ops.publications``). Runs started in-process by
 :mod:`pipelines.runner` notify on their own and carry :data:`NOTIFIED_TAG`, so they are not
@@ -17,9 +17,9 @@ import dagster as dg
 import duckdb
 from dagster_shared.error import SerializableErrorInfo
 
-from carehub.db import connect
-from carehub.home import HubHome
-from carehub.notify import Notice, notify
+from kernel.db import connect
+from kernel.home import HubHome
+from pipelines.notify import Notice, notify
 from pipelines.resources import HubResource
 from pipelines.tags import HIDDEN
 

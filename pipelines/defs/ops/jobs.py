@@ -1,7 +1,7 @@
 """Jobs the stewards (and the schedules) run: nightly refresh, quarterly report, extracts.
 
 Retry policies are set here, per job, rather than on each asset: a step that fails with an
-exception (a DuckDB file lock held past ``carehub.db``'s own wait, a transient IO error) is tried
+exception (a DuckDB file lock held past ``kernel.db``'s own wait, a transient IO error) is tried
 again after a pause. Failed blocking asset checks are never retried: Dagster raises them outside
 user code, and bad data does not get better by waiting.
 """

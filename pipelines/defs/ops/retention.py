@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from carehub.notify import Notice, notify
 from pipelines.defs.ops.failures import config_failure
+from pipelines.notify import Notice, notify
 from pipelines.resources import HubResource
 from warehouse.governance import GovernanceError, load_governance
 from warehouse.retention import sweep

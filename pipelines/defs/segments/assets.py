@@ -11,7 +11,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from carehub.home import HubHome
+from kernel.home import HubHome
 from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
 from warehouse.disclosure import disclose

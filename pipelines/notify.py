@@ -21,18 +21,16 @@ import subprocess
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from carehub.home import HubHome
 from kernel import clock
+from kernel.home import HubHome
+from kernel.steward_log import Level, log_line
 
-Level = Literal["info", "warning", "error"]
 _LEVEL_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 CONFIG_NAME = "notifications.yaml"
-LOG_NAME = "carehub.log"
 
 
 @dataclass(frozen=True)
@@ -109,16 +107,6 @@ def load_config(home: HubHome) -> NotificationConfig:
             for err in exc.errors()
         )
         raise ValueError(f"{path}: {problems}") from exc
-
-
-def log_line(home: HubHome, level: Level, source: str, text: str) -> str:
-    """Append one line to the steward log ``logs/carehub.log`` and return it."""
-    at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    line = f"{at} {level.upper():7} [{source}] {' '.join(text.split())}"
-    home.logs.mkdir(parents=True, exist_ok=True)
-    with open(home.logs / LOG_NAME, "a", encoding="utf-8") as log:
-        log.write(line + "\n")
-    return line
 
 
 def notify(home: HubHome, notice: Notice) -> list[str]:

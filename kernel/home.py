@@ -13,25 +13,6 @@ from pathlib import Path
 DEFAULT_HOME = Path(".carehub")
 HOME_ENV = "CAREHUB_HOME"
 
-# No "Join the Dagster community" dialog asking stewards for an e-mail address.
-NUX_OFF = """\
-nux:
-  enabled: false
-"""
-# One run at a time: DuckDB allows a single writing process per database file.
-DAGSTER_YAML = (
-    """\
-telemetry:
-  enabled: false
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
-"""
-    + NUX_OFF
-)
-
 
 @dataclass(frozen=True)
 class HubHome:
@@ -124,11 +105,13 @@ class HubHome:
 
     @property
     def dagster_home(self) -> Path:
-        """DAGSTER_HOME for ``carehub ui``: run storage, event log, schedules."""
+        """DAGSTER_HOME for ``carehub ui``: run storage, event log, schedules (its
+        ``dagster.yaml`` is the pipelines' business: ``pipelines.dagster_home``)."""
         return self.root / "dagster"
 
     def ensure(self) -> HubHome:
-        """Create every folder of the layout and Dagster's ``dagster.yaml``; idempotent."""
+        """Create every folder of the layout; idempotent. (Dagster's ``dagster.yaml`` in
+        :attr:`dagster_home` is written by ``pipelines.dagster_home``.)"""
         for path in (
             self.config,
             self.keys,
@@ -146,10 +129,4 @@ class HubHome:
             self.dagster_home,
         ):
             path.mkdir(parents=True, exist_ok=True)
-        dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
-            dagster_yaml.write_text(DAGSTER_YAML)
-        elif "\nnux:" not in "\n" + (text := dagster_yaml.read_text()):
-            # A home made before the setting existed: add it, keep everything else as it is.
-            dagster_yaml.write_text(text.rstrip("\n") + "\n" + NUX_OFF)
         return self
