@@ -4,7 +4,8 @@
     python3 dev.py demo    # set up, then run the whole demo
     python3 dev.py test    # set up, then lint, type-check and run every test (CI runs this)
 
-Other verbs: ``setup``, ``check``, ``test --fast`` (default suite only), ``ui``, ``bench NAME``.
+Other verbs: ``setup``, ``check`` (ruff, mypy, the layer check), ``test --fast`` (default suite
+only), ``ui``, ``bench NAME``, ``circles`` (import circles between the top-level packages).
 uv is bootstrapped with pip when it is missing; the environment is ``uv sync --frozen`` from the
 committed ``uv.lock``.
 """
@@ -48,12 +49,14 @@ def check(uvrun: list[str]) -> None:
     _run(*uvrun, "ruff", "check", ".")
     _run(*uvrun, "ruff", "format", "--check", ".")
     _run(*uvrun, "mypy")
+    # The layers of docs/architecture.md, as the contracts of [tool.importlinter] in pyproject.
+    _run(*uvrun, "lint-imports")
 
 
 def main(argv: list[str]) -> None:
     verb = argv[0] if argv else "help"
     rest = argv[1:]
-    if verb not in {"setup", "demo", "check", "test", "ui", "bench"}:
+    if verb not in {"setup", "demo", "check", "test", "ui", "bench", "circles"}:
         print(__doc__)
         sys.exit(0 if verb in {"help", "-h", "--help"} else 2)
     uvrun = setup()
@@ -73,6 +76,8 @@ def main(argv: list[str]) -> None:
         _run(*uvrun, "pytest", *workers, *markers, *rest)
     elif verb == "ui":
         _run(*uvrun, "carehub", "ui", *rest)
+    elif verb == "circles":
+        _run(*uvrun, "python", "tools/import_circles.py")
     elif verb == "bench":
         _run(*uvrun, "python", f"benchmarks/{rest[0]}.py", *rest[1:])
 
