@@ -34,7 +34,9 @@ def _uv() -> list[str]:
 
 def _run(*args: str) -> None:
     print("+", " ".join(args), flush=True)
-    result = subprocess.run(list(args), cwd=ROOT)
+    # The child's environment: this one's, with Dagster's telemetry off unless set.
+    env = {"DAGSTER_DISABLE_TELEMETRY": "1", **os.environ}
+    result = subprocess.run(list(args), cwd=ROOT, env=env)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -60,7 +62,6 @@ def main(argv: list[str]) -> None:
         print(__doc__)
         sys.exit(0 if verb in {"help", "-h", "--help"} else 2)
     uvrun = setup()
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     if verb == "demo":
         _run(*uvrun, "carehub", "demo", *rest)
     elif verb == "check":

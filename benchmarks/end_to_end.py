@@ -261,7 +261,6 @@ def _child(stage: str, work: str, queue: Any, profile: bool = False) -> None:
     import contextlib
     import importlib
 
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     stack = contextlib.ExitStack()
     try:
         for module in WARM_IMPORTS.get(stage, ()):
@@ -269,7 +268,7 @@ def _child(stage: str, work: str, queue: Any, profile: bool = False) -> None:
         if stage in RUN_STAGES or stage == "ingest":
             from pipelines.runner import definitions, hub_instance
 
-            definitions()
+            definitions(_home(Path(work)))
             if stage in RUN_STAGES:
                 _PREPARED["instance"] = stack.enter_context(hub_instance(_home(Path(work))))
         rss_before = _peak_bytes()

@@ -17,7 +17,9 @@ from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from linkage.backends import LinkageBackend
 from linkage.components import cluster_records
+from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.records import sql
 
@@ -60,7 +62,7 @@ def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
     con.unregister("records_arrow")
 
 
-def _blocking_rules(model: dict[str, Any]) -> list[str] | None:
+def _blocking_rules(model: Mapping[str, Any]) -> list[str] | None:
     """The model's prediction blocking rules as SQL over ``l``/``r``; None if any is not a
     plain condition (e.g. array explosion), when the whole existing side must be read."""
     rules = []
@@ -75,7 +77,7 @@ def _blocking_rules(model: dict[str, Any]) -> list[str] | None:
 
 
 def candidate_keys_sql(
-    model: dict[str, Any], records: str = "records", new: str = "new_records"
+    model: Mapping[str, Any], records: str = "records", new: str = "new_records"
 ) -> str:
     """A query of the ``records`` that share a prediction blocking key with a ``new`` record.
 
@@ -92,7 +94,7 @@ def candidate_keys_sql(
     )
 
 
-def split_records(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> None:
+def split_records(con: duckdb.DuckDBPyConnection, model: Mapping[str, Any]) -> None:
     """Split ``records`` into ``new_records`` (keys in ``new_keys``) and ``existing_records``:
     only the linked records that share a blocking key with a new one (all others form no
     candidate pair, so scoring them against the batch would read 1M records for nothing).
@@ -102,24 +104,33 @@ def split_records(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> None
     con.execute(sql("existing_records"))
 
 
-def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scored:
+def link_all(
+    db_api: DuckDBAPI,
+    model: Mapping[str, Any],
+    threshold: float,
+    backend: LinkageBackend | None = None,
+) -> Scored:
     """Score every candidate pair of ``records``, cluster the accepted links, and estimate
     the accuracy of the persons from the probabilities (pairs down to ``ESTIMATE_FLOOR``
-    are scored so that their sum sees the matches below the threshold too)."""
+    are scored so that their sum sees the matches below the threshold too).
+
+    ``backend`` chooses where Splink scores (DuckDB when None, see :mod:`linkage.engines`);
+    the scores come back into ``db_api``, where the rest runs on either engine.
+    """
     con = _con(db_api)
-    records = db_api.register("records", dataset_display_name="records_all")
-    linker = Linker([records], model, log_level=None, validate_settings=False)
+    engine = scorer(db_api, backend)
+    linker = engine.linker(model, engine.register("records", "records_all"))
     predictions = linker.inference.predict(
         threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
-    _view(predictions, "scored")
+    predictions = engine.keep(predictions, "scored")
     cluster_records(con, threshold)
     return Scored(
         estimate=estimate_accuracy(con),
         links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=predictions,
-        linker=linker,
+        linker=engine.chart_linker(linker, model),
         scored_pairs=_count(con, "scored"),
     )
 
@@ -138,12 +149,13 @@ def term_frequencies(
 
 def link_new(
     db_api: DuckDBAPI,
-    model: dict[str, Any],
+    model: Mapping[str, Any],
     threshold: float,
     new_keys: pa.Table,
     prev_keys: pa.Table,
     tf_columns: tuple[str, ...],
     tf_tables: Mapping[str, pa.Table] | None = None,
+    backend: LinkageBackend | None = None,
 ) -> Scored:
     """Link only the new records: against the existing ones (``predict_between``) and among
     themselves (``predict_within``); pairs of existing records are not scored again.
@@ -159,6 +171,8 @@ def link_new(
         tf_columns: the model's term-frequency columns.
         tf_tables: their lookups over all current records, by column; None computes them
             from ``records`` (right only when it holds every current record).
+        backend: where Splink scores (DuckDB when None); the small incremental graph (new
+            records and the persons they touch) is clustered in ``db_api`` on either engine.
 
     Returns:
         The accepted new links, and the map of the new records and of every record in
@@ -170,15 +184,16 @@ def link_new(
         con.table(f"{name}_arrow").create(name)
         con.unregister(f"{name}_arrow")
     split_records(con, model)
-    records = db_api.register("records", dataset_display_name="records_all")
-    existing = db_api.register("existing_records", dataset_display_name="existing")
-    new = db_api.register("new_records", dataset_display_name="new")
-    linker = Linker([records], model, log_level=None, validate_settings=False)
+    engine = scorer(db_api, backend)
+    records = engine.register("records", "records_all")
+    existing = engine.register("existing_records", "existing")
+    new = engine.register("new_records", "new")
+    linker = engine.linker(model, records)
     # Term frequencies come from all current records, as in a full run.
     lookups = (
         None
         if tf_tables is None
-        else {c: db_api.register(t, table_name=f"carehub_tf_{c}") for c, t in tf_tables.items()}
+        else {c: engine.register_lookup(f"carehub_tf_{c}", tf_tables[c]) for c in tf_columns}
     )
     term_frequencies(linker, tf_columns, lookups)
     floor = min(SCORE_FLOOR, threshold)
@@ -188,8 +203,8 @@ def link_new(
     within = linker.inference.predict_within(
         [new], threshold_match_probability=floor, warning_mode="never"
     )
-    _view(between, "scored_between")
-    _view(within, "scored_within")
+    between = engine.keep(between, "scored_between")
+    engine.keep(within, "scored_within")
     con.execute(sql("new_links"), {"threshold": threshold})
     con.execute(sql("incremental_graph"))
     components = cluster_pairwise_predictions_at_threshold(
@@ -203,6 +218,6 @@ def link_new(
         links=links.to_arrow_table(),
         clusters=con.sql(sql("incremental_map")).to_arrow_table(),
         predictions=between,
-        linker=linker,
+        linker=engine.chart_linker(linker, model),
         scored_pairs=_count(con, "scored_between") + _count(con, "scored_within"),
     )

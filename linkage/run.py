@@ -20,7 +20,7 @@ from splink import DuckDBAPI, Linker
 from kernel import clock
 from kernel.home import HubHome
 from linkage import charts
-from linkage.backends import LinkageBackend, spark_link_all, spark_link_new
+from linkage.backends import LinkageBackend
 from linkage.comparisons import TF_COLUMNS
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.estimate import AccuracyEstimate
@@ -294,18 +294,18 @@ def run_linkage(
         retrain: train a new model first (else the saved one is reused).
         full_relink: score every candidate pair again.
         relation: the encoded person rows (``partner_id``, ``record_pseudonym`` + spec columns).
-        settings: linkage settings for training (defaults otherwise).
-        backend: where Splink scores and clusters: DuckDB (default, also for ``None``) or
-            Spark (``linkage.backends``); training always runs on DuckDB, and the same model
-            JSON serves both.
+        settings: linkage settings (defaults otherwise): training, and ``settings.backend``,
+            where Splink scores: DuckDB (the default) or Spark (``linkage.engines``);
+            training always runs on DuckDB, and the same model JSON serves both.
+        backend: overrides ``settings.backend`` (kept for callers that pass it alone).
 
     Returns:
         Counts, churn, per-partner match rates and chart paths of the run.
     """
-    on_spark = backend is not None and backend.engine == "spark"
     started = time.perf_counter()
     started_at = clock.now()
     settings = settings or LinkageSettings()
+    backend = backend or settings.backend
     run_id = _run_id()
     ensure_schema(con)
     n_records = open_source(con, relation)
@@ -341,20 +341,20 @@ def run_linkage(
             assert records is not None
             load_records(db_api, records)
             del records  # Splink holds its own copy now
-            scored = (
-                spark_link_all(db_api, model_dict, threshold, backend)
-                if on_spark and backend is not None
-                else link_all(db_api, model_dict, threshold)
-            )
+            scored = link_all(db_api, model_dict, threshold, backend)
             clusters = scored.clusters
             links = scored.links
         elif batch is not None and batch.new_keys.num_rows:
             load_records(db_api, batch.records)
-            args = (db_api, model_dict, threshold, batch.new_keys, batch.prev_keys, TF_COLUMNS)
-            scored = (
-                spark_link_new(*args, backend, batch.tf_tables)
-                if on_spark and backend is not None
-                else link_new(*args, batch.tf_tables)
+            scored = link_new(
+                db_api,
+                model_dict,
+                threshold,
+                batch.new_keys,
+                batch.prev_keys,
+                TF_COLUMNS,
+                batch.tf_tables,
+                backend,
             )
             clusters, links = scored.clusters, scored.links
         else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from linkage.backends import LinkageBackend
+
 TokenColumn = Literal[
     "tok_name_dob",
     "tok_first_dob",
@@ -21,7 +23,6 @@ TokenColumn = Literal[
 ]
 ClearColumn = Literal["birth_year", "zip3", "sex"]
 BlockColumn = TokenColumn | ClearColumn
-Backend = Literal["duckdb"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ class LinkageSettings:
     """Everything that decides how records become persons."""
 
     link_type: Literal["link_and_dedupe"] = "link_and_dedupe"
-    backend: Backend = "duckdb"
+    # Where Splink scores a run (DuckDB or Spark): the one backend config, which the Dagster
+    # resource builds and linkage.run reads.
+    backend: LinkageBackend = field(default_factory=LinkageBackend)
     blocking: tuple[BlockingRule, ...] = DEFAULT_BLOCKING
     names: NameSettings = field(default_factory=NameSettings)
     location: LocationSettings = field(default_factory=LocationSettings)

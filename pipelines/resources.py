@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
@@ -13,6 +14,7 @@ from pydantic import Field
 from kernel.db import connection
 from kernel.home import HubHome
 from linkage.backends import LinkageBackend, linkage_backend
+from linkage.settings import LinkageSettings
 from pipelines.dagster_home import ensure_dagster_home
 
 
@@ -31,11 +33,17 @@ class HubResource(dg.ConfigurableResource):
             yield con
 
 
-class LinkageBackendResource(dg.ConfigurableResource):
-    """Where Splink runs: ``duckdb`` (default, in the hub's process) or ``spark``.
+_DEFAULTS = LinkageSettings()
 
-    The same saved model JSON scores on either engine (see ``linkage.backends``). The
+
+class LinkageBackendResource(dg.ConfigurableResource):
+    """The linkage settings of the code location, and where Splink runs: ``duckdb`` (default,
+    in the hub's process) or ``spark``.
+
+    The same saved model JSON scores on either engine (see ``linkage.engines``). The
     ``spark_*`` settings apply only when ``engine`` is ``spark``; see docs/deployment.md.
+    :meth:`settings` is what the linkage assets and their checks all use, so a check judges
+    a run by the settings that made it.
     """
 
     engine: str = "duckdb"
@@ -46,6 +54,12 @@ class LinkageBackendResource(dg.ConfigurableResource):
     spark_break_lineage: str = "parquet"
     spark_codegen: str = "expression"
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # The linkage asset checks' limits (linkage.settings.LinkageSettings has their reasons).
+    max_cluster_size: int = _DEFAULTS.max_cluster_size
+    singleton_share_low: float = _DEFAULTS.singleton_share_band[0]
+    singleton_share_high: float = _DEFAULTS.singleton_share_band[1]
+    partner_match_rate_low: float = _DEFAULTS.partner_match_rate_band[0]
+    partner_match_rate_high: float = _DEFAULTS.partner_match_rate_band[1]
 
     def backend(self) -> LinkageBackend:
         """The configured :class:`linkage.backends.LinkageBackend`.
@@ -62,6 +76,20 @@ class LinkageBackendResource(dg.ConfigurableResource):
             spark_break_lineage=self.spark_break_lineage,
             spark_codegen=self.spark_codegen,
             spark_conf=self.spark_conf,
+        )
+
+    def settings(self) -> LinkageSettings:
+        """The :class:`linkage.settings.LinkageSettings` of every linkage asset and check.
+
+        Raises:
+            ValueError: a backend setting is not a known choice.
+        """
+        return replace(
+            _DEFAULTS,
+            backend=self.backend(),
+            max_cluster_size=self.max_cluster_size,
+            singleton_share_band=(self.singleton_share_low, self.singleton_share_high),
+            partner_match_rate_band=(self.partner_match_rate_low, self.partner_match_rate_high),
         )
 
     @classmethod

@@ -9,6 +9,20 @@ with their logs, materializations and check results, exactly like scheduled runs
     result = run_job(home, "nightly_job")           # linkage -> segments -> marts
     result.success, result.failures, result.failed_checks
 
+The definitions are built with the home's resources passed in (``definitions(home)``); nothing
+here changes ``os.environ``. What stays here is what Dagster's own daemon cannot do for a
+command-line call:
+
+* **Run now, in this process, and return the outcome.** The daemon evaluates sensors on its own
+  interval (30 s at the least) and launches runs through the queued run coordinator into other
+  processes; ``carehub run landing`` must ingest what is there, wait, and print per-package
+  outcomes and exit codes, with no daemon running (a cron job or a steward's shell).
+* **Landing runs one at a time across processes** (``flock``): two stewards or a cron and a hand
+  would otherwise race for the same packages; the daemon serialises only its own ticks.
+* **Reap runs whose process died** (``kill -9``, power cut). The daemon's run monitoring watches
+  only runs it launched through a run launcher; an in-process run would stay "started" forever.
+* **Follow a finished run with its run-status sensor** (``follow_runs``): no daemon saw it.
+
 A failed run is announced like a scheduled one (steward log line + notification hook) by the
 same code as the run-failure sensor, and tagged so that the sensor does not announce it again.
 """
@@ -28,7 +42,7 @@ from typing import Any
 
 import dagster as dg
 
-from kernel.home import HOME_ENV, HubHome
+from kernel.home import HubHome
 from pipelines.dagster_home import ensure_dagster_home
 from pipelines.defs.ops.failures import (
     NOTIFIED_TAG,
@@ -96,27 +110,18 @@ class JobRun:
 
 
 @cache
-def definitions() -> dg.Definitions:
-    """The code location's definitions (loaded once per process)."""
-    from pipelines.definitions import defs
+def _definitions(root: Path | None) -> dg.Definitions:
+    from pipelines.definitions import build_definitions, defs
 
-    return defs()
+    if root is None:
+        return defs()
+    return build_definitions({"hub": HubResource(home=str(root))})
 
 
-@contextmanager
-def hub_environment(home: HubHome) -> Iterator[None]:
-    """Point ``CAREHUB_HOME`` (read by the ``hub`` resource's ``EnvVar``) at ``home`` meanwhile."""
-    saved = {name: os.environ.get(name) for name in (HOME_ENV, "DAGSTER_HOME")}
-    os.environ[HOME_ENV] = str(home.root)
-    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def definitions(home: HubHome | None = None) -> dg.Definitions:
+    """The code location's definitions, with the ``hub`` resource of ``home`` (loaded once per
+    home and process); without a home, the deploy-time ones (``CAREHUB_HOME``)."""
+    return _definitions(home.root if home is not None else None)
 
 
 @contextmanager
@@ -124,14 +129,13 @@ def hub_instance(home: str | Path | HubHome) -> Iterator[dg.DagsterInstance]:
     """The persistent Dagster instance in ``<home>/dagster`` (created on first use)."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
     ensure_dagster_home(hub)
-    with hub_environment(hub):
-        # Opening a new home creates Dagster's SQLite schemas; two processes doing it at the
-        # same moment collide ("table ... already exists"), so opening is serialised.
-        with (hub.dagster_home / ".instance.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            instance = dg.DagsterInstance.from_config(str(hub.dagster_home))
-        with instance:
-            yield instance
+    # Opening a new home creates Dagster's SQLite schemas; two processes doing it at the
+    # same moment collide ("table ... already exists"), so opening is serialised.
+    with (hub.dagster_home / ".instance.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.from_config(str(hub.dagster_home))
+    with instance:
+        yield instance
 
 
 def run_job(
@@ -181,7 +185,7 @@ def run_job(
                 console_log_level=console_log_level,
                 instance=own,
             )
-    job = _job(job_name)
+    job = _job(hub, job_name)
     config = dict(run_config or {})
     config.setdefault(
         "execution",
@@ -200,15 +204,14 @@ def run_job(
         **(tags or {}),
     }
     started = time.monotonic()
-    with hub_environment(hub):
-        result = job.execute_in_process(
-            run_config=config,
-            instance=instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            tags=run_tags,
-            asset_selection=asset_selection,
-        )
+    result = job.execute_in_process(
+        run_config=config,
+        instance=instance,
+        partition_key=partition_key,
+        raise_on_error=False,
+        tags=run_tags,
+        asset_selection=asset_selection,
+    )
     events = list(result.all_events)
     outcome = JobRun(
         job=job_name,
@@ -379,22 +382,19 @@ def evaluate_sensor(
 ) -> list[JobRun]:
     """Evaluate sensor ``sensor_name`` once and execute its run requests in this process."""
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
-    defs = definitions()
+    defs = definitions(hub)
     sensor = defs.resolve_sensor_def(sensor_name)
     runs: list[JobRun] = []
     with hub_instance(hub) as instance:
         key = _CURSOR_KEY.format(sensor_name)
         cursor = instance.run_storage.get_cursor_values({key}).get(key)
-        with (
-            hub_environment(hub),
-            dg.build_sensor_context(
-                instance=instance,
-                cursor=cursor,
-                sensor_name=sensor_name,
-                repository_def=defs.get_repository_def(),
-                resources={"hub": HubResource(home=str(hub.root))},
-            ) as context,
-        ):
+        with dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            sensor_name=sensor_name,
+            repository_def=defs.get_repository_def(),
+            resources={"hub": HubResource(home=str(hub.root))},
+        ) as context:
             # Call the sensor's function directly: evaluate_tick would validate partitioned
             # run requests before the partitions requested in the same tick exist.
             requests, partition_requests, new_cursor = _sensor_output(sensor(context), context)
@@ -443,7 +443,7 @@ def follow_runs(
     alerted on seconds after it is ingested, as the daemon's ``alerts_sensor`` would do.
     """
     hub = home if isinstance(home, HubHome) else HubHome.resolve(home)
-    defs = definitions()
+    defs = definitions(hub)
     sensor = defs.resolve_sensor_def(sensor_name)
     followed: list[JobRun] = []
     with hub_instance(hub) as instance:
@@ -452,16 +452,15 @@ def follow_runs(
             logs = instance.all_logs(done.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
             if run is None or not logs or logs[-1].dagster_event is None:
                 continue
-            with hub_environment(hub):
-                context = dg.build_run_status_sensor_context(
-                    sensor_name=sensor_name,
-                    dagster_event=logs[-1].dagster_event,
-                    dagster_instance=instance,
-                    dagster_run=run,
-                    resources={"hub": HubResource(home=str(hub.root))},
-                    repository_def=defs.get_repository_def(),
-                )
-                output = sensor(context)
+            context = dg.build_run_status_sensor_context(
+                sensor_name=sensor_name,
+                dagster_event=logs[-1].dagster_event,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={"hub": HubResource(home=str(hub.root))},
+                repository_def=defs.get_repository_def(),
+            )
+            output = sensor(context)
             requests = [output] if isinstance(output, dg.RunRequest) else []
             for request in requests:
                 if request.run_key and instance.get_runs(
@@ -515,13 +514,12 @@ def _sensor_job_name(sensor: dg.SensorDefinition) -> str:
     return name
 
 
-def _job(job_name: str) -> dg.JobDefinition:
+def _job(home: HubHome, job_name: str) -> dg.JobDefinition:
+    defs = definitions(home)
     try:
-        return definitions().resolve_job_def(job_name)
+        return defs.resolve_job_def(job_name)
     except Exception as exc:
-        names = sorted(
-            j.name for j in definitions().resolve_all_job_defs() if not j.name.startswith("__")
-        )
+        names = sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__"))
         raise KeyError(f"no job named {job_name!r}; jobs: {', '.join(names)}") from exc
 
 

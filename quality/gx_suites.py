@@ -22,7 +22,6 @@ import fcntl
 import hashlib
 import importlib.metadata
 import json
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -266,7 +265,6 @@ def import_gx() -> ModuleType:
     loaded = sys.modules.get("great_expectations")
     if loaded is not None:
         return loaded
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     hidden = [name for name in GX_OPTIONAL_EXTRAS if name not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]

@@ -227,7 +227,6 @@ def test_resource_without_environment_is_duckdb(monkeypatch: pytest.MonkeyPatch)
 
 def test_code_location_binds_the_backend_resource(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAREHUB_HOME", "/nonexistent-carehub-home")
-    from pipelines.defs.resources import resources
+    from pipelines.definitions import deploy_resources
 
-    defs = resources()
-    assert isinstance(defs.resources["linkage_backend"], LinkageBackendResource)  # type: ignore[index]
+    assert isinstance(deploy_resources()["linkage_backend"], LinkageBackendResource)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -125,6 +126,33 @@ def test_materialize_linkage_assets(tmp_path: Path, region, trained: Path) -> No
     assert meta2["mode"].value == "incremental"
     assert meta2["key_churn"].value["unchanged"] == meta["persons"].value
     assert _keys(home) == keys
+
+
+@pytest.mark.parametrize(
+    ("limits", "failing", "message"),
+    [
+        ({"max_cluster_size": 1}, "cluster_sizes_plausible", "(limit 1)"),
+        ({"singleton_share_high": 0.01}, "cluster_sizes_plausible", "outside [0.05, 0.01]"),
+        ({"partner_match_rate_low": 0.99}, "partner_match_rates_in_band", "outside [0.99,"),
+    ],
+)
+def test_checks_judge_by_the_resource_settings(
+    tmp_path: Path, region, trained: Path, limits: dict[str, Any], failing: str, message: str
+) -> None:
+    # The checks read the same LinkageSettings as the run (from the resource), not defaults.
+    home = _home(tmp_path, region[0].gather_every(4), trained)  # every partner, fewer rows
+    result = dg.materialize(
+        ASSETS,
+        resources={
+            "hub": HubResource(home=str(home.root)),
+            "linkage_backend": LinkageBackendResource(**limits),
+        },
+        raise_on_error=False,
+    )
+    outcome = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert not outcome[failing].passed
+    assert message in (outcome[failing].description or "")
+    assert all(c.passed for name, c in outcome.items() if name != failing)
 
 
 @pytest.mark.slow

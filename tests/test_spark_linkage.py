@@ -1,5 +1,7 @@
 """Linkage on Spark (local mode) gives the same persons as on DuckDB, with the same model.
 
+The same ``link_all`` / ``link_new`` run on both engines (``linkage.engines``).
+
 A small synthetic ecosystem (``synth.generate``) goes through the real partner encoder; the
 model is trained once on DuckDB and saved as JSON; the hub's full re-link and an incremental
 batch then run on both engines. Clusters are compared as partitions of the records (cluster
@@ -29,8 +31,6 @@ from linkage.backends import (  # noqa: E402
     LinkageBackend,
     SparkConfig,
     cluster_partition,
-    spark_link_all,
-    spark_link_new,
     stop_spark,
 )
 from linkage.comparisons import TF_COLUMNS  # noqa: E402
@@ -126,7 +126,7 @@ def _assert_same(duck: Scored, spark: Scored) -> None:
 def test_full_relink_on_spark_equals_duckdb(ecosystem: Ecosystem, spark: LinkageBackend) -> None:
     threshold = ecosystem.info.link_threshold
     duck = link_all(_work(ecosystem.records), ecosystem.model, threshold)
-    on_spark = spark_link_all(_work(ecosystem.records), ecosystem.model, threshold, spark)
+    on_spark = link_all(_work(ecosystem.records), ecosystem.model, threshold, spark)
 
     _assert_same(duck, on_spark)
     # Not a trivial agreement: the ecosystem has people seen by several partners.
@@ -153,8 +153,8 @@ def test_incremental_batch_on_spark_equals_duckdb(
     new_keys = batch.select(list(RECORD_ID))
 
     duck = link_new(_work(records), ecosystem.model, threshold, new_keys, prev_keys, TF_COLUMNS)
-    on_spark = spark_link_new(
-        _work(records), ecosystem.model, threshold, new_keys, prev_keys, TF_COLUMNS, spark
+    on_spark = link_new(
+        _work(records), ecosystem.model, threshold, new_keys, prev_keys, TF_COLUMNS, None, spark
     )
 
     _assert_same(duck, on_spark)

@@ -46,11 +46,15 @@ def _chart_metadata(charts: dict[str, Path]) -> dict[str, Any]:
     ),
 )
 def linkage_model(
-    context: dg.AssetExecutionContext, config: LinkageModelConfig, hub: HubResource
+    context: dg.AssetExecutionContext,
+    config: LinkageModelConfig,
+    hub: HubResource,
+    linkage_backend: LinkageBackendResource,
 ) -> dg.MaterializeResult:
     try:
+        settings = linkage_backend.settings()
         with hub.connect() as con:
-            result = ensure_model(con, hub.paths, retrain=config.retrain)
+            result = ensure_model(con, hub.paths, retrain=config.retrain, settings=settings)
     except ValueError as exc:  # bad or missing input, explained without values
         raise dg.Failure(description=str(exc)) from None
     info = result.info
@@ -139,13 +143,9 @@ def linked_persons(
     linkage_backend: LinkageBackendResource,
 ) -> dg.MaterializeResult:
     try:
+        settings = linkage_backend.settings()
         with hub.connect() as con:
-            result = run_linkage(
-                con,
-                hub.paths,
-                full_relink=config.full_relink,
-                backend=linkage_backend.backend(),
-            )
+            result = run_linkage(con, hub.paths, full_relink=config.full_relink, settings=settings)
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from None
     churn = result.churn
@@ -177,9 +177,11 @@ def _check(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
         "its band, and keys and records are unique."
     ),
 )
-def cluster_sizes_plausible(hub: HubResource) -> dg.AssetCheckResult:
+def cluster_sizes_plausible(
+    hub: HubResource, linkage_backend: LinkageBackendResource
+) -> dg.AssetCheckResult:
     with hub.connect() as con:
-        return _check(checks.cluster_sizes(cluster_stats(con)))
+        return _check(checks.cluster_sizes(cluster_stats(con), linkage_backend.settings()))
 
 
 @dg.asset_check(
@@ -190,6 +192,8 @@ def cluster_sizes_plausible(hub: HubResource) -> dg.AssetCheckResult:
         "wrong or stale encoding key, near one means its records were swallowed."
     ),
 )
-def partner_match_rates_in_band(hub: HubResource) -> dg.AssetCheckResult:
+def partner_match_rates_in_band(
+    hub: HubResource, linkage_backend: LinkageBackendResource
+) -> dg.AssetCheckResult:
     with hub.connect() as con:
-        return _check(checks.match_rates(match_rates(con)))
+        return _check(checks.match_rates(match_rates(con), linkage_backend.settings()))
