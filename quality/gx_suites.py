@@ -311,7 +311,7 @@ def _store_fingerprint(root: Path, fingerprint: str) -> None:
 def _build(context: Any) -> dict[FileName, list[Any]]:
     """(Re)write suites, the pandas datasource and validation definitions from the rules."""
     gx = import_gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # late: import_gx
 
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
@@ -360,7 +360,7 @@ def open_project(quality_dir: Path) -> GxProject:
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
         gx = import_gx()
-        from great_expectations.execution_engine import pandas_execution_engine
+        from great_expectations.execution_engine import pandas_execution_engine  # late: import_gx
 
         # GX stores an MD5 fingerprint of every small batch's values in the results; we do not
         # want a digest of submission values kept, and hashing costs seconds per million rows.
