@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from kernel.home import HubHome
-from kernel.signing import decode_public, kid_of
 from pipelines.dagster_home import ensure_dagster_home
 
 app = typer.Typer(
@@ -107,6 +106,9 @@ def read_signing_public_key(value: str) -> str:
     Raises:
         ValueError: a private key, or not an Ed25519 public key (the message says what to pass).
     """
+    # Imported on use: cryptography's Ed25519 costs CLI start-up time every command would pay.
+    from kernel.signing import decode_public
+
     path = Path(value)
     text = path.read_text(errors="replace").strip() if path.is_file() else value.strip()
     if "PRIVATE KEY" in text:
@@ -160,6 +162,7 @@ def register_partner(
 ) -> None:
     """Register a partner (or rotate a registered partner's extract key with --rotate)."""
     # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
+    from kernel.signing import decode_public, kid_of
     from warehouse import audit
     from warehouse.governance import (
         GovernanceError,
