@@ -9,6 +9,7 @@ public keys).
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from carehub.demo_progress import step
+from kernel import clock
 from kernel.home import HubHome
 from pipelines.dagster_home import ensure_dagster_home
 
@@ -115,6 +117,7 @@ class Demo:
         return self.result.home
 
     def partner_sides(self) -> list[PartnerSide]:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from synth import PARTNERS
 
         return [
@@ -143,11 +146,13 @@ class Demo:
         return self.result
 
     def alerts(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from carehub.demo_alerts import run_alerts_stage
 
         self.result.alerts = run_alerts_stage(self)
 
     def synthesise(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from synth import generate
 
         region_dir = self.result.partners_dir / REGION_DIR
@@ -162,11 +167,13 @@ class Demo:
             self.console.print(Text(line))
 
     def partner_keys(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from partner.keygen import keygen
 
         sides = self.partner_sides()
         first = sides[0]
         if self.key_seed is not None:
+            # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
             from carehub.demo_keys import write_seeded_keys
 
             write_seeded_keys(first.keys, first.secret, self.key_seed, [first.partner_id])
@@ -200,6 +207,7 @@ class Demo:
         )
 
     def hub_onboarding(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from warehouse.governance import PartnerRegistration, write_governance
         from warehouse.keys import ensure_signing_key
 
@@ -219,6 +227,7 @@ class Demo:
         ]
         governance = write_governance(self.home, registrations)
         if self.key_seed is not None:
+            # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
             from carehub.demo_keys import write_seeded_perturbation_key
             from warehouse.marts.publish import PERTURBATION_SECRET
 
@@ -238,6 +247,7 @@ class Demo:
         )
 
     def propose(self, title: str, governance: Any) -> dict[str, Any]:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from warehouse import governance_flow as flow
 
         if governance is None:
@@ -247,10 +257,8 @@ class Demo:
     def approve_and_apply(self, proposal: dict[str, Any], approvers: list[str]) -> Any:
         """Each approver reviews the proposal on its side, signs, and sends the approval back;
         the hub records them and applies."""
-        import json
-
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from governance.approvals import sign_approval
-        from kernel import clock
         from partner.keygen import read_signing_key
         from warehouse import governance_flow as flow
 
@@ -276,6 +284,7 @@ class Demo:
     def governance_change(self) -> None:
         """One change, as the ecosystem would make it: a steward proposes, three of five
         partners approve (a majority), it applies, and the next extract shows it."""
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from governance.proposals import in_words
         from partner.open import open_extract
         from warehouse import governance_flow as flow
@@ -306,6 +315,7 @@ class Demo:
             f"v{in_force.governance.version} in force"
         )
         with step(self.console, f"extracts_job for {recipient} under the new version"):
+            # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
             from pipelines.runner import run_job
 
             run = run_job(
@@ -333,7 +343,6 @@ class Demo:
             f"{opened.flag_counts.get(flag, 0):,} of {opened.rows:,} rows; approvals checked at "
             f"the partner ({', '.join(opened.governance_approved_by)})"
         )
-        from kernel import clock
 
         now = clock.now()
         pack = build_pack(self.home, f"{now.year}Q{(now.month - 1) // 3 + 1}")
@@ -349,6 +358,7 @@ class Demo:
         }
 
     def encode_and_submit(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from partner.encode import encode_partner
         from partner.submit import submit
 
@@ -376,6 +386,7 @@ class Demo:
 
     def _submit_broken_package(self) -> str:
         """A partner re-exports with a name column left in: the hub must stop it at the door."""
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from carehub.demo_support import smuggle_name_column
 
         side = next(s for s in self.partner_sides() if s.partner_id == BROKEN_PARTNER)
@@ -386,6 +397,7 @@ class Demo:
             side.outgoing,
             self.result.keys[BROKEN_PARTNER].signing_key,
         )
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from partner.submit import submit
 
         submit(broken, self.home.landing / side.partner_id)
@@ -396,6 +408,7 @@ class Demo:
         return broken.name
 
     def ingest(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from pipelines.runner import JobRun, process_landing
 
         def report(run: JobRun, number: int, of: int) -> None:
@@ -453,6 +466,7 @@ class Demo:
         )
 
     def _run(self, job: str) -> Any:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from pipelines.runner import run_job
 
         run = run_job(self.home, job)
@@ -461,6 +475,7 @@ class Demo:
         return run
 
     def open_extracts(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from partner.open import open_extract
         from warehouse.extracts import current_extract
 
@@ -504,6 +519,7 @@ class Demo:
         )
 
     def privacy_scan(self) -> None:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from carehub.demo_support import identifier_needles
         from carehub.privacy_scan import scan_tree
 

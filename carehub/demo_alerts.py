@@ -48,6 +48,7 @@ class AlertsDemo:
 def subscribe(demo: Demo) -> None:
     """Two CBO subscriptions, proposed by a steward and approved by a quorum of partners (a
     subscription is governance: who hears of which events about their own clients)."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import Subscription
 
@@ -69,6 +70,7 @@ def subscribe(demo: Demo) -> None:
 
 def run_alerts_stage(demo: Demo) -> AlertsDemo:
     """Subscriptions, the hospital's events package, ingest and alerts, the CBO's inbox."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from carehub.demo import MAPPINGS, REGION_DIR
     from partner.encode import encode_partner
     from partner.inbox import read_inbox

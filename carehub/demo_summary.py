@@ -25,6 +25,7 @@ def linkage_quality(result: DemoResult) -> dict[str, float]:
 
     The copy keeps the ground truth out of the hub's own database.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from linkage.accuracy import evaluate, truth_from_crosswalks
 
     # Only the demo can build this: every partner's crosswalk and the synthetic ground truth.
@@ -160,6 +161,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(table)
 
     home = result.home
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from carehub.ops_status import publications_table
 
     console.print(publications_table(home))

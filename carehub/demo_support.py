@@ -6,6 +6,7 @@ that makes a mistake, and of an auditor who knows every identifier and looks for
 
 from __future__ import annotations
 
+import base64
 import csv
 from collections.abc import Iterator
 from datetime import date
@@ -83,8 +84,6 @@ def _service_dates(partners_dir: Path) -> set[date]:
 
 
 def _secret_forms(data: bytes) -> Iterator[str]:
-    import base64
-
     text = data.decode("utf-8", errors="replace").strip()
     yield text
     yield data.hex()
@@ -109,6 +108,7 @@ def smuggle_name_column(
     names to find. The package is otherwise well-formed: checksums and counts match, and the
     partner signed it with its own key (carelessness, not forgery).
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from partner.keygen import read_signing_key
     from partner.mapping import load_mapping
     from partner.package import read_manifest, write_package

@@ -56,6 +56,7 @@ def config_problems(home: HubHome) -> list[str]:
     A steward's error, shown by ``carehub status`` and stopping the runs that need the file;
     never a partner-facing quarantine reason.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.governance import GovernanceError, load_governance
     from warehouse.governance_flow import check_in_force
     from warehouse.segments.definitions import (
@@ -82,6 +83,7 @@ def config_problems(home: HubHome) -> list[str]:
 
 def _frequencies(home: HubHome) -> dict[str, str]:
     try:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from warehouse.governance import GovernanceError, load_governance
 
         governance = load_governance(home)
@@ -145,6 +147,7 @@ def _age_text(age: timedelta) -> str:
 
 def publications_table(home: HubHome, now: datetime | None = None) -> RenderableType:
     """A ``rich`` table of :func:`publication_status` (a note when nothing is published yet)."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from rich.table import Table
     from rich.text import Text
 

@@ -17,6 +17,7 @@ from linkage.records import sql
 
 def components(nodes: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """The component label of each node ``0..nodes-1`` of an undirected graph."""
+    # scipy.sparse.csgraph takes seconds to import (hub extra): only clustering pays it.
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 

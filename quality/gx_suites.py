@@ -142,6 +142,7 @@ def _bound(value: int | str | None, *, year: bool) -> Any:
 
 def expectation_for(rule: Rule) -> Any:
     """The GX expectation of one rule, tagged with the rule id in ``meta``."""
+    # great_expectations takes seconds to import: only a validation pays it (see import_gx).
     import great_expectations.expectations as gxe
 
     meta = {"rule": rule.rule_id, "check": rule.check}
@@ -193,6 +194,7 @@ def expectation_for(rule: Rule) -> Any:
 
 
 def _drift_expectations(file: FileName) -> list[Any]:
+    # great_expectations takes seconds to import: only a validation pays it (see import_gx).
     import great_expectations.expectations as gxe
 
     out: list[Any] = [
@@ -307,7 +309,7 @@ def _store_fingerprint(root: Path, fingerprint: str) -> None:
 def _build(context: Any) -> dict[FileName, list[Any]]:
     """(Re)write suites, the pandas datasource and validation definitions from the rules."""
     gx = import_gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # late: import_gx
 
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
@@ -356,7 +358,7 @@ def open_project(quality_dir: Path) -> GxProject:
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
         gx = import_gx()
-        from great_expectations.execution_engine import pandas_execution_engine
+        from great_expectations.execution_engine import pandas_execution_engine  # late: import_gx
 
         # GX stores an MD5 fingerprint of every small batch's values in the results; we do not
         # want a digest of submission values kept, and hashing costs seconds per million rows.

@@ -77,6 +77,7 @@ def validate_frame(
         as_of: Latest allowed date (the submission's creation date).
         parameters: Drift bounds, see :func:`quality.drift.drift_parameters`.
     """
+    # great_expectations takes seconds to import: only a validation pays it (see import_gx).
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.exceptions.resource_freshness import ResourceFreshnessAggregateError
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.features import FEATURES
+
 _SQL = Path(__file__).parent / "marts" / "sql" / "dictionary_rows.sql"
 
 
@@ -86,8 +88,6 @@ INTRO = Path(__file__).parent / "marts" / "marts_intro.md"
 
 def feature_columns_markdown() -> str:
     """The documented feature columns (the allow-list of segment rules) as Markdown."""
-    from warehouse.features import FEATURES
-
     lines = [
         "## Feature columns (for segment rules)",
         "",

@@ -35,6 +35,7 @@ def verify(
     Also checks governance: every approved version on file, and each partner approval of it,
     is in the log, and the approvals verify against the quorum of the version before.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import audit, governance_flow
 
     hub = HubHome.resolve(home)
@@ -73,6 +74,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List audit entries (who received what, under which governance version, and when)."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import audit
 
     hub = HubHome.resolve(home)

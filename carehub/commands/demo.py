@@ -28,8 +28,10 @@ def demo(
     ] = None,
 ) -> None:
     """Run the whole flow: synth, partner encoding, landing, the hub pipeline, extracts."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from rich.console import Console
 
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from carehub.demo import Demo
     from carehub.demo_summary import print_summary
 

@@ -35,6 +35,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _print_proposal(hub: HubHome, proposal: dict[str, Any]) -> None:
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from governance.proposals import in_words
     from warehouse import governance_flow as flow
 
@@ -64,6 +65,7 @@ def propose(
     ] = None,
 ) -> None:
     """Propose a governance text; it takes effect only after a quorum approves it."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -86,6 +88,7 @@ def show(
     proposal: Annotated[str | None, typer.Option(help="Proposal id (default: newest).")] = None,
 ) -> None:
     """Show a proposal: the change in words and its approvals."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -108,6 +111,7 @@ def status(
     ] = None,
 ) -> None:
     """The version in force, its approvals, and open proposals; --add files approvals."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -149,6 +153,7 @@ def apply(
     ] = False,
 ) -> None:
     """Put an approved proposal in force (refused without a quorum), or --restore."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -179,6 +184,7 @@ def revoke(
     by: ByOption = "steward",
 ) -> None:
     """Propose revoking a partner now; it needs only the emergency quorum."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -200,6 +206,7 @@ def rotate_key(
     by: ByOption = "steward",
 ) -> None:
     """Propose a partner's new signing key; the partner approves with its old and new key."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import governance_flow as flow
     from warehouse.governance import GovernanceError
 
@@ -224,6 +231,7 @@ def pack(
     ] = None,
 ) -> None:
     """Write the quarterly governance pack (HTML with charts, printable)."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.report.pack import GovernancePackError, build_pack
 
     hub = HubHome.resolve(home)

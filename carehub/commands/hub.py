@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,7 @@ def init(home: HomeOption = None) -> None:
 
     Idempotent: an existing key or governance file is kept.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import audit
     from warehouse.governance import TEMPLATE, governance_path, load_governance
     from warehouse.keys import ensure_signing_key, public_keys_path
@@ -67,6 +69,7 @@ def read_extract_public_key(value: str) -> str:
     Raises:
         ValueError: not an X25519 public key (the message says what to pass).
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -103,6 +106,7 @@ def read_signing_public_key(value: str) -> str:
     Raises:
         ValueError: a private key, or not an Ed25519 public key (the message says what to pass).
     """
+    # Imported on use: cryptography's Ed25519 costs CLI start-up time every command would pay.
     from kernel.signing import decode_public
 
     path = Path(value)
@@ -157,6 +161,7 @@ def register_partner(
     home: HomeOption = None,
 ) -> None:
     """Register a partner (or rotate a registered partner's extract key with --rotate)."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from kernel.signing import decode_public, kid_of
     from warehouse import audit
     from warehouse.governance import (
@@ -254,6 +259,7 @@ def rotate_signing_key(home: HomeOption = None) -> None:
     Extracts signed with the old key keep verifying (it stays in hub_public_keys.json with its
     validity window); the new key is endorsed by the old one. Send partners the new key set.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse import audit
     from warehouse.keys import SigningKeyError, public_keys_path
     from warehouse.keys import rotate_signing_key as rotate
@@ -288,6 +294,7 @@ def delete(
     Run it when no pipeline run is active (the hub database file is rebuilt). The audit log
     records the count, never the pseudonyms.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.deletion import DeletionError, delete_pseudonyms, read_pseudonym_file
     from warehouse.governance import GovernanceError
 
@@ -323,8 +330,7 @@ def delete(
 @app.command("extracts")
 def extracts(home: HomeOption = None) -> None:
     """List each partner's current extract: id, expiry, signing key and its clear counts."""
-    import json
-
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.extracts import current_extract
 
     hub = HubHome.resolve(home)

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
+from kernel.db import connection
 from kernel.home import HubHome
 
 HELP_TEXT = """\
@@ -65,6 +67,7 @@ def marts(
         )
         raise typer.Exit(2)
     if dictionary:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from warehouse import dictionary as data_dictionary
         from warehouse.marts.readonly import open_marts
 
@@ -109,7 +112,7 @@ def table(
     Counts carry the marts' keyed noise; small ones, and any that would narrow a count withheld
     in an earlier ad hoc table, are withheld.
     """
-    from kernel.db import connection
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.adhoc import AdhocError, AdhocRequest, build_table
     from warehouse.disclosure import DisclosureError
 
@@ -147,8 +150,7 @@ def table(
 
 
 def _run_one(db: Path, sql: str) -> None:
-    import duckdb
-
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.marts.readonly import open_marts
 
     with open_marts(db) as con:
@@ -162,8 +164,7 @@ def _run_one(db: Path, sql: str) -> None:
 
 
 def _shell(db: Path) -> None:
-    import duckdb
-
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.marts.readonly import open_marts
 
     typer.echo(f"marts: {db}\n{HELP_TEXT}")

@@ -49,6 +49,7 @@ def run(
             raise typer.BadParameter(f"{config}: cannot read run config ({exc})") from exc
         if not isinstance(run_config, dict):
             raise typer.BadParameter(f"{config}: run config must be a mapping")
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from pipelines.runner import follow_runs, process_landing, run_job
 
     if job == LANDING:

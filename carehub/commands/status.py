@@ -28,6 +28,7 @@ def _when(value: object) -> str:
 
 def submissions_section(home: HubHome) -> RenderableType:
     """Submissions by state: ingested, superseded, quarantined with the reason, pending."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.ingest.status import collect
 
     status = collect(home)
@@ -60,6 +61,7 @@ def submissions_section(home: HubHome) -> RenderableType:
 
 def publications_section(home: HubHome) -> RenderableType:
     """The last good publication of each output (marts, extracts, report), flagged if overdue."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from carehub.ops_status import publications_table
 
     return publications_table(home)
@@ -130,6 +132,7 @@ def _csv(data: dict[str, list[dict[str, object]]]) -> str:
 
 def config_section(home: HubHome) -> RenderableType:
     """Configuration files that fail to load: they stop the runs that need them."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from carehub.ops_status import config_problems
 
     problems = config_problems(home)
@@ -148,6 +151,7 @@ def config_section(home: HubHome) -> RenderableType:
 def alerts_section(home: HubHome) -> RenderableType:
     """Care alerts: per partner, files and items sent and the last one; the last events
     packages with their latency. Counts only (under 11 shown as <11), never an alert's content."""
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from warehouse.alerts import alert_status, has_alerts
     from warehouse.disclosure import disclose
 
@@ -207,6 +211,7 @@ def status(
     """Show submissions by state (ingested, quarantined with the reason, pending)."""
     hub = HubHome.resolve(home)
     if as_json or as_csv:
+        # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
         from warehouse.ingest.status import collect
 
         data = collect(hub).as_dict()

@@ -79,6 +79,7 @@ def synth(
     Layout and every partner's columns are in docs/synthetic-data.md. The ground_truth/ folder
     is for scoring linkage only and is never an input to the hub.
     """
+    # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
     from synth import generate, load_config, profile_config
     from synth.config import parse_rates
 

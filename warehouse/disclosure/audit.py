@@ -280,6 +280,7 @@ def _new_highs() -> Any:
     the first instance, before any option can silence it; that banner would land in the
     steward's console and the demo's output, so the first instance is made with file
     descriptor 1 pointed at /dev/null."""
+    # highspy loads a native library: only pay it in the process that audits.
     import highspy
 
     global _banner_swallowed

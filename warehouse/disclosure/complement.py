@@ -117,6 +117,7 @@ def choose(
     Returns:
         The counts to withhold (possibly none), or None: no solution found in time.
     """
+    # highspy loads a native library (about 1 s): only a suppression that needs the MILP pays it.
     import highspy
 
     inf = highspy.kHighsInf

@@ -109,7 +109,7 @@ def segment_sizes(data: ReportData, path: Path) -> Path:
 def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
     """UpSet-style chart: exclusive sector combinations (bars + dot matrix) and sector reach."""
     plt = _pyplot()
-    import matplotlib
+    import matplotlib  # loaded by _pyplot() above (late: seconds); named here for ticker/colormaps
 
     combos = [c for c in data.combinations if c.label != "none"][:top]
     reach = {c.label: c for c in data.reach.get("all_people", [])}
@@ -181,7 +181,7 @@ def sector_upset(data: ReportData, path: Path, *, top: int = 15) -> Path:
 def who_is_missing(data: ReportData, path: Path) -> Path:
     """Heatmap: share of each segment that each sector knows (low = that sector is missing)."""
     plt = _pyplot()
-    import matplotlib
+    import matplotlib  # loaded by _pyplot() above (late: seconds); named here for ticker/colormaps
 
     segments = [c.label for c in data.sizes]
     # Sectors without any partner reaching anyone yet are left out rather than shown as 0%.

@@ -23,8 +23,11 @@ from typing import Any, Final
 import duckdb
 import jinja2
 
+from governance.approvals import tally
+from governance.proposals import in_words, texts
 from kernel import clock
 from kernel.home import HubHome
+from linkage.store import last_run_summary
 from warehouse import audit
 from warehouse import governance_flow as flow
 from warehouse.governance import GovernanceError, load_governance
@@ -116,8 +119,6 @@ def _quarantines(home: HubHome, quarter: Quarter) -> dict[str, Counter[str]]:
 def _linkage(home: HubHome) -> dict[str, Any] | None:
     if not home.hub_db.exists():
         return None
-    from linkage.store import last_run_summary
-
     try:
         with duckdb.connect(str(home.hub_db), read_only=True) as con:
             summary = last_run_summary(con)
@@ -149,9 +150,6 @@ def _not_reached(marts_db: Path) -> list[dict[str, Any]]:
 
 
 def _versions(home: HubHome, quarter: Quarter) -> list[dict[str, Any]]:
-    from governance.approvals import tally
-    from governance.proposals import in_words, texts
-
     out = []
     applied = {
         e.details.get("proposal_id"): e.time
@@ -192,6 +190,7 @@ def _bar_chart(path: Path, title: str, labels: list[str], series: dict[str, list
     for (name, values), colour in zip(series.items(), colours * 4, strict=False):
         ax.barh(labels, values, left=left, color=colour, label=name)
         left = [a + b for a, b in zip(left, values, strict=True)]
+    # matplotlib costs seconds to import; only drawing a chart pays it (see report/charts.py).
     from matplotlib.ticker import MaxNLocator
 
     ax.invert_yaxis()

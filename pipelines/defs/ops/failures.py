@@ -22,6 +22,7 @@ from kernel.home import HubHome
 from pipelines.notify import Notice, notify
 from pipelines.resources import HubResource
 from pipelines.tags import HIDDEN
+from warehouse.publish import last_publications
 
 NOTIFIED_TAG = f"{HIDDEN}notified_by"
 _MAX_ERROR_CHARS = 240
@@ -113,10 +114,8 @@ def last_good_publications(home: HubHome) -> list[str]:
     if not home.hub_db.exists():
         return []
     try:
-        from warehouse.publish import last_publications
-
         con = connect(home.hub_db, read_only=True, wait=5.0)
-    except (duckdb.Error, ImportError):
+    except duckdb.Error:
         return []
     try:
         return [

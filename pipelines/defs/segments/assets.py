@@ -16,6 +16,7 @@ from pipelines.defs.ops.failures import config_failure
 from pipelines.resources import HubResource
 from warehouse.disclosure import disclose
 from warehouse.features import DEFAULT_PARTNER_SECTORS, build_features
+from warehouse.governance import GovernanceError, governance_path, load_governance
 from warehouse.segments import compute_membership, load_segments
 
 
@@ -29,8 +30,6 @@ class PersonFeaturesConfig(dg.Config):
 
 
 def _partner_sectors(home: HubHome, log: dg.DagsterLogManager) -> dict[str, str]:
-    from warehouse.governance import GovernanceError, governance_path, load_governance
-
     if not governance_path(home).is_file():
         # A home without a registry (sample data, benchmarks): the synthetic partners' sectors.
         log.warning("no config/governance.yaml; using the default partner sectors")
