@@ -15,10 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from encoding.cmac import cmac_hex
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
+from encoding.keys import EncodingKeys, SecretError
 from kernel import clock
-from linkage.encoding.cmac import cmac_hex
-from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
-from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping

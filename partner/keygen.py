@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from encoding.keys import SecretError, key_fingerprint
 from kernel.signing import load_private, private_pem, public_b64
-from linkage.encoding.keys import SecretError, key_fingerprint
 from partner.keyfiles import new_secret_text, read_secret, write_private
 
 

@@ -24,9 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kernel import clock
-from kernel.signing import PACKAGE_PURPOSE, sign, verify
-from linkage.encoding.spec import (
+from contract.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
     PERSON_COLUMNS,
@@ -34,6 +32,8 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
+from kernel import clock
+from kernel.signing import PACKAGE_PURPOSE, sign, verify
 from quality.plaintext import scan_tables
 
 PERSONS_FILE = "persons.parquet"
@@ -281,7 +281,7 @@ def write_package(
         partner_id: Registered partner id (lower-case, digits, underscores).
         persons: persons table (pyarrow Table, polars or pandas DataFrame), spec 1.0 columns.
         events: events table, spec 1.0 columns (may have zero rows).
-        key_fingerprint: Fingerprint of the shared secret (``linkage.encoding.key_fingerprint``).
+        key_fingerprint: Fingerprint of the shared secret (``encoding.key_fingerprint``).
         report: Encoding report (counts only); ``{}`` when omitted.
         supersedes: ``submission_id`` this package replaces as a whole, if any.
         created_at: Creation time (UTC now when omitted).

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from linkage.encoding.normalise import parse_dates
+from encoding.normalise import parse_dates
 from partner.mapping import EventsMapping, Mapping, Source
 from warehouse.vocabulary import EVENT_TYPES, PART2_SERVICES
 
@@ -173,7 +173,7 @@ def _flag(frame: pl.DataFrame, src: Source) -> tuple[pl.Series, int]:
 def read_persons(
     mapping: Mapping, source: Path, mapping_name: str
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """The persons file as canonical raw fields (see ``linkage.encoding.CANONICAL_FIELDS``)."""
+    """The persons file as canonical raw fields (see ``encoding.CANONICAL_FIELDS``)."""
     pm = mapping.persons
     frame = read_table(source)
     file = source.name

@@ -23,7 +23,7 @@ from typing import Final
 import duckdb
 import pyarrow as pa
 
-from linkage.encoding.spec import TOKEN_COLUMNS
+from contract.spec import TOKEN_COLUMNS
 from quality.findings import MAX_ROWS_LISTED, Finding
 from quality.locate import sql
 from quality.rules import EVENTS, HEX32, HEX64, PERSONS, FileName, Rule

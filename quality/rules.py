@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS
+from contract.spec import BLOOM_FIELDS, TOKEN_COLUMNS
 from quality.findings import CheckName
 from warehouse.vocabulary import EVENT_TYPES, SCREENING_RESULTS, SEXES
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from governance_support import approve_changes, signing_key
 
 from carehub.home import HubHome
+from contract.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
 from kernel.signing import public_b64
-from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
 from partner.package import (
     EVENT_SCHEMA,
     PERSON_SCHEMA,

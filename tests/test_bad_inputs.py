@@ -31,8 +31,8 @@ import pytest
 
 from carehub.db import connection
 from carehub.home import HubHome
+from contract.spec import SPEC_VERSION
 from kernel import clock
-from linkage.encoding.spec import SPEC_VERSION
 from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing

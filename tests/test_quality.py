@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
+from contract.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
 from quality.findings import CHECKS, Finding, neutralise_formula
 from quality.locate import locate
 from quality.plaintext import scan, verified_columns

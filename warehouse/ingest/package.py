@@ -19,8 +19,7 @@ from typing import Any, Final
 import duckdb
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kernel.signing import SignatureError
-from linkage.encoding.spec import (
+from contract.spec import (
     BLOOM_FIELDS,
     EVENT_COLUMNS,
     PERSON_COLUMNS,
@@ -31,6 +30,7 @@ from linkage.encoding.spec import (
     TOKEN_COLUMNS,
     bloom_columns,
 )
+from kernel.signing import SignatureError
 from partner.package import (
     KINDS,
     MAX_EVENTS_PACKAGE_ROWS,
