@@ -1,11 +1,19 @@
-"""Names of the encoded columns of spec 2.1. Every other part imports them from here.
+"""The columns of a submission (spec 2.1): one Arrow schema per file, written once.
 
-The design and its measured trade-offs are in docs/encoding.md.
+``persons.parquet`` and ``events.parquet`` have exactly the columns of :data:`PERSON_SCHEMA`
+and :data:`EVENT_SCHEMA`, in those Arrow types. Everything else is derived from them: the
+column name tuples, the DuckDB types the manifest records and the hub checks
+(:func:`duckdb_type`), and the hub's staging tables (``warehouse/staging/schema.sql``, held to
+:func:`duckdb_columns` column for column by ``tests/test_contract.py``). A new column goes
+here first (docs/architecture.md says what follows). The encoding design and its measured
+trade-offs are in docs/encoding.md.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+import pyarrow as pa
 
 SPEC_VERSION: Final = "2.1"
 SUPPORTED_SPEC_VERSIONS: Final = frozenset({SPEC_VERSION})
@@ -54,21 +62,71 @@ def bloom_columns(field: str) -> list[str]:
 
 SAFE_HARBOR_COLUMNS: Final = ("birth_year", "age_90_plus", "sex", "zip3")
 FLAG_COLUMNS: Final = ("consented", "part2_consent")
-PERSON_COLUMNS: Final = (
-    "record_pseudonym",
-    *SAFE_HARBOR_COLUMNS,
-    *FLAG_COLUMNS,
-    *TOKEN_COLUMNS,
-    *(c for f in BLOOM_FIELDS for c in bloom_columns(f)),
+# The one free-text column (a program or unit name) is cut to this many characters.
+PROGRAM_MAX_CHARS: Final = 80
+
+PERSON_SCHEMA: Final[pa.Schema] = pa.schema(
+    [
+        ("record_pseudonym", pa.string()),
+        ("birth_year", pa.int16()),
+        ("age_90_plus", pa.bool_()),
+        ("sex", pa.string()),
+        ("zip3", pa.string()),
+        ("consented", pa.bool_()),
+        ("part2_consent", pa.bool_()),
+        *((c, pa.string()) for c in TOKEN_COLUMNS),
+        *((c, pa.int64()) for f in BLOOM_FIELDS for c in bloom_columns(f)),
+    ]
 )
-EVENT_COLUMNS: Final = (
-    "record_pseudonym",
-    "event_id",
-    "event_type",
-    "event_date",
-    "end_date",
-    "category",
-    "result",
-    "program",
-    "part2",
+EVENT_SCHEMA: Final[pa.Schema] = pa.schema(
+    [
+        ("record_pseudonym", pa.string()),
+        ("event_id", pa.string()),
+        ("event_type", pa.string()),
+        ("event_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("category", pa.string()),
+        ("result", pa.string()),
+        ("program", pa.string()),
+        ("part2", pa.bool_()),
+    ]
 )
+PERSON_COLUMNS: Final[tuple[str, ...]] = tuple(PERSON_SCHEMA.names)
+EVENT_COLUMNS: Final[tuple[str, ...]] = tuple(EVENT_SCHEMA.names)
+
+# Arrow type -> DuckDB type name (what DuckDB's DESCRIBE shows for a Parquet column).
+_DUCKDB_TYPES: Final[dict[pa.DataType, str]] = {
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.string_view(): "VARCHAR",
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.uint8(): "UTINYINT",
+    pa.uint16(): "USMALLINT",
+    pa.uint32(): "UINTEGER",
+    pa.uint64(): "UBIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.binary(): "BLOB",
+    pa.large_binary(): "BLOB",
+    pa.null(): "NULL",
+}
+
+
+def duckdb_type(dtype: pa.DataType) -> str:
+    """The DuckDB type name of an Arrow type, as the manifest's schema records it."""
+    if dtype in _DUCKDB_TYPES:
+        return _DUCKDB_TYPES[dtype]
+    if pa.types.is_timestamp(dtype):
+        return "TIMESTAMP"
+    return str(dtype).upper()
+
+
+def duckdb_columns(schema: pa.Schema) -> list[tuple[str, str]]:
+    """``(column, DuckDB type)`` of every field of ``schema``, in order: the column list of the
+    hub's staging table for that file (after its ``submission_id`` and ``partner_id``)."""
+    return [(f.name, duckdb_type(f.type)) for f in schema]

@@ -31,9 +31,8 @@ import pytest
 
 from carehub.db import connection
 from carehub.home import HubHome
-from contract.spec import SPEC_VERSION
+from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA, SPEC_VERSION
 from kernel import clock
-from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from carehub.home import HubHome
+from contract.vocabulary import SECTORS
 from warehouse.governance import (
     CONTEXT_FLAGS,
     DEFAULT_AGREEMENTS,
@@ -24,7 +25,6 @@ from warehouse.governance import (
     template_governance,
     write_governance,
 )
-from warehouse.vocabulary import SECTORS
 
 FP = "0f" * 32
 

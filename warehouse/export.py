@@ -26,8 +26,8 @@ import duckdb
 
 from carehub.db import given_or_own
 from carehub.home import HubHome
+from contract.manifest import file_sha256
 from kernel import clock
-from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 
 MARTS_OUTPUT = "marts-parquet"
