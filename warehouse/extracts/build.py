@@ -14,7 +14,7 @@ from typing import Any, Final
 import duckdb
 
 from carehub.home import HubHome
-from contract.envelope import EXTRACT_SUFFIX
+from contract.envelope import EXTRACT_SUFFIX, PAYLOAD_FORMAT
 from kernel import clock
 from warehouse import audit
 from warehouse.disclosure import DEFAULT_THRESHOLD, CellSet, disclose
@@ -263,7 +263,7 @@ def _publish(
         },
         "counts": manifest_counts,
         "audit_anchor": {"seq": head["seq"], "hash": head["hash"]},
-        "payload_format": "carehub-extract-payload/1",
+        "payload_format": PAYLOAD_FORMAT,
     }
     envelope = seal(content.payload(extract_id), manifest, partner.extract_public_key_obj(), signer)
     file_name = f"{extract_id}{EXTRACT_SUFFIX}"
