@@ -58,7 +58,7 @@ def _to_arrow(table: Any, name: str) -> pa.Table:
 
 
 def conform(table: Any, schema: pa.Schema, file: str) -> pa.Table:
-    """Select and cast ``table`` to ``schema`` (spec 1.0), naming what is missing or wrong."""
+    """Select and cast ``table`` to ``schema`` (the contract's), naming what is missing or wrong."""
     tbl = _to_arrow(table, file)
     missing = [c for c in schema.names if c not in tbl.column_names]
     extra = [c for c in tbl.column_names if c not in schema.names]
@@ -122,7 +122,7 @@ def _check_events(events: pa.Table, persons: pa.Table) -> None:
 def _check_no_identifiers(persons: pa.Table, events: pa.Table) -> None:
     """The hub's plaintext-identifier detector, run on every outgoing column before writing.
 
-    One detector (``quality.plaintext``), both sides: what the hub would refuse on arrival
+    One detector (``encoding.plaintext``), both sides: what the hub would refuse on arrival
     never leaves the partner.
     """
     findings = scan_tables(persons, events)
@@ -171,15 +171,15 @@ def write_package(
     Args:
         out_dir: Parent folder, e.g. the hub's ``landing/<partner_id>/``; created if missing.
         partner_id: Registered partner id (lower-case, digits, underscores).
-        persons: persons table (pyarrow Table, polars or pandas DataFrame), spec 1.0 columns.
-        events: events table, spec 1.0 columns (may have zero rows).
+        persons: persons table (pyarrow Table, polars or pandas DataFrame), the contract's columns.
+        events: events table, the contract's columns (may have zero rows).
         key_fingerprint: Fingerprint of the shared secret (``encoding.key_fingerprint``).
         report: Encoding report (counts only); ``{}`` when omitted.
         supersedes: ``submission_id`` this package replaces as a whole, if any.
         created_at: Creation time (UTC now when omitted).
         submission_id: Fixed id (tests); generated from partner and time when omitted.
         spec_version: Written into the manifest as given (tests may write unknown versions).
-        validate: Conform the tables to spec 1.0 and check pseudonyms and event references.
+        validate: Conform the tables to the contract and check pseudonyms and event references.
             ``False`` writes the tables exactly as given, for building broken packages.
         extra_files: Further files to place in the package (tests only; not in the manifest).
         signing_key: The partner's Ed25519 package-signing key; the manifest is signed with it
@@ -253,5 +253,5 @@ def read_manifest(package: str | Path) -> dict[str, Any]:
 
 
 def empty_events() -> pa.Table:
-    """A zero-row events table of spec 1.0."""
+    """A zero-row events table of the contract's schema."""
     return EVENT_SCHEMA.empty_table()
