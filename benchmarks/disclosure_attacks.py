@@ -44,12 +44,12 @@ from typing import Any
 
 import duckdb
 
+from contract.vocabulary import SECTORS
 from warehouse.disclosure import CellSet, Constraint, Perturbation, protect
 from warehouse.disclosure.attacks import Release, attack, differencing
 from warehouse.features.sqlscript import run_script
 from warehouse.marts.tables import ALL_PEOPLE, collect
 from warehouse.report.data import Count, multi_sector_share
-from warehouse.vocabulary import SECTORS
 
 ROOT = Path(__file__).resolve().parents[1]
 DROP_PERSONS = Path(__file__).with_name("disclosure_drop_persons.sql")

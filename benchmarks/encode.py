@@ -4,7 +4,7 @@
 
 Builds raw partner records (names with accents, nicknames and placeholders, mixed date formats
 already parsed by the mapping layer, addresses with units, towns, phones, SSNs) in memory, then
-times ``linkage.encoding.encode_persons`` end to end: normalisation, the AES-CMAC tokens, the
+times ``encoding.encode_persons`` end to end: normalisation, the AES-CMAC tokens, the
 record pseudonym, the five hardened Bloom filters and the encoding report, one thread per core.
 
 Prints the median wall clock and CPU time of the repeats, the projected rate on idle cores (records
@@ -25,7 +25,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from linkage.encoding import EncodingKeys, EncodingSettings, encode_persons
+from encoding.encoder import EncodingSettings, encode_persons
+from encoding.keys import EncodingKeys
 
 FIRST = [
     "James",

@@ -79,9 +79,10 @@ def build(root: Path, records: int, per: int) -> Path:
     """A registered hub home with one package per partner in landing; returns the home root."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA
     from kernel.home import HubHome
     from kernel.signing import public_b64
-    from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, conform, write_package
+    from partner.package import conform, write_package
     from warehouse.governance import PartnerRegistration, write_governance
 
     home = HubHome.resolve(root / "home").ensure()

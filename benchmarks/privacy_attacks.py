@@ -52,10 +52,10 @@ from strata_attacks import (
     qi_uniqueness,
 )
 
-from linkage.encoding import normalise as nz
-from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
-from linkage.encoding.keys import EncodingKeys
-from linkage.encoding.spec import BLOOM_FIELDS, bloom_columns
+from contract.spec import BLOOM_FIELDS, bloom_columns
+from encoding import normalise as nz
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
+from encoding.keys import EncodingKeys
 from partner.mapping import load_mapping
 from partner.reader import read_input
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from carehub.demo_progress import step
+from contract.disclosure import DISCLOSURE_THRESHOLD as _T
 from kernel import clock
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def run_alerts_stage(demo: Demo) -> AlertsDemo:
 
 
 def _decisions_table(metadata: dict[str, Any]) -> Table:
-    table = Table("alerts_job", "value", title="Care alerts (counts under 11 shown as <11)")
+    table = Table("alerts_job", "value", title=f"Care alerts (counts under {_T} shown as <{_T})")
     table.add_row("alert files written", str(metadata.get("alert_files", 0)))
     table.add_row("recipients", str(metadata.get("recipients", 0)))
     for decision, count in (metadata.get("decisions") or {}).items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from warehouse.vocabulary import CONTEXT_FLAGS
+from contract.vocabulary import CONTEXT_FLAGS
 
 # Keys that name an item in a list of mappings, tried in this order (agreements use `partner`).
 _ITEM_KEYS: Final = ("partner", "name", "id", "subscriber", "segment")

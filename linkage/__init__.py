@@ -1,7 +1,8 @@
 """Probabilistic linkage of encoded records into pseudonymous persons with stable keys.
 
-Public API (imported lazily, so ``import linkage.encoding`` in the partner client never pulls
-in Splink):
+Public API, imported from the module that holds it (``linkage.run``, ``linkage.accuracy``,
+``linkage.keys``, ``linkage.settings``), so that importing one light module never pulls in
+Splink:
 
 * :func:`run_linkage` - one run: reuse or train the model, link, assign keys, write tables.
 * :func:`ensure_model` - the model asset: reuse the saved model or train a new one.
@@ -10,43 +11,3 @@ in Splink):
   partners' crosswalks (the demo has both; the hub never does).
 * :class:`LinkageSettings`, :class:`LinkageResult`, :class:`Churn`, :class:`Metrics`.
 """
-
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from linkage.accuracy import Metrics, evaluate, truth_from_crosswalks
-    from linkage.keys import Churn
-    from linkage.run import LinkageResult, ModelResult, ensure_model, run_linkage
-    from linkage.settings import LinkageSettings
-
-_EXPORTS = {
-    "run_linkage": "linkage.run",
-    "ensure_model": "linkage.run",
-    "LinkageResult": "linkage.run",
-    "ModelResult": "linkage.run",
-    "evaluate": "linkage.accuracy",
-    "truth_from_crosswalks": "linkage.accuracy",
-    "Metrics": "linkage.accuracy",
-    "Churn": "linkage.keys",
-    "LinkageSettings": "linkage.settings",
-}
-__all__ = [
-    "Churn",
-    "LinkageResult",
-    "LinkageSettings",
-    "Metrics",
-    "ModelResult",
-    "ensure_model",
-    "evaluate",
-    "run_linkage",
-    "truth_from_crosswalks",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'linkage' has no attribute {name!r}")

@@ -14,7 +14,7 @@ import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
-from linkage.encoding.spec import BLOOM_FIELDS, bloom_columns
+from contract.spec import BLOOM_FIELDS, bloom_columns
 from linkage.settings import BlockingRule, LinkageSettings, LocationSettings, NameSettings
 
 UNIQUE_ID = "record_pseudonym"

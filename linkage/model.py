@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from contract.spec import SPEC_VERSION
 from kernel import clock
 from linkage.comparisons import (
     SAME_BIRTH_YEAR_LEVELS,
@@ -32,7 +33,6 @@ from linkage.comparisons import (
     TWIN_GUARD_LEVEL,
     settings_creator,
 )
-from linkage.encoding.spec import SPEC_VERSION
 from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
 from linkage.records import sql, training_fingerprint
 from linkage.settings import LinkageSettings

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
+from contract.spec import PERSON_COLUMNS, SPEC_VERSION
 
 SQL_DIR = Path(__file__).parent / "sql"
 DEFAULT_RELATION = "staging.current_persons"
@@ -51,7 +51,7 @@ def check_relation(con: duckdb.DuckDBPyConnection, relation: str) -> None:
     if missing:
         raise ValueError(
             f"linkage input {relation!r} lacks spec {SPEC_VERSION} column(s) {', '.join(missing)}; "
-            "columns are defined in linkage/encoding/spec.py"
+            "columns are defined in contract/spec.py"
         )
 
 

@@ -17,12 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
+from contract.spec import SPEC_VERSION
 from kernel import clock
 from kernel.home import HubHome
 from linkage import charts
 from linkage.backends import LinkageBackend
 from linkage.comparisons import TF_COLUMNS
-from linkage.encoding.spec import SPEC_VERSION
 from linkage.estimate import AccuracyEstimate
 from linkage.keys import Churn, assign_keys
 from linkage.link import Scored, candidate_keys_sql, link_all, link_new, load_records

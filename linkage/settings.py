@@ -1,7 +1,7 @@
 """Typed linkage settings: what the model compares, how it blocks, how it trains and links.
 
 The dataclasses here are the single place a steward tunes linkage; :mod:`linkage.comparisons`
-turns them into a Splink ``SettingsCreator``. Column names come from ``linkage.encoding.spec``.
+turns them into a Splink ``SettingsCreator``. Column names come from ``contract.spec``.
 """
 
 from __future__ import annotations

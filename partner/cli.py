@@ -165,7 +165,7 @@ def keygen_cmd(
     """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
     from rich.console import Console
 
-    from linkage.encoding.keys import SecretError
+    from encoding.keys import SecretError
     from partner.keygen import keygen
 
     console = Console(soft_wrap=True)
@@ -443,9 +443,9 @@ def governance_approve(
     yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
 ) -> None:
     """Show the change in words, then sign your approval for the hub to record."""
+    from encoding.keys import SecretError
     from governance.approvals import sign_approval
     from kernel import clock
-    from linkage.encoding.keys import SecretError
     from partner.keygen import read_signing_key
 
     document = _review(proposal)

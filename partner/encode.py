@@ -15,17 +15,18 @@ from typing import Any
 
 import polars as pl
 
+from contract.findings import MAX_ROWS_LISTED
+from contract.spec import EVENT_COLUMNS
+from encoding.cmac import cmac_hex
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
+from encoding.keys import EncodingKeys, SecretError
+from encoding.plaintext import MIN_FREE_TEXT_ROWS, rows_with_own_names
 from kernel import clock
-from linkage.encoding.cmac import cmac_hex
-from linkage.encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
-from linkage.encoding.keys import EncodingKeys, SecretError
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping
 from partner.package import PackageError, write_package
 from partner.reader import InputError, read_input
-from quality.findings import MAX_ROWS_LISTED
-from quality.plaintext import MIN_FREE_TEXT_ROWS, rows_with_own_names
 
 Progress = Callable[[str], None]
 
@@ -59,17 +60,7 @@ def _events_table(
     assert keys.event_id is not None
     joined = events.join(crosswalk, on="record_id", how="inner", maintain_order="left")
     event_id = cmac_hex(keys.event_id, joined["source_event_id"].cast(pl.String))
-    return joined.with_columns(event_id=event_id).select(
-        "record_pseudonym",
-        "event_id",
-        "event_type",
-        "event_date",
-        "end_date",
-        "category",
-        "result",
-        "program",
-        "part2",
-    )
+    return joined.with_columns(event_id=event_id).select(EVENT_COLUMNS)
 
 
 def _date_report(persons: pl.DataFrame, fmt: str | None) -> dict[str, Any]:

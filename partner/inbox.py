@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from contract.envelope import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 from kernel import clock
 from partner.open import (
     OpenError,
@@ -41,7 +42,6 @@ from partner.open import (
     read_crosswalk,
     unseal,
 )
-from partner.package import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 
 LEDGER_FILE: Final = "opened_alerts.jsonl"
 CSV_FILE: Final = "alerts.csv"

@@ -15,7 +15,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from linkage.encoding.keys import MIN_SECRET_BYTES, SecretError
+from encoding.keys import MIN_SECRET_BYTES, SecretError
 
 _B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 SECRET_BYTES = 32

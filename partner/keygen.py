@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contract.ids import partner_id_problem
+from encoding.keys import SecretError, key_fingerprint
 from kernel.signing import load_private, private_pem, public_b64
-from linkage.encoding.keys import SecretError, key_fingerprint
 from partner.keyfiles import new_secret_text, read_secret, write_private
 
 
@@ -93,6 +94,9 @@ def keygen(
         Paths, the raw public key in base64 (for the hub's partner registry) and the shared
         secret's fingerprint when a secret was made or given.
     """
+    problem = partner_id_problem(partner_id)
+    if problem:
+        raise SecretError(f"{problem}; no key was written")
     out = Path(out_dir)
     private_path, public_path = extract_key_paths(out, partner_id)
     private = X25519PrivateKey.generate()

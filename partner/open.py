@@ -44,20 +44,23 @@ from typing import Any, Final
 
 import duckdb
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from governance.approvals import tally
-from governance.proposals import ProposalError, check_proposal
+from contract.envelope import (
+    FORMAT,
+    KEYSET_FORMAT,
+    PAYLOAD_FORMAT,
+    SUITE,
+    endorsement_payload,
+    envelope_signature_valid,
+    hpke_info,
+)
+from governance.carried import UnapprovedError, carried_approvals
 from kernel import clock
-from kernel.signing import canonical
 
-FORMAT: Final = "carehub-extract/1"
-PAYLOAD_FORMAT: Final = "carehub-extract-payload/1"
-KEYSET_FORMAT: Final = "carehub-hub-keys/1"
 LEDGER_FILE: Final = "opened_extracts.jsonl"
-_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
@@ -104,13 +107,6 @@ class OpenResult:
     governance_version: str
     governance_approved_by: tuple[str, ...] = ()
     pseudonyms: frozenset[str] = field(default_factory=frozenset, repr=False)
-
-
-def hpke_info(recipient: str, extract_id: str, expires_at: str) -> bytes:
-    """The HPKE ``info`` the hub encrypted with (see docs/extracts.md)."""
-    return (
-        f"{FORMAT}|recipient={recipient}|extract_id={extract_id}|expires_at={expires_at}".encode()
-    )
 
 
 def _parse_time(text: str) -> datetime:
@@ -181,14 +177,15 @@ def _verify(envelope: dict[str, Any], keys: dict[str, dict[str, Any]], source: P
         )
     try:
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry["public_key"]))
-        public.verify(base64.b64decode(signature["value"], validate=True), canonical(manifest))
-    except (InvalidSignature, binascii.Error, ValueError, KeyError, TypeError):
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        public = None
+    if public is None or not envelope_signature_valid(manifest, signature, public):
         raise OpenError(
             "tampered_manifest",
             f"{source}: the manifest's signature does not verify against hub key {kid}; the "
             "manifest was altered in transit or not made by the hub. Do not use it; ask the hub "
             "to resend.",
-        ) from None
+        )
     created = _parse_time(manifest["created_at"])
     start = _parse_time(entry["not_before"])
     end = _parse_time(entry["not_after"]) if entry.get("not_after") else None
@@ -204,50 +201,16 @@ def _verify(envelope: dict[str, Any], keys: dict[str, dict[str, Any]], source: P
 def check_governance(
     manifest: dict[str, Any], source: Path, trusted_signers: Path | None = None
 ) -> tuple[str, ...]:
-    """Verify the approvals the extract carries; return who approved.
-
-    The manifest (already verified as the hub's) must carry ``governance``: the proposal that
-    made the version it names and a quorum of partners' signed approvals of it. With
-    ``trusted_signers`` (JSON ``{partner: [base64 signing public key, ...]}``, the keys the
-    partner saw at the table), only approvals by those keys count, so a hub cannot vouch for a
-    version with keys it made up.
+    """Verify the approvals the extract carries; return who approved
+    (:func:`governance.carried.carried_approvals`).
 
     Raises:
         OpenError: ``governance_unapproved``, saying what is missing.
     """
-    block = manifest.get("governance")
-    version = manifest.get("governance_version")
-    if not isinstance(block, dict) or not block.get("approvals"):
-        raise OpenError(
-            "governance_unapproved",
-            f"{source}: carries no partner approvals for governance version {version}; the hub "
-            "cannot show that a quorum of partners agreed to what it sends. Do not use it; ask "
-            "the hub (and the other partners) why.",
-        )
-    proposal: dict[str, Any] = block.get("proposal") or {}
     try:
-        check_proposal(proposal, f"{source}: governance proposal")
-    except ProposalError as exc:
+        return carried_approvals(manifest, source, trusted_signers)
+    except UnapprovedError as exc:
         raise OpenError("governance_unapproved", str(exc)) from None
-    if proposal.get("new_sha256") != block.get("sha256"):
-        raise OpenError(
-            "governance_unapproved",
-            f"{source}: the approvals are for another governance text than the one the extract "
-            "was built under",
-        )
-    pinned = None
-    if trusted_signers is not None:
-        pinned = {str(k): list(v) for k, v in json.loads(trusted_signers.read_text()).items()}
-    verdict = tally(proposal, block.get("approvals") or [], trusted_keys=pinned)
-    if not verdict.met:
-        raise OpenError(
-            "governance_unapproved",
-            f"{source}: governance version {version} is not approved by a quorum: "
-            f"{verdict.summary()}"
-            + (f"; not counted: {'; '.join(verdict.refused)}" if verdict.refused else "")
-            + ". Do not use it; raise it with the other partners.",
-        )
-    return verdict.approved_by
 
 
 def _check_trust(keys: dict[str, dict[str, Any]], kid: str, trusted: str, source: Path) -> None:
@@ -265,9 +228,7 @@ def _check_trust(keys: dict[str, dict[str, Any]], kid: str, trusted: str, source
                 "the hub over a channel you trust.",
             )
         seen.add(current)
-        payload = (
-            f"{KEYSET_FORMAT}|endorse|{current}|{entry['public_key']}|{entry['not_before']}"
-        ).encode()
+        payload = endorsement_payload(current, entry["public_key"], entry["not_before"])
         try:
             Ed25519PublicKey.from_public_bytes(base64.b64decode(parent["public_key"])).verify(
                 base64.b64decode(str(entry.get("endorsement"))), payload
@@ -477,7 +438,7 @@ def unseal(
         str(manifest["recipient"]), str(manifest["extract_id"]), str(manifest["expires_at"])
     )
     try:
-        plaintext = _SUITE.decrypt(ciphertext, private, info=info)
+        plaintext = SUITE.decrypt(ciphertext, private, info=info)
     except InvalidTag:
         raise OpenError(
             "tampered_ciphertext",

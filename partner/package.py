@@ -10,146 +10,38 @@ broken ones: ``validate=False`` skips every check and writes the tables exactly 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contract.ids import HEX64, new_submission_id, partner_id_problem
+from contract.manifest import (
+    EVENTS_FILE,
+    KINDS,
+    MANIFEST_FILE,
+    MAX_EVENTS_PACKAGE_ROWS,
+    PERSONS_FILE,
+    REPORT_FILE,
+    file_sha256,
+    sign_manifest,
+)
+from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA, SPEC_VERSION, duckdb_type
+from encoding.plaintext import scan_tables
 from kernel import clock
-from kernel.signing import PACKAGE_PURPOSE, sign, verify
-from linkage.encoding.spec import (
-    BLOOM_FIELDS,
-    EVENT_COLUMNS,
-    PERSON_COLUMNS,
-    SPEC_VERSION,
-    TOKEN_COLUMNS,
-    bloom_columns,
-)
-from quality.plaintext import scan_tables
 
-PERSONS_FILE = "persons.parquet"
-EVENTS_FILE = "events.parquet"
-REPORT_FILE = "encoding_report.json"
-MANIFEST_FILE = "manifest.json"
-SIGNATURE_FIELD = "signature"
-# Package kinds: a full export, or a small package of new events for real-time alerts
-# (docs/alerts.md). Same files, contract, checks and signature; the manifest says which.
-KINDS = ("full", "events")
-# An events package is sized for tens to thousands of events; a bigger one is a full export.
-MAX_EVENTS_PACKAGE_ROWS = 10_000
-# A care alert the hub writes to outbox/<partner>/alerts/ and the partner's inbox opens: the
-# file suffix and the format of its encrypted payload (the envelope is the extract's).
-ALERT_SUFFIX = ".alert.json"
-ALERT_PAYLOAD_FORMAT = "carehub-alert-payload/1"
-
-_PARTNER_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-# Arrow type of every column of spec 1.0.
-PERSON_SCHEMA: pa.Schema = pa.schema(
-    [
-        ("record_pseudonym", pa.string()),
-        ("birth_year", pa.int16()),
-        ("age_90_plus", pa.bool_()),
-        ("sex", pa.string()),
-        ("zip3", pa.string()),
-        ("consented", pa.bool_()),
-        ("part2_consent", pa.bool_()),
-        *((c, pa.string()) for c in TOKEN_COLUMNS),
-        *((c, pa.int64()) for f in BLOOM_FIELDS for c in bloom_columns(f)),
-    ]
-)
-EVENT_SCHEMA: pa.Schema = pa.schema(
-    [
-        ("record_pseudonym", pa.string()),
-        ("event_id", pa.string()),
-        ("event_type", pa.string()),
-        ("event_date", pa.date32()),
-        ("end_date", pa.date32()),
-        ("category", pa.string()),
-        ("result", pa.string()),
-        ("program", pa.string()),
-        ("part2", pa.bool_()),
-    ]
-)
-assert tuple(PERSON_SCHEMA.names) == PERSON_COLUMNS
-assert tuple(EVENT_SCHEMA.names) == EVENT_COLUMNS
-
-# Arrow type -> the DuckDB type name recorded in the manifest's schema.
-_DUCKDB_TYPES: dict[pa.DataType, str] = {
-    pa.string(): "VARCHAR",
-    pa.large_string(): "VARCHAR",
-    pa.string_view(): "VARCHAR",
-    pa.int8(): "TINYINT",
-    pa.int16(): "SMALLINT",
-    pa.int32(): "INTEGER",
-    pa.int64(): "BIGINT",
-    pa.uint8(): "UTINYINT",
-    pa.uint16(): "USMALLINT",
-    pa.uint32(): "UINTEGER",
-    pa.uint64(): "UBIGINT",
-    pa.float32(): "FLOAT",
-    pa.float64(): "DOUBLE",
-    pa.bool_(): "BOOLEAN",
-    pa.date32(): "DATE",
-    pa.binary(): "BLOB",
-    pa.large_binary(): "BLOB",
-    pa.null(): "NULL",
-}
+_HEX64 = re.compile(HEX64)
 
 
 class PackageError(ValueError):
     """The tables cannot form a valid package; the message names the file, column and fix."""
-
-
-def new_submission_id(partner_id: str, created_at: datetime) -> str:
-    """``<partner_id>-<UTC yyyymmddThhmmssZ>-<8 hex>``."""
-    stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{partner_id}-{stamp}-{secrets.token_hex(4)}"
-
-
-def duckdb_type(dtype: pa.DataType) -> str:
-    """The DuckDB type name of an Arrow type, as written in the manifest's schema."""
-    if dtype in _DUCKDB_TYPES:
-        return _DUCKDB_TYPES[dtype]
-    if pa.types.is_timestamp(dtype):
-        return "TIMESTAMP"
-    return str(dtype).upper()
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (the manifest's checksum; the hub checks it the same way)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def sign_manifest(manifest: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    """``manifest`` with its ``signature`` field: Ed25519 over every other field.
-
-    The manifest binds every file by sha256, and names the partner and the submission, so the
-    signature vouches for the whole package and for who made it.
-    """
-    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
-    return {**body, SIGNATURE_FIELD: sign(body, key, PACKAGE_PURPOSE)}
-
-
-def manifest_signer(manifest: Mapping[str, Any], keys: Sequence[Ed25519PublicKey]) -> str:
-    """The kid of the key in ``keys`` that signed ``manifest``.
-
-    Raises:
-        kernel.signing.SignatureError: unsigned, malformed, or signed by none of ``keys``.
-    """
-    body = {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
-    return verify(body, manifest.get(SIGNATURE_FIELD), keys, PACKAGE_PURPOSE)
 
 
 def _to_arrow(table: Any, name: str) -> pa.Table:
@@ -166,7 +58,7 @@ def _to_arrow(table: Any, name: str) -> pa.Table:
 
 
 def conform(table: Any, schema: pa.Schema, file: str) -> pa.Table:
-    """Select and cast ``table`` to ``schema`` (spec 1.0), naming what is missing or wrong."""
+    """Select and cast ``table`` to ``schema`` (the contract's), naming what is missing or wrong."""
     tbl = _to_arrow(table, file)
     missing = [c for c in schema.names if c not in tbl.column_names]
     extra = [c for c in tbl.column_names if c not in schema.names]
@@ -206,7 +98,7 @@ def _check_kind(kind: str, events: int) -> None:
 def _check_persons(persons: pa.Table) -> None:
     pseud = persons.column("record_pseudonym").to_pylist()
     for row, value in enumerate(pseud, start=1):
-        if value is None or not _HEX64.match(value):
+        if value is None or not _HEX64.fullmatch(value):
             raise PackageError(
                 f"{PERSONS_FILE}: row {row}, column record_pseudonym is not 64 lower-hex "
                 "characters; it must be the keyed pseudonym, never a raw record id"
@@ -230,7 +122,7 @@ def _check_events(events: pa.Table, persons: pa.Table) -> None:
 def _check_no_identifiers(persons: pa.Table, events: pa.Table) -> None:
     """The hub's plaintext-identifier detector, run on every outgoing column before writing.
 
-    One detector (``quality.plaintext``), both sides: what the hub would refuse on arrival
+    One detector (``encoding.plaintext``), both sides: what the hub would refuse on arrival
     never leaves the partner.
     """
     findings = scan_tables(persons, events)
@@ -279,15 +171,15 @@ def write_package(
     Args:
         out_dir: Parent folder, e.g. the hub's ``landing/<partner_id>/``; created if missing.
         partner_id: Registered partner id (lower-case, digits, underscores).
-        persons: persons table (pyarrow Table, polars or pandas DataFrame), spec 1.0 columns.
-        events: events table, spec 1.0 columns (may have zero rows).
-        key_fingerprint: Fingerprint of the shared secret (``linkage.encoding.key_fingerprint``).
+        persons: persons table (pyarrow Table, polars or pandas DataFrame), the contract's columns.
+        events: events table, the contract's columns (may have zero rows).
+        key_fingerprint: Fingerprint of the shared secret (``encoding.key_fingerprint``).
         report: Encoding report (counts only); ``{}`` when omitted.
         supersedes: ``submission_id`` this package replaces as a whole, if any.
         created_at: Creation time (UTC now when omitted).
         submission_id: Fixed id (tests); generated from partner and time when omitted.
         spec_version: Written into the manifest as given (tests may write unknown versions).
-        validate: Conform the tables to spec 1.0 and check pseudonyms and event references.
+        validate: Conform the tables to the contract and check pseudonyms and event references.
             ``False`` writes the tables exactly as given, for building broken packages.
         extra_files: Further files to place in the package (tests only; not in the manifest).
         signing_key: The partner's Ed25519 package-signing key; the manifest is signed with it
@@ -303,11 +195,9 @@ def write_package(
         PackageError: With ``validate=True``, when a table breaks the spec. Nothing is written.
         FileExistsError: When the package folder already exists.
     """
-    if validate and not _PARTNER_ID.match(partner_id):
-        raise PackageError(
-            f"partner id is not valid: use 2-63 lower-case letters, digits or '_' "
-            f"starting with a letter (got {len(partner_id)} characters)"
-        )
+    problem = partner_id_problem(partner_id) if validate else None
+    if problem:
+        raise PackageError(problem)
     created = (created_at or clock.now()).astimezone(UTC).replace(microsecond=0)
     sub_id = submission_id or new_submission_id(partner_id, created)
     if validate:
@@ -363,5 +253,5 @@ def read_manifest(package: str | Path) -> dict[str, Any]:
 
 
 def empty_events() -> pa.Table:
-    """A zero-row events table of spec 1.0."""
+    """A zero-row events table of the contract's schema."""
     return EVENT_SCHEMA.empty_table()

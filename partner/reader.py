@@ -14,13 +14,19 @@ from typing import Any
 
 import polars as pl
 
-from linkage.encoding.normalise import parse_dates
+from contract.spec import EVENT_COLUMNS, PROGRAM_MAX_CHARS
+from contract.vocabulary import EVENT_TYPES, PART2_SERVICES
+from encoding.normalise import parse_dates
 from partner.mapping import EventsMapping, Mapping, Source
-from warehouse.vocabulary import EVENT_TYPES, PART2_SERVICES
 
 # Share of non-empty dates that must parse before we call the format wrong, not the data.
 DATE_FORMAT_MIN_PARSED = 0.5
-PROGRAM_MAX_CHARS = 80
+# The event fields a mapping names: the submission's event columns, with the raw record id in
+# place of the pseudonym (made later) and without ``part2`` (derived from the category).
+_MAPPED_EVENT_FIELDS = (
+    "record_id",
+    *(c for c in EVENT_COLUMNS if c not in ("record_pseudonym", "part2")),
+)
 
 
 class InputError(ValueError):
@@ -173,7 +179,7 @@ def _flag(frame: pl.DataFrame, src: Source) -> tuple[pl.Series, int]:
 def read_persons(
     mapping: Mapping, source: Path, mapping_name: str
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """The persons file as canonical raw fields (see ``linkage.encoding.CANONICAL_FIELDS``)."""
+    """The persons file as canonical raw fields (see ``encoding.CANONICAL_FIELDS``)."""
     pm = mapping.persons
     frame = read_table(source)
     file = source.name
@@ -246,17 +252,7 @@ def read_events(
     file = source.name
     key = f"events[{index}]"
     fields: dict[str, Source | None] = {
-        f"{key}.{name}": getattr(em, name)
-        for name in (
-            "record_id",
-            "event_id",
-            "event_type",
-            "event_date",
-            "end_date",
-            "category",
-            "result",
-            "program",
-        )
+        f"{key}.{name}": getattr(em, name) for name in _MAPPED_EVENT_FIELDS
     }
     _check_columns(frame, fields, file, mapping_name)
     counts: dict[str, int] = {"rows": frame.height}

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-MANIFEST = "manifest.json"
+from contract.manifest import MANIFEST_FILE as MANIFEST
 
 
 class SubmitError(ValueError):

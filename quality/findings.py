@@ -1,32 +1,29 @@
-"""What a validation found: one :class:`Finding` per problem, grouped under a named check.
+"""The hub's named checks, and the findings of a validation grouped under them.
 
-A finding names the file, the column and the (1-based) data rows, the class of the problem and
-the fix. It never carries a value from the package: a value could be an identifier that a
-partner left in by mistake, and findings go to ``reason.json``, ``reason.txt``, the steward log
-and Dagster's event log.
+:class:`Finding` (and ``MAX_ROWS_LISTED``) are in ``contract/findings.py``: the partner
+client's own checks report the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from dataclasses import dataclass
+from typing import Final
 
-CheckName = Literal[
-    "package_complete",
-    "manifest_integrity",
-    "partner_and_key",
-    "spec_version",
-    "schema_and_types",
-    "encoding_format",
-    "payload_domains",
-    "duplicate_records",
-    "referential_integrity",
-    "plaintext_identifiers",
-    "drift",
-    "idempotency",
+from contract.findings import MAX_ROWS_LISTED, CheckName, Finding, Severity
+
+__all__ = [
+    "CHECKS",
+    "CHECK_INFO",
+    "MAX_ROWS_LISTED",
+    "CheckInfo",
+    "CheckName",
+    "Finding",
+    "Severity",
+    "blocking",
+    "by_check",
+    "neutralise_formula",
 ]
-Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,6 @@ CHECK_INFO: Final[dict[str, CheckInfo]] = {c.name: c for c in CHECKS}
 
 # Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
-MAX_ROWS_LISTED: Final = 10
 
 
 def neutralise_formula(text: str) -> str:
@@ -117,58 +113,6 @@ def neutralise_formula(text: str) -> str:
     "'=cmd|' /C calc'!A0"
     """
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in one submission.
-
-    Attributes:
-        check: The check that found it (one Dagster asset check per name).
-        message: What is wrong, naming the class of a bad value, never the value itself.
-        fix: What the partner (or steward) should do.
-        severity: ``error`` blocks the submission; ``warning`` and ``info`` are reported only.
-        file: The package file concerned, if any.
-        column: The column concerned, if any.
-        rows: Up to :data:`MAX_ROWS_LISTED` 1-based data row numbers, if known.
-        count: How many values or rows are affected, if known.
-        expectation: The Great Expectations expectation type, when GX found it.
-    """
-
-    check: CheckName
-    message: str
-    fix: str
-    severity: Severity = "error"
-    file: str | None = None
-    column: str | None = None
-    rows: tuple[int, ...] = ()
-    count: int | None = None
-    expectation: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity == "error"
-
-    def where(self) -> str:
-        """``persons.parquet, column tok_first_dob, rows 3, 9`` (the parts that are known)."""
-        parts = []
-        if self.file:
-            parts.append(self.file)
-        if self.column:
-            parts.append(f"column {self.column}")
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows)
-            more = self.count is not None and self.count > len(self.rows)
-            parts.append(f"row{'s' if len(self.rows) > 1 else ''} {shown}{' ...' if more else ''}")
-        return ", ".join(parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["rows"] = list(self.rows)
-        if not out["extra"]:
-            del out["extra"]
-        return out
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS
-from quality.findings import CheckName
-from warehouse.vocabulary import EVENT_TYPES, SCREENING_RESULTS, SEXES
+from contract.findings import CheckName
+from contract.ids import HEX32, HEX64
+from contract.manifest import EVENTS_FILE, PERSONS_FILE, FileName
+from contract.spec import BLOOM_FIELDS, PROGRAM_MAX_CHARS, TOKEN_COLUMNS
+from contract.vocabulary import EVENT_TYPES, SCREENING_RESULTS, SEXES
 
-FileName = Literal["persons.parquet", "events.parquet"]
 RuleKind = Literal[
     "match_regex",
     "not_match_regex",
@@ -27,15 +28,12 @@ RuleKind = Literal[
     "pair_in_set",
     "a_not_before_b",
 ]
-PERSONS: Final = "persons.parquet"
-EVENTS: Final = "events.parquet"
-
-HEX64: Final = "[0-9a-f]{64}"
-HEX32: Final = "[0-9a-f]{32}"
+PERSONS: Final = PERSONS_FILE
+EVENTS: Final = EVENTS_FILE
 FORMULA_START: Final = "^[=+@\\t\\r-]"
 # NUL and other control characters: no program name holds one; they hide text from viewers.
 CONTROL_CHARACTER: Final = "[\\x00-\\x1f\\x7f]"
-PROGRAM_MAX: Final = 80
+PROGRAM_MAX: Final = PROGRAM_MAX_CHARS
 CODE_MAX: Final = 40
 # Bound at validation time: the submission's own creation date (no event may be after it).
 TODAY: Final = "$today"
@@ -195,7 +193,7 @@ EVENT_RULES: Final[tuple[Rule, ...]] = (
         "event_type",
         "in_set",
         problem="is not a known event type",
-        fix="use the event types of docs/submission-format.md (warehouse/vocabulary.py)",
+        fix="use the event types of docs/submission-format.md (contract/vocabulary.py)",
         values=tuple(EVENT_TYPES),
     ),
     Rule(

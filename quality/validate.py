@@ -17,12 +17,13 @@ from typing import Final
 
 import duckdb
 
-from quality import plaintext
+from encoding.plaintext import scan
 from quality.drift import ROWS, History, drift_parameters
 from quality.findings import MAX_ROWS_LISTED, Finding
 from quality.gx_suites import open_project, pair_column
 from quality.gx_validate import ExpectationOutcome, validate_frame
 from quality.locate import locate, sql
+from quality.plaintext import verified_columns
 from quality.rules import EVENTS, PERSONS, RULES, FileName, Rule, rule_columns
 
 TABLES: Final[dict[FileName, str]] = {PERSONS: "ingest_persons", EVENTS: "ingest_events"}
@@ -209,7 +210,7 @@ def validate_content(
                     result.findings.append(_rule_finding(con, file, rule, outcome, as_of))
     result.findings.extend(_orphans(con))
     detector_started = time.perf_counter()
-    result.findings.extend(plaintext.scan(con, TABLES, verified=plaintext.verified_columns(passed)))
+    result.findings.extend(scan(con, TABLES, verified=verified_columns(passed)))
     result.timings = {
         "gx": gx_seconds,
         "detector": time.perf_counter() - detector_started,

@@ -14,16 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from governance_support import approve_changes, signing_key
 
+from contract.manifest import SIGNATURE_FIELD, sign_manifest
+from contract.spec import BLOOM_FIELDS, EVENT_SCHEMA, PERSON_SCHEMA, TOKEN_COLUMNS, bloom_columns
 from kernel.home import HubHome
 from kernel.signing import public_b64
-from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS, bloom_columns
-from partner.package import (
-    EVENT_SCHEMA,
-    PERSON_SCHEMA,
-    SIGNATURE_FIELD,
-    sign_manifest,
-    write_package,
-)
+from partner.package import write_package
 from warehouse.governance import PartnerRegistration, write_governance
 
 PARTNERS = {
@@ -171,7 +166,7 @@ def rewrite_manifest(
 
     import pyarrow.parquet as pq
 
-    from partner.package import file_sha256
+    from contract.manifest import file_sha256
 
     manifest_path = package / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

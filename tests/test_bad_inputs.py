@@ -29,11 +29,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA, SPEC_VERSION
 from kernel import clock
 from kernel.db import connection
 from kernel.home import HubHome
-from linkage.encoding.spec import SPEC_VERSION
-from partner.package import EVENT_SCHEMA, PERSON_SCHEMA
 from pipelines.defs.ingest.notices import announce
 from tests.ingest_support import drop, make_home, rewrite_manifest, staging_counts
 from warehouse.ingest import ingest_landing

@@ -21,6 +21,7 @@ import pytest
 from schema_support import create_marts_schema, insert_rows
 from test_marts_helpers import published_sample
 
+from contract.vocabulary import SECTORS
 from warehouse.disclosure import (
     CellSet,
     Constraint,
@@ -33,7 +34,6 @@ from warehouse.disclosure import (
     protect,
 )
 from warehouse.disclosure.attacks import Release, attack, differencing
-from warehouse.vocabulary import SECTORS
 
 
 @pytest.mark.parametrize(

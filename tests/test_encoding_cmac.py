@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.cmac import CMAC
 
-from linkage.encoding.cmac import cmac_hex, cmac_hex_distinct
+from encoding.cmac import cmac_hex, cmac_hex_distinct
 
 MESSAGES = [
     "",  # one padded block

@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.cmac import CMAC
 
-from linkage.encoding import bloom, distinct, encoder, normalise, strbuf
-from linkage.encoding.cmac import cmac_hex, cmac_of_buffers_keys, utf8_buffers
-from linkage.encoding.encoder import EncodingSettings, encode_persons
-from linkage.encoding.keys import EncodingKeys
+from encoding import bloom, distinct, encoder, normalise, strbuf
+from encoding.cmac import cmac_hex, cmac_of_buffers_keys, utf8_buffers
+from encoding.encoder import EncodingSettings, encode_persons
+from encoding.keys import EncodingKeys
 
 KEYS = EncodingKeys.derive(
     b"fast-path-test-shared-secret-0123456789", b"fast-path-partner-key-0123456789ab"

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from linkage.encoding.encoder import encode_persons
-from linkage.encoding.keys import EncodingKeys, derive_key
-from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
+from contract.spec import PERSON_COLUMNS, SPEC_VERSION
+from encoding.encoder import encode_persons
+from encoding.keys import EncodingKeys, derive_key
 
 VECTORS = json.loads(
     (Path(__file__).parent / "golden" / f"vectors_{SPEC_VERSION}.json").read_text()
@@ -74,7 +74,7 @@ def test_vectors_cover_the_interesting_cases() -> None:
 def test_vectors_were_made_with_the_current_settings() -> None:
     from dataclasses import asdict
 
-    from linkage.encoding.encoder import DEFAULT_SETTINGS
+    from encoding.encoder import DEFAULT_SETTINGS
 
     expected = asdict(DEFAULT_SETTINGS) | {"threads": None}
     assert VECTORS["settings"] == expected, (

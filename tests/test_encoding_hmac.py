@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from linkage.encoding import bloom
-from linkage.encoding.keys import EncodingKeys, SecretError, derive_key, key_fingerprint
-from linkage.encoding.spec import SPEC_VERSION
+from contract.spec import SPEC_VERSION
+from encoding import bloom
+from encoding.keys import EncodingKeys, SecretError, derive_key, key_fingerprint
 
 SECRET = bytes(range(32))
 

@@ -14,10 +14,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from linkage.encoding.bloom import dice
-from linkage.encoding.encoder import encode_persons
-from linkage.encoding.keys import EncodingKeys
-from linkage.encoding.spec import bloom_columns
+from contract.spec import bloom_columns
+from encoding.bloom import dice
+from encoding.encoder import encode_persons
+from encoding.keys import EncodingKeys
 
 KEYS = EncodingKeys.derive(
     b"household-test-shared-secret-0123456789", b"household-partner-key-0123456789ab"

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 from ingest_support import drop, events_rows, make_home, persons_rows, rewrite_manifest
 
-from partner.package import EVENT_SCHEMA, PERSON_SCHEMA, PackageError, read_manifest, write_package
+from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA
+from partner.package import PackageError, read_manifest, write_package
 from warehouse.ingest.package import Package, check_files
 
 

@@ -11,10 +11,10 @@ import pytest
 from schema_support import copy_hub_schema
 from test_marts_helpers import AS_OF, Record, load_people
 
+from contract.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 from kernel import clock
 from warehouse.features import FEATURE_NAMES, FEATURES, RULE_COLUMNS, build_features
 from warehouse.features.build import reference_dates
-from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 
 D = date
 

@@ -10,6 +10,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contract.vocabulary import SECTORS
 from kernel.home import HubHome
 from warehouse.governance import (
     CONTEXT_FLAGS,
@@ -24,7 +25,6 @@ from warehouse.governance import (
     template_governance,
     write_governance,
 )
-from warehouse.vocabulary import SECTORS
 
 FP = "0f" * 32
 

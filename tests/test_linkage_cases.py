@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from schema_support import add_persons, copy_hub_schema
 
+from encoding.encoder import encode_persons
+from encoding.keys import EncodingKeys
 from kernel.home import HubHome
-from linkage.encoding import EncodingKeys, encode_persons
 from linkage.run import run_linkage
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path

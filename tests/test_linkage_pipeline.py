@@ -17,9 +17,9 @@ import pyarrow as pa
 import pytest
 from schema_support import add_persons, copy_hub_schema
 
+from contract.spec import SPEC_VERSION, TOKEN_COLUMNS
 from kernel.home import HubHome
 from linkage.accuracy import evaluate
-from linkage.encoding.spec import SPEC_VERSION, TOKEN_COLUMNS
 from linkage.model import current_model
 from linkage.run import ensure_model, run_linkage
 from pipelines.defs.linkage.assets import (

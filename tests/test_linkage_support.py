@@ -81,7 +81,7 @@ def plaintext_region(workdir: Path) -> pl.DataFrame:
     For the plaintext baseline of ``benchmarks/linkage_accuracy.py`` only: the same mapping
     reader and normalisation as the encoder, so the two models see the same information.
     """
-    from linkage.encoding import normalise
+    from encoding import normalise
     from partner.mapping import load_mapping
     from partner.reader import read_input
     from synth import PARTNER_IDS

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from linkage.encoding import normalise as n
+from encoding import normalise as n
 
 AS_OF = date(2026, 6, 30)
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contract.manifest import manifest_signer
 from kernel.db import connection
 from kernel.home import HubHome
 from kernel.signing import PACKAGE_PURPOSE, SignatureError, public_b64, sign, verify
 from partner.keygen import keygen, read_signing_key, signing_key_paths
-from partner.package import manifest_signer, read_manifest
+from partner.package import read_manifest
 from tests.ingest_support import drop, make_home, signing_key, staging_counts
 from warehouse.governance import load_governance, rotate_partner_signing_key
 from warehouse.ingest import ingest_landing

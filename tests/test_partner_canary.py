@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from linkage.encoding import normalise as n
+from encoding import normalise as n
 from partner.encode import encode_partner
 from partner.keyfiles import read_secret
 from partner.keygen import keygen

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from linkage.encoding.spec import SPEC_VERSION
+from contract.spec import SPEC_VERSION
 from partner.encode import encode_partner
 from partner.keygen import keygen
 from partner.package import read_manifest

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from typer.testing import CliRunner
 
 from carehub.cli import app
-from linkage.encoding.keys import SecretError, key_fingerprint
+from encoding.keys import SecretError, key_fingerprint
 from partner.keyfiles import read_secret
 from partner.keygen import keygen
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.encoding.spec import PERSON_COLUMNS, bloom_columns
+from contract.spec import PERSON_COLUMNS, bloom_columns
 from partner.encode import encode_partner
 from partner.keygen import keygen
 

@@ -11,7 +11,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from linkage.encoding.spec import BLOOM_FIELDS, PERSON_COLUMNS, TOKEN_COLUMNS, bloom_columns
+from contract.spec import BLOOM_FIELDS, PERSON_COLUMNS, TOKEN_COLUMNS, bloom_columns
 from partner.package import PackageError, empty_events, read_manifest, write_package
 
 

@@ -11,10 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from linkage.encoding.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
+from contract.spec import EVENT_COLUMNS, PERSON_COLUMNS, TOKEN_COLUMNS
+from encoding.plaintext import scan
 from quality.findings import CHECKS, Finding, neutralise_formula
 from quality.locate import locate
-from quality.plaintext import scan, verified_columns
+from quality.plaintext import verified_columns
 from quality.reasons import reason_document, reason_text
 from quality.rules import EVENT_RULES, PERSON_RULES, RULES, FileName, Rule, rule_columns
 from warehouse.ingest.package import sql as ingest_sql

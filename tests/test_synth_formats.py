@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from contract.vocabulary import EVENT_TYPES
 from synth import PARTNERS, SynthConfig, generate
 from synth.partners import county, harbor, mercy, northside, riverside
-from warehouse.vocabulary import EVENT_TYPES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "synthetic-data.md"
 AS_OF = SynthConfig().as_of

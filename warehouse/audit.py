@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from contract.envelope import ALERT_SUFFIX, EXTRACT_SUFFIX
 from kernel import clock
 from kernel.home import HubHome
 from kernel.signing import canonical
@@ -231,8 +232,8 @@ def verify(home: HubHome, *, expect_head: str | None = None) -> VerifyResult:
 
 # Files the hub writes to partners, and the log entries that must account for each.
 _OUTBOX_FILES: Final = (
-    ("*.extract.json", "extract", frozenset({"extract_built", "extract_delivered"})),
-    ("*.alert.json", "alert", frozenset({"alert_written"})),
+    (f"*{EXTRACT_SUFFIX}", "extract", frozenset({"extract_built", "extract_delivered"})),
+    (f"*{ALERT_SUFFIX}", "alert", frozenset({"alert_written"})),
 )
 
 

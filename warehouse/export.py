@@ -24,10 +24,10 @@ from typing import Any
 
 import duckdb
 
+from contract.manifest import file_sha256
 from kernel import clock
 from kernel.db import given_or_own
 from kernel.home import HubHome
-from partner.package import file_sha256
 from warehouse.publish import Publication, last_publications, publish_dir
 
 MARTS_OUTPUT = "marts-parquet"

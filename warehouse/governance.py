@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,17 +35,18 @@ from pydantic import (
     model_validator,
 )
 
+from contract.ids import PARTNER_ID
+from contract.vocabulary import ALERT_TYPES, CONTEXT_FLAGS, SECTORS, SERVICES
 from governance.quorum import required
 from kernel import clock
 from kernel.home import HubHome
 from kernel.signing import decode_public
-from warehouse.vocabulary import ALERT_TYPES, CONTEXT_FLAGS, SECTORS, SERVICES
 
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATE: Final = Path(__file__).with_name("governance_template.yaml")
 GOVERNANCE_FILE: Final = "governance.yaml"
 
-PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID.pattern)]
 SegmentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,128}$")]
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -138,7 +138,7 @@ class Partner(_Strict):
 
     Attributes:
         partner_id: Registry key, e.g. ``harbor_housing``.
-        sector: One of :data:`warehouse.vocabulary.SECTORS`.
+        sector: One of :data:`contract.vocabulary.SECTORS`.
         display_name: How stewards and reports name the partner.
         extract_public_key: Base64 of the 32 raw bytes of the partner's X25519 public key;
             extracts are HPKE-encrypted to it.
@@ -261,7 +261,7 @@ class Subscription(_Strict):
     Attributes:
         partner: The receiving partner.
         purpose: The stated purpose (recorded in every alert and audit entry).
-        alert_types: Names from :data:`warehouse.vocabulary.ALERT_TYPES`.
+        alert_types: Names from :data:`contract.vocabulary.ALERT_TYPES`.
         from_sectors: Sectors whose events may alert this partner.
         include_facility: Also name the partner (facility) that saw the event.
         min_link_probability: An event alerts only when the records on both sides are joined
@@ -346,7 +346,7 @@ class ConsentRules(_Strict):
         if unknown:
             raise ValueError(
                 f"unknown service categories {', '.join(unknown)}; use names from "
-                "warehouse/vocabulary.py SERVICES"
+                "contract/vocabulary.py SERVICES"
             )
         if "substance_use_treatment" not in value:
             raise ValueError(
@@ -857,4 +857,4 @@ def with_signing_key(
 
 def is_valid_partner_id(value: str) -> bool:
     """Whether ``value`` is a well-formed partner id."""
-    return re.fullmatch(r"[a-z][a-z0-9_]{1,39}", value) is not None
+    return PARTNER_ID.fullmatch(value) is not None

@@ -26,12 +26,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from contract.envelope import KEYSET_FORMAT, endorsement_payload
 from kernel import clock
 from kernel.home import HubHome
 from kernel.signing import kid_of
 
 PUBLIC_KEYS_FILE: Final = "hub_public_keys.json"
-KEYSET_FORMAT: Final = "carehub-hub-keys/1"
 
 
 class SigningKeyError(RuntimeError):
@@ -66,9 +66,7 @@ class PublicKeyEntry:
         return self.not_before <= moment and (self.not_after is None or moment <= self.not_after)
 
     def endorsement_payload(self) -> bytes:
-        return (
-            f"{KEYSET_FORMAT}|endorse|{self.kid}|{self.public_key}|{_iso(self.not_before)}".encode()
-        )
+        return endorsement_payload(self.kid, self.public_key, _iso(self.not_before))
 
     def to_json(self) -> dict[str, Any]:
         return {

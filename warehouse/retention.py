@@ -29,17 +29,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from contract.envelope import ALERT_SUFFIX, EXTRACT_SUFFIX
 from kernel import clock
 from kernel.faults import pause_point
 from kernel.home import HubHome
 from kernel.steward_log import log_line
-from partner.package import ALERT_SUFFIX
 from warehouse.governance import Retention
 
 Area = Literal["landing", "archive", "quarantine", "outbox"]
 _DAY = 86400.0
 _IN_PROGRESS = (".building", ".tmp", ".link")
-_EXTRACT_SUFFIX = ".extract.json"
 _ALERTS_DIR = "alerts"
 
 
@@ -187,7 +186,7 @@ def _outbox_items(root: Path) -> Iterator[Path]:
             if item.name == ".versions" and item.is_dir():
                 for name in _children(item):
                     candidates.extend(v for v in _children(name) if not v.is_symlink())
-            elif item.name.endswith(_EXTRACT_SUFFIX) and item.is_file() and not item.is_symlink():
+            elif item.name.endswith(EXTRACT_SUFFIX) and item.is_file() and not item.is_symlink():
                 candidates.append(item)  # an extract written straight into the folder
             elif item.name == _ALERTS_DIR and item.is_dir() and not item.is_symlink():
                 candidates.extend(  # care alerts: each file is its own item

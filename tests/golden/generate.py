@@ -16,9 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from linkage.encoding.encoder import DEFAULT_SETTINGS, encode_persons
-from linkage.encoding.keys import BLOOM_DOB, BLOOM_NAME, EncodingKeys, derive_key
-from linkage.encoding.spec import PERSON_COLUMNS, SPEC_VERSION
+from contract.spec import PERSON_COLUMNS, SPEC_VERSION
+from encoding.encoder import DEFAULT_SETTINGS, encode_persons
+from encoding.keys import BLOOM_DOB, BLOOM_NAME, EncodingKeys, derive_key
 
 HERE = Path(__file__).parent
 TEST_SECRET = bytes(range(32))  # 000102...1f

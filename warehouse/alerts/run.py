@@ -28,9 +28,10 @@ import duckdb
 import pyarrow as pa
 
 import linkage.store
+from contract.envelope import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
+from contract.vocabulary import ALERT_TYPES
 from kernel import clock
 from kernel.home import HubHome
-from partner.package import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 from warehouse import audit, staging
 from warehouse.alerts.certainty import certainty_table
 from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
@@ -39,7 +40,6 @@ from warehouse.extracts.envelope import envelope_bytes, manifest_sha256, seal
 from warehouse.governance import Governance, Subscription
 from warehouse.governance_flow import approved_proof
 from warehouse.keys import SigningKey, ensure_signing_key
-from warehouse.vocabulary import ALERT_TYPES
 
 # The alert contract is the partner client's (partner/package.py), as packages' is.
 PAYLOAD_FORMAT: Final = ALERT_PAYLOAD_FORMAT

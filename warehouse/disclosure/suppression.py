@@ -28,13 +28,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from contract.disclosure import DISCLOSURE_THRESHOLD
 from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
 from warehouse.disclosure.complement import DEFAULT_TIME_LIMIT, choose, neighbourhood
 from warehouse.disclosure.noise import EXACT, Perturbation
 
-DEFAULT_THRESHOLD: Final = 11
+# The contract's threshold (contract/disclosure.py), the default of every release.
+DEFAULT_THRESHOLD: Final = DISCLOSURE_THRESHOLD
 MAX_AUDIT_ROUNDS: Final = 200
 # Rounds of the (slower) audit against the ledger; what stays narrowed after them is reported.
 MAX_LEDGER_ROUNDS: Final = 8

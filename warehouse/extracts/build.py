@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import duckdb
 
+from contract.envelope import EXTRACT_SUFFIX, PAYLOAD_FORMAT
 from kernel import clock
 from kernel.home import HubHome
 from warehouse import audit
@@ -85,7 +86,7 @@ def current_extract(home: HubHome, partner_id: str) -> Path | None:
     Extracts live in ``outbox/<partner>/current/<extract_id>.extract.json``; ``current`` is the
     symlink :func:`warehouse.publish.publish_dir` swaps to each new version.
     """
-    found = sorted((home.outbox / partner_id / "current").glob("*.extract.json"))
+    found = sorted((home.outbox / partner_id / "current").glob(f"*{EXTRACT_SUFFIX}"))
     return found[-1] if found else None
 
 
@@ -262,10 +263,10 @@ def _publish(
         },
         "counts": manifest_counts,
         "audit_anchor": {"seq": head["seq"], "hash": head["hash"]},
-        "payload_format": "carehub-extract-payload/1",
+        "payload_format": PAYLOAD_FORMAT,
     }
     envelope = seal(content.payload(extract_id), manifest, partner.extract_public_key_obj(), signer)
-    file_name = f"{extract_id}.extract.json"
+    file_name = f"{extract_id}{EXTRACT_SUFFIX}"
     audit.append(
         home,
         "extract_built",

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from contract.envelope import PAYLOAD_FORMAT
 from warehouse.governance import CONTEXT_FLAGS, Agreement, Governance
 
 _SQL = Path(__file__).parent
@@ -73,7 +74,7 @@ class ExtractContent:
     def payload(self, extract_id: str) -> dict[str, Any]:
         """The JSON document that is encrypted to the recipient."""
         return {
-            "format": "carehub-extract-payload/1",
+            "format": PAYLOAD_FORMAT,
             "extract_id": extract_id,
             "recipient": self.recipient,
             "as_of": self.as_of.isoformat(),

@@ -1,18 +1,7 @@
-"""The extract envelope (format ``carehub-extract/1``): HPKE-encrypted payload, signed manifest.
-
-One file, ``<extract_id>.extract.json``::
-
-    {"format": "carehub-extract/1",
-     "manifest": {...},                       # in clear, signed
-     "signature": {"alg": "Ed25519", "kid": "<hub kid>", "value": "<base64>"},
-     "ciphertext": "<base64>"}
-
-The signature is Ed25519 over the canonical JSON of ``manifest`` (sorted keys, no whitespace,
-ASCII). The manifest binds the ciphertext by its sha256. The payload is encrypted with HPKE base
-mode (RFC 9180: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305) to the recipient's
-registered X25519 key, with ``info`` = :func:`hpke_info` of recipient, extract id and expiry, so a
-ciphertext cannot be re-labelled for another recipient, id or expiry. docs/extracts.md has the
-full specification; ``partner/open.py`` is the reading side.
+"""Sealing the hub's envelope (format ``carehub-extract/1``): HPKE-encrypted payload, signed
+manifest. The format, the HPKE suite and the signature are the contract's
+(``contract/envelope.py``); ``partner/open.py`` is the reading side, docs/extracts.md has the
+full specification.
 """
 
 from __future__ import annotations
@@ -23,25 +12,25 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from contract.envelope import FORMAT, HPKE_SUITE, SUITE, hpke_info, sign_envelope
 from kernel.signing import canonical
 from warehouse.keys import SigningKey
 
-FORMAT: Final = "carehub-extract/1"
-HPKE_SUITE: Final = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/ChaCha20-Poly1305"
+__all__ = [
+    "FORMAT",
+    "HPKE_SUITE",
+    "MIN_PADDED_BYTES",
+    "envelope_bytes",
+    "hpke_info",
+    "manifest_sha256",
+    "pad",
+    "seal",
+]
 # Plaintexts are padded to the next power of two from 4 KiB, so the ciphertext length (in clear)
 # tells the size of the cohort only to within a factor of two.
 MIN_PADDED_BYTES: Final = 4096
-_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
-
-
-def hpke_info(recipient: str, extract_id: str, expires_at: str) -> bytes:
-    """The HPKE ``info``: binds recipient, extract id and expiry to the ciphertext."""
-    return (
-        f"{FORMAT}|recipient={recipient}|extract_id={extract_id}|expires_at={expires_at}".encode()
-    )
 
 
 def seal(
@@ -66,7 +55,7 @@ def seal(
     info = hpke_info(
         str(manifest["recipient"]), str(manifest["extract_id"]), str(manifest["expires_at"])
     )
-    ciphertext = _SUITE.encrypt(pad(canonical(payload)), recipient_key, info=info)
+    ciphertext = SUITE.encrypt(pad(canonical(payload)), recipient_key, info=info)
     signed = {
         **manifest,
         "format": FORMAT,
@@ -75,15 +64,10 @@ def seal(
         "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
         "ciphertext_bytes": len(ciphertext),
     }
-    signature = signer.sign(canonical(signed))
     return {
         "format": FORMAT,
         "manifest": signed,
-        "signature": {
-            "alg": "Ed25519",
-            "kid": signer.kid,
-            "value": base64.b64encode(signature).decode(),
-        },
+        "signature": sign_envelope(signed, signer),
         "ciphertext": base64.b64encode(ciphertext).decode(),
     }
 

@@ -10,10 +10,10 @@ from typing import Final
 
 import duckdb
 
+from contract.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 from kernel import clock
 from warehouse.disclosure.safe_harbor import MIN_ZIP3_POPULATION, zip3_population
 from warehouse.features.sqlscript import run_script
-from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS, SERVICES
 
 _SQL = Path(__file__).parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from warehouse.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS
+from contract.vocabulary import CHRONIC_CONDITIONS, HRSN_DOMAINS
 
 FeatureType = Literal["INTEGER", "BOOLEAN", "VARCHAR"]
 

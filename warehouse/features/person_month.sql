@@ -2,7 +2,7 @@
 -- read from the compact tables features.persons and features.event_month (dense: a row per
 -- person and reference month).
 -- Bit positions follow the order of CHRONIC_CONDITIONS, HRSN_DOMAINS and SERVICES in
--- warehouse/vocabulary.py (tests check the correspondence).
+-- contract/vocabulary.py (tests check the correspondence).
 CREATE OR REPLACE VIEW features.person_month AS
 WITH joined AS (
     -- Decode the packed lanes and bits of features.event_month (see event_features.sql).

@@ -19,37 +19,35 @@ from typing import Any, Final
 import duckdb
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kernel.signing import SignatureError
-from linkage.encoding.spec import (
-    BLOOM_FIELDS,
-    EVENT_COLUMNS,
-    PERSON_COLUMNS,
-    RETIRED_SPEC_VERSIONS,
-    RETIRED_SPECS,
-    SPEC_VERSION,
-    SUPPORTED_SPEC_VERSIONS,
-    TOKEN_COLUMNS,
-    bloom_columns,
-)
-from partner.package import (
+from contract.ids import SUBMISSION_ID
+from contract.manifest import (
+    DATA_FILES,
+    EVENTS_FILE,
     KINDS,
+    LISTED_FILES,
     MAX_EVENTS_PACKAGE_ROWS,
+    PERSONS_FILE,
+    REPORT_FILE,
     SIGNATURE_FIELD,
     file_sha256,
     manifest_signer,
 )
+from contract.manifest import MANIFEST_FILE as MANIFEST
+from contract.spec import (
+    EVENT_SCHEMA,
+    PERSON_SCHEMA,
+    RETIRED_SPEC_VERSIONS,
+    RETIRED_SPECS,
+    SPEC_VERSION,
+    SUPPORTED_SPEC_VERSIONS,
+    duckdb_columns,
+)
+from kernel.signing import SignatureError
 from quality.findings import Finding
 from warehouse.governance import Governance, Partner
 
-MANIFEST: Final = "manifest.json"
-PERSONS_FILE: Final = "persons.parquet"
-EVENTS_FILE: Final = "events.parquet"
-REPORT_FILE: Final = "encoding_report.json"
-DATA_FILES: Final = (PERSONS_FILE, EVENTS_FILE)
-LISTED_FILES: Final = (PERSONS_FILE, EVENTS_FILE, REPORT_FILE)
 # Transient names a writer may leave next to a complete package; never read.
 IGNORED_FILES: Final = frozenset({"manifest.json.tmp", ".DS_Store"})
-SUBMISSION_ID: Final = re.compile(r"^([a-z][a-z0-9_]{1,39})-(\d{8}T\d{6}Z)-([0-9a-f]{8})$")
 SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 HEX: Final = re.compile(r"^[0-9a-f]{16,128}$")
 SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -63,32 +61,13 @@ PII_COLUMN: Final = re.compile(
     re.IGNORECASE,
 )
 _INTS: Final = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"})
+# A birth year fits any of these integer types; every other column has exactly its spec type.
+_WIDER: Final[dict[str, frozenset[str]]] = {"birth_year": _INTS}
+# The DuckDB types each column may have, derived from the contract's Arrow schemas.
 EXPECTED_TYPES: Final[dict[str, dict[str, frozenset[str]]]] = {
-    PERSONS_FILE: {
-        "record_pseudonym": frozenset({"VARCHAR"}),
-        "birth_year": _INTS,
-        "age_90_plus": frozenset({"BOOLEAN"}),
-        "sex": frozenset({"VARCHAR"}),
-        "zip3": frozenset({"VARCHAR"}),
-        "consented": frozenset({"BOOLEAN"}),
-        "part2_consent": frozenset({"BOOLEAN"}),
-        **{c: frozenset({"VARCHAR"}) for c in TOKEN_COLUMNS},
-        **{c: frozenset({"BIGINT"}) for f in BLOOM_FIELDS for c in bloom_columns(f)},
-    },
-    EVENTS_FILE: {
-        "record_pseudonym": frozenset({"VARCHAR"}),
-        "event_id": frozenset({"VARCHAR"}),
-        "event_type": frozenset({"VARCHAR"}),
-        "event_date": frozenset({"DATE"}),
-        "end_date": frozenset({"DATE"}),
-        "category": frozenset({"VARCHAR"}),
-        "result": frozenset({"VARCHAR"}),
-        "program": frozenset({"VARCHAR"}),
-        "part2": frozenset({"BOOLEAN"}),
-    },
+    file: {c: _WIDER.get(c, frozenset({t})) for c, t in duckdb_columns(schema)}
+    for file, schema in ((PERSONS_FILE, PERSON_SCHEMA), (EVENTS_FILE, EVENT_SCHEMA))
 }
-assert tuple(EXPECTED_TYPES[PERSONS_FILE]) == PERSON_COLUMNS
-assert tuple(EXPECTED_TYPES[EVENTS_FILE]) == EVENT_COLUMNS
 _SQL: Final = Path(__file__).parent / "sql"
 _RESEND = (
     "fix the export and send a new package (a new submission id) with `carehub partner encode`"

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from contract.ids import PARTNER_ID
 from quality.findings import Finding
 from quality.reasons import reason_document, reason_json, reason_text
 from warehouse.ingest.package import (
@@ -105,7 +106,7 @@ def _kept(key: str, value: Any) -> Any:
     shapes: dict[str, re.Pattern[str]] = {
         "spec_version": re.compile(r"\d{1,3}\.\d{1,3}"),
         "submission_id": SUBMISSION_ID,
-        "partner_id": re.compile(r"[a-z][a-z0-9_]{1,39}"),
+        "partner_id": PARTNER_ID,
         "created_at": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
         "key_fingerprint": HEX,
         "supersedes": SUBMISSION_ID,

@@ -7,7 +7,7 @@ from typing import Final
 
 import duckdb
 
-from linkage.encoding.spec import BLOOM_FIELDS, TOKEN_COLUMNS
+from contract.spec import BLOOM_FIELDS, TOKEN_COLUMNS
 
 # Values shaped like hub identifiers: person keys, record pseudonyms, tokens, event ids.
 IDENTIFIER_PATTERNS: Final = {

@@ -33,8 +33,8 @@ from typing import Any, Final
 
 import duckdb
 
+from contract.vocabulary import SECTORS, SERVICES
 from warehouse.disclosure import CellKey, CellSet, SuppressionResult
-from warehouse.vocabulary import SECTORS, SERVICES
 
 _SQL = Path(__file__).parent / "sql"
 ALL_PEOPLE: Final = "all_people"

@@ -8,6 +8,8 @@ from typing import Final
 
 import jinja2
 
+from contract.disclosure import DISCLOSURE_THRESHOLD
+from contract.vocabulary import SECTORS
 from kernel import clock
 from kernel.db import given_or_own
 from kernel.home import HubHome
@@ -16,7 +18,6 @@ from warehouse.marts.publish import OUTPUT as MARTS_OUTPUT
 from warehouse.publish import Publication, publish_dir
 from warehouse.report import charts
 from warehouse.report.data import ReportData, marts_release, multi_sector_share, read_report_data
-from warehouse.vocabulary import SECTORS
 
 OUTPUT: Final = "report"
 REPORT_NAME: Final = "ecosystem"
@@ -102,7 +103,7 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
     html = env.get_template("report.html.j2").render(
         about=data.about,
         version=data.about.get("version", ""),
-        threshold=int(data.about.get("threshold", "11")),
+        threshold=int(data.about.get("threshold", DISCLOSURE_THRESHOLD)),
         everyone=data.everyone,
         segments=data.segments,
         descriptions={s["segment"]: s["description"] for s in data.segments},

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from contract.vocabulary import SECTORS
 from warehouse.report.data import Count, ReportData
-from warehouse.vocabulary import SECTORS
 
 if TYPE_CHECKING:
     from types import ModuleType

@@ -7,16 +7,15 @@ records it in the audit log. Metadata holds only disclosure-controlled counts an
 
 # No `from __future__ import annotations`: Dagster 1.13 cannot resolve a string-annotated
 # `config: ExtractsConfig` parameter and the whole code location fails to load.
-import base64
 import json
 from pathlib import Path
 
 import dagster as dg
-from cryptography.exceptions import InvalidSignature
 
+from contract.disclosure import DISCLOSURE_THRESHOLD
+from contract.envelope import EXTRACT_SUFFIX, envelope_signature_valid
+from governance.carried import UnapprovedError, carried_approvals
 from kernel.home import HubHome
-from kernel.signing import canonical
-from partner.open import OpenError, check_governance
 from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse import audit
@@ -124,28 +123,24 @@ def _sealed_problems(home: HubHome) -> list[str]:
     problems: list[str] = []
     for current in sorted(home.outbox.glob("*/current")):
         partner = current.parent.name
-        for path in sorted(Path(current).glob("*.extract.json")):
+        for path in sorted(Path(current).glob(f"*{EXTRACT_SUFFIX}")):
             envelope = json.loads(path.read_bytes())
             manifest = envelope["manifest"]
             entry = keys.get(envelope["signature"]["kid"])
             if entry is None:
                 problems.append(f"{partner}: {path.name} signed by an unpublished key")
                 continue
-            try:
-                entry.key().verify(
-                    base64.b64decode(envelope["signature"]["value"]), canonical(manifest)
-                )
-            except InvalidSignature:
+            if not envelope_signature_valid(manifest, envelope["signature"], entry.key()):
                 problems.append(f"{partner}: {path.name} signature does not verify")
             if manifest.get("recipient") != partner:
                 problems.append(f"{partner}: {path.name} is addressed to another partner")
             try:  # what the partner will check: a quorum approved the governance it names
-                check_governance(manifest, path)
-            except OpenError as exc:
+                carried_approvals(manifest, path)
+            except UnapprovedError as exc:
                 problems.append(f"{partner}: {exc}")
             counts = manifest.get("counts", {})
             values = [counts.get("records"), *counts.get("by_segment", {}).values()]
-            threshold = int(counts.get("disclosure_threshold", 11))
+            threshold = int(counts.get("disclosure_threshold", DISCLOSURE_THRESHOLD))
             if any(isinstance(v, int) and 0 < v < threshold for v in values):
                 problems.append(f"{partner}: {path.name} shows a count below the threshold")
     return problems

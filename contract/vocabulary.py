@@ -1,4 +1,6 @@
-"""The canonical event vocabulary of submission spec 1.0 (see docs/submission-format.md)."""
+"""The canonical vocabulary of a submission (docs/submission-format.md): event types and their
+categories, screening results, sexes, sectors; and the alert types and context flags the hub
+sends back. Partner client and hub read it from here."""
 
 from __future__ import annotations
 

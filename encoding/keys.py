@@ -16,7 +16,7 @@ from typing import Final
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from linkage.encoding.spec import SPEC_VERSION, TOKEN_COLUMNS
+from contract.spec import SPEC_VERSION, TOKEN_COLUMNS
 
 MIN_SECRET_BYTES: Final = 32
 FINGERPRINT_LABEL: Final = b"carehub key fingerprint v1"

@@ -23,7 +23,7 @@ from typing import Final, Literal
 import numpy as np
 import polars as pl
 
-from linkage.encoding import distinct, strbuf
+from encoding import distinct, strbuf
 
 Reason = Literal[
     "missing",
@@ -277,7 +277,7 @@ class Normalised:
 @cache
 def nicknames() -> dict[str, str]:
     """Nickname -> canonical first name (closed: no canonical name is itself a nickname)."""
-    text = resources.files("linkage.encoding").joinpath("data/nicknames.csv").read_text()
+    text = resources.files("encoding").joinpath("data/nicknames.csv").read_text()
     rows = list(csv.DictReader(text.splitlines()))
     return {r["nickname"]: r["canonical"] for r in rows}
 
@@ -285,7 +285,7 @@ def nicknames() -> dict[str, str]:
 @cache
 def restricted_zip3() -> frozenset[str]:
     """ZIP3 prefixes that Safe Harbor maps to ``000`` (shipped as data)."""
-    text = resources.files("linkage.encoding").joinpath("data/restricted_zip3.txt").read_text()
+    text = resources.files("encoding").joinpath("data/restricted_zip3.txt").read_text()
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )

@@ -25,16 +25,16 @@ from typing import Any, Final, Literal
 import numpy as np
 import polars as pl
 
-from linkage.encoding import bloom, distinct, normalise
-from linkage.encoding.cmac import (
+from contract.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
+from encoding import bloom, distinct, normalise
+from encoding.cmac import (
     cmac_hex,
     cmac_of_buffers,
     cmac_of_buffers_keys,
     hex_series,
     utf8_buffers,
 )
-from linkage.encoding.keys import EncodingKeys
-from linkage.encoding.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
+from encoding.keys import EncodingKeys
 
 CANONICAL_FIELDS: Final = (
     "record_id",

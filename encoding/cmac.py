@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow as pa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from linkage.encoding.strbuf import utf8_buffers
+from encoding.strbuf import utf8_buffers
 
 __all__ = [
     "cmac_blocks",

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from linkage.encoding import distinct
-from linkage.encoding.cmac import utf8_buffers
-from linkage.encoding.spec import BLOOM_BITS, BLOOM_WORDS
+from contract.spec import BLOOM_BITS, BLOOM_WORDS
+from encoding import distinct
+from encoding.cmac import utf8_buffers
 
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
