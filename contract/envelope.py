@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
@@ -57,6 +58,12 @@ def hpke_info(recipient: str, extract_id: str, expires_at: str) -> bytes:
     return (
         f"{FORMAT}|recipient={recipient}|extract_id={extract_id}|expires_at={expires_at}".encode()
     )
+
+
+def recipient_key_id(raw_public_key: bytes) -> str:
+    """The manifest's ``recipient_key_id``: first 16 hex of sha256 of the recipient's raw
+    X25519 public key (the hub has it registered, the partner derives it from its private key)."""
+    return hashlib.sha256(raw_public_key).hexdigest()[:16]
 
 
 def sign_envelope(manifest: Mapping[str, Any], signer: Signer) -> dict[str, str]:

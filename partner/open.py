@@ -56,6 +56,7 @@ from contract.envelope import (
     endorsement_payload,
     envelope_signature_valid,
     hpke_info,
+    recipient_key_id,
 )
 from governance.carried import UnapprovedError, carried_approvals
 from kernel import clock
@@ -291,7 +292,7 @@ def key_id(private_key: X25519PrivateKey) -> str:
     raw = private_key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return recipient_key_id(raw)
 
 
 def _ledger_entries(ledger: Path) -> dict[str, str]:

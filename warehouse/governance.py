@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from contract.envelope import recipient_key_id
 from contract.ids import PARTNER_ID
 from contract.vocabulary import ALERT_TYPES, CONTEXT_FLAGS, SECTORS, SERVICES
 from governance.quorum import required
@@ -79,7 +80,7 @@ def _decode_x25519(value: str) -> bytes:
 
 def key_id(public_key_b64: str) -> str:
     """Short id of an X25519 extract public key: first 16 hex of sha256 of its raw bytes."""
-    return hashlib.sha256(_decode_x25519(public_key_b64)).hexdigest()[:16]
+    return recipient_key_id(_decode_x25519(public_key_b64))
 
 
 def _within(day: date, start: date | None, end: date | None) -> bool:
