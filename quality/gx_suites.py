@@ -142,7 +142,7 @@ def _bound(value: int | str | None, *, year: bool) -> Any:
 
 def expectation_for(rule: Rule) -> Any:
     """The GX expectation of one rule, tagged with the rule id in ``meta``."""
-    import great_expectations.expectations as gxe
+    from quality import gx_expectations as gxe
 
     meta = {"rule": rule.rule_id, "check": rule.check}
     col = rule.column
@@ -193,7 +193,7 @@ def expectation_for(rule: Rule) -> Any:
 
 
 def _drift_expectations(file: FileName) -> list[Any]:
-    import great_expectations.expectations as gxe
+    from quality import gx_expectations as gxe
 
     out: list[Any] = [
         gxe.ExpectTableRowCountToBeBetween(

@@ -17,7 +17,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.governance import CONTEXT_FLAGS, Agreement, Governance
+from warehouse.governance import Agreement, Governance
+from warehouse.vocabulary import CONTEXT_FLAGS
 
 _SQL = Path(__file__).parent
 
