@@ -35,7 +35,8 @@ def take_rows(rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """
     item = np.dtype(f"V{rows.shape[1] * rows.itemsize}")
     flat = np.ascontiguousarray(rows).view(item).ravel()
-    return flat[idx].view(rows.dtype).reshape(len(idx), rows.shape[1])
+    taken: np.ndarray = flat[idx].view(rows.dtype).reshape(len(idx), rows.shape[1])
+    return taken
 
 
 def bigrams(value: str) -> list[str]:
@@ -353,7 +354,9 @@ class BigramMasks:
                 start = self._append(key, hashes, new)
                 rows.reshape(-1)[todo] = np.arange(start, start + len(todo), dtype=np.int32)
                 found = rows[ids, pair]
-            return self._masks.get((key, hashes), np.zeros((0, BLOOM_WORDS), _U64))[found]
+            masks: np.ndarray = self._masks.get((key, hashes), np.zeros((0, BLOOM_WORDS), _U64))
+            gathered: np.ndarray = masks[found]
+            return gathered
 
     def _table(self, key: bytes, hashes: int) -> np.ndarray:
         rows = self._rows.get((key, hashes))

@@ -361,7 +361,10 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("date strings (once per distinct value)"):
         dates, date_idx = distinct.dates(dob.values)
         m, d = pl.col("d").dt.month(), pl.col("d").dt.day()
-        pad = lambda e: e.cast(pl.String).str.zfill(2)  # noqa: E731
+
+        def pad(e: pl.Expr) -> pl.Expr:
+            return e.cast(pl.String).str.zfill(2)
+
         # Spec 2.1 has no date token (tok_dob, tok_dob_swap): the ISO and swap-invariant
         # strings only enter combination messages, buckets and flip seeds.
         date_msgs = pl.DataFrame({"d": dates}).select(

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast, get_args
 
 import pyarrow as pa
 import sqlglot
@@ -124,7 +124,7 @@ class LinkageBackend:
             return DuckDBAPI(connection=connection or duckdb.connect())
         from splink import SparkAPI
 
-        return SparkAPI(
+        return SparkAPI(  # type: ignore[no-untyped-call]  # Splink leaves it unannotated
             spark_session=spark_session(self.spark),
             break_lineage_method=self.spark.break_lineage_method,
             num_partitions_on_repartition=self.spark.shuffle_partitions,
@@ -201,15 +201,15 @@ def linkage_backend(
         driver_memory=spark_driver_memory,
         shuffle_partitions=spark_shuffle_partitions,
         work_dir=Path(spark_work_dir) if spark_work_dir else None,
-        break_lineage_method=spark_break_lineage,  # type: ignore[arg-type]
-        codegen=spark_codegen,  # type: ignore[arg-type]
+        break_lineage_method=cast(BreakLineage, spark_break_lineage),
+        codegen=cast(Codegen, spark_codegen),
         conf=dict(spark_conf or {}),
     )
-    return LinkageBackend(engine=engine, spark=spark)  # type: ignore[arg-type]
+    return LinkageBackend(engine=cast(Engine, engine), spark=spark)
 
 
 def _duckdb_parquet_relation(db_api: DatabaseAPISubClass, path: Path) -> Any:
-    con = db_api.duckdb_con  # type: ignore[attr-defined]
+    con = db_api.duckdb_con
     return con.read_parquet(str(path / "*.parquet") if path.is_dir() else str(path))
 
 
@@ -348,7 +348,10 @@ def predict_and_cluster(
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=cluster_threshold
     )
-    return LinkageOutput(predictions.as_pyarrow_table(), clusters.as_pyarrow_table())
+    return LinkageOutput(
+        predictions.as_pyarrow_table(),  # type: ignore[no-untyped-call]
+        clusters.as_pyarrow_table(),  # type: ignore[no-untyped-call]
+    )
 
 
 def cluster_partition(

@@ -42,7 +42,7 @@ def offline_html(chart: SplinkChart[Any]) -> str:
     spec = dict(chart.chart_dict)
     spec.pop("$schema", None)
     spec["usermeta"] = {**spec.get("usermeta", {}), "embedOptions": {"actions": False}}
-    return str(chart_html(spec, inline=True, fullhtml=True))
+    return str(chart_html(spec, inline=True, fullhtml=True))  # type: ignore[no-untyped-call]
 
 
 def model_charts(linker: Linker, charts_dir: Path, version: str) -> dict[str, Path]:

@@ -25,7 +25,7 @@ def components(nodes: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         (np.ones(len(left), dtype=np.int8), (left, right)), shape=(nodes, nodes)
     ).tocsr()
     _, labels = connected_components(graph, directed=False)
-    return labels
+    return np.asarray(labels)
 
 
 def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float) -> None:

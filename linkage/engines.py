@@ -17,9 +17,8 @@ Pick one with :func:`scorer` from the run's :class:`linkage.backends.LinkageBack
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -27,6 +26,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.backends import LinkageBackend, SparkConfig, load_linker, spark_session, spark_work_dir
+from linkage.splink_model import SplinkModel, copy_model, to_splink
 
 _KEY_COLUMNS = ("partner_id_l", "record_pseudonym_l", "partner_id_r", "record_pseudonym_r")
 
@@ -42,7 +42,7 @@ class Scorer(Protocol):
         """A term-frequency lookup table as a Splink input named ``name``."""
         ...
 
-    def linker(self, model: Mapping[str, Any], records: SplinkDataFrame) -> Linker:
+    def linker(self, model: SplinkModel, records: SplinkDataFrame) -> Linker:
         """A linker over ``records`` (from :meth:`register`) that scores with ``model``."""
         ...
 
@@ -50,7 +50,7 @@ class Scorer(Protocol):
         """Expose ``scores`` as view ``name`` of the work database; returns them there."""
         ...
 
-    def chart_linker(self, linker: Linker, model: Mapping[str, Any]) -> Linker:
+    def chart_linker(self, linker: Linker, model: SplinkModel) -> Linker:
         """A linker on the work database, for charts of the scores :meth:`keep` brought back."""
         ...
 
@@ -67,14 +67,16 @@ class DuckDBScorer:
     def register_lookup(self, name: str, table: pa.Table) -> SplinkDataFrame:
         return self.db_api.register(table, table_name=name)
 
-    def linker(self, model: Mapping[str, Any], records: SplinkDataFrame) -> Linker:
-        return Linker([records], dict(model), log_level=None, validate_settings=False)
+    def linker(self, model: SplinkModel, records: SplinkDataFrame) -> Linker:
+        return Linker(
+            [records], to_splink(copy_model(model)), log_level=None, validate_settings=False
+        )
 
     def keep(self, scores: SplinkDataFrame, name: str) -> SplinkDataFrame:
         scores.as_duckdbpyrelation().create_view(name, replace=True)
         return scores
 
-    def chart_linker(self, linker: Linker, model: Mapping[str, Any]) -> Linker:
+    def chart_linker(self, linker: Linker, model: SplinkModel) -> Linker:
         return linker
 
 
@@ -113,7 +115,7 @@ class SparkScorer:
         _into_duckdb(self._con, name, table)
         return self.register(name, name)
 
-    def linker(self, model: Mapping[str, Any], records: SplinkDataFrame) -> Linker:
+    def linker(self, model: SplinkModel, records: SplinkDataFrame) -> Linker:
         return load_linker(model, [records])
 
     def keep(self, scores: SplinkDataFrame, name: str) -> SplinkDataFrame:
@@ -125,10 +127,10 @@ class SparkScorer:
         self._con.table(f"{name}_spark").create_view(name, replace=True)
         return self.db_api.table_to_splink_dataframe(f"{name}_spark", f"{name}_spark")
 
-    def chart_linker(self, linker: Linker, model: Mapping[str, Any]) -> Linker:
+    def chart_linker(self, linker: Linker, model: SplinkModel) -> Linker:
         return Linker(
             [self.db_api.register("records", dataset_display_name="records_all")],
-            dict(model),
+            to_splink(copy_model(model)),
             log_level=None,
             validate_settings=False,
         )

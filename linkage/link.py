@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -22,6 +21,7 @@ from linkage.components import cluster_records
 from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.records import sql
+from linkage.splink_model import SplinkModel
 
 # An incremental run scores new pairs down to this probability (they feed the waterfall
 # chart); a full run goes down to linkage.estimate.ESTIMATE_FLOOR for its accuracy estimate.
@@ -62,7 +62,7 @@ def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
     con.unregister("records_arrow")
 
 
-def _blocking_rules(model: Mapping[str, Any]) -> list[str] | None:
+def _blocking_rules(model: SplinkModel) -> list[str] | None:
     """The model's prediction blocking rules as SQL over ``l``/``r``; None if any is not a
     plain condition (e.g. array explosion), when the whole existing side must be read."""
     rules = []
@@ -77,7 +77,7 @@ def _blocking_rules(model: Mapping[str, Any]) -> list[str] | None:
 
 
 def candidate_keys_sql(
-    model: Mapping[str, Any], records: str = "records", new: str = "new_records"
+    model: SplinkModel, records: str = "records", new: str = "new_records"
 ) -> str:
     """A query of the ``records`` that share a prediction blocking key with a ``new`` record.
 
@@ -94,7 +94,7 @@ def candidate_keys_sql(
     )
 
 
-def split_records(con: duckdb.DuckDBPyConnection, model: Mapping[str, Any]) -> None:
+def split_records(con: duckdb.DuckDBPyConnection, model: SplinkModel) -> None:
     """Split ``records`` into ``new_records`` (keys in ``new_keys``) and ``existing_records``:
     only the linked records that share a blocking key with a new one (all others form no
     candidate pair, so scoring them against the batch would read 1M records for nothing).
@@ -106,7 +106,7 @@ def split_records(con: duckdb.DuckDBPyConnection, model: Mapping[str, Any]) -> N
 
 def link_all(
     db_api: DuckDBAPI,
-    model: Mapping[str, Any],
+    model: SplinkModel,
     threshold: float,
     backend: LinkageBackend | None = None,
 ) -> Scored:
@@ -149,7 +149,7 @@ def term_frequencies(
 
 def link_new(
     db_api: DuckDBAPI,
-    model: Mapping[str, Any],
+    model: SplinkModel,
     threshold: float,
     new_keys: pa.Table,
     prev_keys: pa.Table,

@@ -36,6 +36,7 @@ from linkage.comparisons import (
 from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
 from linkage.records import sql, training_fingerprint
 from linkage.settings import LinkageSettings
+from linkage.splink_model import Level, SplinkModel, from_splink, read_model, to_splink
 
 CURRENT = "current.json"
 MODEL_KEY = "carehub"
@@ -122,9 +123,14 @@ def train(
         [block_on(*r.columns) for r in t.deterministic_rules], recall=t.deterministic_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-    model = correct_salted_u(linker.misc.save_model_to_json(), same_value_rates(records))
+    model = correct_salted_u(
+        from_splink(linker.misc.save_model_to_json()), same_value_rates(records)
+    )
     linker = Linker(
-        [register(db_api, records, "records_u")], model, log_level=None, validate_settings=False
+        [register(db_api, records, "records_u")],
+        to_splink(model),
+        log_level=None,
+        validate_settings=False,
     )
     for rule in t.em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
@@ -132,7 +138,7 @@ def train(
             estimate_without_term_frequencies=True,
             max_pairs=t.em_max_pairs,
         )
-    model = floor_m_probabilities(linker.misc.save_model_to_json(), t.m_floor)
+    model = floor_m_probabilities(from_splink(linker.misc.save_model_to_json()), t.m_floor)
     model = round_parameters(bound_twin_guard(model, settings.names.twin_ssn_margin_bits))
     choice = model_threshold(db_api, records, model, settings)
     db_api.duckdb_con.close()  # the training work tables are done with
@@ -174,7 +180,7 @@ def same_value_rates(records: pa.Table) -> dict[str, float]:
     return {"birth_year": year, "dob": year / DAYS_PER_YEAR}
 
 
-def correct_salted_u(model: dict[str, Any], rates: dict[str, float]) -> dict[str, Any]:
+def correct_salted_u(model: SplinkModel, rates: dict[str, float]) -> SplinkModel:
     """Count the birth date once, by its own comparison.
 
     Divide the u of birth-year-salted name levels by P(same birth year) and of the name levels
@@ -196,7 +202,7 @@ def correct_salted_u(model: dict[str, Any], rates: dict[str, float]) -> dict[str
     return model
 
 
-def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+def floor_m_probabilities(model: SplinkModel, floor: float) -> SplinkModel:
     """Raise every estimated m below ``floor`` to it (fixed levels stay as set).
 
     EM drives m to ~0 for a level true matches never show in the training data (say phone
@@ -211,7 +217,7 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
 
 
 def model_threshold(
-    db_api: DuckDBAPI, records: pa.Table, model: dict[str, Any], settings: LinkageSettings
+    db_api: DuckDBAPI, records: pa.Table, model: SplinkModel, settings: LinkageSettings
 ) -> ThresholdChoice:
     """The link threshold of the trained ``model``: its best expected F1 at the expected
     precision the settings ask for, from its own match probabilities over a uniform sample of
@@ -219,7 +225,7 @@ def model_threshold(
     sample = _lowest_pseudonyms(records, settings.training.threshold_sample_records)
     linker = Linker(
         [register(db_api, sample, "records_threshold")],
-        model,
+        to_splink(model),
         log_level=None,
         validate_settings=False,
     )
@@ -235,7 +241,7 @@ def model_threshold(
     )
 
 
-def _levels(model: dict[str, Any], label: str) -> list[dict[str, Any]]:
+def _levels(model: SplinkModel, label: str) -> list[Level]:
     return [
         level
         for comparison in model["comparisons"]
@@ -244,7 +250,7 @@ def _levels(model: dict[str, Any], label: str) -> list[dict[str, Any]]:
     ]
 
 
-def bound_twin_guard(model: dict[str, Any], margin_bits: float) -> dict[str, Any]:
+def bound_twin_guard(model: SplinkModel, margin_bits: float) -> SplinkModel:
     """Give the twin guard the weight -(w_ssn - ``margin_bits``), w_ssn the trained weight of
     an exact SSN, so an agreeing SSN always outweighs it (a true pair whose given name was
     replaced still links on its SSN) while twins without an SSN stay apart.
@@ -263,7 +269,7 @@ def bound_twin_guard(model: dict[str, Any], margin_bits: float) -> dict[str, Any
     return model
 
 
-def round_parameters(model: dict[str, Any], digits: int = 10) -> dict[str, Any]:
+def round_parameters(model: SplinkModel, digits: int = 10) -> SplinkModel:
     """Round every m, u and lambda to ``digits`` significant digits.
 
     EM sums floats over threads in whatever order DuckDB runs them, so the last bits of the
@@ -312,7 +318,7 @@ def sample_linker(records: pa.Table, info: ModelInfo, max_records: int) -> Linke
     """A linker over a uniform sample of ``records`` (for charts), with the saved model."""
     return Linker(
         [register(splink_api(), uniform_sample(records, max_records), "records_sample")],
-        load_settings(info),
+        to_splink(load_settings(info)),
         log_level=None,
         validate_settings=False,
     )
@@ -324,7 +330,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _save(model: dict[str, Any], info: ModelInfo, models_dir: Path) -> None:
+def _save(model: SplinkModel, info: ModelInfo, models_dir: Path) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
     meta = info.as_metadata()
     meta.pop("path")
@@ -348,8 +354,8 @@ def _info(path: Path) -> ModelInfo:
     return ModelInfo(path=path, **meta)
 
 
-def load_settings(info: ModelInfo) -> dict[str, Any]:
-    """Splink's settings dict of a saved model (without our metadata key)."""
-    model = json.loads(info.path.read_text())
-    model.pop(MODEL_KEY, None)
+def load_settings(info: ModelInfo) -> SplinkModel:
+    """The saved model: Splink's settings and parameters (without our metadata key)."""
+    model = read_model(info.path)
+    to_splink(model).pop(MODEL_KEY, None)
     return model

@@ -43,6 +43,7 @@ from linkage.records import (
     sql,
 )
 from linkage.settings import LinkageSettings
+from linkage.splink_model import SplinkModel
 from linkage.store import ensure_schema, write_run
 
 Mode = Literal["full", "incremental"]
@@ -228,7 +229,7 @@ def _within_hub_memory_budget(
     """Run ``run(con, ...)`` with the hub database capped at :data:`HUB_MEMORY_LIMIT`."""
 
     @functools.wraps(run)
-    def capped(con: duckdb.DuckDBPyConnection, *args: P.args, **kwargs: P.kwargs) -> R:
+    def capped(con: duckdb.DuckDBPyConnection, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with memory_budget(con, HUB_MEMORY_LIMIT):
             return run(con, *args, **kwargs)
 
@@ -247,7 +248,7 @@ class _Batch:
     tf_tables: dict[str, pa.Table]
 
 
-def _incremental_batch(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> _Batch:
+def _incremental_batch(con: duckdb.DuckDBPyConnection, model: SplinkModel) -> _Batch:
     """Read only what an incremental run needs (expects :func:`open_source` on ``con``)."""
     con.execute("CREATE OR REPLACE TEMP TABLE new_keys AS " + sql("new_record_keys"))
     con.execute(sql("new_source"))

@@ -143,7 +143,7 @@ def _bound(value: int | str | None, *, year: bool) -> Any:
 def expectation_for(rule: Rule) -> Any:
     """The GX expectation of one rule, tagged with the rule id in ``meta``."""
     # great_expectations takes seconds to import: only a validation pays it (see import_gx).
-    import great_expectations.expectations as gxe
+    from quality import gx_expectations as gxe
 
     meta = {"rule": rule.rule_id, "check": rule.check}
     col = rule.column
@@ -195,7 +195,7 @@ def expectation_for(rule: Rule) -> Any:
 
 def _drift_expectations(file: FileName) -> list[Any]:
     # great_expectations takes seconds to import: only a validation pays it (see import_gx).
-    import great_expectations.expectations as gxe
+    from quality import gx_expectations as gxe
 
     out: list[Any] = [
         gxe.ExpectTableRowCountToBeBetween(

@@ -19,6 +19,7 @@ from warehouse.segments import (
     ensure_segments_file,
     hits_query,
     load_segments,
+    membership_problems,
     parse_segments,
     rule_columns,
     validate_rule,
@@ -206,3 +207,43 @@ def test_a_bad_rule_stops_membership_before_anything_changes(empty_hub_db: Path)
             compute_membership(con, bad)
         after = con.execute("SELECT count(*) FROM segments.membership").fetchall()
     assert before == after
+
+
+# Each case damages a consistent membership one way (the statements change rows of the real
+# schema's tables); the asset check's counts name that problem and only it.
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (
+            "INSERT INTO segments.membership SELECT * REPLACE ('no_such_segment' AS segment) "
+            "FROM segments.membership LIMIT 1",
+            "undefined_segment_rows",
+        ),
+        (
+            "DELETE FROM features.person_features WHERE person_key = "
+            "(SELECT min(person_key) FROM segments.membership)",
+            "persons_without_features",
+        ),
+        (
+            "UPDATE features.person_features SET deceased = TRUE WHERE person_key = "
+            "(SELECT min(person_key) FROM segments.membership)",
+            "deceased_members",
+        ),
+        (
+            "INSERT INTO segments.membership SELECT * FROM segments.membership LIMIT 1",
+            "duplicate_rows",
+        ),
+    ],
+)
+def test_membership_problems_name_each_inconsistency(
+    empty_hub_db: Path, damage: str, problem: str
+) -> None:
+    with duckdb.connect(str(empty_hub_db)) as con:
+        load_people(con, PEOPLE)
+        build_features(con, AS_OF)
+        compute_membership(con, load_segments())
+        assert set(membership_problems(con).values()) == {0}
+        con.execute(damage)
+        found = membership_problems(con)
+    assert found[problem] >= 1
+    assert {name for name, n in found.items() if n} == {problem}

@@ -13,8 +13,8 @@ The file is the extract envelope (``warehouse/extracts/envelope.py``) with ``kin
 its manifest; ``partner/inbox.py`` is the reading side.
 """
 
+from partner.package import ALERT_SUFFIX
 from warehouse.alerts.run import (
-    ALERT_SUFFIX,
     DECISIONS,
     PAYLOAD_FORMAT,
     AlertFile,

@@ -286,13 +286,13 @@ def _new_highs() -> Any:
     global _banner_swallowed
     with _BANNER_LOCK:
         if _banner_swallowed:
-            return highspy.Highs()
+            return highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no stubs
         sys.stdout.flush()
         saved = os.dup(1)
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(devnull, 1)
-            model = highspy.Highs()
+            model = highspy.Highs()  # type: ignore[no-untyped-call]
         finally:
             os.dup2(saved, 1)
             os.close(saved)

@@ -53,7 +53,7 @@ def encode_cell(cell: CellKey) -> str:
 def decode_cell(text: str) -> CellKey:
     """The cell key of :func:`encode_cell`."""
     value = json.loads(text)
-    return tuple(value) if isinstance(value, list) else value  # type: ignore[no-any-return]
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _structure(constraints: Sequence[Constraint]) -> tuple[str, dict[str, list[Any]]]:

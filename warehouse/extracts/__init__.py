@@ -11,13 +11,13 @@ The file format is in :mod:`warehouse.extracts.envelope` and docs/extracts.md; t
 reading side is ``partner/open.py``.
 """
 
+from warehouse.disclosure import disclose
 from warehouse.extracts.build import (
     ExtractConfigError,
     ExtractInfo,
     ExtractInputsMissing,
     build_extracts,
     current_extract,
-    disclose,
     due_partners,
 )
 from warehouse.extracts.content import (

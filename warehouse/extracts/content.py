@@ -18,7 +18,8 @@ from typing import Any
 import duckdb
 
 from contract.envelope import PAYLOAD_FORMAT
-from warehouse.governance import CONTEXT_FLAGS, Agreement, Governance
+from contract.vocabulary import CONTEXT_FLAGS
+from warehouse.governance import Agreement, Governance
 
 _SQL = Path(__file__).parent
 

@@ -51,6 +51,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     ((day,),) = con.execute(
         (_SQL / "default_as_of.sql").read_text(), {"today": clock.today()}
     ).fetchall()
+    assert isinstance(day, date)  # the SQL falls back to today
     return day
 
 

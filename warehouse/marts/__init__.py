@@ -1,6 +1,6 @@
 """The analysts' de-identified marts (``marts/marts.duckdb``), published atomically."""
 
-from warehouse.marts.leaks import scan_for_leaks
+from warehouse.marts.leaks import published_threshold, scan_for_leaks
 from warehouse.marts.publish import OUTPUT, MartsResult, publish_marts
 from warehouse.marts.sample_inputs import create_sample_inputs
 from warehouse.marts.summary import summary_lines
@@ -15,6 +15,7 @@ __all__ = [
     "collect",
     "create_sample_inputs",
     "publish_marts",
+    "published_threshold",
     "scan_for_leaks",
     "summary_lines",
 ]

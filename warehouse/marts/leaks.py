@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Final
 
 import duckdb
@@ -23,6 +24,13 @@ FORBIDDEN_COLUMN_WORDS: Final = (
     *(f"bf_{field}" for field in BLOOM_FIELDS),
 )
 COUNT_COLUMNS: Final = ("people",)
+_SQL = Path(__file__).parent / "sql"
+
+
+def published_threshold(con: duckdb.DuckDBPyConnection) -> int:
+    """The small-cell threshold the connected (published) mart was suppressed with."""
+    ((threshold,),) = con.execute((_SQL / "published_threshold.sql").read_text()).fetchall()
+    return int(threshold)
 
 
 def scan_for_leaks(con: duckdb.DuckDBPyConnection, threshold: int) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -52,21 +53,21 @@ def multi_sector_share(combinations: list[Count], everyone: int | None) -> tuple
     return (multi / everyone, min(1.0, high / everyone))
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
+def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[Any, ...]]:
     return con.execute((_SQL / f"{name}.sql").read_text()).fetchall()
 
 
 def marts_release(marts_db: Path) -> tuple[str, int]:
     """The version and threshold of the published marts (from their ``about`` table)."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        about = dict(_rows(con, "about"))
+        about: dict[str, str] = dict(_rows(con, "about"))
     return about["version"], int(about["threshold"])
 
 
 def read_report_data(marts_db: Path) -> ReportData:
     """Read the report's numbers from ``marts_db`` (opened read-only)."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        about = dict(_rows(con, "about"))
+        about: dict[str, str] = dict(_rows(con, "about"))
         segments = [
             {"segment": r[0], "description": r[1], "owner": r[2], "version": r[3], "rule": r[4]}
             for r in _rows(con, "segments")

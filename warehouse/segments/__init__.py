@@ -9,7 +9,12 @@ from warehouse.segments.definitions import (
     load_segments,
     parse_segments,
 )
-from warehouse.segments.membership import MembershipResult, compute_membership, hits_query
+from warehouse.segments.membership import (
+    MembershipResult,
+    compute_membership,
+    hits_query,
+    membership_problems,
+)
 from warehouse.segments.rules import SegmentRuleError, rule_columns, rule_sql, validate_rule
 
 __all__ = [
@@ -23,6 +28,7 @@ __all__ = [
     "ensure_segments_file",
     "hits_query",
     "load_segments",
+    "membership_problems",
     "parse_segments",
     "rule_columns",
     "rule_sql",

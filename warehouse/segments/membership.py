@@ -121,3 +121,13 @@ def compute_membership(
     return MembershipResult(
         as_of=as_of, sizes=sizes, rows=int(rows), rows_monthly=int(rows_monthly)
     )
+
+
+def membership_problems(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Inconsistencies of the current membership by kind, each a count (all zero: consistent):
+    ``undefined_segment_rows``, ``persons_without_features``, ``deceased_members``,
+    ``duplicate_rows``."""
+    cursor = con.execute((_SQL / "consistency.sql").read_text())
+    names = [column[0] for column in cursor.description or ()]
+    row = cursor.fetchall()[0]
+    return {name: int(n) for name, n in zip(names, row, strict=True)}

@@ -8,7 +8,7 @@ from kernel.db import connection
 from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
 from warehouse.disclosure import DEFAULT_THRESHOLD
-from warehouse.marts import publish_marts, scan_for_leaks
+from warehouse.marts import publish_marts, published_threshold, scan_for_leaks
 
 
 class AnalystMartsConfig(dg.Config):
@@ -74,9 +74,7 @@ def analyst_marts(
 def analyst_marts_leak_scan(hub: HubResource) -> dg.AssetCheckResult:
     path = hub.paths.marts_db
     with connection(path, read_only=True) as con:
-        ((threshold,),) = con.execute(
-            "SELECT CAST(value AS INTEGER) FROM about WHERE key = 'threshold'"
-        ).fetchall()
+        threshold = published_threshold(con)
         problems = scan_for_leaks(con, threshold)
     return dg.AssetCheckResult(
         passed=not problems,

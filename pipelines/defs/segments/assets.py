@@ -9,7 +9,6 @@ metadata are shown after small-cell suppression, like everything that leaves the
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from kernel.home import HubHome
 from pipelines.defs.ops.failures import config_failure
@@ -17,7 +16,7 @@ from pipelines.resources import HubResource
 from warehouse.disclosure import disclose
 from warehouse.features import DEFAULT_PARTNER_SECTORS, build_features
 from warehouse.governance import GovernanceError, governance_path, load_governance
-from warehouse.segments import compute_membership, load_segments
+from warehouse.segments import compute_membership, load_segments, membership_problems
 
 
 class PersonFeaturesConfig(dg.Config):
@@ -104,31 +103,6 @@ def segment_membership(context: dg.AssetExecutionContext, hub: HubResource) -> d
     )
 
 
-def _membership_problems(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    checks = {
-        "undefined_segment_rows": (
-            "SELECT count(*) FROM segments.membership m "
-            "ANTI JOIN segments.definitions d ON d.segment = m.segment"
-        ),
-        "persons_without_features": (
-            "SELECT count(*) FROM segments.membership m "
-            "ANTI JOIN features.person_features f ON f.person_key = m.person_key"
-        ),
-        "deceased_members": (
-            "SELECT count(*) FROM segments.membership m "
-            "JOIN features.person_features f ON f.person_key = m.person_key WHERE f.deceased"
-        ),
-        "duplicate_rows": (
-            "SELECT count(*) - count(DISTINCT (person_key, segment)) FROM segments.membership"
-        ),
-    }
-    found = {}
-    for name, sql in checks.items():
-        ((n,),) = con.execute(sql).fetchall()
-        found[name] = int(n)
-    return found
-
-
 @dg.asset_check(
     asset=segment_membership,
     blocking=True,
@@ -139,7 +113,7 @@ def _membership_problems(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 )
 def segment_membership_consistent(hub: HubResource) -> dg.AssetCheckResult:
     with hub.connect(read_only=True) as con:
-        problems = _membership_problems(con)
+        problems = membership_problems(con)
     return dg.AssetCheckResult(
         passed=not any(problems.values()),
         severity=dg.AssetCheckSeverity.ERROR,
