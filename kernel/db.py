@@ -12,7 +12,9 @@ import duckdb
 LOCK_WAIT_SECONDS = 120.0
 
 
-def connect(path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS):
+def connect(
+    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+) -> duckdb.DuckDBPyConnection:
     """Open ``path``; retry while another process holds DuckDB's file lock.
 
     Raises:

@@ -12,9 +12,10 @@ from typing import Any, Final
 
 import duckdb
 
+from contract.manifest import FileName
 from quality.gx_suites import param_name
 from quality.locate import sql
-from quality.rules import DRIFT_COLUMNS, FileName
+from quality.rules import DRIFT_COLUMNS
 
 WINDOW: Final = 5
 VOLUME_FACTOR: Final = 4.0  # rows within [median / 4, median * 4]

@@ -31,13 +31,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
+from contract.manifest import FileName
 from quality.rules import (
     DRIFT_COLUMNS,
     EVENTS,
     PERSONS,
     RULES,
     TODAY,
-    FileName,
     Rule,
 )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contract.manifest import FileName
 from kernel import clock
 from quality.gx_suites import (
     DRIFT_RESULT_FORMAT,
@@ -25,7 +26,6 @@ from quality.gx_suites import (
     open_project,
     suite_columns,
 )
-from quality.rules import FileName
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Final
 
 import duckdb
 
+from contract.manifest import FileName
 from encoding.plaintext import scan
 from quality.drift import ROWS, History, drift_parameters
 from quality.findings import MAX_ROWS_LISTED, Finding
@@ -24,7 +25,7 @@ from quality.gx_suites import open_project, pair_column
 from quality.gx_validate import ExpectationOutcome, validate_frame
 from quality.locate import locate, sql
 from quality.plaintext import verified_columns
-from quality.rules import EVENTS, PERSONS, RULES, FileName, Rule, rule_columns
+from quality.rules import EVENTS, PERSONS, RULES, Rule, rule_columns
 
 TABLES: Final[dict[FileName, str]] = {PERSONS: "ingest_persons", EVENTS: "ingest_events"}
 CONTENT_CHECKS: Final = (

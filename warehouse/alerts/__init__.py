@@ -13,7 +13,7 @@ The file is the extract envelope (``warehouse/extracts/envelope.py``) with ``kin
 its manifest; ``partner/inbox.py`` is the reading side.
 """
 
-from partner.package import ALERT_SUFFIX
+from contract.envelope import ALERT_SUFFIX
 from warehouse.alerts.run import (
     DECISIONS,
     PAYLOAD_FORMAT,

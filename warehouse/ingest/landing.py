@@ -20,9 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, Literal
 
+from contract.ids import SUBMISSION_ID
+from contract.manifest import LISTED_FILES
+from contract.manifest import MANIFEST_FILE as MANIFEST
 from kernel import clock
 from kernel.home import HubHome
-from warehouse.ingest.package import LISTED_FILES, MANIFEST, SAFE_NAME, SUBMISSION_ID
+from warehouse.ingest.package import SAFE_NAME
 
 DEFAULT_GRACE: Final = timedelta(minutes=30)
 LandingState = Literal["ready", "pending", "stale", "invalid"]

@@ -17,17 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from contract.ids import PARTNER_ID
+from contract.ids import PARTNER_ID, SUBMISSION_ID
+from contract.manifest import LISTED_FILES
+from contract.manifest import MANIFEST_FILE as MANIFEST
 from quality.findings import Finding
 from quality.reasons import reason_document, reason_json, reason_text
-from warehouse.ingest.package import (
-    EXPECTED_TYPES,
-    HEX,
-    LISTED_FILES,
-    MANIFEST,
-    SAFE_NAME,
-    SUBMISSION_ID,
-)
+from warehouse.ingest.package import EXPECTED_TYPES, HEX, SAFE_NAME
 
 REASON_JSON: Final = "reason.json"
 REASON_TXT: Final = "reason.txt"

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import duckdb
 
+from contract.manifest import EVENTS_FILE, PERSONS_FILE
+from contract.manifest import MANIFEST_FILE as MANIFEST
 from kernel import clock
 from kernel.faults import pause_point
 from kernel.home import HubHome
@@ -34,9 +36,6 @@ from quality.validate import CONTENT_CHECKS, validate_content
 from warehouse.governance import Governance, load_governance
 from warehouse.ingest import landing
 from warehouse.ingest.package import (
-    EVENTS_FILE,
-    MANIFEST,
-    PERSONS_FILE,
     PURGE,
     Package,
     check_checksums,
