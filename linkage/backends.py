@@ -551,8 +551,18 @@ def spark_link_all(
         log_level=None,
         validate_settings=False,
     )
+    # Splink's own clustering above applies no guard check: no link is contested here.
+    con.execute(
+        sql("guarded_links"),
+        {
+            "threshold": threshold,
+            "twin_gamma": None,
+            "twin_phone_gamma": None,
+            "namesake_gamma": None,
+        },
+    )
     return Scored(
-        links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
+        links=con.sql(sql("accepted_links")).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=scored,
         linker=local,

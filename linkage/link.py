@@ -19,6 +19,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.components import cluster_records
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
+from linkage.guards import guard_gammas
 from linkage.records import sql
 
 # An incremental run scores new pairs down to this probability (they feed the waterfall
@@ -113,10 +114,11 @@ def link_all(db_api: DuckDBAPI, model: dict[str, Any], threshold: float) -> Scor
         threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
     _view(predictions, "scored")
-    cluster_records(con, threshold)
+    con.execute(sql("guarded_links"), {"threshold": threshold, **guard_gammas(model)})
+    cluster_records(con)
     return Scored(
         estimate=estimate_accuracy(con),
-        links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
+        links=con.sql(sql("accepted_links")).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=predictions,
         linker=linker,

@@ -99,6 +99,11 @@ class NameSettings:
     # twin level starts at m/u = 2^-20 and keeps it until the bound above replaces it.
     twin_guard_m: float = 0.05 * 2.0**-20
     twin_guard_u: float = 0.05
+    # The namesake guard (same full name, another birth year) likewise stays fixed during EM,
+    # at about the weight of two unrelated birth dates; linkage/guards.py then learns both
+    # guards' weights from the pairs whose SSNs are known.
+    namesake_guard_m: float = 0.01 * 2.0**-8
+    namesake_guard_u: float = 0.01
     tf_adjust_fullname: bool = True
 
 
