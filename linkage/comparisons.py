@@ -120,6 +120,12 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
             f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",
             label_for_charts="both partly similar",
         ),
+        # Each name filter ORs a pass salted by the DOB's bucket: with one DOB missing that half
+        # never agrees, so the same names reach about half their Dice, and a typo less.
+        cll.CustomLevel(
+            f"{_null('dob')} AND {first} + {last} >= {s.no_dob_dice_sum}",
+            label_for_charts="one DOB missing, names half similar",
+        ),
         cll.ElseLevel(),
     ]
     return cl.CustomComparison(

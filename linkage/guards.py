@@ -38,6 +38,8 @@ GUARDS: tuple[tuple[str, str, str], ...] = (
     ("name", TWIN_GUARD_LEVEL, "twin"),
     ("dob", NAMESAKE_GUARD_LEVEL, "namesake"),
 )
+# Every pair at a guard level agrees on one of these (twin-like: surname and DOB; namesake: name).
+GUARD_BLOCKING_COLUMNS = ("tok_last_dob", "tok_fullname")
 # Fewer SSN-labelled pairs than this: the guard keeps its weight (too little to learn from).
 MIN_LABELLED_PAIRS = 5
 # Half a match and half a non-match of prior on each side, so a few pairs never give 0 or 1.

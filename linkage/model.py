@@ -35,6 +35,7 @@ from linkage.comparisons import (
 from linkage.encoding.spec import SPEC_VERSION
 from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
 from linkage.guards import (
+    GUARD_BLOCKING_COLUMNS,
     SSN_EXACT_LEVEL,
     TWIN_GUARD_LEVEL,
     TWIN_PHONE_GUARD_LEVEL,
@@ -244,6 +245,11 @@ def learn_guards(
     a copy of ``model`` whose guards also hold the pairs with agreeing SSNs; set them in
     ``model``."""
     learner = copy.deepcopy(model)
+    # Only the pairs a guard can hold: twin-like pairs share tok_last_dob, namesakes
+    # tok_fullname (scoring every candidate pair would double the training's scoring time).
+    learner["blocking_rules_to_generate_predictions"] = [
+        block_on(column).get_blocking_rule("duckdb").as_dict() for column in GUARD_BLOCKING_COLUMNS
+    ]
     conditions = guard_conditions(settings.names, exclude_agreeing_ssn=False)
     for label, condition in conditions.items():
         for level in _levels(learner, label):

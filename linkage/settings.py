@@ -89,6 +89,8 @@ class NameSettings:
     one_name_dice: float = 0.9
     partial_dice: float = 0.6
     twin_first_dice: float = 0.5
+    # With one DOB missing: the sum of first and last name Dice (each about halved).
+    no_dob_dice_sum: float = 0.8
     # The twin guard is not trained by EM: twins and duplicates both agree on household and
     # birth date and differ in the first name only, and the levels that agree for twins are
     # correlated (naive Bayes counts them separately). Its weight comes from the trained model
