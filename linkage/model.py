@@ -240,10 +240,11 @@ def _predict_sample(
 def learn_guards(
     db_api: DuckDBAPI, sample: pa.Table, model: dict[str, Any], settings: LinkageSettings
 ) -> list[GuardFit]:
-    """Learn the guard levels' weights (linkage.guards) from every candidate pair of
-    ``sample``, all scored (a guard pair without an agreeing SSN is far below any floor), by
-    a copy of ``model`` whose guards also hold the pairs with agreeing SSNs; set them in
-    ``model``."""
+    """Learn the guard levels' weights (linkage.guards) from the pairs of ``sample`` that
+    share a surname and DOB or a full name, all scored (a guard pair without an agreeing SSN
+    is far below any floor), by a copy of ``model`` whose guards also hold the pairs with
+    agreeing SSNs; set them in ``model``. Full runs only: an incremental run applies no
+    cluster check (sql/guarded_links.sql)."""
     learner = copy.deepcopy(model)
     # Only the pairs a guard can hold: twin-like pairs share tok_last_dob, namesakes
     # tok_fullname (scoring every candidate pair would double the training's scoring time).
