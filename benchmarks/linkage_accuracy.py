@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from kernel.home import HubHome  # noqa: E402
 from linkage.accuracy import Metrics, evaluate  # noqa: E402
-from linkage.comparisons import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL  # noqa: E402
+from linkage.guards import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL  # noqa: E402
 from linkage.model import bound_twin_guard, round_parameters  # noqa: E402
 from linkage.run import quiet_splink, run_linkage  # noqa: E402
 from synth import load_residents  # noqa: E402

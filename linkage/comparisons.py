@@ -15,6 +15,12 @@ from splink import SettingsCreator, block_on
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from contract.spec import BLOOM_FIELDS, bloom_columns
+from linkage.guards import (
+    NAMESAKE_GUARD_LEVEL,
+    SSN_EXACT_LEVEL,
+    TWIN_GUARD_LEVEL,
+    TWIN_PHONE_GUARD_LEVEL,
+)
 from linkage.settings import BlockingRule, LinkageSettings, LocationSettings, NameSettings
 
 UNIQUE_ID = "record_pseudonym"
@@ -60,9 +66,6 @@ SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other 
 # with a name or a place, and from identical DOB filters. Its sampled u counts the agreeing
 # names or place too; training replaces it by P(same birth date) (model.correct_salted_u).
 SAME_DOB_LEVEL = "same date (or day/month swap)"
-# Labels model.bound_twin_guard looks up: the twin level's weight is bounded by the SSN's.
-TWIN_GUARD_LEVEL = "twin guard: same surname and birth date, other first name"
-SSN_EXACT_LEVEL = "same SSN"
 # Dice of two SSN filters one digit apart (0.85) or with two digits transposed (0.84); two
 # other people's SSNs give ~0.3 (docs/encoding.md).
 SSN_DICE_CLOSE = 0.8
@@ -85,20 +88,22 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
     # Only the exact surname token: widening it to a similar surname with the same DOB token
     # (a twin's surname typo) kept 0.13 points more precision on the hard profile but lost
     # 0.86 points of recall (nickname and surname typo together): F1 0.9745 -> 0.9706.
-    twin = cll.CustomLevel(
-        f"{_twin_like()} AND {first} < {s.twin_first_dice}",
-        label_for_charts=TWIN_GUARD_LEVEL,
-    ).configure(
-        m_probability=s.twin_guard_m,
-        u_probability=s.twin_guard_u,
-        fix_m_probability=True,
-        fix_u_probability=True,
-    )
+    # Two twin guards, learned apart: twins share a phone far less often than one person's
+    # records do, so within twin-like pairs a shared phone says more than elsewhere.
+    twins = [
+        cll.CustomLevel(guard_conditions(s)[label], label_for_charts=label).configure(
+            m_probability=s.twin_guard_m,
+            u_probability=s.twin_guard_u,
+            fix_m_probability=True,
+            fix_u_probability=True,
+        )
+        for label in (TWIN_PHONE_GUARD_LEVEL, TWIN_GUARD_LEVEL)
+    ]
     levels: list[Any] = [
         cll.CustomLevel(f"{_null('first')} OR {_null('last')}").configure(is_null_level=True),
         exact,
         cll.CustomLevel(cross, label_for_charts="first/last swapped (cross Dice)"),
-        twin,
+        *twins,
         cll.CustomLevel(
             f"{first} >= {s.high_dice} AND {last} >= {s.high_dice}", label_for_charts="both similar"
         ),
@@ -114,6 +119,12 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
         cll.CustomLevel(
             f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",
             label_for_charts="both partly similar",
+        ),
+        # Each name filter ORs a pass salted by the DOB's bucket: with one DOB missing that half
+        # never agrees, so the same names reach about half their Dice, and a typo less.
+        cll.CustomLevel(
+            f"{_null('dob')} AND {first} + {last} >= {s.no_dob_dice_sum}",
+            label_for_charts="one DOB missing, names half similar",
         ),
         cll.ElseLevel(),
     ]
@@ -134,7 +145,19 @@ def same_dob_sql() -> str:
     )
 
 
-def dob_comparison() -> cl.CustomComparison:
+def dob_comparison(s: NameSettings) -> cl.CustomComparison:
+    """Birth dates; the namesake guard (same full name, another birth year, SSNs not agreeing)
+    sits above "same year": parent and child of one name share an address and often a phone,
+    which naive Bayes would count as if they were independent (see linkage/guards.py)."""
+    namesake = cll.CustomLevel(
+        guard_conditions(s)[NAMESAKE_GUARD_LEVEL],
+        label_for_charts=NAMESAKE_GUARD_LEVEL,
+    ).configure(
+        m_probability=s.namesake_guard_m,
+        u_probability=s.namesake_guard_u,
+        fix_m_probability=True,
+        fix_u_probability=True,
+    )
     return cl.CustomComparison(
         comparison_levels=[
             cll.CustomLevel(_null("dob")).configure(is_null_level=True),
@@ -144,6 +167,7 @@ def dob_comparison() -> cl.CustomComparison:
             cll.CustomLevel(
                 f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts="one digit off"
             ),
+            namesake,
             cll.CustomLevel(_eq("birth_year"), label_for_charts="same year"),
             cll.ElseLevel(),
         ],
@@ -249,6 +273,27 @@ def _exact(column: str, label: str, *, tf: bool, level_label: str = "exact") -> 
     )
 
 
+def _ssn_agrees() -> str:
+    """The SSN tokens agree (false when one is missing)."""
+    return f"coalesce({_eq('tok_ssn')}, false)"
+
+
+def guard_conditions(s: NameSettings, *, exclude_agreeing_ssn: bool = True) -> dict[str, str]:
+    """The SQL condition of each guard level, by label (see linkage/guards.py).
+
+    A pair whose SSNs agree exactly is never at a guard (the SSN counts in full); training
+    learns the guards' weights on the conditions without that exclusion
+    (``exclude_agreeing_ssn=False``), where the agreeing SSNs are the matches to count.
+    """
+    unless = f" AND NOT {_ssn_agrees()}" if exclude_agreeing_ssn else ""
+    twin = f"{_twin_like()} AND {dice_sql('first')} < {s.twin_first_dice}"
+    return {
+        TWIN_PHONE_GUARD_LEVEL: f"{twin} AND {_eq('tok_phone')}{unless}",
+        TWIN_GUARD_LEVEL: f"{twin}{unless}",
+        NAMESAKE_GUARD_LEVEL: f"{_eq('tok_fullname')} AND birth_year_l <> birth_year_r{unless}",
+    }
+
+
 def _twin_like() -> str:
     """The twin guard's token condition: same surname and birth date, another first name."""
     return f"{_eq('tok_last_dob')} AND tok_first_dob_l <> tok_first_dob_r"
@@ -305,7 +350,7 @@ def settings_creator(settings: LinkageSettings) -> SettingsCreator:
         source_dataset_column_name=SOURCE_DATASET,
         comparisons=[
             name_comparison(settings.names),
-            dob_comparison(),
+            dob_comparison(settings.names),
             *(
                 [contact_comparison(settings.location)]
                 if settings.location.contact == "combined"

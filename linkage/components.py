@@ -28,15 +28,15 @@ def components(nodes: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.asarray(labels)
 
 
-def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
-    """Cluster ``records`` by the links in ``scored`` at or above ``threshold``.
+def cluster_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Cluster ``records`` by the links in ``accepted`` (sql/guarded_links.sql).
 
     Leaves temp table ``full_clusters(partner_id, record_pseudonym, cluster_id)`` on ``con``
     (Splink's work database), one row per record.
     """
     con.execute(sql("node_ids"))
     nodes = int(con.execute(sql("count_nodes")).fetchall()[0][0])
-    edges = con.execute(sql("link_edges"), {"threshold": threshold}).fetchnumpy()
+    edges = con.execute(sql("link_edges")).fetchnumpy()
     labels = components(nodes, edges["node_l"], edges["node_r"])
     con.register("labels_arrow", pa.table({"node": np.arange(nodes), "label": labels}))
     try:

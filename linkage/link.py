@@ -20,6 +20,7 @@ from linkage.backends import LinkageBackend
 from linkage.components import cluster_records
 from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
+from linkage.guards import guard_gammas
 from linkage.records import sql
 from linkage.splink_model import SplinkModel
 
@@ -124,10 +125,11 @@ def link_all(
         threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
     predictions = engine.keep(predictions, "scored")
-    cluster_records(con, threshold)
+    con.execute(sql("guarded_links"), {"threshold": threshold, **guard_gammas(model)})
+    cluster_records(con)
     return Scored(
         estimate=estimate_accuracy(con),
-        links=con.sql(sql("accepted_links"), params={"threshold": threshold}).to_arrow_table(),
+        links=con.sql(sql("accepted_links")).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=predictions,
         linker=engine.chart_linker(linker, model),

@@ -7,6 +7,7 @@ key, ``carehub``, with the version, the training-data fingerprint and the spec v
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -15,7 +16,7 @@ import secrets
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
@@ -29,14 +30,28 @@ from linkage.comparisons import (
     SAME_BIRTH_YEAR_LEVELS,
     SAME_DOB_LEVEL,
     SAME_DOB_SWAP_LEVELS,
-    SSN_EXACT_LEVEL,
-    TWIN_GUARD_LEVEL,
+    guard_conditions,
     settings_creator,
 )
 from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
+from linkage.guards import (
+    GUARD_BLOCKING_COLUMNS,
+    SSN_EXACT_LEVEL,
+    TWIN_GUARD_LEVEL,
+    TWIN_PHONE_GUARD_LEVEL,
+    GuardFit,
+    calibrate_guards,
+)
 from linkage.records import sql, training_fingerprint
 from linkage.settings import LinkageSettings
-from linkage.splink_model import Level, SplinkModel, from_splink, read_model, to_splink
+from linkage.splink_model import (
+    BlockingRuleSpec,
+    Level,
+    SplinkModel,
+    from_splink,
+    read_model,
+    to_splink,
+)
 
 CURRENT = "current.json"
 MODEL_KEY = "carehub"
@@ -139,8 +154,12 @@ def train(
             max_pairs=t.em_max_pairs,
         )
     model = floor_m_probabilities(from_splink(linker.misc.save_model_to_json()), t.m_floor)
-    model = round_parameters(bound_twin_guard(model, settings.names.twin_ssn_margin_bits))
-    choice = model_threshold(db_api, records, model, settings)
+    model = bound_twin_guard(model, settings.names.twin_ssn_margin_bits)
+    sample = _lowest_pseudonyms(records, t.threshold_sample_records)
+    fits = learn_guards(db_api, sample, model, settings)
+    log.info("guard weights learned from SSN-labelled pairs: %s", fits)
+    model = round_parameters(model)
+    choice = model_threshold(db_api, sample, model, settings)
     db_api.duckdb_con.close()  # the training work tables are done with
     fingerprint = training_fingerprint(records)
     version = _version(fingerprint)
@@ -216,23 +235,55 @@ def floor_m_probabilities(model: SplinkModel, floor: float) -> SplinkModel:
     return model
 
 
-def model_threshold(
-    db_api: DuckDBAPI, records: pa.Table, model: SplinkModel, settings: LinkageSettings
-) -> ThresholdChoice:
-    """The link threshold of the trained ``model``: its best expected F1 at the expected
-    precision the settings ask for, from its own match probabilities over a uniform sample of
-    the training records (which keeps the share of matches among candidate pairs)."""
-    sample = _lowest_pseudonyms(records, settings.training.threshold_sample_records)
+def _predict_sample(
+    db_api: DuckDBAPI, sample: pa.Table, model: SplinkModel, floor: float | None, view: str
+) -> None:
+    """Score every candidate pair of ``sample`` with ``model`` down to ``floor`` (None: all)
+    into view ``view`` of Splink's work database."""
     linker = Linker(
-        [register(db_api, sample, "records_threshold")],
+        [register(db_api, sample, f"records_{view}")],
         to_splink(model),
         log_level=None,
         validate_settings=False,
     )
-    predictions = linker.inference.predict(
-        threshold_match_probability=ESTIMATE_FLOOR, warning_mode="never"
-    )
-    predictions.as_duckdbpyrelation().create_view("scored", replace=True)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    predictions.as_duckdbpyrelation().create_view(view, replace=True)
+
+
+def learn_guards(
+    db_api: DuckDBAPI, sample: pa.Table, model: SplinkModel, settings: LinkageSettings
+) -> list[GuardFit]:
+    """Learn the guard levels' weights (linkage.guards) from the pairs of ``sample`` that
+    share a surname and DOB or a full name, all scored (a guard pair without an agreeing SSN
+    is far below any floor), by a copy of ``model`` whose guards also hold the pairs with
+    agreeing SSNs; set them in ``model``. Full runs only: an incremental run applies no
+    cluster check (sql/guarded_links.sql)."""
+    learner = copy.deepcopy(model)
+    # Only the pairs a guard can hold: twin-like pairs share tok_last_dob, namesakes
+    # tok_fullname (scoring every candidate pair would double the training's scoring time).
+    learner["blocking_rules_to_generate_predictions"] = [
+        cast(BlockingRuleSpec, block_on(column).get_blocking_rule("duckdb").as_dict())  # type: ignore[no-untyped-call]
+        for column in GUARD_BLOCKING_COLUMNS
+    ]
+    conditions = guard_conditions(settings.names, exclude_agreeing_ssn=False)
+    for label, condition in conditions.items():
+        for level in _levels(learner, label):
+            level["sql_condition"] = condition
+    _predict_sample(db_api, sample, learner, None, "scored_all")
+    fits = calibrate_guards(db_api.duckdb_con, learner)
+    for label in conditions:
+        for level, learned in zip(_levels(model, label), _levels(learner, label), strict=True):
+            level["m_probability"] = learned["m_probability"]
+    return fits
+
+
+def model_threshold(
+    db_api: DuckDBAPI, sample: pa.Table, model: SplinkModel, settings: LinkageSettings
+) -> ThresholdChoice:
+    """The link threshold of the trained ``model``: its best expected F1 at the expected
+    precision the settings ask for, from its own match probabilities over ``sample``, a uniform
+    sample of the training records (which keeps the share of matches among candidate pairs)."""
+    _predict_sample(db_api, sample, model, ESTIMATE_FLOOR, "scored")
     return choose_threshold(
         db_api.duckdb_con,
         min_precision=settings.min_expected_precision,
@@ -257,15 +308,17 @@ def bound_twin_guard(model: SplinkModel, margin_bits: float) -> SplinkModel:
 
     A no-op for a model without either level.
     """
-    ssn, twin = _levels(model, SSN_EXACT_LEVEL), _levels(model, TWIN_GUARD_LEVEL)
-    if len(ssn) != 1 or len(twin) != 1:
+    ssn = _levels(model, SSN_EXACT_LEVEL)
+    twins = _levels(model, TWIN_GUARD_LEVEL) + _levels(model, TWIN_PHONE_GUARD_LEVEL)
+    if len(ssn) != 1 or not twins:
         return model
-    if "u_probability" not in ssn[0] or "u_probability" not in twin[0]:
+    if "u_probability" not in ssn[0] or any("u_probability" not in t for t in twins):
         # Random sampling met no pair at that level, so Splink left u untrained: there is no
         # trained SSN weight to bound the guard by (seen at 100k-1M records); keep it as trained.
         return model
     w_ssn = math.log2(ssn[0]["m_probability"] / ssn[0]["u_probability"])
-    twin[0]["m_probability"] = twin[0]["u_probability"] * 2.0 ** (margin_bits - w_ssn)
+    for twin in twins:
+        twin["m_probability"] = twin["u_probability"] * 2.0 ** (margin_bits - w_ssn)
     return model
 
 

@@ -90,6 +90,8 @@ class NameSettings:
     one_name_dice: float = 0.9
     partial_dice: float = 0.6
     twin_first_dice: float = 0.5
+    # With one DOB missing: the sum of first and last name Dice (each about halved).
+    no_dob_dice_sum: float = 0.8
     # The twin guard is not trained by EM: twins and duplicates both agree on household and
     # birth date and differ in the first name only, and the levels that agree for twins are
     # correlated (naive Bayes counts them separately). Its weight comes from the trained model
@@ -100,6 +102,11 @@ class NameSettings:
     # twin level starts at m/u = 2^-20 and keeps it until the bound above replaces it.
     twin_guard_m: float = 0.05 * 2.0**-20
     twin_guard_u: float = 0.05
+    # The namesake guard (same full name, another birth year) likewise stays fixed during EM,
+    # at about the weight of two unrelated birth dates; linkage/guards.py then learns both
+    # guards' weights from the pairs whose SSNs are known.
+    namesake_guard_m: float = 0.01 * 2.0**-8
+    namesake_guard_u: float = 0.01
     tf_adjust_fullname: bool = True
 
 

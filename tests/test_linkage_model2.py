@@ -20,8 +20,8 @@ from splink.internals.html_utils import chart_html
 
 from carehub.commands.status import linkage_section
 from kernel.home import HubHome
-from linkage.comparisons import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL
 from linkage.estimate import choose_threshold, estimate_accuracy
+from linkage.guards import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL
 from linkage.model import (
     _lowest_pseudonyms,
     bound_twin_guard,

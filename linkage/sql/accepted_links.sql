@@ -1,5 +1,5 @@
--- Inside Splink's work database: the scored pairs at or above the link threshold.
--- Input: scored (a view over Splink's predictions).
+-- Inside Splink's work database: the accepted links, as the hub stores them.
+-- Input: accepted (guarded_links.sql).
 SELECT
     partner_id_l,
     record_pseudonym_l,
@@ -7,6 +7,5 @@ SELECT
     record_pseudonym_r,
     match_weight,
     match_probability
-FROM scored
-WHERE match_probability >= $threshold
+FROM accepted
 ORDER BY partner_id_l, record_pseudonym_l, partner_id_r, record_pseudonym_r;
