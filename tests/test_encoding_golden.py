@@ -1,4 +1,4 @@
-"""Golden vectors of the current spec (2.2): inputs -> expected encodings under a test key."""
+"""Golden vectors of the current spec (2.1): inputs -> expected encodings under a test key."""
 
 from __future__ import annotations
 

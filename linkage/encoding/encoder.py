@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 2.2.
+"""Encode one partner's person records into the columns of spec 2.1.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -63,7 +63,7 @@ class EncodingError(ValueError):
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 2.2 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.1 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -80,11 +80,10 @@ class EncodingSettings:
     # The DOB filter is salted by a keyed bucket of each name (first, last; the two ORed), so
     # equal DOBs of people whose names fall in different buckets give unrelated filters: no
     # cluster of birth months for a similarity-graph attack to align within a birth year.
-    # Spec 2.2: 1024 buckets (64 before). With 64, two people born the same day shared a
-    # bucket of one of their four names one time in 16, and the graph attack named such pairs'
-    # DOB within the birth year; equal values still give equal buckets, so a person's records
-    # agree as before.
-    dob_name_buckets: int = 1024
+    # 1024 or 256 buckets (measured, not adopted): fewer unrelated same-day births share a
+    # bucket, but the partner's HMACs and mask tables grow with the buckets (2.7x the CPU at
+    # 1024, 1.2x at 256) and linkage lost 0.0014-0.0018 of F1 on the hard profile at 1024.
+    dob_name_buckets: int = 64
     noise_flips: int = 8
     # "dob": flips seeded by the swap-invariant DOB (else the birth year), so one person's
     # records keep identical noise (Dice 1.0 on equal names) while equal names of different
@@ -105,7 +104,7 @@ class EncodingSettings:
     addr_salt: Literal["none", "buckets", "first"] = "first"
     # The phone token: unsalted ("none"). Salting it (by the first-name bucket, or by the birth
     # year) kept a household's members apart and closed its leak within the clear ZIP3 and sex,
-    # but cost linkage too much to adopt: measured, docs/encoding.md "Spec 2.2".
+    # but cost linkage too much to adopt (docs/encoding.md, "Measured after spec 2.1").
     phone_salt: Literal["none", "first", "year"] = "none"
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 

@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of the current spec (2.2; only when the spec changes).
+"""Regenerate the golden vectors of the current spec (2.1; only when the spec changes).
 
     .venv/bin/python tests/golden/generate.py
 
