@@ -80,6 +80,9 @@ class EncodingSettings:
     # The DOB filter is salted by a keyed bucket of each name (first, last; the two ORed), so
     # equal DOBs of people whose names fall in different buckets give unrelated filters: no
     # cluster of birth months for a similarity-graph attack to align within a birth year.
+    # 1024 or 256 buckets (measured, not adopted): fewer unrelated same-day births share a
+    # bucket, but the partner's HMACs and mask tables grow with the buckets (2.7x the CPU at
+    # 1024, 1.2x at 256) and linkage lost 0.0014-0.0018 of F1 on the hard profile at 1024.
     dob_name_buckets: int = 64
     noise_flips: int = 8
     # "dob": flips seeded by the swap-invariant DOB (else the birth year), so one person's
@@ -99,6 +102,10 @@ class EncodingSettings:
     # not adopted): two passes, by the first-name and the DOB bucket, as the name filters; twins
     # (same DOB) then shared the DOB pass, and the graph attack named their address.
     addr_salt: Literal["none", "buckets", "first"] = "first"
+    # The phone token: unsalted ("none"). Salting it (by the first-name bucket, or by the birth
+    # year) kept a household's members apart and closed its leak within the clear ZIP3 and sex,
+    # but cost linkage too much to adopt (docs/encoding.md, "Measured after spec 2.1").
+    phone_salt: Literal["none", "first", "year"] = "none"
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
 
@@ -379,6 +386,9 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             ),
         )
     with steps("messages"):
+        # The keyed first-name bucket salts the address, DOB and surname filters (and, as a
+        # measured variant, the phone token), once per distinct name.
+        first_bucket = buckets(keys.bloom_dob, first.values, settings.dob_name_buckets)
         f = pl.DataFrame(
             {
                 "first": first.values,
@@ -400,7 +410,10 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             .otherwise(pl.concat_str(["last", "first"], separator="|")),
             tok_first_addr=pl.concat_str(["first", "street", "zip5"], separator="|"),
             tok_dob_zip5_sex=pl.concat_str(["dob_iso", "zip5", "sex"], separator="|"),
-        ).with_columns(tok_phone=phone.values, tok_ssn=ssn.values)
+        ).with_columns(
+            tok_phone=_phone_messages(phone.values, first_bucket, birth_year, settings),
+            tok_ssn=ssn.values,
+        )
     with steps("tokens: per-record columns"):
         for col in msg.columns:
             out[col] = cmac_hex(keys.tokens[col], msg[col], col)
@@ -459,7 +472,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
         no_salt = pl.repeat("", n, eager=True)
         salts = by_text if settings.name_salt == "birth_year" else no_salt
         n_buckets = settings.dob_name_buckets
-        first_bucket = buckets(keys.bloom_dob, first.values, n_buckets)
         last_bucket = buckets(keys.bloom_dob, last.values, n_buckets)
         # Once per distinct date, then per record.
         date_bucket = buckets(keys.bloom_dob, date_msgs["swap"], n_buckets)
@@ -546,6 +558,18 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
+
+
+def _phone_messages(
+    phone: pl.Series, first_bucket: np.ndarray, birth_year: pl.Series, settings: EncodingSettings
+) -> pl.Series:
+    """The phone token's message: the phone, or the salt (``settings.phone_salt``: the birth
+    year, or the keyed bucket of the first name; empty when unknown), ``|`` and the phone."""
+    if settings.phone_salt == "none":
+        return phone
+    salt_values = pl.Series(first_bucket) if settings.phone_salt == "first" else birth_year
+    salt = pl.when(salt_values.is_not_null() & (salt_values >= 0)).then(salt_values.cast(pl.String))
+    return pl.select(pl.concat_str([salt.otherwise(pl.lit("")), phone], separator="|")).to_series()
 
 
 def _address_filters(

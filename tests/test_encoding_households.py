@@ -1,4 +1,4 @@
-"""Spec 2.1: what the address filter and the combination tokens tell about two records.
+"""Spec 2.1: what the address filter and the combination and phone tokens tell about two records.
 
 The address filter is salted by the keyed bucket of the first name (docs/encoding.md): the
 same address with a DOB typo keeps the whole filter (only the DOB-seeded flips differ), while a
@@ -8,6 +8,7 @@ Keys are fixed, so a Dice near an edge cannot pass or fail by the draw of a key.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 from contract.spec import bloom_columns
 from encoding.bloom import dice
-from encoding.encoder import encode_persons
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
 from encoding.keys import EncodingKeys
 
 KEYS = EncodingKeys.derive(
@@ -34,10 +35,14 @@ BASE = {
 }
 
 
-def _pair(**other: str | None) -> tuple[dict[str, object], dict[str, object]]:
-    rows = [BASE, {**BASE, "record_id": "B", **other}]
-    raw = pl.DataFrame(rows, schema={k: pl.String for k in BASE})
-    persons = encode_persons(raw, KEYS, partner_id="p", as_of=AS_OF, dob_format="%Y-%m-%d")
+def _pair(
+    settings: EncodingSettings = DEFAULT_SETTINGS, base: dict[str, str] = BASE, **other: str | None
+) -> tuple[dict[str, object], dict[str, object]]:
+    rows = [base, {**base, "record_id": "B", **other}]
+    raw = pl.DataFrame(rows, schema={k: pl.String for k in base})
+    persons = encode_persons(
+        raw, KEYS, partner_id="p", as_of=AS_OF, dob_format="%Y-%m-%d", settings=settings
+    )
     a, b = persons.persons.iter_rows(named=True)
     return a, b
 
@@ -86,3 +91,31 @@ def test_dob_zip5_sex_token(
     a, b = _pair(**other)
     assert (b["tok_dob_zip5_sex"] is None) is token_null, case
     assert (a["tok_dob_zip5_sex"] == b["tok_dob_zip5_sex"]) is same, case
+
+
+HOUSEHOLD = {"first_name": "Chinedu", "dob": "1988-11-02", "sex": "M"}
+
+
+@pytest.mark.parametrize(
+    ("salt", "other", "same"),
+    [
+        # Spec 2.1 (unsalted): a household's members share the phone token, which within the
+        # clear ZIP3 and sex gave households' phones away (RESULTS.md, issue 15).
+        ("none", HOUSEHOLD, True),
+        ("none", {"first_name": "Adaeze"}, True),
+        # Measured, not adopted: a salt keeps a household apart and costs the pairs whose salt
+        # field is in error (a replaced given name; a missing DOB or a year typo).
+        ("first", HOUSEHOLD, False),
+        ("first", {"first_name": "Adaeze"}, False),
+        ("first", {"dob": "1916-03-14"}, True),
+        ("year", HOUSEHOLD, False),
+        ("year", {"first_name": "Adaeze"}, True),
+        ("year", {"dob": "1916-03-14"}, False),
+        ("year", {"dob": None}, False),
+    ],
+)
+def test_phone_token_salt(salt: str, other: dict[str, str | None], same: bool) -> None:
+    settings = replace(DEFAULT_SETTINGS, phone_salt=salt)  # type: ignore[arg-type]
+    a, b = _pair(settings, {**BASE, "phone": "603-555-0142"}, **other)
+    assert a["tok_phone"] is not None and b["tok_phone"] is not None
+    assert (a["tok_phone"] == b["tok_phone"]) is same, (salt, other)
