@@ -76,6 +76,12 @@ def _prepare_from(source: str, con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW prepared_records AS " + sql("prepare_records"))
 
 
+def use_rows(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Point ``prepared_records`` at ``view``, one of this package's own temp views (a scoped
+    run's rows, see linkage/incremental.py)."""
+    _prepare_from(view, con)
+
+
 def close_source(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the views :func:`open_source` made (``linkage_records`` stays for the caller)."""
     for view in ("prepared_records", "linkage_source", "subset_rows", "linkage_rows"):
