@@ -29,7 +29,7 @@ from linkage.comparisons import TF_COLUMNS
 from linkage.keys import Churn, assign_keys
 from linkage.link import candidate_keys_sql, link_new, load_records, term_frequency_tables
 from linkage.model import current_model, load_settings, splink_api
-from linkage.records import DEFAULT_RELATION, prepared, sql, use_rows
+from linkage.records import DEFAULT_RELATION, open_scoped_rows, prepared, sql, use_rows
 from linkage.run import (
     HUB_MEMORY_LIMIT,
     LinkageResult,
@@ -115,7 +115,7 @@ def link_submissions(
     with laps.step("read"):
         ensure_schema(con)
         con.execute(sql("scoped_keys"), {"submission_ids": list(submission_ids)})
-        con.execute(sql("scoped_rows"))
+        open_scoped_rows(con)
         use_rows(con, "scoped_rows")
         con.execute(sql("scoped_status"))
         counts = dict(
