@@ -10,11 +10,17 @@ discharges from hospitals, every full export encoded, ingested and linked.
 Timed, ``--runs`` times: Mercy Hospital writes a batch of ``--events`` new encounters, encodes
 it (``--events`` package: partner side, untimed) and submits it; the clock starts when its
 manifest lands. The hub then runs what ``alerts_job`` runs, through the same library calls as
-the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``run_linkage``
-(incremental) and ``process_alerts``. Latency = alert files written - manifest arrival
-(``alerts.batches.latency_seconds``). ``--dagster-runs N`` also times N batches through real
-Dagster runs in this process (``process_landing`` + ``follow_runs``: ingest_job, alerts_sensor,
-alerts_job), Dagster's own overhead included.
+the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``link_submissions``
+(linkage scoped to the package, ``linkage/incremental.py``) and ``process_alerts``, in a warm
+process (Great Expectations and Splink imported first, as in a long-lived code location).
+Latency = alert files written - manifest arrival (``alerts.batches.latency_seconds``).
+``--before N`` also times, after each of the first N runs, the previous path's linkage step
+(``run_linkage``, which reads every current record) on the same hub. ``--dagster-runs N`` also
+times N batches through real Dagster runs in this process (``process_landing`` +
+``follow_runs``: ingest_job, alerts_sensor, alerts_job), Dagster's own overhead included.
+
+``--work DIR`` keeps the set-up: the first run builds it and saves it in ``DIR/base``, later
+runs restore it (``--setup-only`` builds it and stops), so every run starts from the same hub.
 
 Yardstick, same run: the nightly path, a full re-link of every record (``run_linkage
 full_relink=True``), which is what a partner waited for before alerts.
