@@ -215,6 +215,19 @@ CASES: list[tuple[str, dict, str, list[dict[str, Any]], dict, float, dict, dict]
         {"uncertain": 0},
     ),
     (
+        "the_same_with_the_phone_agreeing_is_sent",
+        {
+            "mercy_hospital": {**BORN_1980, "tok_phone": "t1"},
+            "harbor_housing": {**BORN_1981, "tok_phone": "t1"},
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": {**BORN_1980, "tok_phone": "t1"}},
+        0.999,
+        {"harbor_housing": ["ed_visit"]},
+        {"uncertain": 0},
+    ),
+    (
         "cbo_food_events_reach_the_housing_cbo",
         ALL,
         "northside_food",
