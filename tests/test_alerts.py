@@ -215,17 +215,18 @@ CASES: list[tuple[str, dict, str, list[dict[str, Any]], dict, float, dict, dict]
         {"uncertain": 0},
     ),
     (
-        "the_same_with_the_phone_agreeing_is_sent",
+        # A parent and a child of the same name (Jr.) share the address and the phone.
+        "the_same_at_one_address_and_phone_is_still_uncertain",
         {
-            "mercy_hospital": {**BORN_1980, "tok_phone": "t1"},
-            "harbor_housing": {**BORN_1981, "tok_phone": "t1"},
+            "mercy_hospital": {**BORN_1980, "tok_phone": "t1", "tok_first_addr": "a1"},
+            "harbor_housing": {**BORN_1981, "tok_phone": "t1", "tok_first_addr": "a1"},
         },
         "mercy_hospital",
         [ED],
-        {"tokens": {**BORN_1980, "tok_phone": "t1"}},
+        {"tokens": {**BORN_1980, "tok_phone": "t1", "tok_first_addr": "a1"}},
         0.999,
-        {"harbor_housing": ["ed_visit"]},
-        {"uncertain": 0},
+        {},
+        {"uncertain": 1},
     ),
     (
         "cbo_food_events_reach_the_housing_cbo",

@@ -1,12 +1,13 @@
 -- The links inside the persons of the candidates: the graph the link certainty is read from.
 -- A link between two records with the same full name whose dates of birth are both known and
--- differ (every name-and-birth-date token disagrees), and on which neither the SSN, the address
--- nor the phone agrees, carries no alert (probability 0 here): on the 1M-record synthetic
--- region every alert sent to another resident's partner crossed such a link (same-named
--- people with other birth dates, scored 0.99+ from the name's rarity and the birth dates'
--- Bloom-filter similarity); true pairs with a mistyped birth date mostly share an address or a
--- phone (benchmarks/RESULTS.md, Issue 21). Inputs: alert_candidates, scoped_rows (the current
--- rows of the persons' records, see scope_keys.sql).
+-- differ (every name-and-birth-date token disagrees) and whose SSNs do not agree carries no
+-- alert (probability 0 here): on the 1M-record synthetic region every alert sent to another
+-- resident's partner crossed such a link (same-named people with other birth dates, scored
+-- 0.99+ from the name's rarity and the birth dates' Bloom-filter similarity). A shared address
+-- or phone does not spare the link: a parent and a child of the same name (Jr.) share both,
+-- and sparing them let 4 wrong alerts through at 100k (benchmarks/RESULTS.md, Issue 21).
+-- Inputs: alert_candidates, scoped_rows (the current rows of the persons' records, see
+-- scope_keys.sql).
 SELECT
     r.person_key,
     l.partner_id_l,
@@ -20,9 +21,7 @@ SELECT
                 AND a.tok_first_dob <> b.tok_first_dob
                 AND a.tok_last_dob <> b.tok_last_dob
                 AND a.tok_name_dob <> b.tok_name_dob
-                AND NOT coalesce(a.tok_ssn = b.tok_ssn, false)
-                AND NOT coalesce(a.tok_first_addr = b.tok_first_addr, false)
-                AND NOT coalesce(a.tok_phone = b.tok_phone, false),
+                AND NOT coalesce(a.tok_ssn = b.tok_ssn, false),
                 false
             ) THEN 0.0
             ELSE l.match_probability
