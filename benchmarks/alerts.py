@@ -504,10 +504,11 @@ def main() -> None:
             f"latency through Dagster runs in one process: first (cold) {dag[0]['latency']:.1f} s, "
             f"median of the {len(warm)} warm: {statistics.median(warm):.1f} s"
         )
-    print(
-        f"yardstick: full re-link (the nightly path) {relink:.1f} s; "
-        f"ratio alert latency / re-link {median / relink:.2f}"
-    )
+    if not args.no_yardstick:
+        print(
+            f"yardstick: full re-link (the nightly path) {relink:.1f} s; "
+            f"ratio alert latency / re-link {median / relink:.2f}"
+        )
     print(
         f"routing vs truth: {acc['sent']} items sent, precision {acc['precision']:.4f}, "
         f"recall {acc['recall']:.4f} of {acc['expected']} allowed; "
