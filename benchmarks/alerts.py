@@ -10,11 +10,17 @@ discharges from hospitals, every full export encoded, ingested and linked.
 Timed, ``--runs`` times: Mercy Hospital writes a batch of ``--events`` new encounters, encodes
 it (``--events`` package: partner side, untimed) and submits it; the clock starts when its
 manifest lands. The hub then runs what ``alerts_job`` runs, through the same library calls as
-the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``run_linkage``
-(incremental) and ``process_alerts``. Latency = alert files written - manifest arrival
-(``alerts.batches.latency_seconds``). ``--dagster-runs N`` also times N batches through real
-Dagster runs in this process (``process_landing`` + ``follow_runs``: ingest_job, alerts_sensor,
-alerts_job), Dagster's own overhead included.
+the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``link_submissions``
+(linkage scoped to the package, ``linkage/incremental.py``) and ``process_alerts``, in a warm
+process (Great Expectations and Splink imported first, as in a long-lived code location).
+Latency = alert files written - manifest arrival (``alerts.batches.latency_seconds``).
+``--before N`` also times, after each of the first N runs, the previous path's linkage step
+(``run_linkage``, which reads every current record) on the same hub. ``--dagster-runs N`` also
+times N batches through real Dagster runs in this process (``process_landing`` +
+``follow_runs``: ingest_job, alerts_sensor, alerts_job), Dagster's own overhead included.
+
+``--work DIR`` keeps the set-up: the first run builds it and saves it in ``DIR/base``, later
+runs restore it (``--setup-only`` builds it and stops), so every run starts from the same hub.
 
 Yardstick, same run: the nightly path, a full re-link of every record (``run_linkage
 full_relink=True``), which is what a partner waited for before alerts.
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import statistics
@@ -48,6 +55,7 @@ HOSPITAL = "mercy_hospital"
 SUBSCRIBERS = ("harbor_housing", "northside_food", "county_public_health", "riverside_health")
 TYPES = ("ed_visit", "admission", "discharge")
 AS_OF = "2026-06-30"
+BASE = "base"  # the saved set-up inside --work
 
 
 def _load() -> str:
@@ -110,6 +118,7 @@ def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
             update={"subscriptions": subscriptions, "version": governance.version + 1}
         ),
     )
+    approve(home, keys)
     records = 0
     for partner in PARTNERS.values():
         result = encode_partner(
@@ -133,6 +142,68 @@ def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
     }
 
 
+def approve(home: Any, keys: Path) -> None:
+    """Have every partner approve the hub's governance as it stands (alerts leave only under
+    a quorum-approved one); nothing to do when it is the version in force."""
+    from kernel import clock
+    from partner.keygen import read_signing_key, signing_key_paths
+    from synth import PARTNERS
+    from warehouse.governance_flow import GovernanceNotApproved, adopt_with_keys, check_in_force
+
+    try:
+        check_in_force(home)
+        return
+    except GovernanceNotApproved:
+        pass
+    signers = {p: read_signing_key(signing_key_paths(keys, p)[0]) for p in PARTNERS}
+    adopt_with_keys(home, signers, title="founding, with the alert subscriptions", now=clock.now())
+
+
+def prepared_hub(work: Path, residents: int, seed: int) -> dict[str, Any]:
+    """The set-up of :func:`setup`, built once per ``work`` folder and restored after.
+
+    The first call builds it and saves the hub home and the partners' crosswalks under
+    ``work/base``; a later call (another run of this script with the same ``--work``) restores
+    them, so every run starts from the same hub (at 1M records the set-up takes many minutes).
+    """
+    base = work / BASE
+    saved = base / "setup.json"
+    if not saved.exists():
+        built = setup(work, residents, seed)
+        if base.exists():
+            shutil.rmtree(base)
+        shutil.copytree(work / "home", base / "home")
+        shutil.copytree(work / "keys", base / "keys")
+        saved.write_text(json.dumps({**built, "residents": residents, "seed": seed}))
+        return built
+    built = json.loads(saved.read_text())
+    if (built["residents"], built["seed"]) != (residents, seed):
+        raise SystemExit(
+            f"{saved} holds a set-up of --residents {built['residents']} --seed {built['seed']}; "
+            "pass those or another --work folder"
+        )
+    for name in ("home", "keys", "batches"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    from kernel.home import HubHome
+
+    approve(HubHome(base / "home"), base / "keys")  # a set-up saved before approvals existed
+    shutil.copytree(base / "home", work / "home")
+    shutil.copytree(base / "keys", work / "keys")
+    built["setup_seconds"] = 0.0
+    return built
+
+
+def warm_up() -> None:
+    """Import what the hub's path imports on first use (Great Expectations, Splink), as a warm
+    code location has (docs/deployment.md): a run that imports them pays seconds to minutes
+    on a loaded machine (without compiled bytecode, ~90 s at load 12 here)."""
+    import splink  # noqa: F401
+
+    from quality.gx_suites import import_gx
+
+    import_gx()
+
+
 def send_batch(work: Path, events: int, seed: int) -> tuple[Path, Path]:
     """Mercy writes and encodes a batch of ``events`` encounters; returns (package, raw)."""
     from kernel import clock
@@ -153,11 +224,14 @@ def send_batch(work: Path, events: int, seed: int) -> tuple[Path, Path]:
     return encoded.package, raw
 
 
-def alert_once(work: Path, package: Path) -> dict[str, Any]:
-    """Submit ``package`` and run ingest, incremental linkage and alerts as alerts_job does."""
+def alert_once(work: Path, package: Path, before: bool) -> dict[str, Any]:
+    """Submit ``package`` and run ingest, the linkage scoped to it and alerts as alerts_job
+    does. With ``before``, also time the previous path's linkage step (``run_linkage``: finds
+    the new records by reading every current record) after the alerts, on the same hub."""
     import duckdb
 
     from kernel.home import HubHome
+    from linkage.incremental import link_submissions
     from linkage.run import run_linkage
     from partner.submit import submit
     from warehouse.alerts import process_alerts
@@ -174,17 +248,22 @@ def alert_once(work: Path, package: Path) -> dict[str, Any]:
         assert ingested.outcome == "ingested", ingested.message
         laps["ingest"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        linked = run_linkage(con, home)
+        linked = link_submissions(con, home, [package.name])
         laps["linkage"] = time.perf_counter() - mark
         mark = time.perf_counter()
         run = process_alerts(con, home, load_governance(home))
         laps["alerts"] = time.perf_counter() - mark
-    # CPU seconds of the hub's work (all threads): steadier than wall time on a loaded machine.
-    laps["cpu"] = time.process_time() - cpu
+        # CPU seconds of the hub's work (all threads): steadier than wall time under load.
+        laps["cpu"] = time.process_time() - cpu
+        if before:
+            mark = time.perf_counter()
+            run_linkage(con, home)
+            laps["before_linkage"] = time.perf_counter() - mark
     (batch,) = run.batches
     return {
         "latency": batch.latency_seconds,
-        "mode": linked.mode,
+        "mode": f"{linked.mode}, {linked.new} new",
+        "steps": linked.steps,
         "sent": run.sent,
         "counts": batch.counts,
         **laps,
@@ -216,7 +295,7 @@ def replay(work: Path, package: Path, raw: Path) -> int:
     import duckdb
 
     from kernel.home import HubHome
-    from linkage.run import run_linkage
+    from linkage.incremental import link_submissions
     from partner.encode import encode_partner
     from partner.submit import submit
     from warehouse.alerts import process_alerts
@@ -238,7 +317,7 @@ def replay(work: Path, package: Path, raw: Path) -> int:
         duplicate = ingest_submission(home, con, package.name)
         assert duplicate.outcome == "duplicate", duplicate.outcome
         ingest_submission(home, con, again.package.name)
-        run_linkage(con, home)
+        link_submissions(con, home, [again.package.name])
         return process_alerts(con, home, load_governance(home)).sent
 
 
@@ -343,28 +422,52 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dagster-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="work folder; a set-up saved there (--setup-only) is restored instead of rebuilt",
+    )
+    parser.add_argument(
+        "--before",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the previous linkage step (run_linkage) after the first N runs",
+    )
+    parser.add_argument(
+        "--no-yardstick", action="store_true", help="skip the full re-link (minutes at 1M)"
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="build and save the set-up, time nothing"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="carehub-alerts-"))
     print(f"work folder {work}; load {_load()}", flush=True)
-    built = setup(work, args.residents, args.seed)
+    built = prepared_hub(work, args.residents, args.seed)
+    if args.setup_only:
+        print(f"set-up saved in {work / BASE}; load {_load()}")
+        return
     print(
         f"hub: {built['records']:,} records, {built['persons']:,} persons "
         f"(set-up {built['setup_seconds']} s); load {_load()}",
         flush=True,
     )
+    warm_up()
     batches: list[tuple[Path, Path]] = []
     lib = []
     for i in range(args.runs):
         package, raw = send_batch(work, args.events, 1000 + i)
         batches.append((package, raw))
-        lib.append(alert_once(work, package))
+        lib.append(alert_once(work, package, i < args.before))
         r = lib[-1]
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in r["steps"].items())
         print(
             f"  run {i + 1}: latency {r['latency']:.1f} s (ingest {r['ingest']:.1f}, "
-            f"linkage {r['linkage']:.1f} {r['mode']}, alerts {r['alerts']:.1f}; "
-            f"CPU {r['cpu']:.1f} s); "
-            f"{r['sent']} items; load {_load()}",
+            f"linkage {r['linkage']:.1f} [{r['mode']}: {steps}], alerts {r['alerts']:.1f}; "
+            f"CPU {r['cpu']:.1f} s); {r['sent']} items"
+            + (f"; before: linkage {r['before_linkage']:.1f} s" if "before_linkage" in r else "")
+            + f"; load {_load()}",
             flush=True,
         )
     dag = []
@@ -374,7 +477,7 @@ def main() -> None:
         dag.append(dagster_once(work, package))
         print(f"  dagster run {i + 1}: latency {dag[-1]['latency']:.1f} s; load {_load()}")
     replayed = sum(replay(work, package, raw) for package, raw in batches)
-    relink = yardstick(work)
+    relink = yardstick(work) if not args.no_yardstick else float("nan")
     acc = accuracy(work, [raw for _, raw in batches])
     median = statistics.median(r["latency"] for r in lib)
     print()
@@ -387,6 +490,12 @@ def main() -> None:
             for s in ("ingest", "linkage", "alerts", "cpu")
         )
     )
+    if args.before:
+        old = statistics.median(r["before_linkage"] for r in lib if "before_linkage" in r)
+        print(
+            f"before (same runs): the previous linkage step (run_linkage) {old:.1f} s median, "
+            f"so latency then ~ {median - statistics.median(r['linkage'] for r in lib) + old:.1f} s"
+        )
     if dag:
         # The first run of a process imports Dagster's run machinery and Great Expectations;
         # a daemon launching each run in a new process pays that every time.
@@ -395,10 +504,11 @@ def main() -> None:
             f"latency through Dagster runs in one process: first (cold) {dag[0]['latency']:.1f} s, "
             f"median of the {len(warm)} warm: {statistics.median(warm):.1f} s"
         )
-    print(
-        f"yardstick: full re-link (the nightly path) {relink:.1f} s; "
-        f"ratio alert latency / re-link {median / relink:.2f}"
-    )
+    if not args.no_yardstick:
+        print(
+            f"yardstick: full re-link (the nightly path) {relink:.1f} s; "
+            f"ratio alert latency / re-link {median / relink:.2f}"
+        )
     print(
         f"routing vs truth: {acc['sent']} items sent, precision {acc['precision']:.4f}, "
         f"recall {acc['recall']:.4f} of {acc['expected']} allowed; "

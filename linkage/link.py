@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.backends import LinkageBackend
+from linkage.comparisons import TF_COLUMNS
 from linkage.components import cluster_records
 from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
@@ -147,6 +149,18 @@ def term_frequencies(
             linker.table_management.compute_tf_table(column)
         else:
             linker.table_management.register_term_frequency_lookup(lookups[column], column)
+
+
+def term_frequency_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The term-frequency lookups (``<column>``, ``tf_<column>``) over every row of the
+    ``linkage_rows`` view on the hub connection ``con``, for the values of the records keyed in
+    temp table ``subset_keys`` (``tf_lookups.sql``), by column of ``TF_COLUMNS``."""
+    lookups = con.sql(sql("tf_lookups")).to_arrow_table()
+    tables = {}
+    for column in TF_COLUMNS:
+        rows = lookups.filter(pc.equal(lookups.column("tf_column"), column))
+        tables[column] = pa.table({column: rows.column("value"), f"tf_{column}": rows.column("tf")})
+    return tables
 
 
 def link_new(

@@ -76,6 +76,19 @@ def _prepare_from(source: str, con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW prepared_records AS " + sql("prepare_records"))
 
 
+def open_scoped_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp view ``scoped_rows``: the current rows (``staging.current_persons``' rule) of the
+    records keyed in temp table ``scope_keys(partner_id, record_pseudonym)`` only, without
+    numbering every row of the hub as the view does (``sql/scoped_rows.sql``)."""
+    con.execute(sql("scoped_rows"))
+
+
+def use_rows(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Point ``prepared_records`` at ``view``, one of this package's own temp views (a scoped
+    run's rows, see linkage/incremental.py)."""
+    _prepare_from(view, con)
+
+
 def close_source(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the views :func:`open_source` made (``linkage_records`` stays for the caller)."""
     for view in ("prepared_records", "linkage_source", "subset_rows", "linkage_rows"):

@@ -14,7 +14,6 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
 
 from contract.spec import SPEC_VERSION
@@ -25,7 +24,14 @@ from linkage.backends import LinkageBackend
 from linkage.comparisons import TF_COLUMNS
 from linkage.estimate import AccuracyEstimate
 from linkage.keys import Churn, assign_keys
-from linkage.link import Scored, candidate_keys_sql, link_all, link_new, load_records
+from linkage.link import (
+    Scored,
+    candidate_keys_sql,
+    link_all,
+    link_new,
+    load_records,
+    term_frequency_tables,
+)
 from linkage.model import (
     ModelInfo,
     current_model,
@@ -257,13 +263,7 @@ def _incremental_batch(con: duckdb.DuckDBPyConnection, model: SplinkModel) -> _B
         + candidate_keys_sql(model, records="linkage_rows", new="new_source")
         + "\nUNION\nSELECT partner_id, record_pseudonym FROM new_keys"
     )
-    lookups = con.sql(sql("tf_lookups")).to_arrow_table()
-    tf_tables = {}
-    for column in TF_COLUMNS:
-        rows = lookups.filter(pc.equal(lookups.column("tf_column"), column))
-        tf_tables[column] = pa.table(
-            {column: rows.column("value"), f"tf_{column}": rows.column("tf")}
-        )
+    tf_tables = term_frequency_tables(con)
     return _Batch(
         new_keys=con.table("new_keys").to_arrow_table(),
         records=prepared(con, subset=True),

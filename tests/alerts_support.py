@@ -125,7 +125,8 @@ def add_person(
     link_probability: float = 0.999,
     submission_id: str | None = None,
 ) -> dict[str, str]:
-    """One person: per partner a record (``consented``/``part2_consent`` overridable), in the
+    """One person: per partner a record (``consented``/``part2_consent`` and ``tok_*`` columns
+    settable), in the
     current persons (a full submission per record), linked to each other record.
 
     Returns:
@@ -148,6 +149,7 @@ def add_person(
                     "consented": flags.get("consented", True),
                     "part2_consent": flags.get("part2_consent", False),
                     "sex": "F",
+                    **{k: v for k, v in flags.items() if k.startswith("tok_")},
                 }
             ],
         )
@@ -220,6 +222,7 @@ def send_events(
     part2_consent: bool = False,
     received_at: datetime = NOW - timedelta(seconds=20),
     tag: str = "00000001",
+    tokens: dict[str, str] | None = None,
 ) -> str:
     """An ingested events package of ``partner`` about one record; its submission id."""
     sid = f"{partner}-{received_at:%Y%m%dT%H%M%SZ}-{tag}"
@@ -235,6 +238,7 @@ def send_events(
                 "consented": consented,
                 "part2_consent": part2_consent,
                 "sex": "F",
+                **(tokens or {}),
             }
         ],
     )

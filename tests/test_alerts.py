@@ -33,6 +33,19 @@ def _at_now() -> Any:
 
 ALL = {"mercy_hospital": {}, "harbor_housing": {}, "northside_food": {}}
 ED = {"event_type": "ed_visit", "category": "respiratory"}
+# Encodings of one name with two dates of birth (tokens are opaque strings to the hub).
+BORN_1980 = {
+    "tok_fullname": "n1",
+    "tok_first_dob": "f1",
+    "tok_last_dob": "l1",
+    "tok_name_dob": "d1",
+}
+BORN_1981 = {
+    "tok_fullname": "n1",
+    "tok_first_dob": "f2",
+    "tok_last_dob": "l2",
+    "tok_name_dob": "d2",
+}
 
 
 def _inbox(hub: AlertHub, partner: str, out: Path) -> list[dict[str, str]]:
@@ -176,6 +189,44 @@ CASES: list[tuple[str, dict, str, list[dict[str, Any]], dict, float, dict, dict]
         0.999,
         {},
         {},
+    ),
+    (
+        # Same name, other birth date, no SSN agreeing: another resident as likely as not.
+        "a_same_named_record_born_on_another_day_is_uncertain",
+        {"mercy_hospital": BORN_1980, "harbor_housing": BORN_1981, "northside_food": BORN_1980},
+        "mercy_hospital",
+        [ED],
+        {"tokens": BORN_1980},
+        0.999,
+        {"northside_food": ["ed_visit"]},
+        {"uncertain": 1},
+    ),
+    (
+        "the_same_with_the_ssn_agreeing_is_sent",
+        {
+            "mercy_hospital": {**BORN_1980, "tok_ssn": "s1"},
+            "harbor_housing": {**BORN_1981, "tok_ssn": "s1"},
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": {**BORN_1980, "tok_ssn": "s1"}},
+        0.999,
+        {"harbor_housing": ["ed_visit"]},
+        {"uncertain": 0},
+    ),
+    (
+        # A parent and a child of the same name (Jr.) share the address and the phone.
+        "the_same_at_one_address_and_phone_is_still_uncertain",
+        {
+            "mercy_hospital": {**BORN_1980, "tok_phone": "t1", "tok_first_addr": "a1"},
+            "harbor_housing": {**BORN_1981, "tok_phone": "t1", "tok_first_addr": "a1"},
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": {**BORN_1980, "tok_phone": "t1", "tok_first_addr": "a1"}},
+        0.999,
+        {},
+        {"uncertain": 1},
     ),
     (
         "cbo_food_events_reach_the_housing_cbo",

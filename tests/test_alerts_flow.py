@@ -76,7 +76,10 @@ def test_an_events_package_is_ingested_and_alerted_on_by_dagster_runs(flow: Flow
     assert alerts.ingest is not None and alerts.ingest.outcome == "ingested"
     assert alerts.alerts_run.job == "alerts_job" and alerts.alerts_run.success
     linked = alerts.alerts_run.metadata["linked_persons"]
-    assert linked["mode"] == "incremental"  # the new records joined, nothing re-linked
+    # Linkage scoped to the package's records (they were all linked already: the batch is about
+    # Mercy's existing patients); nothing else was read or re-linked.
+    assert linked["mode"] == "scoped: nothing new"
+    assert linked["records"] > 0 and linked["records_added"] == 0
     assert alerts.metadata["packages"] == 1 and alerts.metadata["alert_files"] >= 1
     # The run recorded its latency, measured on the injected clock.
     assert 0 < alerts.metadata["latency_seconds_max"] < 3600

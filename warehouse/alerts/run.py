@@ -32,6 +32,7 @@ from contract.envelope import ALERT_PAYLOAD_FORMAT, ALERT_SUFFIX
 from contract.vocabulary import ALERT_TYPES
 from kernel import clock
 from kernel.home import HubHome
+from linkage.records import open_scoped_rows
 from warehouse import audit, staging
 from warehouse.alerts.certainty import certainty_table
 from warehouse.disclosure import DEFAULT_THRESHOLD, disclose
@@ -280,6 +281,8 @@ def process_alerts(
 def _route(con: duckdb.DuckDBPyConnection, governance: Governance, day: date) -> None:
     """Candidates (``candidates.sql``), their link certainty, then the decisions
     (``decide.sql``) into the temp table ``alert_routes``."""
+    con.execute(sql("scope_keys"))
+    open_scoped_rows(con)
     con.execute(
         sql("candidates"),
         {"explicit_categories": list(governance.consent.explicit_consent_categories)},
@@ -298,6 +301,8 @@ def _route(con: duckdb.DuckDBPyConnection, governance: Governance, day: date) ->
 def _unregister(con: duckdb.DuckDBPyConnection) -> None:
     for view in ("alert_subscriptions", "alert_partners", "alert_batch", "alert_certainty"):
         con.unregister(view)
+    con.execute("DROP VIEW IF EXISTS scoped_rows")
+    con.execute("DROP TABLE IF EXISTS scope_keys")
     con.execute("DROP TABLE IF EXISTS alert_routes")
     con.execute("DROP TABLE IF EXISTS alert_candidates")
 

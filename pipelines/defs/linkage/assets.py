@@ -11,7 +11,9 @@ from typing import Any
 import dagster as dg
 
 from linkage import checks
+from linkage.incremental import link_submissions
 from linkage.run import LinkageResult, cluster_stats, ensure_model, match_rates, run_linkage
+from pipelines.defs.alerts.scope import alert_scope, scoped_metadata
 from pipelines.resources import HubResource, LinkageBackendResource
 
 
@@ -145,7 +147,19 @@ def linked_persons(
     try:
         settings = linkage_backend.settings()
         with hub.connect() as con:
-            result = run_linkage(con, hub.paths, full_relink=config.full_relink, settings=settings)
+            # An alerts_job run links only its events packages' records (alert latency).
+            scope = [] if config.full_relink else alert_scope(context, con)
+            scoped = link_submissions(con, hub.paths, scope, settings=settings) if scope else None
+            if scoped is not None and scoped.full is None:
+                context.log.info(
+                    f"linkage scoped to {len(scope)} events package(s): {scoped.reason}"
+                )
+                return dg.MaterializeResult(metadata=scoped_metadata(scoped))
+            result = (
+                scoped.full
+                if scoped is not None and scoped.full is not None
+                else run_linkage(con, hub.paths, full_relink=config.full_relink, settings=settings)
+            )
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from None
     churn = result.churn

@@ -1,7 +1,8 @@
 -- Route the events of the packages in alert_batch to the subscribed partners' own records of
 -- the same person: one candidate per (event, alert type, recipient record). decide.sql then
 -- decides each, with the link certainty that warehouse/alerts/certainty.py computes.
--- Inputs (temp tables/views): alert_batch(submission_id), alert_subscriptions(recipient,
+-- Inputs (temp tables/views): alert_batch(submission_id), scoped_rows (the current rows of
+-- the persons' records: scope_keys.sql, linkage.records.open_scoped_rows), alert_subscriptions(recipient,
 -- alert_type, from_sector, min_link_probability, max_event_age_days), alert_partners(partner_id,
 -- sector, facility). Parameter: $explicit_categories (VARCHAR[]).
 CREATE OR REPLACE TEMP TABLE alert_candidates AS
@@ -49,7 +50,7 @@ source AS (
 person_records AS (
     SELECT r.person_key, r.partner_id, r.record_pseudonym, cp.consented
     FROM linkage.person_records AS r
-    JOIN staging.current_persons AS cp
+    JOIN scoped_rows AS cp
         ON cp.partner_id = r.partner_id AND cp.record_pseudonym = r.record_pseudonym
     WHERE r.person_key IN (SELECT s.person_key FROM source AS s)
 ),
