@@ -104,6 +104,7 @@ def test_second_request_cannot_narrow_the_first(tmp_path: Path) -> None:
         ("t", ["ed_visits_12m>=3"], ["zip5"], None, "choose among zip3, age_band, sex, sector"),
         ("t", ["ed_visits_12m>=3"], ["zip3,zip3"], None, "named twice"),
         ("../x", ["ed_visits_12m>=3"], ["zip3"], None, "use lowercase letters"),
+        ("t", [], ["zip3,segment"], "camden_high_utilizers", "choose one"),
     ],
 )
 def test_refused_requests_name_the_fix(
@@ -150,3 +151,85 @@ def test_cli_table(hub: HubHome, args: list[str], code: int, says: str) -> None:
     assert says in result.output
     folder = hub.marts / "adhoc" / args[1]
     assert (folder / "table.csv").exists() is (code == 0)
+
+
+@pytest.mark.parametrize(
+    ("where", "rows", "cols", "segment", "shared"),
+    [
+        # The segment's own rule as conditions: the marts' population, their keys.
+        (
+            ["ed_visits_12m>=4 and hrsn_housing_instability=true"],
+            ["zip3,age_band,sex"],
+            [],
+            None,
+            1,
+        ),
+        ([], ["zip3"], ["segment"], None, 9),  # all_people and every segment size
+        (["ed_visits_12m>=3"], ["sector"], [], "frequent_ed_housing_instability", 1),
+        (["month >= '2026-01'"], ["zip3"], ["segment"], None, 0),  # other months: own keys
+    ],
+)
+def test_cells_shared_with_the_marts_have_the_marts_counts(
+    hub: HubHome,
+    where: list[str],
+    rows: list[str],
+    cols: list[str],
+    segment: str | None,
+    shared: int,
+) -> None:
+    """An ad hoc cell with the marts' people takes the marts' key (one model, one ledger);
+    the key must then hold the marts' count, else the ledger attack would be unsound."""
+    from warehouse.marts.tables import collect as marts_cells
+
+    request = AdhocRequest.parse("t", where, rows, segment, cols=cols)
+    with duckdb.connect(str(hub.hub_db)) as con:
+        ((as_of,),) = con.execute("SELECT max(as_of_date) FROM features.person_features").fetchall()
+        marts = marts_cells(con, as_of).cells.values
+        cells, entries = collect(con, request)
+    common = [k for k in cells.values if k[0] != "adhoc"]
+    assert len(common) >= shared
+    assert (shared == 0) is (not common)
+    assert all(marts.get(k, 0) == cells.values[k] for k in common)
+    assert len(entries) == len(cells.values)
+
+
+def test_segment_dimension_and_month_condition(hub: HubHome) -> None:
+    request = AdhocRequest.parse("t", ["month >= '2026-01'"], ["zip3"], cols=["segment"])
+    latest = AdhocRequest.parse("t", [], ["zip3"], cols=["segment"])
+    with duckdb.connect(str(hub.hub_db)) as con:
+        cells, entries = collect(con, request)
+        now, _ = collect(con, latest)
+    groups = {e.segment for e in entries}
+    assert "all" in groups and "frequent_ed_housing_instability" in groups
+    total = {e.segment: cells.values[e.key] for e in entries if e.labels == (ALL,) * 4}
+    now_total = {e.segment: now.values[e.key] for e in _ if e.labels == (ALL,) * 4}
+    # Met in at least one month since 2026-01: at least as many as in the latest month alone,
+    # and a segment is within everyone asked for (an inequality the audit knows).
+    assert all(total[s] >= now_total[s] for s in total)
+    assert any(total[s] > now_total[s] for s in total if s != "all")
+    assert all(total[s] <= total["all"] for s in total)
+    assert sum(1 for c in cells.constraints if c.sense == "le") == len(entries) - len(
+        [e for e in entries if e.segment == "all"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (["month >= '2031-01'"], "no data for those months"),
+        (["month != '2026-01'"], "as a range"),
+        (["month >= 2026"], "month takes YYYY-MM"),
+    ],
+)
+def test_month_conditions_refused(hub: HubHome, where: list[str], message: str) -> None:
+    with duckdb.connect(str(hub.hub_db)) as con, pytest.raises(AdhocError, match=message):
+        collect(con, AdhocRequest.parse("t", where, ["zip3"]))
+
+
+def test_cli_rows_and_cols_cross_table(hub: HubHome) -> None:
+    args = ["--name", "cli-cross", "--rows", "zip3", "--cols", "sex", "--where", "ed_visits_12m>=3"]
+    result = CliRunner().invoke(app, ["marts", "table", "--home", str(hub.root), *args])
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[2].split()
+    assert header == ["zip3", "F", "M", "U", "all"]
+    assert max(len(line) for line in result.output.splitlines()[2:]) <= 80

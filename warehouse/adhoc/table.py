@@ -32,7 +32,18 @@ import duckdb
 
 from carehub.home import HubHome
 from kernel import clock
-from warehouse.adhoc.request import DIMENSIONS, AdhocError, AdhocRequest, Condition
+from warehouse.adhoc.request import (
+    DIMENSIONS,
+    MONTH,
+    AdhocError,
+    AdhocRequest,
+    Condition,
+    allowed,
+    implies,
+    month_text,
+    population_text,
+    rule_conditions,
+)
 from warehouse.disclosure import (
     DEFAULT_MAX_NOISE,
     DEFAULT_THRESHOLD,
@@ -43,7 +54,9 @@ from warehouse.disclosure import (
 )
 from warehouse.disclosure.attacks import Release
 from warehouse.disclosure.ledger import DEFAULT_WINDOW, load_ledger, record_release
+from warehouse.marts.publish import OUTPUT as MARTS
 from warehouse.marts.publish import perturbation
+from warehouse.marts.tables import ALL_PEOPLE
 from warehouse.publish import Publication, new_version, publish_dir
 
 _SQL = Path(__file__).parent / "sql"
@@ -71,78 +84,184 @@ class AdhocResult:
         return self.publication.path
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One row of the table: its segment row group (None: no segment dimension; ``all``:
+    everyone asked for), its labels in :data:`DIMENSIONS` order (``*`` summed over), its cell."""
+
+    segment: str | None
+    labels: tuple[str, ...]
+    key: CellKey
+
+
+@dataclass(frozen=True)
+class Population:
+    """People counted by one block of cells: meeting ``conditions`` in a month of ``months``
+    (first, last month index), in ``segment`` if given. ``marts``: the marts' population with
+    the same people (a segment, or ``all_people``), whose cell keys it then shares."""
+
+    conditions: tuple[Condition, ...]
+    segment: str | None
+    months: tuple[int, int]
+    text: str
+    marts: str | None
+
+
+class Data:
+    """What a request is counted against: the reference months and the segments."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.months = [
+            m.year * 12 + m.month - 1
+            for (m,) in con.execute(
+                "SELECT month FROM features.reference_months ORDER BY month"
+            ).fetchall()
+        ]
+        if not self.months:
+            raise AdhocError("no person features yet: run the features step first")
+        self.latest = self.months[-1]
+        self.rules = {
+            name: rule_conditions(rule)
+            for name, rule in con.execute(
+                "SELECT segment, rule FROM segments.definitions ORDER BY 1"
+            ).fetchall()
+        }
+
+    def population(self, conditions: tuple[Condition, ...], segment: str | None) -> Population:
+        """Resolve the month conditions and find the marts' population with the same people."""
+        if segment is not None and segment not in self.rules:
+            raise AdhocError(
+                f"segment {segment!r} does not exist; known: {', '.join(sorted(self.rules))}"
+            )
+        timed = tuple(c for c in conditions if c.feature == MONTH)
+        others = tuple(c for c in conditions if c.feature != MONTH)
+        low, high = (allowed(timed) or {}).get(MONTH, (self.latest, self.latest))
+        if timed and allowed(timed) is None:
+            low, high = 1, 0
+        chosen = [m for m in self.months if low <= m <= high]
+        if not chosen:
+            raise AdhocError(
+                f"{' and '.join(c.text for c in timed)}: no data for those months; the "
+                f"reference months are {month_text(self.months[0])} to {month_text(self.latest)}"
+            )
+        months = (chosen[0], chosen[-1])
+        if months == (self.latest, self.latest):
+            timed = ()  # the latest month is what a request without a month counts
+        marts = None
+        if not timed:
+            if segment is None and not others:
+                marts = ALL_PEOPLE
+            for name, rule in self.rules.items():
+                same = rule is not None and implies(others, rule) and implies(rule, others)
+                within = segment == name and implies(rule or (), others)
+                if segment in (None, name) and (same or within):
+                    marts = name
+        text = population_text(others + timed, segment)
+        if marts is not None and marts != ALL_PEOPLE:
+            text = population_text((), marts)  # one key whichever way the segment is asked
+        return Population(others + timed, segment, months, text, marts)
+
+    def counts(self, population: Population, by: tuple[str, ...]) -> dict[tuple[str, ...], int]:
+        """The population's people by the dimensions ``by`` (others ``*``)."""
+        counts: dict[tuple[str, ...], int] = defaultdict(int)
+        features = [c for c in population.conditions if c.feature != MONTH]
+        first, last = (date(m // 12, m % 12 + 1, 1) for m in population.months)
+        for *labels, people in self.con.execute(
+            (_SQL / "adhoc_counts.sql").read_text(),
+            {
+                # Always one condition (never empty lists for the SQL).
+                "features": [c.feature for c in features] + ["deceased"],
+                "operators": [c.operator for c in features] + ["="],
+                "values": [c.value for c in features] + [0],
+                "segment": population.segment,
+                "first": first,
+                "last": last,
+            },
+        ).fetchall():
+            chosen = dict(zip(DIMENSIONS, labels, strict=True))
+            counts[_labels(chosen, set(by))] += int(people)
+        return counts
+
+
 def collect(
-    con: duckdb.DuckDBPyConnection, request: AdhocRequest
-) -> tuple[CellSet, list[tuple[str, ...]]]:
+    con: duckdb.DuckDBPyConnection, request: AdhocRequest, data: Data | None = None
+) -> tuple[CellSet, list[Entry]]:
     """The request's counts and every margin over its dimensions, linked as cells.
 
-    Returns the cells and the row keys in table order (finest first, grand total last).
+    Returns the cells and the rows in table order (per segment row group: finest first, grand
+    total last).
     """
-    if request.segment is not None:
-        known = {r[0] for r in con.execute("SELECT segment FROM segments.definitions").fetchall()}
-        if request.segment not in known:
-            raise AdhocError(
-                f"segment {request.segment!r} does not exist; known: {', '.join(sorted(known))}"
-            )
-    finest = _counts(con, request.by, request.conditions, request.segment)
+    data = Data(con) if data is None else data
+    labels = request.labels
     # Every combination of the categories found among everyone (not among the people counted,
     # which would tell who is there) has a row, 0 or not: see the module docstring.
-    everyone = _counts(con, request.by, (), None)
-    categories = [sorted({labels[i] for labels in everyone}) for i in range(len(DIMENSIONS))]
-    for labels in product(*categories):
-        finest.setdefault(labels, 0)
+    everyone = data.counts(data.population((), None), labels)
+    categories = [sorted({found[i] for found in everyone}) for i in range(len(DIMENSIONS))]
+    groups: list[tuple[str | None, Population]] = [
+        (
+            None if "segment" not in request.by else "all",
+            data.population(request.conditions, request.segment),
+        )
+    ]
+    if "segment" in request.by:
+        groups += [(s, data.population(request.conditions, s)) for s in sorted(data.rules)]
 
     cells = CellSet()
-    population = request.population
-    levels = [set(s) for k in range(len(request.by), -1, -1) for s in combinations(request.by, k)]
-    order: list[tuple[str, ...]] = []
-    by_level: list[dict[tuple[str, ...], int]] = []
-    for kept in levels:
-        counts: dict[tuple[str, ...], int] = defaultdict(int)
-        for labels, people in finest.items():
-            counts[_coarsen(labels, kept)] += people
-        by_level.append(counts)
-        for labels in sorted(counts):
-            key = ("adhoc", population, *labels)
-            order.append(key)
-            cells.add(key, counts[labels])
+    entries: list[Entry] = []
+    levels = [set(s) for k in range(len(labels), -1, -1) for s in combinations(labels, k)]
+    latest = month_text(data.latest)
+    blocks: list[dict[tuple[str, ...], CellKey]] = []
+    for group, population in groups:
+        finest = data.counts(population, labels)
+        for found in product(*categories):
+            finest.setdefault(found, 0)
+        keys: dict[tuple[str, ...], CellKey] = {}
+        by_level: list[dict[tuple[str, ...], int]] = []
+        for kept in levels:
+            counts: dict[tuple[str, ...], int] = defaultdict(int)
+            for found, people in finest.items():
+                counts[_coarsen(found, kept)] += people
+            by_level.append(counts)
+            for found in sorted(counts):
+                key = cells.add(cell_key(population, latest, found), counts[found])
+                keys[found] = key
+                entries.append(Entry(group, found, key))
+        # Each margin is the sum of its cells one dimension finer, along every dimension.
+        for kept, counts in zip(levels, by_level, strict=True):
+            for dim in (d for d in labels if d not in kept):
+                parts: dict[tuple[str, ...], list[CellKey]] = defaultdict(list)
+                for found in by_level[levels.index(kept | {dim})]:
+                    parts[_coarsen(found, kept)].append(keys[found])
+                for found in counts:
+                    cells.add_total(keys[found], parts[found])
+        blocks.append(keys)
+    # A segment's people are among everyone asked for: each of its cells is at most the
+    # everyone cell of the same labels.
+    for keys in blocks[1:]:
+        for found, key in keys.items():
+            if key != blocks[0][found]:
+                cells.add_le({key: 1, blocks[0][found]: -1})
     # Structural (a row whatever the count) and, for the ledger's differencing attack, sparse:
-    # a cell another ad hoc table does not list is unknown there, not 0.
+    # a cell another table does not list is unknown there, not 0.
     cells.structural.update(cells.values)
     cells.sparse.update(cells.values)
-    # Each margin is the sum of its cells one dimension finer, along every dimension it sums.
-    for kept, counts in zip(levels, by_level, strict=True):
-        for dim in (d for d in request.by if d not in kept):
-            finer = kept | {dim}
-            parts: dict[tuple[str, ...], list[CellKey]] = defaultdict(list)
-            for labels in by_level[levels.index(finer)]:
-                parts[_coarsen(labels, kept)].append(("adhoc", population, *labels))
-            for labels in counts:
-                cells.add_total(("adhoc", population, *labels), parts[labels])
-    return cells, order
+    return cells, entries
 
 
-def _counts(
-    con: duckdb.DuckDBPyConnection,
-    by: tuple[str, ...],
-    conditions: tuple[Condition, ...],
-    segment: str | None,
-) -> dict[tuple[str, ...], int]:
-    """People meeting ``conditions`` (and in the segment) by the chosen dimensions."""
-    # Always one condition (never empty lists for the SQL), and deceased people never count.
-    counts: dict[tuple[str, ...], int] = defaultdict(int)
-    for *labels, people in con.execute(
-        (_SQL / "adhoc_counts.sql").read_text(),
-        {
-            "features": [c.feature for c in conditions] + ["deceased"],
-            "operators": [c.operator for c in conditions] + ["="],
-            "values": [c.value for c in conditions] + [0],
-            "segment": segment,
-        },
-    ).fetchall():
-        chosen = dict(zip(DIMENSIONS, labels, strict=True))
-        counts[_labels(chosen, set(by))] += int(people)
-    return counts
+def cell_key(population: Population, latest: str, labels: tuple[str, ...]) -> CellKey:
+    """The cell of ``population`` at ``labels``: the marts' own key where the marts publish the
+    same count (segment size, segment x age band x sex x ZIP3, segment x sector combination),
+    so that the ledger attacks both as one; else ``("adhoc", population, *labels)``."""
+    zip3, age_band, sex, sector = labels
+    if population.marts is not None:
+        if all(label == ALL for label in labels):
+            return ("size", population.marts, latest)
+        if sector == ALL and ALL not in (zip3, age_band, sex):
+            return ("count", population.marts, latest, age_band, sex, zip3)
+        if (zip3, age_band, sex) == (ALL, ALL, ALL):
+            return ("combo", population.marts, sector)
+    return ("adhoc", population.text, *labels)
 
 
 def _labels(values: dict[str, str], kept: set[str]) -> tuple[str, ...]:
@@ -176,19 +295,27 @@ def build_table(
     ((as_of,),) = con.execute("SELECT max(as_of_date) FROM features.person_features").fetchall()
     if as_of is None:
         raise AdhocError("no person features yet: run the features step first")
-    cells, order = collect(con, request)
-    ledger = load_ledger(con, OUTPUT, ledger_window, threshold=threshold, max_noise=max_noise)
+    cells, entries = collect(con, request)
+    # One model with the marts: the latest marts release first (the ad hoc cells that are the
+    # marts' own share its keys), then the earlier ad hoc tables.
+    ledger = [
+        *load_ledger(con, MARTS, 1, threshold=threshold, max_noise=max_noise),
+        *load_ledger(con, OUTPUT, ledger_window, threshold=threshold, max_noise=max_noise),
+    ]
     protection = protect(cells, threshold, perturbation(home, max_noise), ledger)
     if protection.ledger_exposed:
         # The marts publish and report this; an ad hoc table is optional, so it is refused.
         raise DisclosureError(
             f"table {request.name!r} would narrow {protection.ledger_exposed} count(s) withheld "
-            "in an earlier ad hoc table; ask for fewer dimensions or a broader population"
+            "in the marts or an earlier ad hoc table; ask for fewer dimensions or a broader "
+            "population"
         )
     rows = []
-    for key in order:  # every cell has a row (structural)
-        people = protection.shown.get(key)
-        labels = dict(zip(DIMENSIONS, key[2:], strict=True))
+    for entry in entries:  # every cell has a row (structural)
+        people = protection.shown.get(entry.key)
+        labels = dict(zip(DIMENSIONS, entry.labels, strict=True))
+        if entry.segment is not None:
+            labels["segment"] = entry.segment
         rows.append(
             {
                 **{d: "all" if labels[d] == ALL else labels[d] for d in request.by},
