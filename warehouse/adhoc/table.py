@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations, product
@@ -41,6 +42,7 @@ from warehouse.adhoc.request import (
     allowed,
     implies,
     month_text,
+    parse_population,
     population_text,
     rule_conditions,
 )
@@ -162,6 +164,21 @@ class Data:
             text = population_text((), marts)  # one key whichever way the segment is asked
         return Population(others + timed, segment, months, text, marts)
 
+    def within(self, narrow: Population, broad: Population) -> bool:
+        """Everyone ``narrow`` counts is counted by ``broad`` (False when unsure: a relation
+        left out only weakens the audit's adversary, a wrong one would make it unsound)."""
+        if not broad.months[0] <= narrow.months[0] <= narrow.months[1] <= broad.months[1]:
+            return False
+        # Met in some month of the narrow range, which the broad range holds: the conditions
+        # below are judged in that one month.
+        have = narrow.conditions + (self.rules.get(narrow.segment or "") or ())
+        if broad.segment not in (None, narrow.segment):
+            rule = self.rules.get(broad.segment)
+            if rule is None or not implies(have, rule):
+                return False
+        features = tuple(c for c in broad.conditions if c.feature != MONTH)
+        return implies(tuple(c for c in have if c.feature != MONTH), features)
+
     def counts(self, population: Population, by: tuple[str, ...]) -> dict[tuple[str, ...], int]:
         """The population's people by the dimensions ``by`` (others ``*``)."""
         counts: dict[tuple[str, ...], int] = defaultdict(int)
@@ -184,10 +201,29 @@ class Data:
         return counts
 
 
+# Which dimensions a cell sums over (True: ``*``), in DIMENSIONS order: the level of a table.
+Pattern = tuple[bool, ...]
+# The levels the marts publish for each population: its size, age band x sex x ZIP3 (segment
+# counts) and sector combination (sector overlap).
+MARTS_LEVELS: Final[frozenset[Pattern]] = frozenset(
+    {(True, True, True, True), (False, False, False, True), (True, True, True, False)}
+)
+
+
 def collect(
-    con: duckdb.DuckDBPyConnection, request: AdhocRequest, data: Data | None = None
+    con: duckdb.DuckDBPyConnection,
+    request: AdhocRequest,
+    data: Data | None = None,
+    published: Sequence[Release] = (),
 ) -> tuple[CellSet, list[Entry]]:
     """The request's counts and every margin over its dimensions, linked as cells.
+
+    ``published``: the marts and ad hoc releases the request is audited with. Every population
+    they count (and every marts segment) that is nested in one of the request's, or holds one,
+    brings its cells at the levels it was published at and the request has too, with the
+    subset relations (``narrow <= broad``, label by label): so the audit sees that, say, a
+    3+ ED visits table minus the published 4+ segment is the people with exactly 3. Those cells
+    have no row in the table (their numbers are the ones already published).
 
     Returns the cells and the rows in table order (per segment row group: finest first, grand
     total last).
@@ -236,12 +272,34 @@ def collect(
                 for found in counts:
                     cells.add_total(keys[found], parts[found])
         blocks.append(keys)
+        if population.marts is not None:  # the grand total is the marts' size (see cell_key)
+            total = keys[(ALL,) * len(DIMENSIONS)]
+            size = cells.add(("size", population.marts, latest), cells.values[total])
+            cells.add_le({total: 1, size: -1})
+            cells.add_le({size: 1, total: -1})
     # A segment's people are among everyone asked for: each of its cells is at most the
     # everyone cell of the same labels.
     for keys in blocks[1:]:
         for found, key in keys.items():
             if key != blocks[0][found]:
                 cells.add_le({key: 1, blocks[0][found]: -1})
+    asked = {tuple(label == ALL for label in found) for found in blocks[0]}
+    for other, levels_published in _published_populations(data, published):
+        for (_, population), keys in zip(groups, blocks, strict=True):
+            narrow = other if data.within(other, population) else None
+            if narrow is None and data.within(population, other):
+                narrow = population
+            if narrow is None or other.text == population.text:
+                continue
+            for pattern in levels_published & asked:
+                kept = {d for d, summed in zip(DIMENSIONS, pattern, strict=True) if not summed}
+                counts = data.counts(other, tuple(kept))
+                for found, key in keys.items():
+                    if tuple(label == ALL for label in found) != pattern:
+                        continue
+                    theirs = cells.add(cell_key(other, latest, found), counts.get(found, 0))
+                    small, large = (theirs, key) if narrow is other else (key, theirs)
+                    cells.add_le({small: 1, large: -1})
     # Structural (a row whatever the count) and, for the ledger's differencing attack, sparse:
     # a cell another table does not list is unknown there, not 0.
     cells.structural.update(cells.values)
@@ -249,17 +307,64 @@ def collect(
     return cells, entries
 
 
+def audited_with(
+    con: duckdb.DuckDBPyConnection,
+    threshold: int = DEFAULT_THRESHOLD,
+    max_noise: int = DEFAULT_MAX_NOISE,
+    window: int = DEFAULT_WINDOW,
+) -> list[Release]:
+    """What an ad hoc table is attacked with: the latest marts release, then the last
+    ``window`` ad hoc releases (oldest first).
+
+    The marts' cells count as *sparse* here: an ad hoc release does not list them, and the
+    differencing attack reads a non-sparse cell missing from a release as 0 there, which makes
+    its program infeasible at once (and an infeasible ledger attack is skipped).
+    """
+    marts = [
+        Release(r.shown, r.constraints, r.max_noise, r.structural, r.sparse | frozenset(r.shown))
+        for r in load_ledger(con, MARTS, 1, threshold=threshold, max_noise=max_noise)
+    ]
+    return [*marts, *load_ledger(con, OUTPUT, window, threshold=threshold, max_noise=max_noise)]
+
+
+def _published_populations(
+    data: Data, published: Sequence[Release]
+) -> list[tuple[Population, frozenset[Pattern]]]:
+    """The populations of the earlier releases (ad hoc ones from their cell keys; the marts'
+    segments and all_people) with the levels each was published at."""
+    levels: dict[str, set[Pattern]] = defaultdict(set)
+    for release in published:
+        for key in release.shown:
+            if isinstance(key, tuple) and len(key) == 2 + len(DIMENSIONS) and key[0] == OUTPUT:
+                levels[key[1]].add(tuple(label == ALL for label in key[2:]))
+    found: dict[str, tuple[Population, frozenset[Pattern]]] = {}
+    for segment in [None, *data.rules] if published else []:
+        population = data.population((), segment)
+        found[population.text] = (population, MARTS_LEVELS)
+    for text, patterns in levels.items():
+        try:
+            population = data.population(*parse_population(text))
+        except AdhocError:  # a segment since removed, or months no longer in the data
+            continue
+        known = found.get(population.text, (population, frozenset()))[1]
+        found[population.text] = (population, known | frozenset(patterns))
+    return list(found.values())
+
+
 def cell_key(population: Population, latest: str, labels: tuple[str, ...]) -> CellKey:
     """The cell of ``population`` at ``labels``: the marts' own key where the marts publish the
-    same count (segment size, segment x age band x sex x ZIP3, segment x sector combination),
-    so that the ledger attacks both as one; else ``("adhoc", population, *labels)``."""
+    same count (segment x age band x sex x ZIP3, segment x sector combination), so that the
+    ledger attacks both as one; else ``("adhoc", population, *labels)``.
+
+    Not the segment's size: the ledger's attack reads a total's parts in one release as
+    unlisted parts of the same total in another (:func:`warehouse.disclosure.attacks.
+    differencing`), which holds for the marts' nightly tables but not across breakdowns; the
+    grand total is tied to the size by :func:`collect` with two inequalities instead."""
     zip3, age_band, sex, sector = labels
     if population.marts is not None:
-        if all(label == ALL for label in labels):
-            return ("size", population.marts, latest)
         if sector == ALL and ALL not in (zip3, age_band, sex):
             return ("count", population.marts, latest, age_band, sex, zip3)
-        if (zip3, age_band, sex) == (ALL, ALL, ALL):
+        if (zip3, age_band, sex) == (ALL, ALL, ALL) and sector != ALL:
             return ("combo", population.marts, sector)
     return ("adhoc", population.text, *labels)
 
@@ -295,13 +400,10 @@ def build_table(
     ((as_of,),) = con.execute("SELECT max(as_of_date) FROM features.person_features").fetchall()
     if as_of is None:
         raise AdhocError("no person features yet: run the features step first")
-    cells, entries = collect(con, request)
     # One model with the marts: the latest marts release first (the ad hoc cells that are the
     # marts' own share its keys), then the earlier ad hoc tables.
-    ledger = [
-        *load_ledger(con, MARTS, 1, threshold=threshold, max_noise=max_noise),
-        *load_ledger(con, OUTPUT, ledger_window, threshold=threshold, max_noise=max_noise),
-    ]
+    ledger = audited_with(con, threshold, max_noise, ledger_window)
+    cells, entries = collect(con, request, published=ledger)
     protection = protect(cells, threshold, perturbation(home, max_noise), ledger)
     if protection.ledger_exposed:
         # The marts publish and report this; an ad hoc table is optional, so it is refused.
