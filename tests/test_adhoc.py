@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from carehub.cli import app
 from carehub.home import HubHome
-from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect
+from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect, table
 from warehouse.adhoc.table import ALL
 from warehouse.disclosure import DEFAULT_MAX_NOISE
 from warehouse.disclosure.attacks import Release, differencing
@@ -224,6 +224,14 @@ def test_segment_dimension_and_month_condition(hub: HubHome) -> None:
 def test_month_conditions_refused(hub: HubHome, where: list[str], message: str) -> None:
     with duckdb.connect(str(hub.hub_db)) as con, pytest.raises(AdhocError, match=message):
         collect(con, AdhocRequest.parse("t", where, ["zip3"]))
+
+
+def test_python_function_takes_the_commands_parameters(hub: HubHome) -> None:
+    with duckdb.connect(str(hub.hub_db)) as con:
+        result = table(con, hub, "py-seg", rows="zip3", cols="segment", where="month >= '2026-01'")
+    assert result.request.by == ("zip3", "segment") and result.request.cols == ("segment",)
+    assert {r["segment"] for r in result.rows} >= {"all", "frequent_ed_housing_instability"}
+    assert (hub.marts / "adhoc" / "py-seg" / "table.csv").exists()
 
 
 def test_cli_rows_and_cols_cross_table(hub: HubHome) -> None:

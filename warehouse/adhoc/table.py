@@ -460,7 +460,7 @@ def build_table(
             Release.of(cells, protection.suppressed, protection.shown, protection.max_noise),
             threshold,
         )
-        return {"population": request.population, "cells": about["cells"]}
+        return {"population": request.population, "cells": about["cells"], "as_of": about["as_of"]}
 
     publication = publish_dir(
         home,
@@ -482,6 +482,30 @@ def build_table(
         release_id=release_id,
         publication=publication,
     )
+
+
+def table(
+    con: duckdb.DuckDBPyConnection,
+    home: HubHome,
+    name: str,
+    *,
+    rows: str | Sequence[str] = "zip3",
+    cols: str | Sequence[str] = (),
+    where: str | Sequence[str] = (),
+    segment: str | None = None,
+) -> AdhocResult:
+    """``carehub marts table`` from Python, with the same parameters.
+
+    ``table(con, home, "ed-by-zip3", rows="zip3", cols="segment", where="month >= '2026-01'")``
+    builds, protects and publishes ``marts/adhoc/ed-by-zip3/``; the result's ``rows`` hold the
+    published counts (None: withheld).
+    """
+
+    def listed(value: str | Sequence[str]) -> list[str]:
+        return [value] if isinstance(value, str) else list(value)
+
+    request = AdhocRequest.parse(name, listed(where), listed(rows), segment, cols=listed(cols))
+    return build_table(con, home, request)
 
 
 def _write(
