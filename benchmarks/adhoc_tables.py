@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import duckdb
@@ -49,22 +48,32 @@ QUESTIONS = [
 ]
 
 
-def marts_before(marts_db: Path) -> tuple[int, int, int, int]:
-    """ZIP3s of the segment and how many are fully withheld in segment_counts; marts cells
-    withheld / all (from about)."""
-    with duckdb.connect(str(marts_db), read_only=True) as con:
+def marts_before(home: HubHome) -> tuple[int, int, int, int]:
+    """ZIP3s where the segment has people (inside the hub) and how many of them have no shown
+    row in the marts' segment_counts (its only table with ZIP3; withheld rows are left out);
+    marts cells withheld / all (from about)."""
+    with duckdb.connect(str(home.marts_db), read_only=True) as con:
         about = dict(con.execute("SELECT key, value FROM about").fetchall())
-        rows = con.execute(
-            "SELECT zip3, people FROM segment_counts WHERE segment = $s AND month = $m",
-            {"s": SEGMENT, "m": about["as_of_month"]},
-        ).fetchall()
-    shown: dict[str, int] = defaultdict(int)
-    for zip3, people in rows:
-        shown[zip3] += people is not None
-    zip3s = {z for z, _ in rows}
+        shown = {
+            z
+            for (z,) in con.execute(
+                "SELECT DISTINCT zip3 FROM segment_counts WHERE segment = $s AND month = $m "
+                "AND people IS NOT NULL",
+                {"s": SEGMENT, "m": about["as_of_month"]},
+            ).fetchall()
+        }
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        present = {
+            z
+            for (z,) in con.execute(
+                "SELECT DISTINCT p.zip3 FROM segments.membership AS m "
+                "JOIN features.person_features AS p USING (person_key) WHERE m.segment = $s",
+                {"s": SEGMENT},
+            ).fetchall()
+        }
     return (
-        len(zip3s),
-        sum(1 for z in zip3s if not shown[z]),
+        len(present),
+        len(present - shown),
         int(about["suppressed_cells"]),
         int(about["cells"]),
     )
@@ -91,7 +100,7 @@ def main() -> None:
             ((persons,),) = con.execute(
                 "SELECT count(*) FROM features.person_features WHERE NOT deceased"
             ).fetchall()
-        zip3s, withheld_zip3s, marts_withheld, marts_cells = marts_before(home.marts_db)
+        zip3s, withheld_zip3s, marts_withheld, marts_cells = marts_before(home)
         print(f"persons (not deceased): {persons:,}")
         print(f"yardstick: publish_marts {yardstick:.1f} s")
         print(

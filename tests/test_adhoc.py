@@ -286,3 +286,41 @@ def test_ad_hoc_tables_combined_with_the_marts_and_each_other_narrow_nothing(
     leaky = Release({withheld: 5}, (), 0, only, only)
     narrowed = differencing([marts, leaky], DEFAULT_CHANGE, THRESHOLD).narrowed
     assert any(iv.cell == (0, withheld) for iv in narrowed)
+
+
+@pytest.mark.parametrize(
+    ("where", "narrow", "broad"),
+    [
+        # The 4+ segment within 3+ ED visits and housing need: size <= the 3+ total.
+        (
+            "ed_visits_12m>=3 and hrsn_housing_instability=true",
+            ("size", "frequent_ed_housing_instability", "2026-10"),
+            ("adhoc", "ed_visits_12m>=3 AND hrsn_housing_instability=true", *[ALL] * 4),
+        ),
+        # 5+ ED visits and housing need within the segment: its total <= the segment's size.
+        (
+            "ed_visits_12m>=5 and hrsn_housing_instability=true",
+            ("adhoc", "ed_visits_12m>=5 AND hrsn_housing_instability=true", *[ALL] * 4),
+            ("size", "frequent_ed_housing_instability", "2026-10"),
+        ),
+    ],
+)
+def test_nested_in_a_published_segment_is_related(
+    hub: HubHome, where: str, narrow: tuple[str, ...], broad: tuple[str, ...]
+) -> None:
+    """With anything published, the marts' segments are populations to relate to: a
+    population nested in one (or holding one) gets ``narrow <= broad`` on their totals."""
+    from warehouse.marts.tables import collect as marts_cells
+
+    with duckdb.connect(str(hub.hub_db)) as con:
+        cells, _ = collect(
+            con, AdhocRequest.parse("t", [where], ["zip3"]), published=[Release({}, ())]
+        )
+        ((as_of,),) = con.execute("SELECT max(as_of_date) FROM features.person_features").fetchall()
+        size = marts_cells(con, as_of).cells.values[
+            ("size", "frequent_ed_housing_instability", "2026-10")
+        ]
+    relations = [c.coefs for c in cells.constraints if c.sense == "le"]
+    assert {narrow: 1, broad: -1} in relations
+    assert cells.values[("size", "frequent_ed_housing_instability", "2026-10")] == size
+    assert cells.values[narrow] <= cells.values[broad]

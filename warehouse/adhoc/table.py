@@ -297,7 +297,7 @@ def collect(
                 for found, key in keys.items():
                     if tuple(label == ALL for label in found) != pattern:
                         continue
-                    theirs = cells.add(cell_key(other, latest, found), counts.get(found, 0))
+                    theirs = cells.add(_their_key(other, latest, found), counts.get(found, 0))
                     small, large = (theirs, key) if narrow is other else (key, theirs)
                     cells.add_le({small: 1, large: -1})
     # Structural (a row whatever the count) and, for the ledger's differencing attack, sparse:
@@ -325,6 +325,14 @@ def audited_with(
         for r in load_ledger(con, MARTS, 1, threshold=threshold, max_noise=max_noise)
     ]
     return [*marts, *load_ledger(con, OUTPUT, window, threshold=threshold, max_noise=max_noise)]
+
+
+def _their_key(population: Population, latest: str, labels: tuple[str, ...]) -> CellKey:
+    """An earlier population's cell as published: a marts population's total is its size
+    (here a cell of an inequality, never the total of a margin: see :func:`cell_key`)."""
+    if population.marts is not None and all(label == ALL for label in labels):
+        return ("size", population.marts, latest)
+    return cell_key(population, latest, labels)
 
 
 def _published_populations(
