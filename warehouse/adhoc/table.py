@@ -277,6 +277,8 @@ def collect(
             size = cells.add(("size", population.marts, latest), cells.values[total])
             cells.add_le({total: 1, size: -1})
             cells.add_le({size: 1, total: -1})
+            if not {"zip3", "age_band", "sex"} <= set(labels):
+                _tie_to_marts_counts(cells, data, population, latest, keys)
     # A segment's people are among everyone asked for: each of its cells is at most the
     # everyone cell of the same labels.
     for keys in blocks[1:]:
@@ -325,6 +327,36 @@ def audited_with(
         for r in load_ledger(con, MARTS, 1, threshold=threshold, max_noise=max_noise)
     ]
     return [*marts, *load_ledger(con, OUTPUT, window, threshold=threshold, max_noise=max_noise)]
+
+
+def _tie_to_marts_counts(
+    cells: CellSet,
+    data: Data,
+    population: Population,
+    latest: str,
+    keys: dict[tuple[str, ...], CellKey],
+) -> None:
+    """Margins of a marts population that the marts do not publish (ZIP3 alone, age band x
+    sex, ...) add up the marts' age band x sex x ZIP3 counts: bring those counts (as the marts
+    published them; no row here) and the margins' sums, so the audit sees it."""
+    fine = ("zip3", "age_band", "sex")
+    summed = [f for f in keys if f[3] == ALL and ALL in f[:3] and f[:3] != (ALL, ALL, ALL)]
+    if not summed:
+        return
+    counts = data.counts(population, fine)
+    everyone = data.counts(data.population((), None), fine)
+    categories = [sorted({f[i] for f in everyone}) for i in range(3)]
+    parts = {
+        (*f, ALL): cells.add(cell_key(population, latest, (*f, ALL)), counts.get((*f, ALL), 0))
+        for f in product(*categories)
+    }
+    for found in summed:
+        inside = [
+            key
+            for f, key in parts.items()
+            if all(a in (ALL, b) for a, b in zip(found[:3], f[:3], strict=True))
+        ]
+        cells.add_total(keys[found], inside)
 
 
 def _their_key(population: Population, latest: str, labels: tuple[str, ...]) -> CellKey:
