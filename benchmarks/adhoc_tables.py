@@ -45,6 +45,9 @@ QUESTIONS = [
     ("ed3-by-zip3", "zip3", "sex", "ed_visits_12m>=3"),
     ("segments-by-zip3", "zip3", "segment", "month >= '2026-01'"),
     ("ed3-by-age-band", "age_band", "", "ed_visits_12m>=3"),
+    # The margin tables of the common questions, in the latest month (the marts' populations).
+    ("margins-zip3", "zip3", "segment", ""),
+    ("margins-age-band", "age_band", "segment", ""),
 ]
 
 

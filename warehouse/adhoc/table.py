@@ -481,11 +481,14 @@ def build_table(
         "release_id": release_id,
         "note": (
             "Counts carry a small keyed noise (at most max_noise either way) and are withheld "
-            "below the threshold or where, together with earlier ad hoc tables, they would let "
-            "a withheld count be narrowed. Rows with 'all' are margins. Every combination of "
-            "categories found among everyone has a row, whoever is there; deceased people are "
-            "not counted. Features describe the 12 (or 6) months up to as_of, the date of the "
-            "latest event the partners sent (its month: data_end_month)."
+            "below the threshold or where, together with the published marts and earlier ad "
+            "hoc tables, they would let a withheld count be narrowed. Rows with 'all' are "
+            "margins (segment 'all': everyone asked for, in any segment or none). Every "
+            "combination of categories found among everyone has a row, whoever is there; "
+            "deceased people are not counted. Features describe the 12 (or 6) months up to "
+            "the end of each reference month; without a month condition the latest one, "
+            "as_of, the date of the latest event the partners sent (its month: "
+            "data_end_month; a table made later still ends there)."
         ),
     }
 
