@@ -337,3 +337,19 @@ def test_nested_in_a_published_segment_is_related(
     assert {narrow: 1, broad: -1} in relations
     assert cells.values[("size", "frequent_ed_housing_instability", "2026-10")] == size
     assert cells.values[narrow] <= cells.values[broad]
+
+
+def test_margin_tables_answer_per_zip3_and_per_age_band(hub: HubHome) -> None:
+    """Every segment per ZIP3 and per age band, the margins the marts lack: each segment's
+    grand total shares the marts' size, and at least some per-ZIP3 counts are shown."""
+    from warehouse.adhoc import margin_tables
+
+    with duckdb.connect(str(hub.hub_db)) as con:
+        by_zip3, by_age = margin_tables(con, hub, THRESHOLD)
+    for result, dim in ((by_zip3, "zip3"), (by_age, "age_band")):
+        assert result.request.by == (dim, "segment")
+        segments = {r["segment"] for r in result.rows}
+        assert {"all", "frequent_ed_housing_instability"} <= segments
+        shown = [r for r in result.rows if r[dim] != "all" and r["people"] is not None]
+        assert shown
+        assert (hub.marts / "adhoc" / result.request.name / "table.csv").exists()

@@ -5,7 +5,7 @@ same parameters as the command.
 """
 
 from warehouse.adhoc.request import DIMENSIONS, AdhocError, AdhocRequest, Condition
-from warehouse.adhoc.table import AdhocResult, build_table, collect, table
+from warehouse.adhoc.table import AdhocResult, build_table, collect, margin_tables, table
 
 __all__ = [
     "DIMENSIONS",
@@ -15,5 +15,6 @@ __all__ = [
     "Condition",
     "build_table",
     "collect",
+    "margin_tables",
     "table",
 ]

@@ -551,6 +551,32 @@ def table(
     return build_table(con, home, request)
 
 
+# The common questions the marts' tables leave open (their only ZIP3 and age band counts are
+# by age band x sex x ZIP3, mostly withheld): every segment per ZIP3 and per age band.
+MARGIN_TABLES: Final = (("segments-by-zip3", "zip3"), ("segments-by-age-band", "age_band"))
+
+
+def margin_tables(
+    con: duckdb.DuckDBPyConnection,
+    home: HubHome,
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    run_id: str | None = None,
+) -> list[AdhocResult]:
+    """Publish :data:`MARGIN_TABLES` (latest month, a row group per segment and everyone) as
+    ad hoc tables beside the marts, under ``marts/adhoc/<name>/``, audited like any other."""
+    return [
+        build_table(
+            con,
+            home,
+            AdhocRequest(name, (), (rows, "segment"), None, ("segment",)),
+            threshold,
+            run_id=run_id,
+        )
+        for name, rows in MARGIN_TABLES
+    ]
+
+
 def _write(
     folder: Path, request: AdhocRequest, rows: list[dict[str, Any]], about: dict[str, Any]
 ) -> None:
