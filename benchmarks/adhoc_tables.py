@@ -132,6 +132,13 @@ def main() -> None:
                     if all(r[d] == "all" for d in result.request.by if d != rows)
                 }
                 print(f"  {rows} margin: {json.dumps(shown)}")
+                if "segment" in result.request.by:  # the segment, per row
+                    mine = [r for r in inner if r["segment"] == SEGMENT]
+                    print(
+                        f"  {SEGMENT}: {sum(r['people'] is not None for r in mine)} of "
+                        f"{len(mine)} {rows} counts shown: "
+                        + json.dumps({r[rows]: r["people"] for r in mine})
+                    )
             releases = audited_with(con, DEFAULT_THRESHOLD)
         started = time.perf_counter()
         attack = differencing(releases, DEFAULT_CHANGE, DEFAULT_THRESHOLD)
