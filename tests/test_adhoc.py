@@ -141,6 +141,20 @@ def test_conditions_combine_and_population_is_canonical(hub: HubHome) -> None:
     [
         (["--name", "cli-ed", "--where", "ed_visits_12m>=3", "--by", "zip3,sex"], 0, "withheld"),
         (["--name", "cli-bad", "--where", "person_key=1"], 2, "not a feature analysts may"),
+        (
+            [
+                "--name",
+                "cli-month",
+                "--rows",
+                "zip3",
+                "--cols",
+                "segment",
+                "--where",
+                "month >= '2026-01'",
+            ],
+            0,
+            "month>=2026-01 by zip3, segment",
+        ),
         (["--name", "cli-bad", "--by", "zip5"], 2, "choose among zip3"),
         (["--name", "cli-bad", "--segment", "nope", "--where", "ed_visits_12m>=3"], 2, "known:"),
     ],
