@@ -14,7 +14,7 @@ from carehub.cli import app
 from carehub.home import HubHome
 from warehouse.adhoc import AdhocError, AdhocRequest, build_table, collect, table
 from warehouse.adhoc.table import ALL
-from warehouse.disclosure import DEFAULT_MAX_NOISE
+from warehouse.disclosure import DEFAULT_MAX_NOISE, DisclosureError
 from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.ledger import load_ledger
 from warehouse.disclosure.suppression import DEFAULT_CHANGE
@@ -367,3 +367,29 @@ def test_margin_tables_answer_per_zip3_and_per_age_band(hub: HubHome) -> None:
         shown = [r for r in result.rows if r[dim] != "all" and r["people"] is not None]
         assert shown
         assert (hub.marts / "adhoc" / result.request.name / "table.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "message"),
+    [
+        # The total moved by 60 since: the ledger's program is infeasible.
+        ({"total": 100, "a": None, "b": None}, {"total": 40, "a": None, "b": None}, "changed"),
+        # Part a shown now pins part b, withheld before (100 - 95, within the change of 2).
+        ({"total": 100, "a": None, "b": None}, {"total": 100, "a": 95, "b": None}, "narrow"),
+    ],
+)
+def test_a_table_the_ledger_cannot_vouch_for_is_refused(
+    before: dict[str, int | None], now: dict[str, int | None], message: str
+) -> None:
+    """protect() skips an infeasible ledger attack; an ad hoc table is then refused, not
+    published unaudited; one that the ledger's attack still narrows is refused too."""
+    from warehouse.adhoc.table import _attack_once_more
+    from warehouse.disclosure import Constraint
+
+    margin = (Constraint({"total": 1, "a": -1, "b": -1}, "eq", "total"),)
+    every = frozenset(before)
+    request = AdhocRequest.parse("t", [], ["zip3"])
+    earlier = Release(before, margin, 0, every, every)
+    with pytest.raises(DisclosureError, match=message):
+        _attack_once_more(request, [earlier], Release(now, margin, 0, every, every), THRESHOLD)
+    _attack_once_more(request, [earlier], earlier, THRESHOLD)  # the same numbers: fine

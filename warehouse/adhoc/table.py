@@ -54,8 +54,9 @@ from warehouse.disclosure import (
     DisclosureError,
     protect,
 )
-from warehouse.disclosure.attacks import Release
+from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.ledger import DEFAULT_WINDOW, load_ledger, record_release
+from warehouse.disclosure.suppression import DEFAULT_CHANGE
 from warehouse.marts.publish import OUTPUT as MARTS
 from warehouse.marts.publish import perturbation
 from warehouse.marts.tables import ALL_PEOPLE
@@ -329,6 +330,32 @@ def audited_with(
     return [*marts, *load_ledger(con, OUTPUT, window, threshold=threshold, max_noise=max_noise)]
 
 
+def _attack_once_more(
+    request: AdhocRequest, ledger: Sequence[Release], release: Release, threshold: int
+) -> None:
+    """The table as it would be published, attacked with the ledger; raises DisclosureError.
+
+    :func:`warehouse.disclosure.protect` skips its ledger attack when that program is
+    infeasible (a count moved by more than the ledger's ``change`` since a release it is
+    attacked with: new data since the marts were published); that must stop an optional
+    table, not publish it unaudited.
+    """
+    try:
+        narrowed = differencing([*ledger, release], DEFAULT_CHANGE, threshold).narrowed
+    except ValueError:
+        raise DisclosureError(
+            f"table {request.name!r}: the data changed since the marts or an earlier ad hoc "
+            f"table were published by more than the audit allows ({DEFAULT_CHANGE} people "
+            "per count); publish the marts again (analyst_marts), then ask again"
+        ) from None
+    if narrowed:
+        raise DisclosureError(
+            f"table {request.name!r} would narrow {len(narrowed)} count(s) withheld in the "
+            "marts, an earlier ad hoc table or itself; ask for fewer dimensions or a broader "
+            "population"
+        )
+
+
 def _tie_to_marts_counts(
     cells: CellSet,
     data: Data,
@@ -452,6 +479,9 @@ def build_table(
             "in the marts or an earlier ad hoc table; ask for fewer dimensions or a broader "
             "population"
         )
+    release = Release.of(cells, protection.suppressed, protection.shown, protection.max_noise)
+    if ledger:
+        _attack_once_more(request, ledger, release, threshold)
     rows = []
     for entry in entries:  # every cell has a row (structural)
         people = protection.shown.get(entry.key)
@@ -500,7 +530,7 @@ def build_table(
             OUTPUT,
             f"{request.name}:{version}",
             published_at,
-            Release.of(cells, protection.suppressed, protection.shown, protection.max_noise),
+            release,
             threshold,
         )
         return {"population": request.population, "cells": about["cells"], "as_of": about["as_of"]}
