@@ -158,7 +158,7 @@ def publications_table(home: HubHome, now: datetime | None = None) -> Renderable
     table = Table(title="Last good publication of each output", title_justify="left")
     table.add_column("output", overflow="fold")
     table.add_column("version", overflow="fold")
-    for column in ("published (UTC)", "age", "state"):
+    for column in ("data to", "published (UTC)", "age", "state"):
         table.add_column(column, no_wrap=True)
     if not rows:
         return Text("No output published yet (marts, extracts and the report appear here).")
@@ -167,8 +167,14 @@ def publications_table(home: HubHome, now: datetime | None = None) -> Renderable
         table.add_row(
             row.output,
             row.version,
+            str(row.details.get("as_of", ""))[:7] or "-",
             f"{row.published_at:%Y-%m-%d %H:%M}",
             _age_text(row.age),
             state,
         )
+    # Why a publication of December can end in June: the partners' latest events end there.
+    table.caption = (
+        "data to: the last month with events in the partners' latest submissions; a later "
+        "publication still ends there (counts stop rather than show empty months)"
+    )
     return table

@@ -36,7 +36,12 @@ def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
             warehouse_parquet,
         ],
         resources={"hub": HubResource(home=str(home.root))},
-        run_config={"ops": {"person_features": {"config": {"as_of": AS_OF.isoformat()}}}},
+        run_config={
+            "ops": {
+                "person_features": {"config": {"as_of": AS_OF.isoformat()}},
+                "analyst_marts": {"config": {"margin_tables": True}},
+            }
+        },
     )
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -47,6 +52,9 @@ def test_materialize_segments_marts_and_report(tmp_path: Path) -> None:
     marts = result.asset_materializations_for_node("analyst_marts")[0].metadata
     assert marts["threshold"].value == 11
     assert marts["suppressed_cells"].value > 0
+    # The per-ZIP3 and per-age-band tables, published with the marts when asked for.
+    assert set(marts["margin_tables"].value) == {"segments-by-zip3", "segments-by-age-band"}
+    assert (home.marts / "adhoc" / "segments-by-zip3" / "table.csv").exists()
     sizes = marts["segment_sizes"].value
     assert all(v is None or v == 0 or v >= 11 for v in sizes.values())
     features = result.asset_materializations_for_node("person_features")[0].metadata

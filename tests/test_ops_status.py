@@ -21,10 +21,10 @@ pytestmark = pytest.mark.time_sensitive
 
 
 def _db(value: int):
-    def build(path: Path) -> dict[str, int]:
+    def build(path: Path) -> dict[str, int | str]:
         with duckdb.connect(str(path)) as con:
             con.execute("CREATE TABLE t AS SELECT $v AS v", {"v": value})
-        return {"tables": 1}
+        return {"tables": 1, "as_of": "2026-06-30"}
 
     return build
 
@@ -75,3 +75,5 @@ def test_overdue_follows_the_expected_cadence(
     text = console.export_text()
     assert output in text
     assert ("overdue" in text) is overdue
+    # The data's end month beside the publication date, and why they differ.
+    assert "2026-06" in text and "last month with events" in text

@@ -93,12 +93,22 @@ def table(
         typer.Option(
             "--where",
             help="Condition on a feature, e.g. 'ed_visits_12m>=3' or "
-            "'hrsn_housing_instability=true'; repeat or join with 'and' (all must hold).",
+            "'hrsn_housing_instability=true', or on the month, e.g. \"month >= '2026-01'\" "
+            "(met in at least one of those months); repeat or join with 'and'.",
         ),
     ] = None,
-    by: Annotated[
-        str, typer.Option("--by", help="Dimensions among zip3, age_band, sex, sector (comma list).")
+    rows: Annotated[
+        str,
+        typer.Option(
+            "--rows",
+            "--by",
+            help="Row dimensions among zip3, age_band, sex, sector, segment (comma list).",
+        ),
     ] = "zip3",
+    cols: Annotated[
+        str,
+        typer.Option("--cols", help="Column dimensions (same choices), e.g. segment."),
+    ] = "",
     segment: Annotated[
         str | None, typer.Option("--segment", help="Count only members of this segment.")
     ] = None,
@@ -118,7 +128,7 @@ def table(
 
     hub = HubHome.resolve(home)
     try:
-        request = AdhocRequest.parse(name, where or [], [by], segment)
+        request = AdhocRequest.parse(name, where or [], [rows], segment, cols=[cols])
     except AdhocError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -140,13 +150,41 @@ def table(
         f"{request.population} by {', '.join(request.by)} (data to {result.as_of:%Y-%m}): "
         f"{result.cells} counts, {result.withheld} withheld, threshold {result.threshold}"
     )
-    typer.echo(f"  {hub.marts / 'adhoc' / name}/table.csv, table.parquet, about.json")
-    for row in result.rows[:40]:
-        labels = "  ".join(f"{row[d]:<12}" for d in request.by)
-        people = "withheld" if row["people"] is None else f"{row['people']:,}"
-        typer.echo(f"  {labels}  {people:>9}")
-    if len(result.rows) > 40:
-        typer.echo(f"  ... {len(result.rows) - 40} more rows in table.csv")
+    typer.echo(
+        f"  {hub.marts / 'adhoc' / name}/table.csv, table.parquet, about.json ('-': withheld)"
+    )
+    lines = _cross_table(request.by, request.cols, result.rows)
+    for line in lines[:42]:
+        typer.echo(f"  {line}")
+    if len(lines) > 42:
+        typer.echo(f"  ... {len(lines) - 42} more lines; every row is in table.csv")
+
+
+def _cross_table(by: tuple[str, ...], cols: tuple[str, ...], rows: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """The table for the console: one line per combination of the row dimensions, a column per
+    combination of ``cols`` (none: one ``people`` column); ``-`` where withheld."""
+    across = [d for d in by if d in cols]
+    down = [d for d in by if d not in cols]
+    heads: dict[tuple[str, ...], None] = {}
+    table: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+    for row in rows:
+        head = tuple(str(row[d]) for d in across)
+        heads.setdefault(head)
+        shown = "-" if row["people"] is None else f"{row['people']:,}"
+        table.setdefault(tuple(str(row[d]) for d in down), {})[head] = shown
+    label = max([len(" ".join(k)) for k in table] + [len(" ".join(down))])
+    titles = ["/".join(h) or "people" for h in heads]
+    widths = [max(9, len(t) + 2) for t in titles]
+    if label + sum(widths) > 80 and across:  # too wide for a terminal: one line per count
+        return _cross_table(by, (), rows)
+    lines = [
+        f"{' '.join(down):<{label}}"
+        + "".join(f"{t:>{w}}" for t, w in zip(titles, widths, strict=True))
+    ]
+    for key, values in table.items():
+        cells = "".join(f"{values.get(h, ''):>{w}}" for h, w in zip(heads, widths, strict=True))
+        lines.append(f"{' '.join(key):<{label}}{cells}")
+    return lines
 
 
 def _run_one(db: Path, sql: str) -> None:

@@ -7,7 +7,7 @@ import dagster as dg
 from kernel.db import connection
 from pipelines.defs.governance.gate import approved_governance, governance_metadata
 from pipelines.resources import HubResource
-from warehouse.disclosure import DEFAULT_THRESHOLD
+from warehouse.disclosure import DEFAULT_THRESHOLD, DisclosureError
 from warehouse.marts import publish_marts, published_threshold, scan_for_leaks
 
 
@@ -16,6 +16,9 @@ class AnalystMartsConfig(dg.Config):
 
     threshold: int = DEFAULT_THRESHOLD
     """Smallest count shown; cells from 1 to threshold-1 are suppressed (CMS: 11)."""
+    margin_tables: bool = False
+    """Also publish every segment per ZIP3 and per age band (marts/adhoc/segments-by-zip3,
+    segments-by-age-band), audited with the marts; adds about two ad hoc tables' time."""
 
 
 @dg.asset(
@@ -40,6 +43,16 @@ def analyst_marts(
         f"marts {result.version}: {result.cells} counts, {result.suppressed_cells} suppressed "
         f"({result.primary_suppressed} small, {result.complementary_suppressed} complementary)"
     )
+    margins: dict[str, str] = {}
+    if config.margin_tables:
+        from warehouse.adhoc import margin_tables
+
+        with hub.connect() as con:
+            try:
+                for table in margin_tables(con, hub.paths, config.threshold, run_id=context.run_id):
+                    margins[table.request.name] = f"{table.withheld}/{table.cells} withheld"
+            except DisclosureError as exc:  # optional tables: the marts stand without them
+                context.log.warning(f"margin tables not published: {exc}")
     return dg.MaterializeResult(
         metadata={
             "version": result.version,
@@ -56,6 +69,7 @@ def analyst_marts(
             "ledger_releases": result.ledger_releases,
             "ledger_exposed": result.ledger_exposed,
             "segment_sizes": dg.MetadataValue.json(result.segment_sizes),
+            "margin_tables": dg.MetadataValue.json(margins),
             **governance_metadata(in_force),
         },
         data_version=dg.DataVersion(result.version),

@@ -115,7 +115,7 @@ CREATE TABLE sector_reach (
     suppressed BOOLEAN NOT NULL
 );
 COMMENT ON TABLE sector_reach IS 'People of each segment that a sector holds a record of (reached, with or without other sectors; the set sizes of the UpSet chart) and that it does not (reached = false: who that sector is missing).';
-COMMENT ON COLUMN sector_reach.reached IS 'True: people the sector holds a record of. False: people of the segment it has no record of.';
+COMMENT ON COLUMN sector_reach.reached IS 'True: people the sector holds a record of. False: people of the segment it has no record of. A sector with no partner submitting yet (no reached = true row for all_people) has no records at all: its reached = false row is the whole segment because that sector is not at the table yet, not because it misses them.';
 COMMENT ON COLUMN sector_reach.segment IS 'Segment name (or all_people).';
 COMMENT ON COLUMN sector_reach.sector IS 'hospital, public_health, cbo_housing, cbo_food or cbo_social.';
 COMMENT ON COLUMN sector_reach.people IS 'Number of people reached (or not reached); NULL when suppressed.';
