@@ -42,6 +42,10 @@ ENCODED_STAGES = (
     ("linkage.charts", "model_charts"),
     ("linkage.run", "load_records"),
     ("linkage.run", "link_all"),
+    ("linkage.link", "scorer"),
+    ("linkage.engines", "DuckDBScorer.linker"),
+    ("linkage.engines", "DuckDBScorer.keep"),
+    ("linkage.link", "_count"),
     ("linkage.link", "cluster_records"),
     ("linkage.link", "estimate_accuracy"),
     ("linkage.charts", "waterfall_chart"),
@@ -136,9 +140,15 @@ def _plaintext(work: str, queue: Any) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="linkage_scale.py's work folder")
+    parser.add_argument(
+        "--phase", choices=("encoded", "plaintext"), action="append", help="default: both"
+    )
     args = parser.parse_args()
+    phases = args.phase or ["encoded", "plaintext"]
     shutil.rmtree(args.work / "profile-home", ignore_errors=True)
     for title, target in (("encoded (phase A)", _encoded), ("plaintext (phase C)", _plaintext)):
+        if title.split()[0] not in phases:
+            continue
         print(f"{title}: CPU seconds (all threads), calls")
         rows: list[tuple[str, int, float]] = _in_process(target, str(args.work))["rows"]
         for path, calls, cpu in rows:
