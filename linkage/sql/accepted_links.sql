@@ -1,5 +1,5 @@
 -- Inside Splink's work database: the accepted links, as the hub stores them.
--- Input: accepted (guarded_links.sql).
+-- Input: accepted (guarded_links.sql: the pair keys, match_weight and match_probability).
 SELECT
     partner_id_l,
     record_pseudonym_l,
