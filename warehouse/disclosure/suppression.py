@@ -23,7 +23,6 @@ small cell is rarely pinned and few complements are needed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -31,7 +30,7 @@ from typing import Final, Literal
 from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
-from warehouse.disclosure.complement import DEFAULT_TIME_LIMIT, choose, neighbourhood
+from warehouse.disclosure.complement import DEFAULT_NODE_LIMIT, choose, neighbourhood
 from warehouse.disclosure.noise import EXACT, Perturbation
 
 DEFAULT_THRESHOLD: Final = 11
@@ -41,9 +40,10 @@ MAX_LEDGER_ROUNDS: Final = 8
 # The ledger's adversary knows that no count moved by more than this between two consecutive
 # publications (a partner re-submitted with one or two new clients: the issue's case).
 DEFAULT_CHANGE: Final = 2
-# Seconds of complementary-suppression MILPs per publication (then greedy): keeps publishing
-# the marts at a million records well under its 30 s budget.
-DEFAULT_MILP_BUDGET: Final = 15.0
+# Branch-and-bound nodes of complementary-suppression MILPs per publication (then greedy): a
+# deterministic budget (the same input gives the same publication bit for bit, whatever the
+# load), sized to keep publishing the marts at a million records under its 30 s budget.
+DEFAULT_MILP_BUDGET: Final = 5000
 
 
 def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
@@ -73,6 +73,7 @@ class SuppressionResult:
         ledger_exposed: Withheld counts still narrower than the threshold when attacked with
             the ledger's publications after ``MAX_LEDGER_ROUNDS`` rounds (0: none; reported to
             stewards, see docs/marts.md).
+        milp_nodes: Branch-and-bound nodes the complementary-suppression programs used.
     """
 
     suppressed: frozenset[CellKey]
@@ -83,6 +84,7 @@ class SuppressionResult:
     audit: dict[CellKey, Interval] = field(default_factory=dict)
     audit_rounds: int = 0
     ledger_exposed: int = 0
+    milp_nodes: int = 0
 
     @property
     def complementary(self) -> frozenset[CellKey]:
@@ -97,7 +99,7 @@ def protect(
     change: int = DEFAULT_CHANGE,
     *,
     method: Literal["optimal", "greedy"] = "optimal",
-    milp_budget: float = DEFAULT_MILP_BUDGET,
+    milp_budget: int = DEFAULT_MILP_BUDGET,
 ) -> SuppressionResult:
     """Perturb, withhold small shown counts, and complement until no withheld count is exposed.
 
@@ -112,7 +114,8 @@ def protect(
         method: ``"optimal"``: complements chosen by a MILP per exposed group, fewest people
             (:mod:`warehouse.disclosure.complement`), greedy where no program solves in time;
             ``"greedy"``: one more withheld count per exposed group and round, smallest first.
-        milp_budget: Seconds of MILP solving per publication; greedy after that.
+        milp_budget: Branch-and-bound nodes of MILP solving per publication (each program
+            counts at least 1); greedy after that. Nodes, not seconds: deterministic.
 
     Raises:
         DisclosureError: the audit still finds an exposed cell after the allowed rounds.
@@ -126,7 +129,7 @@ def protect(
     index = index_rows(cells.constraints)
     totals = {c.total for c in cells.constraints if c.total is not None}
     may_be_zero = cells.may_be_zero()
-    spent = 0.0
+    spent = 0
     rounds = ledger_rounds = ledger_exposed = 0
     cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] = {}
     while True:
@@ -140,33 +143,21 @@ def protect(
             cache=cache,
         )
         weak = exposed(audit, threshold)
-        if not weak and ledger and ledger_rounds < MAX_LEDGER_ROUNDS:
-            # Attack this publication together with the earlier ones.
-            current = Release(
-                view,
-                cells.constraints,
-                perturbation.max_noise,
-                frozenset(cells.structural),
-                frozenset(cells.sparse),
-            )
+        if not weak and ledger:
+            # Attack this publication together with the earlier ones (an LP over the ledger
+            # and this publication, every count within its noise and the change between two).
+            late = _attack_sequence(cells, view, perturbation.max_noise, ledger, change, threshold)
             ledger_rounds += 1
-            try:
-                late = differencing([*ledger, current], change, threshold).narrowed
-            except ValueError:
-                # Infeasible: some count moved by more than ``change`` since the last
-                # publication, so the differencing adversary's premise does not hold.
-                late, ledger_rounds = [], MAX_LEDGER_ROUNDS
-            # An earlier withheld count narrowed by its number shown now: withhold it again
-            # (a stable pattern); one of this publication: complement it, below.
-            if _withhold_again(cells, suppressed, late, len(ledger)):
+            # What the sequence narrows, withhold now the counts whose new numbers narrow it,
+            # and audit again: until nothing is narrowed, or the rounds are spent (reported).
+            if (
+                late
+                and ledger_rounds <= MAX_LEDGER_ROUNDS
+                and _withhold_for_ledger(cells, index, suppressed, late, ledger, noisy)
+            ):
                 rounds += 1
                 continue
-            weak = [
-                Interval(iv.cell[1], iv.lower, iv.upper)  # type: ignore[index]
-                for iv in late
-                if iv.cell[0] == len(ledger)  # type: ignore[index]
-            ]
-            ledger_exposed = len(weak)
+            ledger_exposed = len(late)
         if not weak:
             break
         rounds += 1
@@ -184,8 +175,7 @@ def protect(
                 continue
             chosen = None
             if method == "optimal" and spent < milp_budget:
-                started = time.perf_counter()
-                chosen = choose(
+                chosen, nodes = choose(
                     cells.constraints,
                     neighbourhood(cells.constraints, index, members, targets, suppressed, noisy),
                     values,
@@ -197,16 +187,11 @@ def protect(
                     totals=totals,
                     previous=ledger[-1].shown if ledger else None,
                     change=change,
-                    time_limit=min(DEFAULT_TIME_LIMIT, milp_budget - spent),
+                    node_limit=min(DEFAULT_NODE_LIMIT, milp_budget - spent),
                 )
-                spent += time.perf_counter() - started
+                spent += nodes
             if chosen:
                 suppressed |= chosen
-            elif ledger_exposed:
-                # Found only by the ledger's attack, and no program helps: a greedy step would
-                # withhold counts shown last time (each then narrowed by its old number).
-                # Published as it stands, and reported (``ledger_exposed``).
-                ledger_rounds = MAX_LEDGER_ROUNDS
             else:  # no program, none solved in time, or relations beyond it: greedy step
                 _widen(cells, index, suppressed, targets[0])
     shown = {c: v for c, v in noisy.items() if c not in suppressed}
@@ -219,20 +204,64 @@ def protect(
         audit,
         rounds,
         ledger_exposed,
+        spent,
     )
 
 
-def _withhold_again(
-    cells: CellSet, suppressed: set[CellKey], late: list[Interval], now: int
+def _attack_sequence(
+    cells: CellSet,
+    view: dict[CellKey, int | None],
+    max_noise: int,
+    ledger: Sequence[Release],
+    change: int,
+    threshold: int,
+) -> list[Interval]:
+    """The withheld counts of the ledger's publications and this one that, attacked together,
+    are narrower than the threshold (keyed ``(publication, cell)``)."""
+    current = Release(
+        view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
+    )
+    try:
+        return differencing([*ledger, current], change, threshold).narrowed
+    except ValueError:
+        # Infeasible: some count moved by more than ``change`` since the last publication,
+        # so the differencing adversary's premise does not hold.
+        return []
+
+
+def _withhold_for_ledger(
+    cells: CellSet,
+    index: dict[CellKey, list[int]],
+    suppressed: set[CellKey],
+    late: list[Interval],
+    ledger: Sequence[Release],
+    noisy: dict[CellKey, int],
 ) -> bool:
-    """Withhold now what an earlier publication withheld and this one's number would narrow
-    (``late`` is keyed ``(publication, cell)``; ``now`` is this one). False: nothing to do."""
+    """Withhold now what makes the sequence narrow a withheld count (``late`` is keyed
+    ``(publication, cell)``). False: nothing left to withhold.
+
+    A count withheld earlier and shown now is narrowed by its own number: withheld again (a
+    stable pattern). Otherwise the narrowing comes from this publication's new numbers: a
+    count shown now whose number differs from an earlier publication's adds a fresh noise
+    draw, and each draw intersects the adversary's box. Per narrowed count, one such count of
+    its relations is withheld now (inner cells before totals, then the fewest people); where
+    none is new, the search moves one relation further out.
+    """
     before = len(suppressed)
+
+    def new(cell: CellKey) -> bool:
+        return cell not in suppressed and any(r.shown.get(cell) != noisy[cell] for r in ledger)
+
+    totals = {c.total for c in cells.constraints}
     for interval in late:
-        when: int = interval.cell[0]  # type: ignore[index]
         cell: CellKey = interval.cell[1]  # type: ignore[index]
-        if when < now and cells.values.get(cell):
+        if cell in noisy and cell not in suppressed:
             suppressed.add(cell)
+            continue
+        reached = {k for i in index.get(cell, []) for k in cells.constraints[i].coefs}
+        options = [c for c in reached if c in noisy and new(c)]
+        if options:
+            suppressed.add(min(options, key=lambda c: (c in totals, cells.values[c], repr(c))))
     return len(suppressed) > before
 
 
