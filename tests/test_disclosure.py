@@ -518,3 +518,41 @@ def test_the_solver_prints_nothing_to_the_console() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "solved\n"
+
+
+@pytest.mark.parametrize(
+    ("values", "relations", "same"),
+    [
+        # A part as large as its total holds the same people (the other parts are empty).
+        ({"t": 12, "a": 12, "b": 0}, [("eq", "t", ["a", "b"])], {"t": "a"}),
+        ({"t": 12, "a": 11, "b": 1}, [("eq", "t", ["a", "b"])], {}),
+        # Two totals over the same non-empty parts: one population.
+        (
+            {"size": 9, "not_reached": 9, "c1": 4, "c2": 5, "c3": 0},
+            [("eq", "size", ["c1", "c2", "c3"]), ("eq", "not_reached", ["c1", "c2"])],
+            {"size": "not_reached"},
+        ),
+        # a <= b with as many people; a looser inequality says nothing.
+        ({"a": 7, "b": 7}, [("le", "a", ["b"])], {"a": "b"}),
+        ({"a": 7, "b": 7, "c": 20}, [("le3", "a", ["b", "c"])], {}),
+    ],
+)
+def test_cells_of_one_population_get_one_noise(
+    values: dict[str, int], relations: list[tuple[str, str, list[str]]], same: dict[str, str]
+) -> None:
+    cells = CellSet()
+    for key, value in values.items():
+        cells.add(key, value)
+    for sense, first, others in relations:
+        if sense == "eq":
+            cells.add_total(first, others)
+        elif sense == "le":
+            cells.add_le({first: 1, others[0]: -1})
+        else:  # a + b - c <= 0: not a subset relation between two cells
+            cells.add_le({first: 1, others[0]: 1, others[1]: -1})
+    classes = cells.populations()
+    expected = {c: min(pair, key=repr) for a, b in same.items() for pair in [(a, b)] for c in pair}
+    assert {c: classes.get(c, c) for c in values} == {c: expected.get(c, c) for c in values}
+    result = protect(cells, 2, Perturbation(KEY, 3))
+    for a, b in same.items():
+        assert result.shown.get(a) == result.shown.get(b)

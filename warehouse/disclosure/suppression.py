@@ -1,8 +1,8 @@
 """One disclosure model for every count that leaves the hub: cell-key noise, threshold, audit.
 
 1. **Perturbation** (:mod:`warehouse.disclosure.noise`): each count is shown as
-   ``count + noise``, the noise keyed on the cell and its count (consistent across
-   publications) and bounded by ``max_noise``.
+   ``count + noise``, the noise keyed on the cell (one of the cells of its population) and its
+   count (consistent across publications) and bounded by ``max_noise``.
 2. **Primary suppression**: a count whose *shown* value is below the threshold is withheld.
    Deciding on the shown value, not the true one, is what keeps the rule itself from leaking:
    a cell that crosses the threshold between two publications tells the adversary only that
@@ -12,9 +12,11 @@
    margins, segment-subset relations, a row meaning at least 1 person, and the noise bound of
    every shown count. For each group of withheld counts with one narrower than the threshold,
    a MILP (:mod:`warehouse.disclosure.complement`) chooses the further counts to withhold that
-   widen all of them at the least number of people; where no program solves within its time
-   cap, one more count of a margin is withheld (greedy). The audit runs again until nothing is
-   exposed. Publication stops with :class:`DisclosureError` if that does not converge.
+   widen all of them at the least number of people; where no program solves within its node
+   budget, one more count of a margin is withheld (greedy). The audit runs again until nothing
+   is exposed. Publication stops with :class:`DisclosureError` if that does not converge.
+4. **Ledger**: the publication is attacked together with the earlier ones; what the sequence
+   narrows, of any of them, is widened now by withholding the new numbers that narrow it.
 
 The noise does most of the work that complementary suppression did with exact counts: a
 margin minus its shown parts is only known to within the sum of their noise bounds, so a
@@ -123,7 +125,9 @@ def protect(
     if threshold < 2:
         raise ValueError("the threshold must be at least 2")
     values = cells.values
-    noisy = {c: perturbation.shown(c, values[c]) for c in cells.rows()}
+    # One noise per population: cells holding the same people show the same number.
+    same = cells.populations()
+    noisy = {c: perturbation.shown(same.get(c, c), values[c]) for c in cells.rows()}
     primary = {c for c, shown in noisy.items() if shown < threshold}
     suppressed = set(primary)
     index = index_rows(cells.constraints)
