@@ -157,7 +157,15 @@ def protect(
             if (
                 late
                 and ledger_rounds <= MAX_LEDGER_ROUNDS
-                and _withhold_for_ledger(cells, index, suppressed, late, ledger, noisy)
+                and _withhold_for_ledger(
+                    cells,
+                    index,
+                    suppressed,
+                    late,
+                    ledger,
+                    noisy,
+                    (perturbation.max_noise, change, threshold),
+                )
             ):
                 rounds += 1
                 continue
@@ -240,23 +248,34 @@ def _withhold_for_ledger(
     late: list[Interval],
     ledger: Sequence[Release],
     noisy: dict[CellKey, int],
+    rule: tuple[int, int, int],
 ) -> bool:
     """Withhold now what makes the sequence narrow a withheld count (``late`` is keyed
     ``(publication, cell)``). False: nothing left to withhold.
 
     A count withheld earlier and shown now is narrowed by its own number: withheld again (a
-    stable pattern). Otherwise the narrowing comes from this publication's new numbers: a
-    count shown now whose number differs from an earlier publication's adds a fresh noise
-    draw, and each draw intersects the adversary's box. Per narrowed count, one such count of
-    its relations is withheld now (inner cells before totals, then the fewest people); where
-    none is new, the search moves one relation further out.
+    stable pattern). Otherwise the narrowing comes from this publication's new numbers: per
+    narrowed count, one count of its relations shown now for the first time is withheld now
+    (inner cells before totals, then the fewest people).
     """
+    max_noise, change, threshold = rule
     before = len(suppressed)
+    totals = {c.total for c in cells.constraints}
 
     def new(cell: CellKey) -> bool:
-        return cell not in suppressed and any(r.shown.get(cell) != noisy[cell] for r in ledger)
+        # A fresh number (a new noise draw), whose old numbers leave it wide once withheld:
+        # each earlier publication that showed it bounds it within its noise and the change
+        # since, and a count shown at several numbers would be narrowed in turn.
+        if cell in suppressed or ledger[-1].shown.get(cell) == noisy[cell]:
+            return False
+        low, high = float("-inf"), float("inf")
+        for age, release in enumerate(reversed(ledger), start=1):
+            number = release.shown.get(cell)
+            if number is not None:
+                low = max(low, number - max_noise - change * age)
+                high = min(high, number + max_noise + change * age)
+        return high - low >= threshold
 
-    totals = {c.total for c in cells.constraints}
     for interval in late:
         cell: CellKey = interval.cell[1]  # type: ignore[index]
         if cell in noisy and cell not in suppressed:
