@@ -254,9 +254,10 @@ def _withhold_for_ledger(
     ``(publication, cell)``). False: nothing left to withhold.
 
     A count withheld earlier and shown now is narrowed by its own number: withheld again (a
-    stable pattern). Otherwise the narrowing comes from this publication's new numbers: per
-    narrowed count, one count of its relations shown now for the first time is withheld now
-    (inner cells before totals, then the fewest people).
+    stable pattern). Otherwise the narrowing comes from this publication's fresh numbers (new
+    noise draws, each intersecting the adversary's box): per narrowed count, one count of its
+    relations with a fresh number is withheld now (inner cells before totals, then the fewest
+    people), if its own earlier numbers leave it at least the threshold wide once withheld.
     """
     max_noise, change, threshold = rule
     before = len(suppressed)
