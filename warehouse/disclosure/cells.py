@@ -105,3 +105,45 @@ class CellSet:
             for cell in constraint.coefs:
                 index.setdefault(cell, []).append(i)
         return index
+
+    def populations(self) -> dict[CellKey, CellKey]:
+        """cell -> one cell of the same people (the least by ``repr`` of its class).
+
+        A part of a margin, or the smaller side of ``a <= b`` between two cells, is a subset of
+        the other's people; holding as many people, it holds the same ones. So do two margin
+        totals over the same non-empty parts (a segment's size, and its people not reached by
+        a sector that reaches none of them: both the sum of the same sector combinations).
+        Such cells get the same noise (the cell-key method keys the noise on the people a count
+        holds): two independent noise draws of one population would narrow it to their
+        intersection.
+        """
+        parent: dict[CellKey, CellKey] = {}
+
+        def find(cell: CellKey) -> CellKey:
+            while parent.get(cell, cell) != cell:
+                cell = parent[cell]
+            return cell
+
+        def union(one: CellKey, other: CellKey) -> None:
+            a, b = sorted((find(one), find(other)), key=repr)
+            if a != b:
+                parent[b] = a
+
+        over: dict[frozenset[CellKey], CellKey] = {}
+        for constraint in self.constraints:
+            coefs = constraint.coefs
+            total = constraint.total
+            if constraint.sense == "eq" and total is not None:
+                pairs = [(total, part) for part in constraint.parts]
+                filled = frozenset(p for p in constraint.parts if self.values[p] > 0)
+                if filled and self.values[total] > 0:
+                    union(over.setdefault(filled, total), total)
+            elif len(coefs) == 2 and sorted(coefs.values()) == [-1, 1]:
+                small, big = sorted(coefs, key=coefs.__getitem__)
+                pairs = [(big, small)]
+            else:
+                continue
+            for big, small in pairs:
+                if self.values[big] == self.values[small] > 0:
+                    union(big, small)
+        return {cell: find(cell) for cell in parent}

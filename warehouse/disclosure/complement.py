@@ -16,8 +16,8 @@ conservative (the real adversary knows less), and it keeps the relaxation tight.
 Candidates are the shown counts of the relations that touch the group; the program sees those
 relations and the ones touching each candidate (a candidate once withheld is bounded by them).
 Relations further out are not in the program, so the caller audits again and repeats; when a
-program finds no solution within its time cap, :func:`choose` returns None and the caller falls
-back to the greedy widening.
+program finds no solution within its node limit, :func:`choose` returns None and the caller falls
+back to the greedy widening. Limits are counted in nodes, so the outcome is deterministic.
 """
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ import numpy as np
 from warehouse.disclosure.audit import Box, box_of, highs_model
 from warehouse.disclosure.cells import CellKey, Constraint
 
-# Per program, in seconds (HiGHS's own timer): the best solution found by then is used.
-DEFAULT_TIME_LIMIT: Final = 5.0
+# Per program, in branch-and-bound nodes (HiGHS's ``mip_max_nodes``): the best solution found
+# by then is used. A count of nodes, not seconds, so the same input gives the same publication
+# whatever the machine's load.
+DEFAULT_NODE_LIMIT: Final = 200
+# Per program, in seconds: only a safety net against a pathological program (when it bites, the
+# publication is no longer reproducible bit for bit; the node limits bite long before).
+SAFETY_TIME_LIMIT: Final = 60.0
 # A withheld cell is preferred over another of the same people when it is not a margin total
 # (a withheld total hides a whole row or column from analysts), then when it is one cell.
 _CELL_COST: Final = 0.5
@@ -91,8 +96,9 @@ def choose(
     totals: Collection[CellKey] = (),
     previous: Mapping[CellKey, int | None] | None = None,
     change: int = 0,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-) -> set[CellKey] | None:
+    node_limit: int = DEFAULT_NODE_LIMIT,
+    time_limit: float = SAFETY_TIME_LIMIT,
+) -> tuple[set[CellKey] | None, int]:
     """The counts to withhold so every target is at least ``threshold`` wide, fewest people.
 
     Args:
@@ -112,10 +118,12 @@ def choose(
             The program also knows what the last publication showed: a count shown then is
             within ``max_noise + change`` of that number now.
         change: How much a count may move between two publications.
-        time_limit: HiGHS's time cap for this program.
+        node_limit: Branch-and-bound nodes for this program (deterministic).
+        time_limit: Wall-clock safety net for this program, in seconds.
 
     Returns:
-        The counts to withhold (possibly none), or None: no solution found in time.
+        The counts to withhold (possibly none), or None: no solution found within the limits;
+        and the nodes the program used (at least 1: the budget of a publication counts them).
     """
     # highspy loads a native library (about 1 s): only a suppression that needs the MILP pays it.
     import highspy
@@ -199,6 +207,7 @@ def choose(
             add_row([(upper, 1.0), (offset + column[target], -1.0)], float(threshold), inf)
     n = n_y + len(blocks) * n_x
     model = highs_model(lows, highs, starts, indexes, coefs, row_low, row_high)
+    model.setOptionValue("mip_max_nodes", max(1, int(node_limit)))
     model.setOptionValue("time_limit", float(time_limit))
     model.setOptionValue("mip_rel_gap", 0.0)
     model.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(costs))
@@ -210,8 +219,10 @@ def choose(
         )
     model.run()
     status = model.getModelStatus()
-    feasible = model.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+    info = model.getInfo()
+    nodes = max(1, int(info.mip_node_count))
+    feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
     if status != highspy.HighsModelStatus.kOptimal and not feasible:
-        return None
+        return None, nodes
     solution = model.getSolution().col_value
-    return {cell for cell, k in candidate_of.items() if solution[k] > 0.5}
+    return {cell for cell, k in candidate_of.items() if solution[k] > 0.5}, nodes

@@ -9,10 +9,12 @@ the cell and its count (HMAC-SHA256 under a secret only the hub holds):
 * **Fresh where something changed.** When a partner re-submits with a few new clients, every
   cell they join gets a new, independent noise: the difference of two publications is the
   change plus the difference of two unknown noises, not the change itself.
-* **Keyed on the count, not on the persons.** The ABS keys the noise on the set of contributing
-  records; the hub keys it on ``(cell, count)``, which needs no person-level key in the
-  aggregation queries and is at least as consistent: a cell whose people changed but whose
-  count did not keeps its number (nothing is learnt), and any change of count redraws it.
+* **Keyed on the count and the population, not on the persons.** The ABS keys the noise on the
+  set of contributing records; the hub keys it on ``(cell, count)``, which needs no
+  person-level key in the aggregation queries and is at least as consistent: a cell whose
+  people changed but whose count did not keeps its number (nothing is learnt), and any change
+  of count redraws it. Cells that provably hold the same people (:meth:`CellSet.populations`)
+  are keyed on one of them, so one population is never shown with two independent noises.
 
 The noise is bounded, so the adversary's linear program still bounds every cell: a published
 ``p`` means a true count in ``[p - max_noise, p + max_noise]``. The audit

@@ -1,8 +1,8 @@
 """One disclosure model for every count that leaves the hub: cell-key noise, threshold, audit.
 
 1. **Perturbation** (:mod:`warehouse.disclosure.noise`): each count is shown as
-   ``count + noise``, the noise keyed on the cell and its count (consistent across
-   publications) and bounded by ``max_noise``.
+   ``count + noise``, the noise keyed on the cell (one of the cells of its population) and its
+   count (consistent across publications) and bounded by ``max_noise``.
 2. **Primary suppression**: a count whose *shown* value is below the threshold is withheld.
    Deciding on the shown value, not the true one, is what keeps the rule itself from leaking:
    a cell that crosses the threshold between two publications tells the adversary only that
@@ -12,9 +12,11 @@
    margins, segment-subset relations, a row meaning at least 1 person, and the noise bound of
    every shown count. For each group of withheld counts with one narrower than the threshold,
    a MILP (:mod:`warehouse.disclosure.complement`) chooses the further counts to withhold that
-   widen all of them at the least number of people; where no program solves within its time
-   cap, one more count of a margin is withheld (greedy). The audit runs again until nothing is
-   exposed. Publication stops with :class:`DisclosureError` if that does not converge.
+   widen all of them at the least number of people; where no program solves within its node
+   budget, one more count of a margin is withheld (greedy). The audit runs again until nothing
+   is exposed. Publication stops with :class:`DisclosureError` if that does not converge.
+4. **Ledger**: the publication is attacked together with the earlier ones; what the sequence
+   narrows, of any of them, is widened now by withholding the new numbers that narrow it.
 
 The noise does most of the work that complementary suppression did with exact counts: a
 margin minus its shown parts is only known to within the sum of their noise bounds, so a
@@ -23,7 +25,6 @@ small cell is rarely pinned and few complements are needed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -32,7 +33,7 @@ from contract.disclosure import DISCLOSURE_THRESHOLD
 from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
-from warehouse.disclosure.complement import DEFAULT_TIME_LIMIT, choose, neighbourhood
+from warehouse.disclosure.complement import DEFAULT_NODE_LIMIT, choose, neighbourhood
 from warehouse.disclosure.noise import EXACT, Perturbation
 
 # The contract's threshold (contract/disclosure.py), the default of every release.
@@ -43,9 +44,10 @@ MAX_LEDGER_ROUNDS: Final = 8
 # The ledger's adversary knows that no count moved by more than this between two consecutive
 # publications (a partner re-submitted with one or two new clients: the issue's case).
 DEFAULT_CHANGE: Final = 2
-# Seconds of complementary-suppression MILPs per publication (then greedy): keeps publishing
-# the marts at a million records well under its 30 s budget.
-DEFAULT_MILP_BUDGET: Final = 15.0
+# Branch-and-bound nodes of complementary-suppression MILPs per publication (then greedy): a
+# deterministic budget (the same input gives the same publication bit for bit, whatever the
+# load), sized to keep publishing the marts at a million records under its 30 s budget.
+DEFAULT_MILP_BUDGET: Final = 5000
 
 
 def disclose(count: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
@@ -75,6 +77,7 @@ class SuppressionResult:
         ledger_exposed: Withheld counts still narrower than the threshold when attacked with
             the ledger's publications after ``MAX_LEDGER_ROUNDS`` rounds (0: none; reported to
             stewards, see docs/marts.md).
+        milp_nodes: Branch-and-bound nodes the complementary-suppression programs used.
     """
 
     suppressed: frozenset[CellKey]
@@ -85,6 +88,7 @@ class SuppressionResult:
     audit: dict[CellKey, Interval] = field(default_factory=dict)
     audit_rounds: int = 0
     ledger_exposed: int = 0
+    milp_nodes: int = 0
 
     @property
     def complementary(self) -> frozenset[CellKey]:
@@ -99,7 +103,7 @@ def protect(
     change: int = DEFAULT_CHANGE,
     *,
     method: Literal["optimal", "greedy"] = "optimal",
-    milp_budget: float = DEFAULT_MILP_BUDGET,
+    milp_budget: int = DEFAULT_MILP_BUDGET,
 ) -> SuppressionResult:
     """Perturb, withhold small shown counts, and complement until no withheld count is exposed.
 
@@ -114,7 +118,8 @@ def protect(
         method: ``"optimal"``: complements chosen by a MILP per exposed group, fewest people
             (:mod:`warehouse.disclosure.complement`), greedy where no program solves in time;
             ``"greedy"``: one more withheld count per exposed group and round, smallest first.
-        milp_budget: Seconds of MILP solving per publication; greedy after that.
+        milp_budget: Branch-and-bound nodes of MILP solving per publication (each program
+            counts at least 1); greedy after that. Nodes, not seconds: deterministic.
 
     Raises:
         DisclosureError: the audit still finds an exposed cell after the allowed rounds.
@@ -122,13 +127,15 @@ def protect(
     if threshold < 2:
         raise ValueError("the threshold must be at least 2")
     values = cells.values
-    noisy = {c: perturbation.shown(c, values[c]) for c in cells.rows()}
+    # One noise per population: cells holding the same people show the same number.
+    same = cells.populations()
+    noisy = {c: perturbation.shown(same.get(c, c), values[c]) for c in cells.rows()}
     primary = {c for c, shown in noisy.items() if shown < threshold}
     suppressed = set(primary)
     index = index_rows(cells.constraints)
     totals = {c.total for c in cells.constraints if c.total is not None}
     may_be_zero = cells.may_be_zero()
-    spent = 0.0
+    spent = 0
     rounds = ledger_rounds = ledger_exposed = 0
     cache: dict[tuple[frozenset[CellKey], tuple[Box, ...]], dict[CellKey, Interval]] = {}
     while True:
@@ -142,33 +149,29 @@ def protect(
             cache=cache,
         )
         weak = exposed(audit, threshold)
-        if not weak and ledger and ledger_rounds < MAX_LEDGER_ROUNDS:
-            # Attack this publication together with the earlier ones.
-            current = Release(
-                view,
-                cells.constraints,
-                perturbation.max_noise,
-                frozenset(cells.structural),
-                frozenset(cells.sparse),
-            )
+        if not weak and ledger:
+            # Attack this publication together with the earlier ones (an LP over the ledger
+            # and this publication, every count within its noise and the change between two).
+            late = _attack_sequence(cells, view, perturbation.max_noise, ledger, change, threshold)
             ledger_rounds += 1
-            try:
-                late = differencing([*ledger, current], change, threshold).narrowed
-            except ValueError:
-                # Infeasible: some count moved by more than ``change`` since the last
-                # publication, so the differencing adversary's premise does not hold.
-                late, ledger_rounds = [], MAX_LEDGER_ROUNDS
-            # An earlier withheld count narrowed by its number shown now: withhold it again
-            # (a stable pattern); one of this publication: complement it, below.
-            if _withhold_again(cells, suppressed, late, len(ledger)):
+            # What the sequence narrows, withhold now the counts whose new numbers narrow it,
+            # and audit again: until nothing is narrowed, or the rounds are spent (reported).
+            if (
+                late
+                and ledger_rounds <= MAX_LEDGER_ROUNDS
+                and _withhold_for_ledger(
+                    cells,
+                    index,
+                    suppressed,
+                    late,
+                    ledger,
+                    noisy,
+                    (perturbation.max_noise, change, threshold),
+                )
+            ):
                 rounds += 1
                 continue
-            weak = [
-                Interval(iv.cell[1], iv.lower, iv.upper)  # type: ignore[index]
-                for iv in late
-                if iv.cell[0] == len(ledger)  # type: ignore[index]
-            ]
-            ledger_exposed = len(weak)
+            ledger_exposed = len(late)
         if not weak:
             break
         rounds += 1
@@ -186,8 +189,7 @@ def protect(
                 continue
             chosen = None
             if method == "optimal" and spent < milp_budget:
-                started = time.perf_counter()
-                chosen = choose(
+                chosen, nodes = choose(
                     cells.constraints,
                     neighbourhood(cells.constraints, index, members, targets, suppressed, noisy),
                     values,
@@ -199,16 +201,11 @@ def protect(
                     totals=totals,
                     previous=ledger[-1].shown if ledger else None,
                     change=change,
-                    time_limit=min(DEFAULT_TIME_LIMIT, milp_budget - spent),
+                    node_limit=min(DEFAULT_NODE_LIMIT, milp_budget - spent),
                 )
-                spent += time.perf_counter() - started
+                spent += nodes
             if chosen:
                 suppressed |= chosen
-            elif ledger_exposed:
-                # Found only by the ledger's attack, and no program helps: a greedy step would
-                # withhold counts shown last time (each then narrowed by its old number).
-                # Published as it stands, and reported (``ledger_exposed``).
-                ledger_rounds = MAX_LEDGER_ROUNDS
             else:  # no program, none solved in time, or relations beyond it: greedy step
                 _widen(cells, index, suppressed, targets[0])
     shown = {c: v for c, v in noisy.items() if c not in suppressed}
@@ -221,20 +218,76 @@ def protect(
         audit,
         rounds,
         ledger_exposed,
+        spent,
     )
 
 
-def _withhold_again(
-    cells: CellSet, suppressed: set[CellKey], late: list[Interval], now: int
+def _attack_sequence(
+    cells: CellSet,
+    view: dict[CellKey, int | None],
+    max_noise: int,
+    ledger: Sequence[Release],
+    change: int,
+    threshold: int,
+) -> list[Interval]:
+    """The withheld counts of the ledger's publications and this one that, attacked together,
+    are narrower than the threshold (keyed ``(publication, cell)``)."""
+    current = Release(
+        view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
+    )
+    try:
+        return differencing([*ledger, current], change, threshold).narrowed
+    except ValueError:
+        # Infeasible: some count moved by more than ``change`` since the last publication,
+        # so the differencing adversary's premise does not hold.
+        return []
+
+
+def _withhold_for_ledger(
+    cells: CellSet,
+    index: dict[CellKey, list[int]],
+    suppressed: set[CellKey],
+    late: list[Interval],
+    ledger: Sequence[Release],
+    noisy: dict[CellKey, int],
+    rule: tuple[int, int, int],
 ) -> bool:
-    """Withhold now what an earlier publication withheld and this one's number would narrow
-    (``late`` is keyed ``(publication, cell)``; ``now`` is this one). False: nothing to do."""
+    """Withhold now what makes the sequence narrow a withheld count (``late`` is keyed
+    ``(publication, cell)``). False: nothing left to withhold.
+
+    A count withheld earlier and shown now is narrowed by its own number: withheld again (a
+    stable pattern). Otherwise the narrowing comes from this publication's fresh numbers (new
+    noise draws, each intersecting the adversary's box): per narrowed count, one count of its
+    relations with a fresh number is withheld now (inner cells before totals, then the fewest
+    people), if its own earlier numbers leave it at least the threshold wide once withheld.
+    """
+    max_noise, change, threshold = rule
     before = len(suppressed)
+    totals = {c.total for c in cells.constraints}
+
+    def new(cell: CellKey) -> bool:
+        # A fresh number (a new noise draw), whose old numbers leave it wide once withheld:
+        # each earlier publication that showed it bounds it within its noise and the change
+        # since, and a count shown at several numbers would be narrowed in turn.
+        if cell in suppressed or ledger[-1].shown.get(cell) == noisy[cell]:
+            return False
+        low, high = float("-inf"), float("inf")
+        for age, release in enumerate(reversed(ledger), start=1):
+            number = release.shown.get(cell)
+            if number is not None:
+                low = max(low, number - max_noise - change * age)
+                high = min(high, number + max_noise + change * age)
+        return high - low >= threshold
+
     for interval in late:
-        when: int = interval.cell[0]  # type: ignore[index]
         cell: CellKey = interval.cell[1]  # type: ignore[index]
-        if when < now and cells.values.get(cell):
+        if cell in noisy and cell not in suppressed:
             suppressed.add(cell)
+            continue
+        reached = {k for i in index.get(cell, []) for k in cells.constraints[i].coefs}
+        options = [c for c in reached if c in noisy and new(c)]
+        if options:
+            suppressed.add(min(options, key=lambda c: (c in totals, cells.values[c], repr(c))))
     return len(suppressed) > before
 
 

@@ -17,7 +17,14 @@ from warehouse.disclosure.ledger import record_release
 from warehouse.marts.publish import OUTPUT as MARTS_OUTPUT
 from warehouse.publish import Publication, publish_dir
 from warehouse.report import charts
-from warehouse.report.data import ReportData, marts_release, multi_sector_share, read_report_data
+from warehouse.report.data import (
+    ReportData,
+    marts_release,
+    multi_sector_share,
+    read_report_data,
+    share_text,
+    shown_multi_sector_share,
+)
 
 OUTPUT: Final = "report"
 REPORT_NAME: Final = "ecosystem"
@@ -93,13 +100,12 @@ def render_html(marts_db: Path, folder: Path) -> tuple[Path, dict[str, Path]]:
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
-    low, high = multi_sector_share(data.combinations, data.everyone)
-    if low != low:  # nan: nobody published
-        share_multi = "-"
-    elif round(high, 2) > round(low, 2):  # withheld combinations: the shown share is a bound
-        share_multi = f"at least {low:.0%}"
-    else:
-        share_multi = f"{low:.0%}"
+    # Shown numbers carry the noise and withheld combinations have no row: the headline is
+    # the shown share only where its bounds keep it within a point of the truth.
+    low, high = multi_sector_share(
+        data.combinations, data.everyone, int(data.about.get("max_noise", "0"))
+    )
+    share_multi = share_text(shown_multi_sector_share(data.combinations, data.everyone), low, high)
     html = env.get_template("report.html.j2").render(
         about=data.about,
         version=data.about.get("version", ""),

@@ -6,6 +6,7 @@ already passed disclosure control, so the report cannot show a count the marts w
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +41,46 @@ class ReportData:
     missing: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
-def multi_sector_share(combinations: list[Count], everyone: int | None) -> tuple[float, float]:
-    """The share of people known to 2+ sectors, as bounds: (shown multi-sector combinations,
-    everyone less the shown single-sector and no-sector ones) over everyone. Equal when no
-    combination is withheld; otherwise the truth lies between them (within the noise)."""
+def multi_sector_share(
+    combinations: list[Count], everyone: int | None, max_noise: int = 0
+) -> tuple[float, float]:
+    """Bounds that hold on the share of people known to 2+ sectors: ``(low, high)``.
+
+    Every shown number is its true count within ``max_noise`` (and at least 1: a row means
+    someone); a listed withheld combination holds at least 1; unlisted ones (withheld
+    combinations have no row) hold the rest of everyone, in either group. So the true share
+    lies between the fewest multi-sector people over the most people, and all but the fewest
+    single- and no-sector people over the most people. ``(nan, nan)``: nobody published.
+    """
     if not everyone:
         return (float("nan"), float("nan"))
-    multi = sum(c.people or 0 for c in combinations if "+" in c.label)
-    single = sum(c.people or 0 for c in combinations if "+" not in c.label)
-    withheld = any(c.people is None for c in combinations)
-    high = max(multi, everyone - single) if withheld else multi
-    return (multi / everyone, min(1.0, high / everyone))
+    most = everyone + max_noise
+
+    def fewest(multi: bool) -> int:
+        return sum(
+            1 if c.people is None else max(1, c.people - max_noise)
+            for c in combinations
+            if ("+" in c.label) == multi
+        )
+
+    return (min(1.0, fewest(True) / most), max(0.0, 1.0 - fewest(False) / most))
+
+
+def shown_multi_sector_share(combinations: list[Count], everyone: int | None) -> float:
+    """The share as shown: shown multi-sector combinations over everyone (nan: nobody)."""
+    if not everyone:
+        return float("nan")
+    return sum(c.people or 0 for c in combinations if "+" in c.label) / everyone
+
+
+def share_text(shown: float, low: float, high: float) -> str:
+    """A headline share as the report states it: the shown share when the bounds keep it within
+    1 point of the truth, else the bounds (rounded outwards, so they still hold)."""
+    if shown != shown:  # nan: nobody published
+        return "-"
+    if high - shown <= 0.01 and shown - low <= 0.01:
+        return f"{shown:.0%}"
+    return f"at least {math.floor(low * 100)}% and at most {math.ceil(high * 100)}%"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[Any, ...]]:
