@@ -57,7 +57,7 @@ GOLDEN: dict[str, tuple[int, str]] = {
         "c08d3749a137da4f6cd6bb72e2b53dce6f54ada266b95abf4b9eeb5794223e4a",
     ),
     "features.persons": (2624, "d091bb097366cbd89ce30768fdc9f62a7e9b000561dbb15c0685040b12d2ad46"),
-    "marts.about": (10, "40a525c2c3e4b96977203ae2528e3228a6131aa21f55db59ec08f1f76c42c822"),
+    "marts.about": (10, "856f6319ee488595eb1b769e3dce3096b737b74fe7a784efbdd58f67985e25d2"),
     "marts.dictionary": (67, "bf988289cffb921c714a09df7eb1200bc0b3f51e7abf90c8b0466f74afe2d7ff"),
     "marts.program_evaluation": (
         8,
@@ -67,7 +67,7 @@ GOLDEN: dict[str, tuple[int, str]] = {
         33,
         "997f672959c27de9e6cfc0ac06db5eef27433bdb28d2bf67d144f510784d304d",
     ),
-    "marts.sector_reach": (61, "53164bcb52c7900a77da7d5e9af9f1ff38570b92fbdd856f6ea3118bccea3fec"),
+    "marts.sector_reach": (64, "dd2c5ce28756520f5a3df9b2d7dd8299aa24b9056fcdab71baa51e0cc763ae95"),
     "marts.segment_counts": (
         1249,
         "bd2e25b86b53f36b4daea3f2e87218de50b28cb5930e5be0cbdc660abfe3952f",
@@ -76,10 +76,10 @@ GOLDEN: dict[str, tuple[int, str]] = {
         10,
         "f1917323c3048df0cbf9225ce8752c96f64cc1fd021bc97745991ebc0056c65e",
     ),
-    "marts.segment_sizes": (9, "a89d593af2f924d5bdece5cef62b9a1f91b1e71595aae0878faf933473073c59"),
+    "marts.segment_sizes": (9, "e41b3056d81b977e32d05d7545d972fc177e74cf5c7f441db2c66252ad60b26b"),
     "marts.segment_trends": (
         108,
-        "e8c71996a9093a5061718712560e1584302b0fcdfeaec02bd3a7628ce7d496a3",
+        "e79647b869b640db2facc1ddc69b5d5a42497c81ab38dd3012f4a454ad4e31ff",
     ),
     "marts.segments": (9, "3d37d8a041afe268c8c17025b1bc3b27aa1722d3cfef7c2186aab2395f83ec2b"),
     "segments.definitions": (8, "19b706d48e6769f87d794826a6a20806abcda1f76ff0310dbb53758ef79d07c8"),

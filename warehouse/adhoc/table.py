@@ -471,7 +471,15 @@ def build_table(
     # marts' own share its keys), then the earlier ad hoc tables.
     ledger = audited_with(con, threshold, max_noise, ledger_window)
     cells, entries = collect(con, request, published=ledger)
-    protection = protect(cells, threshold, perturbation(home, max_noise), ledger)
+    # A cell the marts (or an earlier table) showed shows the same number here.
+    shown_before: dict[CellKey, int] = {}
+    for release in ledger:
+        for cell, number in release.shown.items():
+            if number is not None and cell in cells.values:
+                shown_before.setdefault(cell, number)
+    protection = protect(
+        cells, threshold, perturbation(home, max_noise), ledger, shown_before=shown_before
+    )
     if protection.ledger_exposed:
         # The marts publish and report this; an ad hoc table is optional, so it is refused.
         raise DisclosureError(

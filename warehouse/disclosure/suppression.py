@@ -25,7 +25,7 @@ small cell is rarely pinned and few complements are needed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -104,6 +104,7 @@ def protect(
     *,
     method: Literal["optimal", "greedy"] = "optimal",
     milp_budget: int = DEFAULT_MILP_BUDGET,
+    shown_before: Mapping[CellKey, int] | None = None,
 ) -> SuppressionResult:
     """Perturb, withhold small shown counts, and complement until no withheld count is exposed.
 
@@ -120,6 +121,10 @@ def protect(
             ``"greedy"``: one more withheld count per exposed group and round, smallest first.
         milp_budget: Branch-and-bound nodes of MILP solving per publication (each program
             counts at least 1); greedy after that. Nodes, not seconds: deterministic.
+        shown_before: Numbers an earlier publication showed for cells of this one (an ad hoc
+            table's cells that are the marts' own). Such a cell, and every cell of its
+            population, shows that number again: one population, one noise, across
+            publications too (this publication's own grouping may pick another key).
 
     Raises:
         DisclosureError: the audit still finds an exposed cell after the allowed rounds.
@@ -130,6 +135,9 @@ def protect(
     # One noise per population: cells holding the same people show the same number.
     same = cells.populations()
     noisy = {c: perturbation.shown(same.get(c, c), values[c]) for c in cells.rows()}
+    if shown_before:
+        again = {same.get(c, c): n for c, n in shown_before.items() if c in noisy}
+        noisy = {c: again.get(same.get(c, c), n) for c, n in noisy.items()}
     primary = {c for c, shown in noisy.items() if shown < threshold}
     suppressed = set(primary)
     index = index_rows(cells.constraints)
