@@ -102,6 +102,7 @@ def encode(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from partner.encode import EncodeError, encode_partner
 
     console = Console(stderr=True)
@@ -165,6 +166,7 @@ def keygen_cmd(
     """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
     from rich.console import Console
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from encoding.keys import SecretError
     from partner.keygen import keygen
 
@@ -224,6 +226,7 @@ def open_cmd(
     """
     from rich.console import Console
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from partner.open import OpenError, open_extract
 
     console = Console()
@@ -298,6 +301,7 @@ def inbox_cmd(
     """
     from rich.console import Console
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from partner.inbox import InboxResult, read_inbox, watch
     from partner.open import OpenError
 
@@ -353,6 +357,7 @@ def submit_cmd(
     """Deliver a package to the hub's landing folder, manifest last."""
     from rich.console import Console
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from partner.submit import SubmitError, submit
 
     try:
@@ -375,6 +380,7 @@ def audit_head_cmd(
     the log was not cut back since. `carehub partner open` also refuses an extract whose head
     is behind it (`audit_rewound`).
     """
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from partner.open import last_audit_anchor
 
     anchor = last_audit_anchor(ledger)
@@ -395,6 +401,7 @@ def _review(proposal_file: Path) -> dict[str, Any]:
     """Print a proposal in words, recomputed here from its texts; return it."""
     from rich.console import Console
 
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from governance.approvals import tally
     from governance.proposals import ProposalError, in_words, read_proposal
 
@@ -443,6 +450,7 @@ def governance_approve(
     yes: Annotated[bool, typer.Option("--yes", help="Sign without asking.")] = False,
 ) -> None:
     """Show the change in words, then sign your approval for the hub to record."""
+    # Loaded when the command runs: `carehub partner --help` stays quick.
     from encoding.keys import SecretError
     from governance.approvals import sign_approval
     from kernel import clock

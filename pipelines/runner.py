@@ -111,6 +111,7 @@ class JobRun:
 
 @cache
 def _definitions(root: Path | None) -> dg.Definitions:
+    # Building the definitions imports every defs module (seconds): only once a run needs them.
     from pipelines.definitions import build_definitions, defs
 
     if root is None:

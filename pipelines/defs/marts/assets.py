@@ -45,6 +45,7 @@ def analyst_marts(
     )
     margins: dict[str, str] = {}
     if config.margin_tables:
+        # Only the optional margin tables need the ad hoc table builder.
         from warehouse.adhoc import margin_tables
 
         with hub.connect() as con:
