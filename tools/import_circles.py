@@ -7,12 +7,11 @@ import graph with grimp (import-linter's engine: every import, at module top or 
 function), and prints:
 
 * the package pairs that import each other, and every larger circle (strongly connected
-  packages), first as the code stands, then without the imports that the contracts'
-  ``ignore_imports`` exempt (each one marked "removed by issue-18a");
+  packages);
 * the imports of carehub's own packages written inside a function (the layer rules leave no
   reason for one: only optional heavy third-party libraries are imported late).
 
-Exit status 1 when a circle remains after the exemptions.
+Exit status 1 when a circle remains.
 """
 
 from __future__ import annotations
@@ -28,25 +27,16 @@ import grimp
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _config() -> tuple[list[str], set[tuple[str, str]]]:
+def _packages() -> list[str]:
     linter = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
-    exempt = set()
-    for contract in linter["contracts"]:
-        for line in contract.get("ignore_imports", []):
-            importer, imported = (part.strip() for part in line.split("->"))
-            exempt.add((importer, imported))
-    return list(linter["root_packages"]), exempt
+    return list(linter["root_packages"])
 
 
-def package_edges(
-    graph: grimp.ImportGraph, packages: list[str], exempt: set[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    """(importer package, imported package) for every import across packages, less ``exempt``."""
+def package_edges(graph: grimp.ImportGraph, packages: list[str]) -> set[tuple[str, str]]:
+    """(importer package, imported package) for every import across packages."""
     edges = set()
     for module in graph.modules:
         for imported in graph.find_modules_directly_imported_by(module):
-            if (module, imported) in exempt:
-                continue
             a, b = module.split(".")[0], imported.split(".")[0]
             if a != b and a in packages and b in packages:
                 edges.add((a, b))
@@ -94,23 +84,21 @@ def imports_in_functions(packages: list[str]) -> list[str]:
 
 
 def main() -> int:
-    packages, exempt = _config()
+    packages = _packages()
     graph = grimp.build_graph(*packages, include_external_packages=False)
-    raw = circles(packages, package_edges(graph, packages, set()))
-    kept = circles(packages, package_edges(graph, packages, exempt))
+    found = circles(packages, package_edges(graph, packages))
     late = imports_in_functions(packages)
-    for title, found in (
-        ("import circles between top-level packages", raw),
-        (f"without the {len(exempt)} imports exempted as removed by issue-18a", kept),
-    ):
-        pairs = sum(len(c) == 2 for c in found)
-        print(f"{title}: {len(found)} ({pairs} pairs, {len(found) - pairs} larger)")
-        for circle in found:
-            print("   ", " <-> ".join(circle))
+    pairs = sum(len(c) == 2 for c in found)
+    print(
+        f"import circles between top-level packages: {len(found)} "
+        f"({pairs} pairs, {len(found) - pairs} larger)"
+    )
+    for circle in found:
+        print("   ", " <-> ".join(circle))
     print(f"imports of carehub packages inside functions: {len(late)}")
     for line in late:
         print("   ", line)
-    return 1 if kept else 0
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
