@@ -7,6 +7,7 @@ See ``partner/mappings/*.yaml`` for one example per synthetic partner and
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,44 @@ class EventsMapping(_Strict):
         return v
 
 
+class CsvDialect(_Strict):
+    """How the partner's CSV files are written, when not UTF-8 with commas.
+
+    Spreadsheet and EHR exports are often Windows-1252 (``encoding: cp1252``) or, in locales
+    with a decimal comma, separated by semicolons (``delimiter: ";"``).
+    """
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            return codecs.lookup(v).name
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {v!r}; use a Python codec name such as utf-8, cp1252 "
+                "or latin-1"
+            ) from None
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, v: str) -> str:
+        if v in ("\\t", "tab"):
+            return "\t"
+        if len(v) != 1 or v in ('"', "\n", "\r"):
+            raise ValueError('the delimiter is one character such as ",", ";", "|" or "\\t"')
+        return v
+
+
 class Mapping(_Strict):
     """A partner's whole mapping file."""
 
     partner_id: str
     sector: str | None = None
     description: str | None = None
+    csv: CsvDialect = Field(default_factory=CsvDialect)
     persons: PersonsMapping
     events: list[EventsMapping] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@ the column and, where it helps, the data row (1 = first row after the header), n
 from __future__ import annotations
 
 import difflib
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ import polars as pl
 from contract.spec import EVENT_COLUMNS, PROGRAM_MAX_CHARS
 from contract.vocabulary import EVENT_TYPES, PART2_SERVICES
 from encoding.normalise import parse_dates
-from partner.mapping import EventsMapping, Mapping, Source
+from partner.mapping import CsvDialect, EventsMapping, Mapping, Source
 
 # Share of non-empty dates that must parse before we call the format wrong, not the data.
 DATE_FORMAT_MIN_PARSED = 0.5
@@ -42,12 +43,13 @@ class RawInput:
     event_report: dict[str, Any] = field(default_factory=dict)
 
 
-def read_table(path: Path) -> pl.DataFrame:
-    """Read one CSV or Parquet file with every column as text."""
+def read_table(path: Path, dialect: CsvDialect | None = None) -> pl.DataFrame:
+    """Read one CSV or Parquet file with every column as text, in the mapping's CSV dialect."""
     if not path.is_file():
         raise InputError(
             f"input file {path} does not exist; check --input and the mapping's file names"
         )
+    dialect = dialect or CsvDialect()
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -58,14 +60,17 @@ def read_table(path: Path) -> pl.DataFrame:
                 if t not in (pl.Date, pl.Datetime)
             )
         if suffix in (".csv", ".txt", ".tsv"):
+            separator = "\t" if suffix == ".tsv" and dialect.delimiter == "," else dialect.delimiter
             frame = pl.read_csv(
-                path,
+                _as_utf8(path, dialect.encoding),
                 infer_schema=False,
-                separator="\t" if suffix == ".tsv" else ",",
+                separator=separator,
                 encoding="utf8",
             )
             # Spreadsheet exports often start with a byte-order mark glued to the first header.
-            return frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
+            frame = frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
+            _check_delimiter(frame, path.name, separator)
+            return frame
     except pl.exceptions.ComputeError as exc:
         kind = "not valid UTF-8" if "utf-8" in str(exc).lower() else "not a readable table"
         raise InputError(
@@ -77,6 +82,46 @@ def read_table(path: Path) -> pl.DataFrame:
             "UTF-8 CSV or Parquet"
         ) from None
     raise InputError(f"input file {path.name}: unsupported type {suffix!r}; use .csv or .parquet")
+
+
+def _as_utf8(path: Path, encoding: str) -> Path | io.BytesIO:
+    """The file's bytes as UTF-8, decoded with the mapping's encoding; the error names the line.
+
+    A UTF-8 file is handed to polars as it is (no copy). Any other encoding is decoded here
+    strictly: a byte that is not text in that encoding is an export error to fix, not a
+    character to guess.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        fix = (
+            "add `csv: {encoding: cp1252}` (or the export's encoding) to the mapping, or export "
+            "it again as UTF-8"
+            if encoding == "utf-8"
+            else "set `csv: encoding:` in the mapping to the encoding the export was written in"
+        )
+        raise InputError(
+            f"input file {path.name} is not valid {encoding} text at line {line} "
+            f"(byte {exc.start}); {fix}"
+        ) from None
+    return path if encoding == "utf-8" else io.BytesIO(text.encode("utf-8"))
+
+
+def _check_delimiter(frame: pl.DataFrame, file: str, separator: str) -> None:
+    """One column whose name holds another usual delimiter: the file is not split as it is."""
+    if frame.width != 1:
+        return
+    header = frame.columns[0]
+    for other in (";", "\t", "|", ","):
+        if other != separator and header.count(other) >= 2:
+            shown = "\\t" if other == "\t" else other
+            raise InputError(
+                f"input file {file} reads as one column but its header holds {header.count(other)} "
+                f"{shown!r}: the file is {shown!r}-separated; add `csv: {{delimiter: {shown!r}}}` "
+                "to the mapping"
+            )
 
 
 def _check_columns(
@@ -181,7 +226,7 @@ def read_persons(
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """The persons file as canonical raw fields (see ``encoding.CANONICAL_FIELDS``)."""
     pm = mapping.persons
-    frame = read_table(source)
+    frame = read_table(source, mapping.csv)
     file = source.name
     if frame.height == 0:
         raise InputError(
@@ -245,10 +290,15 @@ def read_persons(
 
 
 def read_events(
-    em: EventsMapping, source: Path, mapping_name: str, as_of: date, index: int
+    em: EventsMapping,
+    source: Path,
+    mapping_name: str,
+    as_of: date,
+    index: int,
+    dialect: CsvDialect | None = None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """One event file as canonical events (record ids still raw; pseudonymised later)."""
-    frame = read_table(source)
+    frame = read_table(source, dialect)
     file = source.name
     key = f"events[{index}]"
     fields: dict[str, Source | None] = {
@@ -375,7 +425,7 @@ def read_input(mapping: Mapping, input_path: Path, mapping_name: str, as_of: dat
         persons, person_counts = read_persons(mapping, persons_path, mapping_name)
         frames, event_counts = [], {}
         for i, em in enumerate(mapping.events):
-            ev, counts = read_events(em, input_path / em.file, mapping_name, as_of, i)
+            ev, counts = read_events(em, input_path / em.file, mapping_name, as_of, i, mapping.csv)
             frames.append(ev)
             event_counts[em.file] = counts
         events = pl.concat(frames) if frames else _empty_events()

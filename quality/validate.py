@@ -20,7 +20,7 @@ import duckdb
 from contract.manifest import FileName
 from encoding.plaintext import scan
 from quality.drift import ROWS, History, drift_parameters
-from quality.findings import MAX_ROWS_LISTED, Finding
+from quality.findings import MAX_ROWS_LISTED, CheckName, Finding
 from quality.gx_suites import open_project, pair_column
 from quality.gx_validate import ExpectationOutcome, validate_frame
 from quality.locate import locate, sql
@@ -28,7 +28,8 @@ from quality.plaintext import verified_columns
 from quality.rules import EVENTS, PERSONS, RULES, Rule, rule_columns
 
 TABLES: Final[dict[FileName, str]] = {PERSONS: "ingest_persons", EVENTS: "ingest_events"}
-CONTENT_CHECKS: Final = (
+# Typed as check names, so a name that is not a check fails mypy rather than a run.
+CONTENT_CHECKS: Final[tuple[CheckName, ...]] = (
     "encoding_format",
     "payload_domains",
     "duplicate_records",

@@ -9,6 +9,7 @@ import shutil
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -138,8 +139,74 @@ def test_zero_byte_input(setup: dict[str, Path]) -> None:
 
 def test_non_utf8_input(setup: dict[str, Path]) -> None:
     (setup["raw"] / "persons.csv").write_bytes((HEADER + ROWS).encode().replace(b"Ana", b"An\xe9"))
-    with pytest.raises(EncodeError, match=r"persons\.csv is not valid UTF-8"):
+    with pytest.raises(
+        EncodeError,
+        match=r"persons\.csv is not valid utf-8 text at line 2 .*add `csv: \{encoding: cp1252\}`",
+    ):
         _encode(setup)
+    _nothing_written(setup)
+
+
+def _tokens(out: Path) -> list[tuple[object, ...]]:
+    (package,) = out.glob("*/persons.parquet")
+    table = pq.read_table(package).drop(["record_pseudonym"]).to_pylist()
+    return sorted(tuple(row.values()) for row in table)
+
+
+# A spreadsheet export in another dialect, read through the mapping's `csv:` settings, gives the
+# very encodings of the UTF-8, comma-separated file; without them the error names the fix.
+@pytest.mark.parametrize(
+    ("dialect", "write", "refusal"),
+    [
+        (
+            "csv: {encoding: cp1252}\n",
+            lambda text: text.encode("cp1252"),
+            r"not valid utf-8 text at line 2 \(byte \d+\); add `csv: \{encoding: cp1252\}`",
+        ),
+        (
+            'csv: {delimiter: ";"}\n',
+            lambda text: text.replace(",", ";").encode(),
+            r"reads as one column but its header holds 11 ';'.*add `csv: \{delimiter: ';'\}`",
+        ),
+        (
+            "csv: {delimiter: '\\t', encoding: latin-1}\n",
+            lambda text: text.replace(",", "\t").encode("latin-1"),
+            r"not valid utf-8 text at line 2",
+        ),
+    ],
+)
+def test_csv_dialects(setup: dict[str, Path], dialect: str, write: Any, refusal: str) -> None:
+    accented = (HEADER + ROWS).replace("Ferreira", "Ferreíra")
+    (setup["raw"] / "persons.csv").write_text(accented)
+    _encode(setup)
+    expected = _tokens(setup["out"])
+    shutil.rmtree(setup["out"])
+    (setup["keys"] / "riverside_health.crosswalk.csv").unlink()
+    (setup["raw"] / "persons.csv").write_text(accented)
+    for path in setup["raw"].glob("*.csv"):  # one dialect for all of a partner's exports
+        path.write_bytes(write(path.read_text()))
+    with pytest.raises(EncodeError, match=refusal):
+        _encode(setup)
+    _nothing_written(setup)
+    mapping = setup["tmp"] / "mapping.yaml"
+    mapping.write_text(setup["mapping"].read_text() + dialect)
+    _encode(setup, mapping=mapping)
+    assert _tokens(setup["out"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("dialect", "pattern"),
+    [
+        ("csv: {encoding: klingon}\n", r"csv\.encoding: .*unknown text encoding 'klingon'"),
+        ("csv: {delimiter: ';;'}\n", r"csv\.delimiter: .*one character"),
+        ("csv: {quote: x}\n", r"csv\.quote: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_csv_dialect(setup: dict[str, Path], dialect: str, pattern: str) -> None:
+    mapping = setup["tmp"] / "mapping.yaml"
+    mapping.write_text(setup["mapping"].read_text() + dialect)
+    with pytest.raises(EncodeError, match=pattern):
+        _encode(setup, mapping=mapping)
     _nothing_written(setup)
 
 
