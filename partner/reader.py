@@ -6,6 +6,7 @@ the column and, where it helps, the data row (1 = first row after the header), n
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 from dataclasses import dataclass, field
@@ -69,9 +70,13 @@ def read_table(path: Path, dialect: CsvDialect | None = None) -> pl.DataFrame:
             )
             # Spreadsheet exports often start with a byte-order mark glued to the first header.
             frame = frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
-            _check_delimiter(frame, path.name, separator)
+            _check_header(frame, path.name, separator)
             return frame
     except pl.exceptions.ComputeError as exc:
+        if suffix != ".parquet" and suffix != ".pq":
+            where = _csv_problem(path, dialect.encoding, separator)
+            if where:
+                raise InputError(f"input file {path.name}: {where}") from None
         kind = "not valid UTF-8" if "utf-8" in str(exc).lower() else "not a readable table"
         raise InputError(
             f"input file {path.name} is {kind}; export it again as UTF-8 CSV or Parquet"
@@ -109,8 +114,16 @@ def _as_utf8(path: Path, encoding: str) -> Path | io.BytesIO:
     return path if encoding == "utf-8" else io.BytesIO(text.encode("utf-8"))
 
 
-def _check_delimiter(frame: pl.DataFrame, file: str, separator: str) -> None:
-    """One column whose name holds another usual delimiter: the file is not split as it is."""
+def _check_header(frame: pl.DataFrame, file: str, separator: str) -> None:
+    """A header that repeats a name, or one that holds another usual delimiter (one column)."""
+    # polars renames a repeated header name to NAME_duplicated_N; which column the mapping
+    # meant is then a guess, so the export must name its columns once each.
+    repeated = [c.rsplit("_duplicated_", 1)[0] for c in frame.columns if "_duplicated_" in c]
+    if repeated:
+        raise InputError(
+            f"input file {file}: the header names column {repeated[0]!r} more than once; "
+            "give each column its own name in the export"
+        )
     if frame.width != 1:
         return
     header = frame.columns[0]
@@ -122,6 +135,33 @@ def _check_delimiter(frame: pl.DataFrame, file: str, separator: str) -> None:
                 f"{shown!r}: the file is {shown!r}-separated; add `csv: {{delimiter: {shown!r}}}` "
                 "to the mapping"
             )
+
+
+def _csv_problem(path: Path, encoding: str, separator: str) -> str | None:
+    """Where a CSV file that polars refused breaks: the first row with too many fields, or a
+    quote never closed. Run only after a refusal, so a good file is read once (speed)."""
+    try:
+        text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    try:
+        width = len(next(rows))
+        for number, row in enumerate(rows, start=1):
+            if len(row) > width:
+                return (
+                    f"data row {number} (line {rows.line_num}) has {len(row)} fields, the "
+                    f"header {width}; quote values that hold {separator!r} or remove the extra "
+                    "fields, then export again"
+                )
+    except csv.Error:
+        return (
+            f"a quoted value is not closed by line {rows.line_num}; close the quote (or double "
+            "a quote inside a value) and export again"
+        )
+    except StopIteration:
+        return None
+    return None
 
 
 def _check_columns(

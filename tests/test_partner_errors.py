@@ -210,6 +210,31 @@ def test_bad_csv_dialect(setup: dict[str, Path], dialect: str, pattern: str) -> 
     _nothing_written(setup)
 
 
+# A malformed CSV names the row or line and the fix, not polars' parser state.
+@pytest.mark.parametrize(
+    ("body", "pattern"),
+    [
+        (
+            HEADER + ROWS + "RS-0000003,Al,Ng,1970-01-01,M,,1 A St,Concord,NH,03301,,true,x\n",
+            r"data row 3 \(line 4\) has 13 fields, the header 12; quote values that hold ','",
+        ),
+        (
+            HEADER.replace("given_name", "person_id") + ROWS,
+            r"the header names column 'person_id' more than once",
+        ),
+        (
+            HEADER + ROWS + '"RS-0000003,Al,Ng,1970-01-01,M,,1 A St,Concord,NH,03301,,true\n',
+            r"a quoted value is not closed by line 4; close the quote",
+        ),
+    ],
+)
+def test_malformed_csv(setup: dict[str, Path], body: str, pattern: str) -> None:
+    (setup["raw"] / "persons.csv").write_text(body)
+    with pytest.raises(EncodeError, match=pattern):
+        _encode(setup)
+    _nothing_written(setup)
+
+
 def test_duplicate_record_ids(setup: dict[str, Path]) -> None:
     (setup["raw"] / "persons.csv").write_text(HEADER + ROWS + ROWS.splitlines(keepends=True)[0])
     with pytest.raises(EncodeError, match=r"record_id: row 1 repeats a record id"):
