@@ -23,7 +23,7 @@ from linkage.components import cluster_records
 from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.guards import guard_gammas
-from linkage.records import sql
+from linkage.records import define_token_key, sql
 from linkage.splink_model import SplinkModel
 
 # An incremental run scores new pairs down to this probability (they feed the waterfall
@@ -155,6 +155,7 @@ def term_frequency_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]
     """The term-frequency lookups (``<column>``, ``tf_<column>``) over every row of the
     ``linkage_rows`` view on the hub connection ``con``, for the values of the records keyed in
     temp table ``subset_keys`` (``tf_lookups.sql``), by column of ``TF_COLUMNS``."""
+    define_token_key(con)
     lookups = con.sql(sql("tf_lookups")).to_arrow_table()
     tables = {}
     for column in TF_COLUMNS:
