@@ -60,7 +60,7 @@ def _count(con: duckdb.DuckDBPyConnection, view: str) -> int:
 
 def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
     """Copy the prepared records into Splink's work database as table ``records``, each with
-    its :data:`RECORD_KEY` (see :func:`record_keyed`)."""
+    its :data:`RECORD_KEY` (a full run scores on it, see :func:`record_keyed`)."""
     con = _con(db_api)
     con.register("records_arrow", with_record_keys(records))
     con.execute(sql("load_records"))
@@ -91,8 +91,9 @@ def record_keyed(model: SplinkModel) -> SplinkModel:
     of the smaller text key ``partner_id || '-__-' || record_pseudonym``: a ``dedupe_only``
     model on the rank of that key does the same. It blocks and joins on a BIGINT where Splink
     would build, compare and hash two ~80-character strings per candidate pair (at a million
-    records, 4.3 of 16 CPU seconds of scoring; benchmarks/RESULTS.md, issue 15). The pair keys
-    the hub reads (``partner_id_l`` ...) are retained. Other link types are returned as they are.
+    records, 4.3 of 16.6 CPU seconds of blocking and scoring; benchmarks/RESULTS.md, issue
+    15). The pair ids the hub reads (``partner_id_l`` ...) are retained. Other link types are
+    returned as they are.
     """
     keyed = copy_model(model)
     if keyed.get("link_type") != "link_and_dedupe":
