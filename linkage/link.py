@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker
@@ -23,8 +24,8 @@ from linkage.components import cluster_records
 from linkage.engines import scorer
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.guards import guard_gammas
-from linkage.records import sql
-from linkage.splink_model import SplinkModel
+from linkage.records import define_token_key, sql
+from linkage.splink_model import SplinkModel, copy_model
 
 # An incremental run scores new pairs down to this probability (they feed the waterfall
 # chart); a full run goes down to linkage.estimate.ESTIMATE_FLOOR for its accuracy estimate.
@@ -58,11 +59,53 @@ def _count(con: duckdb.DuckDBPyConnection, view: str) -> int:
 
 
 def load_records(db_api: DuckDBAPI, records: pa.Table) -> None:
-    """Copy the prepared records into Splink's work database as table ``records``."""
+    """Copy the prepared records into Splink's work database as table ``records``, each with
+    its :data:`RECORD_KEY` (a full run scores on it, see :func:`record_keyed`)."""
     con = _con(db_api)
-    con.register("records_arrow", records)
+    con.register("records_arrow", with_record_keys(records))
     con.execute(sql("load_records"))
     con.unregister("records_arrow")
+
+
+# An integer per record of a run that Splink joins pairs on instead of its text pair key.
+RECORD_KEY = "record_key"
+
+
+def with_record_keys(records: pa.Table) -> pa.Table:
+    """``records`` with column :data:`RECORD_KEY`: each record's rank in the order of the text
+    key Splink would otherwise build (``partner_id || '-__-' || record_pseudonym``), so that
+    every pair comes out with the same left and right records as with that key."""
+    keys = pc.binary_join_element_wise(
+        records.column("partner_id"), records.column("record_pseudonym"), "-__-"
+    )
+    order = pc.sort_indices(keys).to_numpy()
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order), dtype=np.int64)
+    return records.append_column(RECORD_KEY, pa.array(ranks))
+
+
+def record_keyed(model: SplinkModel) -> SplinkModel:
+    """``model`` to score one table of records on their :data:`RECORD_KEY`.
+
+    A ``link_and_dedupe`` model over one table compares every pair of it once, left the record
+    of the smaller text key ``partner_id || '-__-' || record_pseudonym``: a ``dedupe_only``
+    model on the rank of that key does the same. It blocks and joins on a BIGINT where Splink
+    would build, compare and hash two ~80-character strings per candidate pair (at a million
+    records, 4.3 of 16.6 CPU seconds of blocking and scoring; benchmarks/RESULTS.md, issue
+    15). The pair ids the hub reads (``partner_id_l`` ...) are retained. Other link types are
+    returned as they are.
+    """
+    keyed = copy_model(model)
+    if keyed.get("link_type") != "link_and_dedupe":
+        return keyed
+    keyed["link_type"] = "dedupe_only"
+    keyed["unique_id_column_name"] = RECORD_KEY
+    retained = [c for c in keyed.get("additional_columns_to_retain", []) if c not in _PAIR_IDS]
+    keyed["additional_columns_to_retain"] = [*_PAIR_IDS, *retained]
+    return keyed
+
+
+_PAIR_IDS = ("partner_id", "record_pseudonym")
 
 
 def _blocking_rules(model: SplinkModel) -> list[str] | None:
@@ -122,7 +165,7 @@ def link_all(
     """
     con = _con(db_api)
     engine = scorer(db_api, backend)
-    linker = engine.linker(model, engine.register("records", "records_all"))
+    linker = engine.linker(record_keyed(model), engine.register("records", "records_all"))
     predictions = linker.inference.predict(
         threshold_match_probability=min(ESTIMATE_FLOOR, threshold), warning_mode="never"
     )
@@ -155,6 +198,7 @@ def term_frequency_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]
     """The term-frequency lookups (``<column>``, ``tf_<column>``) over every row of the
     ``linkage_rows`` view on the hub connection ``con``, for the values of the records keyed in
     temp table ``subset_keys`` (``tf_lookups.sql``), by column of ``TF_COLUMNS``."""
+    define_token_key(con)
     lookups = con.sql(sql("tf_lookups")).to_arrow_table()
     tables = {}
     for column in TF_COLUMNS:

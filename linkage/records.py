@@ -70,7 +70,14 @@ def open_source(con: duckdb.DuckDBPyConnection, relation: str = DEFAULT_RELATION
     return int(con.execute(sql("count_records")).fetchall()[0][0])
 
 
+def define_token_key(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp macro ``token_key(token)`` on ``con``: the 64-bit key a token is linked on
+    (``sql/token_key.sql``); every query that reads tokens beside prepared records uses it."""
+    con.execute(sql("token_key"))
+
+
 def _prepare_from(source: str, con: duckdb.DuckDBPyConnection) -> None:
+    define_token_key(con)
     # ``source`` is one of this module's own view names.
     con.execute(f"CREATE OR REPLACE TEMP VIEW linkage_source AS SELECT * FROM {source}")  # noqa: S608
     con.execute("CREATE OR REPLACE TEMP VIEW prepared_records AS " + sql("prepare_records"))

@@ -51,6 +51,7 @@ class SplinkModel(TypedDict, total=False):
     comparisons: list[Comparison]
     unique_id_column_name: str
     source_dataset_column_name: str
+    additional_columns_to_retain: list[str]
 
 
 def from_splink(settings: dict[str, Any]) -> SplinkModel:

@@ -1,5 +1,7 @@
--- Encoded person rows in the shape the Splink model reads: the spec columns, the popcount
--- of each Bloom filter (bfn_<field>) and a digest that tells a changed record from a same one.
+-- Encoded person rows in the shape the Splink model reads: the spec columns (each token as its
+-- 64-bit key, token_key.sql), the popcount of each Bloom filter (bfn_<field>) and a digest that
+-- tells a changed record from a same one (over the tokens as received: a name in this select
+-- list refers to linkage_source's column, never to the alias).
 -- linkage_source is a temporary view over the caller's relation (see linkage/records.py).
 SELECT
     partner_id,
@@ -7,14 +9,14 @@ SELECT
     birth_year,
     sex,
     zip3,
-    tok_name_dob,
-    tok_first_dob,
-    tok_last_dob,
-    tok_fullname,
-    tok_first_addr,
-    tok_dob_zip5_sex,
-    tok_phone,
-    tok_ssn,
+    token_key(tok_name_dob) AS tok_name_dob,
+    token_key(tok_first_dob) AS tok_first_dob,
+    token_key(tok_last_dob) AS tok_last_dob,
+    token_key(tok_fullname) AS tok_fullname,
+    token_key(tok_first_addr) AS tok_first_addr,
+    token_key(tok_dob_zip5_sex) AS tok_dob_zip5_sex,
+    token_key(tok_phone) AS tok_phone,
+    token_key(tok_ssn) AS tok_ssn,
     bf_first_0,
     bf_first_1,
     bf_first_2,

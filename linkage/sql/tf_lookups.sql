@@ -1,11 +1,16 @@
 -- Term frequencies over all current records, as Splink computes them (count of the value /
 -- count of non-null values of its column), for the values of the records an incremental run
 -- reads. Inputs: linkage_rows, subset_keys. One row per (tf_column, value).
--- The columns are linkage.comparisons.TF_COLUMNS (UNPIVOT drops nulls, as Splink does).
+-- The columns are linkage.comparisons.TF_COLUMNS (UNPIVOT drops nulls, as Splink does), as the
+-- 64-bit keys the prepared records hold (token_key.sql, defined by linkage.records).
 WITH
 long AS (
     UNPIVOT (
-        SELECT partner_id, record_pseudonym, tok_fullname, tok_phone
+        SELECT
+            partner_id,
+            record_pseudonym,
+            token_key(tok_fullname) AS tok_fullname,
+            token_key(tok_phone) AS tok_phone
         FROM linkage_rows
     )
     ON tok_fullname, tok_phone
