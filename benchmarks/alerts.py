@@ -376,6 +376,57 @@ def replay(work: Path, package: Path, raw: Path) -> int:
         return process_alerts(con, home, load_governance(home)).sent
 
 
+def together(work: Path, packages: list[Path]) -> set[tuple[str, str, str]]:
+    """(Mercy record, other partner, its record) of every record put in one person with a
+    record the ``packages`` are about, as the hub's linkage stands now (pseudonyms)."""
+    import duckdb
+
+    from kernel.home import HubHome
+
+    home = HubHome(work / "home")
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT s.record_pseudonym, o.partner_id, o.record_pseudonym "
+            "FROM staging.events AS e "
+            "JOIN linkage.person_records AS s "
+            "ON s.partner_id = e.partner_id AND s.record_pseudonym = e.record_pseudonym "
+            "JOIN linkage.person_records AS o "
+            "ON o.person_key = s.person_key AND o.partner_id <> s.partner_id "
+            "WHERE e.submission_id IN (SELECT unnest($ids))",
+            {"ids": [p.name for p in packages]},
+        ).fetchall()
+    return {(str(a), str(b), str(c)) for a, b, c in rows}
+
+
+def placement(
+    work: Path, scoped: set[tuple[str, str, str]], full: set[tuple[str, str, str]]
+) -> dict[str, int]:
+    """The new records' persons as the scoped run placed them against a full re-link's:
+    (Mercy record, other partner's record) pairs one person in each, true or not."""
+    resident = {}
+    with (work / "region" / "ground_truth" / "truth.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            resident[(row["partner_id"], row["source_record_id"])] = row["resident_id"]
+    walks: dict[str, dict[str, str]] = {}
+
+    def same(pair: tuple[str, str, str]) -> bool:
+        mercy, partner, record = pair
+        for name in (HOSPITAL, partner):
+            if name not in walks:
+                walks[name] = _crosswalk(work, name)
+        return resident.get((HOSPITAL, walks[HOSPITAL][mercy])) == resident.get(
+            (partner, walks[partner].get(record, ""))
+        )
+
+    return {
+        "true, both": sum(same(x) for x in scoped & full),
+        "true, scoped only": sum(same(x) for x in scoped - full),
+        "true, full only": sum(same(x) for x in full - scoped),
+        "false, scoped": sum(not same(x) for x in scoped),
+        "false, full": sum(not same(x) for x in full),
+    }
+
+
 def yardstick(work: Path) -> float:
     """The nightly path: a full re-link of every record."""
     import duckdb
@@ -521,6 +572,7 @@ def main() -> None:
     batches: list[tuple[Path, Path]] = []
     lib: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
+    plan: list[tuple[list[dict[str, Any]], int, int | None]]
     plan = [(lib, i, None) for i in range(args.runs)]
     plan += [(new, args.runs + i, i) for i in range(args.new_runs)]
     for into, i, held in plan:
@@ -545,7 +597,14 @@ def main() -> None:
         dag.append(dagster_once(work, package))
         print(f"  dagster run {i + 1}: latency {dag[-1]['latency']:.1f} s; load {_load()}")
     replayed = sum(replay(work, package, raw) for package, raw in batches)
+    new_packages = [package for package, _ in batches[len(lib) : len(lib) + len(new)]]
+    scoped = together(work, new_packages) if new_packages else set()
     relink = yardstick(work) if not args.no_yardstick else float("nan")
+    placed = (
+        placement(work, scoped, together(work, new_packages))
+        if new_packages and not args.no_yardstick
+        else None
+    )
     acc = accuracy(work, [raw for _, raw in batches])
     news = {raw for _, raw in batches[len(lib) : len(lib) + len(new)]}
     by_kind = {
@@ -600,6 +659,12 @@ def main() -> None:
     )
     for name, part in by_kind.items():
         print(f"  {name}: recall {part['recall']:.4f} of {part['expected']}")
+    if placed is not None:
+        print(
+            "new patients' records placed by the scoped run vs the full re-link "
+            "(Mercy record, other partner's record) in one person: "
+            + ", ".join(f"{k} {v}" for k, v in placed.items())
+        )
     print(f"replays of every batch (same package + re-encoded): {replayed} new items")
     print(f"load {_load()}")
 
