@@ -376,6 +376,22 @@ def replay(work: Path, package: Path, raw: Path) -> int:
         return process_alerts(con, home, load_governance(home)).sent
 
 
+def repeated_items(work: Path) -> int:
+    """Items sent more than once: the same event and alert type to the same recipient record
+    (want 0, whatever the replays)."""
+    import duckdb
+
+    from kernel.home import HubHome
+
+    with duckdb.connect(str(HubHome(work / "home").hub_db), read_only=True) as con:
+        return int(
+            con.execute(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alerts.sent "
+                "GROUP BY recipient, recipient_pseudonym, source_partner, event_id, alert_type)"
+            ).fetchall()[0][0]
+        )
+
+
 def together(work: Path, packages: list[Path]) -> set[tuple[str, str, str]]:
     """(Mercy record, other partner, its record) of every record put in one person with a
     record the ``packages`` are about, as the hub's linkage stands now (pseudonyms)."""
@@ -665,7 +681,12 @@ def main() -> None:
             "(Mercy record, other partner's record) in one person: "
             + ", ".join(f"{k} {v}" for k, v in placed.items())
         )
-    print(f"replays of every batch (same package + re-encoded): {replayed} new items")
+    # A replay may still send an item never sent before: a recipient record linked to the
+    # event's person since (a later package placed a record that joined them).
+    print(
+        f"replays of every batch (same package + re-encoded): {repeated_items(work)} items "
+        f"sent twice; {replayed} first-time items (recipients linked since the first send)"
+    )
     print(f"load {_load()}")
 
 
