@@ -7,10 +7,14 @@ Set-up (untimed): a synthetic region of ``--residents`` (about 0.69 partner reco
 hub's governance with every non-hospital partner subscribed to ED visits, admissions and
 discharges from hospitals, every full export encoded, ingested and linked.
 
-Timed, ``--runs`` times: Mercy Hospital writes a batch of ``--events`` new encounters, encodes
-it (``--events`` package: partner side, untimed) and submits it; the clock starts when its
-manifest lands. The hub then runs what ``alerts_job`` runs, through the same library calls as
-the Dagster assets: ``ingest_submission`` (gates, Great Expectations, load), ``link_submissions``
+Timed, ``--runs`` times: Mercy Hospital writes a batch of ``--events`` new encounters of its
+existing patients, encodes it (``--events`` package: partner side, untimed) and submits it; the
+clock starts when its manifest lands. Then ``--new-runs`` times the same with patients the hub
+has never seen: the set-up holds ``--holdout`` of Mercy's patients out of its full export, and
+each such batch is about ``--events`` of them, so the scoped linkage places new records among
+the existing persons (``linkage/incremental.py``) before the alerts can route them. For each
+batch the hub runs what ``alerts_job`` runs, through the same library calls as the Dagster
+assets: ``ingest_submission`` (gates, Great Expectations, load), ``link_submissions``
 (linkage scoped to the package, ``linkage/incremental.py``) and ``process_alerts``, in a warm
 process (Great Expectations and Splink imported first, as in a long-lived code location).
 Latency = alert files written - manifest arrival (``alerts.batches.latency_seconds``).
@@ -56,6 +60,7 @@ SUBSCRIBERS = ("harbor_housing", "northside_food", "county_public_health", "rive
 TYPES = ("ed_visit", "admission", "discharge")
 AS_OF = "2026-06-30"
 BASE = "base"  # the saved set-up inside --work
+HELD_OUT = "held_out"  # Mercy's patients left out of its full export, inside the region
 
 
 def _load() -> str:
@@ -63,8 +68,40 @@ def _load() -> str:
     return f"{one:.1f} {five:.1f} {fifteen:.1f}"
 
 
-def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
-    """Region, keys, governance with subscriptions, every export ingested and linked."""
+def hold_out(region: Path, patients: int, seed: int) -> int:
+    """Take ``patients`` of Mercy's patients (and their encounters and conditions) out of its
+    export into ``region/held_out/patients.csv``: people the hub will meet first in an events
+    package. Returns how many were held out."""
+    import numpy as np
+
+    folder = region / "partners" / HOSPITAL
+    with (folder / "patients.csv").open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    picked = np.random.default_rng(seed).choice(
+        len(rows), size=min(patients, len(rows)), replace=False
+    )
+    held = {rows[i]["MRN"] for i in picked.tolist()}
+    _write_csv(region / HELD_OUT / "patients.csv", fields, [r for r in rows if r["MRN"] in held])
+    for name in ("patients.csv", "encounters.csv", "chronic_conditions.csv"):
+        with (folder / name).open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            fields, rows = list(reader.fieldnames or []), list(reader)
+        _write_csv(folder / name, fields, [r for r in rows if r["MRN"] not in held])
+    return len(held)
+
+
+def _write_csv(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def setup(work: Path, residents: int, seed: int, holdout: int) -> dict[str, Any]:
+    """Region (``holdout`` of Mercy's patients held out), keys, governance with
+    subscriptions, every export ingested and linked."""
     import duckdb
 
     from kernel.home import HubHome
@@ -88,6 +125,7 @@ def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
     keys.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     generate(work / "region", residents=residents, seed=seed, progress=False)
+    held = hold_out(work / "region", holdout, seed)
     registrations = []
     for partner in PARTNERS.values():
         made = keygen(keys, partner.partner_id, shared_secret=keys / "shared.secret", force=True)
@@ -138,6 +176,7 @@ def setup(work: Path, residents: int, seed: int) -> dict[str, Any]:
     return {
         "records": records,
         "persons": linked.persons,
+        "held_out": held,
         "setup_seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -159,7 +198,7 @@ def approve(home: Any, keys: Path) -> None:
     adopt_with_keys(home, signers, title="founding, with the alert subscriptions", now=clock.now())
 
 
-def prepared_hub(work: Path, residents: int, seed: int) -> dict[str, Any]:
+def prepared_hub(work: Path, residents: int, seed: int, holdout: int) -> dict[str, Any]:
     """The set-up of :func:`setup`, built once per ``work`` folder and restored after.
 
     The first call builds it and saves the hub home and the partners' crosswalks under
@@ -169,17 +208,20 @@ def prepared_hub(work: Path, residents: int, seed: int) -> dict[str, Any]:
     base = work / BASE
     saved = base / "setup.json"
     if not saved.exists():
-        built = setup(work, residents, seed)
+        built = setup(work, residents, seed, holdout)
         if base.exists():
             shutil.rmtree(base)
         shutil.copytree(work / "home", base / "home")
         shutil.copytree(work / "keys", base / "keys")
-        saved.write_text(json.dumps({**built, "residents": residents, "seed": seed}))
+        saved.write_text(
+            json.dumps({**built, "residents": residents, "seed": seed, "holdout": holdout})
+        )
         return built
     built = json.loads(saved.read_text())
-    if (built["residents"], built["seed"]) != (residents, seed):
+    was = (built["residents"], built["seed"], built.get("holdout", 0))
+    if was != (residents, seed, holdout):
         raise SystemExit(
-            f"{saved} holds a set-up of --residents {built['residents']} --seed {built['seed']}; "
+            f"{saved} holds a set-up of --residents {was[0]} --seed {was[1]} --holdout {was[2]}; "
             "pass those or another --work folder"
         )
     for name in ("home", "keys", "batches"):
@@ -204,14 +246,27 @@ def warm_up() -> None:
     import_gx()
 
 
-def send_batch(work: Path, events: int, seed: int) -> tuple[Path, Path]:
-    """Mercy writes and encodes a batch of ``events`` encounters; returns (package, raw)."""
+def send_batch(work: Path, events: int, seed: int, new: int | None = None) -> tuple[Path, Path]:
+    """Mercy writes and encodes a batch of ``events`` encounters; returns (package, raw).
+
+    With ``new`` (0, 1, ...), the batch is about the ``new``-th slice of ``events`` held-out
+    patients (:func:`hold_out`): records the hub has not linked yet."""
     from kernel import clock
     from partner.encode import encode_partner
     from synth.event_batch import write_event_batch
 
     raw = work / "batches" / f"batch-{seed}"
-    write_event_batch(work / "region", raw, events=events, moment=clock.now(), seed=seed)
+    region = work / "region"
+    if new is not None:
+        with (region / HELD_OUT / "patients.csv").open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            fields, rows = list(reader.fieldnames or []), list(reader)
+        chosen = rows[new * events : (new + 1) * events]
+        if len(chosen) < events:
+            raise SystemExit(f"--holdout {len(rows)} is too small for {new + 1} new batches")
+        region = work / "batches" / f"held-out-{new}"
+        _write_csv(region / "partners" / HOSPITAL / "patients.csv", fields, chosen)
+    write_event_batch(region, raw, events=events, moment=clock.now(), seed=seed)
     keys = work / "keys"
     encoded = encode_partner(
         HOSPITAL,
@@ -321,6 +376,73 @@ def replay(work: Path, package: Path, raw: Path) -> int:
         return process_alerts(con, home, load_governance(home)).sent
 
 
+def repeated_items(work: Path) -> int:
+    """Items sent more than once: the same event and alert type to the same recipient record
+    (want 0, whatever the replays)."""
+    import duckdb
+
+    from kernel.home import HubHome
+
+    with duckdb.connect(str(HubHome(work / "home").hub_db), read_only=True) as con:
+        return int(
+            con.execute(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alerts.sent "
+                "GROUP BY recipient, recipient_pseudonym, source_partner, event_id, alert_type)"
+            ).fetchall()[0][0]
+        )
+
+
+def together(work: Path, packages: list[Path]) -> set[tuple[str, str, str]]:
+    """(Mercy record, other partner, its record) of every record put in one person with a
+    record the ``packages`` are about, as the hub's linkage stands now (pseudonyms)."""
+    import duckdb
+
+    from kernel.home import HubHome
+
+    home = HubHome(work / "home")
+    with duckdb.connect(str(home.hub_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT s.record_pseudonym, o.partner_id, o.record_pseudonym "
+            "FROM staging.events AS e "
+            "JOIN linkage.person_records AS s "
+            "ON s.partner_id = e.partner_id AND s.record_pseudonym = e.record_pseudonym "
+            "JOIN linkage.person_records AS o "
+            "ON o.person_key = s.person_key AND o.partner_id <> s.partner_id "
+            "WHERE e.submission_id IN (SELECT unnest($ids))",
+            {"ids": [p.name for p in packages]},
+        ).fetchall()
+    return {(str(a), str(b), str(c)) for a, b, c in rows}
+
+
+def placement(
+    work: Path, scoped: set[tuple[str, str, str]], full: set[tuple[str, str, str]]
+) -> dict[str, int]:
+    """The new records' persons as the scoped run placed them against a full re-link's:
+    (Mercy record, other partner's record) pairs one person in each, true or not."""
+    resident = {}
+    with (work / "region" / "ground_truth" / "truth.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            resident[(row["partner_id"], row["source_record_id"])] = row["resident_id"]
+    walks: dict[str, dict[str, str]] = {}
+
+    def same(pair: tuple[str, str, str]) -> bool:
+        mercy, partner, record = pair
+        for name in (HOSPITAL, partner):
+            if name not in walks:
+                walks[name] = _crosswalk(work, name)
+        return resident.get((HOSPITAL, walks[HOSPITAL][mercy])) == resident.get(
+            (partner, walks[partner].get(record, ""))
+        )
+
+    return {
+        "true, both": sum(same(x) for x in scoped & full),
+        "true, scoped only": sum(same(x) for x in scoped - full),
+        "true, full only": sum(same(x) for x in full - scoped),
+        "false, scoped": sum(not same(x) for x in scoped),
+        "false, full": sum(not same(x) for x in full),
+    }
+
+
 def yardstick(work: Path) -> float:
     """The nightly path: a full re-link of every record."""
     import duckdb
@@ -420,6 +542,15 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--new-runs", type=int, default=5, help="batches about patients the hub has not linked"
+    )
+    parser.add_argument(
+        "--holdout",
+        type=int,
+        default=5000,
+        help="Mercy patients held out of the set-up's export (the new batches' patients)",
+    )
     parser.add_argument("--dagster-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -444,7 +575,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="carehub-alerts-"))
     print(f"work folder {work}; load {_load()}", flush=True)
-    built = prepared_hub(work, args.residents, args.seed)
+    built = prepared_hub(work, args.residents, args.seed, args.holdout)
     if args.setup_only:
         print(f"set-up saved in {work / BASE}; load {_load()}")
         return
@@ -455,15 +586,20 @@ def main() -> None:
     )
     warm_up()
     batches: list[tuple[Path, Path]] = []
-    lib = []
-    for i in range(args.runs):
-        package, raw = send_batch(work, args.events, 1000 + i)
+    lib: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    plan: list[tuple[list[dict[str, Any]], int, int | None]]
+    plan = [(lib, i, None) for i in range(args.runs)]
+    plan += [(new, args.runs + i, i) for i in range(args.new_runs)]
+    for into, i, held in plan:
+        package, raw = send_batch(work, args.events, 1000 + i, held)
         batches.append((package, raw))
-        lib.append(alert_once(work, package, i < args.before))
-        r = lib[-1]
+        into.append(alert_once(work, package, i < args.before))
+        r = into[-1]
         steps = ", ".join(f"{k} {v:.1f}" for k, v in r["steps"].items())
         print(
-            f"  run {i + 1}: latency {r['latency']:.1f} s (ingest {r['ingest']:.1f}, "
+            f"  run {i + 1}{' (new patients)' if held is not None else ''}: "
+            f"latency {r['latency']:.1f} s (ingest {r['ingest']:.1f}, "
             f"linkage {r['linkage']:.1f} [{r['mode']}: {steps}], alerts {r['alerts']:.1f}; "
             f"CPU {r['cpu']:.1f} s); {r['sent']} items"
             + (f"; before: linkage {r['before_linkage']:.1f} s" if "before_linkage" in r else "")
@@ -477,19 +613,41 @@ def main() -> None:
         dag.append(dagster_once(work, package))
         print(f"  dagster run {i + 1}: latency {dag[-1]['latency']:.1f} s; load {_load()}")
     replayed = sum(replay(work, package, raw) for package, raw in batches)
+    new_packages = [package for package, _ in batches[len(lib) : len(lib) + len(new)]]
+    scoped = together(work, new_packages) if new_packages else set()
     relink = yardstick(work) if not args.no_yardstick else float("nan")
-    acc = accuracy(work, [raw for _, raw in batches])
-    median = statistics.median(r["latency"] for r in lib)
-    print()
-    print(f"records {built['records']:,}, batch {args.events} events, runs {args.runs}")
-    print(f"latency arrival -> alert written, median of {args.runs}: {median:.1f} s")
-    print(
-        "  stages (median): "
-        + ", ".join(
-            f"{s} {statistics.median(r[s] for r in lib):.1f} s"
-            for s in ("ingest", "linkage", "alerts", "cpu")
-        )
+    placed = (
+        placement(work, scoped, together(work, new_packages))
+        if new_packages and not args.no_yardstick
+        else None
     )
+    acc = accuracy(work, [raw for _, raw in batches])
+    news = {raw for _, raw in batches[len(lib) : len(lib) + len(new)]}
+    by_kind = {
+        name: accuracy(work, [raw for _, raw in batches if (raw in news) is is_new])
+        for name, is_new in (("existing patients", False), ("new patients", True))
+        if any((raw in news) is is_new for _, raw in batches)
+    }
+    median = statistics.median(r["latency"] for r in lib) if lib else float("nan")
+    print()
+    print(
+        f"records {built['records']:,} ({built.get('held_out', 0):,} Mercy patients held out), "
+        f"batch {args.events} events, runs {args.runs} + {args.new_runs} with new patients"
+    )
+    for name, runs in (("existing patients", lib), ("new patients", new)):
+        if not runs:
+            continue
+        print(
+            f"latency arrival -> alert written, {name}, median of {len(runs)}: "
+            f"{statistics.median(r['latency'] for r in runs):.1f} s"
+        )
+        print(
+            "  stages (median): "
+            + ", ".join(
+                f"{s} {statistics.median(r[s] for r in runs):.1f} s"
+                for s in ("ingest", "linkage", "alerts", "cpu")
+            )
+        )
     if args.before:
         old = statistics.median(r["before_linkage"] for r in lib if "before_linkage" in r)
         print(
@@ -515,7 +673,20 @@ def main() -> None:
         f"{acc['other_partners_clients']} about another partner's client; "
         f"{acc['rule_violations']} against consent/Part 2 rules"
     )
-    print(f"replays of every batch (same package + re-encoded): {replayed} new items")
+    for name, part in by_kind.items():
+        print(f"  {name}: recall {part['recall']:.4f} of {part['expected']}")
+    if placed is not None:
+        print(
+            "new patients' records placed by the scoped run vs the full re-link "
+            "(Mercy record, other partner's record) in one person: "
+            + ", ".join(f"{k} {v}" for k, v in placed.items())
+        )
+    # A replay may still send an item never sent before: a recipient record linked to the
+    # event's person since (a later package placed a record that joined them).
+    print(
+        f"replays of every batch (same package + re-encoded): {repeated_items(work)} items "
+        f"sent twice; {replayed} first-time items (recipients linked since the first send)"
+    )
     print(f"load {_load()}")
 
 

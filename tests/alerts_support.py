@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives.serialization import (
 from governance_support import approve_changes, signing_public
 from schema_support import copy_hub_schema, insert_rows
 
+from encoding.encoder import encode_persons
+from encoding.keys import EncodingKeys
 from kernel.home import HubHome
 from warehouse.governance import (
     PartnerRegistration,
@@ -32,6 +35,8 @@ from warehouse.governance import (
 )
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+# The columns of a persons row a test may set from a record's encodings.
+ENCODED = ("tok_", "bf_", "birth_year")
 SECTORS = {
     "mercy_hospital": "hospital",
     "harbor_housing": "cbo_housing",
@@ -117,6 +122,34 @@ def make_alert_hub(root: Path, subscriptions: list[Subscription] = SUBSCRIPTIONS
     return AlertHub(home, keys)
 
 
+# One resident's identifiers; encoded() changes some and encodes them with fixed keys.
+RESIDENT = {
+    "record_id": "R1",
+    "first_name": "Margaret",
+    "last_name": "Okafor",
+    "dob": "1961-03-11",
+    "sex": "F",
+    "street": "48 Willow Lane",
+    "zip": "03301",
+    "phone": "6035550142",
+    "ssn": "",
+}
+
+
+def encoded(**changes: str) -> dict[str, Any]:
+    """The encodings (``tok_*``, ``bf_*``, ``birth_year``) of :data:`RESIDENT` with
+    ``changes``, by the real encoder under fixed keys (the hub sees only these)."""
+    keys = EncodingKeys.derive(
+        b"alerts-test-shared-secret-0123456789", b"alerts-test-partner-key-01234567"
+    )
+    raw = pl.DataFrame([{**RESIDENT, **changes}], schema={k: pl.String for k in RESIDENT})
+    persons = encode_persons(
+        raw, keys, partner_id="p", as_of=date(2026, 6, 30), dob_format="%Y-%m-%d"
+    )
+    (row,) = persons.persons.iter_rows(named=True)
+    return {k: v for k, v in row.items() if k.startswith(ENCODED)}
+
+
 def add_person(
     con: duckdb.DuckDBPyConnection,
     person_key: str,
@@ -125,9 +158,9 @@ def add_person(
     link_probability: float = 0.999,
     submission_id: str | None = None,
 ) -> dict[str, str]:
-    """One person: per partner a record (``consented``/``part2_consent`` and ``tok_*`` columns
-    settable), in the
-    current persons (a full submission per record), linked to each other record.
+    """One person: per partner a record (``consented``/``part2_consent`` and the encodings
+    ``tok_*``, ``bf_*`` and ``birth_year`` settable), in the current persons (a full submission
+    per record), linked to each other record.
 
     Returns:
         partner -> record pseudonym.
@@ -149,7 +182,7 @@ def add_person(
                     "consented": flags.get("consented", True),
                     "part2_consent": flags.get("part2_consent", False),
                     "sex": "F",
-                    **{k: v for k, v in flags.items() if k.startswith("tok_")},
+                    **{k: v for k, v in flags.items() if k.startswith(ENCODED)},
                 }
             ],
         )
@@ -222,7 +255,7 @@ def send_events(
     part2_consent: bool = False,
     received_at: datetime = NOW - timedelta(seconds=20),
     tag: str = "00000001",
-    tokens: dict[str, str] | None = None,
+    tokens: dict[str, Any] | None = None,
 ) -> str:
     """An ingested events package of ``partner`` about one record; its submission id."""
     sid = f"{partner}-{received_at:%Y%m%dT%H%M%SZ}-{tag}"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from alerts_support import NOW, AlertHub, add_person, make_alert_hub, send_events
+from alerts_support import NOW, AlertHub, add_person, encoded, make_alert_hub, send_events
 
 from kernel.signing import canonical
 from partner.inbox import read_inbox
@@ -224,6 +224,85 @@ CASES: list[tuple[str, dict, str, list[dict[str, Any]], dict, float, dict, dict]
         "mercy_hospital",
         [ED],
         {"tokens": {**BORN_1980, "tok_phone": "t1", "tok_first_addr": "a1"}},
+        0.999,
+        {},
+        {"uncertain": 1},
+    ),
+    # Namesake links with real encodings (tests/alerts_support.encoded): the date looks
+    # mistyped, or the two are two people of one name (warehouse/alerts/sql/person_links.sql).
+    (
+        "a_mistyped_birth_year_at_one_address_is_sent",
+        {"mercy_hospital": encoded(), "harbor_housing": encoded(dob="1962-03-11")},
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded()},
+        0.999,
+        {"harbor_housing": ["ed_visit"]},
+        {"uncertain": 0},
+    ),
+    (
+        "a_decade_typo_and_a_day_off_at_one_phone_are_sent",
+        {
+            "mercy_hospital": encoded(),
+            "harbor_housing": encoded(dob="1971-03-11", street="3 Harbor Road", zip="03101"),
+            "northside_food": encoded(dob="1961-03-13", street="", zip=""),
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded()},
+        0.999,
+        {"harbor_housing": ["ed_visit"], "northside_food": ["ed_visit"]},
+        {"uncertain": 0},
+    ),
+    (
+        "first_and_last_name_exchanged_same_date_is_sent",
+        {
+            "mercy_hospital": encoded(),
+            "harbor_housing": encoded(
+                first_name="Okafor", last_name="Margaret", phone="", street="9 Elm St"
+            ),
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded()},
+        0.999,
+        {"harbor_housing": ["ed_visit"]},
+        {"uncertain": 0},
+    ),
+    (
+        "parent_and_child_of_one_name_at_one_address_and_phone_are_uncertain",
+        {"mercy_hospital": encoded(), "harbor_housing": encoded(dob="1988-11-02")},
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded()},
+        0.999,
+        {},
+        {"uncertain": 1},
+    ),
+    (
+        "a_year_off_but_another_ssn_is_uncertain",
+        {
+            "mercy_hospital": encoded(ssn="287654321"),
+            "harbor_housing": encoded(dob="1962-03-11", ssn="287654312"),
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded(ssn="287654321")},
+        0.999,
+        {},
+        {"uncertain": 1},
+    ),
+    (
+        "a_day_off_elsewhere_with_another_phone_is_uncertain",
+        {
+            "mercy_hospital": encoded(),
+            "harbor_housing": encoded(
+                dob="1961-03-13", street="3 Harbor Road", zip="03101", phone="6035550199"
+            ),
+        },
+        "mercy_hospital",
+        [ED],
+        {"tokens": encoded()},
         0.999,
         {},
         {"uncertain": 1},

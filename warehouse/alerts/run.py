@@ -54,6 +54,13 @@ DECISIONS: Final = (
     "stale",
 )
 _SQL: Final = Path(__file__).parent / "sql"
+# When a namesake link (same full name, other birth dates) may still carry an alert: the date
+# looks mistyped (person_links.sql). Measured on the synthetic regions of two seeds at 100k and
+# 1M records (benchmarks/RESULTS.md, "Issue 21: alert recall"): identical DOB filters are one
+# date under first and last name exchanged; one part of the date off gives Dice 0.82-0.91,
+# unrelated dates of one name 0.70-0.81 (the floor of the links the model accepts); parent and
+# child of one name were 14+ years apart, a mistyped year 0, 1 or 10.
+NAMESAKE_RULE: Final = {"same_dob_dice": 0.99, "typo_dob_dice": 0.82, "generation_years": 14}
 
 
 @cache
@@ -288,7 +295,7 @@ def _route(con: duckdb.DuckDBPyConnection, governance: Governance, day: date) ->
         {"explicit_categories": list(governance.consent.explicit_consent_categories)},
     )
     certainty = certainty_table(
-        con.sql(sql("person_links")).to_arrow_table(),
+        con.sql(sql("person_links"), params=NAMESAKE_RULE).to_arrow_table(),
         con.sql(sql("certainty_pairs")).to_arrow_table(),
     )
     con.register("alert_certainty", certainty)
