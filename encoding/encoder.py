@@ -107,10 +107,12 @@ class EncodingSettings:
     # year) kept a household's members apart and closed its leak within the clear ZIP3 and sex,
     # but cost linkage too much to adopt (docs/encoding.md, "Measured after spec 2.1").
     phone_salt: Literal["none", "first", "year"] = "none"
-    # Frequency-hiding tokens (measured, not adopted; docs/encoding.md, "Measured after spec
-    # 2.1"): ``"tok_last_dob:10,tok_phone:12"`` keeps the first b bits of those columns' MACs,
-    # so each value shares its token with others and a token's count within a clear stratum
-    # no longer names a twin pair or a household. Empty: full 128-bit tokens (spec 2.1).
+    # Frequency-hiding tokens (measured, not adopted; docs/encoding.md, "Frequency-hiding
+    # tokens"): ``"tok_phone:10,tok_last_dob:11"`` keeps the first b bits of those columns'
+    # MACs, so unrelated values share a token and its count within a clear stratum is a sum the
+    # attacker cannot split. The phone alone at b = log2(persons) closed the household leak at
+    # no measured cost but needs the ecosystem's size as a shared setting; the name + DOB
+    # tokens lost precision. Empty: full 128-bit tokens (spec 2.1).
     token_bits: str = ""
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
