@@ -20,12 +20,16 @@ import os
 import resource
 import statistics
 import time
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import polars as pl
 
-from encoding.encoder import EncodingSettings, encode_persons
+# A sibling module: the script's own folder is first on sys.path when it runs.
+from privacy_attacks import settings_with
+
+from encoding.encoder import encode_persons
 from encoding.keys import EncodingKeys
 
 FIRST = [
@@ -195,12 +199,20 @@ def main() -> None:
         action="store_true",
         help="tail names in letters, distinct after normalisation (default: folded to NAME)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="encode with a variant: override an EncodingSettings field (as privacy_attacks.py)",
+    )
     args = parser.parse_args()
     raw = raw_records(args.records, distinct_names=args.distinct_names)
     keys = EncodingKeys.derive(
         b"benchmark-shared-secret-0123456789abcdef", b"benchmark-partner-key-0123456789abcdef"
     )
-    settings = EncodingSettings(threads=args.threads)
+    settings = replace(settings_with(args.set), threads=args.threads)
+    print(f"settings           {settings}")
     cores = os.cpu_count() or 1
 
     def run(timings: dict[str, float] | None = None) -> tuple[float, float, int]:

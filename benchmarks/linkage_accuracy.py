@@ -32,6 +32,9 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from privacy_attacks import band_years, settings_with  # noqa: E402
+
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings  # noqa: E402
 from kernel.home import HubHome  # noqa: E402
 from linkage.accuracy import Metrics, evaluate  # noqa: E402
 from linkage.guards import SSN_EXACT_LEVEL, TWIN_GUARD_LEVEL  # noqa: E402
@@ -264,13 +267,21 @@ def household_merges(
 
 
 def run(
-    residents: int, seed: int, work: Path, profile: str, key_seed: int | None = None
+    residents: int,
+    seed: int,
+    work: Path,
+    profile: str,
+    key_seed: int | None = None,
+    settings: EncodingSettings = DEFAULT_SETTINGS,
+    year_band: int = 1,
 ) -> dict[str, object]:
     print(f"\n== {residents:,} residents, profile {profile} (seed {seed}) ==", flush=True)
     t0 = time.perf_counter()
     records, truth = encoded_region(
-        work, residents=residents, seed=seed, profile=profile, key_seed=key_seed
+        work, residents=residents, seed=seed, profile=profile, key_seed=key_seed, settings=settings
     )
+    if year_band > 1:
+        records = records.with_columns(birth_year=band_years(records["birth_year"], year_band))
     print(
         f"region + real partner encoder: {records.height:,} partner records, "
         f"{time.perf_counter() - t0:.1f}s",
@@ -313,6 +324,7 @@ def run(
         f"records of two people of one household (twins {household[2]:,d} of {household[3]:,d})"
     )
     print(f"{'train+link seconds':24s}{encoded_s:12.1f}{plain_s:12.1f}")
+    print(f"{'scored pairs':24s}{result.scored_pairs:12,d}")
     targets = {
         "F1 >= plaintext - 0.002": encoded.f1 >= plain.f1 - 0.002,
         "precision >= 0.999": encoded.precision >= 0.999,
@@ -341,7 +353,22 @@ def main() -> None:
         help="fixed encoding keys (compare two code versions on the same encodings); "
         "default: fresh keys each run",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="encode with a variant: override an EncodingSettings field (as privacy_attacks.py)",
+    )
+    parser.add_argument(
+        "--year-band",
+        type=int,
+        default=1,
+        help="the hub sees the birth year in bands of this many years (as privacy_attacks.py)",
+    )
     args = parser.parse_args()
+    settings = settings_with(args.set)
+    print(f"encoding settings {settings}; clear birth year in bands of {args.year_band}")
     for profile in args.profile:
         for n in args.residents:
             work = (
@@ -352,7 +379,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:
-                run(n, args.seed, work, profile, args.key_seed)
+                run(n, args.seed, work, profile, args.key_seed, settings, args.year_band)
             finally:
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)

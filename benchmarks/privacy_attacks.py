@@ -109,9 +109,17 @@ def shared_secret(key_seed: int | None) -> bytes:
 
 
 def load_region(
-    region: Path, settings: EncodingSettings, dedupe: bool = True, key_seed: int | None = None
+    region: Path,
+    settings: EncodingSettings,
+    dedupe: bool = True,
+    key_seed: int | None = None,
+    year_band: int = 1,
 ) -> pl.DataFrame:
-    """Encode every partner of a region; keep each record's normalised plaintext beside it."""
+    """Encode every partner of a region; keep each record's normalised plaintext beside it.
+
+    ``year_band`` > 1 plays a hub that sees the birth year only in bands of that many years
+    (the band's first year), the exact year staying inside the keyed encodings.
+    """
     keys = EncodingKeys.derive(shared_secret(key_seed), b"attack-benchmark-partner-key-0000000")
     frames = []
     for pid in PARTNERS:
@@ -142,6 +150,8 @@ def load_region(
             )
         )
     df = pl.concat(frames)
+    if year_band > 1:
+        df = df.with_columns(birth_year=band_years(df["birth_year"], year_band))
     truth = pl.read_csv(region / "ground_truth" / "truth.csv", infer_schema=False)
     df = df.join(
         truth.select(
@@ -172,6 +182,21 @@ def load_region(
         stratum_zip3=pl.col("zip3").fill_null("?"),
         stratum_all=pl.lit("all"),
     ).pipe(add_strata)
+
+
+def settings_with(overrides: list[str]) -> EncodingSettings:
+    """The spec's settings with ``FIELD=VALUE`` overrides (``--set``) applied."""
+    settings = DEFAULT_SETTINGS
+    for item in overrides:
+        name, _, value = item.partition("=")
+        kind = type(getattr(DEFAULT_SETTINGS, name))
+        settings = replace(settings, **{name: kind(value)})
+    return settings
+
+
+def band_years(years: pl.Series, band: int) -> pl.Series:
+    """The clear birth year coarsened to the first year of its ``band``-year band."""
+    return ((years // band) * band).cast(years.dtype)
 
 
 def align(
@@ -597,6 +622,13 @@ def main() -> None:
         help="draw the shared secret from this seed (default: one fixed secret); the leak of "
         "the Bloom filters depends on the key: measure a change under two seeds at least",
     )
+    parser.add_argument(
+        "--year-band",
+        type=int,
+        default=1,
+        help="the hub sees the birth year in bands of this many years (default 1: the year); "
+        "the strata and the clear fields of the uniqueness measure use the band",
+    )
     args = parser.parse_args()
     region = args.region
     if region is None:
@@ -632,15 +664,12 @@ def main() -> None:
                     f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
                 )
         return
-    settings = DEFAULT_SETTINGS
-    for item in args.set:
-        name, _, value = item.partition("=")
-        kind = type(getattr(DEFAULT_SETTINGS, name))
-        settings = replace(settings, **{name: kind(value)})
-    ours = load_region(region, settings, key_seed=args.key_seed)
+    settings = settings_with(args.set)
+    ours = load_region(region, settings, key_seed=args.key_seed, year_band=args.year_band)
     print(
         f"persons attacked (one record each): {ours.height:,} from {region}\n"
-        f"settings {settings}\nkey seed {args.key_seed}"
+        f"settings {settings}\nkey seed {args.key_seed}; clear birth year in bands of "
+        f"{args.year_band}"
     )
     print_strata(ours, not args.no_graph)
     if not args.tiers:

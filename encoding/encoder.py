@@ -28,6 +28,7 @@ import polars as pl
 from contract.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
 from encoding import bloom, distinct, normalise
 from encoding.cmac import (
+    cmac_blocks,
     cmac_hex,
     cmac_of_buffers,
     cmac_of_buffers_keys,
@@ -106,6 +107,13 @@ class EncodingSettings:
     # year) kept a household's members apart and closed its leak within the clear ZIP3 and sex,
     # but cost linkage too much to adopt (docs/encoding.md, "Measured after spec 2.1").
     phone_salt: Literal["none", "first", "year"] = "none"
+    # Frequency-hiding tokens (measured, not adopted; docs/encoding.md, "Frequency-hiding
+    # tokens"): ``"tok_phone:10,tok_last_dob:11"`` keeps the first b bits of those columns'
+    # MACs, so unrelated values share a token and its count within a clear stratum is a sum the
+    # attacker cannot split. The phone alone at b = log2(persons) closed the household leak at
+    # no measured cost but needs the ecosystem's size as a shared setting; the name + DOB
+    # tokens lost precision. Empty: full 128-bit tokens (spec 2.1).
+    token_bits: str = ""
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
 
@@ -415,8 +423,12 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
             tok_ssn=ssn.values,
         )
     with steps("tokens: per-record columns"):
+        bits = token_bits(settings)
         for col in msg.columns:
-            out[col] = cmac_hex(keys.tokens[col], msg[col], col)
+            if col in bits:
+                out[col] = truncated_token(keys.tokens[col], msg[col], bits[col], col)
+            else:
+                out[col] = cmac_hex(keys.tokens[col], msg[col], col)
     with steps("record pseudonyms"):
         if keys.pseudonym is None:
             raise EncodingError("a partner pseudonym key is needed to encode record ids")
@@ -558,6 +570,28 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
+
+
+def token_bits(settings: EncodingSettings) -> dict[str, int]:
+    """``settings.token_bits`` as {token column: bits kept}; a typo is a steward's error."""
+    out: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in settings.token_bits.split(","))):
+        col, _, value = item.partition(":")
+        if col not in TOKEN_COLUMNS or not value.isdigit() or not 1 <= int(value) <= 32:
+            raise EncodingError(
+                f"token_bits item {item!r}: expected <token column>:<bits 1-32>, the column "
+                f"one of {', '.join(TOKEN_COLUMNS)}"
+            )
+        out[col] = int(value)
+    return out
+
+
+def truncated_token(key: bytes, messages: pl.Series, bits: int, name: str) -> pl.Series:
+    """The first ``bits`` bits of each message's AES-CMAC, as 8 lower-hex characters (a keyed
+    bucket among ``2**bits``: unrelated values share it by design); null stays null."""
+    tags, valid = cmac_blocks(key, messages)
+    top = tags[:, :4].copy().view(">u4").ravel() >> np.uint32(32 - bits)
+    return hex_series(name, top.astype(">u4").view(np.uint8).reshape(-1, 4), valid)
 
 
 def _phone_messages(

@@ -119,3 +119,35 @@ def test_phone_token_salt(salt: str, other: dict[str, str | None], same: bool) -
     a, b = _pair(settings, {**BASE, "phone": "603-555-0142"}, **other)
     assert a["tok_phone"] is not None and b["tok_phone"] is not None
     assert (a["tok_phone"] == b["tok_phone"]) is same, (salt, other)
+
+
+@pytest.mark.parametrize(
+    ("bits", "other", "same"),
+    [
+        # A truncated token still agrees wherever the full one does ...
+        (8, {}, True),
+        (8, HOUSEHOLD, True),
+        # ... and at 1 bit two unrelated phones share it about half the time: this pair does.
+        (1, {"phone": "212-555-0198"}, True),
+        (1, {"phone": "212-555-0199"}, False),
+        (32, {"phone": "212-555-0198"}, False),
+    ],
+)
+def test_truncated_phone_token(bits: int, other: dict[str, str], same: bool) -> None:
+    settings = replace(DEFAULT_SETTINGS, token_bits=f"tok_phone:{bits}")
+    a, b = _pair(settings, {**BASE, "phone": "603-555-0142"}, **other)
+    full, _ = _pair(DEFAULT_SETTINGS, {**BASE, "phone": "603-555-0142"}, **other)
+    assert isinstance(a["tok_phone"], str) and len(a["tok_phone"]) == 8
+    assert int(a["tok_phone"], 16) < 2**bits
+    assert (a["tok_phone"] == b["tok_phone"]) is same
+    # The kept bits are the full MAC's first ones; other columns are untouched.
+    assert int(str(full["tok_phone"])[:8], 16) >> (32 - bits) == int(a["tok_phone"], 16)
+    assert a["tok_ssn"] == full["tok_ssn"] and a["tok_last_dob"] == full["tok_last_dob"]
+
+
+@pytest.mark.parametrize("spec", ["tok_phone", "tok_phone:0", "tok_phone:33", "tok_zip5:8"])
+def test_token_bits_typo_is_refused(spec: str) -> None:
+    from encoding.encoder import EncodingError
+
+    with pytest.raises(EncodingError, match="token_bits item"):
+        _pair(replace(DEFAULT_SETTINGS, token_bits=spec))

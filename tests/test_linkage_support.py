@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from carehub.demo_keys import write_seeded_keys
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings
 from linkage.settings import LinkageSettings, TrainingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +32,10 @@ def encoded_region(
     seed: int = 11,
     profile: str = "default",
     key_seed: int | None = None,
+    settings: EncodingSettings = DEFAULT_SETTINGS,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A synthetic region of error ``profile`` (``default``/``hard``) run through the real
-    partner encoder.
+    partner encoder (under ``settings``: a variant of the spec's internals being measured).
 
     ``key_seed`` fixes the shared secret and the pseudonym keys, so a test sees the same
     encodings every run (a Bloom-filter Dice near a level's edge must not pass or fail by the
@@ -67,6 +69,7 @@ def encoded_region(
             region / "partners" / pid,
             workdir / "landing" / pid,
             as_of=AS_OF,
+            settings=settings,
         )
         frame = pl.read_parquet(result.package / "persons.parquet")
         persons.append(frame.with_columns(partner_id=pl.lit(pid)))
