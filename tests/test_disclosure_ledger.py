@@ -183,3 +183,36 @@ def test_no_sequence_of_ten_nights_narrows_a_withheld_count(
 ) -> None:
     ledger, _ = ten_nights
     assert not differencing(ledger, 2, 11).narrowed
+
+
+def _one_margin(a: int, b: int) -> CellSet:
+    cells = CellSet()
+    cells.add(("a",), a)
+    cells.add(("b",), b)
+    cells.add(("total",), a + b)
+    cells.add_total(("total",), [("a",), ("b",)])
+    return cells
+
+
+@pytest.mark.parametrize(
+    ("moved", "kept"),
+    [
+        (0, True),  # nothing changed: the same number
+        (2, True),  # two new clients, within the noise of the number shown: the same number
+        (-4, True),  # at the edge of the band
+        (9, False),  # beyond the noise of the number shown: a fresh draw
+    ],
+)
+def test_a_number_stays_while_its_count_stays_within_its_noise(moved: int, kept: bool) -> None:
+    """Sticky publication: one noise box per count for as long as the count stays in it (each
+    new number is one more box for a differencing adversary to intersect)."""
+    noise = Perturbation(hashlib.sha256(b"sticky").digest())
+    first = _one_margin(40, 30)
+    before = protect(first, 11, noise)
+    shown = before.shown[("a",)]
+    count = shown + moved  # a true count `moved` away from the number shown
+    later = _one_margin(count, 30)
+    after = protect(later, 11, noise, [Release.of(first, before.suppressed, before.shown, 4)])
+    assert (after.shown[("a",)] == shown) is kept
+    assert abs(after.shown[("a",)] - count) <= 4  # every shown number within its noise bound
+    assert after.shown[("b",)] == before.shown[("b",)]  # unchanged count, unchanged number

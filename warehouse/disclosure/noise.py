@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -89,3 +90,43 @@ def load_or_create_secret(path: Path) -> bytes:
         handle.write(secrets.token_bytes(SECRET_BYTES))
     os.replace(aside, path)
     return path.read_bytes()
+
+
+def sticky(
+    fresh: Mapping[CellKey, int],
+    values: Mapping[CellKey, int],
+    same: Mapping[CellKey, CellKey],
+    earlier: Sequence[Mapping[CellKey, int | None]],
+    max_noise: int,
+) -> dict[CellKey, int]:
+    """Publish again an earlier number while the true count stays within the noise of it.
+
+    ``fresh`` is each cell's cell-key number tonight, ``earlier`` what earlier publications
+    showed, oldest first (None: withheld), ``same`` the cells of one population
+    (:meth:`CellSet.populations`). A cell whose latest shown number ``p`` still satisfies
+    ``|count - p| <= max_noise`` shows ``p`` again; only a count that has left that band gets
+    its fresh draw. Why: every distinct number of one count is one more noise box, and a
+    differencing adversary intersects them (with the change between nights) until a count later
+    withheld is pinned; on the 3k demo over ten nights, 16 withheld counts were narrowed so
+    (benchmarks/RESULTS.md, issue 16). A count that moves by one or two people mostly keeps its
+    number, which tells even less about who joined than a fresh draw. The cells of one
+    population keep one number: the most recently shown of theirs (then the least by ``repr``).
+    """
+    if not max_noise or not earlier:
+        return dict(fresh)
+    latest: dict[CellKey, tuple[int, int]] = {}
+    for age, release in enumerate(reversed(earlier)):
+        for cell, number in release.items():
+            if number is not None and cell in fresh and cell not in latest:
+                latest[cell] = (age, number)
+    kept: dict[CellKey, tuple[int, str, int]] = {}
+    for cell, (age, number) in latest.items():
+        if abs(values[cell] - number) <= max_noise:
+            choice = (age, repr(cell), number)
+            group = same.get(cell, cell)
+            if group not in kept or choice < kept[group]:
+                kept[group] = choice
+    return {
+        cell: kept[same.get(cell, cell)][2] if same.get(cell, cell) in kept else number
+        for cell, number in fresh.items()
+    }

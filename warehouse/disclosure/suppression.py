@@ -34,7 +34,7 @@ from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
 from warehouse.disclosure.complement import DEFAULT_NODE_LIMIT, choose, neighbourhood
-from warehouse.disclosure.noise import EXACT, Perturbation
+from warehouse.disclosure.noise import EXACT, Perturbation, sticky
 
 # The contract's threshold (contract/disclosure.py), the default of every release.
 DEFAULT_THRESHOLD: Final = DISCLOSURE_THRESHOLD
@@ -135,6 +135,7 @@ def protect(
     # One noise per population: cells holding the same people show the same number.
     same = cells.populations()
     noisy = {c: perturbation.shown(same.get(c, c), values[c]) for c in cells.rows()}
+    noisy = sticky(noisy, values, same, [r.shown for r in ledger], perturbation.max_noise)
     if shown_before:
         again = {same.get(c, c): n for c, n in shown_before.items() if c in noisy}
         noisy = {c: again.get(same.get(c, c), n) for c, n in noisy.items()}
