@@ -6,15 +6,21 @@ the cell and its count (HMAC-SHA256 under a secret only the hub holds):
 
 * **Consistent.** Re-publishing a cell whose count did not change gives the very same number,
   so comparing two publications shows nothing where nothing changed.
-* **Fresh where something changed.** When a partner re-submits with a few new clients, every
-  cell they join gets a new, independent noise: the difference of two publications is the
-  change plus the difference of two unknown noises, not the change itself.
+* **Sticky while the count stays in its band** (:func:`sticky`). A count whose true value is
+  still within ``max_noise`` of the number last published shows that number again; only a count
+  that has left that band gets its fresh keyed number. A partner re-submitting with a few new
+  clients therefore mostly changes no number at all, and where one changes, the difference of
+  two publications is not the change itself. Each distinct number of a count is one more box
+  for a differencing adversary to intersect: a fresh draw at every change left withheld counts
+  narrowed over ten nights (benchmarks/RESULTS.md, issue 16). The rule is public, so a
+  number that changes tells that its count just left the band (docs/marts.md, for stewards).
 * **Keyed on the count and the population, not on the persons.** The ABS keys the noise on the
   set of contributing records; the hub keys it on ``(cell, count)``, which needs no
   person-level key in the aggregation queries and is at least as consistent: a cell whose
-  people changed but whose count did not keeps its number (nothing is learnt), and any change
-  of count redraws it. Cells that provably hold the same people (:meth:`CellSet.populations`)
-  are keyed on one of them, so one population is never shown with two independent noises.
+  people changed but whose count did not keeps its number (nothing is learnt), and a count
+  that leaves its band gets the number keyed on its new count. Cells that provably hold the
+  same people (:meth:`CellSet.populations`) are keyed on one of them, so one population is
+  never shown with two independent noises.
 
 The noise is bounded, so the adversary's linear program still bounds every cell: a published
 ``p`` means a true count in ``[p - max_noise, p + max_noise]``. The audit

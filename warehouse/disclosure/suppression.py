@@ -2,7 +2,8 @@
 
 1. **Perturbation** (:mod:`warehouse.disclosure.noise`): each count is shown as
    ``count + noise``, the noise keyed on the cell (one of the cells of its population) and its
-   count (consistent across publications) and bounded by ``max_noise``.
+   count and bounded by ``max_noise``; a count still within that bound of the number the
+   ledger's last publication showed shows that number again (sticky, one box per count).
 2. **Primary suppression**: a count whose *shown* value is below the threshold is withheld.
    Deciding on the shown value, not the true one, is what keeps the rule itself from leaking:
    a cell that crosses the threshold between two publications tells the adversary only that
