@@ -34,6 +34,7 @@ from warehouse.disclosure import (
     protect,
 )
 from warehouse.disclosure.attacks import Release, attack, differencing
+from warehouse.disclosure.audit import bounds, intervals, shown_box
 
 
 @pytest.mark.parametrize(
@@ -556,3 +557,25 @@ def test_cells_of_one_population_get_one_noise(
     result = protect(cells, 2, Perturbation(KEY, 3))
     for a, b in same.items():
         assert result.shown.get(a) == result.shown.get(b)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("hidden_below", [15, 30, 70])
+def test_an_attack_told_what_is_enough_finds_the_same_narrowed_counts(
+    seed: int, hidden_below: int
+) -> None:
+    """``enough`` skips the LPs of counts already seen ``enough`` apart: the narrowed counts
+    and their intervals are those of the full attack; the others are at least that wide."""
+    cells, values = _two_way(5, 6, seed)
+    noise = Perturbation(KEY, 4)
+    shown = {c: None if values[c] < hidden_below else noise.shown(c, v) for c, v in values.items()}
+    full = intervals(cells.constraints, shown, 4, hops=2)
+    assert len(full) > 2
+    boxes = {c: (1.0, None) if v is None else shown_box(v, 4) for c, v in shown.items()}
+    quick = bounds(cells.constraints, boxes, full, hops=2, enough=11)
+    assert quick.keys() == full.keys()
+    for cell, interval in full.items():
+        if interval.width < 11:
+            assert quick[cell] == interval
+        else:
+            assert 11 <= quick[cell].width <= interval.width

@@ -120,7 +120,8 @@ def differencing(
     Cells are keyed ``(i, cell)`` for publication ``i``. Only withheld counts whose
     neighbourhood changed somewhere in the sequence are attacked: where nothing changed, every
     publication shows the same numbers (the noise is keyed on the count), and the sequence tells
-    no more than :func:`attack` on one of them.
+    no more than :func:`attack` on one of them. A narrowed interval is exact; one at least the
+    threshold wide may be an inner one (two feasible points that far apart settle it).
     """
     constraints: list[Constraint] = []
     boxes: dict[CellKey, Box] = {}
@@ -138,8 +139,9 @@ def differencing(
                     None if constraint.total is None else (i, constraint.total),
                 )
             )
+        zero = release.may_be_zero
         for cell, value in release.shown.items():
-            floor = 0 if cell in release.may_be_zero else 1
+            floor = 0 if cell in zero else 1
             boxes[i, cell] = box_of(value, release.max_noise, floor)
             history.setdefault(cell, [0] * len(releases))[i] = -1 if value is None else value
     # A sparse count absent from a publication may have been withheld there (no row either
@@ -169,7 +171,7 @@ def differencing(
         for cell in release.withheld
         if cell in touched
     ]
-    found = bounds(constraints, boxes, targets, hops=hops)
+    found = bounds(constraints, boxes, targets, hops=hops, enough=threshold)
     return AttackResult(found, threshold)
 
 

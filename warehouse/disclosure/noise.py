@@ -6,15 +6,21 @@ the cell and its count (HMAC-SHA256 under a secret only the hub holds):
 
 * **Consistent.** Re-publishing a cell whose count did not change gives the very same number,
   so comparing two publications shows nothing where nothing changed.
-* **Fresh where something changed.** When a partner re-submits with a few new clients, every
-  cell they join gets a new, independent noise: the difference of two publications is the
-  change plus the difference of two unknown noises, not the change itself.
+* **Sticky while the count stays in its band** (:func:`sticky`). A count whose true value is
+  still within ``max_noise`` of the number last published shows that number again; only a count
+  that has left that band gets its fresh keyed number. A partner re-submitting with a few new
+  clients therefore mostly changes no number at all, and where one changes, the difference of
+  two publications is not the change itself. Each distinct number of a count is one more box
+  for a differencing adversary to intersect: a fresh draw at every change left withheld counts
+  narrowed over ten nights (benchmarks/RESULTS.md, issue 16). The rule is public, so a
+  number that changes tells that its count just left the band (docs/marts.md, for stewards).
 * **Keyed on the count and the population, not on the persons.** The ABS keys the noise on the
   set of contributing records; the hub keys it on ``(cell, count)``, which needs no
   person-level key in the aggregation queries and is at least as consistent: a cell whose
-  people changed but whose count did not keeps its number (nothing is learnt), and any change
-  of count redraws it. Cells that provably hold the same people (:meth:`CellSet.populations`)
-  are keyed on one of them, so one population is never shown with two independent noises.
+  people changed but whose count did not keeps its number (nothing is learnt), and a count
+  that leaves its band gets the number keyed on its new count. Cells that provably hold the
+  same people (:meth:`CellSet.populations`) are keyed on one of them, so one population is
+  never shown with two independent noises.
 
 The noise is bounded, so the adversary's linear program still bounds every cell: a published
 ``p`` means a true count in ``[p - max_noise, p + max_noise]``. The audit
@@ -27,6 +33,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -89,3 +96,43 @@ def load_or_create_secret(path: Path) -> bytes:
         handle.write(secrets.token_bytes(SECRET_BYTES))
     os.replace(aside, path)
     return path.read_bytes()
+
+
+def sticky(
+    fresh: Mapping[CellKey, int],
+    values: Mapping[CellKey, int],
+    same: Mapping[CellKey, CellKey],
+    earlier: Sequence[Mapping[CellKey, int | None]],
+    max_noise: int,
+) -> dict[CellKey, int]:
+    """Publish again an earlier number while the true count stays within the noise of it.
+
+    ``fresh`` is each cell's cell-key number tonight, ``earlier`` what earlier publications
+    showed, oldest first (None: withheld), ``same`` the cells of one population
+    (:meth:`CellSet.populations`). A cell whose latest shown number ``p`` still satisfies
+    ``|count - p| <= max_noise`` shows ``p`` again; only a count that has left that band gets
+    its fresh draw. Why: every distinct number of one count is one more noise box, and a
+    differencing adversary intersects them (with the change between nights) until a count later
+    withheld is pinned; on the 3k demo over ten nights, 16 withheld counts were narrowed so
+    (benchmarks/RESULTS.md, issue 16). A count that moves by one or two people mostly keeps its
+    number, which tells even less about who joined than a fresh draw. The cells of one
+    population keep one number: the most recently shown of theirs (then the least by ``repr``).
+    """
+    if not max_noise or not earlier:
+        return dict(fresh)
+    latest: dict[CellKey, tuple[int, int]] = {}
+    for age, release in enumerate(reversed(earlier)):
+        for cell, number in release.items():
+            if number is not None and cell in fresh and cell not in latest:
+                latest[cell] = (age, number)
+    kept: dict[CellKey, tuple[int, str, int]] = {}
+    for cell, (age, number) in latest.items():
+        if abs(values[cell] - number) <= max_noise:
+            choice = (age, repr(cell), number)
+            group = same.get(cell, cell)
+            if group not in kept or choice < kept[group]:
+                kept[group] = choice
+    return {
+        cell: kept[same.get(cell, cell)][2] if same.get(cell, cell) in kept else number
+        for cell, number in fresh.items()
+    }

@@ -2,7 +2,8 @@
 
 1. **Perturbation** (:mod:`warehouse.disclosure.noise`): each count is shown as
    ``count + noise``, the noise keyed on the cell (one of the cells of its population) and its
-   count (consistent across publications) and bounded by ``max_noise``.
+   count and bounded by ``max_noise``; a count still within that bound of the number the
+   ledger's last publication showed shows that number again (sticky, one box per count).
 2. **Primary suppression**: a count whose *shown* value is below the threshold is withheld.
    Deciding on the shown value, not the true one, is what keeps the rule itself from leaking:
    a cell that crosses the threshold between two publications tells the adversary only that
@@ -34,7 +35,7 @@ from warehouse.disclosure.attacks import Release, differencing
 from warehouse.disclosure.audit import Box, Interval, components, exposed, index_rows, intervals
 from warehouse.disclosure.cells import CellKey, CellSet
 from warehouse.disclosure.complement import DEFAULT_NODE_LIMIT, choose, neighbourhood
-from warehouse.disclosure.noise import EXACT, Perturbation
+from warehouse.disclosure.noise import EXACT, Perturbation, sticky
 
 # The contract's threshold (contract/disclosure.py), the default of every release.
 DEFAULT_THRESHOLD: Final = DISCLOSURE_THRESHOLD
@@ -135,6 +136,7 @@ def protect(
     # One noise per population: cells holding the same people show the same number.
     same = cells.populations()
     noisy = {c: perturbation.shown(same.get(c, c), values[c]) for c in cells.rows()}
+    noisy = sticky(noisy, values, same, [r.shown for r in ledger], perturbation.max_noise)
     if shown_before:
         again = {same.get(c, c): n for c, n in shown_before.items() if c in noisy}
         noisy = {c: again.get(same.get(c, c), n) for c, n in noisy.items()}
