@@ -31,6 +31,9 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Its sibling script, also when a test loads this file by path (benchmarks/ is no package);
+# last on the path, so that the repository's packages (synth/) win over the scripts (synth.py).
+sys.path.append(str(ROOT / "benchmarks"))
 
 from privacy_attacks import band_years, settings_with  # noqa: E402
 

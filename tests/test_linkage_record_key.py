@@ -95,8 +95,7 @@ def scored_both_ways(region: tuple[Path, pl.DataFrame]) -> tuple[pl.DataFrame, .
     and :func:`record_keyed` (integer record keys), in one work database."""
     root, persons = region
     con = duckdb.connect(str(root / "hub.duckdb"))
-    con.register("p", persons.to_arrow())
-    con.execute("CREATE TABLE encoded AS SELECT * FROM p")
+    con.register("encoded", persons.to_arrow())
     records = read_records(con, "encoded")
     con.close()
     info = train(records, root / "models", fast_settings())
@@ -134,8 +133,7 @@ def test_prepared_tokens_are_their_keys(tmp_path: Path, region: tuple[Path, pl.D
     token = "0123456789abcdef" + "f" * 16
     row = region[1].head(1).with_columns(tok_ssn=pl.lit(token))
     con = duckdb.connect(str(tmp_path / "hub.duckdb"))
-    con.register("row", row.to_arrow())
-    con.execute("CREATE TABLE encoded AS SELECT * FROM row")
+    con.register("encoded", row.to_arrow())
     records = read_records(con, "encoded")
     assert records.schema.field("tok_ssn").type == pa.int64()
     assert records.column("tok_ssn").to_pylist() == [0x0123456789ABCDEF - 2**63]
