@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 # A sibling module: the script's own folder is first on sys.path when it runs.
-from privacy_attacks import settings_with
+from privacy_attacks import add_set_option, settings_with
 
 from encoding.encoder import encode_persons
 from encoding.keys import EncodingKeys
@@ -199,13 +199,7 @@ def main() -> None:
         action="store_true",
         help="tail names in letters, distinct after normalisation (default: folded to NAME)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="encode with a variant: override an EncodingSettings field (as privacy_attacks.py)",
-    )
+    add_set_option(parser)
     args = parser.parse_args()
     raw = raw_records(args.records, distinct_names=args.distinct_names)
     keys = EncodingKeys.derive(

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 # last on the path, so that the repository's packages (synth/) win over the scripts (synth.py).
 sys.path.append(str(ROOT / "benchmarks"))
 
-from privacy_attacks import band_years, settings_with  # noqa: E402
+from privacy_attacks import add_set_option, band_years, settings_with  # noqa: E402
 
 from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings  # noqa: E402
 from kernel.home import HubHome  # noqa: E402
@@ -356,13 +356,7 @@ def main() -> None:
         help="fixed encoding keys (compare two code versions on the same encodings); "
         "default: fresh keys each run",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="encode with a variant: override an EncodingSettings field (as privacy_attacks.py)",
-    )
+    add_set_option(parser)
     parser.add_argument(
         "--year-band",
         type=int,

@@ -194,6 +194,17 @@ def settings_with(overrides: list[str]) -> EncodingSettings:
     return settings
 
 
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set FIELD=VALUE`` (repeatable): the variant of the encoding a script measures."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="measure a variant: override an EncodingSettings field (e.g. name_salt=buckets)",
+    )
+
+
 def band_years(years: pl.Series, band: int) -> pl.Series:
     """The clear birth year coarsened to the first year of its ``band``-year band."""
     return ((years // band) * band).cast(years.dtype)
@@ -601,13 +612,7 @@ def main() -> None:
         "--dice", action="store_true", help="only the accuracy side: Dice of matches"
     )
     parser.add_argument("--detail", action="store_true", help="print every attack's score")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="measure a variant: override an EncodingSettings field (e.g. name_salt=buckets)",
-    )
+    add_set_option(parser)
     parser.add_argument(
         "--tiers",
         action="store_true",
