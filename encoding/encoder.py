@@ -62,6 +62,20 @@ class EncodingError(ValueError):
     """The input cannot be encoded; the message names the column and row, never a value."""
 
 
+def token_bits(settings: EncodingSettings) -> dict[str, int]:
+    """``settings.token_bits`` as {token column: bits kept}; a typo is a steward's error."""
+    out: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in settings.token_bits.split(","))):
+        col, _, value = item.partition(":")
+        if col not in TOKEN_COLUMNS or not value.isdigit() or not 1 <= int(value) <= 32:
+            raise EncodingError(
+                f"token_bits item {item!r}: expected <token column>:<bits 1-32>, the column "
+                f"one of {', '.join(TOKEN_COLUMNS)}"
+            )
+        out[col] = int(value)
+    return out
+
+
 @dataclass(frozen=True)
 class EncodingSettings:
     """Tunable internals of spec 2.1 (measured in docs/encoding.md).
@@ -115,6 +129,11 @@ class EncodingSettings:
     # tokens lost precision. Empty: full 128-bit tokens (spec 2.1).
     token_bits: str = ""
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
+
+    def __post_init__(self) -> None:
+        # A malformed token_bits is the steward's settings error: refused when the settings are
+        # made, not in an encoding thread halfway through a partner's export.
+        token_bits(self)
 
 
 DEFAULT_SETTINGS: Final = EncodingSettings()
@@ -570,20 +589,6 @@ def _encode_chunk(raw: pl.DataFrame, record_id: pl.Series, job: _Job) -> _Part:
     with steps("frames and report"):
         persons = pl.DataFrame([out[c] for c in PERSON_COLUMNS])
     return _Part(persons=persons, reasons=reasons, years=years)
-
-
-def token_bits(settings: EncodingSettings) -> dict[str, int]:
-    """``settings.token_bits`` as {token column: bits kept}; a typo is a steward's error."""
-    out: dict[str, int] = {}
-    for item in filter(None, (p.strip() for p in settings.token_bits.split(","))):
-        col, _, value = item.partition(":")
-        if col not in TOKEN_COLUMNS or not value.isdigit() or not 1 <= int(value) <= 32:
-            raise EncodingError(
-                f"token_bits item {item!r}: expected <token column>:<bits 1-32>, the column "
-                f"one of {', '.join(TOKEN_COLUMNS)}"
-            )
-        out[col] = int(value)
-    return out
 
 
 def truncated_token(key: bytes, messages: pl.Series, bits: int, name: str) -> pl.Series:

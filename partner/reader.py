@@ -89,10 +89,10 @@ def read_table(path: Path, dialect: CsvDialect | None = None) -> pl.DataFrame:
     raise InputError(f"input file {path.name}: unsupported type {suffix!r}; use .csv or .parquet")
 
 
-def _as_utf8(path: Path, encoding: str) -> Path | io.BytesIO:
+def _as_utf8(path: Path, encoding: str) -> io.BytesIO:
     """The file's bytes as UTF-8, decoded with the mapping's encoding; the error names the line.
 
-    A UTF-8 file is handed to polars as it is (no copy). Any other encoding is decoded here
+    A UTF-8 file is handed to polars as read (no re-encoding). Any other encoding is decoded here
     strictly: a byte that is not text in that encoding is an export error to fix, not a
     character to guess.
     """
@@ -111,7 +111,8 @@ def _as_utf8(path: Path, encoding: str) -> Path | io.BytesIO:
             f"input file {path.name} is not valid {encoding} text at line {line} "
             f"(byte {exc.start}); {fix}"
         ) from None
-    return path if encoding == "utf-8" else io.BytesIO(text.encode("utf-8"))
+    # The bytes already read go to polars: the file is read from disk once.
+    return io.BytesIO(data if encoding == "utf-8" else text.encode("utf-8"))
 
 
 def _check_header(frame: pl.DataFrame, file: str, separator: str) -> None:
