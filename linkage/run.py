@@ -8,7 +8,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -342,7 +342,7 @@ def run_linkage(
             assert records is not None
             load_records(db_api, records)
             del records  # Splink holds its own copy now
-            scored = link_all(db_api, model_dict, threshold, backend)
+            scored = link_all(db_api, model_dict, threshold, backend, settings.chain_split_weight)
             clusters = scored.clusters
             links = scored.links
         elif batch is not None and batch.new_keys.num_rows:
@@ -379,6 +379,8 @@ def run_linkage(
     }
     if scored is not None and scored.estimate is not None:
         details["accuracy_estimate"] = scored.estimate.as_dict()
+    if scored is not None and scored.chains is not None:
+        details["chains"] = asdict(scored.chains)
     write_run(
         con,
         run_id=run_id,

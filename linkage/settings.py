@@ -171,6 +171,10 @@ class LinkageSettings:
     min_expected_precision: float = 0.999
     threshold_bounds: tuple[float, float] = (0.5, 0.99)
     link_threshold: float = 0.95
+    # A full run splits a person joined through a chain where two of its records score below
+    # this match weight (bits): the model holds them to be two people (linkage/chains.py).
+    # None: plain connected components.
+    chain_split_weight: float | None = -30.0
     # Asset-check bands.
     max_cluster_size: int = 50
     singleton_share_band: tuple[float, float] = (0.05, 0.98)
