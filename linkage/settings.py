@@ -108,6 +108,9 @@ class NameSettings:
     namesake_guard_m: float = 0.01 * 2.0**-8
     namesake_guard_u: float = 0.01
     tf_adjust_fullname: bool = True
+    # Birth years at least this far apart (DOB comparison): a generation, not a typo (a typo in
+    # the year's last digit is under 10 years and its DOB filter sits at "one digit off").
+    far_years: int = 15
 
 
 @dataclass(frozen=True)
