@@ -19,8 +19,9 @@ clustering for duplicate-free sources) has no cannot-link constraint, so this st
    records into one group whose conflict outweighs it (weight below minus the link's
    weight: an exact SSN, +40 bits, still joins records that disagree on all else).
 
-A person of one record per link (no conflict) is left as it is, so at a million records the
-added work is the scoring of the pairs inside persons of three or more records.
+A person of two records, or one whose every pair is an accepted link, cannot hold a conflict
+and is left as it is: at a million records the added work is the scoring of the pairs that
+are no accepted link inside persons of three or more records.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ChainSplit:
     """What the split did: persons examined and split, links refused."""
 
     persons_checked: int
+    pairs_scored: int
     persons_split: int
     links_refused: int
 
@@ -51,16 +53,20 @@ def split_chains(con: duckdb.DuckDBPyConnection, linker: Linker, min_weight: flo
     con.execute(sql("chain_members"))
     checked = int(con.execute(sql("count_chain_persons")).fetchall()[0][0])
     if checked == 0:
-        return ChainSplit(0, 0, 0)
-    members = linker._db_api.table_to_splink_dataframe("chain_members", "chain_members")
+        return ChainSplit(0, 0, 0, 0)
+    api = linker._db_api
+    members = api.table_to_splink_dataframe("chain_members", "chain_members")
+    accepted = api.table_to_splink_dataframe("chain_accepted", "chain_accepted")
     # Splink's only scorer of arbitrary pairs with the run's term frequencies (private, no
-    # public counterpart in Splink 5): every pair inside the persons, blocked or not.
-    pairs = linker.inference._score_missing_cluster_edges(members)
+    # public counterpart in Splink 5): every pair inside the persons, blocked or not, but
+    # the accepted links (above the threshold, never a conflict).
+    pairs = linker.inference._score_missing_cluster_edges(members, accepted)
     pairs.as_duckdbpyrelation().create_view("chain_pairs", replace=True)
+    scored = int(con.execute(sql("count_chain_pairs")).fetchall()[0][0])
     edges = con.sql(sql("chain_edges"), params={"min_weight": min_weight}).to_arrow_table()
     conflicts = edges.filter(edges.column("conflict"))
     if conflicts.num_rows == 0:
-        return ChainSplit(checked, 0, 0)
+        return ChainSplit(checked, scored, 0, 0)
     # Only the persons with a conflict are rebuilt; the others keep their component.
     contested = pc.is_in(edges.column("cluster_id"), value_set=conflicts.column("cluster_id"))
     links = edges.filter(pc.and_(pc.invert(edges.column("conflict")), contested))
@@ -75,7 +81,7 @@ def split_chains(con: duckdb.DuckDBPyConnection, linker: Linker, min_weight: flo
     split = len(set(relabel.column("label").to_pylist())) - len(
         set(conflicts.column("cluster_id").to_pylist())
     )
-    return ChainSplit(checked, split, refused.num_rows)
+    return ChainSplit(checked, scored, split, refused.num_rows)
 
 
 def rebuild(links: pa.Table, conflicts: pa.Table, ratio: float = 1.0) -> tuple[pa.Table, pa.Table]:

@@ -164,9 +164,7 @@ def dob_comparison(s: NameSettings) -> cl.CustomComparison:
     year_known = "birth_year_l IS NOT NULL AND birth_year_r IS NOT NULL"
     return cl.CustomComparison(
         comparison_levels=[
-            cll.CustomLevel(f"{_null('dob')} AND NOT ({year_known})").configure(
-                is_null_level=True
-            ),
+            cll.CustomLevel(f"{_null('dob')} AND NOT ({year_known})").configure(is_null_level=True),
             cll.CustomLevel(same_dob_sql(), label_for_charts=SAME_DOB_LEVEL),
             # No year-month token (spec 2.0: it fell to frequency alignment within the clear
             # birth year); the error-tolerant DOB filter gives one-digit-off evidence.

@@ -21,6 +21,7 @@ from kernel import clock
 from kernel.home import HubHome
 from linkage import charts
 from linkage.backends import LinkageBackend
+from linkage.chains import ChainSplit
 from linkage.comparisons import TF_COLUMNS
 from linkage.estimate import AccuracyEstimate
 from linkage.keys import Churn, assign_keys
@@ -114,6 +115,8 @@ class LinkageResult:
     seconds: float
     # Label-free precision/recall/F1 of a full run (None: incremental).
     estimate: AccuracyEstimate | None = None
+    # A full run's split of persons joined through a chain (None: not applied).
+    chains: ChainSplit | None = None
 
 
 @contextmanager
@@ -412,6 +415,7 @@ def run_linkage(
         charts=run_charts,
         seconds=time.perf_counter() - started,
         estimate=scored.estimate if scored is not None else None,
+        chains=scored.chains if scored is not None else None,
     )
 
 
