@@ -1,11 +1,23 @@
-"""Splitting persons joined through a chain (linkage/chains.py): the constrained rebuild."""
+"""Splitting persons joined through a chain (linkage/chains.py): the constrained rebuild, and
+a real run whose stored links still make its persons."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pytest
+from schema_support import add_persons, create_hub_schema
 
+from kernel.home import HubHome
 from linkage.chains import rebuild
+from linkage.components import components
+from linkage.run import run_linkage
+from tests.test_linkage_support import encoded_region, fast_settings
 
 
 def _links(rows: list[tuple[int, int, float]]) -> pa.Table:
@@ -99,3 +111,65 @@ def test_rebuild(
         )
         == refused
     )
+
+
+# --- a real run: the stored links and the persons agree after a split --------------------
+
+
+@pytest.fixture(scope="module")
+def hard_region(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    records, _truth = encoded_region(
+        tmp_path_factory.mktemp("chains"), residents=2500, seed=4, profile="hard", key_seed=4
+    )
+    return records
+
+
+# (case, chain_split_weight)
+RUNS = [
+    ("plain connected components", None),
+    ("the default, -30 bits", -30.0),
+    # Every pair inside a person that is no accepted link is a conflict (refused where it
+    # outweighs the link that would join it: rebuild's cases above).
+    ("every unlinked pair a conflict", 60.0),
+]
+
+
+@pytest.mark.parametrize("split_weight", [r[1] for r in RUNS], ids=[r[0] for r in RUNS])
+def test_stored_links_make_the_persons(
+    tmp_path: Path, hard_region: pl.DataFrame, split_weight: float | None
+) -> None:
+    home = HubHome(tmp_path / "home").ensure()
+    settings = replace(fast_settings(), chain_split_weight=split_weight)
+    with duckdb.connect(str(home.hub_db)) as con:
+        create_hub_schema(con)
+        add_persons(con, hard_region.to_arrow())
+        result = run_linkage(con, home, settings=settings)
+        persons = dict(
+            con.execute(
+                "SELECT partner_id || '/' || record_pseudonym, person_key "
+                "FROM linkage.person_records"
+            ).fetchall()
+        )
+        links = con.execute(
+            "SELECT partner_id_l || '/' || record_pseudonym_l, "
+            "partner_id_r || '/' || record_pseudonym_r FROM linkage.links"
+        ).fetchall()
+    if split_weight is None:
+        assert result.chains is None
+    else:
+        # Persons of three or more records with a pair that is no link: some on any region.
+        assert result.chains is not None
+        assert result.chains.persons_checked > 0
+        assert result.chains.pairs_scored >= result.chains.persons_checked
+    # Every stored link lies inside one person, and the links connect every person.
+    assert all(persons[a] == persons[b] for a, b in links)
+    nodes = {key: i for i, key in enumerate(persons)}
+    labels = components(
+        len(nodes),
+        np.array([nodes[a] for a, _ in links], dtype=np.int64),
+        np.array([nodes[b] for _, b in links], dtype=np.int64),
+    )
+    by_person: dict[str, set[int]] = {}
+    for key, i in nodes.items():
+        by_person.setdefault(persons[key], set()).add(int(labels[i]))
+    assert all(len(found) == 1 for found in by_person.values())
