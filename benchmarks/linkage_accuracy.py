@@ -322,6 +322,12 @@ def run(
             f"true - estimated F1 {encoded.f1 - est.f1:+.4f})"
         )
     print(f"{'link threshold':24s}{result.model.info.link_threshold:12.4f}{0.95:12.4f}")
+    if result.chains is not None:
+        c = result.chains
+        print(
+            f"{'chains split':24s}{c.persons_split:12,d}  of {c.persons_checked:,d} persons "
+            f"checked ({c.pairs_scored:,d} pairs scored, {c.links_refused:,d} links refused)"
+        )
     print(
         f"{'household pairs merged':24s}{household[0]:12,d}  of {household[1]:,d} pairs of "
         f"records of two people of one household (twins {household[2]:,d} of {household[3]:,d})"

@@ -66,6 +66,7 @@ SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other 
 # with a name or a place, and from identical DOB filters. Its sampled u counts the agreeing
 # names or place too; training replaces it by P(same birth date) (model.correct_salted_u).
 SAME_DOB_LEVEL = "same date (or day/month swap)"
+FAR_YEARS_LEVEL = "birth years far apart"
 # Dice of two SSN filters one digit apart (0.85) or with two digits transposed (0.84); two
 # other people's SSNs give ~0.3 (docs/encoding.md).
 SSN_DICE_CLOSE = 0.8
@@ -158,9 +159,12 @@ def dob_comparison(s: NameSettings) -> cl.CustomComparison:
         fix_m_probability=True,
         fix_u_probability=True,
     )
+    # A year-only DOB (no DOB filter) still has its clear birth year: such a pair is null
+    # only when a birth year is missing too, so the namesake guard and the year levels see it.
+    year_known = "birth_year_l IS NOT NULL AND birth_year_r IS NOT NULL"
     return cl.CustomComparison(
         comparison_levels=[
-            cll.CustomLevel(_null("dob")).configure(is_null_level=True),
+            cll.CustomLevel(f"{_null('dob')} AND NOT ({year_known})").configure(is_null_level=True),
             cll.CustomLevel(same_dob_sql(), label_for_charts=SAME_DOB_LEVEL),
             # No year-month token (spec 2.0: it fell to frequency alignment within the clear
             # birth year); the error-tolerant DOB filter gives one-digit-off evidence.
@@ -168,11 +172,21 @@ def dob_comparison(s: NameSettings) -> cl.CustomComparison:
                 f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts="one digit off"
             ),
             namesake,
-            cll.CustomLevel(_eq("birth_year"), label_for_charts="same year"),
+            cll.CustomLevel(
+                f"NOT {_null('dob')} AND {_eq('birth_year')}", label_for_charts="same year"
+            ),
+            cll.CustomLevel(_eq("birth_year"), label_for_charts="one DOB year only, same year"),
+            # Learned by EM like any level: years a generation apart are strong evidence of
+            # two people (a parent and a child), never a fixed veto.
+            cll.CustomLevel(
+                f"abs(birth_year_l - birth_year_r) >= {s.far_years}",
+                label_for_charts=FAR_YEARS_LEVEL,
+            ),
             cll.ElseLevel(),
         ],
         output_column_name="dob",
-        comparison_description="date of birth (DOB Bloom Dice, date+name and date+place tokens)",
+        comparison_description="date of birth (DOB Bloom Dice, date+name and date+place tokens, "
+        "clear birth year)",
     )
 
 

@@ -38,6 +38,7 @@ GUARDS: tuple[tuple[str, str, str], ...] = (
     ("name", TWIN_GUARD_LEVEL, "twin"),
     ("dob", NAMESAKE_GUARD_LEVEL, "namesake"),
 )
+GUARD_LABELS = tuple(label for _comparison, label, _guard in GUARDS)
 # Every pair at a guard level agrees on one of these (twin-like: surname and DOB; namesake: name).
 GUARD_BLOCKING_COLUMNS = ("tok_last_dob", "tok_fullname")
 # Fewer SSN-labelled pairs than this: the guard keeps its weight (too little to learn from).

@@ -19,6 +19,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.backends import LinkageBackend
+from linkage.chains import ChainSplit, split_chains
 from linkage.comparisons import TF_COLUMNS
 from linkage.components import cluster_records
 from linkage.engines import scorer
@@ -44,6 +45,8 @@ class Scored:
     scored_pairs: int
     # A full run's label-free accuracy estimate (None for an incremental run).
     estimate: AccuracyEstimate | None = None
+    # A full run's split of persons joined through a chain (None: not applied).
+    chains: ChainSplit | None = None
 
 
 def _con(db_api: DuckDBAPI) -> duckdb.DuckDBPyConnection:
@@ -155,10 +158,14 @@ def link_all(
     model: SplinkModel,
     threshold: float,
     backend: LinkageBackend | None = None,
+    split_weight: float | None = None,
 ) -> Scored:
     """Score every candidate pair of ``records``, cluster the accepted links, and estimate
     the accuracy of the persons from the probabilities (pairs down to ``ESTIMATE_FLOOR``
     are scored so that their sum sees the matches below the threshold too).
+
+    With ``split_weight``, a person joined through a chain is split where two of its records
+    score below that match weight (:mod:`linkage.chains`).
 
     ``backend`` chooses where Splink scores (DuckDB when None, see :mod:`linkage.engines`);
     the scores come back into ``db_api``, where the rest runs on either engine.
@@ -172,12 +179,15 @@ def link_all(
     predictions = engine.keep(predictions, "scored")
     con.execute(sql("guarded_links"), {"threshold": threshold, **guard_gammas(model)})
     cluster_records(con)
+    chart_linker = engine.chart_linker(linker, model)
+    chains = None if split_weight is None else split_chains(con, chart_linker, split_weight)
     return Scored(
+        chains=chains,
         estimate=estimate_accuracy(con),
         links=con.sql(sql("accepted_links")).to_arrow_table(),
         clusters=con.sql(sql("full_map")).to_arrow_table(),
         predictions=predictions,
-        linker=engine.chart_linker(linker, model),
+        linker=chart_linker,
         scored_pairs=_count(con, "scored"),
     )
 

@@ -36,6 +36,7 @@ from linkage.comparisons import (
 from linkage.estimate import ESTIMATE_FLOOR, ThresholdChoice, choose_threshold
 from linkage.guards import (
     GUARD_BLOCKING_COLUMNS,
+    GUARD_LABELS,
     SSN_EXACT_LEVEL,
     TWIN_GUARD_LEVEL,
     TWIN_PHONE_GUARD_LEVEL,
@@ -143,7 +144,7 @@ def train(
     )
     linker = Linker(
         [register(db_api, records, "records_u")],
-        to_splink(model),
+        to_splink(without_guard_conditions(model)),
         log_level=None,
         validate_settings=False,
     )
@@ -153,7 +154,8 @@ def train(
             estimate_without_term_frequencies=True,
             max_pairs=t.em_max_pairs,
         )
-    model = floor_m_probabilities(from_splink(linker.misc.save_model_to_json()), t.m_floor)
+    trained = with_conditions_of(from_splink(linker.misc.save_model_to_json()), model)
+    model = floor_m_probabilities(trained, t.m_floor)
     model = bound_twin_guard(model, settings.names.twin_ssn_margin_bits)
     sample = _lowest_pseudonyms(records, t.threshold_sample_records)
     fits = learn_guards(db_api, sample, model, settings)
@@ -219,6 +221,35 @@ def correct_salted_u(model: SplinkModel, rates: dict[str, float]) -> SplinkModel
             elif label == SAME_DOB_LEVEL and comparison["output_column_name"] == "dob":
                 level["u_probability"] = rates["dob"]
     return model
+
+
+# EM never fires a guard level (their m and u are fixed, then learned from SSN agreement).
+NEVER = "1 = 0"
+
+
+def without_guard_conditions(model: SplinkModel) -> SplinkModel:
+    """A copy of ``model`` for EM whose guard levels never fire.
+
+    Splink leaves out of an EM session every comparison that reads a column of the session's
+    blocking rule. The namesake guard reads ``tok_fullname``, so with it the DOB comparison
+    sat out the session blocked on ``tok_fullname``, as it must out of the one blocked on
+    ``tok_dob_zip5_sex``, and its m were never estimated: Splink's defaults (0.95 for "same
+    date", 0.05 shared by the rest) stood in (model 2, found in issue 15). Without the guard
+    conditions EM estimates the DOB levels on the pairs of one full name.
+    """
+    copied = copy.deepcopy(model)
+    for label in GUARD_LABELS:
+        for level in _levels(copied, label):
+            level["sql_condition"] = NEVER
+    return copied
+
+
+def with_conditions_of(trained: SplinkModel, model: SplinkModel) -> SplinkModel:
+    """``trained`` with the guard levels' conditions of ``model`` put back."""
+    for label in GUARD_LABELS:
+        for level, original in zip(_levels(trained, label), _levels(model, label), strict=True):
+            level["sql_condition"] = original["sql_condition"]
+    return trained
 
 
 def floor_m_probabilities(model: SplinkModel, floor: float) -> SplinkModel:

@@ -8,7 +8,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -21,6 +21,7 @@ from kernel import clock
 from kernel.home import HubHome
 from linkage import charts
 from linkage.backends import LinkageBackend
+from linkage.chains import ChainSplit
 from linkage.comparisons import TF_COLUMNS
 from linkage.estimate import AccuracyEstimate
 from linkage.keys import Churn, assign_keys
@@ -114,6 +115,8 @@ class LinkageResult:
     seconds: float
     # Label-free precision/recall/F1 of a full run (None: incremental).
     estimate: AccuracyEstimate | None = None
+    # A full run's split of persons joined through a chain (None: not applied).
+    chains: ChainSplit | None = None
 
 
 @contextmanager
@@ -342,7 +345,7 @@ def run_linkage(
             assert records is not None
             load_records(db_api, records)
             del records  # Splink holds its own copy now
-            scored = link_all(db_api, model_dict, threshold, backend)
+            scored = link_all(db_api, model_dict, threshold, backend, settings.chain_split_weight)
             clusters = scored.clusters
             links = scored.links
         elif batch is not None and batch.new_keys.num_rows:
@@ -379,6 +382,8 @@ def run_linkage(
     }
     if scored is not None and scored.estimate is not None:
         details["accuracy_estimate"] = scored.estimate.as_dict()
+    if scored is not None and scored.chains is not None:
+        details["chains"] = asdict(scored.chains)
     write_run(
         con,
         run_id=run_id,
@@ -410,6 +415,7 @@ def run_linkage(
         charts=run_charts,
         seconds=time.perf_counter() - started,
         estimate=scored.estimate if scored is not None else None,
+        chains=scored.chains if scored is not None else None,
     )
 
 

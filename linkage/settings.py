@@ -108,6 +108,9 @@ class NameSettings:
     namesake_guard_m: float = 0.01 * 2.0**-8
     namesake_guard_u: float = 0.01
     tf_adjust_fullname: bool = True
+    # Birth years at least this far apart (DOB comparison): a generation, not a typo (a typo in
+    # the year's last digit is under 10 years and its DOB filter sits at "one digit off").
+    far_years: int = 15
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,10 @@ class LinkageSettings:
     min_expected_precision: float = 0.999
     threshold_bounds: tuple[float, float] = (0.5, 0.99)
     link_threshold: float = 0.95
+    # A full run splits a person joined through a chain where two of its records score below
+    # this match weight (bits): the model holds them to be two people (linkage/chains.py).
+    # None: plain connected components.
+    chain_split_weight: float | None = -30.0
     # Asset-check bands.
     max_cluster_size: int = 50
     singleton_share_band: tuple[float, float] = (0.05, 0.98)

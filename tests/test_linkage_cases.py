@@ -35,6 +35,8 @@ class Rec:
     zip: str = ""
     phone: str = ""
     ssn: str = ""
+    # A year-only date of birth: ``dob`` empty, the year here.
+    birth_year: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,37 @@ CASES = [
         merges=False,
     ),
     Case(
+        "a parent and a child of one name at one address and phone stay apart, one DOB year only",
+        (
+            H,
+            Rec(
+                "Desmond",
+                "Okonkwo-Hale",
+                "1958-03-14",
+                "M",
+                "404 Wisteria Way",
+                "97215",
+                "5035550642",
+                "",
+            ),
+        ),
+        (
+            P,
+            Rec(
+                "Desmond",
+                "Okonkwo-Hale",
+                "",
+                "M",
+                "404 Wisteria Way",
+                "97215",
+                "5035550642",
+                "",
+                birth_year="1986",
+            ),
+        ),
+        merges=False,
+    ),
+    Case(
         "duplicates inside one partner merge",
         (
             H,
@@ -265,7 +298,8 @@ def _encode(partner: str, rows: list[tuple[str, Rec]], keys_dir: Path) -> pl.Dat
                 "record_id": rid,
                 "first_name": r.first,
                 "last_name": r.last,
-                "dob": r.dob,
+                "dob": r.dob or None,
+                "birth_year": r.birth_year or None,
                 "sex": r.sex,
                 "street": r.street or None,
                 "zip": r.zip or None,
@@ -281,6 +315,7 @@ def _encode(partner: str, rows: list[tuple[str, Rec]], keys_dir: Path) -> pl.Dat
                 "first_name",
                 "last_name",
                 "dob",
+                "birth_year",
                 "sex",
                 "street",
                 "zip",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import re
 from typing import Any
 
 import duckdb
 import numpy as np
 import pytest
 
+from linkage.comparisons import settings_creator
 from linkage.guards import (
     MIN_LABELLED_PAIRS,
     NAMESAKE_GUARD_LEVEL,
@@ -20,7 +23,9 @@ from linkage.guards import (
     guard_gammas,
     shift_for,
 )
+from linkage.model import with_conditions_of, without_guard_conditions
 from linkage.records import sql
+from linkage.settings import DEFAULT_TRAINING_BLOCKS, LinkageSettings
 
 GUARD_WEIGHT = -13.0
 SSN_M = 0.9
@@ -202,3 +207,45 @@ def test_contested_guard_links_are_dropped(
         con.execute("SELECT record_pseudonym_l, record_pseudonym_r FROM accepted").fetchall()
     )
     assert kept == {(a, b) for a, b, _ in links} - dropped
+
+
+# --- EM sees the DOB comparison (model 3) --------------------------------------------------
+
+
+def _columns_read(model: dict[str, Any], comparison: str) -> set[str]:
+    """The input columns a comparison reads, as Splink's EM session finds them."""
+    from splink.internals.parse_sql import get_columns_used_from_sql
+
+    found: set[str] = set()
+    for c in model["comparisons"]:
+        if c["output_column_name"] != comparison:
+            continue
+        for level in c["comparison_levels"]:
+            if level["sql_condition"] == "ELSE":
+                continue
+            for col in get_columns_used_from_sql(level["sql_condition"], sqlglot_dialect="duckdb"):
+                found.add(re.sub(r"_[lr]$", "", col, flags=re.IGNORECASE).lower())
+    return found
+
+
+# (EM block, comparison, estimated in that session): Splink leaves a comparison out of a
+# session whose blocking rule reads one of its columns.
+EM_SESSIONS = [
+    ("tok_fullname", "dob", True),
+    ("tok_fullname", "name", False),
+    ("tok_dob_zip5_sex", "dob", False),
+    ("tok_dob_zip5_sex", "name", True),
+]
+
+
+@pytest.mark.parametrize(("block", "comparison", "estimated"), EM_SESSIONS)
+def test_em_sessions_estimate_the_dob_comparison(
+    block: str, comparison: str, estimated: bool
+) -> None:
+    assert (block,) in {rule.columns for rule in DEFAULT_TRAINING_BLOCKS}
+    settings = settings_creator(LinkageSettings()).create_settings_dict("duckdb")
+    em_model = without_guard_conditions(settings)  # type: ignore[arg-type]
+    assert (block not in _columns_read(em_model, comparison)) == estimated
+    # The guards' conditions come back after EM.
+    restored = with_conditions_of(copy.deepcopy(em_model), settings)  # type: ignore[arg-type]
+    assert restored == settings
