@@ -128,12 +128,18 @@ class SparkScorer:
         return self.db_api.table_to_splink_dataframe(f"{name}_spark", f"{name}_spark")
 
     def chart_linker(self, linker: Linker, model: SplinkModel) -> Linker:
-        return Linker(
-            [self.db_api.register("records", dataset_display_name="records_all")],
-            to_splink(copy_model(model)),
-            log_level=None,
-            validate_settings=False,
-        )
+        return work_linker(self.db_api, model, "records_all")
+
+
+def work_linker(db_api: DuckDBAPI, model: SplinkModel, name: str) -> Linker:
+    """A linker of ``model`` as saved (text pair keys) on the work database's ``records``,
+    registered under ``name`` (each name once per work database)."""
+    return Linker(
+        [db_api.register("records", table_name=name, dataset_display_name="records_all")],
+        to_splink(copy_model(model)),
+        log_level=None,
+        validate_settings=False,
+    )
 
 
 def _into_duckdb(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:

@@ -22,7 +22,7 @@ from linkage.backends import LinkageBackend
 from linkage.chains import ChainSplit, split_chains
 from linkage.comparisons import TF_COLUMNS
 from linkage.components import cluster_records
-from linkage.engines import scorer
+from linkage.engines import scorer, work_linker
 from linkage.estimate import ESTIMATE_FLOOR, AccuracyEstimate, estimate_accuracy
 from linkage.guards import guard_gammas
 from linkage.records import define_token_key, sql
@@ -180,7 +180,13 @@ def link_all(
     con.execute(sql("guarded_links"), {"threshold": threshold, **guard_gammas(model)})
     cluster_records(con)
     chart_linker = engine.chart_linker(linker, model)
-    chains = None if split_weight is None else split_chains(con, chart_linker, split_weight)
+    # The split scores pairs by their text keys (the persons' records), so it takes a linker
+    # of the model as saved, not the record-keyed one the run scored with.
+    chains = (
+        None
+        if split_weight is None
+        else split_chains(con, work_linker(db_api, model, "chain_records"), split_weight)
+    )
     return Scored(
         chains=chains,
         estimate=estimate_accuracy(con),
