@@ -8,7 +8,9 @@ C. plaintext: the best plaintext Splink model (benchmarks/linkage_accuracy.py) o
    records as A (train, predict, cluster).
 
 Goals: A <= 1.5 x C, peak memory <= 4 GiB, B <= 15 s. Each phase also prints its CPU time
-(all threads): on a shared, loaded machine it is the steadier figure to compare.
+(all threads): on a shared, loaded machine it is the steadier figure to compare. A and C also
+print their pairwise precision / recall / F1 against the generator's truth (through the
+partners' crosswalks, as ``linkage.evaluate`` scores them; not part of the timed run).
 
     .venv/bin/python benchmarks/linkage_scale.py --records 1000000
 """
@@ -43,6 +45,7 @@ def _encoded(work: str, incremental: bool, queue: Any) -> None:
     import polars as pl
 
     from kernel.home import HubHome
+    from linkage.accuracy import evaluate
     from linkage.run import run_linkage
 
     home = HubHome(Path(work) / "home").ensure()
@@ -57,37 +60,64 @@ def _encoded(work: str, incremental: bool, queue: Any) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     result = run_linkage(con, home)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = _peak_bytes()  # before the evaluation, which is no part of the run
+    # A's answer against the generator's truth (B's batch is too small to say much).
+    metrics = None if incremental else evaluate(con, _truth(Path(work)), relation=None)
     con.close()
     queue.put(
         {
             "seconds": seconds,
             "cpu": cpu,
-            "peak": _peak_bytes(),
+            "peak": peak,
             "mode": result.mode,
             "records": result.records,
             "added": result.added,
             "persons": result.persons,
             "scored_pairs": result.scored_pairs,
             "churn": result.churn.as_dict(),
+            "metrics": metrics,
         }
+    )
+
+
+def _truth(work: Path) -> Any:
+    """The generator's truth keyed as the hub keys records (partner crosswalks), as Arrow."""
+    from linkage.accuracy import truth_from_crosswalks
+    from synth import PARTNER_IDS
+
+    crosswalks = {p: work / "keys" / f"{p}.crosswalk.csv" for p in PARTNER_IDS}
+    return truth_from_crosswalks(
+        work / "region" / "ground_truth" / "truth.csv", crosswalks
+    ).to_arrow()
+
+
+def _accuracy(metrics: Any) -> str:
+    return (
+        f"pairwise P / R / F1 {metrics.precision:.4f} / {metrics.recall:.4f} / "
+        f"{metrics.f1:.4f} (B-cubed F1 {metrics.bcubed_f1:.4f})"
     )
 
 
 def _plaintext(work: str, queue: Any) -> None:
     import pandas  # noqa: F401 - as in _encoded
     import polars as pl
-    from linkage_accuracy import link_plaintext
+    from linkage_accuracy import link_plaintext, plaintext_metrics
 
     records = pl.read_parquet(Path(work) / "plain.parquet")
     started, cpu = time.perf_counter(), time.process_time()
     clusters, _ = link_plaintext(records)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = _peak_bytes()
+    truth = pl.from_arrow(_truth(Path(work)))
+    assert isinstance(truth, pl.DataFrame)
     queue.put(
         {
-            "seconds": time.perf_counter() - started,
-            "cpu": time.process_time() - cpu,
-            "peak": _peak_bytes(),
+            "seconds": seconds,
+            "cpu": cpu,
+            "peak": peak,
             "records": records.height,
             "persons": clusters["cluster_id"].n_unique(),
+            "metrics": plaintext_metrics(clusters, records, truth),
         }
     )
 
@@ -145,6 +175,7 @@ def main() -> None:
             f"scored pairs {a['scored_pairs']:,}",
             flush=True,
         )
+        print(f"A encoded accuracy   {_accuracy(a['metrics'])}", flush=True)
         b = _in_process(_encoded, str(work), True)
         print(
             f"B incremental      {b['added']:>9,} records  {b['seconds']:7.1f}s "
@@ -159,6 +190,7 @@ def main() -> None:
             f"peak {c['peak'] / GIB:5.2f} GiB  persons {c['persons']:,}",
             flush=True,
         )
+        print(f"C plaintext accuracy {_accuracy(c['metrics'])}", flush=True)
         ratio = a["seconds"] / c["seconds"]
         print(f"encoded / plaintext CPU-time ratio: {a['cpu'] / c['cpu']:.2f}")
         peak = max(a["peak"], b["peak"])

@@ -66,6 +66,11 @@ SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other 
 # with a name or a place, and from identical DOB filters. Its sampled u counts the agreeing
 # names or place too; training replaces it by P(same birth date) (model.correct_salted_u).
 SAME_DOB_LEVEL = "same date (or day/month swap)"
+# The DOB filters' Dice at least DOB_DICE_CLOSE. The filter is salted by both names' buckets, so
+# two random records (other names) almost never reach it: its sampled u is the names'
+# agreement, not the dates'; training measures it among namesakes (model.correct_close_dob_u).
+DOB_CLOSE_LEVEL = "one digit off"
+EXACT_NAME_LEVEL = "exact name (or exact swap)"
 FAR_YEARS_LEVEL = "birth years far apart"
 # Dice of two SSN filters one digit apart (0.85) or with two digits transposed (0.84); two
 # other people's SSNs give ~0.3 (docs/encoding.md).
@@ -82,7 +87,7 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
     )
     # An exact level must be a bare equality for Splink's term-frequency adjustment.
     exact: ComparisonLevelCreator = cll.CustomLevel(
-        _eq("tok_fullname"), label_for_charts="exact name (or exact swap)"
+        _eq("tok_fullname"), label_for_charts=EXACT_NAME_LEVEL
     )
     if s.tf_adjust_fullname:
         exact = exact.configure(tf_adjustment_column="tok_fullname", tf_adjustment_weight=1.0)
@@ -169,7 +174,7 @@ def dob_comparison(s: NameSettings) -> cl.CustomComparison:
             # No year-month token (spec 2.0: it fell to frequency alignment within the clear
             # birth year); the error-tolerant DOB filter gives one-digit-off evidence.
             cll.CustomLevel(
-                f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts="one digit off"
+                f"{dice_sql('dob')} >= {DOB_DICE_CLOSE}", label_for_charts=DOB_CLOSE_LEVEL
             ),
             namesake,
             cll.CustomLevel(
