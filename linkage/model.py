@@ -47,7 +47,7 @@ from linkage.guards import (
     gamma_of,
 )
 from linkage.records import sql, training_fingerprint
-from linkage.settings import BlockingRule, LinkageSettings, TrainingSettings
+from linkage.settings import LinkageSettings
 from linkage.splink_model import (
     BlockingRuleSpec,
     Level,
@@ -145,9 +145,13 @@ def train(
     model = correct_salted_u(
         from_splink(linker.misc.save_model_to_json()), same_value_rates(records)
     )
+    sample = _lowest_pseudonyms(records, t.threshold_sample_records)
+    # Before EM, so that EM weighs a namesake's close birth date as it is.
+    _score_namesakes(db_api, sample, model)
+    model = correct_close_dob_u(db_api.duckdb_con, model, t.namesake_prior_pairs)
     linker = Linker(
         [register(db_api, records, "records_u")],
-        to_splink(model),
+        to_splink(without_guard_conditions(model)),
         log_level=None,
         validate_settings=False,
     )
@@ -157,15 +161,11 @@ def train(
             estimate_without_term_frequencies=True,
             max_pairs=t.em_max_pairs,
         )
-    trained = from_splink(linker.misc.save_model_to_json())
-    if t.dob_em_block is not None:
-        trained = dob_m_from_agreeing_block(db_api, records, trained, t.dob_em_block, t)
+    trained = with_conditions_of(from_splink(linker.misc.save_model_to_json()), model)
     model = floor_m_probabilities(trained, t.m_floor)
     model = bound_twin_guard(model, settings.names.twin_ssn_margin_bits)
-    sample = _lowest_pseudonyms(records, t.threshold_sample_records)
     fits = learn_guards(db_api, sample, model, settings)
     log.info("guard weights learned from SSN-labelled pairs: %s", fits)
-    model = correct_close_dob_u(db_api.duckdb_con, model, t.namesake_prior_pairs)
     model = round_parameters(model)
     choice = model_threshold(db_api, sample, model, settings)
     db_api.duckdb_con.close()  # the training work tables are done with
@@ -239,8 +239,9 @@ def correct_close_dob_u(
     filters share the salts, do in 5% of pairs (their dates one or two digits apart): the
     sampled u counted the names' agreement a second time, and the level gave a namesake with a
     close birth date +13 bits (benchmarks/RESULTS.md, issue 15 at 1M). The rate is measured on
-    the pairs of one full name in view ``scored_all`` (learn_guards) that their SSNs show to be
-    two people, with ``prior_pairs`` pairs at the sampled u added (few namesakes in small data).
+    the pairs of one full name in view ``namesakes`` (``_score_namesakes``) that their SSNs
+    show to be two people, with ``prior_pairs`` pairs at the sampled u added (few namesakes in
+    small data).
     """
     # The SSN comparison has a level of that label too.
     sampled = [
@@ -264,6 +265,24 @@ def correct_close_dob_u(
     return model
 
 
+def _score_namesakes(db_api: DuckDBAPI, sample: pa.Table, model: SplinkModel) -> None:
+    """Every pair of ``sample`` of one full name, with its comparison levels, into view
+    ``namesakes`` (for ``correct_close_dob_u``)."""
+    namesakes = copy.deepcopy(model)
+    namesakes["blocking_rules_to_generate_predictions"] = [
+        cast(BlockingRuleSpec, block_on("tok_fullname").get_blocking_rule("duckdb").as_dict())  # type: ignore[no-untyped-call]
+    ]
+    _predict_sample(db_api, sample, namesakes, None, "namesakes")
+
+
+def with_conditions_of(trained: SplinkModel, model: SplinkModel) -> SplinkModel:
+    """``trained`` with the guard levels' conditions of ``model`` put back."""
+    for label in GUARD_LABELS:
+        for level, original in zip(_levels(trained, label), _levels(model, label), strict=True):
+            level["sql_condition"] = original["sql_condition"]
+    return trained
+
+
 # EM never fires a guard level (their m and u are fixed, then learned from SSN agreement).
 NEVER = "1 = 0"
 
@@ -276,54 +295,15 @@ def without_guard_conditions(model: SplinkModel) -> SplinkModel:
     sat out the session blocked on ``tok_fullname``, as it must out of the one blocked on
     ``tok_dob_zip5_sex``, and its m were never estimated: Splink's defaults (0.95 for "same
     date", 0.05 shared by the rest) stood in (model 2, found in issue 15). Without the guard
-    conditions EM can estimate the DOB levels (``dob_m_from_agreeing_block``).
+    conditions EM estimates the DOB levels on the pairs of one full name (after
+    ``correct_close_dob_u``: with the sampled u of "one digit off", EM took a million records'
+    namesakes with close birth dates for matches).
     """
     copied = copy.deepcopy(model)
     for label in GUARD_LABELS:
         for level in _levels(copied, label):
             level["sql_condition"] = NEVER
     return copied
-
-
-def dob_m_from_agreeing_block(
-    db_api: DuckDBAPI,
-    records: pa.Table,
-    model: SplinkModel,
-    block: BlockingRule,
-    t: TrainingSettings,
-) -> SplinkModel:
-    """``model`` with the DOB comparison's m estimated by EM on the pairs that agree on
-    ``block`` (an exact SSN): nearly all one person at any size of data, so the levels' m are
-    how often one person's two DOBs differ, and nothing else.
-
-    Estimated on the pairs of one full name (model 3, issue 15) they held at 3k-20k records
-    but not at a million: there a common name's block is full of namesakes with close birth
-    dates, and EM gave "one digit off" m 0.27 (+13.4 bits) against 0.075 at 20k, which merged
-    27,906 false pairs (benchmarks/RESULTS.md). The guard levels never fire in this session
-    (``without_guard_conditions``: they read the SSN, which would keep the DOB comparison out
-    of a session blocked on it) and keep their fixed m; only the DOB comparison's m are taken.
-    """
-    linker = Linker(
-        [register(db_api, records, "records_dob")],
-        to_splink(without_guard_conditions(model)),
-        log_level=None,
-        validate_settings=False,
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on(*block.columns),
-        estimate_without_term_frequencies=True,
-        max_pairs=t.em_max_pairs,
-    )
-    learned = from_splink(linker.misc.save_model_to_json())
-    dob = [c for c in model["comparisons"] if c["output_column_name"] == "dob"]
-    new = [c for c in learned["comparisons"] if c["output_column_name"] == "dob"]
-    for comparison, estimated in zip(dob, new, strict=True):
-        levels = zip(comparison["comparison_levels"], estimated["comparison_levels"], strict=True)
-        for level, level_estimated in levels:
-            m = level_estimated.get("m_probability")
-            if not level.get("fix_m_probability") and m is not None:
-                level["m_probability"] = m
-    return model
 
 
 def floor_m_probabilities(model: SplinkModel, floor: float) -> SplinkModel:

@@ -72,7 +72,6 @@ DEFAULT_BLOCKING = _rules(
 # the DOB (as one blocked on tok_dob did). Blocking on tok_ssn instead (nearly all matches)
 # merged 12 of 28 twin pairs at 5k residents (default profile, F1 0.9878 against 0.9919).
 DEFAULT_TRAINING_BLOCKS = _rules(("tok_dob_zip5_sex",), ("tok_fullname",))
-DOB_TRAINING_BLOCK = _rules(("tok_ssn",))[0]
 # Deterministic rules that estimate lambda (the prior match probability).
 DEFAULT_DETERMINISTIC = _rules(
     ("tok_name_dob",),
@@ -136,11 +135,6 @@ class TrainingSettings:
     # come out the same while EM's blocked joins stay small (docs/linkage.md, "Training").
     max_training_records: int = 250_000
     em_blocks: tuple[BlockingRule, ...] = DEFAULT_TRAINING_BLOCKS
-    # The DOB comparison's m come from one more EM session, on the pairs of one SSN: the
-    # sessions above must leave it out (their blocks are read by its levels), and the pairs of
-    # one full name are namesakes with close birth dates at a million records
-    # (model.dob_m_from_agreeing_block). None: Splink's default m for the DOB levels.
-    dob_em_block: BlockingRule | None = DOB_TRAINING_BLOCK
     # EM sees at most about this many pairs per session (a sample when the block is larger):
     # a million records share a birth date with ~16M others.
     em_max_pairs: float | None = 2e6

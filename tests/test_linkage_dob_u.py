@@ -67,12 +67,10 @@ def test_close_dob_u_is_its_rate_among_namesakes(
         "dob": {"close": gamma_of(model, "dob", DOB_CLOSE_LEVEL), "else": 0, "null": -1},  # type: ignore[arg-type]
     }
     con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE scored_all (gamma_name INTEGER, gamma_ssn INTEGER, gamma_dob INTEGER)"
-    )
+    con.execute("CREATE TABLE namesakes (gamma_name INTEGER, gamma_ssn INTEGER, gamma_dob INTEGER)")
     for name, ssn, dob, count in pairs:
         con.execute(
-            "INSERT INTO scored_all SELECT ?, ?, ? FROM range(?)",
+            "INSERT INTO namesakes SELECT ?, ?, ? FROM range(?)",
             [gammas["name"][name], gammas["ssn"][ssn], gammas["dob"][dob], count],
         )
     corrected = correct_close_dob_u(con, model, PRIOR)  # type: ignore[arg-type]
