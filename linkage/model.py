@@ -275,14 +275,6 @@ def _score_namesakes(db_api: DuckDBAPI, sample: pa.Table, model: SplinkModel) ->
     _predict_sample(db_api, sample, namesakes, None, "namesakes")
 
 
-def with_conditions_of(trained: SplinkModel, model: SplinkModel) -> SplinkModel:
-    """``trained`` with the guard levels' conditions of ``model`` put back."""
-    for label in GUARD_LABELS:
-        for level, original in zip(_levels(trained, label), _levels(model, label), strict=True):
-            level["sql_condition"] = original["sql_condition"]
-    return trained
-
-
 # EM never fires a guard level (their m and u are fixed, then learned from SSN agreement).
 NEVER = "1 = 0"
 
@@ -304,6 +296,14 @@ def without_guard_conditions(model: SplinkModel) -> SplinkModel:
         for level in _levels(copied, label):
             level["sql_condition"] = NEVER
     return copied
+
+
+def with_conditions_of(trained: SplinkModel, model: SplinkModel) -> SplinkModel:
+    """``trained`` with the guard levels' conditions of ``model`` put back."""
+    for label in GUARD_LABELS:
+        for level, original in zip(_levels(trained, label), _levels(model, label), strict=True):
+            level["sql_condition"] = original["sql_condition"]
+    return trained
 
 
 def floor_m_probabilities(model: SplinkModel, floor: float) -> SplinkModel:
