@@ -196,7 +196,7 @@ def check_files(package: Package) -> None:
     version = manifest.get("spec_version")
     if isinstance(version, str) and version in RETIRED_SPEC_VERSIONS:
         # Encodings of a retired spec cannot be compared with the current ones (other subkeys,
-        # other normalisation), and side-by-side support would keep spec 1.0's leaking tokens.
+        # other normalisation), and side-by-side support would keep their leaking tokens.
         package.findings.append(
             Finding(
                 "spec_version",
@@ -204,8 +204,7 @@ def check_files(package: Package) -> None:
                 f"only ({RETIRED_SPECS[version]})",
                 file=MANIFEST,
                 column="spec_version",
-                fix=f"re-encode the export with a partner client of spec {SPEC_VERSION} "
-                "(`carehub partner encode`, same mapping and secret) and submit the new package",
+                fix=_REENCODE,
             )
         )
         return
