@@ -148,3 +148,32 @@ def test_encode_without_the_announcement_is_refused(export: Path) -> None:
     with pytest.raises(EncodeError, match=r"does not exist: spec 2\.2 needs the ecosystem size"):
         _encode(export)
     assert not (export / "out").exists(), "nothing is written"
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "code", "expected"),
+    [
+        # --ecosystem FILE: the announcement handed out, wherever the partner keeps it.
+        ({"spec_version": SPEC_VERSION, "ecosystem_persons": 9_446}, 0, {"tok_phone": 13}),
+        (None, 1, "ecosystem file"),  # a missing one: refused, nothing written
+    ],
+)
+def test_cli_encode_ecosystem_option(
+    export: Path, ecosystem: dict[str, object] | None, code: int, expected: object
+) -> None:
+    keygen(export / "keys", "mercy_hospital", shared_secret=export / "keys" / "shared.secret")
+    given = export / "announced.json"
+    if ecosystem is not None:
+        given.write_text(json.dumps(ecosystem))
+    args = ["partner", "encode", "--partner", "mercy_hospital"]
+    args += ["--secret", str(export / "keys" / "shared.secret"), "--ecosystem", str(given)]
+    args += ["--mapping", str(export / "mapping.yaml"), "--input", str(export / "in")]
+    args += ["--out", str(export / "out"), "--as-of", "2026-06-30"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == code, result.output
+    if code == 0:
+        (manifest,) = (export / "out").glob("*/manifest.json")
+        assert json.loads(manifest.read_text())["token_bits"] == expected
+    else:
+        assert str(expected) in result.output and "nothing was written" in result.output
+        assert not (export / "out").exists()
