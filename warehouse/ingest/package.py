@@ -287,8 +287,8 @@ def check_token_widths(
             "spec_version",
             f"partner {package.partner_id}, package {package.submission_id}: its tokens were "
             f"encoded at {shown_widths(seen)}, but {source} has {shown_widths(expected)}; "
-            "tokens of two widths never agree, so its phones would match no one. Every partner "
-            "must encode with the ecosystem size the steward announced",
+            "tokens of two widths agree only by chance, so its phones would match no one. "
+            "Every partner must encode with the ecosystem size the steward announced",
             file=MANIFEST,
             column="token_bits",
             fix=f"{_REENCODE}. A steward moving every partner to a new size records it as "
