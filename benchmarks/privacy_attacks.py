@@ -39,6 +39,7 @@ import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -486,25 +487,34 @@ def _cluster_codes(df: pl.DataFrame, field: str, stratum: str, threshold: float)
     return pl.select(pl.when(codes >= 0).then(codes)).to_series()
 
 
+Known = dict[str, np.ndarray]  # per identifier: whose value was recovered for certain
+
+
 def strata_attacks(
     df: pl.DataFrame, graph: bool
-) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray], dict[str, tuple[float, str]]]:
+) -> tuple[dict[str, dict[str, float]], Known, dict[str, tuple[float, str]], dict[str, Known]]:
     """Certain recoveries of every encoded column within every clear stratum.
 
     Returns the share of persons recovered per (column, stratum); per identifier, the union of
     its certain recoveries over all columns and strata (what the attacker ends up knowing);
-    and per identifier the best single (column, stratum) with its share.
+    per identifier the best single (column, stratum) with its share; and the union per
+    column (what each column alone gives away, for the quasi-identifier breakdown).
     """
     table: dict[str, dict[str, float]] = {}
     known = {t: np.zeros(df.height, dtype=bool) for t in STRATA_TARGETS}
     best: dict[str, tuple[float, str]] = {t: (0.0, "-") for t in STRATA_TARGETS}
+    by_column: dict[str, Known] = {}
 
     def record(column: str, stratum: str, mask: np.ndarray, targets: list[str]) -> None:
         share = float(mask.mean())
         row = table.setdefault(column, {})
         row[stratum] = max(row.get(stratum, 0.0), share)
+        mine = by_column.setdefault(
+            column, {t: np.zeros(df.height, dtype=bool) for t in STRATA_TARGETS}
+        )
         for t in targets:
             known[t] |= mask
+            mine[t] |= mask
             if share > best[t][0]:
                 best[t] = (share, f"{column} in {stratum}")
 
@@ -532,11 +542,42 @@ def strata_attacks(
                 tmp = df.with_columns(_code=_cluster_codes(df, field, stratum, t))
                 mask = certain_recovery(tmp, "_code", plain, f"s_{stratum}")
                 record(f"bf_{field} (graph)", stratum, mask, targets)
-    return table, known, best
+    return table, known, best, by_column
 
 
-def print_strata(df: pl.DataFrame, graph: bool) -> None:
-    table, known, best = strata_attacks(df, graph)
+def _qi(df: pl.DataFrame, known: Known) -> dict[str, float]:
+    return qi_uniqueness(df, known["zip5"] | known["addr"], known["month"], known["dob"])
+
+
+QI_RECOVERED: Final = "clear + what the encodings gave away"
+
+
+def print_qi_by_column(df: pl.DataFrame, known: Known, by_column: dict[str, Known]) -> None:
+    """Which columns make the combined quasi-identifiers more unique than the clear fields:
+    each column's recoveries alone, and all columns but that one (leave-one-out)."""
+    clear = _qi(df, {t: np.zeros(df.height, dtype=bool) for t in STRATA_TARGETS})
+    base = clear["clear fields alone (sex, ZIP3, birth year)"]
+    full = _qi(df, known)[QI_RECOVERED]
+    print(
+        f"\nquasi-identifier uniqueness by column (clear alone {100 * base:.2f}%, all columns "
+        f"{100 * full:.2f}%): the column's recoveries alone | all columns but it"
+    )
+    for column, mine in by_column.items():
+        alone = _qi(df, mine)[QI_RECOVERED]
+        others = {
+            t: np.logical_or.reduce(
+                [m[t] for c, m in by_column.items() if c != column]
+                or [np.zeros(df.height, dtype=bool)]
+            )
+            for t in STRATA_TARGETS
+        }
+        without = _qi(df, others)[QI_RECOVERED]
+        if alone > base or without < full:
+            print(f"  {column:<22} {100 * alone:6.2f}% | {100 * without:6.2f}%")
+
+
+def print_strata(df: pl.DataFrame, graph: bool, qi_by_column: bool = False) -> None:
+    table, known, best, by_column = strata_attacks(df, graph)
     print(
         "\nfrequency alignment within every clear stratum -- share of persons whose encoded "
         "value is re-identified with certainty; goal < 1%"
@@ -555,10 +596,12 @@ def print_strata(df: pl.DataFrame, graph: bool) -> None:
             f"  {STRATA_LABELS[t]:<12} {100 * share:6.2f}%  ({where})"
             f" | {100 * known[t].mean():6.2f}%"
         )
-    qi = qi_uniqueness(df, known["zip5"] | known["addr"], known["month"], known["dob"])
+    qi = _qi(df, known)
     print("\nquasi-identifier uniqueness: share of persons unique in the population on")
     for label, share in qi.items():
         print(f"  {label:<45} {100 * share:6.2f}%")
+    if qi_by_column:
+        print_qi_by_column(df, known, by_column)
 
 
 def _pair_dice(words: np.ndarray, present: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -622,6 +665,11 @@ def main() -> None:
         "--no-graph", action="store_true", help="skip the (quadratic) similarity-graph attack"
     )
     parser.add_argument(
+        "--qi-by-column",
+        action="store_true",
+        help="break the combined quasi-identifier uniqueness down by encoded column",
+    )
+    parser.add_argument(
         "--key-seed",
         type=int,
         help="draw the shared secret from this seed (default: one fixed secret); the leak of "
@@ -676,7 +724,7 @@ def main() -> None:
         f"settings {settings}\nkey seed {args.key_seed}; clear birth year in bands of "
         f"{args.year_band}"
     )
-    print_strata(ours, not args.no_graph)
+    print_strata(ours, not args.no_graph, args.qi_by_column)
     if not args.tiers:
         print(f"\n({time.perf_counter() - start:.0f} s)")
         return

@@ -168,6 +168,7 @@ class Demo:
 
     def partner_keys(self) -> None:
         # Imported on use: a quick CLI start, and no hub extras needed on a partner install.
+        from partner.ecosystem import ecosystem_path
         from partner.keygen import keygen
 
         sides = self.partner_sides()
@@ -185,17 +186,32 @@ class Demo:
                     "(demo only: such keys are no secret)"
                 )
             )
-        created = keygen(first.keys, first.partner_id, shared_secret=first.secret)
+        # Spec 2.2: the ecosystem size travels with the secret; the region's residents bound
+        # the persons the partners can know.
+        created = keygen(
+            first.keys,
+            first.partner_id,
+            shared_secret=first.secret,
+            ecosystem_persons=self.residents,
+        )
         self.result.keys[first.partner_id] = created
         made = "generated" if self.key_seed is None else "holds"
         self.console.print(
             f"{first.partner_id} {made} the shared secret; the partners exchange it out of "
             f"band. Key fingerprint: {created.key_fingerprint}"
         )
+        assert created.ecosystem_file is not None and created.ecosystem is not None
+        self.console.print(
+            Text(
+                f"ecosystem size announced with it: {created.ecosystem.persons:,} persons "
+                f"(phone token {created.ecosystem.token_bits['tok_phone']} bits)"
+            )
+        )
         for side in sides[1:]:
             side.keys.mkdir(parents=True, exist_ok=True)
             shutil.copy2(first.secret, side.secret)
             side.secret.chmod(0o600)
+            shutil.copy2(created.ecosystem_file, ecosystem_path(side.secret))
             self.result.keys[side.partner_id] = keygen(
                 side.keys, side.partner_id, shared_secret=side.secret
             )

@@ -1,4 +1,4 @@
-"""Encode one partner's person records into the columns of spec 2.1.
+"""Encode one partner's person records into the columns of spec 2.2.
 
 Input is a frame of raw identifier strings under canonical names (``CANONICAL_FIELDS``; the
 partner client's mapping produces it). Output is the persons table of a submission package, a
@@ -25,7 +25,15 @@ from typing import Any, Final, Literal
 import numpy as np
 import polars as pl
 
-from contract.spec import BLOOM_FIELDS, PERSON_COLUMNS, SPEC_VERSION, TOKEN_COLUMNS
+from contract.spec import (
+    BLOOM_FIELDS,
+    DEFAULT_ECOSYSTEM_PERSONS,
+    MAX_TOKEN_BITS,
+    PERSON_COLUMNS,
+    SPEC_VERSION,
+    TOKEN_COLUMNS,
+    token_widths,
+)
 from encoding import bloom, distinct, normalise
 from encoding.cmac import (
     cmac_blocks,
@@ -63,14 +71,19 @@ class EncodingError(ValueError):
 
 
 def token_bits(settings: EncodingSettings) -> dict[str, int]:
-    """``settings.token_bits`` as {token column: bits kept}; a typo is a steward's error."""
-    out: dict[str, int] = {}
+    """{token column: bits kept} of the truncated tokens: the spec's widths for the announced
+    ecosystem size (``settings.ecosystem_persons``), then the ``settings.token_bits`` overrides
+    (a measurement switch). A typo is a steward's error."""
+    try:
+        out = token_widths(settings.ecosystem_persons)
+    except ValueError as exc:
+        raise EncodingError(str(exc)) from None
     for item in filter(None, (p.strip() for p in settings.token_bits.split(","))):
         col, _, value = item.partition(":")
-        if col not in TOKEN_COLUMNS or not value.isdigit() or not 1 <= int(value) <= 32:
+        if col not in TOKEN_COLUMNS or not value.isdigit() or not 1 <= int(value) <= MAX_TOKEN_BITS:
             raise EncodingError(
-                f"token_bits item {item!r}: expected <token column>:<bits 1-32>, the column "
-                f"one of {', '.join(TOKEN_COLUMNS)}"
+                f"token_bits item {item!r}: expected <token column>:<bits 1-{MAX_TOKEN_BITS}>, "
+                f"the column one of {', '.join(TOKEN_COLUMNS)}"
             )
         out[col] = int(value)
     return out
@@ -78,7 +91,7 @@ def token_bits(settings: EncodingSettings) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class EncodingSettings:
-    """Tunable internals of spec 2.1 (measured in docs/encoding.md).
+    """Tunable internals of spec 2.2 (measured in docs/encoding.md).
 
     Changing a value changes every encoding: all partners must use the same settings, which is
     why they are part of the spec rather than of a mapping.
@@ -121,18 +134,22 @@ class EncodingSettings:
     # year) kept a household's members apart and closed its leak within the clear ZIP3 and sex,
     # but cost linkage too much to adopt (docs/encoding.md, "Measured after spec 2.1").
     phone_salt: Literal["none", "first", "year"] = "none"
-    # Frequency-hiding tokens (measured, not adopted; docs/encoding.md, "Frequency-hiding
-    # tokens"): ``"tok_phone:10,tok_last_dob:11"`` keeps the first b bits of those columns'
-    # MACs, so unrelated values share a token and its count within a clear stratum is a sum the
-    # attacker cannot split. The phone alone at b = log2(persons) closed the household leak at
-    # no measured cost but needs the ecosystem's size as a shared setting; the name + DOB
-    # tokens lost precision. Empty: full 128-bit tokens (spec 2.1).
+    # The ecosystem's expected number of persons over all partners, announced by the steward
+    # with the shared secret (spec 2.2; the partner client reads it from the ecosystem file next
+    # to the secret). The truncated tokens (contract.spec.TRUNCATED_TOKENS: the phone) keep
+    # floor(log2(E)) bits of their MAC, so unrelated values share a token and its count within
+    # a clear stratum is a sum the attacker cannot split (docs/encoding.md, "Spec 2.2"). The
+    # default serves tests and benchmarks only: `carehub partner encode` never uses it.
+    ecosystem_persons: int = DEFAULT_ECOSYSTEM_PERSONS
+    # Measurement switch over the widths above: ``"tok_phone:10,tok_last_dob:11"`` keeps the
+    # first b bits of those columns' MACs (measured, not adopted for the name + DOB tokens: they
+    # lost precision; docs/encoding.md, "Frequency-hiding tokens"). Empty: the spec's widths.
     token_bits: str = ""
     threads: int = 0  # encoding threads (chunks of records); 0 = one per core
 
     def __post_init__(self) -> None:
-        # A malformed token_bits is the steward's settings error: refused when the settings are
-        # made, not in an encoding thread halfway through a partner's export.
+        # A malformed token_bits or ecosystem size is the steward's settings error: refused
+        # when the settings are made, not in an encoding thread halfway through an export.
         token_bits(self)
 
 
@@ -284,6 +301,7 @@ def encode_persons(
                 "birth_year_null": persons["birth_year"].null_count(),
             },
             "settings": asdict(settings) | {"threads": None},
+            "token_bits": token_bits(settings),
         }
     return EncodedPersons(persons=persons, crosswalk=crosswalk, report=report)
 

@@ -1,7 +1,7 @@
 """Purpose subkeys derived with HKDF from the partners' shared secret, and the key fingerprint.
 
 Every encoding is keyed by its own subkey ``HKDF-SHA256(ikm=secret, salt=none,
-info=b"carehub/2.1/<purpose>", length=32)``. The hub never holds the secret: it only learns the
+info=b"carehub/2.2/<purpose>", length=32)``. The hub never holds the secret: it only learns the
 fingerprint, an HMAC of a fixed label under the ``fingerprint`` subkey, which lets it spot a
 partner that encoded under a wrong or stale secret without learning anything about the secret.
 """

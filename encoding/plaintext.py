@@ -36,7 +36,7 @@ from contract.ids import HEX32, HEX64
 from contract.manifest import EVENTS_FILE as EVENTS
 from contract.manifest import PERSONS_FILE as PERSONS
 from contract.manifest import FileName
-from contract.spec import TOKEN_COLUMNS
+from contract.spec import TOKEN_COLUMNS, token_format
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,11 @@ class ColumnGroup:
 NEVER: Final = "[^\\s\\S]"  # matches nothing: every value of a free-text column is a candidate
 GROUPS: Final[tuple[ColumnGroup, ...]] = (
     ColumnGroup(PERSONS, ("record_pseudonym",), HEX64),
-    ColumnGroup(PERSONS, TOKEN_COLUMNS, HEX32),
+    # Spec 2.2: the truncated tokens (the phone) are 8 hex characters, the others 32.
+    *(
+        ColumnGroup(PERSONS, tuple(c for c in TOKEN_COLUMNS if token_format(c) == f), f)
+        for f in sorted({token_format(c) for c in TOKEN_COLUMNS})
+    ),
     ColumnGroup(PERSONS, ("sex",), "[FMU]"),
     ColumnGroup(PERSONS, ("zip3",), "[0-9]{3}"),
     ColumnGroup(EVENTS, ("record_pseudonym",), HEX64),
@@ -251,7 +255,7 @@ def _classify(
             row_numbers,
             kind,
             message=f"{n} value(s) look like {LOOKS_LIKE[kind]}; only "
-            f"{'encodings' if group.format in (HEX32, HEX64) else 'codes or program names'} "
+            f"{'encodings' if group.format.startswith('[0-9a-f]') else 'codes or program names'} "
             "belong here",
             fix="re-run `carehub partner encode` on the raw export and send its package; never "
             "put a raw identifier in a package. The hub deleted the rejected files on arrival",

@@ -246,6 +246,10 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
     """Address and phone together: household members share both, so as two comparisons
     their agreement would be counted twice (the same trap as address sub-fields)."""
     addr = dice_sql("addr")
+    # Spec 2.2: tok_phone is a keyed bucket of the phone (floor(log2(E)) bits for the
+    # ecosystem's E persons), so "same phone" below means "same phone bucket": a person's
+    # records always agree, two unrelated phones with probability about 1/E, and EM learns
+    # the levels' m and u (and the blocking rule on it scores about R * R / E / 2 more pairs).
     phone = _eq("tok_phone")
     # No term-frequency adjustment on the address: spec 2.1 has no address token (tok_addr's
     # counts within the clear birth year gave households away), and a first name + address
@@ -271,7 +275,7 @@ def contact_comparison(s: LocationSettings) -> cl.CustomComparison:
         ],
         output_column_name="contact",
         comparison_description="address and phone: tok_first_addr, street+ZIP Bloom Dice, zip3, "
-        "tok_phone",
+        "tok_phone (a keyed bucket of the phone: equal means the same bucket)",
     )
 
 

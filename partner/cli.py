@@ -89,6 +89,14 @@ def encode(
             help="Ed25519 package-signing key (default: next to the pseudonym key).",
         ),
     ] = None,
+    ecosystem: Annotated[
+        Path | None,
+        typer.Option(
+            "--ecosystem",
+            help="The ecosystem file the steward handed out with the shared secret (spec 2.2: "
+            "the phone token's width); default <secret>.ecosystem.json next to the secret.",
+        ),
+    ] = None,
     events_only: Annotated[
         bool,
         typer.Option(
@@ -127,6 +135,7 @@ def encode(
                 partner_key_path=partner_key,
                 crosswalk_path=crosswalk,
                 signing_key_path=signing_key,
+                ecosystem_file=ecosystem,
                 progress=lambda msg: progress.update(task, description=f"{partner}: {msg}"),
                 kind="events" if events_only else "full",
             )
@@ -159,21 +168,52 @@ def keygen_cmd(
             help="Shared secret file: created (0600) if missing, else its fingerprint is shown.",
         ),
     ] = None,
+    ecosystem_persons: Annotated[
+        int | None,
+        typer.Option(
+            "--ecosystem-persons",
+            help="With --shared-secret: the number of persons you expect over all partners "
+            "(spec 2.2: the phone token keeps floor(log2(N)) bits). Written next to the "
+            "secret as <secret>.ecosystem.json, to hand out with it; needed when that file "
+            "does not exist yet.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing extract and signing key.")
     ] = False,
 ) -> None:
-    """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret."""
+    """Create the X25519 extract key pair, the pseudonym key and (optionally) a shared secret
+    with its ecosystem file."""
     from rich.console import Console
 
     # Loaded when the command runs: `carehub partner --help` stays quick.
     from encoding.keys import SecretError
+    from partner.ecosystem import EcosystemError, ecosystem_path
     from partner.keygen import keygen
 
     console = Console(soft_wrap=True)
+    if (
+        shared_secret is not None
+        and ecosystem_persons is None
+        and not ecosystem_path(shared_secret).exists()
+    ):
+        # The steward announces the size with the secret: never a silent default.
+        console.print(
+            f"[red]refused:[/red] {ecosystem_path(shared_secret)} does not exist: pass "
+            "--ecosystem-persons N (the persons you expect over all partners) to announce the "
+            "ecosystem size with the shared secret, or copy the ecosystem file the steward "
+            "handed out next to the secret. Nothing was written"
+        )
+        raise typer.Exit(1)
     try:
-        result = keygen(out, partner, shared_secret=shared_secret, force=force)
-    except (FileExistsError, SecretError) as exc:
+        result = keygen(
+            out,
+            partner,
+            shared_secret=shared_secret,
+            ecosystem_persons=ecosystem_persons,
+            force=force,
+        )
+    except (FileExistsError, SecretError, EcosystemError) as exc:
         console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from None
     console.print(f"private extract key (keep, 0600): {result.private_key}")
@@ -188,6 +228,15 @@ def keygen_cmd(
     if result.shared_secret:
         console.print(f"shared secret (0600, share out of band only): {result.shared_secret}")
         console.print(f"key fingerprint for the hub registry: {result.key_fingerprint}")
+    if result.ecosystem_file and result.ecosystem:
+        from contract.spec import shown_widths
+
+        widths = shown_widths(result.ecosystem.token_bits)
+        console.print(
+            f"ecosystem file (hand out with the secret; not secret): {result.ecosystem_file} "
+            f"({result.ecosystem.persons:,} persons: {widths}; the hub may record "
+            f"ecosystem_persons: {result.ecosystem.persons} in config/governance.yaml)"
+        )
 
 
 @app.command("open")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,11 @@ import polars as pl
 from contract.findings import MAX_ROWS_LISTED
 from contract.spec import EVENT_COLUMNS
 from encoding.cmac import cmac_hex
-from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons
+from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings, encode_persons, token_bits
 from encoding.keys import EncodingKeys, SecretError
 from encoding.plaintext import MIN_FREE_TEXT_ROWS, rows_with_own_names
 from kernel import clock
+from partner.ecosystem import EcosystemError, ecosystem_path, read_ecosystem
 from partner.keyfiles import read_secret
 from partner.keygen import pseudonym_key_path, read_signing_key, signing_key_paths
 from partner.mapping import MappingError, load_mapping
@@ -136,6 +137,7 @@ def encode_partner(
     partner_key_path: str | Path | None = None,
     crosswalk_path: str | Path | None = None,
     signing_key_path: str | Path | None = None,
+    ecosystem_file: str | Path | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
     kind: str = "full",
@@ -156,6 +158,10 @@ def encode_partner(
         signing_key_path: The partner's Ed25519 package-signing key; default
             ``<partner_id>.ed25519.key`` next to the pseudonym key (keygen writes both
             there). The manifest is signed with it.
+        ecosystem_file: The ecosystem size the steward announced with the shared secret
+            (``partner.ecosystem``); default ``<secret>.ecosystem.json`` next to the secret.
+            It sets ``settings.ecosystem_persons`` (the phone token's width), and the manifest
+            records the widths (``token_bits``) for the hub to check.
         settings: Spec internals (all partners must agree; leave the default).
         progress: Called with a short message at each step.
         kind: ``full`` (an export) or ``events`` (a small package of new events for real-time
@@ -174,6 +180,10 @@ def encode_partner(
                 f"{partner_id!r}; pass that partner's mapping"
             )
         shared = read_secret(secret_file, "shared secret")
+        announced = read_ecosystem(
+            Path(ecosystem_file) if ecosystem_file else ecosystem_path(secret_file)
+        )
+        settings = replace(settings, ecosystem_persons=announced.persons)
         pkey_file = (
             Path(partner_key_path)
             if partner_key_path
@@ -199,7 +209,7 @@ def encode_partner(
             sex_values=mapping.persons.sex.values if mapping.persons.sex else None,
             settings=settings,
         )
-    except (MappingError, InputError, SecretError, ValueError) as exc:
+    except (MappingError, InputError, SecretError, EcosystemError, ValueError) as exc:
         if isinstance(exc, EncodeError):
             raise
         raise EncodeError(str(exc)) from None
@@ -226,6 +236,7 @@ def encode_partner(
             supersedes=supersedes,
             signing_key=signer,
             kind=kind,
+            token_bits=token_bits(settings),
         )
     except PackageError as exc:
         raise EncodeError(f"{exc}. Nothing was written") from None

@@ -1,4 +1,5 @@
-"""``carehub partner keygen``: the partner's extract key pair, pseudonym key and shared secret."""
+"""``carehub partner keygen``: the partner's extract key pair, pseudonym key, and the shared
+secret with its ecosystem file (spec 2.2)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from contract.ids import partner_id_problem
+from contract.spec import DEFAULT_ECOSYSTEM_PERSONS
 from encoding.keys import SecretError, key_fingerprint
 from kernel.signing import load_private, private_pem, public_b64
+from partner.ecosystem import Ecosystem, ecosystem_path, read_ecosystem, write_ecosystem
 from partner.keyfiles import new_secret_text, read_secret, write_private
 
 
@@ -28,6 +31,8 @@ class KeygenResult:
     key_fingerprint: str | None
     signing_key: Path
     signing_public_key_b64: str
+    ecosystem_file: Path | None = None  # next to the shared secret, handed out with it
+    ecosystem: Ecosystem | None = None
 
 
 def extract_key_paths(out_dir: Path, partner_id: str) -> tuple[Path, Path]:
@@ -80,6 +85,7 @@ def keygen(
     partner_id: str,
     *,
     shared_secret: str | Path | None = None,
+    ecosystem_persons: int | None = None,
     force: bool = False,
 ) -> KeygenResult:
     """Create a partner's keys in ``out_dir``.
@@ -88,7 +94,9 @@ def keygen(
     pseudonym key (0600) unless one exists, the Ed25519 package-signing key (0600, kept unless
     ``force``) with its public key (base64, ``.ed25519.pub``, registered at the hub), and,
     when ``shared_secret`` is a path that does not exist yet, a new shared secret (0600) to
-    hand to the other partners out of band.
+    hand to the other partners out of band. With ``shared_secret``, the ecosystem file next to
+    it (``partner.ecosystem``) announces ``ecosystem_persons``: written when missing (with
+    :data:`DEFAULT_ECOSYSTEM_PERSONS` when no size is given), refused when it announces another.
 
     Returns:
         Paths, the raw public key in base64 (for the hub's partner registry) and the shared
@@ -97,6 +105,12 @@ def keygen(
     problem = partner_id_problem(partner_id)
     if problem:
         raise SecretError(f"{problem}; no key was written")
+    eco_file = ecosystem_path(shared_secret) if shared_secret is not None else None
+    if eco_file is not None and eco_file.exists():
+        # Checked before any key is written: a clash with the announced size writes nothing.
+        announced = read_ecosystem(eco_file)
+        if ecosystem_persons is not None and ecosystem_persons != announced.persons:
+            write_ecosystem(eco_file, ecosystem_persons)  # raises, naming the fix
     out = Path(out_dir)
     private_path, public_path = extract_key_paths(out, partner_id)
     private = X25519PrivateKey.generate()
@@ -124,6 +138,11 @@ def keygen(
         if not secret_path.exists():
             write_private(secret_path, new_secret_text())
         fingerprint = key_fingerprint(read_secret(secret_path))
+    ecosystem = None
+    if eco_file is not None and ecosystem_persons is None and eco_file.exists():
+        ecosystem = read_ecosystem(eco_file)
+    elif eco_file is not None:
+        ecosystem = write_ecosystem(eco_file, ecosystem_persons or DEFAULT_ECOSYSTEM_PERSONS)
     signing_path, signing_public = _signing_key(out, partner_id, force=force)
     return KeygenResult(
         private_key=private_path,
@@ -134,4 +153,6 @@ def keygen(
         key_fingerprint=fingerprint,
         signing_key=signing_path,
         signing_public_key_b64=signing_public,
+        ecosystem_file=eco_file,
+        ecosystem=ecosystem,
     )

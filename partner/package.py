@@ -33,7 +33,14 @@ from contract.manifest import (
     file_sha256,
     sign_manifest,
 )
-from contract.spec import EVENT_SCHEMA, PERSON_SCHEMA, SPEC_VERSION, duckdb_type
+from contract.spec import (
+    DEFAULT_ECOSYSTEM_PERSONS,
+    EVENT_SCHEMA,
+    PERSON_SCHEMA,
+    SPEC_VERSION,
+    duckdb_type,
+    token_widths,
+)
 from encoding.plaintext import scan_tables
 from kernel import clock
 
@@ -165,6 +172,7 @@ def write_package(
     extra_files: Mapping[str, bytes] | None = None,
     signing_key: Ed25519PrivateKey | None = None,
     kind: str = "full",
+    token_bits: Mapping[str, int] | None = None,
 ) -> Path:
     """Write one submission package into ``out_dir/<submission_id>/`` and return that folder.
 
@@ -187,6 +195,9 @@ def write_package(
         kind: ``full`` (an export) or ``events`` (new events for real-time alerts: at least
             one and at most :data:`MAX_EVENTS_PACKAGE_ROWS` events; ``"kind": "events"`` is
             written into the manifest).
+        token_bits: The widths of the truncated tokens (``encoding.encoder.token_bits``), which
+            the manifest records for the hub's check that every partner used the same
+            ecosystem size; default the spec's widths for ``DEFAULT_ECOSYSTEM_PERSONS`` (tests).
 
     Returns:
         The package folder. ``manifest.json`` is its last file, written by atomic rename.
@@ -230,6 +241,9 @@ def write_package(
         "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "key_fingerprint": key_fingerprint,
         "supersedes": supersedes,
+        "token_bits": dict(
+            token_bits if token_bits is not None else token_widths(DEFAULT_ECOSYSTEM_PERSONS)
+        ),
         "files": files,
     }
     if kind != "full":

@@ -54,7 +54,12 @@ CHECKS: Final[tuple[CheckInfo, ...]] = (
         "key fingerprint is the registered (or a still-accepted) one.",
         True,
     ),
-    CheckInfo("spec_version", "The submission uses a spec version the hub knows.", True),
+    CheckInfo(
+        "spec_version",
+        "The submission uses a spec version the hub links, and its truncated tokens have the "
+        "widths of every submission it is linked with (one announced ecosystem size).",
+        True,
+    ),
     CheckInfo(
         "schema_and_types",
         "Exactly the columns of the spec, with their types; no identifier column smuggled in.",

@@ -14,7 +14,13 @@ from typing import Final, Literal
 from contract.findings import CheckName
 from contract.ids import HEX32, HEX64
 from contract.manifest import EVENTS_FILE, PERSONS_FILE, FileName
-from contract.spec import BLOOM_FIELDS, PROGRAM_MAX_CHARS, TOKEN_COLUMNS
+from contract.spec import (
+    BLOOM_FIELDS,
+    PROGRAM_MAX_CHARS,
+    TOKEN_COLUMNS,
+    token_format,
+    token_hex_chars,
+)
 from contract.vocabulary import EVENT_TYPES, SCREENING_RESULTS, SEXES
 
 RuleKind = Literal[
@@ -102,7 +108,8 @@ def _category_pairs() -> tuple[tuple[str, str], ...]:
 
 PERSON_RULES: Final[tuple[Rule, ...]] = (
     _hex(PERSONS, "record_pseudonym", HEX64, 64, "keyed pseudonym of the record id"),
-    *(_hex(PERSONS, c, HEX32, 32, "keyed token") for c in TOKEN_COLUMNS),
+    # Spec 2.2: a truncated token (the phone) is 8 hex characters, every other one 32.
+    *(_hex(PERSONS, c, token_format(c), token_hex_chars(c), "keyed token") for c in TOKEN_COLUMNS),
     Rule(
         "duplicate_records",
         PERSONS,

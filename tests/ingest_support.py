@@ -15,7 +15,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from governance_support import approve_changes, signing_key
 
 from contract.manifest import SIGNATURE_FIELD, sign_manifest
-from contract.spec import BLOOM_FIELDS, EVENT_SCHEMA, PERSON_SCHEMA, TOKEN_COLUMNS, bloom_columns
+from contract.spec import (
+    BLOOM_FIELDS,
+    EVENT_SCHEMA,
+    PERSON_SCHEMA,
+    TOKEN_COLUMNS,
+    bloom_columns,
+    token_hex_chars,
+)
 from kernel.home import HubHome
 from kernel.signing import public_b64
 from partner.package import write_package
@@ -77,7 +84,7 @@ def persons_rows(partner_id: str, n: int, *, salt: str = "") -> list[dict[str, A
             "part2_consent": i % 4 == 0,
         }
         for col in TOKEN_COLUMNS:
-            row[col] = _hex(f"{col}{partner_id}{salt}{i}", 32) if i % 7 else None
+            row[col] = _hex(f"{col}{partner_id}{salt}{i}", token_hex_chars(col)) if i % 7 else None
         for field in BLOOM_FIELDS:
             for j, col in enumerate(bloom_columns(field)):
                 row[col] = (i * 7919 + j) % (2**62)

@@ -132,6 +132,37 @@ def retired_spec_2_0(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, spec_version="2.0")
 
 
+def retired_spec_2_1(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, spec_version="2.1")
+
+
+def token_bits_missing(home: HubHome, salt: str) -> Path:
+    pkg = drop(home, BAD, salt=salt)
+    rewrite_manifest(pkg, lambda m: m.pop("token_bits"))
+    return pkg
+
+
+def token_bits_too_wide(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, token_bits={"tok_phone": 40})
+
+
+def token_bits_other_column(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, token_bits={"tok_phone": 13, "tok_ssn": 13})
+
+
+def token_widths_differ(home: HubHome, salt: str) -> Path:
+    # Another partner's package sets the widths (the spec's default ecosystem: 19 bits), then
+    # this one was encoded with another ecosystem size (8,192 persons: 13 bits).
+    drop(home, GOOD, salt=salt + "-first")
+    with connection(home.hub_db) as c:
+        assert [r.outcome for r in ingest_landing(home, c, now=NOW)] == ["ingested"]
+    return drop(home, BAD, salt=salt, token_bits={"tok_phone": 13})
+
+
+def full_width_phone(home: HubHome, salt: str) -> Path:
+    return drop(home, BAD, salt=salt, mutate=_set("persons", 2, "tok_phone", "ab" * 16))
+
+
 def malformed_encoding(home: HubHome, salt: str) -> Path:
     return drop(home, BAD, salt=salt, mutate=_set("persons", 5, "tok_first_dob", "abc123"))
 
@@ -428,6 +459,29 @@ CASES = [
         "spec_version",
         "spec 2.0's DOB and address tokens gave",
     ),
+    Case(
+        "retired_spec_version_2_1",
+        retired_spec_2_1,
+        "spec_version",
+        "spec 2.1's full-width phone token gave",
+    ),
+    # Spec 2.2: the manifest records the widths of the truncated tokens, and they are the
+    # widths of every submission the package is linked with.
+    Case("token_bits_missing", token_bits_missing, "spec_version", "token_bits is missing"),
+    Case("token_bits_too_wide", token_bits_too_wide, "spec_version", "from 1 to 32"),
+    Case(
+        "token_bits_other_column",
+        token_bits_other_column,
+        "spec_version",
+        "token_bits must list exactly tok_phone",
+    ),
+    Case(
+        "token_widths_differ",
+        token_widths_differ,
+        "spec_version",
+        f"its tokens were encoded at tok_phone 13 bits, but {GOOD}'s current submission",
+    ),
+    Case("full_width_phone", full_width_phone, "encoding_format", "not 8 lower-hex"),
     Case(
         "malformed_encoding",
         malformed_encoding,

@@ -128,15 +128,16 @@ def test_phone_token_salt(salt: str, other: dict[str, str | None], same: bool) -
         (8, {}, True),
         (8, HOUSEHOLD, True),
         # ... and at 1 bit two unrelated phones share it about half the time: this pair does.
-        (1, {"phone": "212-555-0198"}, True),
-        (1, {"phone": "212-555-0199"}, False),
+        (1, {"phone": "212-555-0199"}, True),
+        (1, {"phone": "212-555-0198"}, False),
         (32, {"phone": "212-555-0198"}, False),
     ],
 )
 def test_truncated_phone_token(bits: int, other: dict[str, str], same: bool) -> None:
     settings = replace(DEFAULT_SETTINGS, token_bits=f"tok_phone:{bits}")
     a, b = _pair(settings, {**BASE, "phone": "603-555-0142"}, **other)
-    full, _ = _pair(DEFAULT_SETTINGS, {**BASE, "phone": "603-555-0142"}, **other)
+    whole = replace(DEFAULT_SETTINGS, token_bits="tok_phone:32")  # the MAC's first 32 bits
+    full, _ = _pair(whole, {**BASE, "phone": "603-555-0142"}, **other)
     assert isinstance(a["tok_phone"], str) and len(a["tok_phone"]) == 8
     assert int(a["tok_phone"], 16) < 2**bits
     assert (a["tok_phone"] == b["tok_phone"]) is same
@@ -151,3 +152,34 @@ def test_token_bits_typo_is_refused(spec: str) -> None:
 
     with pytest.raises(EncodingError, match="token_bits item"):
         _pair(replace(DEFAULT_SETTINGS, token_bits=spec))
+
+
+@pytest.mark.parametrize(
+    ("persons", "bits"),
+    [
+        # Spec 2.2: the phone keeps floor(log2(E)) bits of its MAC, E announced by the steward.
+        (1_434, 10),  # the 3k-resident demo region's persons
+        (9_446, 13),  # the 20k one's
+        (1_024, 10),
+        (1_023, 9),
+        (2, 1),
+        (2**40, 32),  # never more than the 8 hex characters hold
+    ],
+)
+def test_phone_width_follows_the_ecosystem(persons: int, bits: int) -> None:
+    from encoding.encoder import token_bits
+
+    settings = replace(DEFAULT_SETTINGS, ecosystem_persons=persons)
+    assert token_bits(settings) == {"tok_phone": bits}
+    whole = replace(DEFAULT_SETTINGS, token_bits="tok_phone:32")
+    phoned = {**BASE, "phone": "603-555-0142"}
+    (a, _), (full, _) = _pair(settings, phoned), _pair(whole, phoned)
+    assert int(str(full["tok_phone"]), 16) >> (32 - bits) == int(str(a["tok_phone"]), 16)
+
+
+@pytest.mark.parametrize("persons", [1, 0, -5])
+def test_ecosystem_too_small_is_refused(persons: int) -> None:
+    from encoding.encoder import EncodingError
+
+    with pytest.raises(EncodingError, match="ecosystem size is"):
+        replace(DEFAULT_SETTINGS, ecosystem_persons=persons)

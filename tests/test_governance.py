@@ -170,6 +170,8 @@ BAD_CASES = [
     ("consent.non_consented", "share_anyway", "consent.non_consented", "aggregate_only"),
     ("retention.outbox_days", 0, "retention.outbox_days", "greater than or equal"),
     ("version", 0, "version", "greater than or equal"),
+    ("ecosystem_persons", 1, "ecosystem_persons", "greater than or equal to 2"),
+    ("ecosystem_persons", "many", "ecosystem_persons", "valid integer"),
     ("partners.Mercy Hospital", {"sector": "hospital"}, "partners.Mercy Hospital", "lower-case"),
 ]
 

@@ -61,7 +61,8 @@ def encoded_region(
         write_seeded_keys(keys, secret, key_seed, PARTNER_IDS)
     persons, crosswalks = [], {}
     for pid in PARTNER_IDS:
-        keygen(keys, pid, shared_secret=secret)
+        # The steward's announcement of spec 2.2: the ecosystem size of the settings measured.
+        keygen(keys, pid, shared_secret=secret, ecosystem_persons=settings.ecosystem_persons)
         result = encode_partner(
             pid,
             secret,

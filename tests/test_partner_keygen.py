@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 from pathlib import Path
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from typer.testing import CliRunner
 
 from carehub.cli import app
+from contract.spec import SPEC_VERSION
 from encoding.keys import SecretError, key_fingerprint
 from partner.keyfiles import read_secret
 from partner.keygen import keygen
@@ -76,10 +78,18 @@ def test_cli_keygen(tmp_path: Path) -> None:
             str(tmp_path),
             "--shared-secret",
             str(tmp_path / "shared.secret"),
+            "--ecosystem-persons",
+            "250000",
         ],
     )
     assert result.exit_code == 0, result.output
     assert "key fingerprint for the hub registry" in result.output
+    # Spec 2.2: the ecosystem size is announced with the secret, in a file next to it.
+    assert "250,000 persons: tok_phone 17 bits" in result.output.replace("\n", "")
+    assert json.loads((tmp_path / "shared.secret.ecosystem.json").read_text()) == {
+        "spec_version": SPEC_VERSION,
+        "ecosystem_persons": 250_000,
+    }
     secret = read_secret(tmp_path / "shared.secret")
     assert base64.b64encode(secret).decode() not in result.output
     assert key_fingerprint(secret) in result.output.replace("\n", "")

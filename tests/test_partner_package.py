@@ -11,7 +11,13 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from contract.spec import BLOOM_FIELDS, PERSON_COLUMNS, TOKEN_COLUMNS, bloom_columns
+from contract.spec import (
+    BLOOM_FIELDS,
+    PERSON_COLUMNS,
+    TOKEN_COLUMNS,
+    bloom_columns,
+    token_hex_chars,
+)
 from partner.package import PackageError, empty_events, read_manifest, write_package
 
 
@@ -25,7 +31,7 @@ def persons(n: int = 3) -> pl.DataFrame:
         "consented": [True] * n,
         "part2_consent": [False] * n,
     }
-    data |= {c: ["0" * 32] * n for c in TOKEN_COLUMNS}
+    data |= {c: ["0" * token_hex_chars(c)] * n for c in TOKEN_COLUMNS}
     data |= {c: [i - 1 for i in range(n)] for f in BLOOM_FIELDS for c in bloom_columns(f)}
     return pl.DataFrame(data).select(PERSON_COLUMNS)
 

@@ -96,6 +96,53 @@ def test_detector_classifies_persons_columns(
     assert value not in findings[0].message
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "kind"),
+    [
+        # Spec 2.2: a phone token is 8 hex, and at up to 32 bits some are all digits or all
+        # letters a-f: in the column's format, never taken for a date or a name ...
+        ("tok_phone", "19610314", None),
+        ("tok_phone", "deadbeef", None),
+        ("tok_phone", "0001a2f3", None),
+        # ... while in a 32-hex token column the same 8 characters are off-format.
+        ("tok_fullname", "19610314", "date"),
+        ("tok_fullname", "deadbeef", "name"),
+        ("tok_phone", "6175550142", "phone"),
+    ],
+)
+def test_detector_knows_the_truncated_token_width(
+    column: str, value: str, kind: str | None, tmp_path: Path
+) -> None:
+    con = duckdb.connect()
+    persons = con.sql(
+        "SELECT $h64 AS record_pseudonym, 'F' AS sex, '021' AS zip3, $h32 AS tok_fullname, "
+        "'0000abcd' AS tok_phone FROM range(20)",
+        params={"h64": HEX64, "h32": HEX32},
+    ).to_arrow_table()
+    for extra in sorted(set(TOKEN_COLUMNS) - {"tok_fullname", "tok_phone"}):
+        persons = persons.append_column(extra, pa.nulls(20, pa.string()))
+    values = persons.column(column).to_pylist()
+    values[3] = value  # row 4
+    persons = persons.set_column(
+        persons.schema.get_field_index(column), column, pa.array(values, pa.string())
+    )
+    _stage(con, tmp_path, "persons", persons)
+    _stage(
+        con,
+        tmp_path,
+        "events",
+        con.sql(
+            "SELECT $h64 AS record_pseudonym, $h32 AS event_id, 'service' AS event_type, "
+            "'food_pantry' AS category, NULL::VARCHAR AS result, 'Harbor' AS program "
+            "FROM range(5)",
+            params={"h64": HEX64, "h32": HEX32},
+        ).to_arrow_table(),
+    )
+    findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
+    expected = [] if kind is None else [(column, (4,), kind)]
+    assert [(f.column, f.rows, f.extra["looks_like"]) for f in findings] == expected
+
+
 def _stage(con: duckdb.DuckDBPyConnection, folder: Path, file: str, rows: pa.Table) -> None:
     """Stage ``rows`` as ingest does: written as the package's ``<file>.parquet``, then read
     into the temp table ``ingest_<file>`` (with its ``_row`` numbers) by ingest's own SQL."""

@@ -406,6 +406,10 @@ class Governance(_Strict):
         consent: Consent rules.
         retention: Retention settings.
         quorum: Who must approve a change (:class:`QuorumRules`).
+        ecosystem_persons: The ecosystem size the steward announced with the shared secret
+            (encoding spec 2.2), when recorded: the hub then refuses a package whose token
+            widths are not the ones it gives (else it holds every package to the widths of
+            the submissions already staged). Not secret: the widths are in every manifest.
         sha256: sha256 of the file's bytes (set by :func:`load_governance`).
         path: Where it was loaded from (set by :func:`load_governance`).
     """
@@ -417,6 +421,7 @@ class Governance(_Strict):
     consent: ConsentRules = ConsentRules()
     retention: Retention = Retention()
     quorum: QuorumRules = QuorumRules()
+    ecosystem_persons: int | None = Field(default=None, ge=2)
     sha256: str = ""
     path: str = ""
 

@@ -1,4 +1,4 @@
-"""Regenerate the golden vectors of the current spec (2.1; only when the spec changes).
+"""Regenerate the golden vectors of the current spec (2.2; only when the spec changes).
 
     .venv/bin/python tests/golden/generate.py
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from contract.spec import PERSON_COLUMNS, SPEC_VERSION
-from encoding.encoder import DEFAULT_SETTINGS, encode_persons
+from encoding.encoder import DEFAULT_SETTINGS, encode_persons, token_bits
 from encoding.keys import BLOOM_DOB, BLOOM_NAME, EncodingKeys, derive_key
 
 HERE = Path(__file__).parent
@@ -152,6 +152,8 @@ def main() -> None:
         },
         "key_fingerprint": EncodingKeys.derive(TEST_SECRET).fingerprint,
         "settings": asdict(DEFAULT_SETTINGS) | {"threads": None},
+        # Spec 2.2: the widths of the truncated tokens for the settings' ecosystem_persons.
+        "token_bits": token_bits(DEFAULT_SETTINGS),
         "records": [
             {"input": rec, "expected": {c: row[c] for c in PERSON_COLUMNS}}
             for rec, row in zip(RECORDS, persons.iter_rows(named=True), strict=True)

@@ -41,6 +41,9 @@ from contract.spec import (
     SPEC_VERSION,
     SUPPORTED_SPEC_VERSIONS,
     duckdb_columns,
+    shown_widths,
+    token_bits_problem,
+    token_widths,
 )
 from kernel.signing import SignatureError
 from quality.findings import Finding
@@ -193,7 +196,7 @@ def check_files(package: Package) -> None:
     version = manifest.get("spec_version")
     if isinstance(version, str) and version in RETIRED_SPEC_VERSIONS:
         # Encodings of a retired spec cannot be compared with the current ones (other subkeys,
-        # other normalisation), and side-by-side support would keep spec 1.0's leaking tokens.
+        # other normalisation), and side-by-side support would keep their leaking tokens.
         package.findings.append(
             Finding(
                 "spec_version",
@@ -201,8 +204,7 @@ def check_files(package: Package) -> None:
                 f"only ({RETIRED_SPECS[version]})",
                 file=MANIFEST,
                 column="spec_version",
-                fix=f"re-encode the export with a partner client of spec {SPEC_VERSION} "
-                "(`carehub partner encode`, same mapping and secret) and submit the new package",
+                fix=_REENCODE,
             )
         )
         return
@@ -218,7 +220,81 @@ def check_files(package: Package) -> None:
             )
         )
         return
+    problem = token_bits_problem(manifest.get("token_bits"))
+    if problem:
+        package.findings.append(
+            Finding(
+                "spec_version",
+                f"{problem}: a spec {SPEC_VERSION} manifest records the width of each truncated "
+                "token, from the ecosystem size the steward announced with the shared secret",
+                file=MANIFEST,
+                column="token_bits",
+                fix=_REENCODE,
+            )
+        )
+        return
     _check_manifest_fields(package, manifest)
+
+
+_REENCODE = (
+    f"re-encode the export with a partner client of spec {SPEC_VERSION} and the ecosystem file "
+    "the steward announced with the shared secret (`carehub partner encode`, same mapping and "
+    "secret; the file sits next to the secret or is given with --ecosystem) and submit the new "
+    "package"
+)
+
+
+def check_token_widths(
+    con: duckdb.DuckDBPyConnection, package: Package, governance: Governance | None
+) -> None:
+    """The package's token widths are the ones every submission it will be linked with has.
+
+    Widths follow from the ecosystem size the steward announced with the shared secret: a
+    partner that used another size has phone tokens that silently never agree with anyone's.
+    The widths to match are those of ``ecosystem_persons`` in config/governance.yaml when the
+    steward recorded it there (the way to move every partner to a new size), else those of the
+    current submissions of this spec already staged (the first one sets them; the submission
+    this package supersedes does not count).
+    """
+    package.ran("spec_version")
+    manifest = package.manifest or {}
+    seen = manifest.get("token_bits")
+    if not isinstance(seen, dict):
+        return  # refused by check_files already
+    announced = governance.ecosystem_persons if governance else None
+    if announced is not None:
+        expected, source = (
+            token_widths(announced),
+            f"the ecosystem size in config/governance.yaml ({announced:,} persons)",
+        )
+    else:
+        rows = con.execute(
+            sql("token_widths"),
+            {"spec_version": SPEC_VERSION, "supersedes": manifest.get("supersedes")},
+        ).fetchall()
+        for partner_id, submission_id, text in rows:
+            other = json.loads(text) if text else None
+            if other != seen:
+                expected = other if isinstance(other, dict) else {}
+                source = f"{partner_id}'s current submission {submission_id}"
+                break
+        else:
+            return
+    if seen == expected:
+        return
+    package.findings.append(
+        Finding(
+            "spec_version",
+            f"partner {package.partner_id}, package {package.submission_id}: its tokens were "
+            f"encoded at {shown_widths(seen)}, but {source} has {shown_widths(expected)}; "
+            "tokens of two widths agree only by chance, so its phones would match no one. "
+            "Every partner must encode with the ecosystem size the steward announced",
+            file=MANIFEST,
+            column="token_bits",
+            fix=f"{_REENCODE}. A steward moving every partner to a new size records it as "
+            "ecosystem_persons in config/governance.yaml first",
+        )
+    )
 
 
 # Key of Finding.extra saying the package's data must be deleted on arrival, and why: whatever

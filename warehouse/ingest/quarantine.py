@@ -20,6 +20,7 @@ from typing import Any, Final
 from contract.ids import PARTNER_ID, SUBMISSION_ID
 from contract.manifest import LISTED_FILES
 from contract.manifest import MANIFEST_FILE as MANIFEST
+from contract.spec import token_bits_problem
 from quality.findings import Finding
 from quality.reasons import reason_document, reason_json, reason_text
 from warehouse.ingest.package import EXPECTED_TYPES, HEX, SAFE_NAME
@@ -159,7 +160,10 @@ def sanitise_manifest(folder: Path) -> None:
         kept["signature"] = "(verified or refused on arrival; not kept)"
     if "files" in data:
         kept["files"] = _kept_files(data["files"])
-    dropped = sorted(set(data) - set(_MANIFEST_KEYS) - {"signature", "files"})
+    if "token_bits" in data:  # kept when it has the spec's shape (column names and widths)
+        bits = data["token_bits"]
+        kept["token_bits"] = bits if token_bits_problem(bits) is None else "(not in its form)"
+    dropped = sorted(set(data) - set(_MANIFEST_KEYS) - {"signature", "files", "token_bits"})
     if dropped:
         kept["not_kept"] = f"{len(dropped)} key(s) outside spec 1.0"
     aside = folder / f".{MANIFEST}.tmp"

@@ -3,11 +3,13 @@
 Order of the gates (each stops the package at the first blocking stage):
 
 1. landing state: a package still being written is left alone (``pending``);
-2. files and manifest: completeness, no escaping paths, manifest parses, spec version known;
+2. files and manifest: completeness, no escaping paths, manifest parses, spec version known
+   (and the widths of its truncated tokens recorded);
 3. partner registry and key fingerprint (``config/governance.yaml``);
 4. checksums, empty files; Parquet readable, row counts, schema and types;
 5. idempotency: the same manifest again is a ``duplicate`` (nothing loaded twice); a reused
-   submission id or a bad ``supersedes`` is refused;
+   submission id or a bad ``supersedes`` is refused; token widths other than those of the
+   submissions it will be linked with (or of the steward's ``ecosystem_persons``) are refused;
 6. content: the GX suites, referential integrity, the plaintext-identifier detector, drift.
 
 A package that passes is loaded in one DuckDB transaction and moved to ``archive/``; a package
@@ -42,6 +44,7 @@ from warehouse.ingest.package import (
     check_files,
     check_parquet,
     check_partner,
+    check_token_widths,
     sql,
     stage_tables,
 )
@@ -246,6 +249,7 @@ def _gates_and_load(
     duplicate = _check_idempotency(con, package)
     if duplicate is not None:
         return _duplicate(home, con, package, duplicate, now)
+    check_token_widths(con, package, governance)
     if package.blocked:
         return _quarantine(home, con, package, now)
     stage_tables(con, package)

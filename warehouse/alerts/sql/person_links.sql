@@ -11,6 +11,9 @@
 --     $typo_dob_dice, one part of the date off) and the clear birth years are less than
 --     $generation_years apart: a parent and a child of one name share the address and phone,
 --     but their dates are a generation apart and their filters far (Dice <= 0.81 measured).
+-- The phone token is a keyed bucket of the phone (spec 2.2): two records of linked persons
+-- share one by chance with probability about 1/E (E the ecosystem's persons), never a concern
+-- for these already-linked pairs.
 -- On the 1M-record region every alert once sent to another resident's partner crossed such a
 -- link (same-named people with other birth dates, scored 0.99+); the thresholds and the
 -- error kinds behind them are in benchmarks/RESULTS.md, "Issue 21: alert recall".
