@@ -197,7 +197,7 @@ CASES = [
         # The name levels that hold the first name and DOB (equal tok_first_dob) have a set u
         # (NameSettings.first_name_agreement): sampled, it was mostly true pairs and scored
         # against a match (the misses of issue 21's alerts).
-        "surname typo with the same first name, DOB and phone after a move merges",
+        "surname typo with the same first name and DOB after a move and a new phone merges",
         (
             H,
             Rec(
@@ -220,7 +220,7 @@ CASES = [
                 "F",
                 "4477 Division St",
                 "97236",
-                "5035550923",
+                "5035550687",
                 "",
             ),
         ),
