@@ -61,7 +61,9 @@ DOB_DICE_CLOSE = 0.7
 # Dice of two filters of the same value with the same salts (only the flips could differ, and
 # they are seeded by the DOB): identical values, not a near miss.
 SAME_VALUE_DICE = 0.99
-SAME_DOB_SWAP_LEVELS = ("nickname, surname similar", "first name and DOB, other surname")
+# The name levels that hold the DOB (equal tok_first_dob) have a set u, P(level | same birth
+# date), so training divides none of them (name_comparison, NameSettings.first_name_agreement).
+SAME_DOB_SWAP_LEVELS: tuple[str, ...] = ()
 # Spec 2.1 has no DOB token: the DOB level "same date" is read from tokens that hold the date
 # with a name or a place, and from identical DOB filters. Its sampled u counts the agreeing
 # names or place too; training replaces it by P(same birth date) (model.correct_salted_u).
@@ -113,14 +115,22 @@ def name_comparison(s: NameSettings) -> cl.CustomComparison:
         cll.CustomLevel(
             f"{first} >= {s.high_dice} AND {last} >= {s.high_dice}", label_for_charts="both similar"
         ),
+        # The two levels of an equal first name + DOB token get their u from the settings,
+        # fixed: sampled, it was mostly true pairs (small regions: u 0.1-0.7, -1 to -3 bits)
+        # or none at all (1M: Splink's default u by level position, +2.8 and +0.2 bits).
         cll.CustomLevel(
             f"({_eq('tok_first_dob')}) AND {last} >= {s.nickname_last_dice}",
             label_for_charts="nickname, surname similar",
+        ).configure(
+            u_probability=s.first_name_agreement * s.surname_near_agreement,
+            fix_u_probability=True,
         ),
         cll.CustomLevel(f"{first} >= {s.one_name_dice}", label_for_charts="first name only"),
         # Spec 2.0 salts each name filter by buckets of the other name and of the DOB, so a
         # married name halves the first-name Dice; equal first name and DOB tokens still agree.
-        cll.CustomLevel(_eq("tok_first_dob"), label_for_charts="first name and DOB, other surname"),
+        cll.CustomLevel(
+            _eq("tok_first_dob"), label_for_charts="first name and DOB, other surname"
+        ).configure(u_probability=s.first_name_agreement, fix_u_probability=True),
         cll.CustomLevel(f"{last} >= {s.one_name_dice}", label_for_charts="surname only"),
         cll.CustomLevel(
             f"{first} >= {s.partial_dice} AND {last} >= {s.partial_dice}",

@@ -107,6 +107,17 @@ class NameSettings:
     # guards' weights from the pairs whose SSNs are known.
     namesake_guard_m: float = 0.01 * 2.0**-8
     namesake_guard_u: float = 0.01
+    # u of the two name levels that agree on the first name and DOB token (nickname/surname
+    # typo, married name), given the same birth date (the DOB comparison counts the date): the
+    # encodings hide name frequencies, and random sampling cannot measure these (too rare
+    # among non-matches at any size, outnumbered by the true pairs it also draws in a small
+    # region), so they are set from public name statistics (docs/linkage.md, "u of the levels
+    # that hold the DOB"). P(two people share a first name) is about 0.004 in the US (SSA
+    # given-name shares); 0.01 leaves room for nickname canonicalisation and local names.
+    first_name_agreement: float = 0.01
+    # P(two people's different surnames reach the nickname level's surname Dice): spelling
+    # variants (SMITH/SMYTHE) and short names; US surnames share one name at about 0.001.
+    surname_near_agreement: float = 0.005
     tf_adjust_fullname: bool = True
     # Birth years at least this far apart (DOB comparison): a generation, not a typo (a typo in
     # the year's last digit is under 10 years and its DOB filter sits at "one digit off").
