@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 # last on the path, so that the repository's packages (synth/) win over the scripts (synth.py).
 sys.path.append(str(ROOT / "benchmarks"))
 
-from privacy_attacks import add_set_option, band_years, settings_with  # noqa: E402
+from privacy_attacks import add_set_option, band_years, settings_for_region  # noqa: E402
 
 from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings  # noqa: E402
 from kernel.home import HubHome  # noqa: E402
@@ -279,6 +279,7 @@ def run(
     year_band: int = 1,
 ) -> dict[str, object]:
     print(f"\n== {residents:,} residents, profile {profile} (seed {seed}) ==", flush=True)
+    print(f"encoding settings {settings}")
     t0 = time.perf_counter()
     records, truth = encoded_region(
         work, residents=residents, seed=seed, profile=profile, key_seed=key_seed, settings=settings
@@ -370,10 +371,10 @@ def main() -> None:
         help="the hub sees the birth year in bands of this many years (as privacy_attacks.py)",
     )
     args = parser.parse_args()
-    settings = settings_with(args.set)
-    print(f"encoding settings {settings}; clear birth year in bands of {args.year_band}")
+    print(f"encoding overrides {args.set or 'none'}; clear birth year in bands of {args.year_band}")
     for profile in args.profile:
         for n in args.residents:
+            settings = settings_for_region(args.set, n)
             work = (
                 args.keep / f"{profile}-{n}"
                 if args.keep

@@ -31,6 +31,7 @@ import argparse
 import atexit
 import hashlib
 import hmac
+import json
 import shutil
 import subprocess
 import sys
@@ -192,6 +193,17 @@ def settings_with(overrides: list[str]) -> EncodingSettings:
         name, _, value = item.partition("=")
         kind = type(getattr(DEFAULT_SETTINGS, name))
         settings = replace(settings, **{name: kind(value)})
+    return settings
+
+
+def settings_for_region(overrides: list[str], residents: int) -> EncodingSettings:
+    """The variant's settings for a region of ``residents``: unless ``--set`` names it, the
+    ecosystem size (spec 2.2's phone width) is the region's residents, as the demo's steward
+    announces it; the library's default (1M) would leave a small region's phones at full width.
+    """
+    settings = settings_with(overrides)
+    if not any(item.partition("=")[0] == "ecosystem_persons" for item in overrides):
+        settings = replace(settings, ecosystem_persons=residents)
     return settings
 
 
@@ -717,7 +729,8 @@ def main() -> None:
                     f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
                 )
         return
-    settings = settings_with(args.set)
+    residents = json.loads((region / "region.json").read_text(encoding="utf-8"))["residents"]
+    settings = settings_for_region(args.set, residents)
     ours = load_region(region, settings, key_seed=args.key_seed, year_band=args.year_band)
     print(
         f"persons attacked (one record each): {ours.height:,} from {region}\n"
