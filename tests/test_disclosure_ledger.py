@@ -15,7 +15,7 @@ from test_disclosure import _two_way
 from test_marts_helpers import sample_hub
 
 from warehouse.disclosure import CellSet, Perturbation, protect
-from warehouse.disclosure.attacks import Release, differencing
+from warehouse.disclosure.attacks import Release, band_exits, differencing
 from warehouse.disclosure.ledger import load_ledger, record_release
 from warehouse.features.sqlscript import run_script
 from warehouse.marts import publish_marts
@@ -226,12 +226,17 @@ def _one_margin(a: int, b: int) -> CellSet:
         (0, True),  # nothing changed: the same number
         (2, True),  # two new clients, within the noise of the number shown: the same number
         (-4, True),  # at the edge of the band
+        (5, False),  # just out of the band: a new number, its box clear of the old band
+        (-5, False),
         (9, False),  # beyond the noise of the number shown: a fresh draw
+        (14, False),
     ],
 )
 def test_a_number_stays_while_its_count_stays_within_its_noise(moved: int, kept: bool) -> None:
     """Sticky publication: one noise box per count for as long as the count stays in it (each
-    new number is one more box for a differencing adversary to intersect)."""
+    new number is one more box for a differencing adversary to intersect); a count that leaves
+    it is shown at a number whose box misses the old band, so the public rule (a changed number
+    left its band) tells nothing the box does not."""
     noise = Perturbation(hashlib.sha256(b"sticky").digest())
     first = _one_margin(40, 30)
     before = protect(first, 11, noise)
@@ -242,3 +247,44 @@ def test_a_number_stays_while_its_count_stays_within_its_noise(moved: int, kept:
     assert (after.shown[("a",)] == shown) is kept
     assert abs(after.shown[("a",)] - count) <= 4  # every shown number within its noise bound
     assert after.shown[("b",)] == before.shown[("b",)]  # unchanged count, unchanged number
+    if not kept:
+        assert abs(after.shown[("a",)] - shown) >= 2 * 4 + 1
+    releases = [
+        Release.of(c, r.suppressed, r.shown, 4) for c, r in ((first, before), (later, after))
+    ]
+    assert band_exits(releases, [first.populations(), later.populations()]) == {}
+
+
+@pytest.mark.parametrize(
+    ("numbers", "cut"),
+    [
+        ([20, 20], None),  # kept: the box says it all
+        ([20, 21], (25.0, 25.0)),  # a change by 1: left the band upward, so exactly p + D + 1
+        ([20, 22], (25.0, 26.0)),
+        ([20, 15], (11.0, 15.0)),  # downward: at most p - D - 1
+        ([20, 29], None),  # a box clear of the old band: nothing cut
+        ([20, None, 21], (25.0, 25.0)),  # the last number shown, across a withheld night
+        ([20, 23, 20], (16.0, 18.0)),  # back to an older number is a change too
+    ],
+)
+def test_the_rule_aware_adversary_reads_a_band_exit_from_a_changed_number(
+    numbers: list[int | None], cut: tuple[float, float] | None
+) -> None:
+    """The sticky rule is public: a number that changed tells that its count is more than the
+    noise bound (4) away from the last one shown, which cuts the new box to one side."""
+    releases = [Release({("a",): n}, (), 4) for n in numbers]
+    found = band_exits(releases)
+    assert found.get((len(numbers) - 1, ("a",))) == cut
+
+
+def test_a_band_exit_is_read_against_every_cell_of_the_population() -> None:
+    """Cells of one population show one number: a number kept from another cell of it is no
+    change; a new one left the band of each cell's last number."""
+    groups = [{("a",): ("a",), ("b",): ("a",)}] * 3
+    releases = [
+        Release({("a",): 20, ("b",): 27}, (), 4),
+        Release({("a",): 27, ("b",): 27}, (), 4),  # b's number kept for both: no band exit
+        Release({("a",): 28, ("b",): 28}, (), 4),
+    ]
+    assert set(band_exits(releases[:2], groups[:2])) == set()
+    assert band_exits(releases, groups) == {(2, ("a",)): (32.0, 32.0), (2, ("b",)): (32.0, 32.0)}
