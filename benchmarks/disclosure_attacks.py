@@ -295,6 +295,8 @@ def main() -> None:
                     method=method,  # type: ignore[arg-type]
                 )
                 ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
+                if SHOW_NARROWED:
+                    print(f"{method}, {rule}: night {len(ledger)}: {result.ledger_exposed} exposed")
                 return ledger[-1], result.primary
 
             return protector
