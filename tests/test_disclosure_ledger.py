@@ -129,7 +129,7 @@ def test_publications_are_recorded_and_what_the_ledger_finds_is_reported(
     assert smallest >= 11
     assert len(ledger) == 2
     assert ledger[0].shown != ledger[1].shown  # the two nights differ
-    assert second.ledger_exposed == len(differencing(ledger, 2, 11).narrowed)
+    assert second.ledger_exposed == len(differencing(ledger, 2, 11, sticky_rule=True).narrowed)
 
 
 def test_no_sequence_of_two_nights_narrows_a_withheld_count(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_what_ten_nights_still_narrow_is_reported(ten_nights: tuple[list[Release
     sequence narrows is in its ``ledger_exposed`` (stewards see it), none goes unreported."""
     ledger, exposed = ten_nights
     assert len({tuple(sorted(r.shown.items(), key=repr)) for r in ledger}) > 1
-    assert exposed == len(differencing(ledger, 2, 11).narrowed)
+    assert exposed == len(differencing(ledger, 2, 11, sticky_rule=True).narrowed)
 
 
 @pytest.mark.xfail(

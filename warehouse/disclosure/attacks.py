@@ -134,7 +134,7 @@ def differencing(
 
     ``sticky_rule``: the adversary knows the sticky rule and applies :func:`band_exits` (with
     ``populations``, each release's cell -> a cell of the same people, as the hub grouped them;
-    None: every cell its own population).
+    None: the grouping unknown).
     """
     constraints: list[Constraint] = []
     boxes: dict[CellKey, Box] = {}
@@ -205,20 +205,28 @@ def band_exits(
     ``|count - p| > D``. With ``|count - q| <= D`` that is one-sided: above the band when
     ``q > p`` (``count >= p + D + 1``), below it when ``q < p``. After a change to ``q = p + 1``
     the count is exactly ``p + D + 1``. The box returned is ``[q - D, q + D]`` cut by every such
-    fact (only where a fact cuts it). ``populations``: per release, cell -> the cell of its
-    population (:meth:`CellSet.populations`; the adversary is told the grouping, which is at
-    least as strong as the real one).
+    fact (only where a fact cuts it).
+
+    ``populations``: per release, cell -> the cell of its population (:meth:`CellSet.
+    populations`: the adversary told the hub's grouping, the strongest). None: the grouping is
+    unknown (the hub's own audit: the ledger keeps no populations), so a number that is the last
+    number of any cell of that release may be one kept from a cell of its population, and tells
+    nothing; any other changed number is a band exit from the cell's own last number.
     """
     out: dict[tuple[int, CellKey], tuple[float, float]] = {}
     latest: dict[CellKey, int] = {}
     for i, release in enumerate(releases):
         noise = release.max_noise
-        same = populations[i] if populations is not None else {}
+        if populations is None:
+            same: Mapping[CellKey, CellKey] = {}
+            kept = {latest[c] for c in release.shown if c in latest}
+        else:
+            same, kept = populations[i], set()
         members: dict[CellKey, list[CellKey]] = {}
         for cell in release.shown:
             members.setdefault(same.get(cell, cell), []).append(cell)
         for cell, q in release.shown.items():
-            if q is None or not noise:
+            if q is None or not noise or q in kept:
                 continue
             before = [latest[m] for m in members[same.get(cell, cell)] if m in latest]
             if not before or q in before:

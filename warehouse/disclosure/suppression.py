@@ -250,7 +250,9 @@ def _attack_sequence(
         view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
     )
     try:
-        return differencing([*ledger, current], change, threshold).narrowed
+        # The adversary knows the sticky rule (a changed number left its band): so does the
+        # audit, without the populations (the ledger keeps none), which is sound.
+        return differencing([*ledger, current], change, threshold, sticky_rule=True).narrowed
     except ValueError:
         # Infeasible: some count moved by more than ``change`` since the last publication,
         # so the differencing adversary's premise does not hold.
