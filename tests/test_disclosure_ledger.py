@@ -14,7 +14,7 @@ import pytest
 from test_disclosure import _two_way
 from test_marts_helpers import sample_hub
 
-from warehouse.disclosure import CellSet, Perturbation, protect
+from warehouse.disclosure import CellSet, Constraint, Perturbation, protect
 from warehouse.disclosure.attacks import Release, band_exits, differencing
 from warehouse.disclosure.ledger import load_ledger, record_release
 from warehouse.disclosure.noise import sticky
@@ -137,7 +137,7 @@ def test_no_sequence_of_two_nights_narrows_a_withheld_count(tmp_path: Path) -> N
     """The second night's new numbers narrowed a first-night withheld count (to [5, 13]) and
     one population shown twice with two noises was narrowed when withheld: no longer."""
     second, ledger, _, _ = _two_nights(tmp_path, 1)
-    assert not differencing(ledger, 2, 11).narrowed
+    assert not differencing(ledger, 2, 11, sticky_rule=True).narrowed
     assert second.ledger_exposed == 0
 
 
@@ -162,7 +162,7 @@ def test_no_ten_nights_of_the_marts_narrow_a_withheld_count(tmp_path: Path) -> N
         ledger = load_ledger(con, "marts")
     assert len(ledger) == 10
     assert exposed == [0] * 10
-    assert not differencing(ledger, 2, 11).narrowed
+    assert not differencing(ledger, 2, 11, sticky_rule=True).narrowed
 
 
 def _ten_nights() -> tuple[list[Release], int]:
@@ -332,15 +332,17 @@ def test_a_band_exit_is_read_against_every_cell_of_the_population() -> None:
     """Cells of one population show one number: a number kept from another cell of it is no
     change; a new one left the band of each cell's last number."""
     groups = [{("a",): ("a",), ("b",): ("a",)}] * 3
+    subset = (Constraint({("a",): 1, ("b",): -1}, "le"),)  # a <= b: may be one population
     releases = [
-        Release({("a",): 20, ("b",): 27}, (), 4),
-        Release({("a",): 27, ("b",): 27}, (), 4),  # b's number kept for both: no band exit
-        Release({("a",): 28, ("b",): 28}, (), 4),
+        Release({("a",): 20, ("b",): 27, ("c",): 50}, subset, 4),
+        Release({("a",): 27, ("b",): 27, ("c",): 28}, subset, 4),  # b's number kept for both
+        Release({("a",): 28, ("b",): 28, ("c",): 28}, subset, 4),
     ]
     exits = {(2, ("a",)): (32.0, 32.0), (2, ("b",)): (32.0, 32.0)}
     assert band_exits(releases[:2], groups[:2]) == {}
     assert band_exits(releases, groups) == exits
-    # Without the grouping (the hub's own audit): 27 is some cell's last number, so it may be
-    # a kept one and tells nothing; 28 is no cell's, so it is an exit.
+    # Without the grouping (the hub's own audit): 27 is the last number of b, linked to a, so
+    # it may be a kept one and tells nothing; 28 is the last number only of c, which no
+    # relation links to a or b: an exit.
     assert band_exits(releases[:2]) == {}
     assert band_exits(releases) == exits

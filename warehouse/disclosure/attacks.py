@@ -209,28 +209,35 @@ def band_exits(
 
     ``populations``: per release, cell -> the cell of its population (:meth:`CellSet.
     populations`: the adversary told the hub's grouping, the strongest). None: the grouping is
-    unknown (the hub's own audit: the ledger keeps no populations), so a number that is the last
-    number of any cell of that release may be one kept from a cell of its population, and tells
-    nothing; any other changed number is a band exit from the cell's own last number.
+    unknown (the hub's own audit: the ledger keeps no populations). Then a changed number may
+    still be one kept from another cell of the population, which is the last number of a cell
+    linked to this one by relations that can join one population (a margin's total and part,
+    two totals sharing a part, the two sides of ``a <= b``) through cells showing the same
+    number or withheld tonight (a population shows one number): such a number tells nothing;
+    any other is a band exit from the cell's own last number. This is sound: it never credits
+    the adversary with a fact that is false.
     """
     out: dict[tuple[int, CellKey], tuple[float, float]] = {}
     latest: dict[CellKey, int] = {}
+    links: dict[int, dict[CellKey, set[CellKey]]] = {}
     for i, release in enumerate(releases):
         noise = release.max_noise
-        if populations is None:
-            same: Mapping[CellKey, CellKey] = {}
-            kept = {latest[c] for c in release.shown if c in latest}
-        else:
-            same, kept = populations[i], set()
+        same: Mapping[CellKey, CellKey] = populations[i] if populations is not None else {}
         members: dict[CellKey, list[CellKey]] = {}
         for cell in release.shown:
             members.setdefault(same.get(cell, cell), []).append(cell)
         for cell, q in release.shown.items():
-            if q is None or not noise or q in kept:
+            if q is None or not noise:
                 continue
             before = [latest[m] for m in members[same.get(cell, cell)] if m in latest]
             if not before or q in before:
                 continue  # first shown, or kept: the box says it all
+            if populations is None:
+                if id(release.constraints) not in links:
+                    links[id(release.constraints)] = _population_links(release.constraints)
+                graph = links[id(release.constraints)]
+                if q in _maybe_kept(cell, q, release.shown, graph, latest):
+                    continue
             low, high = float(q - noise), float(q + noise)
             for p in before:
                 if q > p:
@@ -243,6 +250,55 @@ def band_exits(
             if q is not None:
                 latest[cell] = q
     return out
+
+
+def _population_links(constraints: Sequence[Constraint]) -> dict[CellKey, set[CellKey]]:
+    """Pairs of cells that may hold the same people (:meth:`CellSet.populations` joins cells
+    only along these), both ways."""
+    links: dict[CellKey, set[CellKey]] = {}
+
+    def link(one: CellKey, other: CellKey) -> None:
+        links.setdefault(one, set()).add(other)
+        links.setdefault(other, set()).add(one)
+
+    totals_of: dict[CellKey, list[CellKey]] = {}
+    for constraint in constraints:
+        coefs = constraint.coefs
+        if constraint.sense == "eq" and constraint.total is not None:
+            for part in constraint.parts:
+                link(constraint.total, part)
+                totals_of.setdefault(part, []).append(constraint.total)
+        elif len(coefs) == 2 and sorted(coefs.values()) == [-1, 1]:
+            one, other = coefs
+            link(one, other)
+    for totals in totals_of.values():
+        for one in totals:
+            for other in totals:
+                if one != other:
+                    link(one, other)
+    return links
+
+
+def _maybe_kept(
+    cell: CellKey,
+    number: int,
+    shown: Mapping[CellKey, int | None],
+    links: Mapping[CellKey, set[CellKey]],
+    latest: Mapping[CellKey, int],
+) -> set[int]:
+    """The last numbers of the cells that may be of ``cell``'s population tonight: reached
+    through links over cells showing ``number`` or withheld."""
+    seen, stack = {cell}, [cell]
+    found: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if current != cell and current in latest:
+            found.add(latest[current])
+        for other in links.get(current, ()):
+            if other not in seen and other in shown and shown[other] in (number, None):
+                seen.add(other)
+                stack.append(other)
+    return found
 
 
 def _unlisted_parts(releases: Sequence[Release]) -> dict[tuple[int, int], dict[CellKey, int]]:
