@@ -154,8 +154,10 @@ def measure(
     )
     aware = differencing(releases, change, THRESHOLD, sticky_rule=True, populations=groups)
     aware_s = time.process_time() - start
+    # The same adversary without the hub's populations: what the ledger audit itself can read.
+    unaware_of_groups = differencing(releases, change, THRESHOLD, sticky_rule=True)
     if SHOW_NARROWED:
-        for found in (single, two, every, aware_two, aware):
+        for found in (single, two, every, aware_two, aware, unaware_of_groups):
             for interval in found.narrowed:
                 print(f"{name}: narrowed {interval}")
     return {
@@ -178,6 +180,9 @@ def measure(
         "rule-aware: narrowed, 2 nights": len(aware_two.narrowed),
         f"rule-aware: narrowed, {len(nights)} nights (exact)": (
             f"{len(aware.narrowed)} ({len(aware.exact)})"
+        ),
+        f"rule-aware, populations unknown: narrowed, {len(nights)} nights": len(
+            unaware_of_groups.narrowed
         ),
         "worst headline error (points)": max(
             abs(shown[k] - truth[k]) * 100
