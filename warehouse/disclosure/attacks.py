@@ -122,7 +122,7 @@ def differencing(
     *,
     hops: int = 2,
     sticky_rule: bool = False,
-    populations: Sequence[Mapping[CellKey, CellKey]] | None = None,
+    populations: Sequence[Mapping[CellKey, CellKey] | None] | None = None,
 ) -> AttackResult:
     """LP bounds of the withheld counts of consecutive publications, attacked together.
 
@@ -194,7 +194,7 @@ def differencing(
 
 def band_exits(
     releases: Sequence[Release],
-    populations: Sequence[Mapping[CellKey, CellKey]] | None = None,
+    populations: Sequence[Mapping[CellKey, CellKey] | None] | None = None,
 ) -> dict[tuple[int, CellKey], tuple[float, float]]:
     """What the public sticky rule adds to the noise box of each shown count, keyed
     ``(publication, cell)``.
@@ -208,8 +208,9 @@ def band_exits(
     fact (only where a fact cuts it).
 
     ``populations``: per release, cell -> the cell of its population (:meth:`CellSet.
-    populations`: the adversary told the hub's grouping, the strongest). None: the grouping is
-    unknown (the hub's own audit: the ledger keeps no populations). Then a changed number may
+    populations`: the adversary told the hub's grouping, the strongest). None (for all, or for
+    one release): the grouping is unknown (the hub's own audit knows only tonight's: the ledger
+    keeps no populations). Then a changed number may
     still be one kept from another cell of the population, which is the last number of a cell
     linked to this one by relations that can join one population (a margin's total and part,
     two totals sharing a part, the two sides of ``a <= b``) through cells showing the same
@@ -222,7 +223,8 @@ def band_exits(
     links: dict[int, dict[CellKey, set[CellKey]]] = {}
     for i, release in enumerate(releases):
         noise = release.max_noise
-        same: Mapping[CellKey, CellKey] = populations[i] if populations is not None else {}
+        grouping = populations[i] if populations is not None else None
+        same: Mapping[CellKey, CellKey] = grouping if grouping is not None else {}
         members: dict[CellKey, list[CellKey]] = {}
         for cell in release.shown:
             members.setdefault(same.get(cell, cell), []).append(cell)
@@ -232,7 +234,7 @@ def band_exits(
             before = [latest[m] for m in members[same.get(cell, cell)] if m in latest]
             if not before or q in before:
                 continue  # first shown, or kept: the box says it all
-            if populations is None:
+            if grouping is None:
                 if id(release.constraints) not in links:
                     links[id(release.constraints)] = _population_links(release.constraints)
                 graph = links[id(release.constraints)]

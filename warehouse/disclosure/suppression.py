@@ -162,7 +162,9 @@ def protect(
         if not weak and ledger:
             # Attack this publication together with the earlier ones (an LP over the ledger
             # and this publication, every count within its noise and the change between two).
-            late = _attack_sequence(cells, view, perturbation.max_noise, ledger, change, threshold)
+            late = _attack_sequence(
+                cells, view, perturbation.max_noise, ledger, change, threshold, same
+            )
             ledger_rounds += 1
             # What the sequence narrows, withhold now the counts whose new numbers narrow it,
             # and audit again: until nothing is narrowed, or the rounds are spent (reported).
@@ -243,16 +245,26 @@ def _attack_sequence(
     ledger: Sequence[Release],
     change: int,
     threshold: int,
+    same: Mapping[CellKey, CellKey],
 ) -> list[Interval]:
     """The withheld counts of the ledger's publications and this one that, attacked together,
-    are narrower than the threshold (keyed ``(publication, cell)``)."""
+    are narrower than the threshold (keyed ``(publication, cell)``); ``same``: tonight's
+    populations (those of earlier publications are not kept)."""
     current = Release(
         view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
     )
     try:
         # The adversary knows the sticky rule (a changed number left its band): so does the
-        # audit, without the populations (the ledger keeps none), which is sound.
-        return differencing([*ledger, current], change, threshold, sticky_rule=True).narrowed
+        # audit, with tonight's populations (the ledger keeps none of earlier nights': there
+        # band_exits reads only what is sound without them).
+        groups: list[Mapping[CellKey, CellKey] | None] = [None] * len(ledger)
+        return differencing(
+            [*ledger, current],
+            change,
+            threshold,
+            sticky_rule=True,
+            populations=[*groups, same],
+        ).narrowed
     except ValueError:
         # Infeasible: some count moved by more than ``change`` since the last publication,
         # so the differencing adversary's premise does not hold.
