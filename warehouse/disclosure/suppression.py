@@ -162,8 +162,16 @@ def protect(
         if not weak and ledger:
             # Attack this publication together with the earlier ones (an LP over the ledger
             # and this publication, every count within its noise and the change between two).
+            # Numbers re-shown from another output (``shown_before``) follow that output, not
+            # the sticky rule alone: a changed number there proves no band exit.
             late = _attack_sequence(
-                cells, view, perturbation.max_noise, ledger, change, threshold, same
+                cells,
+                view,
+                perturbation.max_noise,
+                ledger,
+                change,
+                threshold,
+                None if shown_before else same,
             )
             ledger_rounds += 1
             # What the sequence narrows, withhold now the counts whose new numbers narrow it,
@@ -245,11 +253,12 @@ def _attack_sequence(
     ledger: Sequence[Release],
     change: int,
     threshold: int,
-    same: Mapping[CellKey, CellKey],
+    same: Mapping[CellKey, CellKey] | None,
 ) -> list[Interval]:
     """The withheld counts of the ledger's publications and this one that, attacked together,
-    are narrower than the threshold (keyed ``(publication, cell)``); ``same``: tonight's
-    populations (those of earlier publications are not kept)."""
+    are narrower than the threshold (keyed ``(publication, cell)``). ``same``: tonight's
+    populations, for the sticky rule's band exits (those of earlier publications are not kept);
+    None: the numbers do not follow the sticky rule alone, so the attack does not read it."""
     current = Release(
         view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
     )
@@ -262,7 +271,7 @@ def _attack_sequence(
             [*ledger, current],
             change,
             threshold,
-            sticky_rule=True,
+            sticky_rule=same is not None,
             populations=[*groups, same],
         ).narrowed
     except ValueError:
