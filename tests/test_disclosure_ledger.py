@@ -147,7 +147,7 @@ def test_no_sequence_of_two_nights_narrows_a_withheld_count(tmp_path: Path) -> N
     reason="known gap (issue 16): since the ledger audit reads the sticky rule with tonight's "
     "populations (0 narrowed on both demo regions, also told every night's populations), it "
     "reports 1 count still narrowed on the tenth night of this 800-person sample "
-    "(ledger_exposed 1, published and counted); the audit of b3634a7 (the rule, no populations) "
+    "(ledger_exposed 1, published and counted); the audit of ace4383 (the rule, no populations) "
     "reported 0 "
     "(benchmarks/RESULTS.md, 'Issue 16: the rule-aware adversary')",
 )
