@@ -18,7 +18,12 @@ lacks ``change`` more randomly chosen persons). Every night is protected twice, 
 Both are attacked with :mod:`warehouse.disclosure.attacks` using every public fact (the
 relations of all tables, segment-subset relations, each row meaning at least 1 person, the noise
 bound): one publication alone, the first two nights, and all nights (differencing, each count
-moving by at most ``change`` between nights). Printed: withheld counts narrowed below the
+moving by at most ``change`` between nights), and the two and all nights again by the
+*rule-aware* adversary, who also knows the public sticky rule (a changed number left the band
+of the old one: :func:`warehouse.disclosure.attacks.band_exits`). ``--sticky`` chooses how a
+count leaving its band is shown: ``drawn`` (default, the hub's rule: its fresh number as drawn)
+or ``clear`` (the measured alternative, ``sticky(clear_of_band=True)``: moved clear of the old
+band); both, to compare them in one run. Printed: withheld counts narrowed below the
 threshold, information loss (share of cells withheld, people in complementary cells, share of
 people in withheld cells) and the error of the headline figures against the internal truth.
 The report's figures and the extracts' counts are derived from these tables (the report reads
@@ -29,6 +34,7 @@ add no relation beyond the marts'.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import random
 import shutil
@@ -45,8 +51,8 @@ from typing import Any
 import duckdb
 
 from contract.vocabulary import SECTORS
-from warehouse.disclosure import CellSet, Constraint, Perturbation, protect
-from warehouse.disclosure.attacks import Release, attack, differencing
+from warehouse.disclosure import CellSet, Constraint, Perturbation, noise, protect, suppression
+from warehouse.disclosure.attacks import Release, attack, band_exits, differencing
 from warehouse.features.sqlscript import run_script
 from warehouse.marts.tables import ALL_PEOPLE, collect
 from warehouse.report.data import Count, multi_sector_share, share_text, shown_multi_sector_share
@@ -141,8 +147,17 @@ def measure(
     two = differencing(releases[-2:], change, THRESHOLD)
     every = differencing(releases, change, THRESHOLD)
     attack_s = time.process_time() - start
+    groups = [n.populations() for n in nights]
+    start = time.process_time()
+    aware_two = differencing(
+        releases[-2:], change, THRESHOLD, sticky_rule=True, populations=groups[-2:]
+    )
+    aware = differencing(releases, change, THRESHOLD, sticky_rule=True, populations=groups)
+    aware_s = time.process_time() - start
+    # The same adversary without the hub's populations: what the ledger audit itself can read.
+    unaware_of_groups = differencing(releases, change, THRESHOLD, sticky_rule=True)
     if SHOW_NARROWED:
-        for found in (single, two, every):
+        for found in (single, two, every, aware_two, aware, unaware_of_groups):
             for interval in found.narrowed:
                 print(f"{name}: narrowed {interval}")
     return {
@@ -160,6 +175,15 @@ def measure(
         "exact, one publication": len(single.exact),
         "narrowed, 2 nights": len(two.narrowed),
         f"narrowed, {len(nights)} nights": len(every.narrowed),
+        # Shown counts whose box the sticky rule cuts (a changed number, left its band).
+        "rule-aware: shown boxes cut (narrowest, values)": _cuts(band_exits(releases, groups)),
+        "rule-aware: narrowed, 2 nights": len(aware_two.narrowed),
+        f"rule-aware: narrowed, {len(nights)} nights (exact)": (
+            f"{len(aware.narrowed)} ({len(aware.exact)})"
+        ),
+        f"rule-aware, populations unknown: narrowed, {len(nights)} nights": len(
+            unaware_of_groups.narrowed
+        ),
         "worst headline error (points)": max(
             abs(shown[k] - truth[k]) * 100
             for k in truth
@@ -179,6 +203,7 @@ def measure(
         else "NO",
         "protect CPU s per night (median)": sorted(seconds)[len(seconds) // 2],
         "attack CPU s": attack_s,
+        "rule-aware attack CPU s": aware_s,
     }
 
 
@@ -197,6 +222,14 @@ def main() -> None:
         default=["greedy", "optimal"],
         choices=["greedy", "optimal"],
         help="complementary suppression of the 'after' columns",
+    )
+    parser.add_argument(
+        "--sticky",
+        nargs="+",
+        default=["drawn"],
+        choices=["drawn", "clear"],
+        help="how a count leaving its band is shown: as drawn (the hub's rule), or clear of "
+        "the old band (measured, not used)",
     )
     parser.add_argument(
         "--show-narrowed", action="store_true", help="print every narrowed withheld count"
@@ -249,10 +282,15 @@ def main() -> None:
             release = Release.of(cells, result.suppressed)
             return replace(release, structural=frozenset(), sparse=frozenset()), result.primary
 
-        def after(method: str) -> Callable[[CellSet], tuple[Release, frozenset[Any]]]:
+        def after(method: str, rule: str) -> Callable[[CellSet], tuple[Release, frozenset[Any]]]:
             ledger: list[Release] = []
 
             def protector(cells: CellSet) -> tuple[Release, frozenset[Any]]:
+                # protect() takes the rule from suppression.sticky: the benchmark swaps in the
+                # earlier rule there for the "drawn" columns (no such switch in the hub).
+                suppression.sticky = functools.partial(  # type: ignore[attr-defined]
+                    noise.sticky, clear_of_band=rule == "clear"
+                )
                 result = protect(
                     cells,
                     THRESHOLD,
@@ -262,13 +300,16 @@ def main() -> None:
                     method=method,  # type: ignore[arg-type]
                 )
                 ledger.append(Release.of(cells, result.suppressed, result.shown, result.max_noise))
+                if SHOW_NARROWED:
+                    print(f"{method}, {rule}: night {len(ledger)}: {result.ledger_exposed} exposed")
                 return ledger[-1], result.primary
 
             return protector
 
         rows = [measure("before", nights, latest, before, args.change)]
         rows += [
-            measure(f"after, {method}", nights, latest, after(method), args.change)
+            measure(f"after, {method}, {rule}", nights, latest, after(method, rule), args.change)
+            for rule in args.sticky
             for method in args.methods
         ]
     width = max(len(k) for k in rows[0])
@@ -279,6 +320,12 @@ def main() -> None:
         if key == "model":
             continue
         print(f"| {key:<{width}} | {' | '.join(_fmt(key, r[key]) for r in rows)} |")
+
+
+def _cuts(found: dict[Any, tuple[float, float]]) -> str:
+    if not found:
+        return "0"
+    return f"{len(found):,} ({min(int(high - low) + 1 for low, high in found.values())})"
 
 
 def _fmt(key: str, value: Any) -> str:

@@ -20,7 +20,7 @@ from schema_support import add_submission, insert_rows
 from kernel.home import HubHome
 from warehouse.features import build_features
 from warehouse.marts import create_sample_inputs, publish_marts
-from warehouse.marts.publish import MartsResult
+from warehouse.marts.publish import PERTURBATION_SECRET, MartsResult
 from warehouse.segments import compute_membership, load_segments
 
 AS_OF = date(2026, 10, 31)
@@ -121,9 +121,17 @@ def load_people(con: duckdb.DuckDBPyConnection, people: dict[int, Iterable[Recor
     insert_rows(con, "staging.events", events)
 
 
+# The perturbation key of every sample hub. A fresh key per run made tests on the published
+# marts draws: the noise decides which counts are withheld and whether the audit complements
+# any (test_marts_dagster.py fixes its key for the same reason).
+SAMPLE_PERTURBATION_KEY = hashlib.sha256(b"sample hub perturbation key").digest()
+
+
 def sample_hub(tmp_path: Path, persons: int = 3000, seed: float = 0.42) -> HubHome:
-    """A hub home whose hub.duckdb holds generated inputs, features and segments."""
+    """A hub home whose hub.duckdb holds generated inputs, features and segments, and whose
+    perturbation key is fixed (``SAMPLE_PERTURBATION_KEY``)."""
     home = HubHome(tmp_path / "home").ensure()
+    (home.keys / PERTURBATION_SECRET).write_bytes(SAMPLE_PERTURBATION_KEY)
     with duckdb.connect(str(home.hub_db)) as con:
         create_sample_inputs(con, persons=persons, as_of=AS_OF, seed=seed)
         build_features(con)

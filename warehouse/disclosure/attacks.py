@@ -7,7 +7,10 @@
 * :func:`differencing` - the same over a sequence of consecutive publications, with the
   adversary also knowing that no count moved by more than ``change`` between two of them
   (a partner re-submitted with ``change`` new clients). A cell absent from a publication held
-  no one then.
+  no one then. With ``sticky_rule``, the adversary also knows the public rule of sticky
+  publication (:func:`warehouse.disclosure.noise.sticky`): a count shown at a number other than
+  the last one shown for it (or for a cell of its population) has left that number's band, so
+  it is more than the noise bound away from it (:func:`band_exits`).
 
 Both return :class:`AttackResult`; a withheld count is *narrowed* when its interval is narrower
 than the threshold. The tests and ``benchmarks/disclosure_attacks.py`` fail on any.
@@ -113,7 +116,13 @@ def attack(release: Release, threshold: int, *, hops: int = 2) -> AttackResult:
 
 
 def differencing(
-    releases: Sequence[Release], change: int, threshold: int, *, hops: int = 2
+    releases: Sequence[Release],
+    change: int,
+    threshold: int,
+    *,
+    hops: int = 2,
+    sticky_rule: bool = False,
+    populations: Sequence[Mapping[CellKey, CellKey] | None] | None = None,
 ) -> AttackResult:
     """LP bounds of the withheld counts of consecutive publications, attacked together.
 
@@ -122,6 +131,10 @@ def differencing(
     publication shows the same numbers (the noise is keyed on the count), and the sequence tells
     no more than :func:`attack` on one of them. A narrowed interval is exact; one at least the
     threshold wide may be an inner one (two feasible points that far apart settle it).
+
+    ``sticky_rule``: the adversary knows the sticky rule and applies :func:`band_exits` (with
+    ``populations``, each release's cell -> a cell of the same people, as the hub grouped them;
+    None: the grouping unknown).
     """
     constraints: list[Constraint] = []
     boxes: dict[CellKey, Box] = {}
@@ -144,6 +157,10 @@ def differencing(
             floor = 0 if cell in zero else 1
             boxes[i, cell] = box_of(value, release.max_noise, floor)
             history.setdefault(cell, [0] * len(releases))[i] = -1 if value is None else value
+    if sticky_rule:
+        for key, (low, high) in band_exits(releases, populations).items():
+            lower, upper = boxes[key]
+            boxes[key] = (max(lower, low), high if upper is None else min(upper, high))
     # A sparse count absent from a publication may have been withheld there (no row either
     # way): unknown, not 0. Any other absent count is 0 (the default box of :func:`bounds`).
     sparse = frozenset().union(*(r.sparse for r in releases))
@@ -173,6 +190,117 @@ def differencing(
     ]
     found = bounds(constraints, boxes, targets, hops=hops, enough=threshold)
     return AttackResult(found, threshold)
+
+
+def band_exits(
+    releases: Sequence[Release],
+    populations: Sequence[Mapping[CellKey, CellKey] | None] | None = None,
+) -> dict[tuple[int, CellKey], tuple[float, float]]:
+    """What the public sticky rule adds to the noise box of each shown count, keyed
+    ``(publication, cell)``.
+
+    Under :func:`warehouse.disclosure.noise.sticky`, a count within the noise bound ``D`` of the
+    last number shown for it (or for a cell of its population) shows that number again. So a
+    count shown at ``q`` that differs from every such last number ``p`` left each of their bands:
+    ``|count - p| > D``. With ``|count - q| <= D`` that is one-sided: above the band when
+    ``q > p`` (``count >= p + D + 1``), below it when ``q < p``. After a change to ``q = p + 1``
+    the count is exactly ``p + D + 1``. The box returned is ``[q - D, q + D]`` cut by every such
+    fact (only where a fact cuts it).
+
+    ``populations``: per release, cell -> the cell of its population (:meth:`CellSet.
+    populations`: the adversary told the hub's grouping, the strongest). None (for all, or for
+    one release): the grouping is unknown (the hub's own audit knows only tonight's: the ledger
+    keeps no populations). Then a changed number may
+    still be one kept from another cell of the population, which is the last number of a cell
+    linked to this one by relations that can join one population (a margin's total and part,
+    two totals sharing a part, the two sides of ``a <= b``) through cells showing the same
+    number or withheld tonight (a population shows one number): such a number tells nothing;
+    any other is a band exit from the cell's own last number. This is sound: it never credits
+    the adversary with a fact that is false.
+    """
+    out: dict[tuple[int, CellKey], tuple[float, float]] = {}
+    latest: dict[CellKey, int] = {}
+    links: dict[int, dict[CellKey, set[CellKey]]] = {}
+    for i, release in enumerate(releases):
+        noise = release.max_noise
+        grouping = populations[i] if populations is not None else None
+        same: Mapping[CellKey, CellKey] = grouping if grouping is not None else {}
+        members: dict[CellKey, list[CellKey]] = {}
+        for cell in release.shown:
+            members.setdefault(same.get(cell, cell), []).append(cell)
+        for cell, q in release.shown.items():
+            if q is None or not noise:
+                continue
+            before = [latest[m] for m in members[same.get(cell, cell)] if m in latest]
+            if not before or q in before:
+                continue  # first shown, or kept: the box says it all
+            if grouping is None:
+                if id(release.constraints) not in links:
+                    links[id(release.constraints)] = _population_links(release.constraints)
+                graph = links[id(release.constraints)]
+                if q in _maybe_kept(cell, q, release.shown, graph, latest):
+                    continue
+            low, high = float(q - noise), float(q + noise)
+            for p in before:
+                if q > p:
+                    low = max(low, float(p + noise + 1))
+                else:
+                    high = min(high, float(p - noise - 1))
+            if (low, high) != (q - noise, q + noise):
+                out[i, cell] = (low, high)
+        for cell, q in release.shown.items():
+            if q is not None:
+                latest[cell] = q
+    return out
+
+
+def _population_links(constraints: Sequence[Constraint]) -> dict[CellKey, set[CellKey]]:
+    """Pairs of cells that may hold the same people (:meth:`CellSet.populations` joins cells
+    only along these), both ways."""
+    links: dict[CellKey, set[CellKey]] = {}
+
+    def link(one: CellKey, other: CellKey) -> None:
+        links.setdefault(one, set()).add(other)
+        links.setdefault(other, set()).add(one)
+
+    totals_of: dict[CellKey, list[CellKey]] = {}
+    for constraint in constraints:
+        coefs = constraint.coefs
+        if constraint.sense == "eq" and constraint.total is not None:
+            for part in constraint.parts:
+                link(constraint.total, part)
+                totals_of.setdefault(part, []).append(constraint.total)
+        elif len(coefs) == 2 and sorted(coefs.values()) == [-1, 1]:
+            one, other = coefs
+            link(one, other)
+    for totals in totals_of.values():
+        for one in totals:
+            for other in totals:
+                if one != other:
+                    link(one, other)
+    return links
+
+
+def _maybe_kept(
+    cell: CellKey,
+    number: int,
+    shown: Mapping[CellKey, int | None],
+    links: Mapping[CellKey, set[CellKey]],
+    latest: Mapping[CellKey, int],
+) -> set[int]:
+    """The last numbers of the cells that may be of ``cell``'s population tonight: reached
+    through links over cells showing ``number`` or withheld."""
+    seen, stack = {cell}, [cell]
+    found: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if current != cell and current in latest:
+            found.add(latest[current])
+        for other in links.get(current, ()):
+            if other not in seen and other in shown and shown[other] in (number, None):
+                seen.add(other)
+                stack.append(other)
+    return found
 
 
 def _unlisted_parts(releases: Sequence[Release]) -> dict[tuple[int, int], dict[CellKey, int]]:

@@ -162,7 +162,17 @@ def protect(
         if not weak and ledger:
             # Attack this publication together with the earlier ones (an LP over the ledger
             # and this publication, every count within its noise and the change between two).
-            late = _attack_sequence(cells, view, perturbation.max_noise, ledger, change, threshold)
+            # Numbers re-shown from another output (``shown_before``) follow that output, not
+            # the sticky rule alone: a changed number there proves no band exit.
+            late = _attack_sequence(
+                cells,
+                view,
+                perturbation.max_noise,
+                ledger,
+                change,
+                threshold,
+                None if shown_before else same,
+            )
             ledger_rounds += 1
             # What the sequence narrows, withhold now the counts whose new numbers narrow it,
             # and audit again: until nothing is narrowed, or the rounds are spent (reported).
@@ -243,14 +253,27 @@ def _attack_sequence(
     ledger: Sequence[Release],
     change: int,
     threshold: int,
+    same: Mapping[CellKey, CellKey] | None,
 ) -> list[Interval]:
     """The withheld counts of the ledger's publications and this one that, attacked together,
-    are narrower than the threshold (keyed ``(publication, cell)``)."""
+    are narrower than the threshold (keyed ``(publication, cell)``). ``same``: tonight's
+    populations, for the sticky rule's band exits (those of earlier publications are not kept);
+    None: the numbers do not follow the sticky rule alone, so the attack does not read it."""
     current = Release(
         view, cells.constraints, max_noise, frozenset(cells.structural), frozenset(cells.sparse)
     )
     try:
-        return differencing([*ledger, current], change, threshold).narrowed
+        # The adversary knows the sticky rule (a changed number left its band): so does the
+        # audit, with tonight's populations (the ledger keeps none of earlier nights': there
+        # band_exits reads only what is sound without them).
+        groups: list[Mapping[CellKey, CellKey] | None] = [None] * len(ledger)
+        return differencing(
+            [*ledger, current],
+            change,
+            threshold,
+            sticky_rule=same is not None,
+            populations=[*groups, same],
+        ).narrowed
     except ValueError:
         # Infeasible: some count moved by more than ``change`` since the last publication,
         # so the differencing adversary's premise does not hold.
