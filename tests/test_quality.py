@@ -74,24 +74,7 @@ def test_detector_classifies_persons_columns(
     ).to_arrow_table()
     for extra in ("tok_name_dob", "tok_first_dob", "tok_last_dob"):
         persons = persons.append_column(extra, pa.nulls(50, pa.string()))
-    values = persons.column(column).to_pylist()
-    values[6] = value  # row 7
-    persons = persons.set_column(
-        persons.schema.get_field_index(column), column, pa.array(values, pa.string())
-    )
-    _stage(con, tmp_path, "persons", persons)
-    _stage(
-        con,
-        tmp_path,
-        "events",
-        con.sql(
-            "SELECT $h64 AS record_pseudonym, "
-            "$h32 AS event_id, 'service' AS event_type, 'food_pantry' AS category, "
-            "NULL::VARCHAR AS result, 'Harbor East' AS program FROM range(5)",
-            params={"h64": HEX64, "h32": HEX32},
-        ).to_arrow_table(),
-    )
-    findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
+    findings = _scan_with_value(con, tmp_path, persons, column, value, row=7)
     assert [(f.column, f.rows, f.extra["looks_like"]) for f in findings] == [(column, (7,), kind)]
     assert value not in findings[0].message
 
@@ -121,24 +104,7 @@ def test_detector_knows_the_truncated_token_width(
     ).to_arrow_table()
     for extra in sorted(set(TOKEN_COLUMNS) - {"tok_fullname", "tok_phone"}):
         persons = persons.append_column(extra, pa.nulls(20, pa.string()))
-    values = persons.column(column).to_pylist()
-    values[3] = value  # row 4
-    persons = persons.set_column(
-        persons.schema.get_field_index(column), column, pa.array(values, pa.string())
-    )
-    _stage(con, tmp_path, "persons", persons)
-    _stage(
-        con,
-        tmp_path,
-        "events",
-        con.sql(
-            "SELECT $h64 AS record_pseudonym, $h32 AS event_id, 'service' AS event_type, "
-            "'food_pantry' AS category, NULL::VARCHAR AS result, 'Harbor' AS program "
-            "FROM range(5)",
-            params={"h64": HEX64, "h32": HEX32},
-        ).to_arrow_table(),
-    )
-    findings = scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
+    findings = _scan_with_value(con, tmp_path, persons, column, value, row=4)
     expected = [] if kind is None else [(column, (4,), kind)]
     assert [(f.column, f.rows, f.extra["looks_like"]) for f in findings] == expected
 
@@ -322,3 +288,33 @@ def test_detector_skips_only_verified_columns(tmp_path: Path) -> None:
     assert [(f.column, f.extra["looks_like"], f.rows) for f in skipped] == [
         ("tok_ssn", "ssn", (1, 2, 3, 4, 5))
     ]
+
+
+def _scan_with_value(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    persons: pa.Table,
+    column: str,
+    value: str,
+    row: int,
+) -> list[Finding]:
+    """Stage ``persons`` with ``value`` in ``column`` at 1-based ``row`` (and a few events),
+    then run the detector."""
+    values = persons.column(column).to_pylist()
+    values[row - 1] = value
+    persons = persons.set_column(
+        persons.schema.get_field_index(column), column, pa.array(values, pa.string())
+    )
+    _stage(con, tmp_path, "persons", persons)
+    _stage(
+        con,
+        tmp_path,
+        "events",
+        con.sql(
+            "SELECT $h64 AS record_pseudonym, $h32 AS event_id, 'service' AS event_type, "
+            "'food_pantry' AS category, NULL::VARCHAR AS result, 'Harbor' AS program "
+            "FROM range(5)",
+            params={"h64": HEX64, "h32": HEX32},
+        ).to_arrow_table(),
+    )
+    return scan(con, {"persons.parquet": "ingest_persons", "events.parquet": "ingest_events"})
