@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from linkage.comparisons import DOB_CLOSE_LEVEL, EXACT_NAME_LEVEL, settings_creator
@@ -66,12 +67,15 @@ def test_close_dob_u_is_its_rate_among_namesakes(
         "ssn": {"same": gamma_of(model, "ssn", SSN_EXACT_LEVEL), "else": 0, "null": -1},  # type: ignore[arg-type]
         "dob": {"close": gamma_of(model, "dob", DOB_CLOSE_LEVEL), "else": 0, "null": -1},  # type: ignore[arg-type]
     }
+    # The scored pairs as training leaves them: a view named ``namesakes`` (here an Arrow table).
+    rows = [(name, ssn, dob) for name, ssn, dob, count in pairs for _ in range(count)]
+    namesakes = pa.table(
+        {
+            f"gamma_{c}": pa.array([gammas[c][r[i]] for r in rows], pa.int32())
+            for i, c in enumerate(("name", "ssn", "dob"))
+        }
+    )
     con = duckdb.connect()
-    con.execute("CREATE TABLE namesakes (gamma_name INTEGER, gamma_ssn INTEGER, gamma_dob INTEGER)")
-    for name, ssn, dob, count in pairs:
-        con.execute(
-            "INSERT INTO namesakes SELECT ?, ?, ? FROM range(?)",
-            [gammas["name"][name], gammas["ssn"][ssn], gammas["dob"][dob], count],
-        )
+    con.register("namesakes", namesakes)
     corrected = correct_close_dob_u(con, model, PRIOR)  # type: ignore[arg-type]
     assert _dob_close_u(corrected) == pytest.approx(expected)  # type: ignore[arg-type]
