@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 # last on the path, so that the repository's packages (synth/) win over the scripts (synth.py).
 sys.path.append(str(ROOT / "benchmarks"))
 
-from privacy_attacks import add_set_option, band_years, settings_for_region  # noqa: E402
+from privacy_attacks import add_set_option, announces_size, band_years, settings_with  # noqa: E402
 
 from encoding.encoder import DEFAULT_SETTINGS, EncodingSettings  # noqa: E402
 from kernel.home import HubHome  # noqa: E402
@@ -277,12 +277,18 @@ def run(
     key_seed: int | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
     year_band: int = 1,
+    announce_seen: bool = False,
 ) -> dict[str, object]:
     print(f"\n== {residents:,} residents, profile {profile} (seed {seed}) ==", flush=True)
-    print(f"encoding settings {settings}")
     t0 = time.perf_counter()
     records, truth = encoded_region(
-        work, residents=residents, seed=seed, profile=profile, key_seed=key_seed, settings=settings
+        work,
+        residents=residents,
+        seed=seed,
+        profile=profile,
+        key_seed=key_seed,
+        settings=settings,
+        announce_seen=announce_seen,
     )
     if year_band > 1:
         records = records.with_columns(birth_year=band_years(records["birth_year"], year_band))
@@ -371,10 +377,14 @@ def main() -> None:
         help="the hub sees the birth year in bands of this many years (as privacy_attacks.py)",
     )
     args = parser.parse_args()
-    print(f"encoding overrides {args.set or 'none'}; clear birth year in bands of {args.year_band}")
+    settings = settings_with(args.set)
+    seen = not announces_size(args.set)
+    print(
+        f"encoding settings {settings}; clear birth year in bands of {args.year_band}; "
+        + ("ecosystem size announced: the residents some partner knows" if seen else "")
+    )
     for profile in args.profile:
         for n in args.residents:
-            settings = settings_for_region(args.set, n)
             work = (
                 args.keep / f"{profile}-{n}"
                 if args.keep
@@ -383,7 +393,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:
-                run(n, args.seed, work, profile, args.key_seed, settings, args.year_band)
+                run(n, args.seed, work, profile, args.key_seed, settings, args.year_band, seen)
             finally:
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)

@@ -196,15 +196,11 @@ def settings_with(overrides: list[str]) -> EncodingSettings:
     return settings
 
 
-def settings_for_region(overrides: list[str], residents: int) -> EncodingSettings:
-    """The variant's settings for a region of ``residents``: unless ``--set`` names it, the
-    ecosystem size (spec 2.2's phone width) is the region's residents, as the demo's steward
-    announces it; the library's default (1M) would leave a small region's phones at full width.
-    """
-    settings = settings_with(overrides)
-    if not any(item.partition("=")[0] == "ecosystem_persons" for item in overrides):
-        settings = replace(settings, ecosystem_persons=residents)
-    return settings
+def announces_size(overrides: list[str]) -> bool:
+    """Whether ``--set`` names the ecosystem size; else a script announces, as the demo's steward
+    does, the residents some partner knows (the library's 1M would leave a small region's phone
+    tokens at full width)."""
+    return any(item.partition("=")[0] == "ecosystem_persons" for item in overrides)
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -729,8 +725,10 @@ def main() -> None:
                     f" {v[3]:>16.3f} {v[4]:5.3f} {v[5]:6.4f}"
                 )
         return
-    residents = json.loads((region / "region.json").read_text(encoding="utf-8"))["residents"]
-    settings = settings_for_region(args.set, residents)
+    settings = settings_with(args.set)
+    if not announces_size(args.set):
+        counts = json.loads((region / "region.json").read_text(encoding="utf-8"))["counts"]
+        settings = replace(settings, ecosystem_persons=counts["residents_seen"])
     ours = load_region(region, settings, key_seed=args.key_seed, year_band=args.year_band)
     print(
         f"persons attacked (one record each): {ours.height:,} from {region}\n"

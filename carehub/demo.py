@@ -186,13 +186,15 @@ class Demo:
                     "(demo only: such keys are no secret)"
                 )
             )
-        # Spec 2.2: the ecosystem size travels with the secret; the region's residents bound
-        # the persons the partners can know.
+        # Spec 2.2: the ecosystem size travels with the secret: the persons the partners know
+        # together (a steward's estimate; the whole population would be a size too large,
+        # docs/encoding.md "Choosing E").
+        region = self.result.region
         created = keygen(
             first.keys,
             first.partner_id,
             shared_secret=first.secret,
-            ecosystem_persons=self.residents,
+            ecosystem_persons=region.residents_seen if region is not None else self.residents,
         )
         self.result.keys[first.partner_id] = created
         made = "generated" if self.key_seed is None else "holds"

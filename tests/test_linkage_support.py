@@ -7,6 +7,7 @@ is joined through each partner's crosswalk. The hub never sees the truth; tests 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -33,9 +34,13 @@ def encoded_region(
     profile: str = "default",
     key_seed: int | None = None,
     settings: EncodingSettings = DEFAULT_SETTINGS,
+    announce_seen: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A synthetic region of error ``profile`` (``default``/``hard``) run through the real
     partner encoder (under ``settings``: a variant of the spec's internals being measured).
+
+    ``announce_seen``: the steward announces as the ecosystem size the residents some partner
+    knows (as the demo does) instead of ``settings.ecosystem_persons``.
 
     ``key_seed`` fixes the shared secret and the pseudonym keys, so a test sees the same
     encodings every run (a Bloom-filter Dice near a level's edge must not pass or fail by the
@@ -55,7 +60,9 @@ def encoded_region(
     keys = workdir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     config = profile_config(profile)  # type: ignore[arg-type]  # checked inside
-    generate(region, residents=residents, seed=seed, config=config, progress=False)
+    summary = generate(region, residents=residents, seed=seed, config=config, progress=False)
+    if announce_seen:
+        settings = replace(settings, ecosystem_persons=summary.residents_seen)
     secret = keys / "shared.secret"
     if key_seed is not None:
         write_seeded_keys(keys, secret, key_seed, PARTNER_IDS)
